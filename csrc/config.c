@@ -1,0 +1,54 @@
+/* config.c -- what this build of the engine is: compiler, OpenMP, threads, CPU features. */
+#include "fm_internal.h"
+#include <string.h>
+
+#ifndef FASTMLP_COMPILER
+#define FASTMLP_COMPILER "unknown"
+#endif
+
+const char *fm_compiler(void) { return FASTMLP_COMPILER; }
+
+int fm_openmp_enabled(void) {
+#ifdef _OPENMP
+    return 1;
+#else
+    return 0;
+#endif
+}
+
+int fm_max_threads(void) {
+#ifdef _OPENMP
+    return omp_get_max_threads();
+#else
+    return 1;
+#endif
+}
+
+void fm_set_max_threads(int n) {
+#ifdef _OPENMP
+    if (n >= 1) omp_set_num_threads(n);
+#else
+    (void)n;
+#endif
+}
+
+const char *fm_cpu_features(void) {
+    static char buf[160];
+    if (buf[0]) return buf;
+    char tmp[160] = "";
+#if (defined(__x86_64__) || defined(__i386__)) && !defined(FASTMLP_NO_X86)
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("sse4.2")) strcat(tmp, "sse4.2 ");
+    if (__builtin_cpu_supports("avx")) strcat(tmp, "avx ");
+    if (__builtin_cpu_supports("avx2")) strcat(tmp, "avx2 ");
+    if (__builtin_cpu_supports("fma")) strcat(tmp, "fma ");
+    if (__builtin_cpu_supports("avx512f")) strcat(tmp, "avx512f ");
+    if (__builtin_cpu_supports("avx512dq")) strcat(tmp, "avx512dq ");
+    if (__builtin_cpu_supports("avx512vl")) strcat(tmp, "avx512vl ");
+    if (__builtin_cpu_supports("avx512bw")) strcat(tmp, "avx512bw ");
+#endif
+    size_t n = strlen(tmp);
+    if (n) tmp[n - 1] = '\0'; else strcpy(tmp, "(none detected)");
+    memcpy(buf, tmp, sizeof buf);
+    return buf;
+}

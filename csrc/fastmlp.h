@@ -1,0 +1,221 @@
+/*
+ * fastmlp.h -- the C API of the fastmlp engine (C11 + OpenMP, no Python headers).
+ *
+ * Map of the engine, from the bottom up:
+ *
+ *   1. gemm.h / gemm*.c  -- C = alpha*op(A)*op(B) + beta*C, packed BLIS-style, with an
+ *                           epilogue callback run on each finished block of C (bias + sigma,
+ *                           or the sigma' mask), CPU-specific microkernels chosen at run time.
+ *   2. activations.c     -- sigma and sigma' of the chapter's nine activations (+ softmax for the
+ *                           output layer), element-wise over a (rows x cols) block; used both as
+ *                           stand-alone kernels and as GEMM epilogues.
+ *   3. losses.c          -- value of each loss and delta^L = dC/dz^L, numerically stable.
+ *   4. network.c         -- forward pass, backward pass (chapter 5), one training step, and whole
+ *                           epochs (batches gathered from a shuffled order) over a workspace.
+ *   5. optim.c           -- fused parameter updates (SGD, momentum/Nesterov, Adam, weight decay).
+ *   6. rng.c             -- a counter-based generator: the same permutation on any thread count.
+ *
+ * Conventions
+ *   - Every matrix is row-major; samples are rows. Layer l (1..L) maps N_{l-1} inputs to N_l
+ *     outputs with W^l stored (N_{l-1} x N_l) -- the transpose of the chapter's W^l -- so a batch
+ *     forward pass is Z^l = A^{l-1} W^l + b^l.
+ *   - Every function exists for float (suffix _s) and double (suffix _d); one source body is
+ *     compiled twice.
+ *   - Functions return an fm_status and never print, abort or allocate inside a training step.
+ *     The caller (the Cython layer) has checked every pointer, shape and dtype.
+ *   - nthreads <= 0 means "all of OpenMP's threads"; results never depend on nthreads: work is
+ *     split over outputs, never over a sum.
+ */
+#ifndef FASTMLP_H
+#define FASTMLP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum {
+    FM_OK = 0,
+    FM_ERR_ALLOC = 1,     /* out of memory (only at workspace creation) */
+    FM_ERR_ARG = 2,       /* an argument the boundary should have rejected */
+    FM_ERR_NONFINITE = 3, /* loss or gradient became NaN/inf: parameters were NOT updated */
+    FM_ERR_INTERRUPT = 4  /* reserved */
+} fm_status;
+
+/* Activation codes (the chapter's table, in its order; softmax is output-only). */
+typedef enum {
+    FM_ACT_STEP = 0,      /* 0 (z<0), 0.5 (z=0), 1 (z>0); sigma' = 0 */
+    FM_ACT_SIGN = 1,      /* -1, 0, 1; sigma' = 0 */
+    FM_ACT_LINEAR = 2,    /* z */
+    FM_ACT_PIECEWISE = 3, /* 1 (z>=1/2), z+1/2 (-1/2<z<1/2), 0 (z<=-1/2); sigma'=1 inside (-1/2,1/2) */
+    FM_ACT_SIGMOID = 4,   /* 1/(1+e^-z); sigma' = a(1-a) */
+    FM_ACT_TANH = 5,      /* sigma' = 1 - a^2 */
+    FM_ACT_RELU = 6,      /* max(0,z); sigma' = [z>0] */
+    FM_ACT_LEAKY = 7,     /* z (z>=0), alpha z (z<0), alpha fixed; sigma' = 1 or alpha */
+    FM_ACT_PRELU = 8,     /* as leaky, one learned alpha per neuron (column) */
+    FM_ACT_SOFTMAX = 9,   /* row-wise softmax, output layer only */
+    FM_N_ACT = 10
+} fm_activation;
+
+/* Loss codes. Targets Y are always the canonical float matrix (n x N_L):
+   square: real targets; hinge/logistic: +-1; cross_entropy: one-hot or probabilities
+   (with a softmax output); margin: one-hot. The cost is the MEAN over the batch of the
+   per-sample cost, which is the SUM over output units. */
+typedef enum {
+    FM_LOSS_SQUARE = 0,
+    FM_LOSS_HINGE = 1,
+    FM_LOSS_LOGISTIC = 2,
+    FM_LOSS_CROSS_ENTROPY = 3,
+    FM_LOSS_MARGIN = 4,
+    FM_N_LOSS = 5
+} fm_loss;
+
+/* Does sigma' of this activation need z (1), or is the output a enough (0)? */
+int fm_act_needs_z(int act);
+
+/* ---- 2. element-wise activations --------------------------------------------------------------
+   a = sigma(z) over a rows x cols block (ldz, lda: row strides in elements). `leaky` is the fixed
+   Leaky-ReLU alpha; `prelu` the per-column alpha vector (PReLU only, else may be NULL).
+   Softmax works row-wise. z and a may be the same buffer. */
+fm_status fm_act_forward_s(int act, int rows, int cols, const float *z, ptrdiff_t ldz,
+                           float *a, ptrdiff_t lda, double leaky, const float *prelu, int nthreads);
+fm_status fm_act_forward_d(int act, int rows, int cols, const double *z, ptrdiff_t ldz,
+                           double *a, ptrdiff_t lda, double leaky, const double *prelu, int nthreads);
+/* d = sigma'(z) element-wise (from z, or from a where fm_act_needs_z is 0; pass both when you
+   have them). Not defined for softmax (FM_ERR_ARG). */
+fm_status fm_act_deriv_s(int act, int rows, int cols, const float *z, ptrdiff_t ldz,
+                         const float *a, ptrdiff_t lda, float *d, ptrdiff_t ldd,
+                         double leaky, const float *prelu, int nthreads);
+fm_status fm_act_deriv_d(int act, int rows, int cols, const double *z, ptrdiff_t ldz,
+                         const double *a, ptrdiff_t lda, double *d, ptrdiff_t ldd,
+                         double leaky, const double *prelu, int nthreads);
+
+/* Element count above which element-wise kernels use OpenMP (measured; see activations.c). */
+extern ptrdiff_t fm_parallel_threshold;
+
+/* ---- 3. losses ---------------------------------------------------------------------------------
+   loss value (mean over the n rows) from the output a (and the logits z, used by cross entropy),
+   and delta^L = dC/dz^L of that mean, written to `delta` (n x m, ld m). `act` is the output
+   activation; (cross_entropy, softmax) is fused to (P - Y)/n; any other pair is
+   sigma'(z^L) (.) grad C(a) (softmax: its Jacobian-vector product). `rowloss` is scratch of n
+   doubles (per-sample cost, summed in a fixed order). delta may be NULL (value only). */
+fm_status fm_loss_s(int loss, int act, int n, int m, const float *Y, const float *z,
+                    const float *a, float *delta, double leaky, const float *prelu,
+                    double *rowloss, double *value_out, int nthreads);
+fm_status fm_loss_d(int loss, int act, int n, int m, const double *Y, const double *z,
+                    const double *a, double *delta, double leaky, const double *prelu,
+                    double *rowloss, double *value_out, int nthreads);
+
+/* ---- 4. the network ------------------------------------------------------------------------------
+   A plan: layer sizes, activations, loss and where each parameter lives in ONE flat vector theta.
+   Layout of theta (and of the gradient vector, same offsets):
+     [W^1 | W^2 | ... | W^L | b^1 | ... | b^L | alpha^l for each PReLU layer l]
+   so weight decay applies to theta[0 : n_weights] and every optimiser is one pass over theta. */
+#define FM_MAX_LAYERS 64
+typedef struct {
+    int n_layers;                    /* L >= 1 */
+    int sizes[FM_MAX_LAYERS + 1];    /* N_0 .. N_L */
+    int acts[FM_MAX_LAYERS + 1];     /* acts[l] for l = 1..L (acts[0] unused) */
+    int loss;                        /* fm_loss */
+    double leaky;                    /* Leaky-ReLU alpha */
+    ptrdiff_t w_off[FM_MAX_LAYERS + 1], b_off[FM_MAX_LAYERS + 1], alpha_off[FM_MAX_LAYERS + 1];
+    ptrdiff_t n_weights, n_params;   /* alpha_off[l] = -1 where layer l is not PReLU */
+} fm_net;
+
+/* Fill the offsets of a plan whose n_layers, sizes, acts, loss and leaky are set. */
+fm_status fm_net_init(fm_net *net);
+
+/* The workspace for batches of up to max_batch rows: per layer l = 1..L a Z^l, A^l and delta^l
+   block (max_batch x N_l each), a gathered batch X and Y, and per-row scratch. Its size in
+   elements, and the offsets of each block (arrays of L+1 entries; index 0 unused), so the
+   caller can own the memory (a NumPy array) and view any block. */
+typedef struct {
+    int max_batch;
+    ptrdiff_t z_off[FM_MAX_LAYERS + 1], a_off[FM_MAX_LAYERS + 1], d_off[FM_MAX_LAYERS + 1];
+    ptrdiff_t x_off, y_off, size;    /* size in elements of the dtype */
+    ptrdiff_t rowloss_off;           /* n doubles, stored in the same buffer (aligned) */
+} fm_workspace;
+fm_status fm_workspace_init(const fm_net *net, int max_batch, size_t elem_size, fm_workspace *ws);
+
+/* Forward pass over n <= max_batch rows of X (ld N_0): fills Z^l and A^l in the workspace. */
+fm_status fm_forward_s(const fm_net *net, const float *theta, const float *X, ptrdiff_t ldx, int n,
+                       float *work, const fm_workspace *ws, int nthreads);
+fm_status fm_forward_d(const fm_net *net, const double *theta, const double *X, ptrdiff_t ldx, int n,
+                       double *work, const fm_workspace *ws, int nthreads);
+
+/* Loss and backward pass after fm_forward on the same rows: delta^L .. delta^1 in the
+   workspace, and every gradient (of the batch mean) in grad (layout of theta). */
+fm_status fm_backward_s(const fm_net *net, const float *theta, const float *X, ptrdiff_t ldx,
+                        const float *Y, ptrdiff_t ldy, int n, float *grad, float *work,
+                        const fm_workspace *ws, double *loss_out, int nthreads);
+fm_status fm_backward_d(const fm_net *net, const double *theta, const double *X, ptrdiff_t ldx,
+                        const double *Y, ptrdiff_t ldy, int n, double *grad, double *work,
+                        const fm_workspace *ws, double *loss_out, int nthreads);
+
+/* ---- 5. optimisers -------------------------------------------------------------------------------- */
+typedef enum { FM_OPT_SGD = 0, FM_OPT_ADAM = 1 } fm_opt_kind;
+typedef struct {
+    int kind;             /* fm_opt_kind */
+    double lr;            /* eta */
+    double momentum;      /* SGD: mu (0 = plain SGD) */
+    int nesterov;         /* SGD: Nesterov momentum */
+    double weight_decay;  /* L2 on the weights W only: g += weight_decay * W */
+    double beta1, beta2, eps; /* Adam */
+    int64_t t;            /* Adam: steps taken so far (incremented by each update) */
+} fm_opt;
+
+/* One update of theta from grad (n_params entries); state1/state2: velocity (SGD with
+   momentum) or Adam's m and v, n_params each (NULL when unused). grad is not modified. */
+fm_status fm_update_s(const fm_net *net, fm_opt *opt, float *theta, const float *grad,
+                      float *state1, float *state2, int nthreads);
+fm_status fm_update_d(const fm_net *net, fm_opt *opt, double *theta, const double *grad,
+                      double *state1, double *state2, int nthreads);
+
+/* ---- 4b. training --------------------------------------------------------------------------------
+   One step: forward, loss, backward, and (if grads are finite) the update. On FM_ERR_NONFINITE
+   theta and the optimiser state are untouched. */
+fm_status fm_train_step_s(const fm_net *net, fm_opt *opt, float *theta, float *grad,
+                          float *state1, float *state2, const float *X, const float *Y, int n,
+                          float *work, const fm_workspace *ws, double *loss_out, int nthreads);
+fm_status fm_train_step_d(const fm_net *net, fm_opt *opt, double *theta, double *grad,
+                          double *state1, double *state2, const double *X, const double *Y, int n,
+                          double *work, const fm_workspace *ws, double *loss_out, int nthreads);
+
+/* Whole epochs: for each epoch e (numbered epoch0 + e), the N rows are visited in the order of
+   fm_permutation(seed, epoch) (or 0..N-1 if !shuffle), cut into batches of `batch` rows
+   (the last short batch kept unless drop_last), each batch gathered into the workspace and
+   trained by one step. losses_out[e] receives the mean over the epoch's samples of the batch
+   losses. Stops at the first non-finite step (FM_ERR_NONFINITE, *epochs_done says how many
+   epochs completed; the failed step changed nothing). */
+fm_status fm_train_epochs_s(const fm_net *net, fm_opt *opt, float *theta, float *grad,
+                            float *state1, float *state2, const float *X, const float *Y,
+                            int64_t N, int batch, int drop_last, int shuffle, uint64_t seed,
+                            int64_t epoch0, int n_epochs, int64_t *perm, float *work,
+                            const fm_workspace *ws, double *losses_out, int *epochs_done,
+                            int nthreads);
+fm_status fm_train_epochs_d(const fm_net *net, fm_opt *opt, double *theta, double *grad,
+                            double *state1, double *state2, const double *X, const double *Y,
+                            int64_t N, int batch, int drop_last, int shuffle, uint64_t seed,
+                            int64_t epoch0, int n_epochs, int64_t *perm, double *work,
+                            const fm_workspace *ws, double *losses_out, int *epochs_done,
+                            int nthreads);
+
+/* ---- 6. random numbers --------------------------------------------------------------------------
+   perm <- a uniformly random permutation of 0..N-1 determined by (seed, stream) only. */
+void fm_permutation(uint64_t seed, uint64_t stream, int64_t N, int64_t *perm);
+/* A counter-based 64-bit hash (SplitMix64 finaliser) of (seed, counter). */
+uint64_t fm_random_u64(uint64_t seed, uint64_t counter);
+
+/* ---- configuration ------------------------------------------------------------------------------ */
+const char *fm_compiler(void);
+int fm_openmp_enabled(void);
+int fm_max_threads(void);
+void fm_set_max_threads(int n);
+const char *fm_cpu_features(void); /* e.g. "avx512f avx512dq avx512vl avx512bw avx2 fma" */
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* FASTMLP_H */

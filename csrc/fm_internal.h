@@ -1,0 +1,31 @@
+/* fm_internal.h -- helpers shared by the engine's .c files (not part of the public API). */
+#ifndef FM_INTERNAL_H
+#define FM_INTERNAL_H
+#include "fastmlp.h"
+#include <math.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+/* Threads to use for this call: nthreads <= 0 means OpenMP's maximum. */
+static inline int fm_nthreads(int nthreads) {
+#ifdef _OPENMP
+    if (nthreads <= 0) nthreads = omp_get_max_threads();
+    return nthreads < 1 ? 1 : nthreads;
+#else
+    (void)nthreads;
+    return 1;
+#endif
+}
+
+/* Per-block kernels, serial; the element-wise API and the GEMM epilogues both call them. */
+void fm_act_block_s(int act, int rows, int cols, const float *z, ptrdiff_t ldz, float *a,
+                    ptrdiff_t lda, double leaky, const float *prelu);
+void fm_act_block_d(int act, int rows, int cols, const double *z, ptrdiff_t ldz, double *a,
+                    ptrdiff_t lda, double leaky, const double *prelu);
+/* mul == 0: d = sigma'; mul == 1: d *= sigma' (the backward pass's mask). */
+void fm_deriv_block_s(int act, int rows, int cols, const float *z, ptrdiff_t ldz, const float *a,
+                      ptrdiff_t lda, float *d, ptrdiff_t ldd, double leaky, const float *prelu, int mul);
+void fm_deriv_block_d(int act, int rows, int cols, const double *z, ptrdiff_t ldz, const double *a,
+                      ptrdiff_t lda, double *d, ptrdiff_t ldd, double leaky, const double *prelu, int mul);
+#endif

@@ -1,0 +1,125 @@
+# _core.pxd -- the C API of csrc/fastmlp.h, declared for Cython.
+from libc.stdint cimport int64_t, uint64_t
+
+cdef extern from "fastmlp.h" nogil:
+    ctypedef enum fm_status:
+        FM_OK
+        FM_ERR_ALLOC
+        FM_ERR_ARG
+        FM_ERR_NONFINITE
+        FM_ERR_INTERRUPT
+
+    enum: FM_MAX_LAYERS
+    enum: FM_N_ACT
+    enum: FM_N_LOSS
+    enum: FM_ACT_SOFTMAX
+
+    int fm_act_needs_z(int act)
+    fm_status fm_act_forward_s(int act, int rows, int cols, const float *z, ptrdiff_t ldz,
+                               float *a, ptrdiff_t lda, double leaky, const float *prelu, int nthreads)
+    fm_status fm_act_forward_d(int act, int rows, int cols, const double *z, ptrdiff_t ldz,
+                               double *a, ptrdiff_t lda, double leaky, const double *prelu, int nthreads)
+    fm_status fm_act_deriv_s(int act, int rows, int cols, const float *z, ptrdiff_t ldz,
+                             const float *a, ptrdiff_t lda, float *d, ptrdiff_t ldd,
+                             double leaky, const float *prelu, int nthreads)
+    fm_status fm_act_deriv_d(int act, int rows, int cols, const double *z, ptrdiff_t ldz,
+                             const double *a, ptrdiff_t lda, double *d, ptrdiff_t ldd,
+                             double leaky, const double *prelu, int nthreads)
+    ptrdiff_t fm_parallel_threshold
+
+    fm_status fm_loss_s(int loss, int act, int n, int m, const float *Y, const float *z,
+                        const float *a, float *delta, double leaky, const float *prelu,
+                        double *rowloss, double *value_out, int nthreads)
+    fm_status fm_loss_d(int loss, int act, int n, int m, const double *Y, const double *z,
+                        const double *a, double *delta, double leaky, const double *prelu,
+                        double *rowloss, double *value_out, int nthreads)
+
+    ctypedef struct fm_net:
+        int n_layers
+        int sizes[65]
+        int acts[65]
+        int loss
+        double leaky
+        ptrdiff_t w_off[65]
+        ptrdiff_t b_off[65]
+        ptrdiff_t alpha_off[65]
+        ptrdiff_t n_weights
+        ptrdiff_t n_params
+    fm_status fm_net_init(fm_net *net)
+
+    ctypedef struct fm_workspace:
+        int max_batch
+        ptrdiff_t z_off[65]
+        ptrdiff_t a_off[65]
+        ptrdiff_t d_off[65]
+        ptrdiff_t x_off
+        ptrdiff_t y_off
+        ptrdiff_t size
+        ptrdiff_t rowloss_off
+    fm_status fm_workspace_init(const fm_net *net, int max_batch, size_t elem_size, fm_workspace *ws)
+
+    fm_status fm_forward_s(const fm_net *net, const float *theta, const float *X, ptrdiff_t ldx, int n,
+                           float *work, const fm_workspace *ws, int nthreads)
+    fm_status fm_forward_d(const fm_net *net, const double *theta, const double *X, ptrdiff_t ldx, int n,
+                           double *work, const fm_workspace *ws, int nthreads)
+    fm_status fm_backward_s(const fm_net *net, const float *theta, const float *X, ptrdiff_t ldx,
+                            const float *Y, ptrdiff_t ldy, int n, float *grad, float *work,
+                            const fm_workspace *ws, double *loss_out, int nthreads)
+    fm_status fm_backward_d(const fm_net *net, const double *theta, const double *X, ptrdiff_t ldx,
+                            const double *Y, ptrdiff_t ldy, int n, double *grad, double *work,
+                            const fm_workspace *ws, double *loss_out, int nthreads)
+
+    ctypedef struct fm_opt:
+        int kind
+        double lr
+        double momentum
+        int nesterov
+        double weight_decay
+        double beta1
+        double beta2
+        double eps
+        int64_t t
+
+    fm_status fm_update_s(const fm_net *net, fm_opt *opt, float *theta, const float *grad,
+                          float *state1, float *state2, int nthreads)
+    fm_status fm_update_d(const fm_net *net, fm_opt *opt, double *theta, const double *grad,
+                          double *state1, double *state2, int nthreads)
+    fm_status fm_train_step_s(const fm_net *net, fm_opt *opt, float *theta, float *grad,
+                              float *state1, float *state2, const float *X, const float *Y, int n,
+                              float *work, const fm_workspace *ws, double *loss_out, int nthreads)
+    fm_status fm_train_step_d(const fm_net *net, fm_opt *opt, double *theta, double *grad,
+                              double *state1, double *state2, const double *X, const double *Y, int n,
+                              double *work, const fm_workspace *ws, double *loss_out, int nthreads)
+    fm_status fm_train_epochs_s(const fm_net *net, fm_opt *opt, float *theta, float *grad,
+                                float *state1, float *state2, const float *X, const float *Y,
+                                int64_t N, int batch, int drop_last, int shuffle, uint64_t seed,
+                                int64_t epoch0, int n_epochs, int64_t *perm, float *work,
+                                const fm_workspace *ws, double *losses_out, int *epochs_done,
+                                int nthreads)
+    fm_status fm_train_epochs_d(const fm_net *net, fm_opt *opt, double *theta, double *grad,
+                                double *state1, double *state2, const double *X, const double *Y,
+                                int64_t N, int batch, int drop_last, int shuffle, uint64_t seed,
+                                int64_t epoch0, int n_epochs, int64_t *perm, double *work,
+                                const fm_workspace *ws, double *losses_out, int *epochs_done,
+                                int nthreads)
+
+    void fm_permutation(uint64_t seed, uint64_t stream, int64_t N, int64_t *perm)
+    uint64_t fm_random_u64(uint64_t seed, uint64_t counter)
+
+    const char *fm_compiler()
+    int fm_openmp_enabled()
+    int fm_max_threads()
+    void fm_set_max_threads(int n)
+    const char *fm_cpu_features()
+
+cdef extern from "gemm.h" nogil:
+    ctypedef void (*fm_epilogue_s)(const void *ctx, float *C, ptrdiff_t ldc, int i0, int j0, int m, int n)
+    ctypedef void (*fm_epilogue_d)(const void *ctx, double *C, ptrdiff_t ldc, int i0, int j0, int m, int n)
+    void fm_sgemm(int transA, int transB, int M, int N, int K, float alpha,
+                  const float *A, ptrdiff_t lda, const float *B, ptrdiff_t ldb,
+                  float beta, float *C, ptrdiff_t ldc, fm_epilogue_s epi, const void *ctx, int nthreads)
+    void fm_dgemm(int transA, int transB, int M, int N, int K, double alpha,
+                  const double *A, ptrdiff_t lda, const double *B, ptrdiff_t ldb,
+                  double beta, double *C, ptrdiff_t ldc, fm_epilogue_d epi, const void *ctx, int nthreads)
+    const char *fm_gemm_isa()
+    int fm_gemm_set_isa(const char *name)

@@ -1,0 +1,717 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
+"""The boundary between Python and the C engine (csrc/fastmlp.h).
+
+Layers of this file, in order:
+
+1. argument checks: every array is checked once here -- type, dtype, dimensions, shape,
+   C-contiguity, writeability -- and a TypeError/ValueError names what was wrong. The C
+   layer trusts what passes.
+2. element-wise kernels: ``act_forward``, ``act_deriv``, ``loss`` (value and delta^L),
+   ``gemm`` and ``permutation``, for float32 and float64 (the C function is picked by dtype).
+3. ``Engine``: one network's plan, its flat parameter and gradient vectors and its
+   workspace, with forward/backward/train_step/train_epochs. Every C call releases the GIL.
+4. configuration: ``config()``, ``set_num_threads``, ``get_num_threads``.
+
+C status codes become exceptions in ``_check_status``; FM_ERR_NONFINITE is a
+``FloatingPointError`` (parameters were not changed).
+"""
+import numpy as np
+cimport numpy as cnp
+from libc.stdint cimport int64_t, uint64_t
+from libc.string cimport memcpy
+
+cnp.import_array()
+
+ACTIVATION_CODES = {
+    "step": 0, "sign": 1, "linear": 2, "piecewise_linear": 3, "sigmoid": 4, "tanh": 5,
+    "relu": 6, "leaky_relu": 7, "prelu": 8, "softmax": 9,
+}
+LOSS_CODES = {"square": 0, "hinge": 1, "logistic": 2, "cross_entropy": 3, "margin": 4}
+OPT_CODES = {"sgd": 0, "adam": 1}
+MAX_LAYERS = FM_MAX_LAYERS
+
+
+# ---------------------------------------------------------------------------------------------
+# 1. argument checks
+# ---------------------------------------------------------------------------------------------
+cdef inline int _is_double(object dtype) except -1:
+    if dtype == np.float64:
+        return 1
+    if dtype == np.float32:
+        return 0
+    raise TypeError(f"dtype must be float32 or float64, got {np.dtype(dtype).name}")
+
+
+cdef object _matrix(str name, object arr, object dtype, int rows=-1, int cols=-1,
+                    bint writeable=False, bint allow_1d=False):
+    """Return `arr` after checking it is a C-contiguous 2-D ndarray of `dtype` and shape."""
+    if not isinstance(arr, np.ndarray):
+        raise TypeError(f"{name} must be a numpy.ndarray, got {type(arr).__name__}")
+    if arr.dtype != dtype:
+        raise TypeError(f"{name} must have dtype {np.dtype(dtype).name}, got {arr.dtype.name}")
+    if allow_1d and arr.ndim == 1:
+        pass
+    elif arr.ndim != 2:
+        raise ValueError(f"{name} must be 2-dimensional, got {arr.ndim} dimension(s) "
+                         f"with shape {arr.shape}")
+    if not arr.flags.c_contiguous:
+        raise ValueError(f"{name} must be C-contiguous (use numpy.ascontiguousarray)")
+    if writeable and not arr.flags.writeable:
+        raise ValueError(f"{name} is read-only; an output array must be writeable")
+    if arr.ndim == 2:
+        if rows >= 0 and arr.shape[0] != rows:
+            raise ValueError(f"{name} must have {rows} rows, got shape {arr.shape}")
+        if cols >= 0 and arr.shape[1] != cols:
+            raise ValueError(f"{name} must have {cols} columns, got shape {arr.shape}")
+    return arr
+
+
+cdef object _vector(str name, object arr, object dtype, Py_ssize_t length, bint writeable=False):
+    if not isinstance(arr, np.ndarray):
+        raise TypeError(f"{name} must be a numpy.ndarray, got {type(arr).__name__}")
+    if arr.dtype != dtype:
+        raise TypeError(f"{name} must have dtype {np.dtype(dtype).name}, got {arr.dtype.name}")
+    if arr.ndim != 1 or arr.shape[0] != length:
+        raise ValueError(f"{name} must have shape ({length},), got {arr.shape}")
+    if not arr.flags.c_contiguous:
+        raise ValueError(f"{name} must be contiguous")
+    if writeable and not arr.flags.writeable:
+        raise ValueError(f"{name} is read-only; it must be writeable")
+    return arr
+
+
+cdef int _act_code(object act) except -1:
+    if isinstance(act, str):
+        if act not in ACTIVATION_CODES:
+            raise ValueError(f"unknown activation {act!r}; expected one of "
+                             f"{sorted(ACTIVATION_CODES)}")
+        return ACTIVATION_CODES[act]
+    if not isinstance(act, (int, np.integer)) or not (0 <= act < FM_N_ACT):
+        raise ValueError(f"activation code must be an int in [0, {FM_N_ACT}), got {act!r}")
+    return act
+
+
+cdef int _loss_code(object loss) except -1:
+    if isinstance(loss, str):
+        if loss not in LOSS_CODES:
+            raise ValueError(f"unknown loss {loss!r}; expected one of {sorted(LOSS_CODES)}")
+        return LOSS_CODES[loss]
+    if not isinstance(loss, (int, np.integer)) or not (0 <= loss < FM_N_LOSS):
+        raise ValueError(f"loss code must be an int in [0, {FM_N_LOSS}), got {loss!r}")
+    return loss
+
+
+cdef int _check_status(fm_status st, str what) except -1:
+    if st == FM_OK:
+        return 0
+    if st == FM_ERR_NONFINITE:
+        raise FloatingPointError(f"{what}: the loss or a gradient became NaN or infinite; "
+                                 f"the parameters were left unchanged")
+    if st == FM_ERR_ALLOC:
+        raise MemoryError(f"{what}: out of memory")
+    raise ValueError(f"{what}: the engine rejected its arguments (status {<int>st})")
+
+
+cdef inline void *_ptr(object arr):
+    return cnp.PyArray_DATA(<cnp.ndarray>arr)
+
+
+cdef inline int _nt(object n_threads) except? -1:
+    if n_threads is None:
+        return 0
+    if not isinstance(n_threads, (int, np.integer)) or isinstance(n_threads, bool):
+        raise TypeError(f"n_threads must be an int or None, got {type(n_threads).__name__}")
+    return n_threads
+
+
+# ---------------------------------------------------------------------------------------------
+# 2. element-wise kernels
+# ---------------------------------------------------------------------------------------------
+cdef object _prelu_vector(int act, object alpha, object dtype, int cols):
+    if act != 8:
+        return None
+    if alpha is None:
+        raise ValueError("PReLU needs its alpha: a vector with one entry per column")
+    return _vector("alpha", alpha, dtype, cols)
+
+
+def act_forward(act, z, out=None, double leaky=0.01, alpha=None, n_threads=None):
+    """a = sigma(z) element-wise in C (softmax row-wise). z: 2-D float32/float64 C array."""
+    cdef int code = _act_code(act)
+    if not isinstance(z, np.ndarray):
+        raise TypeError(f"z must be a numpy.ndarray, got {type(z).__name__}")
+    cdef int dbl = _is_double(z.dtype)
+    z = _matrix("z", z, z.dtype)
+    cdef int rows = z.shape[0], cols = z.shape[1]
+    if out is None:
+        out = np.empty_like(z)
+    out = _matrix("out", out, z.dtype, rows, cols, writeable=True)
+    pr = _prelu_vector(code, alpha, z.dtype, cols)
+    cdef void *zp = _ptr(z)
+    cdef void *ap = _ptr(out)
+    cdef void *pp = _ptr(pr) if pr is not None else NULL
+    cdef int nt = _nt(n_threads)
+    cdef fm_status st
+    with nogil:
+        if dbl:
+            st = fm_act_forward_d(code, rows, cols, <double*>zp, cols, <double*>ap, cols,
+                                  leaky, <double*>pp, nt)
+        else:
+            st = fm_act_forward_s(code, rows, cols, <float*>zp, cols, <float*>ap, cols,
+                                  leaky, <float*>pp, nt)
+    _check_status(st, "act_forward")
+    return out
+
+
+def act_deriv(act, z, a=None, out=None, double leaky=0.01, alpha=None, n_threads=None):
+    """sigma'(z) element-wise in C (from a as well, where sigma' is written in terms of it)."""
+    cdef int code = _act_code(act)
+    if code == FM_ACT_SOFTMAX:
+        raise ValueError("softmax has no element-wise derivative (its Jacobian is full)")
+    if not isinstance(z, np.ndarray):
+        raise TypeError(f"z must be a numpy.ndarray, got {type(z).__name__}")
+    cdef int dbl = _is_double(z.dtype)
+    z = _matrix("z", z, z.dtype)
+    cdef int rows = z.shape[0], cols = z.shape[1]
+    if a is not None:
+        a = _matrix("a", a, z.dtype, rows, cols)
+    if out is None:
+        out = np.empty_like(z)
+    out = _matrix("out", out, z.dtype, rows, cols, writeable=True)
+    pr = _prelu_vector(code, alpha, z.dtype, cols)
+    cdef void *zp = _ptr(z)
+    cdef void *ap = _ptr(a) if a is not None else NULL
+    cdef void *dp = _ptr(out)
+    cdef void *pp = _ptr(pr) if pr is not None else NULL
+    cdef int nt = _nt(n_threads)
+    cdef fm_status st
+    with nogil:
+        if dbl:
+            st = fm_act_deriv_d(code, rows, cols, <double*>zp, cols, <double*>ap, cols,
+                                <double*>dp, cols, leaky, <double*>pp, nt)
+        else:
+            st = fm_act_deriv_s(code, rows, cols, <float*>zp, cols, <float*>ap, cols,
+                                <float*>dp, cols, leaky, <float*>pp, nt)
+    _check_status(st, "act_deriv")
+    return out
+
+
+def loss(loss, act, Y, z, a, double leaky=0.01, alpha=None, n_threads=None):
+    """(value, delta^L) of `loss` for output activation `act` in C.
+
+    value is the mean over rows of the per-sample cost; delta^L = dC/dz^L of that mean.
+    """
+    cdef int lc = _loss_code(loss), code = _act_code(act)
+    if not isinstance(z, np.ndarray):
+        raise TypeError(f"z must be a numpy.ndarray, got {type(z).__name__}")
+    cdef int dbl = _is_double(z.dtype)
+    z = _matrix("z", z, z.dtype)
+    cdef int rows = z.shape[0], cols = z.shape[1]
+    a = _matrix("a", a, z.dtype, rows, cols)
+    Y = _matrix("Y", Y, z.dtype, rows, cols)
+    pr = _prelu_vector(code, alpha, z.dtype, cols)
+    delta = np.empty_like(z)
+    rowloss = np.empty(max(rows, 1), dtype=np.float64)
+    cdef double value = 0
+    cdef void *yp = _ptr(Y)
+    cdef void *zp = _ptr(z)
+    cdef void *ap = _ptr(a)
+    cdef void *dp = _ptr(delta)
+    cdef void *pp = _ptr(pr) if pr is not None else NULL
+    cdef double *rp = <double*>_ptr(rowloss)
+    cdef int nt = _nt(n_threads)
+    cdef fm_status st
+    with nogil:
+        if dbl:
+            st = fm_loss_d(lc, code, rows, cols, <double*>yp, <double*>zp, <double*>ap,
+                           <double*>dp, leaky, <double*>pp, rp, &value, nt)
+        else:
+            st = fm_loss_s(lc, code, rows, cols, <float*>yp, <float*>zp, <float*>ap,
+                           <float*>dp, leaky, <float*>pp, rp, &value, nt)
+    _check_status(st, "loss")
+    return value, delta
+
+
+def gemm(A, B, bint transA=False, bint transB=False, double alpha=1.0, double beta=0.0,
+         C=None, n_threads=None):
+    """C = alpha * op(A) @ op(B) + beta * C with fastmlp's own GEMM (same dtype throughout)."""
+    if not isinstance(A, np.ndarray):
+        raise TypeError(f"A must be a numpy.ndarray, got {type(A).__name__}")
+    cdef int dbl = _is_double(A.dtype)
+    A = _matrix("A", A, A.dtype)
+    B = _matrix("B", B, A.dtype)
+    cdef int M = A.shape[1] if transA else A.shape[0]
+    cdef int K = A.shape[0] if transA else A.shape[1]
+    cdef int KB = B.shape[1] if transB else B.shape[0]
+    cdef int N = B.shape[0] if transB else B.shape[1]
+    if K != KB:
+        raise ValueError(f"inner dimensions differ: op(A) is {M}x{K}, op(B) is {KB}x{N}")
+    if C is None:
+        if beta != 0:
+            raise ValueError("beta != 0 needs an input C")
+        C = np.empty((M, N), dtype=A.dtype)
+    C = _matrix("C", C, A.dtype, M, N, writeable=True)
+    cdef void *ap = _ptr(A)
+    cdef void *bp = _ptr(B)
+    cdef void *cp = _ptr(C)
+    cdef ptrdiff_t lda = A.shape[1], ldb = B.shape[1], ldc = N
+    cdef int nt = _nt(n_threads)
+    with nogil:
+        if dbl:
+            fm_dgemm(transA, transB, M, N, K, alpha, <double*>ap, lda, <double*>bp, ldb,
+                     beta, <double*>cp, ldc, NULL, NULL, nt)
+        else:
+            fm_sgemm(transA, transB, M, N, K, <float>alpha, <float*>ap, lda, <float*>bp, ldb,
+                     <float>beta, <float*>cp, ldc, NULL, NULL, nt)
+    return C
+
+
+def permutation(uint64_t seed, uint64_t stream, int64_t n):
+    """The permutation of 0..n-1 that the engine uses for epoch `stream` under `seed`."""
+    if n < 0:
+        raise ValueError(f"n must be >= 0, got {n}")
+    out = np.empty(n, dtype=np.int64)
+    cdef int64_t *p = <int64_t*>_ptr(out)
+    with nogil:
+        fm_permutation(seed, stream, n, p)
+    return out
+
+
+def gemm_isa():
+    """The GEMM kernel set in use: 'avx512', 'avx2' or 'portable'."""
+    return fm_gemm_isa().decode()
+
+
+def set_gemm_isa(str name):
+    """Force a GEMM kernel set (for tests and benchmarks)."""
+    if fm_gemm_set_isa(name.encode()) != 0:
+        raise ValueError(f"GEMM kernel set {name!r} is unknown or not supported by this CPU; "
+                         f"expected 'portable', 'avx2' or 'avx512'")
+
+
+# ---------------------------------------------------------------------------------------------
+# 3. the network engine
+# ---------------------------------------------------------------------------------------------
+cdef class Engine:
+    """One network's plan, flat parameter/gradient vectors and workspace.
+
+    ``theta`` holds every parameter in one vector, laid out
+    ``[W^1 .. W^L | b^1 .. b^L | alpha of each PReLU layer]``; ``weights()``, ``biases()``
+    and ``alphas()`` return views into it (W^l of shape (N_{l-1}, N_l)), and the same for
+    the gradient vector ``grad``.
+    """
+    cdef fm_net net
+    cdef fm_workspace ws
+    cdef readonly object dtype
+    cdef readonly object theta
+    cdef readonly object grad
+    cdef object work
+    cdef object perm
+    cdef int dbl
+    cdef int last_n      # rows of the last forward pass held in the workspace (-1: none)
+
+    def __init__(self, sizes, acts, loss, dtype=np.float64, double leaky=0.01, int max_batch=1):
+        sizes = [int(s) for s in sizes]
+        if len(sizes) < 2:
+            raise ValueError(f"sizes must list at least an input and an output size, got {sizes}")
+        if len(sizes) - 1 > FM_MAX_LAYERS:
+            raise ValueError(f"at most {FM_MAX_LAYERS} layers are supported, got {len(sizes) - 1}")
+        if any(s < 1 for s in sizes):
+            raise ValueError(f"every layer size must be >= 1, got {sizes}")
+        if len(acts) != len(sizes) - 1:
+            raise ValueError(f"acts must give one activation per layer ({len(sizes) - 1}), "
+                             f"got {len(acts)}")
+        self.dbl = _is_double(np.dtype(dtype))
+        self.dtype = np.dtype(np.float64 if self.dbl else np.float32)
+        self.net.n_layers = len(sizes) - 1
+        cdef int l
+        for l in range(len(sizes)):
+            self.net.sizes[l] = sizes[l]
+        self.net.acts[0] = 0
+        for l in range(1, len(sizes)):
+            self.net.acts[l] = _act_code(acts[l - 1])
+            if self.net.acts[l] == FM_ACT_SOFTMAX and l != len(sizes) - 1:
+                raise ValueError("softmax is only allowed as the output activation")
+        self.net.loss = _loss_code(loss)
+        self.net.leaky = leaky
+        _check_status(fm_net_init(&self.net), "Engine")
+        self.theta = np.zeros(self.net.n_params, dtype=self.dtype)
+        self.grad = np.zeros(self.net.n_params, dtype=self.dtype)
+        self.last_n = -1
+        self.perm = np.empty(0, dtype=np.int64)
+        self.reserve(max(max_batch, 1))
+
+    # -- plan ---------------------------------------------------------------------------------
+    @property
+    def n_layers(self):
+        return self.net.n_layers
+
+    @property
+    def sizes(self):
+        return [self.net.sizes[l] for l in range(self.net.n_layers + 1)]
+
+    @property
+    def acts(self):
+        return [self.net.acts[l] for l in range(1, self.net.n_layers + 1)]
+
+    @property
+    def loss_code(self):
+        return self.net.loss
+
+    @property
+    def leaky(self):
+        return self.net.leaky
+
+    @property
+    def n_weights(self):
+        return self.net.n_weights
+
+    @property
+    def n_params(self):
+        return self.net.n_params
+
+    @property
+    def max_batch(self):
+        return self.ws.max_batch
+
+    def offsets(self):
+        """{'W': [...], 'b': [...], 'alpha': [...]}: where each layer's parameters start."""
+        L = self.net.n_layers
+        return {"W": [self.net.w_off[l] for l in range(1, L + 1)],
+                "b": [self.net.b_off[l] for l in range(1, L + 1)],
+                "alpha": [self.net.alpha_off[l] for l in range(1, L + 1)]}
+
+    cdef list _views(self, object vec, int which):
+        out = []
+        cdef int l
+        cdef ptrdiff_t o
+        for l in range(1, self.net.n_layers + 1):
+            ni, no = self.net.sizes[l - 1], self.net.sizes[l]
+            if which == 0:
+                o = self.net.w_off[l]
+                out.append(vec[o:o + ni * no].reshape(ni, no))
+            elif which == 1:
+                o = self.net.b_off[l]
+                out.append(vec[o:o + no])
+            else:
+                o = self.net.alpha_off[l]
+                out.append(None if o < 0 else vec[o:o + no])
+        return out
+
+    def weights(self):
+        """W^1..W^L as views into theta, each (N_{l-1}, N_l)."""
+        return self._views(self.theta, 0)
+
+    def biases(self):
+        return self._views(self.theta, 1)
+
+    def alphas(self):
+        """PReLU alpha per layer (a view, one per neuron), None for other layers."""
+        return self._views(self.theta, 2)
+
+    def grad_weights(self):
+        return self._views(self.grad, 0)
+
+    def grad_biases(self):
+        return self._views(self.grad, 1)
+
+    def grad_alphas(self):
+        return self._views(self.grad, 2)
+
+    def reserve(self, int max_batch):
+        """Make the workspace hold batches of up to max_batch rows (only ever grows)."""
+        if max_batch < 1:
+            raise ValueError(f"max_batch must be >= 1, got {max_batch}")
+        if self.work is not None and max_batch <= self.ws.max_batch:
+            return
+        cdef fm_workspace ws
+        _check_status(fm_workspace_init(&self.net, max_batch, self.dtype.itemsize, &ws),
+                      "Engine.reserve")
+        self.work = np.zeros(ws.size, dtype=self.dtype)
+        self.ws = ws
+        self.last_n = -1
+
+    # -- passes -------------------------------------------------------------------------------
+    cdef object _X(self, object X):
+        X = _matrix("X", X, self.dtype, -1, self.net.sizes[0])
+        return X
+
+    cdef object _Y(self, object Y, int n):
+        return _matrix("Y", Y, self.dtype, n, self.net.sizes[self.net.n_layers])
+
+    def forward(self, X, n_threads=None):
+        """Forward pass of X (n <= max_batch rows); returns a copy of the output a^L."""
+        X = self._X(X)
+        cdef int n = X.shape[0]
+        if n > self.ws.max_batch:
+            self.reserve(n)
+        cdef int nt = _nt(n_threads)
+        cdef void *xp = _ptr(X)
+        cdef void *th = _ptr(self.theta)
+        cdef void *wk = _ptr(self.work)
+        cdef fm_status st
+        with nogil:
+            if self.dbl:
+                st = fm_forward_d(&self.net, <double*>th, <double*>xp, self.net.sizes[0], n,
+                                  <double*>wk, &self.ws, nt)
+            else:
+                st = fm_forward_s(&self.net, <float*>th, <float*>xp, self.net.sizes[0], n,
+                                  <float*>wk, &self.ws, nt)
+        _check_status(st, "forward")
+        self.last_n = n
+        return self._block(self.ws.a_off[self.net.n_layers], n, self.net.sizes[self.net.n_layers]).copy()
+
+    def predict(self, X, n_threads=None, int chunk=1024):
+        """Output a^L for any number of rows, computed in chunks through the workspace."""
+        X = self._X(X)
+        cdef int n = X.shape[0]
+        out = np.empty((n, self.net.sizes[self.net.n_layers]), dtype=self.dtype)
+        cdef int step = max(min(chunk, n), 1)
+        if step > self.ws.max_batch:
+            self.reserve(step)
+        for start in range(0, n, step):
+            out[start:start + step] = self.forward(X[start:start + step], n_threads)
+        return out
+
+    cdef object _block(self, ptrdiff_t off, int rows, int cols):
+        return self.work[off:off + <ptrdiff_t>rows * cols].reshape(rows, cols)
+
+    def trace(self):
+        """(z, a): copies of z^l (l=1..L, z[0] None) and a^l (l=1..L; a[0] None -- it is X)
+        from the last forward pass."""
+        if self.last_n < 0:
+            raise RuntimeError("trace() needs a forward pass first")
+        L = self.net.n_layers
+        z = [None] + [self._block(self.ws.z_off[l], self.last_n, self.net.sizes[l]).copy()
+                      for l in range(1, L + 1)]
+        a = [None] + [self._block(self.ws.a_off[l], self.last_n, self.net.sizes[l]).copy()
+                      for l in range(1, L + 1)]
+        return z, a
+
+    def deltas(self):
+        """delta^l (l=1..L, index 0 None) from the last backward pass, as copies."""
+        if self.last_n < 0:
+            raise RuntimeError("deltas() needs a forward and backward pass first")
+        L = self.net.n_layers
+        return [None] + [self._block(self.ws.d_off[l], self.last_n, self.net.sizes[l]).copy()
+                         for l in range(1, L + 1)]
+
+    def backward(self, X, Y=None, delta_L=None, n_threads=None):
+        """Loss and backward pass for the rows of the last forward pass (which must be X).
+
+        With Y (canonical targets) the engine's loss gives delta^L; with delta_L instead
+        (a user-defined loss) that delta is back-propagated. Fills ``grad``; returns the
+        loss value (NaN with delta_L).
+        """
+        X = self._X(X)
+        cdef int n = X.shape[0]
+        if self.last_n != n:
+            raise RuntimeError("backward() must follow forward() on the same rows")
+        cdef int L = self.net.n_layers
+        if (Y is None) == (delta_L is None):
+            raise ValueError("give exactly one of Y (targets) or delta_L")
+        cdef void *yp = NULL
+        if Y is not None:
+            Y = self._Y(Y, n)
+            yp = _ptr(Y)
+        else:
+            delta_L = _matrix("delta_L", delta_L, self.dtype, n, self.net.sizes[L])
+            self._block(self.ws.d_off[L], n, self.net.sizes[L])[...] = delta_L
+        cdef int nt = _nt(n_threads)
+        cdef void *xp = _ptr(X)
+        cdef void *th = _ptr(self.theta)
+        cdef void *gr = _ptr(self.grad)
+        cdef void *wk = _ptr(self.work)
+        cdef double value = np.nan
+        cdef fm_status st
+        with nogil:
+            if self.dbl:
+                st = fm_backward_d(&self.net, <double*>th, <double*>xp, self.net.sizes[0],
+                                   <double*>yp, self.net.sizes[L], n, <double*>gr,
+                                   <double*>wk, &self.ws, &value, nt)
+            else:
+                st = fm_backward_s(&self.net, <float*>th, <float*>xp, self.net.sizes[0],
+                                   <float*>yp, self.net.sizes[L], n, <float*>gr,
+                                   <float*>wk, &self.ws, &value, nt)
+        _check_status(st, "backward")
+        return value
+
+    # -- training -----------------------------------------------------------------------------
+    cdef int _opt(self, object spec, fm_opt *opt) except -1:
+        """spec: (kind, lr, momentum, nesterov, weight_decay, beta1, beta2, eps, t)."""
+        if len(spec) != 9:
+            raise ValueError("optimizer spec must be (kind, lr, momentum, nesterov, "
+                             "weight_decay, beta1, beta2, eps, t)")
+        kind, lr, mom, nest, wd, b1, b2, eps, t = spec
+        if kind not in (0, 1):
+            raise ValueError(f"optimizer kind must be 0 (sgd) or 1 (adam), got {kind!r}")
+        opt.kind = kind
+        opt.lr = lr
+        opt.momentum = mom
+        opt.nesterov = 1 if nest else 0
+        opt.weight_decay = wd
+        opt.beta1 = b1
+        opt.beta2 = b2
+        opt.eps = eps
+        opt.t = t
+        return 0
+
+    cdef object _state(self, str name, object s):
+        if s is None:
+            return None
+        return _vector(name, s, self.dtype, self.net.n_params, writeable=True)
+
+    cdef int _check_state(self, fm_opt *opt, object s1, object s2) except -1:
+        if opt.kind == 1 and (s1 is None or s2 is None):
+            raise ValueError("Adam needs two state vectors (m and v) of n_params entries")
+        if opt.kind == 0 and opt.momentum != 0 and s1 is None:
+            raise ValueError("SGD with momentum needs a velocity vector of n_params entries")
+        return 0
+
+    def update(self, spec, state1=None, state2=None, n_threads=None):
+        """Apply one optimiser step from ``grad``; returns the new step count t."""
+        cdef fm_opt opt
+        self._opt(spec, &opt)
+        state1 = self._state("state1", state1)
+        state2 = self._state("state2", state2)
+        self._check_state(&opt, state1, state2)
+        cdef void *s1 = _ptr(state1) if state1 is not None else NULL
+        cdef void *s2 = _ptr(state2) if state2 is not None else NULL
+        cdef void *th = _ptr(self.theta)
+        cdef void *gr = _ptr(self.grad)
+        cdef int nt = _nt(n_threads)
+        cdef fm_status st
+        with nogil:
+            if self.dbl:
+                st = fm_update_d(&self.net, &opt, <double*>th, <double*>gr, <double*>s1,
+                                 <double*>s2, nt)
+            else:
+                st = fm_update_s(&self.net, &opt, <float*>th, <float*>gr, <float*>s1,
+                                 <float*>s2, nt)
+        _check_status(st, "update")
+        return opt.t
+
+    def train_step(self, X, Y, spec, state1=None, state2=None, n_threads=None):
+        """forward + loss + backward + update on one batch; returns (loss, t).
+
+        Raises FloatingPointError (parameters untouched) if the loss or gradient is not finite.
+        """
+        X = self._X(X)
+        cdef int n = X.shape[0]
+        Y = self._Y(Y, n)
+        if n > self.ws.max_batch:
+            self.reserve(n)
+        cdef fm_opt opt
+        self._opt(spec, &opt)
+        state1 = self._state("state1", state1)
+        state2 = self._state("state2", state2)
+        self._check_state(&opt, state1, state2)
+        cdef void *s1 = _ptr(state1) if state1 is not None else NULL
+        cdef void *s2 = _ptr(state2) if state2 is not None else NULL
+        cdef void *xp = _ptr(X)
+        cdef void *yp = _ptr(Y)
+        cdef void *th = _ptr(self.theta)
+        cdef void *gr = _ptr(self.grad)
+        cdef void *wk = _ptr(self.work)
+        cdef int nt = _nt(n_threads)
+        cdef double value = 0
+        cdef fm_status st
+        with nogil:
+            if self.dbl:
+                st = fm_train_step_d(&self.net, &opt, <double*>th, <double*>gr, <double*>s1,
+                                     <double*>s2, <double*>xp, <double*>yp, n, <double*>wk,
+                                     &self.ws, &value, nt)
+            else:
+                st = fm_train_step_s(&self.net, &opt, <float*>th, <float*>gr, <float*>s1,
+                                     <float*>s2, <float*>xp, <float*>yp, n, <float*>wk,
+                                     &self.ws, &value, nt)
+        self.last_n = n
+        _check_status(st, "train_step")
+        return value, opt.t
+
+    def train_epochs(self, X, Y, int batch_size, int n_epochs, spec, state1=None, state2=None,
+                     bint shuffle=True, uint64_t seed=0, int64_t epoch0=0, bint drop_last=False,
+                     n_threads=None):
+        """Whole epochs in one C call. Returns (losses, t, diverged):
+        losses has one mean training loss per completed epoch; diverged is True when a step
+        produced a non-finite loss or gradient (that step changed nothing)."""
+        X = self._X(X)
+        cdef int64_t N = X.shape[0]
+        Y = self._Y(Y, N)
+        if N < 1:
+            raise ValueError("X must have at least one row")
+        if batch_size < 1 or batch_size > N:
+            raise ValueError(f"batch_size must be in [1, {N}], got {batch_size}")
+        if n_epochs < 0:
+            raise ValueError(f"n_epochs must be >= 0, got {n_epochs}")
+        if batch_size > self.ws.max_batch:
+            self.reserve(batch_size)
+        if self.perm.shape[0] != N:
+            self.perm = np.empty(N, dtype=np.int64)
+        cdef fm_opt opt
+        self._opt(spec, &opt)
+        state1 = self._state("state1", state1)
+        state2 = self._state("state2", state2)
+        self._check_state(&opt, state1, state2)
+        losses = np.full(max(n_epochs, 1), np.nan, dtype=np.float64)
+        cdef void *s1 = _ptr(state1) if state1 is not None else NULL
+        cdef void *s2 = _ptr(state2) if state2 is not None else NULL
+        cdef void *xp = _ptr(X)
+        cdef void *yp = _ptr(Y)
+        cdef void *th = _ptr(self.theta)
+        cdef void *gr = _ptr(self.grad)
+        cdef void *wk = _ptr(self.work)
+        cdef int64_t *pp = <int64_t*>_ptr(self.perm)
+        cdef double *lp = <double*>_ptr(losses)
+        cdef int nt = _nt(n_threads)
+        cdef int done = 0
+        cdef fm_status st
+        with nogil:
+            if self.dbl:
+                st = fm_train_epochs_d(&self.net, &opt, <double*>th, <double*>gr, <double*>s1,
+                                       <double*>s2, <double*>xp, <double*>yp, N, batch_size,
+                                       drop_last, shuffle, seed, epoch0, n_epochs, pp,
+                                       <double*>wk, &self.ws, lp, &done, nt)
+            else:
+                st = fm_train_epochs_s(&self.net, &opt, <float*>th, <float*>gr, <float*>s1,
+                                       <float*>s2, <float*>xp, <float*>yp, N, batch_size,
+                                       drop_last, shuffle, seed, epoch0, n_epochs, pp,
+                                       <float*>wk, &self.ws, lp, &done, nt)
+        self.last_n = -1
+        if st != FM_OK and st != FM_ERR_NONFINITE:
+            _check_status(st, "train_epochs")
+        return losses[:done].copy(), opt.t, st == FM_ERR_NONFINITE
+
+
+# ---------------------------------------------------------------------------------------------
+# 4. configuration
+# ---------------------------------------------------------------------------------------------
+def config():
+    """What this build is: compiler, OpenMP, threads, CPU features, GEMM kernels."""
+    return {
+        "compiler": fm_compiler().decode(),
+        "openmp": bool(fm_openmp_enabled()),
+        "max_threads": fm_max_threads(),
+        "cpu_features": fm_cpu_features().decode(),
+        "gemm_kernels": fm_gemm_isa().decode(),
+        "parallel_threshold": fm_parallel_threshold,
+    }
+
+
+def set_num_threads(int n):
+    """Set the number of OpenMP threads the engine uses by default (>= 1)."""
+    if n < 1:
+        raise ValueError(f"n must be >= 1, got {n}")
+    fm_set_max_threads(n)
+
+
+def get_num_threads():
+    return fm_max_threads()
+
+
+def set_parallel_threshold(Py_ssize_t n):
+    """Element count above which element-wise kernels use threads (for tuning and tests)."""
+    global fm_parallel_threshold
+    if n < 0:
+        raise ValueError(f"threshold must be >= 0, got {n}")
+    fm_parallel_threshold = n
