@@ -56,7 +56,9 @@ Backpropagation (chapter 5)
     delta^l = sigma'(z^l) * (delta^{l+1} @ W^{l+1}.T)       l = L-1 .. 1
     dC/dW^l = a^{l-1}.T @ delta^l    (chapter: dC/dw_ij^l = delta_i^l a_j^{l-1})
     dC/db^l = sum over rows of delta^l
-    dC/dalpha_j^l = sum over rows of delta^l_j * (z^l_j if z^l_j < 0 else 0)
+    dC/dalpha_j^l = sum over rows of (dC/da^l)_j * (z^l_j if z^l_j < 0 else 0)
+                    where dC/da^l = delta^{l+1} @ W^{l+1}.T  (grad C(y) for l = L).
+    (Not delta^l * z: delta^l already carries the factor sigma' = alpha for z < 0.)
 
 A softmax output has a full Jacobian J = diag(p) - p p^T, so there
 delta^L = J^T grad C = p * (g - sum_i p_i g_i) row by row; with the cross
@@ -728,18 +730,24 @@ def _backward(trace, Y, weights, names, loss, alphas, leaky):
     L = len(weights)
     z, a = trace.z, trace.a
     delta = [None] * (L + 1)
+    dC_da = [None] * (L + 1)       # dC/da^l, kept only where a PReLU slope needs it
+    if names[L - 1] == "prelu":
+        dC_da[L] = _loss_gradient(loss, Y, a[L])
     delta[L] = _output_delta(loss, names[L - 1], Y, z[L], a[L],
                              _alpha_of(names[L - 1], alphas[L - 1], leaky))
     for l in range(L - 1, 0, -1):       # delta^l = sigma'(z^l) * (delta^{l+1} W^{l+1 T})
+        upstream = delta[l + 1] @ weights[l].T                # = dC/da^l
         sp = _act_derivative(names[l - 1], z[l], _alpha_of(names[l - 1], alphas[l - 1], leaky),
                              a[l])
-        delta[l] = sp * (delta[l + 1] @ weights[l].T)
+        delta[l] = sp * upstream
+        if names[l - 1] == "prelu":
+            dC_da[l] = upstream
     dW, db, dalpha = [None] * (L + 1), [None] * (L + 1), [None] * (L + 1)
     for l in range(1, L + 1):
         dW[l] = a[l - 1].T @ delta[l]                         # dC/dw_ij = delta_i a_j
         db[l] = delta[l].sum(axis=0)                          # dC/db_i = delta_i
-        if names[l - 1] == "prelu":
-            dalpha[l] = (delta[l] * np.where(z[l] < 0, z[l], 0 * z[l])).sum(axis=0)
+        if names[l - 1] == "prelu":                           # dC/dalpha_j, da/dalpha = z (z<0)
+            dalpha[l] = (dC_da[l] * np.where(z[l] < 0, z[l], 0 * z[l])).sum(axis=0)
     value = _loss_value(loss, Y, a[L], z[L])
     return Gradients(delta, dW, db, dalpha, value)
 
