@@ -33,4 +33,6 @@ void fm_deriv_block_d(int act, int rows, int cols, const double *z, ptrdiff_t ld
 int fm_all_finite_s(const float *x, ptrdiff_t n);
 int fm_all_finite_d(const double *x, ptrdiff_t n);
 #include <string.h>
+void fm_softmax_jvp_s(int n, int m, const float *P, float *G);
+void fm_softmax_jvp_d(int n, int m, const double *P, double *G);
 #endif
