@@ -379,3 +379,24 @@ def test_show_config_and_threads():
     fm.set_num_threads(n)
     with pytest.raises(ValueError):
         fm.set_num_threads(0)
+
+
+def test_fit_loss_sets_default_output_and_keeps_weights():
+    X, y = blobs(n=60)
+    net = fm.MLP([2, 5, 3], activation="relu", seed=0)
+    assert net.loss is None and net.output == "linear"
+    W0 = net.weights[0].copy()
+    net.fit(X, y, loss="ce", epochs=0)
+    assert net.output == "softmax" and net.loss.name == "cross_entropy"
+    np.testing.assert_array_equal(net.weights[0], W0)
+    net.reset()
+    assert net.epochs_trained_ == 0 and not hasattr(net, "classes_")
+    with pytest.raises(ValueError, match="softmax"):
+        fm.MLP([2, 5, 3], output="tanh").fit(X, y, loss="ce")
+
+
+def test_gradcheck_is_lazy():
+    import importlib.util
+    if importlib.util.find_spec("fastmlp.gradcheck") is None:
+        pytest.skip("fastmlp.gradcheck not merged yet")
+    assert callable(fm.gradcheck)

@@ -96,7 +96,6 @@ def save(model, path):
 def load(path):
     """Read a model written by :func:`save`. A corrupt, truncated or foreign file raises
     ValueError naming the file; a missing file FileNotFoundError."""
-    from .losses import get_loss
     from .network import MLP
     path = os.fspath(path)
     if not os.path.exists(path) and os.path.exists(path + ".npz"):

@@ -69,13 +69,6 @@ def _log_softmax(z):
     return s - np.log(np.exp(s).sum(axis=1, keepdims=True))
 
 
-def _as_labels(y, n):
-    y = np.asarray(y)
-    if y.ndim == 2 and y.shape[1] == 1:
-        y = y[:, 0]
-    return y
-
-
 def _unique_labels(y):
     try:
         return np.unique(y)

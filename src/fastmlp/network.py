@@ -302,8 +302,6 @@ class MLP:
         loss.check_output(out)
         old_code = self._engine_loss_code()
         changed_out = out != self.output
-        if changed_out and ACTIVATIONS[self.output].relu_family != ACTIVATIONS[out].relu_family:
-            pass
         self.output = out
         self.loss = loss
         if changed_out or self._engine_loss_code() != old_code:
@@ -540,14 +538,25 @@ class MLP:
         return r2_score(y.reshape(out.shape[0], -1), out)
 
     # -- training -------------------------------------------------------------------------
-    def fit(self, X, y, **kwargs):
-        """Train; see :func:`fastmlp.training.fit` for every option. Returns a History.
+    def fit(self, X, y, loss=None, optimizer=None, lr=None, batch_size=32, epochs=10,
+            shuffle=True, drop_last=False, validation_split=0.0, validation_data=None,
+            validation_shuffle=False, early_stopping=None, min_delta=0.0, restarts=1,
+            callbacks=None, verbose=0, progress=False, schedule=None, seed=None,
+            n_threads=None, on_divergence="warn"):
+        """Train on (X, y); returns a :class:`~fastmlp.training.History`.
 
-        Calling fit again continues from the current weights and optimiser state;
-        ``reset()`` starts over.
+        Every option is described in :func:`fastmlp.training.fit`. ``batch_size=None`` is
+        full-batch gradient descent, 1 is SGD, B is mini-batch SGD. Calling fit again
+        continues from the current weights and optimiser state; ``reset()`` starts over.
         """
         from .training import fit
-        return fit(self, X, y, **kwargs)
+        return fit(self, X, y, loss=loss, optimizer=optimizer, lr=lr, batch_size=batch_size,
+                   epochs=epochs, shuffle=shuffle, drop_last=drop_last,
+                   validation_split=validation_split, validation_data=validation_data,
+                   validation_shuffle=validation_shuffle, early_stopping=early_stopping,
+                   min_delta=min_delta, restarts=restarts, callbacks=callbacks,
+                   verbose=verbose, progress=progress, schedule=schedule, seed=seed,
+                   n_threads=n_threads, on_divergence=on_divergence)
 
     # -- description ----------------------------------------------------------------------
     def summary(self):
@@ -751,7 +760,7 @@ class Perceptron:
         return self.classes_[on[:, 0]] if self._mode == "binary" else self.classes_[on]
 
     def score(self, X, y):
-        """Accuracy (a sample on the boundary, output 0.5 / 0, counts as wrong)."""
+        """Accuracy of ``predict`` (a point exactly on a boundary goes to the first class)."""
         pred = self.predict(X)
         y = np.asarray(y)
         if pred.ndim == 2:
