@@ -332,6 +332,9 @@ def _train(model, X, Y, Xv, Yv, opt, sched, B, epochs, shuffle, drop_last, patie
             model.epochs_trained_ += len(losses)
             if div:
                 _diverged(hist, e0 + len(losses), opt, on_divergence)
+            if eng.interrupted:   # Ctrl-C, honoured by the engine between two epochs
+                snap = _snapshot(model, opt, hist)
+                raise KeyboardInterrupt
         else:
             logs = None
             for i in range(epochs):
@@ -346,6 +349,8 @@ def _train(model, X, Y, Xv, Yv, opt, sched, B, epochs, shuffle, drop_last, patie
                                                       shuffle=shuffle, seed=seed, epoch0=e,
                                                       drop_last=drop_last, n_threads=nt)
                     opt.t = int(t)
+                    if eng.interrupted:
+                        raise KeyboardInterrupt
                     v = losses[0] if len(losses) else math.nan
                 if div:
                     _diverged(hist, e, opt, on_divergence)
