@@ -28,4 +28,11 @@ void fm_deriv_block_s(int act, int rows, int cols, const float *z, ptrdiff_t ldz
                       ptrdiff_t lda, float *d, ptrdiff_t ldd, double leaky, const float *prelu, int mul);
 void fm_deriv_block_d(int act, int rows, int cols, const double *z, ptrdiff_t ldz, const double *a,
                       ptrdiff_t lda, double *d, ptrdiff_t ldd, double leaky, const double *prelu, int mul);
+
+/* 1 if every entry of x[0:n] is finite. */
+int fm_all_finite_s(const float *x, ptrdiff_t n);
+int fm_all_finite_d(const double *x, ptrdiff_t n);
+#include <string.h>
+void fm_softmax_jvp_s(int n, int m, const float *P, float *G);
+void fm_softmax_jvp_d(int n, int m, const double *P, double *G);
 #endif

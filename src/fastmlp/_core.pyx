@@ -496,27 +496,29 @@ cdef class Engine:
         return [None] + [self._block(self.ws.d_off[l], self.last_n, self.net.sizes[l]).copy()
                          for l in range(1, L + 1)]
 
-    def backward(self, X, Y=None, delta_L=None, n_threads=None):
+    def backward(self, X, Y=None, grad_output=None, n_threads=None):
         """Loss and backward pass for the rows of the last forward pass (which must be X).
 
-        With Y (canonical targets) the engine's loss gives delta^L; with delta_L instead
-        (a user-defined loss) that delta is back-propagated. Fills ``grad``; returns the
-        loss value (NaN with delta_L).
+        With Y (canonical targets) the engine's loss gives delta^L. With ``grad_output``
+        instead -- grad C(y) = dC/da^L of a user-defined loss, already divided by the batch
+        size -- the engine forms delta^L = sigma'(z^L) (.) grad_output (the softmax Jacobian
+        product for a softmax output) and back-propagates it. Fills ``grad``; returns the
+        loss value (NaN with grad_output).
         """
         X = self._X(X)
         cdef int n = X.shape[0]
         if self.last_n != n:
             raise RuntimeError("backward() must follow forward() on the same rows")
         cdef int L = self.net.n_layers
-        if (Y is None) == (delta_L is None):
-            raise ValueError("give exactly one of Y (targets) or delta_L")
+        if (Y is None) == (grad_output is None):
+            raise ValueError("give exactly one of Y (targets) or grad_output")
         cdef void *yp = NULL
         if Y is not None:
             Y = self._Y(Y, n)
             yp = _ptr(Y)
         else:
-            delta_L = _matrix("delta_L", delta_L, self.dtype, n, self.net.sizes[L])
-            self._block(self.ws.d_off[L], n, self.net.sizes[L])[...] = delta_L
+            grad_output = _matrix("grad_output", grad_output, self.dtype, n, self.net.sizes[L])
+            self._block(self.ws.d_off[L], n, self.net.sizes[L])[...] = grad_output
         cdef int nt = _nt(n_threads)
         cdef void *xp = _ptr(X)
         cdef void *th = _ptr(self.theta)

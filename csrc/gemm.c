@@ -1,0 +1,184 @@
+/* gemm.c - fastmlp's GEMM framework: dispatch, threading, packing buffers, the five loops.
+ *
+ * Map (Goto / BLIS organisation; the loops are in gemm_driver.inc, instantiated below for
+ * float and double; microkernels and packing routines live in gemm_ukr_<isa>.c):
+ *
+ *   fm_?gemm
+ *     M or N == 0 ............. nothing to do
+ *     K == 0 or alpha == 0 .... C = beta*C, epilogue once on all of C
+ *     M, N, K <= 64 ........... kt->small: direct unpacked product (serial), epilogue once on C
+ *     otherwise ............... threads split C into a tm x tn grid of MR/NR-aligned blocks
+ *                               (never K); each thread runs the five loops on its block:
+ *   loop 5  jc: N in steps of NC
+ *   loop 4    pc: K in steps of KC ......... this thread packs B[pc:+KC, jc:+NC] -> Bp (L3)
+ *   loop 3      ic: M in steps of MC ....... this thread packs A[ic:+MC, pc:+KC] -> Ap (L2)
+ *   loop 2        jr: NC in steps of NR .... micro-panel of Bp (L1)
+ *   loop 1          ir: MC in steps of MR .. microkernel: MR x NR tile of C in registers;
+ *                                            first KC slice applies beta, later ones add;
+ *                                            after the last slice the epilogue runs on the tile.
+ *
+ * Determinism: every element of C is produced by the same sequence of operations whatever
+ * the thread count: the K order and KC slicing are fixed, edge tiles run the full microkernel
+ * on zero-padded panels and store a part, and the small/packed choice depends on the shape
+ * only. Threads change only which thread computes which tile.
+ *
+ * Threading: below FM_GEMM_PAR_FLOPS (2*M*N*K) no OpenMP region is entered at all. Above
+ * it, at most one thread per FM_GEMM_FLOPS_PER_THREAD.
+ *
+ * Memory: each OS thread (caller threads and OpenMP workers alike) owns one thread-local,
+ * 64-byte-aligned packing buffer, grown when a call needs more and otherwise reused, so after
+ * warm-up no call allocates. The buffer lives until process exit (at most
+ * (MC*KC + KC*NC) elements per thread: about 2.2 MB for float). Calls from several OS threads
+ * at once are safe. If the buffer cannot be allocated the process aborts (the API has no
+ * error return).
+ *
+ * Dispatch: the kernel set is chosen once (best the CPU supports, checked with
+ * __builtin_cpu_supports for every flag its file is compiled with; FASTMLP_ISA may name a
+ * lower one) and kept in an atomic; fm_gemm_set_isa overrides it for tests.
+ */
+#include "gemm.h"
+#include "gemm_internal.h"
+
+#include <omp.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Measured on the 2-core Zen 4 (bench_gemm): below this many flops a second thread loses. */
+#define FM_GEMM_PAR_FLOPS 3.0e6
+#define FM_GEMM_FLOPS_PER_THREAD 1.5e6
+
+/* ---- thread-local packing buffer ---------------------------------------------------- */
+
+static _Thread_local void *tls_buf;
+static _Thread_local size_t tls_cap;
+
+static void *fm_gemm_tls_buffer(size_t bytes)
+{
+    if (bytes > tls_cap) {
+        size_t cap = (bytes + 4095) & ~(size_t)4095;
+        void *p = aligned_alloc(64, cap);
+        if (!p) {
+            fprintf(stderr, "fastmlp gemm: cannot allocate %zu bytes of packing buffer\n", cap);
+            abort();
+        }
+        free(tls_buf);
+        tls_buf = p;
+        tls_cap = cap;
+    }
+    return tls_buf;
+}
+
+/* Threads to use for a product of `flops` operations (1 = serial, no OpenMP region). */
+static int fm_gemm_threads(int nthreads, double flops)
+{
+    if (flops < FM_GEMM_PAR_FLOPS) return 1;
+    int nt = nthreads > 0 ? nthreads : omp_get_max_threads();
+    double cap = flops / FM_GEMM_FLOPS_PER_THREAD;
+    if ((double)nt > cap) nt = (int)cap;
+    return nt < 1 ? 1 : nt;
+}
+
+/* ---- dispatch ------------------------------------------------------------------------ */
+
+typedef struct {
+    const char *name;
+    int (*supported)(void);
+    const fm_gemm_kernels_s *ks;
+    const fm_gemm_kernels_d *kd;
+} fm_isa;
+
+static int cpu_portable(void) { return 1; }
+static int cpu_avx2(void)
+{
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+}
+static int cpu_avx512(void)
+{
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("fma") && __builtin_cpu_supports("avx2");
+}
+
+/* best first */
+static const fm_isa fm_isas[] = {
+    {"avx512", cpu_avx512, &fm_gemm_avx512_s, &fm_gemm_avx512_d},
+    {"avx2", cpu_avx2, &fm_gemm_avx2_s, &fm_gemm_avx2_d},
+    {"portable", cpu_portable, &fm_gemm_portable_s, &fm_gemm_portable_d},
+};
+#define FM_NISA ((int)(sizeof fm_isas / sizeof fm_isas[0]))
+
+static _Atomic(const fm_isa *) fm_isa_cur;
+
+/* The default choice. Racing first calls compute the same answer, so a plain atomic store
+   is enough for a thread-safe one-time init. */
+static const fm_isa *fm_isa_choose(void)
+{
+    const char *env = getenv("FASTMLP_ISA");
+    int lowest = 0;                    /* index of the best set the environment allows */
+    if (env && *env) {
+        for (int i = 0; i < FM_NISA; i++)
+            if (strcmp(env, fm_isas[i].name) == 0) lowest = i;
+    }
+    for (int i = lowest; i < FM_NISA; i++)
+        if (fm_isas[i].supported()) return &fm_isas[i];
+    return &fm_isas[FM_NISA - 1];
+}
+
+static const fm_isa *fm_isa_get(void)
+{
+    const fm_isa *p = atomic_load_explicit(&fm_isa_cur, memory_order_acquire);
+    if (!p) {
+        p = fm_isa_choose();
+        atomic_store_explicit(&fm_isa_cur, p, memory_order_release);
+    }
+    return p;
+}
+
+const char *fm_gemm_isa(void) { return fm_isa_get()->name; }
+
+int fm_gemm_set_isa(const char *name)
+{
+    if (!name) return -1;
+    for (int i = 0; i < FM_NISA; i++) {
+        if (strcmp(name, fm_isas[i].name) == 0) {
+            if (!fm_isas[i].supported()) return -1;
+            atomic_store_explicit(&fm_isa_cur, &fm_isas[i], memory_order_release);
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* ---- the driver, once per dtype ------------------------------------------------------ */
+
+#define FM_T float
+#define FM_KT fm_gemm_kernels_s
+#define FM_EPI fm_epilogue_s
+#define FM_N(x) fm_s##x
+#include "gemm_driver.inc"
+
+#define FM_T double
+#define FM_KT fm_gemm_kernels_d
+#define FM_EPI fm_epilogue_d
+#define FM_N(x) fm_d##x
+#include "gemm_driver.inc"
+
+void fm_sgemm(int transA, int transB, int M, int N, int K, float alpha,
+              const float *A, ptrdiff_t lda, const float *B, ptrdiff_t ldb,
+              float beta, float *C, ptrdiff_t ldc, fm_epilogue_s epi, const void *ctx, int nthreads)
+{
+    fm_sgemm_(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, epi, ctx, nthreads,
+              fm_isa_get()->ks);
+}
+
+void fm_dgemm(int transA, int transB, int M, int N, int K, double alpha,
+              const double *A, ptrdiff_t lda, const double *B, ptrdiff_t ldb,
+              double beta, double *C, ptrdiff_t ldc, fm_epilogue_d epi, const void *ctx, int nthreads)
+{
+    fm_dgemm_(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, epi, ctx, nthreads,
+              fm_isa_get()->kd);
+}

@@ -1,0 +1,49 @@
+/* gemm.h - fastmlp's matrix-multiply engine (GEMM), C11 + OpenMP.
+ *
+ * C[M x N] = alpha * op(A) * op(B) + beta * C, all row-major with leading dimensions
+ * given in elements.
+ *   op(A) is M x K: transA=0 -> A is M x K (lda >= K); transA=1 -> A is K x M (lda >= M).
+ *   op(B) is K x N: transB=0 -> B is K x N (ldb >= N); transB=1 -> B is N x K (ldb >= K).
+ * beta == 0 means C is write-only (never read, may hold NaN garbage). K == 0 -> C = beta*C.
+ *
+ * epi (may be NULL) is called exactly once for every finished rectangular block of C,
+ * after that block holds its final value, with C pointing at element (i0, j0) of the
+ * full matrix; the blocks tile C with no overlap. It is called from the thread that
+ * computed the block, while the block is still hot in cache.
+ *
+ * nthreads <= 0 means "use omp_get_max_threads()"; 1 means serial. Results are bitwise
+ * identical for every thread count (threads split M and N, never K).
+ *
+ * Safe to call concurrently from several OS threads (packing buffers are thread-local).
+ */
+#ifndef FASTMLP_GEMM_H
+#define FASTMLP_GEMM_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef void (*fm_epilogue_s)(const void *ctx, float *C, ptrdiff_t ldc, int i0, int j0, int m, int n);
+typedef void (*fm_epilogue_d)(const void *ctx, double *C, ptrdiff_t ldc, int i0, int j0, int m, int n);
+
+void fm_sgemm(int transA, int transB, int M, int N, int K, float alpha,
+              const float *A, ptrdiff_t lda, const float *B, ptrdiff_t ldb,
+              float beta, float *C, ptrdiff_t ldc, fm_epilogue_s epi, const void *ctx, int nthreads);
+void fm_dgemm(int transA, int transB, int M, int N, int K, double alpha,
+              const double *A, ptrdiff_t lda, const double *B, ptrdiff_t ldb,
+              double beta, double *C, ptrdiff_t ldc, fm_epilogue_d epi, const void *ctx, int nthreads);
+
+/* "avx512", "avx2" or "portable": the kernel set chosen (at first use: the best one this
+   CPU supports, or the one named by the environment variable FASTMLP_ISA if that is lower). */
+const char *fm_gemm_isa(void);
+/* Force a kernel set (for tests): returns 0 if set, -1 if the name is unknown or this CPU
+   does not support it. Not meant to be called while other threads are inside a GEMM. */
+int fm_gemm_set_isa(const char *name);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* FASTMLP_GEMM_H */

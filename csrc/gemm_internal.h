@@ -1,0 +1,63 @@
+/* gemm_internal.h - the contract between the GEMM framework (gemm.c) and the per-ISA
+ * kernel files (gemm_ukr_portable.c, gemm_ukr_avx2.c, gemm_ukr_avx512.c). Not installed.
+ *
+ * Each kernel file exports one table per dtype: block sizes plus four functions.
+ *
+ *   ukr(k, Ap, Bp, C, ldc, m, n, alpha, beta)
+ *       Microkernel. Ap: one packed micro-panel of A (k columns of MR values),
+ *       Bp: one packed micro-panel of B (k rows of NR values), both zero-padded to MR/NR.
+ *       Accumulates acc = sum_{p<k} Ap[p] (x) Bp[p] over the full MR x NR tile, one
+ *       accumulator per element, p in increasing order, then stores only the top-left
+ *       m x n part: C = alpha*acc              if beta == 0 (C is not read)
+ *                   C = alpha*acc + beta*C     otherwise (fused where the ISA has FMA).
+ *       The arithmetic of an element never depends on m, n or its place in the tile, which
+ *       is what makes results independent of how work is split between threads.
+ *   pack_a(trans, mc, kc, A, lda, Ap)
+ *       Packs op(A)[0:mc, 0:kc] into ceil(mc/MR) micro-panels of MR*kc (zero-padded rows).
+ *   pack_b(trans, kc, nc, B, ldb, Bp)
+ *       Packs op(B)[0:kc, 0:nc] into ceil(nc/NR) micro-panels of kc*NR (zero-padded cols).
+ *   small(...)
+ *       Direct, unpacked product for shapes with every dimension <= FM_SMALL_DIM; full
+ *       fm_?gemm semantics except epilogue and threading (done by the caller). K >= 1.
+ */
+#ifndef FASTMLP_GEMM_INTERNAL_H
+#define FASTMLP_GEMM_INTERNAL_H
+
+#include <stddef.h>
+
+#define FM_SMALL_DIM 64
+
+typedef struct {
+    const char *name;
+    int mr, nr;          /* register tile */
+    int mc, kc, nc;      /* cache blocks: A block mc x kc (L2), B panel kc x nc (L3) */
+    void (*ukr)(int k, const float *Ap, const float *Bp, float *C, ptrdiff_t ldc,
+                int m, int n, float alpha, float beta);
+    void (*pack_a)(int trans, int mc, int kc, const float *A, ptrdiff_t lda, float *Ap);
+    void (*pack_b)(int trans, int kc, int nc, const float *B, ptrdiff_t ldb, float *Bp);
+    void (*small)(int transA, int transB, int M, int N, int K, float alpha,
+                  const float *A, ptrdiff_t lda, const float *B, ptrdiff_t ldb,
+                  float beta, float *C, ptrdiff_t ldc);
+} fm_gemm_kernels_s;
+
+typedef struct {
+    const char *name;
+    int mr, nr;
+    int mc, kc, nc;
+    void (*ukr)(int k, const double *Ap, const double *Bp, double *C, ptrdiff_t ldc,
+                int m, int n, double alpha, double beta);
+    void (*pack_a)(int trans, int mc, int kc, const double *A, ptrdiff_t lda, double *Ap);
+    void (*pack_b)(int trans, int kc, int nc, const double *B, ptrdiff_t ldb, double *Bp);
+    void (*small)(int transA, int transB, int M, int N, int K, double alpha,
+                  const double *A, ptrdiff_t lda, const double *B, ptrdiff_t ldb,
+                  double beta, double *C, ptrdiff_t ldc);
+} fm_gemm_kernels_d;
+
+extern const fm_gemm_kernels_s fm_gemm_portable_s;
+extern const fm_gemm_kernels_d fm_gemm_portable_d;
+extern const fm_gemm_kernels_s fm_gemm_avx2_s;
+extern const fm_gemm_kernels_d fm_gemm_avx2_d;
+extern const fm_gemm_kernels_s fm_gemm_avx512_s;
+extern const fm_gemm_kernels_d fm_gemm_avx512_d;
+
+#endif /* FASTMLP_GEMM_INTERNAL_H */

@@ -1,0 +1,14 @@
+/* losses.c -- value and delta^L of every loss, stable for logits of any size. */
+#include "fm_internal.h"
+
+#define T float
+#define F(name) name##_s
+#include "losses.inc"
+#undef T
+#undef F
+
+#define T double
+#define F(name) name##_d
+#include "losses.inc"
+#undef T
+#undef F
