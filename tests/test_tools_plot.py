@@ -110,3 +110,15 @@ def test_plot_decision_regions_multiclass():
 
     ax = plot.plot_decision_regions(Nearest(), X, y, resolution=30)
     assert ax.get_xlabel() == "$x_1$"
+
+
+def test_real_valued_output_is_thresholded():
+    class Sigmoidish:
+        layer_sizes = [2, 4, 1]
+
+        def predict(self, X):
+            X = np.asarray(X) > 0.5
+            return np.where(X[:, 0] ^ X[:, 1], 0.9, 0.1)[:, None]
+
+    fig = plot.plot_xor(Linear(), Sigmoidish(), resolution=20)
+    assert "100 %" in fig.axes[1].get_title()

@@ -128,10 +128,12 @@ def build_parser():
         description="Train an MLP and save it as .npz. DATA is a CSV file with a header row "
                     "(every cell numeric), a .npy matrix (the target is the column --target "
                     "names by index) or a .npz file with arrays X and y (no --target needed).",
-        epilog="The loss decides the task: cross_entropy (softmax output, default when the "
-               "target holds a few non-negative integer classes) and margin take classes "
-               "0..K-1; hinge and logistic take binary labels 0/1 or -1/+1; square (default "
-               "otherwise) does regression. Inputs are used as given: scale them first.")
+        epilog="The loss decides the task: cross_entropy (softmax output; the default when "
+               "the target holds a few distinct integers) and margin classify into K "
+               "classes (K output units); hinge and logistic take two classes (one output "
+               "unit); square (the default otherwise) does regression. Predictions of a "
+               "classifier are the original labels. Inputs are used as given: scale them "
+               "first.")
     t.add_argument("data", metavar="DATA", help="training data: .csv, .npy or .npz")
     t.add_argument("--target", metavar="COL",
                    help="target column: a header name or a 0-based index (negative counts "
@@ -336,30 +338,30 @@ def load_data(path, target=None, need_target=True):
 # commands
 # ------------------------------------------------------------------------------------------
 def _is_classes(y):
-    return (y.ndim == 1 and np.all(y == np.round(y)) and y.min() >= 0
+    """Does the target look like class labels (a few distinct integers)?"""
+    return (y.ndim == 1 and np.all(y == np.round(y))
             and len(np.unique(y)) <= max(2, min(100, len(y) // 2)))
 
 
 def _choose_loss(y, loss, path):
+    """The loss (chosen from the target when not given) and the number of output units."""
     if loss is None:
         loss = "cross_entropy" if _is_classes(y) else "square"
-    if loss in ("cross_entropy", "margin"):
-        if y.ndim != 1 or not np.all(y == np.round(y)) or y.min() < 0:
-            raise CLIError(f"{path}: the {loss} loss needs class labels 0..K-1 in the "
-                           f"target column, got non-integer or negative values")
-        y = y.astype(np.int64)
-        n_out = int(y.max()) + 1
-        if n_out < 2:
-            raise CLIError(f"{path}: the target holds one class only; nothing to learn")
-    elif loss in ("hinge", "logistic"):
-        values = set(np.unique(y).tolist())
-        if not (values <= {0.0, 1.0} or values <= {-1.0, 1.0}):
-            raise CLIError(f"{path}: the {loss} loss needs binary labels 0/1 or -1/+1, got "
-                           f"values {sorted(values)[:6]}")
-        n_out = 1 if y.ndim == 1 else y.shape[1]
-    else:
-        n_out = 1 if y.ndim == 1 else y.shape[1]
-    return loss, y, n_out
+    if loss in ("cross_entropy", "margin", "hinge", "logistic"):
+        if y.ndim != 1 or not np.all(y == np.round(y)):
+            raise CLIError(f"{path}: the {loss} loss needs class labels (integers) in the "
+                           f"target column, got non-integer values")
+        classes = np.unique(y)
+        if len(classes) < 2:
+            raise CLIError(f"{path}: the target holds one class only ({classes[0]:g}); "
+                           f"nothing to learn")
+        if loss in ("hinge", "logistic"):
+            if len(classes) != 2:
+                raise CLIError(f"{path}: the {loss} loss is binary, but the target holds "
+                               f"{len(classes)} classes; use --loss cross_entropy or margin")
+            return loss, y, 1
+        return loss, y, len(classes)
+    return loss, y, 1 if y.ndim == 1 else y.shape[1]
 
 
 def _set_threads(n):

@@ -231,6 +231,17 @@ def _resolve_loss(model, loss):
                     f"got {type(loss).__name__}")
 
 
+def _encode(model, loss_obj, y, n_out):
+    """The canonical float64 target matrix Y, using the classes the model was fitted on."""
+    classes = getattr(model, "classes_", None) if getattr(loss_obj, "is_classifier",
+                                                          False) else None
+    try:
+        enc = loss_obj.encode(y, n_out, classes=classes)
+    except TypeError:          # an encode(y, n_outputs) without the classes keyword
+        enc = loss_obj.encode(y, n_out)
+    return np.asarray(getattr(enc, "Y", enc), dtype=np.float64)
+
+
 def _loss_name(loss_obj):
     return str(getattr(loss_obj, "name", type(loss_obj).__name__))
 
@@ -380,7 +391,7 @@ def gradcheck(model, X, y, loss=None, eps=None, params="all", max_checks=None, s
         acts = [""] * L       # unknown activations: no kink bookkeeping
     n_out = int(model.weights[-1].shape[1])
     X = np.ascontiguousarray(X, dtype=dtype)
-    Y = np.asarray(loss_obj.encode(y, n_out), dtype=np.float64)
+    Y = _encode(model, loss_obj, y, n_out)
     loss_kw = {} if loss is None else {"loss": loss}
 
     notes = []

@@ -92,10 +92,7 @@ def plot_decision_regions(model, X, y, ax=None, resolution=200, margin=0.5, titl
     g0, g1 = np.meshgrid(np.linspace(lo[0], hi[0], resolution),
                          np.linspace(lo[1], hi[1], resolution))
     grid = np.column_stack([g0.ravel(), g1.ravel()])
-    pred = np.asarray(model.predict(grid))
-    if pred.ndim == 2 and pred.shape[1] > 1:          # scores / one-hot: the class index
-        pred = np.argmax(pred, axis=1)
-    pred = pred.reshape(-1).astype(np.float64).reshape(g0.shape)
+    pred = _labels(model.predict(grid), y).astype(np.float64).reshape(g0.shape)
     classes = np.unique(np.concatenate([np.unique(pred), np.unique(y).astype(np.float64)]))
     if len(classes) > 1:
         edges = np.concatenate([[classes[0] - 0.5], (classes[:-1] + classes[1:]) / 2,
@@ -114,10 +111,22 @@ def plot_decision_regions(model, X, y, ax=None, resolution=200, margin=0.5, titl
     return ax
 
 
-def _accuracy(model, X, y):
-    pred = np.asarray(model.predict(X)).reshape(len(X), -1)
+def _labels(pred, y):
+    """Predictions as class labels: argmax of score columns; a real-valued single output
+    (e.g. a sigmoid unit trained with the square loss) is thresholded half-way between the
+    two classes of ``y``."""
+    pred = np.asarray(pred)
+    pred = pred.reshape(len(pred), -1)
     pred = pred[:, 0] if pred.shape[1] == 1 else np.argmax(pred, axis=1)
-    return float(np.mean(pred == np.asarray(y).reshape(-1)))
+    classes = np.unique(np.asarray(y).reshape(-1))
+    if len(classes) == 2 and not np.all(np.isin(pred, classes)):
+        pred = np.where(pred > (classes[0] + classes[1]) / 2, classes[1], classes[0])
+    return pred
+
+
+def _accuracy(model, X, y):
+    y = np.asarray(y).reshape(-1)
+    return float(np.mean(_labels(model.predict(X), y) == y))
 
 
 def plot_xor(perceptron, mlp, X=None, y=None, resolution=200):
