@@ -301,3 +301,13 @@ def test_bad_file_subprocess(tmp_path):
     assert out.returncode == 2
     assert out.stderr.strip().startswith("fastmlp: error: ")
     assert len(out.stderr.strip().splitlines()) == 1 and "Traceback" not in out.stderr
+
+
+@needs_mlp
+def test_small_file_batch_clamped(capsys, tmp_path):
+    data = _write(tmp_path / "xor.csv", "x1,x2,y\n0,0,0\n0,1,1\n1,0,1\n1,1,0\n")
+    rc, out, err = run(capsys, "train", data, "--target", "y", "--hidden", "4",
+                       "--activation", "tanh", "--epochs", "500", "--lr", "0.5",
+                       "--loss", "logistic", "--output", tmp_path / "x.npz")
+    assert rc == 0, err
+    assert "full batch" in out and "2-4-1" in out

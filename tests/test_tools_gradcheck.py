@@ -205,3 +205,106 @@ def test_report_table():
     assert r.shape == (3,) and r.max_rel_err < 1e-5 and r.max_abs_err < 1e-8
     with pytest.raises(KeyError):
         rep["alpha2"]
+
+
+# ------------------------------------------------------------------------------------------
+# the real model (C engine)
+# ------------------------------------------------------------------------------------------
+import fastmlp  # noqa: E402
+
+needs_mlp = pytest.mark.skipif(not hasattr(fastmlp, "MLP"), reason="fastmlp.MLP not built")
+
+
+def _mlp(sizes, act, loss, dtype="float64", seed=0, output=None):
+    net = fastmlp.MLP(sizes, activation=act, output=output, loss=loss, dtype=dtype, seed=seed)
+    rng = np.random.default_rng(seed + 100)
+    for b in net.biases:                      # non-zero biases: no unit starts at a kink
+        b[...] = 0.3 * rng.standard_normal(b.shape)
+    for a in net.alphas:
+        if a is not None:
+            a[...] += 0.1 * rng.standard_normal(a.shape)
+    return net
+
+
+@needs_mlp
+@pytest.mark.parametrize("act", SMOOTH + KINKED)
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_mlp_every_activation(act, dtype):
+    net = _mlp([3, 6, 5, 2], act, "square", dtype=dtype, seed=4)
+    X, y = _data(3, 8, "square", 2, seed=5)
+    before = _params(net)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", GradcheckWarning)
+        rep = fastmlp.gradcheck(net, X, y)
+    assert rep.ok, str(rep)
+    assert rep.dtype == dtype
+    assert ("alpha1" in [r.name for r in rep]) == (act == "prelu")
+    assert sum(r.n_checked for r in rep) >= 0.9 * sum(r.n_entries for r in rep)
+    assert _bitwise_equal(before, net)
+
+
+@needs_mlp
+@pytest.mark.parametrize("loss,out,n_out", [("square", "sigmoid", 2), ("hinge", "tanh", 1),
+                                            ("logistic", "linear", 1),
+                                            ("cross_entropy", "softmax", 3),
+                                            ("margin", "linear", 3)])
+def test_mlp_every_loss(loss, out, n_out):
+    net = _mlp([4, 5, n_out], "tanh", loss, output=out, seed=2)
+    X, y = _data(4, 9, loss, n_out, seed=3)
+    if loss in ("hinge", "logistic"):
+        y = (y[:, 0] > 0).astype(int)          # binary labels 0/1 for one output unit
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", GradcheckWarning)
+        rep = fastmlp.gradcheck(net, X, y)
+    assert rep.ok, str(rep)
+    assert rep.loss_name == loss
+
+
+@needs_mlp
+def test_mlp_custom_loss_with_wrong_gradient_fails():
+    from fastmlp.losses import Loss
+
+    class HalfSquare(Loss):
+        """value: the square loss; gradient: half of the right one (a bug)."""
+        name = "half_square"
+
+        def value(self, Y, a, z=None):
+            return float(np.sum((Y - a) ** 2) / Y.shape[0])
+
+        def gradient(self, Y, a):
+            return (a - Y) / Y.shape[0]       # should be 2 (a - Y) / n
+
+    class RightSquare(HalfSquare):
+        def gradient(self, Y, a):
+            return 2 * (a - Y) / Y.shape[0]
+
+    net = _mlp([3, 4, 1], "tanh", "square", seed=1)
+    X, y = _data(3, 6, "square", 1)
+    before = _params(net)
+    assert fastmlp.gradcheck(net, X, y, loss=RightSquare()).ok
+    rep = fastmlp.gradcheck(net, X, y, loss=HalfSquare())
+    assert not rep.ok and set(rep.failed) == {"W1", "b1", "W2", "b2"}
+    with pytest.raises(AssertionError):
+        rep.raise_if_failed()
+    assert _bitwise_equal(before, net)
+
+
+@needs_mlp
+def test_mlp_fitted_classifier_with_string_like_labels():
+    # labels that are not 0..K-1: gradcheck must encode them with the model's classes_
+    net = _mlp([2, 5, 3], "tanh", "cross_entropy", seed=0)
+    X, _ = _data(2, 12, "square", 1)
+    y = np.array([10, 20, 30] * 4)
+    net.fit(X, y, epochs=2, lr=0.01, batch_size=None)
+    rep = fastmlp.gradcheck(net, X[:6], y[:6])
+    assert rep.ok, str(rep)
+
+
+@needs_mlp
+def test_mlp_big_layer_sampled():
+    net = _mlp([30, 40, 10], "sigmoid", "cross_entropy", seed=0)
+    X, y = _data(30, 5, "cross_entropy", 10)
+    rep = fastmlp.gradcheck(net, X, y, max_checks=20, seed=3)
+    assert rep.ok, str(rep)
+    assert rep["W1"].n_checked == 20 and rep["W1"].n_entries == 1200
+    assert rep["b2"].n_checked == 10

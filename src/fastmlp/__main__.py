@@ -382,9 +382,13 @@ def cmd_train(args, out):
     sizes = [X.shape[1], *args.hidden, n_out]
     model = fastmlp.MLP(sizes, activation=args.activation, output=_OUTPUT_FOR_LOSS[loss],
                         loss=loss, dtype=args.dtype, seed=args.seed)
+    n_train = X.shape[0] - int(round(X.shape[0] * args.validation_split))
+    batch = args.batch_size
+    if batch is not None and batch >= n_train:   # a batch as large as the data: plain GD
+        batch = None
     t0 = time.perf_counter()
     hist = model.fit(X, y, loss=loss, optimizer=args.optimizer, lr=lr,
-                     batch_size=args.batch_size, epochs=args.epochs,
+                     batch_size=batch, epochs=args.epochs,
                      validation_split=args.validation_split)
     seconds = time.perf_counter() - t0
     h = getattr(hist, "history", {}) or {}
@@ -394,10 +398,10 @@ def cmd_train(args, out):
         for e, v in enumerate(losses):
             extra = f"  val_loss {val[e]:.6g}" if e < len(val) else ""
             print(f"epoch {e + 1:4d}  loss {v:.6g}{extra}", file=out)
-    n_train = int(round(X.shape[0] * (1 - args.validation_split)))
     epochs = max(len(losses), 1)
     print(f"trained {'-'.join(map(str, sizes))} {args.activation} MLP, {loss} loss, "
-          f"{epochs} epochs on {n_train} samples in {seconds:.2f} s "
+          f"{epochs} epochs on {n_train} samples, "
+          f"{'full batch' if batch is None else f'batch {batch}'}, in {seconds:.2f} s "
           f"({n_train * epochs / max(seconds, 1e-9):,.0f} samples/s)", file=out)
     if losses:
         tail = f", validation loss {val[-1]:.6g}" if val else ""
@@ -486,9 +490,9 @@ def _params(f):
 
 
 def _accuracy(model, X, y):
-    pred = np.asarray(model.predict(X)).reshape(len(X), -1)
-    pred = pred[:, 0] if pred.shape[1] == 1 else np.argmax(pred, axis=1)
-    return float(np.mean(pred == np.asarray(y).reshape(-1)))
+    from .plot import _labels          # plot imports matplotlib only inside its functions
+    y = np.asarray(y).reshape(-1)
+    return float(np.mean(_labels(model.predict(X), y) == y))
 
 
 def cmd_demo(args, out):
@@ -506,7 +510,7 @@ def cmd_demo(args, out):
     print(f"perceptron (2 -> 1):  accuracy {100 * acc_p:5.1f} %"
           + ("" if conv is None else f"  (converged: {bool(conv)})"), file=out)
     mlp, acc_m, t_xor = _fit_xor(fastmlp, X, y, seed, quick=args.quick)
-    print(f"MLP 2-4-1 ({'-'.join(mlp.activations)}):  accuracy {100 * acc_m:5.1f} %  "
+    print(f"MLP 2-4-1 ({'-'.join(mlp.activations)}, {mlp.loss.name} loss):  accuracy {100 * acc_m:5.1f} %  "
           f"(trained in {t_xor * 1e3:.0f} ms)", file=out)
     print(f"-> the perceptron {'fails' if acc_p < 1 else 'solves it?!'}, "
           f"the two-layer network {'solves it' if acc_m == 1 else 'did not converge'}",
@@ -516,7 +520,7 @@ def cmd_demo(args, out):
 
     print("\n== 2. Rendered 8x8 digits: 64-64-10 ReLU MLP, cross entropy, "
           "mini-batch SGD ==", file=out)
-    n, epochs = (600, 8) if args.quick else (1797, 30)
+    n, epochs = (600, 30) if args.quick else (1797, 30)
     digits = datasets.load_digits(n_samples=n, seed=seed)
     Xd = digits.data / 16.0
     Xtr, Xte, ytr, yte = datasets.train_test_split(Xd, digits.target, test_size=0.25,
@@ -538,13 +542,13 @@ def cmd_demo(args, out):
 
 
 def _fit_xor(fastmlp, X, y, seed, quick):
-    """A 2-4-1 network on XOR; a few seeds are tried (restarts) until it reaches 100 %."""
+    """A 2-4-1 network (tanh hidden units, one linear output unit, logistic loss) trained by
+    full-batch gradient descent; if a start gets stuck another seed is tried (restarts)."""
     t0 = time.perf_counter()
     best = None
     for k in range(5):
-        mlp = fastmlp.MLP([2, 4, 1], activation="tanh", output="sigmoid", loss="square",
-                          seed=seed + k)
-        mlp.fit(X, y, loss="square", optimizer="sgd", lr=2.0, batch_size=None,
+        mlp = fastmlp.MLP([2, 4, 1], activation="tanh", loss="logistic", seed=seed + k)
+        mlp.fit(X, y, loss="logistic", optimizer="sgd", lr=0.5, batch_size=None,
                 epochs=1000 if quick else 2000)
         acc = _accuracy(mlp, X, y)
         if best is None or acc > best[1]:
