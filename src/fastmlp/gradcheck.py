@@ -15,7 +15,9 @@ block, so they are unchanged even when the check is interrupted by an exception.
 Tolerances
 ----------
 An entry passes when ``|analytic - numeric| <= atol * max(1, |C|) + rtol * |numeric|``.
-The report also gives the maximum relative error ``|a - n| / max(|a|, |n|)`` per tensor.
+The report also gives the maximum relative error ``|a - n| / max(|a|, |n|)`` per tensor,
+over the entries where ``max(|a|, |n|)`` is above the noise floor ``atol * max(1, |C|)``
+(below it a relative error only measures rounding noise).
 
 =========  ==========================  =======  ========
 dtype      eps (h = eps * max(1,|w|))  rtol     atol
@@ -493,7 +495,8 @@ def _summarise(name, arr, g, num, judged, n_skipped, n_sampled, rtol, atol_eff):
     n = num[idx]
     abs_err = np.abs(a - n)
     scale = np.maximum(np.abs(a), np.abs(n))
-    rel_err = np.divide(abs_err, scale, out=np.zeros_like(abs_err), where=scale > 0)
+    # relative error only above the noise floor: a 0 against 1e-10 of rounding is not 100 %
+    rel_err = np.divide(abs_err, scale, out=np.zeros_like(abs_err), where=scale > atol_eff)
     bad = ~(abs_err <= atol_eff + rtol * np.abs(n))          # NaN counts as bad
     worst = int(np.argmax(np.where(bad, np.inf, abs_err))) if bad.any() else \
         int(np.argmax(abs_err))
