@@ -16,16 +16,23 @@
  *       Packs op(A)[0:mc, 0:kc] into ceil(mc/MR) micro-panels of MR*kc (zero-padded rows).
  *   pack_b(trans, kc, nc, B, ldb, Bp)
  *       Packs op(B)[0:kc, 0:nc] into ceil(nc/NR) micro-panels of kc*NR (zero-padded cols).
- *   small(...)
- *       Direct, unpacked product for shapes with every dimension <= FM_SMALL_DIM; full
- *       fm_?gemm semantics except epilogue and threading (done by the caller). K >= 1.
+ *   small(..., work)
+ *       Direct, unpacked product, used for shapes the framework picks by FM_GEMM_DIRECT
+ *       (all dimensions small, or few rows); full fm_?gemm semantics except epilogue and
+ *       threading (done by the caller). K >= 1. work: 64-byte aligned scratch of
+ *       (transB ? K*N : 0) + N elements (op(B) may be copied there first, then a row of
+ *       accumulators); NULL when !transB and N <= FM_SMALL_DIM.
  */
 #ifndef FASTMLP_GEMM_INTERNAL_H
 #define FASTMLP_GEMM_INTERNAL_H
 
 #include <stddef.h>
 
+/* Direct (unpacked, serial) path, chosen by shape only: every dimension <= 64, or M <= 6. */
 #define FM_SMALL_DIM 64
+#define FM_DIRECT_MAX_M 6
+#define FM_GEMM_DIRECT(M, N, K) \
+    (((M) <= FM_SMALL_DIM && (N) <= FM_SMALL_DIM && (K) <= FM_SMALL_DIM) || (M) <= FM_DIRECT_MAX_M)
 
 typedef struct {
     const char *name;
@@ -37,7 +44,7 @@ typedef struct {
     void (*pack_b)(int trans, int kc, int nc, const float *B, ptrdiff_t ldb, float *Bp);
     void (*small)(int transA, int transB, int M, int N, int K, float alpha,
                   const float *A, ptrdiff_t lda, const float *B, ptrdiff_t ldb,
-                  float beta, float *C, ptrdiff_t ldc);
+                  float beta, float *C, ptrdiff_t ldc, float *work);
 } fm_gemm_kernels_s;
 
 typedef struct {
@@ -50,7 +57,7 @@ typedef struct {
     void (*pack_b)(int trans, int kc, int nc, const double *B, ptrdiff_t ldb, double *Bp);
     void (*small)(int transA, int transB, int M, int N, int K, double alpha,
                   const double *A, ptrdiff_t lda, const double *B, ptrdiff_t ldb,
-                  double beta, double *C, ptrdiff_t ldc);
+                  double beta, double *C, ptrdiff_t ldc, double *work);
 } fm_gemm_kernels_d;
 
 extern const fm_gemm_kernels_s fm_gemm_portable_s;

@@ -69,12 +69,100 @@
 FM_DEFINE_AVX512_UKR(fm_sgemm_avx512_8x32, float, __m512, 16, __mmask16, ps, S_MR)
 FM_DEFINE_AVX512_UKR(fm_dgemm_avx512_8x16, double, __m512d, 8, __mmask8, pd, D_MR)
 
+/* Direct (unpacked) product for the shapes FM_GEMM_DIRECT picks: C is cut into tiles of up
+ * to DR rows x 4 vectors; each tile runs over all of K with broadcasts of op(A) read in
+ * place through (rsa, csa) and masked loads of the rows of op(B) (transB: op(B) is copied to
+ * work first). Per element: acc = 0, acc = fma(a, b, acc) for k = 0..K-1, then the same
+ * alpha/beta store as the microkernel. DR rows x NV vectors are compile-time constants of
+ * each specialisation (always_inline + switch). */
+#define DR 6
+#define FM_DEFINE_AVX512_DIRECT(NAME, T, V, W, MASK, SFX)                                     \
+    static inline __attribute__((always_inline)) void NAME##_tile(                           \
+        const int R, const int NV, int K, const T *restrict A, ptrdiff_t rsa, ptrdiff_t csa, \
+        const T *restrict B, ptrdiff_t ldb, T *restrict C, ptrdiff_t ldc, const MASK *mk,    \
+        T alpha, T beta)                                                                      \
+    {                                                                                         \
+        V acc[DR][4];                                                                         \
+        _Pragma("GCC unroll 8") for (int r = 0; r < R; r++)                                   \
+            _Pragma("GCC unroll 4") for (int v = 0; v < NV; v++)                              \
+                acc[r][v] = _mm512_setzero_##SFX();                                           \
+        for (int k = 0; k < K; k++) {                                                         \
+            V b[4];                                                                           \
+            const T *bk = B + (ptrdiff_t)k * ldb;                                             \
+            _Pragma("GCC unroll 4") for (int v = 0; v < NV; v++)                              \
+                b[v] = _mm512_maskz_loadu_##SFX(mk[v], bk + v * W);                           \
+            const T *ak = A + (ptrdiff_t)k * csa;                                             \
+            _Pragma("GCC unroll 8") for (int r = 0; r < R; r++)                               \
+            {                                                                                 \
+                V ar = _mm512_set1_##SFX(ak[r * rsa]);                                        \
+                _Pragma("GCC unroll 4") for (int v = 0; v < NV; v++)                          \
+                    acc[r][v] = _mm512_fmadd_##SFX(ar, b[v], acc[r][v]);                      \
+            }                                                                                 \
+        }                                                                                     \
+        V va = _mm512_set1_##SFX(alpha), vb = _mm512_set1_##SFX(beta);                        \
+        _Pragma("GCC unroll 8") for (int r = 0; r < R; r++)                                   \
+        {                                                                                     \
+            T *cr = C + (ptrdiff_t)r * ldc;                                                   \
+            _Pragma("GCC unroll 4") for (int v = 0; v < NV; v++)                              \
+            {                                                                                 \
+                V x;                                                                          \
+                if (beta == (T)0)                                                             \
+                    x = _mm512_mul_##SFX(va, acc[r][v]);                                      \
+                else                                                                          \
+                    x = _mm512_fmadd_##SFX(va, acc[r][v],                                     \
+                            _mm512_mul_##SFX(vb, _mm512_maskz_loadu_##SFX(mk[v], cr + v * W))); \
+                _mm512_mask_storeu_##SFX(cr + v * W, mk[v], x);                               \
+            }                                                                                 \
+        }                                                                                     \
+    }                                                                                         \
+                                                                                              \
+    static void NAME(int transA, int transB, int M, int N, int K, T alpha,                   \
+                     const T *restrict A, ptrdiff_t lda, const T *restrict B, ptrdiff_t ldb,  \
+                     T beta, T *restrict C, ptrdiff_t ldc, T *restrict work)                  \
+    {                                                                                         \
+        if (transB) {                                                                         \
+            for (int k = 0; k < K; k++)                                                       \
+                for (int j = 0; j < N; j++) work[(ptrdiff_t)k * N + j] = B[(ptrdiff_t)j * ldb + k]; \
+            B = work;                                                                         \
+            ldb = N;                                                                          \
+        }                                                                                     \
+        ptrdiff_t rsa = transA ? 1 : lda, csa = transA ? lda : 1;                             \
+        for (int j0 = 0; j0 < N; j0 += 4 * W) {                                               \
+            int nn = N - j0 < 4 * W ? N - j0 : 4 * W, nv = (nn + W - 1) / W;                  \
+            MASK mk[4];                                                                       \
+            for (int v = 0; v < 4; v++) {                                                     \
+                int left = nn - v * W;                                                        \
+                mk[v] = left >= W ? (MASK)~0 : left <= 0 ? (MASK)0 : (MASK)((1u << left) - 1u); \
+            }                                                                                 \
+            for (int i0 = 0; i0 < M; i0 += DR) {                                              \
+                int R = M - i0 < DR ? M - i0 : DR;                                            \
+                const T *a = A + i0 * rsa;                                                    \
+                const T *b = B + j0;                                                          \
+                T *c = C + (ptrdiff_t)i0 * ldc + j0;                                          \
+                switch (R * 8 + nv) {                                                         \
+                FM_DIRECT_CASES(NAME##_tile, K, a, rsa, csa, b, ldb, c, ldc, mk, alpha, beta) \
+                }                                                                             \
+            }                                                                                 \
+        }                                                                                     \
+    }
+
+#define FM_DIRECT_CASE(F, R, NV, ...) case R * 8 + NV: F(R, NV, __VA_ARGS__); break;
+#define FM_DIRECT_ROW(F, R, ...)                                                             \
+    FM_DIRECT_CASE(F, R, 1, __VA_ARGS__) FM_DIRECT_CASE(F, R, 2, __VA_ARGS__)                \
+    FM_DIRECT_CASE(F, R, 3, __VA_ARGS__) FM_DIRECT_CASE(F, R, 4, __VA_ARGS__)
+#define FM_DIRECT_CASES(F, ...)                                                              \
+    FM_DIRECT_ROW(F, 1, __VA_ARGS__) FM_DIRECT_ROW(F, 2, __VA_ARGS__)                        \
+    FM_DIRECT_ROW(F, 3, __VA_ARGS__) FM_DIRECT_ROW(F, 4, __VA_ARGS__)                        \
+    FM_DIRECT_ROW(F, 5, __VA_ARGS__) FM_DIRECT_ROW(F, 6, __VA_ARGS__)
+
+FM_DEFINE_AVX512_DIRECT(direct_s, float, __m512, 16, __mmask16, ps)
+FM_DEFINE_AVX512_DIRECT(direct_d, double, __m512d, 8, __mmask8, pd)
+
 #define FM_T float
 #define FM_MR S_MR
 #define FM_NR S_NR
 #define FM_PACK_A pack_a_s
 #define FM_PACK_B pack_b_s
-#define FM_SMALL small_s
 #define FM_FMA(a, b, c) __builtin_fmaf((a), (b), (c))
 #include "gemm_pack.inc"
 
@@ -83,11 +171,10 @@ FM_DEFINE_AVX512_UKR(fm_dgemm_avx512_8x16, double, __m512d, 8, __mmask8, pd, D_M
 #define FM_NR D_NR
 #define FM_PACK_A pack_a_d
 #define FM_PACK_B pack_b_d
-#define FM_SMALL small_d
 #define FM_FMA(a, b, c) __builtin_fma((a), (b), (c))
 #include "gemm_pack.inc"
 
 const fm_gemm_kernels_s fm_gemm_avx512_s = {
-    "avx512", S_MR, S_NR, S_MC, S_KC, S_NC, fm_sgemm_avx512_8x32, pack_a_s, pack_b_s, small_s};
+    "avx512", S_MR, S_NR, S_MC, S_KC, S_NC, fm_sgemm_avx512_8x32, pack_a_s, pack_b_s, direct_s};
 const fm_gemm_kernels_d fm_gemm_avx512_d = {
-    "avx512", D_MR, D_NR, D_MC, D_KC, D_NC, fm_dgemm_avx512_8x16, pack_a_d, pack_b_d, small_d};
+    "avx512", D_MR, D_NR, D_MC, D_KC, D_NC, fm_dgemm_avx512_8x16, pack_a_d, pack_b_d, direct_d};
