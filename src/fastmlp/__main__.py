@@ -373,6 +373,19 @@ def _set_threads(n):
         f(n)
 
 
+class _EpochPrinter:
+    """A fit callback: one line per epoch, printed as soon as the epoch ends."""
+
+    def __init__(self, out):
+        self.out = out
+        self.n = 0
+
+    def on_epoch_end(self, epoch, logs):
+        self.n += 1
+        extra = f"  val_loss {logs['val_loss']:.6g}" if "val_loss" in logs else ""
+        print(f"epoch {self.n:4d}  loss {logs['loss']:.6g}{extra}", file=self.out, flush=True)
+
+
 def cmd_train(args, out):
     import fastmlp
     X, y, _ = load_data(args.data, args.target, need_target=True)
@@ -386,18 +399,15 @@ def cmd_train(args, out):
     batch = args.batch_size
     if batch is not None and batch >= n_train:   # a batch as large as the data: plain GD
         batch = None
+    callbacks = [_EpochPrinter(out)] if args.verbose else None
     t0 = time.perf_counter()
     hist = model.fit(X, y, loss=loss, optimizer=args.optimizer, lr=lr,
                      batch_size=batch, epochs=args.epochs,
-                     validation_split=args.validation_split)
+                     validation_split=args.validation_split, callbacks=callbacks)
     seconds = time.perf_counter() - t0
     h = getattr(hist, "history", {}) or {}
     losses = list(h.get("loss") or [])
     val = list(h.get("val_loss") or [])
-    if args.verbose:
-        for e, v in enumerate(losses):
-            extra = f"  val_loss {val[e]:.6g}" if e < len(val) else ""
-            print(f"epoch {e + 1:4d}  loss {v:.6g}{extra}", file=out)
     epochs = max(len(losses), 1)
     print(f"trained {'-'.join(map(str, sizes))} {args.activation} MLP, {loss} loss, "
           f"{epochs} epochs on {n_train} samples, "
@@ -593,6 +603,13 @@ def main(argv=None):
         # bad values reaching the model (e.g. labels a loss refuses): the user's input
         print(f"fastmlp: error: {_one_line(exc)}", file=sys.stderr)
         return 2
+    except BrokenPipeError:               # e.g. `fastmlp predict ... | head`: stop quietly
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except (OSError, ValueError, AttributeError):
+            pass
+        return 0
     except KeyboardInterrupt:
         print("fastmlp: interrupted", file=sys.stderr)
         return 130
