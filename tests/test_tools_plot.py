@@ -122,3 +122,28 @@ def test_real_valued_output_is_thresholded():
 
     fig = plot.plot_xor(Linear(), Sigmoidish(), resolution=20)
     assert "100 %" in fig.axes[1].get_title()
+
+
+import fastmlp  # noqa: E402
+
+
+@pytest.mark.skipif(not hasattr(fastmlp, "MLP"), reason="fastmlp.MLP not built")
+def test_with_real_models(tmp_path):
+    X, y = datasets.xor()
+    per = fastmlp.Perceptron(2, 1).fit(X, y, epochs=50)
+    mlp = fastmlp.MLP([2, 4, 1], activation="tanh", loss="logistic", seed=0)
+    hist = mlp.fit(X, y, optimizer="sgd", lr=0.5, batch_size=None, epochs=1000)
+    fig = plot.plot_xor(per, mlp, resolution=60)
+    assert "100 %" in fig.axes[1].get_title()
+    assert "100 %" not in fig.axes[0].get_title()
+    fig.savefig(tmp_path / "xor.png")
+
+    Xm, ym = datasets.make_moons(200, noise=0.1, seed=0)
+    net = fastmlp.MLP([2, 16, 2], activation="relu", loss="cross_entropy", seed=0)
+    hist = net.fit(Xm, ym, lr=0.1, epochs=15, validation_split=0.2)
+    ax = plot.plot_history(hist, log=True)
+    assert len(ax.get_lines()) == 2
+    assert len(ax.get_lines()[0].get_ydata()) == 15
+    ax = plot.plot_decision_regions(net, Xm, ym, resolution=80)
+    ax.figure.savefig(tmp_path / "moons.png")
+    assert (tmp_path / "moons.png").stat().st_size > 1000
