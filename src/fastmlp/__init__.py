@@ -12,6 +12,7 @@
 __version__ = "0.1.0"
 
 from . import activations, losses, optim  # noqa: E402
+from .gradcheck import gradcheck  # noqa: E402  (binds the function over the submodule)
 from .io import load  # noqa: E402
 from .network import MLP, Gradients, NotFittedError, Perceptron, Trace  # noqa: E402
 from .training import (Callback, DivergenceWarning, History,  # noqa: E402
@@ -66,12 +67,3 @@ def show_config(print_=True):
                 v = "on"
             print(f"  {k.ljust(width)} : {v}")
     return info
-
-
-def __getattr__(name):
-    # gradcheck lives in fastmlp.gradcheck (written separately); import it on first use.
-    if name == "gradcheck":
-        from .gradcheck import gradcheck
-        globals()["gradcheck"] = gradcheck   # the submodule import set the attribute
-        return gradcheck
-    raise AttributeError(f"module 'fastmlp' has no attribute {name!r}")

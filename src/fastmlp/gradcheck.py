@@ -47,8 +47,6 @@ skipped) and warns that the network contains such units.
 """
 
 import math
-import sys
-import types
 import numbers
 import warnings
 
@@ -504,14 +502,3 @@ def _summarise(name, arr, g, num, judged, n_skipped, n_sampled, rtol, atol_eff):
     return TensorCheck(name, shape, arr.size, len(judged), n_skipped,
                        float(np.max(abs_err)), float(np.max(rel_err)), not bool(bad.any()),
                        wi, float(a[worst]), float(n[worst]))
-
-
-class _CallableModule(types.ModuleType):
-    """``fastmlp.gradcheck(...)`` must work whether the attribute ``fastmlp.gradcheck`` is
-    this function or this module (importing the submodule binds the module to that name)."""
-
-    def __call__(self, *args, **kwargs):
-        return gradcheck(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
