@@ -414,6 +414,16 @@ def _final_score(hist):
     return v if math.isfinite(v) else math.inf
 
 
+def _restart_workers(restarts, nt, callbacks, verbose, progress):
+    """How many restarts run at once: one per engine thread, when nothing in the loop talks
+    to the user (callbacks, progress, verbose output stay on one sequential run)."""
+    if callbacks or verbose or progress:
+        return 1
+    from . import _core
+    threads = _core.get_num_threads() if nt is None else nt
+    return max(1, min(restarts, threads))
+
+
 def fit(model, X, y, loss=None, optimizer=None, lr=None, batch_size=32, epochs=10,
         shuffle=True, drop_last=False, validation_split=0.0, validation_data=None,
         validation_shuffle=False, early_stopping=None, min_delta=0.0, restarts=1,
@@ -535,21 +545,48 @@ def fit(model, X, y, loss=None, optimizer=None, lr=None, batch_size=32, epochs=1
     template = copy.deepcopy(opt)
     template.reset_state()
     template.lr = template.base_lr
-    results, best = [], None
-    for r in range(restarts):
-        init_seed = model.seed if r == 0 else derive_seed(model.seed, 1000 + r)
-        model.initialize(init_seed)
-        model.epochs_trained_ = 0
+    seeds = [model.seed if r == 0 else derive_seed(model.seed, 1000 + r)
+             for r in range(restarts)]
+    workers = _restart_workers(restarts, nt, callbacks, verbose, progress)
+
+    def one_restart(r, m, n_threads):
+        m.initialize(seeds[r])
+        m.epochs_trained_ = 0
         o = copy.deepcopy(template)
-        h = _train(model, X, Y, Xv, Yv, o, copy.deepcopy(sched), **common)
-        h.params["init_seed"] = init_seed
+        h = _train(m, X, Y, Xv, Yv, o, copy.deepcopy(sched),
+                   **dict(common, nt=n_threads))
+        h.params["init_seed"] = seeds[r]
         h.params["restart"] = r
+        h.params["parallel_restarts"] = workers
+        return h, o, m
+
+    results, best = [], None
+
+    def consider(r, h, o, m):
+        nonlocal best
         results.append(h)
         score = _final_score(h)
         if best is None or score < best[0]:
-            best = (score, r, model.engine.theta.copy(), o, model.epochs_trained_)
-        if h.interrupted:
-            break
+            best = (score, r, m.engine.theta.copy(), o, m.epochs_trained_)
+
+    if workers > 1:
+        # one model per thread, each engine single-threaded: the C engine releases the GIL,
+        # so small networks train truly concurrently. Results are bitwise the same as the
+        # sequential run (each restart is seeded on its own; the engine's results do not
+        # depend on its thread count).
+        from concurrent.futures import ThreadPoolExecutor
+        replicas = [copy.deepcopy(model) for _ in range(restarts)]
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fastmlp-restart") as ex:
+            futures = [ex.submit(one_restart, r, replicas[r], 1) for r in range(restarts)]
+            for r, f in enumerate(futures):
+                h, o, m = f.result()
+                consider(r, h, o, m)
+    else:
+        for r in range(restarts):
+            h, o, m = one_restart(r, model, nt)
+            consider(r, h, o, m)
+            if h.interrupted:
+                break
     _, r, theta, o, ep = best
     model.engine.theta[...] = theta
     model.epochs_trained_ = ep
