@@ -29,8 +29,8 @@
  * 64-byte-aligned packing buffer, grown when a call needs more and otherwise reused, so after
  * warm-up no call allocates. The buffer lives until process exit (at most
  * (MC*KC + KC*NC) elements per thread: about 2.2 MB for float). Calls from several OS threads
- * at once are safe. If the buffer cannot be allocated the process aborts (the API has no
- * error return).
+ * at once are safe. If the buffer cannot be allocated, that block is computed by a plain
+ * unpacked loop instead (slow, and not bitwise equal to the packed path, but never a crash).
  *
  * Dispatch: the kernel set is chosen once (best the CPU supports, checked with
  * __builtin_cpu_supports for every flag its file is compiled with; FASTMLP_ISA may name a
@@ -66,10 +66,7 @@ static void *fm_gemm_tls_buffer(size_t bytes)
     if (bytes > tls_cap) {
         size_t cap = (bytes + 4095) & ~(size_t)4095;
         void *p = aligned_alloc(64, cap);
-        if (!p) {
-            fprintf(stderr, "fastmlp gemm: cannot allocate %zu bytes of packing buffer\n", cap);
-            abort();
-        }
+        if (!p) return NULL;   /* the caller falls back to the unpacked loop */
         free(tls_buf);
         tls_buf = p;
         tls_cap = cap;
