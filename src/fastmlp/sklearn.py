@@ -417,9 +417,16 @@ class _BaseMLP(BaseEstimator):
         raise ValueError("Solver produced non-finite parameter weights. The input data may "
                          "contain large values and need to be preprocessed.")
 
-    def _report_loss(self, engine_loss, n_batches, n):
-        """scikit-learn's loss: data loss in its units + 0.5 alpha ||W||^2 per batch."""
-        sq = sum(float(np.dot(w.ravel(), w.ravel())) for w in self.coefs_)
+    def _sq_weights(self):
+        w = self._engine.theta[:self._engine.n_weights]
+        return float(np.dot(w, w))
+
+    def _report_loss(self, engine_loss, n_batches, n, sq_start):
+        """scikit-learn's loss: data loss in its units + 0.5 alpha ||W||^2 / batch size for
+        each batch, weighted by its size. The engine runs the epoch in one call, so ||W||^2
+        is the mean of its values at the start and end of the epoch (scikit-learn takes it
+        before each batch): exact for alpha = 0, close otherwise."""
+        sq = 0.5 * (sq_start + self._sq_weights())
         return engine_loss * self._plan["lscale"] + 0.5 * self._alpha() * sq * n_batches / n
 
     # -- fit ----------------------------------------------------------------------------------
@@ -581,9 +588,10 @@ class _BaseMLP(BaseEstimator):
         tol = self._tol()
         self.n_iter_ = 0
         for _ in range(self.max_iter):
+            sq_start = self._sq_weights()
             eloss = self._epoch(X_tr, Y_tr, sw_tr, B, nt)
             self.n_iter_ += 1
-            self.loss_ = self._report_loss(eloss, n_batches, n)
+            self.loss_ = self._report_loss(eloss, n_batches, n, sq_start)
             self.t_ += n
             self.loss_curve_.append(self.loss_)
             if self.verbose:
