@@ -41,7 +41,7 @@ typedef enum {
     FM_ERR_ALLOC = 1,     /* out of memory (only at workspace creation) */
     FM_ERR_ARG = 2,       /* an argument the boundary should have rejected */
     FM_ERR_NONFINITE = 3, /* loss or gradient became NaN/inf: parameters were NOT updated */
-    FM_ERR_INTERRUPT = 4  /* reserved */
+    FM_ERR_INTERRUPT = 4  /* the caller's stop flag was raised (between epochs) */
 } fm_status;
 
 /* Activation codes (the chapter's table, in its order; softmax is output-only). */
@@ -188,19 +188,25 @@ fm_status fm_train_step_d(const fm_net *net, fm_opt *opt, double *theta, double 
    (the last short batch kept unless drop_last), each batch gathered into the workspace and
    trained by one step. losses_out[e] receives the mean over the epoch's samples of the batch
    losses. Stops at the first non-finite step (FM_ERR_NONFINITE, *epochs_done says how many
-   epochs completed; the failed step changed nothing). */
+   epochs completed; the failed step changed nothing). If `stop` is not NULL it is read
+   before every epoch; once it is non-zero the call returns FM_ERR_INTERRUPT after the
+   epochs completed so far (so an interrupt never leaves an epoch half done). */
 fm_status fm_train_epochs_s(const fm_net *net, fm_opt *opt, float *theta, float *grad,
                             float *state1, float *state2, const float *X, const float *Y,
                             int64_t N, int batch, int drop_last, int shuffle, uint64_t seed,
                             int64_t epoch0, int n_epochs, int64_t *perm, float *work,
                             const fm_workspace *ws, double *losses_out, int *epochs_done,
-                            int nthreads);
+                            volatile int *stop, int nthreads);
 fm_status fm_train_epochs_d(const fm_net *net, fm_opt *opt, double *theta, double *grad,
                             double *state1, double *state2, const double *X, const double *Y,
                             int64_t N, int batch, int drop_last, int shuffle, uint64_t seed,
                             int64_t epoch0, int n_epochs, int64_t *perm, double *work,
                             const fm_workspace *ws, double *losses_out, int *epochs_done,
-                            int nthreads);
+                            volatile int *stop, int nthreads);
+
+/* Plain-SGD steps on batches of at most this many rows apply dW to W inside the GEMM instead
+   of materialising the gradient (then `grad` holds only the bias and alpha gradients). */
+extern int fm_fused_sgd_max_batch;
 
 /* ---- 6. random numbers --------------------------------------------------------------------------
    perm <- a uniformly random permutation of 0..N-1 determined by (seed, stream) only. */

@@ -28,16 +28,18 @@
 
 #include <stddef.h>
 
-/* Direct (unpacked, serial) path, chosen by shape only: every dimension <= 64, or M <= 6. */
+/* Direct (unpacked) path, chosen by shape and kernel set only: every dimension <= 64,
+   or few rows (M <= direct_m), or few columns (N <= direct_n). */
 #define FM_SMALL_DIM 64
-#define FM_DIRECT_MAX_M 6
-#define FM_GEMM_DIRECT(M, N, K) \
-    (((M) <= FM_SMALL_DIM && (N) <= FM_SMALL_DIM && (K) <= FM_SMALL_DIM) || (M) <= FM_DIRECT_MAX_M)
+#define FM_GEMM_DIRECT(kt, M, N, K)                                                  \
+    (((M) <= FM_SMALL_DIM && (N) <= FM_SMALL_DIM && (K) <= FM_SMALL_DIM) ||          \
+     (M) <= (kt)->direct_m || (N) <= (kt)->direct_n)
 
 typedef struct {
     const char *name;
     int mr, nr;          /* register tile */
     int mc, kc, nc;      /* cache blocks: A block mc x kc (L2), B panel kc x nc (L3) */
+    int direct_m, direct_n; /* also take the direct path when M <= direct_m or N <= direct_n */
     void (*ukr)(int k, const float *Ap, const float *Bp, float *C, ptrdiff_t ldc,
                 int m, int n, float alpha, float beta);
     void (*pack_a)(int trans, int mc, int kc, const float *A, ptrdiff_t lda, float *Ap);
@@ -51,6 +53,7 @@ typedef struct {
     const char *name;
     int mr, nr;
     int mc, kc, nc;
+    int direct_m, direct_n;
     void (*ukr)(int k, const double *Ap, const double *Bp, double *C, ptrdiff_t ldc,
                 int m, int n, double alpha, double beta);
     void (*pack_a)(int trans, int mc, int kc, const double *A, ptrdiff_t lda, double *Ap);

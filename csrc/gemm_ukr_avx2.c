@@ -96,6 +96,6 @@ FM_DEFINE_AVX2_UKR(fm_dgemm_avx2_6x8, double, __m256d, 4, pd, D_MR)
 #include "gemm_pack.inc"
 
 const fm_gemm_kernels_s fm_gemm_avx2_s = {
-    "avx2", S_MR, S_NR, S_MC, S_KC, S_NC, fm_sgemm_avx2_6x16, pack_a_s, pack_b_s, small_s};
+    "avx2", S_MR, S_NR, S_MC, S_KC, S_NC, 4, 0, fm_sgemm_avx2_6x16, pack_a_s, pack_b_s, small_s};
 const fm_gemm_kernels_d fm_gemm_avx2_d = {
-    "avx2", D_MR, D_NR, D_MC, D_KC, D_NC, fm_dgemm_avx2_6x8, pack_a_d, pack_b_d, small_d};
+    "avx2", D_MR, D_NR, D_MC, D_KC, D_NC, 4, 0, fm_dgemm_avx2_6x8, pack_a_d, pack_b_d, small_d};

@@ -69,20 +69,22 @@
 FM_DEFINE_AVX512_UKR(fm_sgemm_avx512_8x32, float, __m512, 16, __mmask16, ps, S_MR)
 FM_DEFINE_AVX512_UKR(fm_dgemm_avx512_8x16, double, __m512d, 8, __mmask8, pd, D_MR)
 
-/* Direct (unpacked) product for the shapes FM_GEMM_DIRECT picks: C is cut into tiles of up
- * to DR rows x 4 vectors; each tile runs over all of K with broadcasts of op(A) read in
+/* Direct (unpacked) product for the shapes FM_GEMM_DIRECT picks: C is cut into tiles of NV
+ * vectors (1..4) x up to DR(NV) rows (8 for one vector, else 6; measured: taller tiles
+ * thrash L1 with the 4 KB-strided rows of A); each tile runs over all of K with broadcasts of op(A) read in
  * place through (rsa, csa) and masked loads of the rows of op(B) (transB: op(B) is copied to
  * work first). Per element: acc = 0, acc = fma(a, b, acc) for k = 0..K-1, then the same
- * alpha/beta store as the microkernel. DR rows x NV vectors are compile-time constants of
+ * alpha/beta store as the microkernel. R rows x NV vectors are compile-time constants of
  * each specialisation (always_inline + switch). */
-#define DR 6
+#define DR_MAX 8
+#define DR(nv) ((nv) == 1 ? 8 : 6)
 #define FM_DEFINE_AVX512_DIRECT(NAME, T, V, W, MASK, SFX)                                     \
     static inline __attribute__((always_inline)) void NAME##_tile(                           \
         const int R, const int NV, int K, const T *restrict A, ptrdiff_t rsa, ptrdiff_t csa, \
         const T *restrict B, ptrdiff_t ldb, T *restrict C, ptrdiff_t ldc, const MASK *mk,    \
         T alpha, T beta)                                                                      \
     {                                                                                         \
-        V acc[DR][4];                                                                         \
+        V acc[DR_MAX][4];                                                                         \
         _Pragma("GCC unroll 8") for (int r = 0; r < R; r++)                                   \
             _Pragma("GCC unroll 4") for (int v = 0; v < NV; v++)                              \
                 acc[r][v] = _mm512_setzero_##SFX();                                           \
@@ -134,26 +136,28 @@ FM_DEFINE_AVX512_UKR(fm_dgemm_avx512_8x16, double, __m512d, 8, __mmask8, pd, D_M
                 int left = nn - v * W;                                                        \
                 mk[v] = left >= W ? (MASK)~0 : left <= 0 ? (MASK)0 : (MASK)((1u << left) - 1u); \
             }                                                                                 \
-            for (int i0 = 0; i0 < M; i0 += DR) {                                              \
-                int R = M - i0 < DR ? M - i0 : DR;                                            \
+            for (int i0 = 0; i0 < M; i0 += DR(nv)) {                                          \
+                int R = M - i0 < DR(nv) ? M - i0 : DR(nv);                                    \
                 const T *a = A + i0 * rsa;                                                    \
                 const T *b = B + j0;                                                          \
                 T *c = C + (ptrdiff_t)i0 * ldc + j0;                                          \
-                switch (R * 8 + nv) {                                                         \
+                switch (R * 8 + nv - 1) {                                                     \
                 FM_DIRECT_CASES(NAME##_tile, K, a, rsa, csa, b, ldb, c, ldc, mk, alpha, beta) \
                 }                                                                             \
             }                                                                                 \
         }                                                                                     \
     }
 
-#define FM_DIRECT_CASE(F, R, NV, ...) case R * 8 + NV: F(R, NV, __VA_ARGS__); break;
-#define FM_DIRECT_ROW(F, R, ...)                                                             \
-    FM_DIRECT_CASE(F, R, 1, __VA_ARGS__) FM_DIRECT_CASE(F, R, 2, __VA_ARGS__)                \
-    FM_DIRECT_CASE(F, R, 3, __VA_ARGS__) FM_DIRECT_CASE(F, R, 4, __VA_ARGS__)
+#define FM_DIRECT_CASE(F, R, NV, ...) case R * 8 + NV - 1: F(R, NV, __VA_ARGS__); break;
+#define FM_DIRECT_R6(F, NV, ...)                                                             \
+    FM_DIRECT_CASE(F, 1, NV, __VA_ARGS__) FM_DIRECT_CASE(F, 2, NV, __VA_ARGS__)              \
+    FM_DIRECT_CASE(F, 3, NV, __VA_ARGS__) FM_DIRECT_CASE(F, 4, NV, __VA_ARGS__)              \
+    FM_DIRECT_CASE(F, 5, NV, __VA_ARGS__) FM_DIRECT_CASE(F, 6, NV, __VA_ARGS__)
+#define FM_DIRECT_R8(F, NV, ...) FM_DIRECT_R6(F, NV, __VA_ARGS__)                            \
+    FM_DIRECT_CASE(F, 7, NV, __VA_ARGS__) FM_DIRECT_CASE(F, 8, NV, __VA_ARGS__)
 #define FM_DIRECT_CASES(F, ...)                                                              \
-    FM_DIRECT_ROW(F, 1, __VA_ARGS__) FM_DIRECT_ROW(F, 2, __VA_ARGS__)                        \
-    FM_DIRECT_ROW(F, 3, __VA_ARGS__) FM_DIRECT_ROW(F, 4, __VA_ARGS__)                        \
-    FM_DIRECT_ROW(F, 5, __VA_ARGS__) FM_DIRECT_ROW(F, 6, __VA_ARGS__)
+    FM_DIRECT_R8(F, 1, __VA_ARGS__) FM_DIRECT_R6(F, 2, __VA_ARGS__)                          \
+    FM_DIRECT_R6(F, 3, __VA_ARGS__) FM_DIRECT_R6(F, 4, __VA_ARGS__)
 
 FM_DEFINE_AVX512_DIRECT(direct_s, float, __m512, 16, __mmask16, ps)
 FM_DEFINE_AVX512_DIRECT(direct_d, double, __m512d, 8, __mmask8, pd)
@@ -175,6 +179,6 @@ FM_DEFINE_AVX512_DIRECT(direct_d, double, __m512d, 8, __mmask8, pd)
 #include "gemm_pack.inc"
 
 const fm_gemm_kernels_s fm_gemm_avx512_s = {
-    "avx512", S_MR, S_NR, S_MC, S_KC, S_NC, fm_sgemm_avx512_8x32, pack_a_s, pack_b_s, direct_s};
+    "avx512", S_MR, S_NR, S_MC, S_KC, S_NC, 6, 16, fm_sgemm_avx512_8x32, pack_a_s, pack_b_s, direct_s};
 const fm_gemm_kernels_d fm_gemm_avx512_d = {
-    "avx512", D_MR, D_NR, D_MC, D_KC, D_NC, fm_dgemm_avx512_8x16, pack_a_d, pack_b_d, direct_d};
+    "avx512", D_MR, D_NR, D_MC, D_KC, D_NC, 6, 16, fm_dgemm_avx512_8x16, pack_a_d, pack_b_d, direct_d};

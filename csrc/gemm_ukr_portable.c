@@ -57,6 +57,6 @@ FM_DEFINE_PORTABLE_UKR(ukr_d_4x4, double, D_MR, D_NR)
 #include "gemm_pack.inc"
 
 const fm_gemm_kernels_s fm_gemm_portable_s = {
-    "portable", S_MR, S_NR, S_MC, S_KC, S_NC, ukr_s_4x8, pack_a_s, pack_b_s, small_s};
+    "portable", S_MR, S_NR, S_MC, S_KC, S_NC, 4, 0, ukr_s_4x8, pack_a_s, pack_b_s, small_s};
 const fm_gemm_kernels_d fm_gemm_portable_d = {
-    "portable", D_MR, D_NR, D_MC, D_KC, D_NC, ukr_d_4x4, pack_a_d, pack_b_d, small_d};
+    "portable", D_MR, D_NR, D_MC, D_KC, D_NC, 4, 0, ukr_d_4x4, pack_a_d, pack_b_d, small_d};

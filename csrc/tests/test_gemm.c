@@ -246,6 +246,9 @@ static void TS(suite)(void)
             TS(check_threads)(ta, tb, 131, 97, 517, (T)0.5, (T)0.25);
             TS(check_threads)(ta, tb, 256, 10, 1024, 1, 0);
             TS(check_threads)(ta, tb, 700, 33, 200, (T)-0.01, 1);
+            TS(check_threads)(ta, tb, 3, 700, 600, 1, (T)0.5);      /* direct, few rows */
+            TS(check_threads)(ta, tb, 901, 13, 300, (T)-0.5, 1);    /* direct, few columns */
+            TS(check_threads)(ta, tb, 517, 16, 1030, 1, 0);
         }
     printf("  %s: %s\n", sizeof(T) == 4 ? "float " : "double", g_fail == before ? "ok" : "FAILED");
 }

@@ -26,6 +26,7 @@ cdef extern from "fastmlp.h" nogil:
                              const double *a, ptrdiff_t lda, double *d, ptrdiff_t ldd,
                              double leaky, const double *prelu, int nthreads)
     ptrdiff_t fm_parallel_threshold
+    int fm_fused_sgd_max_batch
 
     fm_status fm_loss_s(int loss, int act, int n, int m, const float *Y, const float *z,
                         const float *a, float *delta, double leaky, const float *prelu,
@@ -95,13 +96,13 @@ cdef extern from "fastmlp.h" nogil:
                                 int64_t N, int batch, int drop_last, int shuffle, uint64_t seed,
                                 int64_t epoch0, int n_epochs, int64_t *perm, float *work,
                                 const fm_workspace *ws, double *losses_out, int *epochs_done,
-                                int nthreads)
+                                volatile int *stop, int nthreads)
     fm_status fm_train_epochs_d(const fm_net *net, fm_opt *opt, double *theta, double *grad,
                                 double *state1, double *state2, const double *X, const double *Y,
                                 int64_t N, int batch, int drop_last, int shuffle, uint64_t seed,
                                 int64_t epoch0, int n_epochs, int64_t *perm, double *work,
                                 const fm_workspace *ws, double *losses_out, int *epochs_done,
-                                int nthreads)
+                                volatile int *stop, int nthreads)
 
     void fm_permutation(uint64_t seed, uint64_t stream, int64_t N, int64_t *perm)
     uint64_t fm_random_u64(uint64_t seed, uint64_t counter)

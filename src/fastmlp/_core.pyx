@@ -292,6 +292,9 @@ def set_gemm_isa(str name):
 # ---------------------------------------------------------------------------------------------
 # 3. the network engine
 # ---------------------------------------------------------------------------------------------
+cdef class _EpochRun
+
+
 cdef class Engine:
     """One network's plan, flat parameter/gradient vectors and workspace.
 
@@ -309,6 +312,11 @@ cdef class Engine:
     cdef object perm
     cdef int dbl
     cdef int last_n      # rows of the last forward pass held in the workspace (-1: none)
+    cdef public bint interrupted   # did Ctrl-C stop the last train_epochs call?
+    cdef void *_theta_p
+    cdef void *_grad_p
+    cdef void *_work_p
+    cdef int64_t *_perm_p
 
     def __init__(self, sizes, acts, loss, dtype=np.float64, double leaky=0.01, int max_batch=1):
         sizes = [int(s) for s in sizes]
@@ -337,6 +345,8 @@ cdef class Engine:
         _check_status(fm_net_init(&self.net), "Engine")
         self.theta = np.zeros(self.net.n_params, dtype=self.dtype)
         self.grad = np.zeros(self.net.n_params, dtype=self.dtype)
+        self._theta_p = _ptr(self.theta)
+        self._grad_p = _ptr(self.grad)
         self.last_n = -1
         self.perm = np.empty(0, dtype=np.int64)
         self.reserve(max(max_batch, 1))
@@ -428,6 +438,7 @@ cdef class Engine:
         _check_status(fm_workspace_init(&self.net, max_batch, self.dtype.itemsize, &ws),
                       "Engine.reserve")
         self.work = np.zeros(ws.size, dtype=self.dtype)
+        self._work_p = _ptr(self.work)
         self.ws = ws
         self.last_n = -1
 
@@ -633,10 +644,16 @@ cdef class Engine:
 
     def train_epochs(self, X, Y, int batch_size, int n_epochs, spec, state1=None, state2=None,
                      bint shuffle=True, uint64_t seed=0, int64_t epoch0=0, bint drop_last=False,
-                     n_threads=None):
+                     n_threads=None, interruptible=None):
         """Whole epochs in one C call. Returns (losses, t, diverged):
         losses has one mean training loss per completed epoch; diverged is True when a step
-        produced a non-finite loss or gradient (that step changed nothing)."""
+        produced a non-finite loss or gradient (that step changed nothing). ``interrupted``
+        (an attribute) is then True if Ctrl-C stopped the run between two epochs.
+
+        Ctrl-C: a long run (or ``interruptible=True``) executes in a helper thread while this
+        thread waits, so a KeyboardInterrupt is caught here and stops the engine at the next
+        epoch boundary -- never in the middle of an epoch.
+        """
         X = self._X(X)
         cdef int64_t N = X.shape[0]
         Y = self._Y(Y, N)
@@ -650,39 +667,147 @@ cdef class Engine:
             self.reserve(batch_size)
         if self.perm.shape[0] != N:
             self.perm = np.empty(N, dtype=np.int64)
-        cdef fm_opt opt
-        self._opt(spec, &opt)
+        self._perm_p = <int64_t*>_ptr(self.perm) if N > 0 else NULL
+        cdef _EpochRun run = _EpochRun()
+        self._opt(spec, &run.opt)
         state1 = self._state("state1", state1)
         state2 = self._state("state2", state2)
-        self._check_state(&opt, state1, state2)
+        self._check_state(&run.opt, state1, state2)
         losses = np.full(max(n_epochs, 1), np.nan, dtype=np.float64)
-        cdef void *s1 = _ptr(state1) if state1 is not None else NULL
-        cdef void *s2 = _ptr(state2) if state2 is not None else NULL
-        cdef void *xp = _ptr(X)
-        cdef void *yp = _ptr(Y)
-        cdef void *th = _ptr(self.theta)
-        cdef void *gr = _ptr(self.grad)
-        cdef void *wk = _ptr(self.work)
-        cdef int64_t *pp = <int64_t*>_ptr(self.perm)
-        cdef double *lp = <double*>_ptr(losses)
+        run.keep = (self, X, Y, state1, state2, losses, self.theta, self.grad, self.work,
+                    self.perm)
+        run.net = &self.net
+        run.ws = &self.ws
+        run.dbl = self.dbl
+        run.theta = self._theta_p
+        run.grad = self._grad_p
+        run.work = self._work_p
+        run.perm = self._perm_p
+        run.s1 = _ptr(state1) if state1 is not None else NULL
+        run.s2 = _ptr(state2) if state2 is not None else NULL
+        run.X = _ptr(X)
+        run.Y = _ptr(Y)
+        run.N = N
+        run.batch = batch_size
+        run.drop_last = drop_last
+        run.shuffle = shuffle
+        run.seed = seed
+        run.epoch0 = epoch0
+        run.n_epochs = n_epochs
+        run.losses = <double*>_ptr(losses)
+        run.nt = _nt(n_threads)
+        run.done = 0
+        run.stop = 0
+        if interruptible is None:
+            # worth a thread only when the run is long: ~6 flops per weight per sample
+            interruptible = 6.0 * self.net.n_weights * N * n_epochs > 2e9
+        interrupted = False
+        if interruptible:
+            import threading
+            worker = threading.Thread(target=run.go, name="fastmlp-train-epochs")
+            worker.start()
+            try:
+                while worker.is_alive():
+                    worker.join(0.05)
+            except KeyboardInterrupt:
+                run.stop = 1
+                worker.join()
+                interrupted = True
+        else:
+            run.go()
+        self.last_n = -1
+        if run.st == FM_ERR_INTERRUPT:
+            interrupted = True
+        elif run.st != FM_OK and run.st != FM_ERR_NONFINITE:
+            _check_status(run.st, "train_epochs")
+        self.interrupted = interrupted
+        return losses[:run.done].copy(), run.opt.t, run.st == FM_ERR_NONFINITE
+
+    def evaluate(self, X, Y, n_threads=None, int chunk=1024):
+        """(mean loss, output a^L) of the engine's loss on (X, Y), in chunks, no gradients."""
+        X = self._X(X)
+        cdef int n = X.shape[0]
+        if n < 1:
+            raise ValueError("X must have at least one row")
+        Y = self._Y(Y, n)
+        cdef int L = self.net.n_layers, m = self.net.sizes[L]
+        out = np.empty((n, m), dtype=self.dtype)
+        cdef int step = max(min(chunk, n), 1)
+        if step > self.ws.max_batch:
+            self.reserve(step)
+        rowloss = np.empty(step, dtype=np.float64)
+        cdef double *rp = <double*>_ptr(rowloss)
+        cdef double total = 0, value = 0
         cdef int nt = _nt(n_threads)
-        cdef int done = 0
+        cdef int start, nb
+        cdef void *yp
+        cdef void *wk = _ptr(self.work)
+        cdef void *th = _ptr(self.theta)
         cdef fm_status st
+        cdef const void *alpha = NULL
+        cdef Py_ssize_t isz = self.dtype.itemsize
+        if self.net.alpha_off[L] >= 0:
+            alpha = <char*>th + self.net.alpha_off[L] * isz
+        for start in range(0, n, step):
+            nb = min(step, n - start)
+            out[start:start + nb] = self.forward(X[start:start + nb], n_threads)
+            yp = <char*>_ptr(Y) + <ptrdiff_t>start * m * isz
+            with nogil:
+                if self.dbl:
+                    st = fm_loss_d(self.net.loss, self.net.acts[L], nb, m, <double*>yp,
+                                   <double*>wk + self.ws.z_off[L], <double*>wk + self.ws.a_off[L],
+                                   NULL, self.net.leaky, <const double*>alpha, rp, &value, nt)
+                else:
+                    st = fm_loss_s(self.net.loss, self.net.acts[L], nb, m, <float*>yp,
+                                   <float*>wk + self.ws.z_off[L], <float*>wk + self.ws.a_off[L],
+                                   NULL, self.net.leaky, <const float*>alpha, rp, &value, nt)
+            _check_status(st, "evaluate")
+            total += value * nb
+        return total / n, out
+
+
+cdef class _EpochRun:
+    """The arguments of one train_epochs call, so it can run in a helper thread."""
+    cdef fm_opt opt
+    cdef object keep          # keeps the engine and arrays alive while the C call runs
+    cdef const fm_net *net
+    cdef const fm_workspace *ws
+    cdef int dbl
+    cdef void *theta
+    cdef void *grad
+    cdef void *work
+    cdef int64_t *perm
+    cdef void *s1
+    cdef void *s2
+    cdef void *X
+    cdef void *Y
+    cdef int64_t N
+    cdef int batch, drop_last, shuffle, n_epochs, nt
+    cdef uint64_t seed
+    cdef int64_t epoch0
+    cdef double *losses
+    cdef int done
+    cdef volatile int stop
+    cdef fm_status st
+
+    def go(self):
         with nogil:
             if self.dbl:
-                st = fm_train_epochs_d(&self.net, &opt, <double*>th, <double*>gr, <double*>s1,
-                                       <double*>s2, <double*>xp, <double*>yp, N, batch_size,
-                                       drop_last, shuffle, seed, epoch0, n_epochs, pp,
-                                       <double*>wk, &self.ws, lp, &done, nt)
+                self.st = fm_train_epochs_d(self.net, &self.opt, <double*>self.theta,
+                                            <double*>self.grad, <double*>self.s1,
+                                            <double*>self.s2, <double*>self.X, <double*>self.Y,
+                                            self.N, self.batch, self.drop_last, self.shuffle,
+                                            self.seed, self.epoch0, self.n_epochs, self.perm,
+                                            <double*>self.work, self.ws, self.losses, &self.done,
+                                            &self.stop, self.nt)
             else:
-                st = fm_train_epochs_s(&self.net, &opt, <float*>th, <float*>gr, <float*>s1,
-                                       <float*>s2, <float*>xp, <float*>yp, N, batch_size,
-                                       drop_last, shuffle, seed, epoch0, n_epochs, pp,
-                                       <float*>wk, &self.ws, lp, &done, nt)
-        self.last_n = -1
-        if st != FM_OK and st != FM_ERR_NONFINITE:
-            _check_status(st, "train_epochs")
-        return losses[:done].copy(), opt.t, st == FM_ERR_NONFINITE
+                self.st = fm_train_epochs_s(self.net, &self.opt, <float*>self.theta,
+                                            <float*>self.grad, <float*>self.s1,
+                                            <float*>self.s2, <float*>self.X, <float*>self.Y,
+                                            self.N, self.batch, self.drop_last, self.shuffle,
+                                            self.seed, self.epoch0, self.n_epochs, self.perm,
+                                            <float*>self.work, self.ws, self.losses, &self.done,
+                                            &self.stop, self.nt)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -697,6 +822,7 @@ def config():
         "cpu_features": fm_cpu_features().decode(),
         "gemm_kernels": fm_gemm_isa().decode(),
         "parallel_threshold": fm_parallel_threshold,
+        "fused_sgd_max_batch": fm_fused_sgd_max_batch,
     }
 
 
@@ -717,3 +843,16 @@ def set_parallel_threshold(Py_ssize_t n):
     if n < 0:
         raise ValueError(f"threshold must be >= 0, got {n}")
     fm_parallel_threshold = n
+
+
+def set_fused_sgd_max_batch(int n):
+    """Largest batch for which a plain-SGD step is fused into the weight-gradient GEMM
+    (0 turns fusion off). Results agree with the unfused step to rounding."""
+    global fm_fused_sgd_max_batch
+    if n < 0:
+        raise ValueError(f"n must be >= 0, got {n}")
+    fm_fused_sgd_max_batch = n
+
+
+def get_fused_sgd_max_batch():
+    return fm_fused_sgd_max_batch

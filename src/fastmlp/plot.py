@@ -1,0 +1,149 @@
+"""Figures for training curves and decision regions (needs matplotlib: ``pip install fastmlp[plot]``).
+
+Importing ``fastmlp`` or ``fastmlp.plot`` does not import matplotlib; each function imports
+it when called and raises an ImportError that says what to install when it is missing. No
+backend is chosen here (use ``matplotlib.use("Agg")`` for files without a display).
+
+* :func:`plot_history` -- training and validation loss per epoch.
+* :func:`plot_decision_regions` -- the class a model predicts over a 2-D input plane, with
+  the samples on top.
+* :func:`plot_xor` -- the chapter's point in one figure: a perceptron next to an MLP on XOR.
+"""
+
+import numpy as np
+
+__all__ = ["plot_history", "plot_decision_regions", "plot_xor"]
+
+_INSTALL = "fastmlp.plot needs matplotlib: pip install fastmlp[plot] (or pip install matplotlib)"
+
+
+def _pyplot():
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError as exc:
+        raise ImportError(_INSTALL) from exc
+    return plt
+
+
+def _history_dict(history):
+    """A dict of per-epoch lists from a History, a dict, or anything with .history."""
+    h = getattr(history, "history", history)
+    if not isinstance(h, dict):
+        raise TypeError(f"history must be a History (from fit) or a dict of per-epoch lists, "
+                        f"got {type(history).__name__}")
+    return h
+
+
+def plot_history(history, ax=None, log=False, keys=None, title=None):
+    """Plot the per-epoch training loss and, when recorded, the validation loss.
+
+    ``history``: the History returned by ``fit`` (or its ``.history`` dict). ``log=True`` puts
+    the loss on a logarithmic axis. ``keys``: which curves to draw (default: ``loss`` and
+    ``val_loss`` where present). Returns the Axes; one Line2D per curve, in ``keys`` order.
+    """
+    h = _history_dict(history)
+    if keys is None:
+        keys = [k for k in ("loss", "val_loss") if h.get(k) is not None and len(h[k])]
+        if not keys:
+            raise ValueError(f"history has no 'loss' values to plot (keys: {sorted(h)})")
+    plt = _pyplot()
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5, 3.5))
+    labels = {"loss": "training loss", "val_loss": "validation loss"}
+    for k in keys:
+        if k not in h:
+            raise KeyError(f"history has no {k!r} (keys: {sorted(h)})")
+        v = np.asarray(h[k], dtype=np.float64)
+        ax.plot(np.arange(1, len(v) + 1), v, marker="." if len(v) < 30 else None,
+                label=labels.get(k, k))
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("loss")
+    if log:
+        ax.set_yscale("log")
+    ax.legend()
+    ax.grid(True, alpha=0.3)
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def plot_decision_regions(model, X, y, ax=None, resolution=200, margin=0.5, title=None,
+                          cmap="coolwarm"):
+    """Colour the 2-D input plane by the class ``model.predict`` gives, and scatter (X, y).
+
+    ``X``: (n, 2) inputs; ``y``: their labels (used for the marker colours). The grid covers
+    the data's range plus ``margin`` on every side at ``resolution`` x ``resolution``
+    points. Returns the Axes (one filled contour set and one scatter collection).
+    """
+    X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y).reshape(len(X), -1)
+    if X.ndim != 2 or X.shape[1] != 2:
+        raise ValueError(f"plot_decision_regions needs 2-D inputs: X of shape (n, 2), "
+                         f"got {X.shape}")
+    if isinstance(resolution, bool) or not isinstance(resolution, (int, np.integer)) or \
+            resolution < 2:
+        raise ValueError(f"resolution must be an integer >= 2, got {resolution!r}")
+    y = y[:, 0] if y.shape[1] == 1 else np.argmax(y, axis=1)
+    plt = _pyplot()
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4.5, 4))
+    lo = X.min(axis=0) - margin
+    hi = X.max(axis=0) + margin
+    g0, g1 = np.meshgrid(np.linspace(lo[0], hi[0], resolution),
+                         np.linspace(lo[1], hi[1], resolution))
+    grid = np.column_stack([g0.ravel(), g1.ravel()])
+    pred = _labels(model.predict(grid), y).astype(np.float64).reshape(g0.shape)
+    classes = np.unique(np.concatenate([np.unique(pred), np.unique(y).astype(np.float64)]))
+    if len(classes) > 1:
+        edges = np.concatenate([[classes[0] - 0.5], (classes[:-1] + classes[1:]) / 2,
+                                [classes[-1] + 0.5]])
+    else:
+        edges = [classes[0] - 0.5, classes[0] + 0.5]
+    ax.contourf(g0, g1, pred, levels=edges, cmap=cmap, alpha=0.35)
+    ax.scatter(X[:, 0], X[:, 1], c=y.astype(np.float64), cmap=cmap, vmin=classes[0],
+               vmax=classes[-1], edgecolors="k", s=60 if len(X) <= 50 else 15, zorder=3)
+    ax.set_xlim(lo[0], hi[0])
+    ax.set_ylim(lo[1], hi[1])
+    ax.set_xlabel("$x_1$")
+    ax.set_ylabel("$x_2$")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def _labels(pred, y):
+    """Predictions as class labels: argmax of score columns; a real-valued single output
+    (e.g. a sigmoid unit trained with the square loss) is thresholded half-way between the
+    two classes of ``y``."""
+    pred = np.asarray(pred)
+    pred = pred.reshape(len(pred), -1)
+    pred = pred[:, 0] if pred.shape[1] == 1 else np.argmax(pred, axis=1)
+    classes = np.unique(np.asarray(y).reshape(-1))
+    if len(classes) == 2 and not np.all(np.isin(pred, classes)):
+        pred = np.where(pred > (classes[0] + classes[1]) / 2, classes[1], classes[0])
+    return pred
+
+
+def _accuracy(model, X, y):
+    y = np.asarray(y).reshape(-1)
+    return float(np.mean(_labels(model.predict(X), y) == y))
+
+
+def plot_xor(perceptron, mlp, X=None, y=None, resolution=200):
+    """Two panels side by side: the perceptron's and the MLP's decision regions on XOR.
+
+    Both models must already be fitted; ``X, y`` default to :func:`fastmlp.datasets.xor`.
+    Each panel's title gives the model's accuracy on the four points. Returns the Figure.
+    """
+    if X is None or y is None:
+        from .datasets import xor
+        X, y = xor()
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, 2, figsize=(9, 4), constrained_layout=True)
+    for ax, model, name in ((axes[0], perceptron, "perceptron (one layer)"),
+                            (axes[1], mlp, "MLP " + "-".join(
+                                map(str, getattr(mlp, "layer_sizes", []))))):
+        plot_decision_regions(model, X, y, ax=ax, resolution=resolution, margin=0.5)
+        ax.set_title(f"{name.strip()}: accuracy {100 * _accuracy(model, X, y):.0f} %")
+    fig.suptitle("XOR: not linearly separable")
+    return fig

@@ -1,0 +1,313 @@
+"""The command line: python -m fastmlp {demo,train,predict,info}."""
+import os
+import subprocess
+import sys
+import zipfile
+
+import numpy as np
+import pytest
+
+import fastmlp
+from fastmlp.__main__ import load_data, main, CLIError
+
+needs_mlp = pytest.mark.skipif(not hasattr(fastmlp, "MLP"), reason="fastmlp.MLP not built")
+
+
+def run(capsys, *argv):
+    rc = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return rc, out, err
+
+
+def assert_one_line_error(rc, out, err, *words):
+    assert rc == 2, (rc, out, err)
+    assert "Traceback" not in err and "Traceback" not in out
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("fastmlp: error: "), err
+    for w in words:
+        assert w in lines[0], (w, lines[0])
+
+
+# ------------------------------------------------------------------------------------------
+# help and usage errors
+# ------------------------------------------------------------------------------------------
+def test_help_top_level(capsys):
+    rc, out, _ = run(capsys, "--help")
+    assert rc == 0
+    for cmd in ("demo", "train", "predict", "info"):
+        assert cmd in out
+
+
+@pytest.mark.parametrize("cmd,options", [
+    ("demo", ["--quick", "--seed", "--plot"]),
+    ("train", ["DATA", "--target", "--hidden", "--activation", "--loss", "--epochs",
+               "--batch-size", "--lr", "--optimizer", "--validation-split", "--seed",
+               "--dtype", "--output", "--verbose", "sgd", "adam", "float32", "cross_entropy"]),
+    ("predict", ["MODEL", "DATA", "--output", "--target", "--proba"]),
+    ("info", []),
+])
+def test_help_each_command(capsys, cmd, options):
+    rc, out, _ = run(capsys, cmd, "--help")
+    assert rc == 0
+    assert f"usage: fastmlp {cmd}" in out
+    for o in options:
+        assert o in out, o
+
+
+@pytest.mark.parametrize("argv,words", [
+    ([], ["COMMAND"]),
+    (["frobnicate"], ["frobnicate"]),
+    (["train"], ["DATA"]),
+    (["train", "x.csv", "--hidden", "6,x"], ["--hidden"]),
+    (["train", "x.csv", "--epochs", "0"], ["--epochs"]),
+    (["train", "x.csv", "--lr", "-1"], ["--lr"]),
+    (["train", "x.csv", "--validation-split", "1.5"], ["--validation-split"]),
+    (["train", "x.csv", "--optimizer", "lbfgs"], ["--optimizer"]),
+    (["predict", "m.npz"], ["DATA"]),
+])
+def test_usage_errors_are_one_line(capsys, argv, words):
+    assert_one_line_error(*run(capsys, *argv), *words)
+
+
+# ------------------------------------------------------------------------------------------
+# bad data files
+# ------------------------------------------------------------------------------------------
+def _write(path, content):
+    mode = "wb" if isinstance(content, bytes) else "w"
+    with open(path, mode) as f:
+        f.write(content)
+    return path
+
+
+BAD_FILES = {
+    "missing": (None, "no such file"),
+    "empty.csv": ("", "empty file"),
+    "header_only.csv": ("a,b,t\n", "no data rows"),
+    "ragged.csv": ("a,b,t\n1,2,0\n3,4\n", "line 3 has 2 cells, expected 3"),
+    "text_cell.csv": ("a,b,t\n1,2,0\n3,abc,1\n", "line 3, column 'b': 'abc' is not a number"),
+    "empty_cell.csv": ("a,b,t\n1,,0\n", "line 2, column 'b': empty cell"),
+    "inf_cell.csv": ("a,b,t\n1,inf,0\n", "not a finite number"),
+    "binary.csv": (bytes(range(256)) * 4, "not a text CSV file"),
+    "corrupt.npz": ("zip", "cannot read it as an .npz"),
+    "not_zip.npz": (b"\x00\x01\x02garbage", "not an .npz archive"),
+    "bad_header.npy": (b"NUMPY but not quite", "not a .npy file"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_FILES))
+def test_bad_files_train(capsys, tmp_path, name):
+    content, words = BAD_FILES[name]
+    path = tmp_path / name
+    if content == "zip":          # a real zip archive whose member is not a .npy array
+        with zipfile.ZipFile(path, "w") as z:
+            z.writestr("X.npy", b"\x93NUMPY garbage")
+            z.writestr("y.npy", b"garbage")
+    elif content is not None:
+        _write(path, content)
+    assert_one_line_error(*run(capsys, "train", path, "--target", "t",
+                               "--output", tmp_path / "m.npz"), words)
+    assert not (tmp_path / "m.npz").exists()
+
+
+def test_directory_and_target_errors(capsys, tmp_path):
+    assert_one_line_error(*run(capsys, "train", tmp_path, "--target", "t"), "is a directory")
+    csv_path = _write(tmp_path / "ok.csv", "a,b,t\n1,2,0\n3,4,1\n")
+    assert_one_line_error(*run(capsys, "train", csv_path, "--target", "label"),
+                          "target column 'label' not found", "columns: a, b, t")
+    assert_one_line_error(*run(capsys, "train", csv_path, "--target", "7"), "not found")
+    assert_one_line_error(*run(capsys, "train", csv_path), "--target")
+    one = _write(tmp_path / "one.csv", "t\n1\n0\n")
+    assert_one_line_error(*run(capsys, "train", one, "--target", "t"), "only one column")
+
+
+def test_bad_npz_npy_contents(capsys, tmp_path):
+    np.savez(tmp_path / "noX.npz", A=np.zeros((3, 2)))
+    assert_one_line_error(*run(capsys, "train", tmp_path / "noX.npz"), "no array 'X'", "A")
+    np.savez(tmp_path / "noy.npz", X=np.zeros((3, 2)))
+    assert_one_line_error(*run(capsys, "train", tmp_path / "noy.npz"), "no array 'y'")
+    np.savez(tmp_path / "rows.npz", X=np.zeros((3, 2)), y=np.zeros(4))
+    assert_one_line_error(*run(capsys, "train", tmp_path / "rows.npz"), "3 rows", "4")
+    np.savez(tmp_path / "obj.npz", X=np.array([{"a": 1}], dtype=object), y=np.zeros(1))
+    assert_one_line_error(*run(capsys, "train", tmp_path / "obj.npz"), "pickled")
+    np.savez(tmp_path / "str.npz", X=np.array([["a", "b"]]), y=np.zeros(1))
+    assert_one_line_error(*run(capsys, "train", tmp_path / "str.npz"), "expected numbers")
+    np.save(tmp_path / "cube.npy", np.zeros((2, 2, 2)))
+    assert_one_line_error(*run(capsys, "train", tmp_path / "cube.npy", "--target", "0"),
+                          "expected a 2-D matrix")
+    np.save(tmp_path / "m.npy", np.zeros((4, 3)))
+    assert_one_line_error(*run(capsys, "train", tmp_path / "m.npy", "--target", "x"),
+                          "not found")
+    nan = np.ones((4, 3))
+    nan[2, 1] = np.nan
+    np.save(tmp_path / "nan.npy", nan)
+    assert_one_line_error(*run(capsys, "train", tmp_path / "nan.npy", "--target", "0"),
+                          "non-finite", "row 2")
+
+
+def test_load_data_formats(tmp_path):
+    _write(tmp_path / "d.csv", '"x 1",x2,label\n1,2,0\n3,4,1\n\n5,6,1\n')
+    X, y, names = load_data(str(tmp_path / "d.csv"), "label")
+    np.testing.assert_array_equal(X, [[1, 2], [3, 4], [5, 6]])
+    np.testing.assert_array_equal(y, [0, 1, 1])
+    assert names == ["x 1", "x2"]
+    X2, y2, _ = load_data(str(tmp_path / "d.csv"), "-1")
+    np.testing.assert_array_equal(X2, X)
+    X3, y3, _ = load_data(str(tmp_path / "d.csv"), "0")
+    np.testing.assert_array_equal(y3, [1, 3, 5])
+    Xp, yp, _ = load_data(str(tmp_path / "d.csv"), "label", need_target=False)
+    assert yp is None and Xp.shape == (3, 2)
+    np.save(tmp_path / "d.npy", np.c_[X, y])
+    Xn, yn, _ = load_data(str(tmp_path / "d.npy"), "2")
+    np.testing.assert_array_equal(Xn, X)
+    np.testing.assert_array_equal(yn, y)
+    np.savez(tmp_path / "d.npz", X=X, y=y)
+    Xz, yz, _ = load_data(str(tmp_path / "d.npz"))
+    np.testing.assert_array_equal(Xz, X)
+    np.testing.assert_array_equal(yz, y)
+    with pytest.raises(CLIError):
+        load_data(str(tmp_path / "nope.csv"), "label")
+
+
+def test_info(capsys):
+    rc, out, _ = run(capsys, "info")
+    assert rc == 0
+    assert "openmp" in out.lower() and "fastmlp" in out.lower()
+
+
+# ------------------------------------------------------------------------------------------
+# train / predict round trips (need the model API)
+# ------------------------------------------------------------------------------------------
+def _blobs_csv(path, n=120, seed=0):
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 3, size=n)
+    centers = np.array([[0, 0], [3, 3], [-3, 3]])
+    X = centers[y] + 0.5 * rng.standard_normal((n, 2))
+    with open(path, "w") as f:
+        f.write("f1,f2,species\n")
+        for (a, b), t in zip(X, y):
+            f.write(f"{a:.6f},{b:.6f},{t}\n")
+    return X, y
+
+
+@needs_mlp
+def test_train_and_predict_csv(capsys, tmp_path):
+    data = tmp_path / "blobs.csv"
+    X, y = _blobs_csv(data)
+    model = tmp_path / "model.npz"
+    rc, out, err = run(capsys, "train", data, "--target", "species", "--hidden", "8",
+                       "--epochs", "30", "--lr", "0.1", "--output", model, "-v",
+                       "--validation-split", "0.2")
+    assert rc == 0, err
+    assert model.exists()
+    assert out.count("epoch ") == 30 and "val_loss" in out
+    assert "samples/s" in out and "cross_entropy" in out
+
+    rc, out, err = run(capsys, "predict", model, data, "--target", "species")
+    assert rc == 0, err
+    pred = np.array([float(v) for v in out.split()])
+    assert pred.shape == (len(y),)
+    assert np.mean(pred == y) > 0.9
+
+    preds = tmp_path / "preds.csv"
+    rc, out, err = run(capsys, "predict", model, data, "--target", "2", "--output", preds)
+    assert rc == 0, err
+    lines = preds.read_text().splitlines()
+    assert lines[0] == "prediction" and len(lines) == len(y) + 1
+
+    rc, out, err = run(capsys, "predict", model, data, "--target", "species", "--proba")
+    assert rc == 0, err
+    P = np.array([[float(v) for v in line.split(",")] for line in out.splitlines()])
+    assert P.shape == (len(y), 3)
+    np.testing.assert_allclose(P.sum(axis=1), 1, atol=1e-9)
+
+    # the model takes 2 inputs; the file has 3 columns
+    assert_one_line_error(*run(capsys, "predict", model, data), "3 feature columns",
+                          "2 inputs", "--target")
+
+
+@needs_mlp
+def test_train_regression_npz_and_npy(capsys, tmp_path):
+    rng = np.random.default_rng(1)
+    X = rng.uniform(-1, 1, size=(200, 3))
+    y = X @ [0.5, -1.0, 2.0] + 0.1
+    np.savez(tmp_path / "reg.npz", X=X, y=y)
+    rc, out, err = run(capsys, "train", tmp_path / "reg.npz", "--hidden", "16",
+                       "--activation", "tanh", "--epochs", "40", "--optimizer", "adam",
+                       "--lr", "0.01", "--dtype", "float32", "--output", tmp_path / "r.npz")
+    assert rc == 0, err
+    assert "square" in out
+    rc, out, err = run(capsys, "predict", tmp_path / "r.npz", tmp_path / "reg.npz")
+    assert rc == 0, err
+    pred = np.array([float(v) for v in out.split()])
+    assert np.mean((pred - y) ** 2) < 0.1 * np.var(y)
+
+    np.save(tmp_path / "reg.npy", np.c_[y, X])
+    rc, out, err = run(capsys, "train", tmp_path / "reg.npy", "--target", "0", "--hidden",
+                       "none", "--epochs", "5", "--batch-size", "full",
+                       "--output", tmp_path / "r2.npz")
+    assert rc == 0, err
+    assert "3-1" in out
+
+
+@needs_mlp
+def test_bad_model_files(capsys, tmp_path):
+    data = _write(tmp_path / "d.csv", "a,b\n1,2\n")
+    assert_one_line_error(*run(capsys, "predict", tmp_path / "none.npz", data), "no such file")
+    junk = _write(tmp_path / "junk.npz", b"not a model at all")
+    assert_one_line_error(*run(capsys, "predict", junk, data), "cannot load")
+    np.savez(tmp_path / "other.npz", X=np.zeros((2, 2)))
+    assert_one_line_error(*run(capsys, "predict", tmp_path / "other.npz", data), "cannot load")
+
+
+@needs_mlp
+def test_train_bad_labels_for_loss(capsys, tmp_path):
+    data = _write(tmp_path / "d.csv", "a,t\n1,0.5\n2,1.5\n3,2.5\n")
+    assert_one_line_error(*run(capsys, "train", data, "--target", "t", "--loss",
+                               "cross_entropy"), "class labels")
+    data = _write(tmp_path / "d3.csv", "a,t\n1,0\n2,1\n3,2\n")
+    assert_one_line_error(*run(capsys, "train", data, "--target", "t", "--loss", "hinge"),
+                          "binary")
+
+
+# ------------------------------------------------------------------------------------------
+# a real interpreter
+# ------------------------------------------------------------------------------------------
+def _env():
+    env = dict(os.environ)
+    env.pop("FASTMLP_DEBUG", None)
+    return env
+
+
+@needs_mlp
+def test_demo_quick_subprocess():
+    out = subprocess.run([sys.executable, "-m", "fastmlp", "demo", "--quick"],
+                         capture_output=True, text=True, timeout=300, env=_env())
+    assert out.returncode == 0, out.stderr
+    text = out.stdout
+    assert "perceptron" in text and "MLP 2-4-1" in text
+    per_line = next(line for line in text.splitlines() if line.startswith("perceptron"))
+    mlp_line = next(line for line in text.splitlines() if line.startswith("MLP 2-4-1"))
+    per_acc = float(per_line.split("accuracy")[1].split("%")[0])
+    assert per_acc < 100
+    assert "100.0 %" in mlp_line
+    assert "test accuracy" in text and "samples/s" in text
+
+
+def test_bad_file_subprocess(tmp_path):
+    bad = _write(tmp_path / "bad.csv", "a,b\n1,x\n")
+    out = subprocess.run([sys.executable, "-m", "fastmlp", "train", str(bad), "--target", "b"],
+                         capture_output=True, text=True, timeout=120, env=_env())
+    assert out.returncode == 2
+    assert out.stderr.strip().startswith("fastmlp: error: ")
+    assert len(out.stderr.strip().splitlines()) == 1 and "Traceback" not in out.stderr
+
+
+@needs_mlp
+def test_small_file_batch_clamped(capsys, tmp_path):
+    data = _write(tmp_path / "xor.csv", "x1,x2,y\n0,0,0\n0,1,1\n1,0,1\n1,1,0\n")
+    rc, out, err = run(capsys, "train", data, "--target", "y", "--hidden", "4",
+                       "--activation", "tanh", "--epochs", "500", "--lr", "0.5",
+                       "--loss", "logistic", "--output", tmp_path / "x.npz")
+    assert rc == 0, err
+    assert "full batch" in out and "2-4-1" in out
