@@ -250,7 +250,7 @@ def test_warm_start_continues(iris):
 
 def test_bad_parameters(iris):
     X, y = iris
-    for bad in [dict(activation="swish"), dict(solver="rmsprop"), dict(alpha=-1),
+    for bad in [dict(activation="swish"), dict(activation="softmax"), dict(solver="rmsprop"), dict(alpha=-1),
                 dict(batch_size=0), dict(loss="poisson"), dict(learning_rate="cyclic"),
                 dict(hidden_layer_sizes=(0,)), dict(n_threads=0), dict(dtype="int8")]:
         with pytest.raises(ValueError):

@@ -64,15 +64,10 @@ from sklearn.utils.multiclass import (check_classification_targets, type_of_targ
 from sklearn.utils.validation import (_check_sample_weight, check_is_fitted, validate_data)
 
 from fastmlp import _core
+from fastmlp.activations import canonical_name, get_activation
 
 __all__ = ["MLPClassifier", "MLPRegressor", "Perceptron", "resolve_n_threads"]
 
-# hidden activation names accepted -> engine activation name
-ACTIVATIONS = {
-    "identity": "linear", "linear": "linear", "logistic": "sigmoid", "sigmoid": "sigmoid",
-    "tanh": "tanh", "relu": "relu", "step": "step", "heaviside": "step", "sign": "sign",
-    "piecewise_linear": "piecewise_linear", "leaky_relu": "leaky_relu", "prelu": "prelu",
-}
 PRELU_INIT = 0.25          # initial learned slope of PReLU units (He et al. 2015)
 LEAKY_ALPHA = 0.01         # fixed slope of Leaky-ReLU units (the engine's default)
 PERCEPTRON_SCALE = 1e6     # perceptron criterion = hinge with margin 1/PERCEPTRON_SCALE
@@ -193,9 +188,9 @@ class _BaseMLP(BaseEstimator):
         hidden = list(hidden) if hasattr(hidden, "__iter__") else [hidden]
         if any(isinstance(h, bool) or not isinstance(h, Integral) or h <= 0 for h in hidden):
             raise ValueError(f"hidden_layer_sizes must be > 0, got {self.hidden_layer_sizes}.")
-        if self.activation not in ACTIVATIONS:
-            raise ValueError(f"The 'activation' parameter must be one of "
-                             f"{sorted(ACTIVATIONS)}. Got {self.activation!r} instead.")
+        if get_activation(self.activation).output_only:      # names: fastmlp.activations
+            raise ValueError(f"activation {self.activation!r} is for the output layer only; "
+                             f"the hidden layers need an element-wise activation")
         if self.solver not in self._solvers:
             raise ValueError(f"The 'solver' parameter must be one of {self._solvers}. "
                              f"Got {self.solver!r} instead.")
@@ -455,7 +450,7 @@ class _BaseMLP(BaseEstimator):
             dtype = self._float_dtype(X)
             plan = self._setup_outputs(Y, dtype)
             plan["sizes"] = [X.shape[1]] + hidden + [plan["n_out"]]
-            plan["acts"] = [ACTIVATIONS[self.activation]] * len(hidden) + [plan["out_act"]]
+            plan["acts"] = [canonical_name(self.activation)] * len(hidden) + [plan["out_act"]]
             plan["dtype"] = dtype
             self._plan = plan
             self.n_outputs_ = plan["n_out"] if is_classifier(self) else Y.shape[1]
@@ -518,7 +513,7 @@ class _BaseMLP(BaseEstimator):
         same initial coefs_ and intercepts_)."""
         plan = self._plan
         eng = self._make_engine(plan)
-        factor = 2.0 if ACTIVATIONS[self.activation] == "sigmoid" else 6.0
+        factor = 2.0 if canonical_name(self.activation) == "sigmoid" else 6.0
         sizes = plan["sizes"]
         for l, (W, b) in enumerate(zip(eng.weights(), eng.biases())):
             bound = np.sqrt(factor / (sizes[l] + sizes[l + 1]))
@@ -560,8 +555,7 @@ class _BaseMLP(BaseEstimator):
     def _run_stochastic(self, X, Y, sw, incremental, nt):
         early = self.early_stopping
         if early:
-            stratify = Y if (is_classifier(self) and Y.ndim == 1) else None
-            stratify = self._stratify_labels(Y) if is_classifier(self) else None
+            stratify = self._stratify_labels(Y)
             parts = train_test_split(X, Y, *(() if sw is None else (sw,)),
                                      random_state=self._random_state,
                                      test_size=self.validation_fraction, stratify=stratify)
@@ -693,7 +687,7 @@ class _BaseMLP(BaseEstimator):
         self.t_ += n * self.n_iter_
 
     def _stratify_labels(self, Y):
-        return None
+        return None     # regression: no stratified split
 
     def _score_arrays(self, X, y, sw):
         pred = self._predict_validated(X)
@@ -818,10 +812,15 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         return Y
 
     def _decode_targets(self, Yt):
-        return self._label_binarizer.inverse_transform(Yt)
+        """The engine's targets (0/1, +-1 or +-scale indicators) back to labels."""
+        ind = (Yt > 0).astype(np.int64)
+        if self._plan["n_out"] == 2 and self._label_binarizer.y_type_ == "binary":
+            ind = ind[:, 1:]
+        return self._label_binarizer.inverse_transform(ind)
 
     def _stratify_labels(self, Y):
-        return Y if Y.shape[1] == 1 or self._label_binarizer.y_type_ == "multiclass" else None
+        # as scikit-learn: stratified validation split for a binary problem only
+        return Y if self._label_binarizer.y_type_ == "binary" else None
 
     def _scores(self, X):
         return self._output(X)
@@ -892,15 +891,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         elif classes is not None and not np.array_equal(np.unique(classes), self.classes_):
             raise ValueError(f"`classes={classes!r}` is not the same as on last call to "
                              f"partial_fit, was: {self.classes_!r}")
-        if first:
-            self._pf_first = True
         return self._fit(X, y, sample_weight=sample_weight, incremental=True, classes=classes)
-
-    def _fit(self, X, y, sample_weight=None, incremental=False, classes=None):
-        if incremental and not hasattr(self, "coefs_"):
-            # first partial_fit call: the binariser is fitted on `classes`
-            return super()._fit(X, y, sample_weight, incremental=True, classes=classes)
-        return super()._fit(X, y, sample_weight, incremental, classes)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -1112,13 +1103,14 @@ class Perceptron(MLPClassifier):
         self.intercept_ = self.intercepts_[0]
 
     def _sync(self):
+        # coef_ (n_out, n_features) is a transposed view of coefs_[0]; an assigned coef_ or
+        # intercept_ wins over the engine's weights
         eng = getattr(self, "_engine", None)
-        if eng is not None and hasattr(self, "coef_") and self.coef_ is not None:
-            if self.coef_.base is not self.coefs_[0] and self.coef_ is not None:
-                # coef_ was assigned: it wins
-                if not np.shares_memory(self.coef_, eng.theta):
-                    self.coefs_ = [np.asarray(self.coef_).T.copy()]
-                    self.intercepts_ = [np.asarray(self.intercept_).copy()]
+        if eng is not None and hasattr(self, "coef_") and not (
+                np.shares_memory(self.coef_, eng.theta)
+                and np.shares_memory(self.intercept_, eng.theta)):
+            self.coefs_ = [np.asarray(self.coef_, dtype=eng.dtype).T.copy()]
+            self.intercepts_ = [np.asarray(self.intercept_, dtype=eng.dtype).copy()]
         return super()._sync()
 
     def __getstate__(self):
