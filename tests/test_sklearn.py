@@ -90,6 +90,21 @@ def test_same_random_state_same_initial_weights_and_sgd_run(iris):
     assert ours.t_ == theirs.t_ and ours.n_iter_ == theirs.n_iter_
 
 
+def test_early_stopping_matches_sklearn(blobs):
+    """Same validation split (random_state after the init), same best-weights restore."""
+    X, y = blobs
+    params = dict(hidden_layer_sizes=(10,), solver="sgd", shuffle=False, max_iter=25,
+                  random_state=2, momentum=0.9, batch_size=40, early_stopping=True,
+                  n_iter_no_change=4, learning_rate_init=0.02, validation_fraction=0.2)
+    ours, theirs = _sk_pair(MLPClassifier, sknn.MLPClassifier, **params)
+    ours.fit(X, y)
+    theirs.fit(X, y)
+    assert ours.validation_scores_ == theirs.validation_scores_
+    assert ours.n_iter_ == theirs.n_iter_
+    for a, b in zip(ours.coefs_ + ours.intercepts_, theirs.coefs_ + theirs.intercepts_):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
+
+
 def test_sample_weight_matches_sklearn(blobs):
     X, y = blobs
     sw = np.random.RandomState(0).uniform(0.1, 3.0, len(y))

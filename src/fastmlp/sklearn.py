@@ -539,8 +539,8 @@ class _BaseMLP(BaseEstimator):
                 self.best_validation_score_ = None
             self._epoch_counter = 0
             self._seed = None
-        if self._seed is None or not incremental:
-            self._seed = int(self._random_state.randint(0, 2 ** 62))
+        if not incremental:
+            self._seed = None           # drawn after the validation split, as scikit-learn
         if self.solver == "lbfgs":
             for k in ("loss_curve_", "best_loss_", "validation_scores_",
                       "best_validation_score_"):
@@ -568,6 +568,9 @@ class _BaseMLP(BaseEstimator):
             self._best_theta = self._engine.theta.copy()
         else:
             X_tr, Y_tr, sw_tr = X, Y, sw
+        if self._seed is None:
+            # the engine's shuffling seed, from random_state after the init and the split
+            self._seed = int(self._random_state.randint(0, 2 ** 62))
         X_tr = np.ascontiguousarray(X_tr)
         Y_tr = np.ascontiguousarray(Y_tr)
         n = X_tr.shape[0]
