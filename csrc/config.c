@@ -16,17 +16,26 @@ int fm_openmp_enabled(void) {
 #endif
 }
 
-int fm_max_threads(void) {
+/* set by fm_set_max_threads; 0 = not set (OpenMP's setting alone decides) */
+static volatile int fm_threads_setting = 0;
+
+int fm_default_threads(void) {
 #ifdef _OPENMP
-    return omp_get_max_threads();
+    int omp = omp_get_max_threads(), own = fm_threads_setting;
+    return own > 0 && own < omp ? own : omp;
 #else
     return 1;
 #endif
 }
 
+int fm_max_threads(void) { return fm_default_threads(); }
+
 void fm_set_max_threads(int n) {
 #ifdef _OPENMP
-    if (n >= 1) omp_set_num_threads(n);
+    if (n >= 1) {
+        fm_threads_setting = n;
+        omp_set_num_threads(n);  /* the calling thread may also go above its old setting */
+    }
 #else
     (void)n;
 #endif

@@ -7,10 +7,15 @@
 #include <omp.h>
 #endif
 
-/* Threads to use for this call: nthreads <= 0 means OpenMP's maximum. */
+/* The default thread count for nthreads <= 0: fm_set_max_threads's value (process-wide),
+   further limited by OpenMP's own setting in the calling thread (OMP_NUM_THREADS,
+   omp_set_num_threads -- which is what threadpoolctl adjusts). */
+int fm_default_threads(void);
+
+/* Threads to use for this call: nthreads <= 0 means the default above. */
 static inline int fm_nthreads(int nthreads) {
 #ifdef _OPENMP
-    if (nthreads <= 0) nthreads = omp_get_max_threads();
+    if (nthreads <= 0) nthreads = fm_default_threads();
     return nthreads < 1 ? 1 : nthreads;
 #else
     (void)nthreads;

@@ -38,6 +38,7 @@
  */
 #include "gemm.h"
 #include "gemm_internal.h"
+#include "fm_internal.h"
 
 #include <omp.h>
 #include <stdatomic.h>
@@ -80,7 +81,7 @@ static void *fm_gemm_tls_buffer(size_t bytes)
 static int fm_gemm_threads(int nthreads, double flops)
 {
     if (flops < FM_GEMM_PAR_FLOPS) return 1;
-    int nt = nthreads > 0 ? nthreads : omp_get_max_threads();
+    int nt = nthreads > 0 ? nthreads : fm_default_threads();
     double cap = flops / FM_GEMM_FLOPS_PER_THREAD;
     if ((double)nt > cap) nt = (int)cap;
     return nt < 1 ? 1 : nt;

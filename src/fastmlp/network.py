@@ -16,6 +16,8 @@ import numpy as np
 from . import _core
 from .activations import ACTIVATIONS, canonical_name, get_activation
 from .losses import Loss, get_loss, r2_score
+# the containers of the chapter's quantities are shared with the NumPy reference
+from .reference import Gradients, Trace
 
 __all__ = ["MLP", "Perceptron", "Trace", "Gradients", "NotFittedError"]
 
@@ -85,42 +87,6 @@ def check_X(X, n_features, dtype, name="X"):
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} contains NaN or infinite values")
     return arr
-
-
-class Trace:
-    """The forward pass of a batch, in the chapter's notation: ``z[l]``, ``a[l]`` for
-    l = 1..L (``z[0]`` is None, ``a[0]`` is the input X); ``output`` is a^L."""
-
-    def __init__(self, z, a):
-        self.z, self.a = z, a
-
-    @property
-    def output(self):
-        return self.a[-1]
-
-    @property
-    def n_layers(self):
-        return len(self.a) - 1
-
-    def __repr__(self):
-        shapes = ", ".join(str(tuple(a.shape)) for a in self.a)
-        return f"Trace(L={self.n_layers}, a shapes: {shapes})"
-
-
-class Gradients:
-    """The backward pass: ``delta[l]`` = dC/dz^l, ``dW[l]``, ``db[l]``, ``dalpha[l]`` (None
-    where layer l is not PReLU) for l = 1..L (index 0 None), and the cost ``loss``.
-    ``dW[l]`` has the layout of the weights, (N_{l-1}, N_l)."""
-
-    def __init__(self, delta, dW, db, dalpha, loss):
-        self.delta, self.dW, self.db, self.dalpha, self.loss = delta, dW, db, dalpha, loss
-
-    def as_list(self):
-        """dW^1..dW^L, db^1..db^L, then the dalpha of PReLU layers (the order of theta)."""
-        return self.dW[1:] + self.db[1:] + [d for d in self.dalpha[1:] if d is not None]
-
-    def __repr__(self):
-        return f"Gradients(L={len(self.dW) - 1}, loss={self.loss!r})"
 
 
 _INITS = ("glorot", "he", "uniform", "normal")

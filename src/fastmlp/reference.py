@@ -582,6 +582,8 @@ class Trace:
     def L(self):
         return len(self.a) - 1
 
+    n_layers = L
+
     def __repr__(self):
         shapes = [a.shape for a in self.a]
         return f"Trace(L={self.L}, a shapes={shapes})"
