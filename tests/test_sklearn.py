@@ -358,6 +358,9 @@ def test_threads_inside_joblib_workers(iris):
         assert expected == 1
     assert MLPClassifier(n_threads=3, max_iter=1).fit(X, y).n_threads_ == 3
     assert resolve_n_threads(None) >= 1
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    with threadpoolctl.threadpool_limits(1, user_api="openmp"):
+        assert MLPClassifier(max_iter=1).fit(X, y).n_threads_ == 1
 
 
 def test_dask_backend_grid_search(iris):
