@@ -405,7 +405,8 @@ class _BaseMLP(BaseEstimator):
             _, delta = _core.loss(loss, self._plan["acts"][-1], Yb, out, out,
                                   leaky=LEAKY_ALPHA, n_threads=nt)
             eng.backward(Xb, grad_output=np.ascontiguousarray(delta * cw), n_threads=nt)
-        val = float(wb @ _row_loss(loss, Yb.astype(np.float64), out.astype(np.float64))) / S
+        with np.errstate(over="ignore", invalid="ignore"):   # divergence is checked by the caller
+            val = float(wb @ _row_loss(loss, Yb.astype(np.float64), out.astype(np.float64))) / S
         return val, S
 
     def _diverged(self):
