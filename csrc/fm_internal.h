@@ -7,6 +7,17 @@
 #include <omp.h>
 #endif
 
+/* Element-wise kernels are compiled for the baseline ISA and, where the toolchain can, also
+   for x86-64-v3 (AVX2+FMA) and x86-64-v4 (AVX-512); the loader picks the best clone for the
+   CPU at run time (GNU ifunc). Never -march=native. Element-wise results do not depend on the
+   clone: the engine is built with -ffp-contract=off, so no clone fuses a*b+c differently. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__) && \
+    !defined(FASTMLP_NO_X86) && !defined(FASTMLP_NO_CLONES) && __GNUC__ >= 12
+#define FM_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define FM_CLONES
+#endif
+
 /* The default thread count for nthreads <= 0: fm_set_max_threads's value (process-wide),
    further limited by OpenMP's own setting in the calling thread (OMP_NUM_THREADS,
    omp_set_num_threads -- which is what threadpoolctl adjusts). */

@@ -5,6 +5,7 @@
 #define F(name) name##_s
 #define SQRT sqrtf
 #define UINT uint32_t
+#define SINT int32_t
 #define EXPMASK 0x7f800000u
 #define SIGNBIT 0x80000000u
 #include "optim.inc"
@@ -12,6 +13,7 @@
 #undef F
 #undef SQRT
 #undef UINT
+#undef SINT
 #undef EXPMASK
 #undef SIGNBIT
 
@@ -19,6 +21,7 @@
 #define F(name) name##_d
 #define SQRT sqrt
 #define UINT uint64_t
+#define SINT int64_t
 #define EXPMASK 0x7ff0000000000000ull
 #define SIGNBIT 0x8000000000000000ull
 #include "optim.inc"
@@ -26,5 +29,6 @@
 #undef F
 #undef SQRT
 #undef UINT
+#undef SINT
 #undef EXPMASK
 #undef SIGNBIT
