@@ -277,7 +277,7 @@ def test_bad_parameters(iris):
 def test_diverging_fit_raises():
     X = np.array([[1e30, -1e30], [1e30, 1e30]] * 5)
     with pytest.raises(ValueError, match="non-finite"):
-        MLPRegressor(hidden_layer_sizes=(4,), solver="sgd", learning_rate_init=10.0,
+        MLPRegressor(hidden_layer_sizes=(4,), solver="sgd", learning_rate_init=10.0, random_state=0,
                      max_iter=5).fit(X, np.arange(10.0))
 
 

@@ -415,7 +415,8 @@ class _BaseMLP(BaseEstimator):
 
     def _sq_weights(self):
         w = self._engine.theta[:self._engine.n_weights]
-        return float(np.dot(w, w))
+        with np.errstate(over="ignore"):   # a diverged fit is reported by the caller
+            return float(np.dot(w, w))
 
     def _report_loss(self, engine_loss, n_batches, n, sq_start):
         """scikit-learn's loss: data loss in its units + 0.5 alpha ||W||^2 / batch size for
