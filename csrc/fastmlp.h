@@ -135,6 +135,7 @@ typedef struct {
     int max_batch;
     ptrdiff_t z_off[FM_MAX_LAYERS + 1], a_off[FM_MAX_LAYERS + 1], d_off[FM_MAX_LAYERS + 1];
     ptrdiff_t x_off, y_off, size;    /* size in elements of the dtype */
+    ptrdiff_t grest_off;             /* bias and alpha gradients of a fused step without `grad` */
     ptrdiff_t rowloss_off;           /* n doubles, stored in the same buffer (aligned) */
 } fm_workspace;
 fm_status fm_workspace_init(const fm_net *net, int max_batch, size_t elem_size, fm_workspace *ws);
@@ -175,7 +176,12 @@ fm_status fm_update_d(const fm_net *net, fm_opt *opt, double *theta, const doubl
 
 /* ---- 4b. training --------------------------------------------------------------------------------
    One step: forward, loss, backward, and (if grads are finite) the update. On FM_ERR_NONFINITE
-   theta and the optimiser state are untouched. */
+   theta and the optimiser state are untouched. When fm_step_is_fused(net, opt, n) is true the
+   weight gradients are applied inside the GEMM and never stored: `grad` may then be NULL (the
+   bias/alpha gradients go to the workspace), which saves a parameter-sized vector. A fused
+   step whose update could overflow (|A|max |delta|max n lr beyond ~1e30 in float, 1e290 in
+   double) is reported as FM_ERR_NONFINITE, with nothing changed. */
+int fm_step_is_fused(const fm_net *net, const fm_opt *opt, int n);
 fm_status fm_train_step_s(const fm_net *net, fm_opt *opt, float *theta, float *grad,
                           float *state1, float *state2, const float *X, const float *Y, int n,
                           float *work, const fm_workspace *ws, double *loss_out, int nthreads);

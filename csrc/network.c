@@ -49,9 +49,18 @@ fm_status fm_workspace_init(const fm_net *net, int max_batch, size_t elem_size, 
     }
     ws->x_off = off; off += fm_round_up(B * net->sizes[0], line);
     ws->y_off = off; off += fm_round_up(B * net->sizes[net->n_layers], line);
+    ws->grest_off = off; off += fm_round_up(net->n_params - net->n_weights, line);
     ws->rowloss_off = off; off += fm_round_up((B * 8 + (ptrdiff_t)elem_size - 1) / (ptrdiff_t)elem_size, line);
     ws->size = off;
     return FM_OK;
+}
+
+/* Plain SGD only. Measured on the 2-core Zen 4: 1.8x on batch 1 (784-128-10), +5-10 % on
+   batches of 64-256; slower on tiny networks, where its magnitude checks cost more than the
+   dW pass they save -- hence the 4096-weight floor. */
+int fm_step_is_fused(const fm_net *net, const fm_opt *opt, int n) {
+    return opt->kind == FM_OPT_SGD && opt->momentum == 0 && n <= fm_fused_sgd_max_batch &&
+           net->n_weights >= 4096;
 }
 
 #define T float

@@ -26,6 +26,12 @@ cdef extern from "fastmlp.h" nogil:
                              const double *a, ptrdiff_t lda, double *d, ptrdiff_t ldd,
                              double leaky, const double *prelu, int nthreads)
     ptrdiff_t fm_parallel_threshold
+
+cdef extern from "fm_internal.h" nogil:
+    int fm_all_finite_s(const float *x, ptrdiff_t n)
+    int fm_all_finite_d(const double *x, ptrdiff_t n)
+
+cdef extern from "fastmlp.h" nogil:
     int fm_fused_sgd_max_batch
 
     fm_status fm_loss_s(int loss, int act, int n, int m, const float *Y, const float *z,
@@ -57,6 +63,7 @@ cdef extern from "fastmlp.h" nogil:
         ptrdiff_t y_off
         ptrdiff_t size
         ptrdiff_t rowloss_off
+        ptrdiff_t grest_off
     fm_status fm_workspace_init(const fm_net *net, int max_batch, size_t elem_size, fm_workspace *ws)
 
     fm_status fm_forward_s(const fm_net *net, const float *theta, const float *X, ptrdiff_t ldx, int n,
@@ -69,6 +76,8 @@ cdef extern from "fastmlp.h" nogil:
     fm_status fm_backward_d(const fm_net *net, const double *theta, const double *X, ptrdiff_t ldx,
                             const double *Y, ptrdiff_t ldy, int n, double *grad, double *work,
                             const fm_workspace *ws, double *loss_out, int nthreads)
+
+    int fm_step_is_fused(const fm_net *net, const fm_opt *opt, int n)
 
     ctypedef struct fm_opt:
         int kind

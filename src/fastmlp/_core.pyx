@@ -307,7 +307,7 @@ cdef class Engine:
     cdef fm_workspace ws
     cdef readonly object dtype
     cdef readonly object theta
-    cdef readonly object grad
+    cdef object _grad      # allocated on first need: fused SGD steps never store dW
     cdef object work
     cdef object perm
     cdef int dbl
@@ -344,12 +344,30 @@ cdef class Engine:
         self.net.leaky = leaky
         _check_status(fm_net_init(&self.net), "Engine")
         self.theta = np.zeros(self.net.n_params, dtype=self.dtype)
-        self.grad = np.zeros(self.net.n_params, dtype=self.dtype)
+        self._grad = None
         self._theta_p = _ptr(self.theta)
-        self._grad_p = _ptr(self.grad)
+        self._grad_p = NULL
         self.last_n = -1
         self.perm = np.empty(0, dtype=np.int64)
         self.reserve(max(max_batch, 1))
+
+    @property
+    def grad(self):
+        """The gradient vector (layout of theta) of the last backward pass or unfused step.
+
+        Allocated on first use: training with plain SGD on a larger network applies dW
+        inside the GEMM and never stores it, so such a fit does not pay for this vector."""
+        if self._grad is None:
+            self._grad = np.zeros(self.net.n_params, dtype=self.dtype)
+            self._grad_p = _ptr(self._grad)
+        return self._grad
+
+    cdef void *_grad_for(self, fm_opt *opt, int n) except? NULL:
+        """The gradient pointer for a step on n rows: NULL when the step is fused and the
+        vector was never needed so far."""
+        if self._grad is None and fm_step_is_fused(&self.net, opt, n):
+            return NULL
+        return _ptr(self.grad)
 
     # -- plan ---------------------------------------------------------------------------------
     @property
@@ -624,7 +642,7 @@ cdef class Engine:
         cdef void *xp = _ptr(X)
         cdef void *yp = _ptr(Y)
         cdef void *th = _ptr(self.theta)
-        cdef void *gr = _ptr(self.grad)
+        cdef void *gr = self._grad_for(&opt, n)
         cdef void *wk = _ptr(self.work)
         cdef int nt = _nt(n_threads)
         cdef double value = 0
@@ -674,13 +692,13 @@ cdef class Engine:
         state2 = self._state("state2", state2)
         self._check_state(&run.opt, state1, state2)
         losses = np.full(max(n_epochs, 1), np.nan, dtype=np.float64)
-        run.keep = (self, X, Y, state1, state2, losses, self.theta, self.grad, self.work,
+        run.keep = (self, X, Y, state1, state2, losses, self.theta, self._grad, self.work,
                     self.perm)
         run.net = &self.net
         run.ws = &self.ws
         run.dbl = self.dbl
         run.theta = self._theta_p
-        run.grad = self._grad_p
+        run.grad = self._grad_for(&run.opt, batch_size)
         run.work = self._work_p
         run.perm = self._perm_p
         run.s1 = _ptr(state1) if state1 is not None else NULL
@@ -856,3 +874,19 @@ def set_fused_sgd_max_batch(int n):
 
 def get_fused_sgd_max_batch():
     return fm_fused_sgd_max_batch
+
+
+def all_finite(arr):
+    """True if every entry of a float32/float64 C-contiguous array is finite (one vectorised
+    pass, no temporary array)."""
+    if not isinstance(arr, np.ndarray):
+        raise TypeError(f"arr must be a numpy.ndarray, got {type(arr).__name__}")
+    cdef int dbl = _is_double(arr.dtype)
+    if not arr.flags.c_contiguous:
+        raise ValueError("arr must be C-contiguous")
+    cdef void *p = _ptr(arr)
+    cdef ptrdiff_t n = arr.size
+    cdef int ok
+    with nogil:
+        ok = fm_all_finite_d(<double*>p, n) if dbl else fm_all_finite_s(<float*>p, n)
+    return bool(ok)

@@ -84,7 +84,7 @@ def check_X(X, n_features, dtype, name="X"):
         raise ValueError(f"{name} has {arr.shape[1]} features, but the model expects "
                          f"{n_features} (layer_sizes[0])")
     arr = np.ascontiguousarray(arr, dtype=dtype)
-    if not np.all(np.isfinite(arr)):
+    if not _core.all_finite(arr):          # one pass in C, no temporary the size of X
         raise ValueError(f"{name} contains NaN or infinite values")
     return arr
 

@@ -316,7 +316,10 @@ def _train(model, X, Y, Xv, Yv, opt, sched, B, epochs, shuffle, drop_last, patie
                  or sched.per_epoch or patience is not None)
     e0 = model.epochs_trained_
     bar = _Progress(epochs, enabled=progress or verbose == 1)
-    snap = _snapshot(model, opt, hist)
+    # Ctrl-C leaves the model at an epoch boundary. A whole-run engine call only ever stops
+    # between epochs, so it needs no copy; the per-epoch loop keeps one (parameters and
+    # optimiser state) to undo a half-done epoch or a half-recorded one.
+    snap = _snapshot(model, opt, hist) if per_epoch else None
     best, best_theta, best_at, wait = math.inf, None, None, 0
     try:
         if not per_epoch:
@@ -333,7 +336,6 @@ def _train(model, X, Y, Xv, Yv, opt, sched, B, epochs, shuffle, drop_last, patie
             if div:
                 _diverged(hist, e0 + len(losses), opt, on_divergence)
             if eng.interrupted:   # Ctrl-C, honoured by the engine between two epochs
-                snap = _snapshot(model, opt, hist)
                 raise KeyboardInterrupt
         else:
             logs = None
@@ -387,7 +389,8 @@ def _train(model, X, Y, Xv, Yv, opt, sched, B, epochs, shuffle, drop_last, patie
                 if stop:
                     break
     except KeyboardInterrupt:
-        _restore(model, opt, hist, snap)
+        if snap is not None:
+            _restore(model, opt, hist, snap)
         hist.interrupted = True
         warnings.warn(f"training interrupted (KeyboardInterrupt); the model is left at the "
                       f"end of its last completed epoch ({len(hist)} epochs recorded)",
