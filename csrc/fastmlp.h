@@ -202,6 +202,10 @@ fm_status fm_train_epochs_d(const fm_net *net, fm_opt *opt, double *theta, doubl
                             const fm_workspace *ws, double *losses_out, int *epochs_done,
                             int nthreads);
 
+/* Plain-SGD steps on batches of at most this many rows apply dW to W inside the GEMM instead
+   of materialising the gradient (then `grad` holds only the bias and alpha gradients). */
+extern int fm_fused_sgd_max_batch;
+
 /* ---- 6. random numbers --------------------------------------------------------------------------
    perm <- a uniformly random permutation of 0..N-1 determined by (seed, stream) only. */
 void fm_permutation(uint64_t seed, uint64_t stream, int64_t N, int64_t *perm);

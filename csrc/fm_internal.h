@@ -35,4 +35,6 @@ int fm_all_finite_d(const double *x, ptrdiff_t n);
 #include <string.h>
 void fm_softmax_jvp_s(int n, int m, const float *P, float *G);
 void fm_softmax_jvp_d(int n, int m, const double *P, double *G);
+double fm_maxabs_s(const float *x, ptrdiff_t n);
+double fm_maxabs_d(const double *x, ptrdiff_t n);
 #endif

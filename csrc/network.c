@@ -4,6 +4,9 @@
 #include "gemm.h"
 #include <string.h>
 
+/* Largest batch for which plain SGD is fused into the weight-gradient GEMM (measured). */
+int fm_fused_sgd_max_batch = 1 << 30;
+
 fm_status fm_net_init(fm_net *net) {
     const int L = net->n_layers;
     if (L < 1 || L > FM_MAX_LAYERS) return FM_ERR_ARG;

@@ -1,2 +1,77 @@
-"""fastmlp: multilayer perceptrons trained by C + OpenMP kernels, in the chapter's notation."""
+"""fastmlp: multilayer perceptrons trained by C + OpenMP kernels, in the chapter's notation.
+
+    import fastmlp as fm
+    net = fm.MLP([784, 128, 10], activation="relu", loss="cross_entropy", seed=0)
+    hist = net.fit(X, y, optimizer=fm.optim.SGD(lr=0.1, momentum=0.9), batch_size=64,
+                   epochs=20, validation_split=0.1, early_stopping=5)
+    net.predict(X_test); net.score(X_test, y_test)
+    trace = net.forward(X[:8])            # trace.z[l], trace.a[l]
+    grads = net.backward(trace, y[:8])    # grads.delta[l], grads.dW[l], grads.db[l]
+    net.save("model.npz"); fm.load("model.npz")
+"""
 __version__ = "0.1.0"
+
+from . import activations, losses, optim  # noqa: E402
+from .io import load  # noqa: E402
+from .network import MLP, Gradients, NotFittedError, Perceptron, Trace  # noqa: E402
+from .training import (Callback, DivergenceWarning, History,  # noqa: E402
+                       StopTraining)
+
+__all__ = ["MLP", "Perceptron", "Trace", "Gradients", "History", "Callback", "StopTraining",
+           "DivergenceWarning", "NotFittedError", "load", "losses", "optim", "activations",
+           "show_config", "set_num_threads", "get_num_threads", "gradcheck", "__version__"]
+
+
+def set_num_threads(n):
+    """Set the number of OpenMP threads the engine uses by default (>= 1)."""
+    from . import _core
+    _core.set_num_threads(n)
+
+
+def get_num_threads():
+    """The number of OpenMP threads the engine uses by default."""
+    from . import _core
+    return _core.get_num_threads()
+
+
+def show_config(print_=True):
+    """Print and return how this build is configured: compiler, OpenMP, threads, CPU
+    features, GEMM kernel set, NumPy version."""
+    import platform
+    import sys
+
+    import numpy as np
+
+    from . import _core
+    cfg = dict(_core.config())
+    info = {
+        "fastmlp": __version__,
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "numpy": np.__version__,
+        "compiler": cfg.get("compiler"),
+        "openmp": cfg.get("openmp"),
+        "threads": cfg.get("max_threads"),
+        "cpu_features": cfg.get("cpu_features"),
+        "gemm_kernels": cfg.get("gemm_kernels"),
+        "parallel_threshold": cfg.get("parallel_threshold"),
+    }
+    if print_:
+        width = max(len(k) for k in info)
+        print("fastmlp configuration")
+        for k, v in info.items():
+            if k == "openmp" and not v:
+                v = "OFF (single-threaded build)"
+            elif k == "openmp":
+                v = "on"
+            print(f"  {k.ljust(width)} : {v}")
+    return info
+
+
+def __getattr__(name):
+    # gradcheck lives in fastmlp.gradcheck (written separately); import it on first use.
+    if name == "gradcheck":
+        from .gradcheck import gradcheck
+        globals()["gradcheck"] = gradcheck   # the submodule import set the attribute
+        return gradcheck
+    raise AttributeError(f"module 'fastmlp' has no attribute {name!r}")

@@ -26,6 +26,7 @@ cdef extern from "fastmlp.h" nogil:
                              const double *a, ptrdiff_t lda, double *d, ptrdiff_t ldd,
                              double leaky, const double *prelu, int nthreads)
     ptrdiff_t fm_parallel_threshold
+    int fm_fused_sgd_max_batch
 
     fm_status fm_loss_s(int loss, int act, int n, int m, const float *Y, const float *z,
                         const float *a, float *delta, double leaky, const float *prelu,

@@ -697,6 +697,7 @@ def config():
         "cpu_features": fm_cpu_features().decode(),
         "gemm_kernels": fm_gemm_isa().decode(),
         "parallel_threshold": fm_parallel_threshold,
+        "fused_sgd_max_batch": fm_fused_sgd_max_batch,
     }
 
 
@@ -717,3 +718,16 @@ def set_parallel_threshold(Py_ssize_t n):
     if n < 0:
         raise ValueError(f"threshold must be >= 0, got {n}")
     fm_parallel_threshold = n
+
+
+def set_fused_sgd_max_batch(int n):
+    """Largest batch for which a plain-SGD step is fused into the weight-gradient GEMM
+    (0 turns fusion off). Results agree with the unfused step to rounding."""
+    global fm_fused_sgd_max_batch
+    if n < 0:
+        raise ValueError(f"n must be >= 0, got {n}")
+    fm_fused_sgd_max_batch = n
+
+
+def get_fused_sgd_max_batch():
+    return fm_fused_sgd_max_batch

@@ -1,0 +1,450 @@
+"""Loss functions (chapter 4.2): one class per loss, a registry by name, label encodings.
+
+Every loss works on the *canonical* target matrix ``Y`` (n samples x N_L outputs) and the
+network output ``a = a^L`` (and the logits ``z = z^L`` where it helps numerically). The cost
+is the MEAN over samples of the per-sample cost, which is the SUM over output units:
+
+==============  ==========================================  ========================  ==========
+name            per-sample C_k                              targets Y                 output
+==============  ==========================================  ========================  ==========
+square          sum_i (y_i - f_i)^2                         real values               any
+hinge           sum_i max(0, 1 - y_i f_i)                   +-1                       a score
+logistic        sum_i log(1 + exp(-y_i f_i))                +-1                       a score
+cross_entropy   -sum_i y_i log p_i,  p = softmax(z^L)       one-hot / probabilities   softmax
+margin          sum_{j != y} max(0, 1 + f_j - f_y)          one-hot (true class y)    any
+==============  ==========================================  ========================  ==========
+
+"a score" means an output whose sign is the class: hinge and logistic refuse outputs that are
+never negative (softmax, sigmoid, step, relu, piecewise_linear).
+
+Labels given to ``fit`` are turned into ``Y`` by :meth:`Loss.encode`: classification losses
+accept labels of any type (ints, strings, ...), sorted into ``classes_``. hinge and logistic
+are binary with one output unit (``classes_[1]`` -> +1, ``classes_[0]`` -> -1); with K > 1
+output units they take K classes one-vs-rest, or a 2-D 0/1 (or -1/+1) multi-label matrix.
+cross_entropy and margin take K classes on K output units (or a one-hot matrix; cross_entropy
+also probability rows).
+
+A user-defined loss subclasses :class:`Loss` and implements ``value(Y, a)`` (a float: the mean
+cost) and ``gradient(Y, a)`` (dC/da of that mean, same shape as ``a``, i.e. already divided by
+n) in NumPy. ``fit`` then trains on a slower path: C forward pass, the Python gradient,
+delta^L = sigma'(z^L) * grad C in C, and the C backward pass and update. Set
+``encoding = "onehot"`` (or ``"pm1"``) in the subclass for a classification loss.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .activations import canonical_name, get_activation
+
+__all__ = ["Loss", "SquareLoss", "HingeLoss", "LogisticLoss", "CrossEntropyLoss", "MarginLoss",
+           "LOSSES", "ALIASES", "get_loss", "Encoded"]
+
+
+class Encoded:
+    """Result of :meth:`Loss.encode`: the canonical matrix ``Y``, ``classes`` and ``mode``.
+
+    mode: 'regression', 'binary' (one output, +-1), 'ovr' (K outputs one-vs-rest, +-1),
+    'multilabel' (K independent binary outputs), 'multiclass' (one-hot/probabilities).
+    """
+    __slots__ = ("Y", "classes", "mode")
+
+    def __init__(self, Y, classes, mode):
+        self.Y, self.classes, self.mode = Y, classes, mode
+
+    def __iter__(self):
+        return iter((self.Y, self.classes, self.mode))
+
+
+def _softplus(t):
+    return np.maximum(t, 0) + np.log1p(np.exp(-np.abs(t)))
+
+
+def _sigmoid(t):
+    e = np.exp(-np.abs(t))
+    return np.where(t >= 0, 1 / (1 + e), e / (1 + e))
+
+
+def _log_softmax(z):
+    s = z - z.max(axis=1, keepdims=True)
+    return s - np.log(np.exp(s).sum(axis=1, keepdims=True))
+
+
+def _unique_labels(y):
+    try:
+        return np.unique(y)
+    except TypeError as exc:
+        raise TypeError(f"labels must be sortable and of one type (all numbers or all "
+                        f"strings): {exc}") from None
+
+
+class Loss:
+    """Base class of every loss; subclass it for a user-defined loss.
+
+    Class attributes:
+      name: registry name; code: the engine's loss code (None: computed in Python);
+      default_output: output activation used when the model does not name one;
+      allowed_outputs: tuple of allowed output activations (None: any);
+      encoding: 'real', 'pm1', 'onehot' or 'prob' (how labels become the matrix Y).
+    """
+    name = "custom"
+    code = None
+    aliases: tuple = ()
+    default_output = "linear"
+    allowed_outputs = None
+    encoding = "real"
+
+    # -- maths (NumPy) -----------------------------------------------------------------------
+    def value(self, Y, a, z=None):  # pragma: no cover - abstract
+        """The mean over samples of the per-sample cost."""
+        raise NotImplementedError(f"{type(self).__name__} must implement value(Y, a)")
+
+    def gradient(self, Y, a):  # pragma: no cover - abstract
+        """grad C = dC/da^L of the mean cost (shape of a, already divided by n)."""
+        raise NotImplementedError(f"{type(self).__name__} must implement gradient(Y, a)")
+
+    @property
+    def builtin(self):
+        return self.code is not None and type(self) in _BUILTIN_CLASSES
+
+    @property
+    def is_classifier(self):
+        return self.encoding != "real"
+
+    # -- outputs -----------------------------------------------------------------------------
+    def check_output(self, output):
+        """Raise ValueError if ``output`` (an activation name) does not suit this loss."""
+        name = canonical_name(output, "output")
+        if self.allowed_outputs is not None and name not in self.allowed_outputs:
+            raise ValueError(f"the {self.name} loss needs an output activation in "
+                             f"{list(self.allowed_outputs)}, got {name!r}")
+        return name
+
+    # -- labels ------------------------------------------------------------------------------
+    def encode(self, y, n_outputs, classes=None, dtype=np.float64):
+        """Labels/targets ``y`` -> :class:`Encoded` (canonical ``Y`` of shape (n, n_outputs)).
+
+        ``classes``: the classes seen by an earlier fit (labels must be among them);
+        None: taken from ``y``.
+        """
+        dtype = np.dtype(dtype)
+        if self.encoding == "real":
+            return self._encode_real(y, n_outputs, dtype)
+        if self.encoding == "pm1":
+            return self._encode_pm1(y, n_outputs, classes, dtype)
+        return self._encode_onehot(y, n_outputs, classes, dtype)
+
+    def _encode_real(self, y, n_outputs, dtype):
+        y = np.asarray(y)
+        if y.dtype.kind not in "biuf":
+            raise ValueError(f"the {self.name} loss needs real-valued targets, got dtype "
+                             f"{y.dtype}")
+        if y.ndim == 1:
+            if n_outputs != 1:
+                raise ValueError(f"y is 1-D but the network has {n_outputs} outputs; give y "
+                                 f"of shape (n_samples, {n_outputs})")
+            y = y[:, None]
+        if y.ndim != 2 or y.shape[1] != n_outputs:
+            raise ValueError(f"y must have shape (n_samples, {n_outputs}), got {y.shape}")
+        Y = np.ascontiguousarray(y, dtype=dtype)
+        if not np.all(np.isfinite(Y)):
+            raise ValueError("y contains NaN or infinite values")
+        return Encoded(Y, None, "regression")
+
+    def _labels_1d(self, y, classes, n_outputs):
+        if y.dtype.kind == "f":
+            if not np.all(np.isfinite(y)):
+                raise ValueError("y contains NaN or infinite values")
+            if not np.all(y == np.round(y)):
+                raise ValueError(f"the {self.name} loss is for classification, but y holds "
+                                 f"non-integer numbers (continuous targets); use "
+                                 f"loss='square' for regression")
+        labels = _unique_labels(y)
+        if classes is not None:
+            classes = np.asarray(classes)
+            unseen = np.setdiff1d(labels, classes)
+            if unseen.size:
+                raise ValueError(f"y has labels {unseen.tolist()[:6]} not among the classes "
+                                 f"seen before, classes_={classes.tolist()[:10]}")
+        return labels, classes
+
+    def _encode_pm1(self, y, n_outputs, classes, dtype):
+        y = np.asarray(y)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = y[:, 0]
+        if y.ndim == 2:   # multi-label: one +-1 (or 0/1) column per output unit
+            if y.shape[1] != n_outputs:
+                raise ValueError(f"y has {y.shape[1]} columns, the network {n_outputs} outputs")
+            if y.dtype.kind not in "biuf":
+                raise ValueError(f"a 2-D y for the {self.name} loss must hold 0/1 or -1/+1, "
+                                 f"got dtype {y.dtype}")
+            vals = set(np.unique(y).tolist())
+            if classes is None:
+                if vals <= {0, 1}:
+                    classes = np.array([0, 1])
+                elif vals <= {-1, 1}:
+                    classes = np.array([-1, 1])
+                else:
+                    raise ValueError(f"a 2-D y for the {self.name} loss must hold labels 0/1 "
+                                     f"or -1/+1 per column, got values {sorted(vals)[:6]}")
+            elif not vals <= set(np.asarray(classes).tolist()):
+                raise ValueError(f"y holds values {sorted(vals)[:6]}, expected "
+                                 f"{np.asarray(classes).tolist()}")
+            Y = np.where(y == classes[1], 1.0, -1.0).astype(dtype)
+            return Encoded(np.ascontiguousarray(Y), np.asarray(classes), "multilabel")
+        if y.ndim != 1:
+            raise ValueError(f"y must be 1-D labels or a 2-D label matrix, got shape {y.shape}")
+        labels, classes = self._labels_1d(y, classes, n_outputs)
+        if classes is None:
+            classes = labels
+        if n_outputs == 1:
+            if len(classes) != 2:
+                if len(classes) > 2:
+                    raise ValueError(
+                        f"the {self.name} loss with one output unit is binary: y must hold "
+                        f"exactly 2 classes (e.g. 0/1 or -1/+1), got {len(classes)} classes "
+                        f"{classes.tolist()[:6]}; for {len(classes)} classes use "
+                        f"loss='cross_entropy' or 'margin', or {len(classes)} output units "
+                        f"(one-vs-rest)")
+                raise ValueError(f"the {self.name} loss needs 2 classes in y, got only "
+                                 f"{classes.tolist()}")
+            Y = np.where(y == classes[1], 1.0, -1.0).astype(dtype)[:, None]
+            return Encoded(np.ascontiguousarray(Y), classes, "binary")
+        if len(classes) != n_outputs:
+            raise ValueError(f"y has {len(classes)} classes {classes.tolist()[:6]} but the "
+                             f"network has {n_outputs} output units; one-vs-rest needs one "
+                             f"unit per class (or 1 unit for 2 classes)")
+        idx = np.searchsorted(classes, y)
+        Y = -np.ones((y.shape[0], n_outputs), dtype=dtype)
+        Y[np.arange(y.shape[0]), idx] = 1
+        return Encoded(Y, classes, "ovr")
+
+    def _encode_onehot(self, y, n_outputs, classes, dtype):
+        y = np.asarray(y)
+        if y.ndim == 2 and not (y.shape[1] == 1 and n_outputs > 1):
+            if y.shape[1] != n_outputs:
+                raise ValueError(f"a 2-D y must have one column per output unit "
+                                 f"({n_outputs}), got shape {y.shape}")
+            if y.dtype.kind not in "biuf":
+                raise ValueError(f"a 2-D y must be numeric (one-hot rows), got dtype {y.dtype}")
+            Y = np.ascontiguousarray(y, dtype=dtype)
+            if not np.all(np.isfinite(Y)):
+                raise ValueError("y contains NaN or infinite values")
+            if self.encoding == "onehot":
+                if not (np.all((Y == 0) | (Y == 1)) and np.all(Y.sum(axis=1) == 1)):
+                    raise ValueError(f"a 2-D y for the {self.name} loss must hold one-hot rows "
+                                     f"(one true class per sample)")
+            else:
+                tol = 1000 * np.finfo(dtype).eps
+                if np.any(Y < 0) or not np.allclose(Y.sum(axis=1), 1, rtol=0, atol=tol):
+                    raise ValueError(f"a 2-D y for the {self.name} loss must hold one-hot or "
+                                     f"probability rows (>= 0, each summing to 1)")
+            if classes is None:
+                classes = np.arange(n_outputs)
+            return Encoded(Y, np.asarray(classes), "multiclass")
+        if y.ndim == 2:
+            y = y[:, 0]
+        if y.ndim != 1:
+            raise ValueError(f"y must be 1-D labels or a 2-D one-hot matrix, got shape {y.shape}")
+        labels, classes = self._labels_1d(y, classes, n_outputs)
+        if classes is None:
+            if (labels.dtype.kind in "biuf" and labels.size and labels.min() >= 0
+                    and labels.max() < n_outputs and len(labels) <= n_outputs):
+                classes = np.arange(n_outputs, dtype=labels.dtype)
+            else:
+                classes = labels
+        if len(classes) != n_outputs:
+            raise ValueError(f"y has {len(classes)} classes {classes.tolist()[:6]} but the "
+                             f"network has {n_outputs} output units; the {self.name} loss "
+                             f"needs one output unit per class")
+        idx = np.searchsorted(classes, y)
+        Y = np.zeros((y.shape[0], n_outputs), dtype=dtype)
+        Y[np.arange(y.shape[0]), idx] = 1
+        return Encoded(Y, classes, "multiclass")
+
+    # -- predictions -------------------------------------------------------------------------
+    @staticmethod
+    def decode(out, classes, mode):
+        """Network outputs -> labels (``classes`` indexed by sign or argmax)."""
+        out = np.asarray(out)
+        classes = np.asarray(classes)
+        if mode == "binary":
+            return classes[(out[:, 0] > 0).astype(np.intp)]
+        if mode == "multilabel":
+            return classes[(out > 0).astype(np.intp)]
+        if mode in ("ovr", "multiclass"):
+            return classes[np.argmax(out, axis=1)]
+        raise ValueError(f"cannot decode labels for mode {mode!r}")
+
+    @staticmethod
+    def metric(Y, a, mode):
+        """Accuracy (classification modes) or R^2 (regression), from canonical Y and outputs."""
+        Y, a = np.asarray(Y), np.asarray(a)
+        if mode == "regression":
+            return r2_score(Y, a)
+        if mode in ("binary", "multilabel"):
+            hit = (a > 0) == (Y > 0)
+            return float(np.mean(np.all(hit, axis=1)))
+        return float(np.mean(np.argmax(a, axis=1) == np.argmax(Y, axis=1)))
+
+    # -- misc --------------------------------------------------------------------------------
+    def __repr__(self):
+        return f"{type(self).__name__}()"
+
+    def __eq__(self, other):
+        return type(self) is type(other)
+
+    def __hash__(self):
+        return hash(type(self))
+
+
+def r2_score(Y, A):
+    """Coefficient of determination, averaged uniformly over the output columns."""
+    Y = np.asarray(Y, dtype=np.float64)
+    A = np.asarray(A, dtype=np.float64)
+    if Y.ndim == 1:
+        Y, A = Y[:, None], A.reshape(Y.shape[0], -1)
+    ss_res = ((Y - A) ** 2).sum(axis=0)
+    ss_tot = ((Y - Y.mean(axis=0)) ** 2).sum(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r2 = np.where(ss_tot > 0, 1 - ss_res / np.where(ss_tot > 0, ss_tot, 1),
+                      np.where(ss_res == 0, 1.0, 0.0))
+    return float(np.mean(r2))
+
+
+class SquareLoss(Loss):
+    """C_k = sum_i (y_i - f_i)^2 (regression; equal to (1 - y f)^2 for y in {-1, +1})."""
+    name, code, aliases = "square", 0, ("squared", "squared_error", "mse", "l2", "quadratic")
+    default_output = "linear"
+    allowed_outputs = None
+    encoding = "real"
+
+    def value(self, Y, a, z=None):
+        return float(np.sum((Y - a) ** 2) / Y.shape[0])
+
+    def gradient(self, Y, a):
+        return 2 * (a - Y) / a.dtype.type(Y.shape[0])
+
+
+_NONNEG = ("softmax", "sigmoid", "step", "relu", "piecewise_linear")
+_SCORE_OUTPUTS = tuple(n for n in ("linear", "tanh", "sign", "leaky_relu", "prelu"))
+
+
+class HingeLoss(Loss):
+    """C_k = sum_i max(0, 1 - y_i f_i), y_i in {-1, +1}."""
+    name, code, aliases = "hinge", 1, ("svm",)
+    default_output = "linear"
+    allowed_outputs = _SCORE_OUTPUTS
+    encoding = "pm1"
+
+    def value(self, Y, a, z=None):
+        return float(np.sum(np.maximum(0, 1 - Y * a)) / Y.shape[0])
+
+    def gradient(self, Y, a):
+        return np.where(Y * a < 1, -Y, 0 * Y) / a.dtype.type(Y.shape[0])
+
+
+class LogisticLoss(Loss):
+    """C_k = sum_i log(1 + exp(-y_i f_i)), y_i in {-1, +1}; P(y=+1) = sigmoid(f)."""
+    name, code, aliases = "logistic", 2, ("log", "log_loss", "logloss", "binary_crossentropy",
+                                          "bce")
+    default_output = "linear"
+    allowed_outputs = _SCORE_OUTPUTS
+    encoding = "pm1"
+
+    def value(self, Y, a, z=None):
+        with np.errstate(under="ignore"):
+            return float(np.sum(_softplus(-Y * a)) / Y.shape[0])
+
+    def gradient(self, Y, a):
+        with np.errstate(under="ignore"):
+            return -Y * _sigmoid(-Y * a) / a.dtype.type(Y.shape[0])
+
+
+class CrossEntropyLoss(Loss):
+    """C_k = -sum_i y_i log p_i with p = softmax(z^L) (computed from z: log-sum-exp)."""
+    name, code, aliases = "cross_entropy", 3, ("ce", "crossentropy", "categorical_crossentropy",
+                                               "softmax", "nll")
+    default_output = "softmax"
+    allowed_outputs = ("softmax",)
+    encoding = "prob"
+
+    def value(self, Y, a, z=None):
+        with np.errstate(under="ignore", divide="ignore"):
+            if z is not None:
+                return float(-np.sum(Y * _log_softmax(z)) / Y.shape[0])
+            tiny = np.finfo(a.dtype).tiny
+            return float(-np.sum(Y * np.log(np.maximum(a, tiny))) / Y.shape[0])
+
+    def gradient(self, Y, a):
+        g = np.zeros_like(a)
+        nz = Y != 0
+        g[nz] = -Y[nz] / a[nz]
+        return g / a.dtype.type(Y.shape[0])
+
+
+class MarginLoss(Loss):
+    """Multi-class large margin (Weston-Watkins): C_k = sum_{j != y} max(0, 1 + f_j - f_y)."""
+    name, code, aliases = "margin", 4, ("large_margin", "multiclass_hinge", "multi_margin",
+                                        "crammer_singer_sum")
+    default_output = "linear"
+    allowed_outputs = None
+    encoding = "onehot"
+
+    @staticmethod
+    def _parts(Y, a):
+        n = a.shape[0]
+        y = np.argmax(Y, axis=1)
+        rows = np.arange(n)
+        m = 1 + a - a[rows, y][:, None]
+        m[rows, y] = 0
+        return m, y, rows
+
+    def value(self, Y, a, z=None):
+        m, _, _ = self._parts(Y, a)
+        return float(np.sum(np.maximum(0, m)) / Y.shape[0])
+
+    def gradient(self, Y, a):
+        m, y, rows = self._parts(Y, a)
+        g = (m > 0).astype(a.dtype)
+        g[rows, y] = -g.sum(axis=1)
+        return g / a.dtype.type(Y.shape[0])
+
+
+_BUILTIN_CLASSES = (SquareLoss, HingeLoss, LogisticLoss, CrossEntropyLoss, MarginLoss)
+LOSSES = {cls.name: cls for cls in _BUILTIN_CLASSES}
+ALIASES = {al: cls.name for cls in _BUILTIN_CLASSES for al in cls.aliases}
+
+
+def get_loss(loss, argname="loss"):
+    """A :class:`Loss` instance from a name/alias ('ce', 'mse', ...), a Loss class or instance."""
+    if isinstance(loss, Loss):
+        return loss
+    if isinstance(loss, type) and issubclass(loss, Loss):
+        return loss()
+    if not isinstance(loss, str):
+        raise TypeError(f"{argname} must be a loss name, a Loss subclass or instance, got "
+                        f"{type(loss).__name__} {loss!r}")
+    key = loss.strip().lower().replace("-", "_").replace(" ", "_")
+    key = ALIASES.get(key, key)
+    if key not in LOSSES:
+        raise ValueError(f"{argname}: unknown loss {loss!r}; valid names are "
+                         f"{', '.join(LOSSES)} (aliases: "
+                         f"{', '.join(f'{a}->{c}' for a, c in ALIASES.items())})")
+    return LOSSES[key]()
+
+
+def output_delta(loss, output, Y, z, a, leaky_alpha=0.01, alpha=None, n_threads=None):
+    """delta^L = sigma'(z^L) (.) grad C(a) for any loss with a NumPy ``gradient`` (C sigma').
+
+    Softmax outputs use the Jacobian-vector product p * (g - sum_i p_i g_i) row by row.
+    """
+    from . import _core
+    g = np.ascontiguousarray(loss.gradient(Y, a), dtype=a.dtype)
+    name = canonical_name(output, "output")
+    if name == "softmax":
+        return np.ascontiguousarray(a * (g - np.sum(a * g, axis=1, keepdims=True)))
+    d = _core.act_deriv(get_activation(name).code, np.ascontiguousarray(z),
+                        np.ascontiguousarray(a), leaky=leaky_alpha, alpha=alpha,
+                        n_threads=n_threads)
+    d *= g
+    return d

@@ -1,0 +1,772 @@
+"""Models: the multilayer perceptron (:class:`MLP`) and the single-layer :class:`Perceptron`.
+
+Notation (chapter 4.1 / 5): layers l = 1..L, ``z^l = a^{l-1} W^l + b^l``, ``a^l = sigma(z^l)``,
+``a^0 = x``. Weights are stored (N_{l-1}, N_l) -- scikit-learn's ``coefs_`` layout, the
+TRANSPOSE of the chapter's N_l x N_{l-1} matrix W^l -- so a batch (samples as rows) goes
+through ``Z = A @ W + b``. Lists indexed by layer in a :class:`Trace` or :class:`Gradients`
+follow the chapter: index l = 1..L (index 0: ``z[0]`` None, ``a[0]`` the input X).
+``MLP.weights`` / ``biases`` / ``alphas`` are plain 0-based lists (``weights[0]`` is W^1).
+"""
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from . import _core
+from .activations import ACTIVATIONS, canonical_name, get_activation
+from .losses import Loss, get_loss, r2_score
+
+__all__ = ["MLP", "Perceptron", "Trace", "Gradients", "NotFittedError"]
+
+
+class NotFittedError(ValueError, AttributeError):
+    """The model needs ``fit`` first for this (e.g. class labels need ``classes_``)."""
+
+
+# ---------------------------------------------------------------------------------------------
+# helpers
+# ---------------------------------------------------------------------------------------------
+def _dtype(dtype):
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"dtype must be float32 or float64, got {dtype!r}") from None
+    if dt not in (np.dtype(np.float32), np.dtype(np.float64)):
+        raise TypeError(f"dtype must be float32 or float64, got {dt}")
+    return dt
+
+
+def _int(name, x, low):
+    if isinstance(x, (bool, np.bool_)) or not isinstance(x, numbers.Integral):
+        raise TypeError(f"{name} must be an integer, got {type(x).__name__} {x!r}")
+    if x < low:
+        raise ValueError(f"{name} must be >= {low}, got {x}")
+    return int(x)
+
+
+def _seed_int(seed):
+    """A concrete int seed (stored, so a saved model can be re-initialised identically)."""
+    if seed is None:
+        return int(np.random.SeedSequence().generate_state(1, np.uint64)[0] >> np.uint64(1))
+    if isinstance(seed, np.random.Generator):
+        return int(seed.integers(0, 2**63 - 1))
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise TypeError(f"seed must be None, a non-negative int or a numpy Generator, got "
+                        f"{seed!r}")
+    return int(seed)
+
+
+def derive_seed(seed, *keys):
+    """A uint64 seed derived from ``seed`` and integer keys (restarts, shuffling)."""
+    return int(np.random.SeedSequence([int(seed)] + [int(k) for k in keys])
+               .generate_state(1, np.uint64)[0])
+
+
+def check_X(X, n_features, dtype, name="X"):
+    """X as a C-contiguous 2-D array of ``dtype`` with ``n_features`` columns, all finite."""
+    if isinstance(X, (str, bytes)) or X is None:
+        raise TypeError(f"{name} must be a 2-D numeric array, got {type(X).__name__}")
+    try:
+        arr = np.asarray(X)
+    except Exception as exc:
+        raise TypeError(f"{name} must be a 2-D numeric array: {exc}") from None
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must hold real numbers, got dtype {arr.dtype}")
+    if arr.ndim == 1 and n_features == 1:
+        arr = arr[:, None]
+    if arr.ndim != 2:
+        raise ValueError(f"{name} must be 2-D (n_samples, n_features), got shape {arr.shape}; "
+                         f"reshape a single sample with x.reshape(1, -1)")
+    if arr.shape[1] != n_features:
+        raise ValueError(f"{name} has {arr.shape[1]} features, but the model expects "
+                         f"{n_features} (layer_sizes[0])")
+    arr = np.ascontiguousarray(arr, dtype=dtype)
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} contains NaN or infinite values")
+    return arr
+
+
+class Trace:
+    """The forward pass of a batch, in the chapter's notation: ``z[l]``, ``a[l]`` for
+    l = 1..L (``z[0]`` is None, ``a[0]`` is the input X); ``output`` is a^L."""
+
+    def __init__(self, z, a):
+        self.z, self.a = z, a
+
+    @property
+    def output(self):
+        return self.a[-1]
+
+    @property
+    def n_layers(self):
+        return len(self.a) - 1
+
+    def __repr__(self):
+        shapes = ", ".join(str(tuple(a.shape)) for a in self.a)
+        return f"Trace(L={self.n_layers}, a shapes: {shapes})"
+
+
+class Gradients:
+    """The backward pass: ``delta[l]`` = dC/dz^l, ``dW[l]``, ``db[l]``, ``dalpha[l]`` (None
+    where layer l is not PReLU) for l = 1..L (index 0 None), and the cost ``loss``.
+    ``dW[l]`` has the layout of the weights, (N_{l-1}, N_l)."""
+
+    def __init__(self, delta, dW, db, dalpha, loss):
+        self.delta, self.dW, self.db, self.dalpha, self.loss = delta, dW, db, dalpha, loss
+
+    def as_list(self):
+        """dW^1..dW^L, db^1..db^L, then the dalpha of PReLU layers (the order of theta)."""
+        return self.dW[1:] + self.db[1:] + [d for d in self.dalpha[1:] if d is not None]
+
+    def __repr__(self):
+        return f"Gradients(L={len(self.dW) - 1}, loss={self.loss!r})"
+
+
+_INITS = ("glorot", "he", "uniform", "normal")
+_INIT_ALIASES = {"xavier": "glorot", "glorot_uniform": "glorot", "kaiming": "he",
+                 "he_uniform": "he", "lecun": "uniform", "lecun_uniform": "uniform",
+                 "gaussian": "normal"}
+
+
+# ---------------------------------------------------------------------------------------------
+# MLP
+# ---------------------------------------------------------------------------------------------
+class MLP:
+    """A multilayer perceptron whose passes run in the C engine.
+
+    Parameters
+    ----------
+    layer_sizes : list of int
+        [N_0, N_1, ..., N_L]: inputs, hidden layers, outputs.
+    activation : str or list of str
+        Hidden-layer activation (one name, or one per hidden layer). Names and aliases as in
+        :mod:`fastmlp.activations` (step, sign, linear, piecewise_linear, sigmoid, tanh, relu,
+        leaky_relu, prelu).
+    output : str or None
+        Output activation; None picks the loss's default (softmax for cross_entropy, linear
+        otherwise). An explicit output is checked against the loss.
+    loss : str, Loss or None
+        Default loss for ``fit``/``backward``; may also be given to ``fit``.
+    dtype : 'float64' or 'float32'
+    seed : int, numpy Generator or None
+        Drives initialisation (``numpy.random.default_rng(seed)``) and, unless ``fit`` gets
+        its own seed, the shuffling. Same seed -> bitwise the same model, whatever the
+        thread count. None draws a seed (kept in ``seed``, so saved models stay reproducible).
+    init : 'glorot', 'he', 'uniform', 'normal', a callable or None
+        None: He for the ReLU family, Glorot for the rest. Uniform ranges: Glorot
+        U(+-sqrt(6/(n_in+n_out))), He U(+-sqrt(6/n_in)), 'uniform' U(+-1/sqrt(n_in));
+        'normal': N(0, 2/n_in) for the ReLU family, N(0, 2/(n_in+n_out)) otherwise.
+        A callable ``init(rng, n_in, n_out, activation)`` returns the (n_in, n_out) weights.
+        Biases start at 0, PReLU slopes at ``prelu_init``.
+    leaky_alpha : float
+        The fixed slope of leaky_relu.
+    n_threads : int or None
+        Threads for this model's engine calls (None: ``fastmlp.get_num_threads()``).
+
+    ``weights``, ``biases`` and ``alphas`` are views of the engine's memory: writing into
+    them changes the model. ``fit`` called again continues from the current weights (and
+    optimiser state); ``reset()`` starts over.
+    """
+
+    def __init__(self, layer_sizes, activation="relu", output=None, loss=None,
+                 dtype="float64", seed=None, init=None, leaky_alpha=0.01, prelu_init=0.25,
+                 n_threads=None):
+        if isinstance(layer_sizes, (str, bytes)) or not hasattr(layer_sizes, "__len__"):
+            raise TypeError(f"layer_sizes must be a list of ints [N_0, ..., N_L], got "
+                            f"{layer_sizes!r}")
+        if len(layer_sizes) < 2:
+            raise ValueError(f"layer_sizes needs at least 2 entries (inputs, outputs), got "
+                             f"{list(layer_sizes)}")
+        self.layer_sizes = [_int(f"layer_sizes[{i}]", s, 1) for i, s in enumerate(layer_sizes)]
+        L = len(self.layer_sizes) - 1
+        if L > _core.MAX_LAYERS:
+            raise ValueError(f"at most {_core.MAX_LAYERS} layers are supported, got {L}")
+        if isinstance(activation, (list, tuple)):
+            if len(activation) != L - 1:
+                raise ValueError(f"activation lists one name per hidden layer ({L - 1}), got "
+                                 f"{len(activation)}")
+            hidden = [canonical_name(a, "activation") for a in activation]
+        else:
+            hidden = [canonical_name(activation, "activation")] * (L - 1)
+        for h in hidden:
+            if ACTIVATIONS[h].output_only:
+                raise ValueError(f"{h} is only allowed as the output activation")
+        self.hidden_activations = hidden
+        self.loss = None if loss is None else get_loss(loss)
+        self._output_explicit = output is not None
+        if output is None:
+            out = self.loss.default_output if self.loss is not None else "linear"
+        else:
+            out = canonical_name(output, "output")
+        if self.loss is not None:
+            self.loss.check_output(out)
+        self.output = out
+        self.dtype = _dtype(dtype)
+        self.seed = _seed_int(seed)
+        if init is not None and not callable(init):
+            if not isinstance(init, str):
+                raise TypeError(f"init must be a name or a callable, got {init!r}")
+            key = init.strip().lower()
+            key = _INIT_ALIASES.get(key, key)
+            if key not in _INITS:
+                raise ValueError(f"unknown init {init!r}; expected one of {list(_INITS)} or a "
+                                 f"callable(rng, n_in, n_out, activation)")
+            init = key
+        self.init = init
+        self.leaky_alpha = float(leaky_alpha)
+        if not np.isfinite(self.leaky_alpha):
+            raise ValueError(f"leaky_alpha must be finite, got {leaky_alpha!r}")
+        self.prelu_init = float(prelu_init)
+        if n_threads is not None:
+            _int("n_threads", n_threads, 1)
+        self.n_threads = n_threads
+        self.engine = self._new_engine()
+        self._reset_training_state()
+        self.initialize()
+
+    # -- construction ---------------------------------------------------------------------
+    @property
+    def activations(self):
+        """Activation of each layer 1..L (a 0-based list of L names)."""
+        return self.hidden_activations + [self.output]
+
+    def _engine_loss_code(self):
+        return self.loss.code if (self.loss is not None and self.loss.builtin) else 0
+
+    def _new_engine(self, max_batch=1):
+        codes = [ACTIVATIONS[a].code for a in self.activations]
+        return _core.Engine(self.layer_sizes, codes, self._engine_loss_code(), self.dtype,
+                            leaky=self.leaky_alpha, max_batch=max_batch)
+
+    def _rebuild_engine(self):
+        theta = self.engine.theta.copy()
+        self.engine = self._new_engine(self.engine.max_batch)
+        self.engine.theta[...] = theta
+
+    def _reset_training_state(self):
+        self.epochs_trained_ = 0
+        self.optimizer_ = None
+        self.history_ = None
+        for attr in ("classes_", "_mode", "_y_1d"):
+            self.__dict__.pop(attr, None)
+
+    def initialize(self, seed=None):
+        """Draw fresh weights from ``default_rng(seed)`` (default: the model's seed)."""
+        rng = np.random.default_rng(self.seed if seed is None else _seed_int(seed))
+        W, b, al = self.engine.weights(), self.engine.biases(), self.engine.alphas()
+        for l, (n_in, n_out, act) in enumerate(zip(self.layer_sizes[:-1], self.layer_sizes[1:],
+                                                   self.activations)):
+            relu = ACTIVATIONS[act].relu_family
+            init = self.init
+            if callable(init):
+                w = np.asarray(init(rng, n_in, n_out, act), dtype=np.float64)
+                if w.shape != (n_in, n_out):
+                    raise ValueError(f"init returned shape {w.shape} for layer {l + 1}, "
+                                     f"expected {(n_in, n_out)}")
+            else:
+                if init is None:
+                    init = "he" if relu else "glorot"
+                if init == "glorot":
+                    r = np.sqrt(6.0 / (n_in + n_out))
+                    w = rng.uniform(-r, r, size=(n_in, n_out))
+                elif init == "he":
+                    r = np.sqrt(6.0 / n_in)
+                    w = rng.uniform(-r, r, size=(n_in, n_out))
+                elif init == "uniform":
+                    r = 1.0 / np.sqrt(n_in)
+                    w = rng.uniform(-r, r, size=(n_in, n_out))
+                else:
+                    s = np.sqrt(2.0 / n_in) if relu else np.sqrt(2.0 / (n_in + n_out))
+                    w = rng.normal(0.0, s, size=(n_in, n_out))
+            W[l][...] = w
+            b[l][...] = 0
+            if al[l] is not None:
+                al[l][...] = self.prelu_init
+        return self
+
+    def reset(self, seed=None):
+        """Start over: new initial weights (model seed, or ``seed``), no optimiser state,
+        no classes, epoch count 0."""
+        if seed is not None:
+            self.seed = _seed_int(seed)
+        self._reset_training_state()
+        return self.initialize()
+
+    def _set_loss(self, loss):
+        """Make ``loss`` the model's loss (output activation adapted if it was not explicit)."""
+        loss = get_loss(loss)
+        out = self.output
+        if not self._output_explicit:
+            out = loss.default_output
+        loss.check_output(out)
+        old_code = self._engine_loss_code()
+        changed_out = out != self.output
+        self.output = out
+        self.loss = loss
+        if changed_out or self._engine_loss_code() != old_code:
+            self._rebuild_engine()
+        return loss
+
+    # -- parameters -----------------------------------------------------------------------
+    @property
+    def weights(self):
+        """[W^1, ..., W^L], each (N_{l-1}, N_l): views of the engine's parameter vector."""
+        return self.engine.weights()
+
+    @property
+    def biases(self):
+        """[b^1, ..., b^L]: views of the engine's parameter vector."""
+        return self.engine.biases()
+
+    @property
+    def alphas(self):
+        """PReLU slopes per layer (views; None for non-PReLU layers)."""
+        return self.engine.alphas()
+
+    coefs_ = weights
+    intercepts_ = biases
+
+    @property
+    def theta(self):
+        """All parameters as one flat vector (a view): [W^1..W^L | b^1..b^L | alphas]."""
+        return self.engine.theta
+
+    @property
+    def grad(self):
+        """The gradient vector of the last backward pass (a view; layout of ``theta``)."""
+        return self.engine.grad
+
+    def set_weights(self, weights, biases, alphas=None):
+        """Copy given weights/biases (and PReLU alphas) into the model."""
+        L = self.n_layers
+        if len(weights) != L or len(biases) != L:
+            raise ValueError(f"give {L} weight matrices and {L} bias vectors")
+        for l, (W, Wn, b, bn) in enumerate(zip(self.weights, weights, self.biases, biases)):
+            Wn, bn = np.asarray(Wn), np.asarray(bn)
+            if Wn.shape != W.shape or bn.shape != b.shape:
+                raise ValueError(f"layer {l + 1}: expected W {W.shape} and b {b.shape}, got "
+                                 f"{Wn.shape} and {bn.shape}")
+            W[...] = Wn
+            b[...] = bn
+        if alphas is not None:
+            for l, (a, an) in enumerate(zip(self.alphas, alphas)):
+                if a is not None and an is not None:
+                    a[...] = an
+        return self
+
+    @property
+    def n_params(self):
+        return int(self.engine.n_params)
+
+    @property
+    def n_layers(self):
+        return len(self.layer_sizes) - 1
+
+    @property
+    def n_features_in_(self):
+        return self.layer_sizes[0]
+
+    @property
+    def n_outputs_(self):
+        return self.layer_sizes[-1]
+
+    # -- passes ---------------------------------------------------------------------------
+    def _X(self, X, name="X"):
+        return check_X(X, self.layer_sizes[0], self.dtype, name)
+
+    def _outputs(self, X, n_threads=None):
+        X = self._X(X)
+        if X.shape[0] == 0:
+            return np.empty((0, self.layer_sizes[-1]), dtype=self.dtype)
+        return self.engine.predict(X, n_threads=self._nt(n_threads))
+
+    def _nt(self, n_threads=None):
+        return self.n_threads if n_threads is None else n_threads
+
+    def forward(self, X, keep=True, n_threads=None):
+        """Forward pass of a batch. ``keep=True``: a :class:`Trace` with ``z[l]``, ``a[l]``
+        (chapter notation); ``keep=False``: only the output a^L."""
+        if not keep:
+            return self._outputs(X, n_threads)
+        X = self._X(X)
+        if X.shape[0] == 0:
+            raise ValueError("X has no samples (0 rows)")
+        self.engine.forward(X, n_threads=self._nt(n_threads))
+        z, a = self.engine.trace()
+        a[0] = X
+        return Trace(z, a)
+
+    def backward(self, trace, y, loss=None, n_threads=None):
+        """Backward pass (chapter 5) for the batch of ``trace``; returns :class:`Gradients`.
+
+        ``y``: labels/targets (encoded with the loss, using ``classes_`` when fitted).
+        ``loss``: defaults to the model's loss. Also leaves the gradient in ``model.grad``,
+        so ``optimizer.step(model)`` can apply it.
+        """
+        if not isinstance(trace, Trace):
+            raise TypeError(f"trace must be a Trace from forward(), got {type(trace).__name__}")
+        loss = self._resolve_loss(loss)
+        X = self._X(trace.a[0], "trace.a[0]")
+        Y = self._encode(loss, y, X.shape[0], fitting=False).Y
+        nt = self._nt(n_threads)
+        if loss.builtin:
+            if loss.code == self.engine.loss_code:
+                eng = self.engine
+            else:   # another built-in loss: a temporary engine holding the same parameters
+                loss.check_output(self.output)
+                codes = [ACTIVATIONS[a].code for a in self.activations]
+                eng = _core.Engine(self.layer_sizes, codes, loss.code, self.dtype,
+                                   leaky=self.leaky_alpha, max_batch=X.shape[0])
+                eng.theta[...] = self.engine.theta
+            eng.forward(X, n_threads=nt)
+            value = eng.backward(X, Y=Y, n_threads=nt)
+            if eng is not self.engine:
+                self.engine.grad[...] = eng.grad
+        else:
+            eng = self.engine
+            eng.forward(X, n_threads=nt)
+            _, a = eng.trace()
+            value = float(loss.value(Y, a[-1]))
+            g = np.ascontiguousarray(loss.gradient(Y, a[-1]), dtype=self.dtype)
+            eng.backward(X, grad_output=g, n_threads=nt)
+        delta = eng.deltas()
+        dW = [None] + [w.copy() for w in eng.grad_weights()]
+        db = [None] + [b.copy() for b in eng.grad_biases()]
+        dalpha = [None] + [None if d is None else d.copy() for d in eng.grad_alphas()]
+        return Gradients(delta, dW, db, dalpha, float(value))
+
+    def _resolve_loss(self, loss):
+        if loss is not None:
+            loss = get_loss(loss)
+            loss.check_output(self.output)
+            return loss
+        if self.loss is None:
+            raise ValueError("this model has no loss: give loss=... (or build it with loss=)")
+        return self.loss
+
+    def _encode(self, loss, y, n, fitting):
+        """Encode y for ``loss``; when fitting, remember classes_ / mode."""
+        if y is None:
+            raise ValueError("y is required")
+        y_arr = np.asarray(y)
+        if y_arr.ndim == 0:
+            raise ValueError("y must be an array of labels or targets, got a scalar")
+        if y_arr.shape[0] != n:
+            raise ValueError(f"X and y have different lengths: {n} samples in X, "
+                             f"{y_arr.shape[0]} in y")
+        classes = getattr(self, "classes_", None) if loss.is_classifier else None
+        if fitting and loss.is_classifier and getattr(self, "_mode", None) in (None,
+                                                                              "regression"):
+            classes = None
+        enc = loss.encode(y_arr, self.layer_sizes[-1], classes=classes, dtype=self.dtype)
+        if fitting:
+            if enc.classes is not None:
+                self.classes_ = np.asarray(enc.classes)
+            else:
+                self.__dict__.pop("classes_", None)
+            self._mode = enc.mode
+            self._y_1d = y_arr.ndim == 1
+        return enc
+
+    # -- predictions ----------------------------------------------------------------------
+    def _is_classifier(self):
+        return self.loss is not None and self.loss.is_classifier
+
+    def predict(self, X, n_threads=None):
+        """Class labels (classification losses; needs ``classes_`` from fit) or the raw
+        outputs (square loss / no loss: shape (n, N_L), 1-D if fit saw a 1-D y)."""
+        if self._is_classifier():
+            classes = getattr(self, "classes_", None)
+            if classes is None:
+                raise NotFittedError(f"this MLP with the {self.loss.name} loss has not been "
+                                     f"fitted yet: predict() returns class labels, which "
+                                     f"fit() learns (classes_). Call fit() first, or use "
+                                     f"decision_function() / forward() for raw outputs")
+            return Loss.decode(self._outputs(X, n_threads), classes, self._mode)
+        out = self._outputs(X, n_threads)
+        if getattr(self, "_y_1d", False) and out.shape[1] == 1:
+            return out[:, 0]
+        return out
+
+    def decision_function(self, X, n_threads=None):
+        """The raw outputs a^L (1-D for a single output unit)."""
+        out = self._outputs(X, n_threads)
+        return out[:, 0] if out.shape[1] == 1 else out
+
+    def predict_proba(self, X, n_threads=None):
+        """Class probabilities, columns in the order of ``classes_``.
+
+        cross_entropy: the softmax outputs; logistic: sigmoid of the margin ([1-p, p] for
+        one output unit; one-vs-rest rows normalised; multi-label: one p per column).
+        Other losses have no probabilities (ValueError).
+        """
+        name = self.loss.name if self.loss is not None else None
+        if name == "cross_entropy":
+            return self._outputs(X, n_threads)
+        if name == "logistic":
+            out = self._outputs(X, n_threads).astype(np.float64)
+            with np.errstate(over="ignore", under="ignore"):
+                p = 1 / (1 + np.exp(-out))
+            mode = getattr(self, "_mode", "binary" if out.shape[1] == 1 else "multilabel")
+            if mode == "binary":
+                p = np.hstack([1 - p, p])
+            elif mode == "ovr":
+                p = p / p.sum(axis=1, keepdims=True)
+            return p.astype(self.dtype)
+        what = "regression (square loss)" if name in (None, "square") else f"the {name} loss"
+        raise ValueError(f"predict_proba is not available for {what}: it needs a "
+                         f"probabilistic loss (cross_entropy or logistic); use "
+                         f"decision_function() for raw scores")
+
+    def score(self, X, y, n_threads=None):
+        """Accuracy for classification losses, R^2 (uniform over outputs) otherwise."""
+        y = np.asarray(y)
+        if self._is_classifier():
+            pred = self.predict(X, n_threads)
+            if y.shape[0] != pred.shape[0]:
+                raise ValueError(f"X and y have different lengths: {pred.shape[0]} and "
+                                 f"{y.shape[0]}")
+            if getattr(self, "_mode", None) == "multiclass" and y.ndim == 2 and y.shape[1] > 1:
+                y = self.classes_[np.argmax(y, axis=1)]
+            if pred.ndim == 2:
+                return float(np.mean(np.all(pred == y.reshape(pred.shape), axis=1)))
+            return float(np.mean(pred == y.reshape(-1)))
+        out = self._outputs(X, n_threads)
+        if y.shape[0] != out.shape[0]:
+            raise ValueError(f"X and y have different lengths: {out.shape[0]} and {y.shape[0]}")
+        return r2_score(y.reshape(out.shape[0], -1), out)
+
+    # -- training -------------------------------------------------------------------------
+    def fit(self, X, y, loss=None, optimizer=None, lr=None, batch_size=32, epochs=10,
+            shuffle=True, drop_last=False, validation_split=0.0, validation_data=None,
+            validation_shuffle=False, early_stopping=None, min_delta=0.0, restarts=1,
+            callbacks=None, verbose=0, progress=False, schedule=None, seed=None,
+            n_threads=None, on_divergence="warn"):
+        """Train on (X, y); returns a :class:`~fastmlp.training.History`.
+
+        Every option is described in :func:`fastmlp.training.fit`. ``batch_size=None`` is
+        full-batch gradient descent, 1 is SGD, B is mini-batch SGD. Calling fit again
+        continues from the current weights and optimiser state; ``reset()`` starts over.
+        """
+        from .training import fit
+        return fit(self, X, y, loss=loss, optimizer=optimizer, lr=lr, batch_size=batch_size,
+                   epochs=epochs, shuffle=shuffle, drop_last=drop_last,
+                   validation_split=validation_split, validation_data=validation_data,
+                   validation_shuffle=validation_shuffle, early_stopping=early_stopping,
+                   min_delta=min_delta, restarts=restarts, callbacks=callbacks,
+                   verbose=verbose, progress=progress, schedule=schedule, seed=seed,
+                   n_threads=n_threads, on_divergence=on_divergence)
+
+    # -- description ----------------------------------------------------------------------
+    def summary(self):
+        """A table: layer, sizes, activation, parameters (returned as a string)."""
+        rows = [("layer", "in -> out", "activation", "params")]
+        al = self.alphas
+        for l in range(1, self.n_layers + 1):
+            n_in, n_out = self.layer_sizes[l - 1], self.layer_sizes[l]
+            p = n_in * n_out + n_out + (n_out if al[l - 1] is not None else 0)
+            rows.append((str(l), f"{n_in} -> {n_out}", self.activations[l - 1], f"{p:,}"))
+        widths = [max(len(r[i]) for r in rows) for i in range(4)]
+        line = "-" * (sum(widths) + 6)
+        out = [f"MLP {self.layer_sizes}  dtype={self.dtype.name}  "
+               f"loss={self.loss.name if self.loss else None}", line]
+        for i, r in enumerate(rows):
+            out.append("  ".join(c.rjust(w) if j in (0, 3) else c.ljust(w)
+                                 for j, (c, w) in enumerate(zip(r, widths))))
+            if i == 0:
+                out.append(line)
+        out.append(line)
+        out.append(f"total parameters: {self.n_params:,}")
+        return "\n".join(out)
+
+    def __repr__(self):
+        hidden = self.hidden_activations
+        act = hidden[0] if hidden and all(h == hidden[0] for h in hidden) else hidden
+        s = (f"MLP({self.layer_sizes}, activation={act!r}, output={self.output!r}, "
+             f"loss={self.loss.name if self.loss is not None else None!r}, "
+             f"dtype={self.dtype.name!r}, seed={self.seed})")
+        state = f"trained {self.epochs_trained_} epochs" if self.epochs_trained_ else "untrained"
+        return f"{s}  # {self.n_params} parameters, {state}"
+
+    # -- persistence ----------------------------------------------------------------------
+    def save(self, path):
+        """Save to a versioned ``.npz`` (atomic); see :func:`fastmlp.io.save`."""
+        from .io import save
+        return save(self, path)
+
+    @classmethod
+    def load(cls, path):
+        from .io import load
+        return load(path)
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state.pop("engine")
+        state["_theta"] = self.engine.theta.copy()
+        return state
+
+    def __setstate__(self, state):
+        theta = state.pop("_theta")
+        self.__dict__.update(state)
+        self.engine = self._new_engine()
+        if theta.shape != self.engine.theta.shape:
+            raise ValueError("pickled parameters do not match the network's shape")
+        self.engine.theta[...] = theta
+
+    def __deepcopy__(self, memo):
+        import copy
+        new = MLP.__new__(MLP)
+        new.__setstate__(copy.deepcopy(self.__getstate__(), memo))
+        return new
+
+
+# ---------------------------------------------------------------------------------------------
+# Perceptron
+# ---------------------------------------------------------------------------------------------
+class Perceptron:
+    """A single layer of threshold units trained with the classic perceptron rule.
+
+    Output units are independent (each has its own weights). For each sample x, in a
+    random order every epoch (``default_rng(seed)``)::
+
+        y_hat = sigma(x W + b)          (step: 0 / 0.5 / 1;  sign: -1 / 0 / +1)
+        W <- W + lr * outer(x, y - y_hat),   b <- b + lr * (y - y_hat)
+
+    starting from W = 0, b = 0. ``fit`` stops after an epoch without a mistake
+    (``converged_ = True``); on a problem that is not linearly separable (XOR) it never
+    does -- that is the chapter's point: ``converged_`` stays False and ``score`` < 1.
+
+    Labels: any two classes for one output unit (``classes_[1]`` is the positive class);
+    K classes on K units (one unit per class, prediction by the largest z); or a 2-D
+    0/1 matrix, one column per unit.
+    """
+
+    def __init__(self, n_inputs, n_outputs=1, activation="step", lr=1.0, seed=None,
+                 dtype="float64"):
+        self.n_inputs = _int("n_inputs", n_inputs, 1)
+        self.n_outputs = _int("n_outputs", n_outputs, 1)
+        act = canonical_name(activation, "activation")
+        if act not in ("step", "sign"):
+            raise ValueError(f"the perceptron rule needs threshold units: activation 'step' "
+                             f"or 'sign', got {act!r}")
+        self.activation = act
+        self._code = get_activation(act).code
+        if isinstance(lr, bool) or not isinstance(lr, numbers.Real) or not np.isfinite(lr) \
+                or lr <= 0:
+            raise ValueError(f"lr must be a finite number > 0, got {lr!r}")
+        self.lr = float(lr)
+        self.seed = _seed_int(seed)
+        self.dtype = _dtype(dtype)
+        self.W = np.zeros((self.n_inputs, self.n_outputs), dtype=self.dtype)
+        self.b = np.zeros(self.n_outputs, dtype=self.dtype)
+        self.converged_ = False
+        self.errors_ = []
+        self.n_iter_ = 0
+
+    @property
+    def _low(self):
+        return 0.0 if self.activation == "step" else -1.0
+
+    def _z(self, X):
+        return np.ascontiguousarray(X @ self.W + self.b)
+
+    def _a(self, X):
+        """sigma(x W + b) by the C activation kernel."""
+        return _core.act_forward(self._code, self._z(X))
+
+    def _targets(self, y, n):
+        y = np.asarray(y)
+        if y.shape[0] != n:
+            raise ValueError(f"X and y have different lengths: {n} and {y.shape[0]}")
+        lo = self._low
+        if y.ndim == 2 and y.shape[1] == self.n_outputs and self.n_outputs > 1:
+            vals = set(np.unique(y).tolist())
+            if not vals <= {0, 1} and not vals <= {-1, 1}:
+                raise ValueError(f"a 2-D y must hold 0/1 (or -1/+1) per unit, got "
+                                 f"{sorted(vals)[:6]}")
+            self.classes_ = np.array([-1, 1]) if vals <= {-1, 1} and -1 in vals else \
+                np.array([0, 1])
+            self._mode = "multilabel"
+            return np.where(y == self.classes_[1], 1.0, lo).astype(self.dtype)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = y[:, 0]
+        if y.ndim != 1:
+            raise ValueError(f"y must be 1-D labels or ({n}, {self.n_outputs}), got {y.shape}")
+        classes = np.unique(y)
+        if self.n_outputs == 1:
+            if len(classes) > 2:
+                raise ValueError(f"one perceptron unit separates 2 classes, y has "
+                                 f"{len(classes)}: {classes.tolist()[:6]}; use n_outputs="
+                                 f"{len(classes)} (one unit per class)")
+            if len(classes) < 2:
+                raise ValueError(f"y needs 2 classes, got only {classes.tolist()}")
+            self.classes_, self._mode = classes, "binary"
+            return np.where(y == classes[1], 1.0, lo).astype(self.dtype)[:, None]
+        if len(classes) != self.n_outputs:
+            raise ValueError(f"y has {len(classes)} classes but the perceptron has "
+                             f"{self.n_outputs} units (one per class)")
+        self.classes_, self._mode = classes, "ovr"
+        T = np.full((n, self.n_outputs), lo, dtype=self.dtype)
+        T[np.arange(n), np.searchsorted(classes, y)] = 1
+        return T
+
+    def fit(self, X, y, epochs=100):
+        """Train with the perceptron rule for at most ``epochs`` epochs (from W = 0)."""
+        X = check_X(X, self.n_inputs, self.dtype)
+        if X.shape[0] == 0:
+            raise ValueError("X has no samples (0 rows)")
+        epochs = _int("epochs", epochs, 1)
+        T = self._targets(y, X.shape[0])
+        rng = np.random.default_rng(self.seed)
+        self.W[...] = 0
+        self.b[...] = 0
+        self.errors_ = []
+        self.converged_ = False
+        lr = self.dtype.type(self.lr)
+        for _ in range(epochs):
+            mistakes = 0
+            for k in rng.permutation(X.shape[0]):
+                x = X[k:k + 1]
+                err = T[k] - self._a(x)[0]
+                if np.any(err != 0):
+                    mistakes += 1
+                    self.W += lr * np.outer(x[0], err)
+                    self.b += lr * err
+            self.errors_.append(mistakes)
+            if mistakes == 0:
+                self.converged_ = True
+                break
+        self.n_iter_ = len(self.errors_)
+        return self
+
+    def decision_function(self, X):
+        X = check_X(X, self.n_inputs, self.dtype)
+        z = self._z(X)
+        return z[:, 0] if self.n_outputs == 1 else z
+
+    def forward(self, X):
+        """The units' outputs sigma(x W + b) (computed by the C kernel)."""
+        return self._a(check_X(X, self.n_inputs, self.dtype))
+
+    def predict(self, X):
+        if not hasattr(self, "classes_"):
+            raise NotFittedError("this Perceptron has not been fitted yet; call fit() first")
+        X = check_X(X, self.n_inputs, self.dtype)
+        if self._mode == "ovr":
+            return self.classes_[np.argmax(self._z(X), axis=1)]
+        on = (self._a(X) > 0.5 if self.activation == "step" else self._a(X) > 0)
+        on = on.astype(np.intp)
+        return self.classes_[on[:, 0]] if self._mode == "binary" else self.classes_[on]
+
+    def score(self, X, y):
+        """Accuracy of ``predict`` (a point exactly on a boundary goes to the first class)."""
+        pred = self.predict(X)
+        y = np.asarray(y)
+        if pred.ndim == 2:
+            return float(np.mean(np.all(pred == y.reshape(pred.shape), axis=1)))
+        return float(np.mean(pred == y.reshape(-1)))
+
+    def __repr__(self):
+        return (f"Perceptron(n_inputs={self.n_inputs}, n_outputs={self.n_outputs}, "
+                f"activation={self.activation!r}, lr={self.lr}, seed={self.seed})")

@@ -1,0 +1,385 @@
+"""Optimisers (SGD with momentum/Nesterov, Adam) and learning-rate schedules (chapter 4.3).
+
+An optimiser holds its hyper-parameters and its state vectors; the C engine does the update
+(one fused pass over the flat parameter vector theta). Update rules, with g the gradient of the
+batch-mean cost and weight decay wd added to the gradient of the weights W only (never biases
+or PReLU slopes):
+
+* SGD:           theta <- theta - lr * g
+* momentum:      v <- mu v + g;  theta <- theta - lr * v                 (PyTorch convention)
+* Nesterov:      v <- mu v + g;  theta <- theta - lr * (g + mu v)
+* Adam:          t <- t + 1;  m <- b1 m + (1 - b1) g;  v <- b2 v + (1 - b2) g^2;
+                 theta <- theta - lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)
+
+State vectors are made lazily, the first time the optimiser meets a model (one entry per
+parameter, the model's dtype). ``state_dict()`` / ``load_state_dict()`` make training
+resumable: train 2 epochs, save both model and optimiser state, load them, train 2 more --
+the result equals 4 epochs straight.
+
+Schedules change ``optimizer.lr`` between epochs (the fit loop calls them); they compute from
+``optimizer.base_lr`` (the lr given by the user) and the *global* epoch number (epochs the
+model has been trained so far, so a resumed fit continues the schedule).
+"""
+from __future__ import annotations
+
+import copy
+import math
+import numbers
+
+import numpy as np
+
+__all__ = ["Optimizer", "SGD", "Adam", "get_optimizer",
+           "Schedule", "Constant", "StepLR", "InverseScaling", "Cosine", "ReduceOnPlateau",
+           "get_schedule"]
+
+
+def _real(name, x, low=None, high=None, low_open=False, high_open=False):
+    if isinstance(x, (bool, np.bool_)) or not isinstance(x, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {type(x).__name__} {x!r}")
+    x = float(x)
+    ok = math.isfinite(x)
+    if ok and low is not None:
+        ok = x > low if low_open else x >= low
+    if ok and high is not None:
+        ok = x < high if high_open else x <= high
+    if not ok:
+        lo = "-inf" if low is None else repr(low)
+        hi = "inf" if high is None else repr(high)
+        br = ("(" if (low_open or low is None) else "[") + f"{lo}, {hi}" + \
+             (")" if (high_open or high is None) else "]")
+        raise ValueError(f"{name} must be a finite number in {br}, got {x!r}")
+    return x
+
+
+class Optimizer:
+    """Base class: hyper-parameters, lazily created state, the engine's spec tuple."""
+    kind = -1
+    _state_names: tuple = ()
+
+    def __init__(self, lr, weight_decay=0.0):
+        self.lr = lr
+        self.base_lr = self.lr
+        self.weight_decay = _real("weight_decay", weight_decay, 0)
+        self.t = 0
+        self.state = {}
+
+    # lr is validated whenever it is set (also by schedules)
+    @property
+    def lr(self):
+        return self._lr
+
+    @lr.setter
+    def lr(self, value):
+        self._lr = _real("lr", value, 0, low_open=True)
+
+    def set_base_lr(self, lr):
+        """Set both the current and the base learning rate (what schedules start from)."""
+        self.lr = lr
+        self.base_lr = self.lr
+
+    # -- state ----------------------------------------------------------------------------
+    def _ensure_state(self, n_params, dtype):
+        dtype = np.dtype(dtype)
+        for name in self._needed_state():
+            s = self.state.get(name)
+            if s is None:
+                self.state[name] = np.zeros(n_params, dtype=dtype)
+            elif s.shape != (n_params,):
+                raise ValueError(f"{type(self).__name__} state {name!r} has {s.shape[0]} "
+                                 f"entries but the model has {n_params} parameters: this "
+                                 f"optimiser belongs to another model (call reset_state())")
+            elif s.dtype != dtype or not s.flags.c_contiguous or not s.flags.writeable:
+                self.state[name] = np.ascontiguousarray(s, dtype=dtype).copy()
+
+    def _needed_state(self):
+        return self._state_names
+
+    def reset_state(self):
+        """Forget the state vectors and the step count (hyper-parameters are kept)."""
+        self.state = {}
+        self.t = 0
+
+    def spec(self):
+        """The engine's tuple (kind, lr, momentum, nesterov, weight_decay, b1, b2, eps, t)."""
+        raise NotImplementedError
+
+    def _vectors(self):
+        names = self._needed_state()
+        s1 = self.state.get(names[0]) if len(names) > 0 else None
+        s2 = self.state.get(names[1]) if len(names) > 1 else None
+        return s1, s2
+
+    def step(self, model, n_threads=None):
+        """One update of ``model``'s parameters from its gradient (``model.backward`` first).
+
+        ``model`` is an MLP (or a raw ``_core.Engine``). Returns the step count t.
+        """
+        engine = getattr(model, "engine", model)
+        self._ensure_state(engine.n_params, engine.dtype)
+        s1, s2 = self._vectors()
+        self.t = int(engine.update(self.spec(), s1, s2, n_threads=n_threads))
+        return self.t
+
+    # -- (de)serialisation ------------------------------------------------------------------
+    def hyperparameters(self):
+        raise NotImplementedError
+
+    def state_dict(self):
+        """Everything needed to resume: type, hyper-parameters, lr, base_lr, t, state copies."""
+        return {"type": type(self).__name__, "hyperparameters": self.hyperparameters(),
+                "lr": self.lr, "base_lr": self.base_lr, "t": int(self.t),
+                "state": {k: np.array(v, copy=True) for k, v in self.state.items()}}
+
+    def load_state_dict(self, state):
+        """Restore what :meth:`state_dict` returned (arrays are copied)."""
+        if not isinstance(state, dict) or "type" not in state:
+            raise ValueError("state must be a dict from Optimizer.state_dict()")
+        if state["type"] != type(self).__name__:
+            raise ValueError(f"state is for a {state['type']} optimiser, not "
+                             f"{type(self).__name__}")
+        hp = dict(state.get("hyperparameters", {}))
+        self.__init__(**hp)
+        self.lr = state.get("lr", self.lr)
+        self.base_lr = _real("base_lr", state.get("base_lr", self.lr), 0, low_open=True)
+        t = state.get("t", 0)
+        if isinstance(t, bool) or not isinstance(t, (numbers.Integral,)) or t < 0:
+            raise ValueError(f"t must be a non-negative int, got {t!r}")
+        self.t = int(t)
+        self.state = {}
+        for k, v in state.get("state", {}).items():
+            if k not in self._state_names:
+                raise ValueError(f"unknown state vector {k!r} for {type(self).__name__}; "
+                                 f"expected {list(self._state_names)}")
+            v = np.array(v, copy=True)
+            if v.ndim != 1 or v.dtype.kind != "f":
+                raise ValueError(f"state vector {k!r} must be a 1-D float array, got "
+                                 f"{v.dtype} {v.shape}")
+            self.state[k] = np.ascontiguousarray(v)
+        return self
+
+    def __repr__(self):
+        hp = ", ".join(f"{k}={v!r}" for k, v in self.hyperparameters().items())
+        return f"{type(self).__name__}({hp})"
+
+    def __deepcopy__(self, memo):
+        new = copy.copy(self)
+        new.state = {k: v.copy() for k, v in self.state.items()}
+        return new
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent with optional (Nesterov) momentum and weight decay.
+
+    lr > 0; momentum in [0, 1); nesterov needs momentum > 0; weight_decay >= 0 (L2 on W).
+    """
+    kind = 0
+
+    def __init__(self, lr=0.01, momentum=0.0, nesterov=False, weight_decay=0.0):
+        super().__init__(lr, weight_decay)
+        self.momentum = _real("momentum", momentum, 0, 1, high_open=True)
+        if not isinstance(nesterov, (bool, np.bool_)):
+            raise TypeError(f"nesterov must be True or False, got {nesterov!r}")
+        if nesterov and self.momentum <= 0:
+            raise ValueError("nesterov=True needs momentum > 0")
+        self.nesterov = bool(nesterov)
+
+    def _needed_state(self):
+        return ("velocity",) if self.momentum > 0 else ()
+
+    _state_names = ("velocity",)
+
+    def spec(self):
+        return (0, self.lr, self.momentum, self.nesterov, self.weight_decay, 0.0, 0.0, 0.0,
+                int(self.t))
+
+    def hyperparameters(self):
+        return {"lr": self.base_lr, "momentum": self.momentum, "nesterov": self.nesterov,
+                "weight_decay": self.weight_decay}
+
+
+class Adam(Optimizer):
+    """Adam (bias-corrected) with L2 weight decay on the weights (as torch.optim.Adam).
+
+    lr > 0; betas = (beta1, beta2) each in [0, 1); eps > 0; weight_decay >= 0.
+    """
+    kind = 1
+    _state_names = ("m", "v")
+
+    def __init__(self, lr=0.001, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
+        super().__init__(lr, weight_decay)
+        try:
+            b1, b2 = betas
+        except (TypeError, ValueError):
+            raise TypeError(f"betas must be a pair (beta1, beta2), got {betas!r}") from None
+        self.betas = (_real("beta1", b1, 0, 1, high_open=True),
+                      _real("beta2", b2, 0, 1, high_open=True))
+        self.eps = _real("eps", eps, 0, low_open=True)
+
+    def spec(self):
+        return (1, self.lr, 0.0, False, self.weight_decay, self.betas[0], self.betas[1],
+                self.eps, int(self.t))
+
+    def hyperparameters(self):
+        return {"lr": self.base_lr, "betas": tuple(self.betas), "eps": self.eps,
+                "weight_decay": self.weight_decay}
+
+
+OPTIMIZERS = {"sgd": SGD, "adam": Adam}
+
+
+def get_optimizer(optimizer, lr=None):
+    """An Optimizer from a name ('sgd', 'adam'), an instance or None (SGD); ``lr`` overrides."""
+    if optimizer is None:
+        optimizer = "sgd"
+    if isinstance(optimizer, str):
+        key = optimizer.strip().lower()
+        if key not in OPTIMIZERS:
+            raise ValueError(f"unknown optimizer {optimizer!r}; expected one of "
+                             f"{sorted(OPTIMIZERS)} or an Optimizer instance")
+        return OPTIMIZERS[key]() if lr is None else OPTIMIZERS[key](lr=lr)
+    if isinstance(optimizer, type) and issubclass(optimizer, Optimizer):
+        return optimizer() if lr is None else optimizer(lr=lr)
+    if not isinstance(optimizer, Optimizer):
+        raise TypeError(f"optimizer must be 'sgd', 'adam' or an Optimizer, got "
+                        f"{type(optimizer).__name__}")
+    if lr is not None:
+        optimizer.set_base_lr(lr)
+    return optimizer
+
+
+# ---------------------------------------------------------------------------------------------
+# Schedules: lr for the NEXT epoch, computed between epochs
+# ---------------------------------------------------------------------------------------------
+class Schedule:
+    """Base class. ``__call__(epoch, base_lr, lr, logs)`` -> lr for epoch ``epoch`` (0-based,
+    global). ``per_epoch`` False means the lr never changes (one C call may run all epochs)."""
+    per_epoch = True
+
+    def __call__(self, epoch, base_lr, lr, logs=None):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def state_dict(self):
+        return {k: v for k, v in vars(self).items()}
+
+    def load_state_dict(self, state):
+        vars(self).update(state)
+        return self
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_"))
+        return f"{type(self).__name__}({args})"
+
+
+class Constant(Schedule):
+    """lr stays at base_lr."""
+    per_epoch = False
+
+    def __call__(self, epoch, base_lr, lr, logs=None):
+        return base_lr
+
+
+class StepLR(Schedule):
+    """lr = base_lr * gamma ** (epoch // step_size)."""
+
+    def __init__(self, step_size, gamma=0.1):
+        if isinstance(step_size, bool) or not isinstance(step_size, numbers.Integral) \
+                or step_size < 1:
+            raise ValueError(f"step_size must be an int >= 1, got {step_size!r}")
+        self.step_size = int(step_size)
+        self.gamma = _real("gamma", gamma, 0, low_open=True)
+
+    def __call__(self, epoch, base_lr, lr, logs=None):
+        return base_lr * self.gamma ** (epoch // self.step_size)
+
+
+class InverseScaling(Schedule):
+    """lr = base_lr / (epoch + 1) ** power_t, per epoch (scikit-learn's 'invscaling' counts
+    samples instead; here t is the epoch number, starting at 0)."""
+
+    def __init__(self, power_t=0.5):
+        self.power_t = _real("power_t", power_t, 0)
+
+    def __call__(self, epoch, base_lr, lr, logs=None):
+        return base_lr / (epoch + 1) ** self.power_t
+
+
+class Cosine(Schedule):
+    """lr = eta_min + (base_lr - eta_min) (1 + cos(pi min(epoch, T_max) / T_max)) / 2."""
+
+    def __init__(self, T_max, eta_min=0.0):
+        if isinstance(T_max, bool) or not isinstance(T_max, numbers.Integral) or T_max < 1:
+            raise ValueError(f"T_max must be an int >= 1, got {T_max!r}")
+        self.T_max = int(T_max)
+        self.eta_min = _real("eta_min", eta_min, 0)
+
+    def __call__(self, epoch, base_lr, lr, logs=None):
+        e = min(epoch, self.T_max)
+        out = self.eta_min + (base_lr - self.eta_min) * (1 + math.cos(math.pi * e / self.T_max)) / 2
+        return max(out, 1e-300)
+
+
+class ReduceOnPlateau(Schedule):
+    """Multiply lr by ``factor`` when the monitored loss (val_loss if there is validation,
+    else the training loss) has not improved by more than ``threshold`` (relative) for
+    ``patience`` epochs; never below ``min_lr``."""
+
+    def __init__(self, factor=0.1, patience=10, min_lr=0.0, threshold=1e-4):
+        self.factor = _real("factor", factor, 0, 1, low_open=True, high_open=True)
+        if isinstance(patience, bool) or not isinstance(patience, numbers.Integral) \
+                or patience < 0:
+            raise ValueError(f"patience must be an int >= 0, got {patience!r}")
+        self.patience = int(patience)
+        self.min_lr = _real("min_lr", min_lr, 0)
+        self.threshold = _real("threshold", threshold, 0)
+        self.best = math.inf
+        self.wait = 0
+
+    def __call__(self, epoch, base_lr, lr, logs=None):
+        logs = logs or {}
+        value = logs.get("val_loss")
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            value = logs.get("loss")
+        if value is None or not math.isfinite(value):
+            return lr
+        if value < self.best * (1 - self.threshold) if self.best > 0 else value < self.best:
+            self.best = value
+            self.wait = 0
+            return lr
+        self.wait += 1
+        if self.wait > self.patience:
+            self.wait = 0
+            return max(lr * self.factor, self.min_lr) if lr * self.factor > 0 else lr
+        return lr
+
+
+SCHEDULES = {"constant": Constant, "step": StepLR, "invscaling": InverseScaling,
+             "inverse_scaling": InverseScaling, "cosine": Cosine,
+             "plateau": ReduceOnPlateau, "reduce_on_plateau": ReduceOnPlateau}
+
+
+def get_schedule(schedule):
+    if schedule is None:
+        return Constant()
+    if isinstance(schedule, Schedule):
+        return schedule
+    if isinstance(schedule, str):
+        key = schedule.strip().lower()
+        if key in ("constant", "invscaling", "inverse_scaling", "plateau", "reduce_on_plateau"):
+            return SCHEDULES[key]()
+        raise ValueError(f"schedule {schedule!r}: give a Schedule instance "
+                         f"(Constant, StepLR, InverseScaling, Cosine, ReduceOnPlateau) or one "
+                         f"of 'constant', 'invscaling', 'plateau'")
+    if callable(schedule):
+        return _Callable(schedule)
+    raise TypeError(f"schedule must be a Schedule, a name or a callable, got "
+                    f"{type(schedule).__name__}")
+
+
+class _Callable(Schedule):
+    """Wraps ``f(epoch) -> lr``."""
+
+    def __init__(self, f):
+        self.f = f
+
+    def __call__(self, epoch, base_lr, lr, logs=None):
+        return self.f(epoch)
