@@ -89,7 +89,8 @@ def _table(header, rows, align=None):
 
 def _run_worker(args, timeout=900):
     """Run ``compare.py --worker ...`` in a fresh interpreter; return its JSON (or an error)."""
-    cmd = [sys.executable, os.path.abspath(__file__), "--worker"] + [str(a) for a in args]
+    cmd = [sys.executable, os.path.abspath(__file__), "--threads", str(THREADS), "--worker"]
+    cmd += [str(a) for a in args]
     try:
         p = subprocess.run(cmd, capture_output=True, text=True, env=_thread_env(),
                            timeout=timeout)
@@ -139,6 +140,9 @@ def worker_train(peer, names, quick, min_time, repeats):
     if peer == "torch":
         import torch
         torch.set_num_threads(THREADS)
+    if peer == "fastmlp":
+        from fastmlp import _core
+        _core.set_num_threads(THREADS)
     datasets = {n: W.get_data(n, W.WORKLOADS[n].quick_samples if quick else None)
                 for n in names}
     time.sleep(0.3)                  # data generation may have woken BLAS threads
@@ -159,8 +163,9 @@ def worker_train(peer, names, quick, min_time, repeats):
                 fn = lambda e, fit=fit: fit(w, X, y, Y, e)
             try:
                 r = _median_rate(fn, work, min_time, repeats)
-                r["loss"] = float(np.median([x for x in r.pop("values")]))
+                r.pop("values")
                 r["epochs"] = r.pop("scale")
+                r["loss"] = float(fn(W.check_epochs(name)))
                 r["n_samples"] = n
             except Exception as exc:          # report, do not stop the whole table
                 r = {"error": f"{type(exc).__name__}: {exc}"}
@@ -184,7 +189,7 @@ def restarts_line(quick, min_time, repeats):
         return None
     w = W.WORKLOADS["digits"]
     X, y, _ = W.get_data("digits")
-    epochs = 3 if quick else 10
+    epochs = 20 if quick else 50
 
     def par():
         net = W.make_mlp(w)
@@ -213,6 +218,8 @@ def gemm_cases(quick):
     cases = []
     for dt in ("float32", "float64"):
         for s in W.SQUARE_SHAPES:
+            if quick and s > 1024 and dt == "float64":
+                continue                  # ~0.2 s a call; the float32 one is needed for `wide`
             cases.append((f"square {s}", s, s, s, False, False, dt))
         for label, M, N, K, ta, tb in W.wide_gemm_shapes():
             cases.append((label, M, N, K, ta, tb, dt))
@@ -306,7 +313,7 @@ def show_config():
         with contextlib.redirect_stdout(buf):
             r = fastmlp.show_config()
         lines.append(buf.getvalue().rstrip() or str(r))
-        cfg = None
+        cfg = r if isinstance(r, dict) else None
     else:
         from fastmlp import _core
         cfg = _core.config()
@@ -338,10 +345,14 @@ def main(argv=None):
     ap.add_argument("--repeats", type=int, default=None, help="runs per number (default 3)")
     ap.add_argument("--min-time", type=float, default=None,
                     help="seconds per measured run (default 0.3, --quick 0.1)")
+    ap.add_argument("--threads", type=int, default=2,
+                    help="threads for every runtime (default 2, the machine's cores)")
     ap.add_argument("--no-gemm", action="store_true", help="skip the GEMM section")
     ap.add_argument("--no-memory", action="store_true", help="skip the memory line")
     ap.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
+    global THREADS
+    THREADS = max(1, a.threads)
     repeats = max(1, a.repeats or 3)
     min_time = a.min_time or (0.1 if a.quick else 0.3)
 
@@ -375,6 +386,8 @@ def main(argv=None):
     t_start = time.perf_counter()
     header, cfg = show_config()
     print(header)
+    print("load average at start: " + " ".join(f"{x:.2f}" for x in os.getloadavg())
+          + f" (on {os.cpu_count()} CPUs: anything else running skews every number)")
     if missing:
         print("not installed, skipped: " + ", ".join(missing))
     mode = "quick" if a.quick else "full"
@@ -421,8 +434,9 @@ def main(argv=None):
               if "error" in result["workloads"][n][p]]
     for n, p, e in errors:
         print(f"  ! {n}/{p}: {e}")
-    print("\nFinal training loss (mean over the last epoch, median of runs; sanity check, "
-          "peers differ in init and sklearn's square loss is halved)")
+    print("\nSanity: mean training loss over the last epoch of a fresh fit of 1 epoch "
+          f"(xor: {W.check_epochs('xor')} steps); peers differ in init, sklearn's square "
+          "loss is halved")
     print(_table(["workload"] + cols, loss_rows))
 
     # ---- GEMM: one subprocess per runtime ---------------------------------------------
@@ -527,7 +541,8 @@ def main(argv=None):
         print("\nParallel restarts: MLP.fit(restarts=...) not available in this build")
 
     total = time.perf_counter() - t_start
-    print(f"\ntotal {total:.1f} s")
+    print(f"\ntotal {total:.1f} s; load average at end: "
+          + " ".join(f"{x:.2f}" for x in os.getloadavg()))
     result["total_s"] = total
     if a.json:
         with open(a.json, "w") as f:

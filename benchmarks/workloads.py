@@ -84,16 +84,24 @@ def _digits(n):
     return X[:n], y[:n]
 
 
-def _prototypes(n, d, k, seed, p_on=0.2, noise=0.3):
+def _prototypes(n, d, k, seed, p_on=0.2, noise=0.3, dtype=np.float64, chunk=512):
     """Class prototypes + noise: k sparse 'ink' patterns in [0,1]^d, each sample a scaled,
-    partly erased copy of its class's pattern plus Gaussian noise, clipped to [0, 1]."""
+    partly erased copy of its class's pattern plus Gaussian noise, clipped to [0, 1].
+
+    Made ``chunk`` rows at a time straight into ``dtype``, so the generator's temporaries
+    stay small (asv's peakmem includes setup)."""
     rng = np.random.default_rng(seed)
     protos = (rng.random((k, d)) < p_on).astype(np.float64)
     y = rng.integers(0, k, size=n)
-    X = protos[y] * rng.uniform(0.6, 1.0, size=(n, 1))
-    X *= rng.random((n, d)) > 0.3                   # erase ~30 % of the ink
-    X += rng.normal(0.0, noise, size=(n, d))
-    np.clip(X, 0.0, 1.0, out=X)
+    X = np.empty((n, d), dtype=dtype)
+    for s in range(0, n, chunk):
+        yc = y[s:s + chunk]
+        m = len(yc)
+        Xc = protos[yc] * rng.uniform(0.6, 1.0, size=(m, 1))
+        Xc *= rng.random((m, d)) > 0.3                  # erase ~30 % of the ink
+        Xc += rng.normal(0.0, noise, size=(m, d))
+        np.clip(Xc, 0.0, 1.0, out=Xc)
+        X[s:s + m] = Xc
     return X, y
 
 
@@ -123,13 +131,14 @@ def get_data(name, n=None):
     elif name == "digits":
         X, y = _digits(n)
     elif name in ("mnist", "wide", "online"):
-        X, y = _prototypes(n, 784, 10, seed={"mnist": 11, "wide": 12, "online": 13}[name])
+        X, y = _prototypes(n, 784, 10, seed={"mnist": 11, "wide": 12, "online": 13}[name],
+                           dtype=np.dtype(w.dtype))
     elif name == "regression":
         X, y = _regression(n)
     else:
         raise KeyError(name)
     dt = np.dtype(w.dtype)
-    X = np.ascontiguousarray(X, dtype=dt)
+    X = np.ascontiguousarray(X, dtype=dt)            # no copy when already dt
     if w.classification:
         y = np.asarray(y, dtype=np.int64)
         Y = np.zeros((len(y), w.sizes[-1]), dtype=dt)
@@ -155,8 +164,8 @@ def has_mlp():
 
 def make_mlp(w, seed=0):
     import fastmlp
-    kw = dict(activation=w.hidden, loss=w.loss, dtype=w.dtype, seed=seed)
-    return fastmlp.MLP(list(w.sizes), **kw)
+    return fastmlp.MLP(list(w.sizes), activation=w.hidden, output=w.acts[-1], loss=w.loss,
+                       dtype=w.dtype, seed=seed)
 
 
 def fit_fastmlp(w, X, y, Y, epochs, seed=0, n_threads=None):
@@ -170,7 +179,7 @@ def fit_fastmlp(w, X, y, Y, epochs, seed=0, n_threads=None):
     if n_threads is not None:
         kw["n_threads"] = n_threads
     hist = net.fit(X, y, optimizer=fastmlp.optim.SGD(lr=w.lr), batch_size=w.batch,
-                   epochs=epochs, shuffle=True, **kw)
+                   epochs=epochs, shuffle=True, seed=seed, **kw)
     return _last_loss(hist, net)
 
 
@@ -296,6 +305,14 @@ def fit_sklearn(w, X, y, Y, epochs, seed=0):
         warnings.simplefilter("ignore", ConvergenceWarning)
         est.fit(X, y)
     return float(est.loss_curve_[-1]) if est.loss_curve_ else float("nan")
+
+
+CHECK_EPOCHS = {"xor": 2000}
+"""Epochs of the fixed-length fit whose final loss compare.py reports (default 1)."""
+
+
+def check_epochs(name):
+    return CHECK_EPOCHS.get(name, 1)
 
 
 FITTERS = {"fastmlp": fit_fastmlp, "engine": fit_engine, "reference": fit_reference,
