@@ -77,6 +77,12 @@ def _ratio(a, b):
     return f"{r:.3g}x" if r < 100 else f"{r:.0f}x"
 
 
+def _spread_mark(r):
+    """'~' when the runs behind a median spread by more than 25 % (a noisy number)."""
+    rates = r.get("rates") or []
+    return "~" if len(rates) > 1 and max(rates) > 1.25 * min(rates) else ""
+
+
 def _table(header, rows, align=None):
     cols = list(zip(*([header] + rows))) if rows else [[h] for h in header]
     widths = [max(len(str(c)) for c in col) for col in cols]
@@ -402,9 +408,12 @@ def main(argv=None):
     for p in peers:
         t0 = time.perf_counter()
         extra = ["--quick"] if a.quick else []
+        load = os.getloadavg()[0]
         res = _run_worker(["train", p, ",".join(names), "--repeats", repeats,
                            "--min-time", min_time] + extra)
-        print(f"  [{p}: {time.perf_counter() - t0:.1f} s]", file=sys.stderr, flush=True)
+        res["_load"] = load
+        print(f"  [{p}: {time.perf_counter() - t0:.1f} s, load average before {load:.2f}]",
+              file=sys.stderr, flush=True)
         train[p] = res
     restarts = (train.get("fastmlp") or {}).get("_restarts")
 
@@ -422,13 +431,13 @@ def main(argv=None):
         rate = {p: rec[p].get("rate") for p in cols}
         fm = rate.get("fastmlp")
         n = next((rec[p]["n_samples"] for p in cols if "n_samples" in rec[p]), "-")
-        row = [name, w.unit, n] + [_fmt(rate[p]) for p in cols]
+        row = [name, w.unit, n] + [_fmt(rate[p]) + _spread_mark(rec[p]) for p in cols]
         row += [_ratio(fm, rate[p]) for p in cols if p not in ("fastmlp", "engine")]
         rows.append(row)
         loss_rows.append([name] + [_fmt(rec[p].get("loss")) for p in cols])
     ratio_cols = [f"fm/{p[:5]}" for p in cols if p not in ("fastmlp", "engine")]
     print("Training throughput (median samples/s; xor: steps/s); fm/X = fastmlp / X, "
-          ">1 means fastmlp is faster")
+          ">1 means fastmlp is faster; ~ = runs spread > 25 %")
     print(_table(["workload", "unit", "samples"] + cols + ratio_cols, rows))
     errors = [(n, p, result["workloads"][n][p]["error"]) for n in names for p in cols
               if "error" in result["workloads"][n][p]]
