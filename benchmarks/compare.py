@@ -162,16 +162,13 @@ def worker_train(peer, names, quick, min_time, repeats):
         work = (lambda e: e * steps) if name == "xor" else (lambda e: e * n)
         for v in variants:
             fit = W.FITTERS[v]
-            if v == "torch":
-                tensors = W.torch_tensors(w, X, y, Y)
-                fn = lambda e, fit=fit, tensors=tensors: fit(w, X, y, Y, e, tensors=tensors)
-            else:
-                fn = lambda e, fit=fit: fit(w, X, y, Y, e)
+            kw = {"tensors": W.torch_tensors(w, X, y, Y)} if v == "torch" else {}
+            fn = lambda e, fit=fit, kw=kw, sh=True: fit(w, X, y, Y, e, shuffle=sh, **kw)
             try:
                 r = _median_rate(fn, work, min_time, repeats)
                 r.pop("values")
                 r["epochs"] = r.pop("scale")
-                r["loss"] = float(fn(W.check_epochs(name)))
+                r["loss"] = float(fn(W.check_epochs(name), sh=False))
                 r["n_samples"] = n
             except Exception as exc:          # report, do not stop the whole table
                 r = {"error": f"{type(exc).__name__}: {exc}"}
@@ -434,7 +431,12 @@ def main(argv=None):
         row = [name, w.unit, n] + [_fmt(rate[p]) + _spread_mark(rec[p]) for p in cols]
         row += [_ratio(fm, rate[p]) for p in cols if p not in ("fastmlp", "engine")]
         rows.append(row)
-        loss_rows.append([name] + [_fmt(rec[p].get("loss")) for p in cols])
+        lo = {p: rec[p].get("loss") for p in cols}
+        gap = "-"
+        if lo.get("fastmlp") is not None and lo.get("reference") is not None:
+            gap = f"{abs(lo['fastmlp'] - lo['reference']) / max(abs(lo['reference']), 1e-300):.1e}"
+        loss_rows.append([name] + [f"{lo[p]:.6g}" if lo[p] is not None else "-" for p in cols]
+                         + [gap])
     ratio_cols = [f"fm/{p[:5]}" for p in cols if p not in ("fastmlp", "engine")]
     print("Training throughput (median samples/s; xor: steps/s); fm/X = fastmlp / X, "
           ">1 means fastmlp is faster; ~ = runs spread > 25 %")
@@ -443,10 +445,11 @@ def main(argv=None):
               if "error" in result["workloads"][n][p]]
     for n, p, e in errors:
         print(f"  ! {n}/{p}: {e}")
-    print("\nSanity: mean training loss over the last epoch of a fresh fit of 1 epoch "
-          f"(xor: {W.check_epochs('xor')} steps); peers differ in init, sklearn's square "
-          "loss is halved")
-    print(_table(["workload"] + cols, loss_rows))
+    print("\nSanity: mean training loss of a fresh fit of 1 epoch (xor: "
+          f"{W.check_epochs('xor')} steps), samples in stored order. fastmlp, engine and "
+          "reference share\ninit and batches, so they must agree (|fm-ref|/ref); torch and "
+          "sklearn use their own init (sklearn's square loss is halved)")
+    print(_table(["workload"] + cols + ["|fm-ref|/ref"], loss_rows))
 
     # ---- GEMM: one subprocess per runtime ---------------------------------------------
     numpy_sgemm = None

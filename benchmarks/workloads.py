@@ -168,18 +168,18 @@ def make_mlp(w, seed=0):
                        dtype=w.dtype, seed=seed)
 
 
-def fit_fastmlp(w, X, y, Y, epochs, seed=0, n_threads=None):
+def fit_fastmlp(w, X, y, Y, epochs, seed=0, n_threads=None, shuffle=True):
     """The user-facing path: ``fastmlp.MLP(...).fit`` (falls back to the engine when the
     MLP class is not available in this build)."""
     if not has_mlp():
-        return fit_engine(w, X, y, Y, epochs, seed, n_threads)
+        return fit_engine(w, X, y, Y, epochs, seed, n_threads, shuffle)
     import fastmlp
     net = make_mlp(w, seed)
     kw = {}
     if n_threads is not None:
         kw["n_threads"] = n_threads
     hist = net.fit(X, y, optimizer=fastmlp.optim.SGD(lr=w.lr), batch_size=w.batch,
-                   epochs=epochs, shuffle=True, seed=seed, **kw)
+                   epochs=epochs, shuffle=shuffle, seed=seed, **kw)
     return _last_loss(hist, net)
 
 
@@ -219,19 +219,20 @@ def sgd_spec(lr):
     return (0, lr, 0.0, False, 0.0, 0.9, 0.999, 1e-8, 0)
 
 
-def fit_engine(w, X, y, Y, epochs, seed=0, n_threads=None):
+def fit_engine(w, X, y, Y, epochs, seed=0, n_threads=None, shuffle=True):
     """Engine-level: ``_core.Engine.train_epochs``, all epochs in one C call."""
     eng = make_engine(w, seed)
-    losses, _, _ = eng.train_epochs(X, Y, w.batch, epochs, sgd_spec(w.lr), shuffle=True,
+    losses, _, _ = eng.train_epochs(X, Y, w.batch, epochs, sgd_spec(w.lr), shuffle=shuffle,
                                     seed=seed, n_threads=n_threads)
     return float(losses[-1]) if len(losses) else float("nan")
 
 
-def fit_reference(w, X, y, Y, epochs, seed=0):
+def fit_reference(w, X, y, Y, epochs, seed=0, shuffle=True):
     """``fastmlp.reference.train`` (plain NumPy)."""
     from fastmlp import reference
     *_, hist = reference.train(X, Y, list(w.sizes), w.acts, w.loss, lr=w.lr, epochs=epochs,
-                               batch_size=w.batch, seed=seed, dtype=np.dtype(w.dtype))
+                               batch_size=w.batch, seed=seed, dtype=np.dtype(w.dtype),
+                               shuffle=shuffle)
     return float(hist[-1]) if hist else float("nan")
 
 
@@ -250,7 +251,7 @@ def torch_model(w):
     return model.to(torch.float64 if w.dtype == "float64" else torch.float32)
 
 
-def fit_torch(w, X, y, Y, epochs, seed=0, model=None, tensors=None):
+def fit_torch(w, X, y, Y, epochs, seed=0, model=None, tensors=None, shuffle=True):
     """A standard PyTorch eager loop: nn.Sequential, CrossEntropyLoss / MSELoss,
     torch.optim.SGD, manual batching over a fresh randperm each epoch."""
     import torch
@@ -264,7 +265,7 @@ def fit_torch(w, X, y, Y, epochs, seed=0, model=None, tensors=None):
     n, B = Xt.shape[0], w.batch
     last = float("nan")
     for _ in range(epochs):
-        perm = torch.randperm(n)
+        perm = torch.randperm(n) if shuffle else torch.arange(n)
         total = 0.0
         for s in range(0, n, B):
             idx = perm[s:s + B]
@@ -284,23 +285,23 @@ def torch_tensors(w, X, y, Y):
     return Xt, Tt
 
 
-def sklearn_estimator(w, epochs, seed=0):
+def sklearn_estimator(w, epochs, seed=0, shuffle=True):
     from sklearn.neural_network import MLPClassifier, MLPRegressor
     act = {"sigmoid": "logistic"}.get(w.hidden, w.hidden)
     kw = dict(hidden_layer_sizes=tuple(w.sizes[1:-1]), activation=act, solver="sgd",
               learning_rate="constant", learning_rate_init=w.lr, momentum=0.0,
               nesterovs_momentum=False, alpha=0.0, batch_size=w.batch, max_iter=epochs,
-              tol=0.0, n_iter_no_change=10 ** 9, shuffle=True, random_state=seed,
+              tol=0.0, n_iter_no_change=10 ** 9, shuffle=shuffle, random_state=seed,
               early_stopping=False)
     return (MLPClassifier if w.classification else MLPRegressor)(**kw)
 
 
-def fit_sklearn(w, X, y, Y, epochs, seed=0):
+def fit_sklearn(w, X, y, Y, epochs, seed=0, shuffle=True):
     """scikit-learn MLPClassifier / MLPRegressor with solver='sgd', momentum 0, alpha 0
     (xor: MLPRegressor with logistic hidden units and an identity output)."""
     import warnings
     from sklearn.exceptions import ConvergenceWarning
-    est = sklearn_estimator(w, epochs, seed)
+    est = sklearn_estimator(w, epochs, seed, shuffle)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         est.fit(X, y)
