@@ -224,6 +224,8 @@ def gemm_cases(quick):
             if quick and s > 1024 and dt == "float64":
                 continue                  # ~0.2 s a call; the float32 one is needed for `wide`
             cases.append((f"square {s}", s, s, s, False, False, dt))
+        if quick and dt == "float64":
+            continue                      # --quick: wide's layer shapes in float32 only
         for label, M, N, K, ta, tb in W.wide_gemm_shapes():
             cases.append((label, M, N, K, ta, tb, dt))
     small = [(f"{m}x{k}.{k}x{n}", m, n, k, False, False, dt)
