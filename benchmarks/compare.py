@@ -116,8 +116,9 @@ def _median_rate(fn, work, min_time, repeats, max_scale=10 ** 7):
 
     fn(s) runs s units (epochs, calls) and returns a value (a loss, or None); ``work(s)`` is
     the number of items (samples, steps, flops) that s units process.  Returns a dict with
-    the median items/s and per-run details.  The calibration calls double as warm-up.
+    the median items/s and per-run details.  One fn(1) call first is the warm-up.
     """
+    fn(1)                            # warm-up: first-call costs (imports, pools, caches)
     s = 1
     while True:
         t0 = time.perf_counter()
