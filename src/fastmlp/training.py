@@ -97,6 +97,16 @@ class History:
         for k in self._KEYS:
             getattr(self, k).append(float(logs.get(k, math.nan)))
 
+    def _extend(self, epoch0, losses, lr, time_per_epoch):
+        """Record len(losses) epochs at once (a whole run done in one engine call)."""
+        n = len(losses)
+        self.epoch.extend(range(int(epoch0), int(epoch0) + n))
+        self.loss.extend(np.asarray(losses, dtype=float).tolist())
+        self.val_loss.extend([math.nan] * n)
+        self.val_metric.extend([math.nan] * n)
+        self.lr.extend([float(lr)] * n)
+        self.time.extend([float(time_per_epoch)] * n)
+
     def _truncate(self, n):
         for k in ("epoch",) + self._KEYS:
             del getattr(self, k)[n:]
@@ -330,8 +340,7 @@ def _train(model, X, Y, Xv, Yv, opt, sched, B, epochs, shuffle, drop_last, patie
                                               drop_last=drop_last, n_threads=nt)
             opt.t = int(t)
             dt = (time.perf_counter() - t0) / max(len(losses) + div, 1)
-            for i, v in enumerate(losses):
-                hist._append(e0 + i, {"loss": v, "lr": opt.lr, "time": dt})
+            hist._extend(e0, losses, opt.lr, dt)
             model.epochs_trained_ += len(losses)
             if div:
                 _diverged(hist, e0 + len(losses), opt, on_divergence)
