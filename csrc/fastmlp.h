@@ -213,6 +213,9 @@ fm_status fm_train_epochs_d(const fm_net *net, fm_opt *opt, double *theta, doubl
 /* Plain-SGD steps on batches of at most this many rows apply dW to W inside the GEMM instead
    of materialising the gradient (then `grad` holds only the bias and alpha gradients). */
 extern int fm_fused_sgd_max_batch;
+/* Steps of fewer flops (6 x weights x rows) run on one thread; larger ones on a team of
+   threads inside one parallel region (one region per call of fm_train_epochs). */
+extern double fm_team_min_flops;
 
 /* ---- 6. random numbers --------------------------------------------------------------------------
    perm <- a uniformly random permutation of 0..N-1 determined by (seed, stream) only. */

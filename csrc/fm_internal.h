@@ -5,6 +5,9 @@
 #include <math.h>
 #ifdef _OPENMP
 #include <omp.h>
+#else
+static inline int omp_get_thread_num(void) { return 0; }
+static inline int omp_get_num_threads(void) { return 1; }
 #endif
 
 /* Element-wise kernels are compiled for the baseline ISA and, where the toolchain can, also
@@ -53,4 +56,59 @@ void fm_softmax_jvp_s(int n, int m, const float *P, float *G);
 void fm_softmax_jvp_d(int n, int m, const double *P, double *G);
 double fm_maxabs_s(const float *x, ptrdiff_t n);
 double fm_maxabs_d(const double *x, ptrdiff_t n);
+/* Rows [r0, r1) of a loss evaluation (per-sample cost to rowloss[i], delta rows; see fm_loss). */
+void fm_loss_rows_s(int loss, int act, int r0, int r1, int n, int m, const float *Y,
+                    const float *z, const float *a, float *delta, double leaky,
+                    const float *prelu, double *rowloss);
+void fm_loss_rows_d(int loss, int act, int r0, int r1, int n, int m, const double *Y,
+                    const double *z, const double *a, double *delta, double leaky,
+                    const double *prelu, double *rowloss);
+/* One optimiser update of theta[i0:i1]; c1 = 1 - beta1^t, c2 = 1 - beta2^t (Adam). */
+void fm_update_range_s(const fm_opt *o, ptrdiff_t i0, ptrdiff_t i1, ptrdiff_t n_weights,
+                       float *theta, const float *grad, float *s1, float *s2, double c1,
+                       double c2);
+void fm_update_range_d(const fm_opt *o, ptrdiff_t i0, ptrdiff_t i1, ptrdiff_t n_weights,
+                       double *theta, const double *grad, double *s1, double *s2, double c1,
+                       double c2);
+
+/* ---- teams: the threads that run one training step (or a whole run) together ------------
+   Every phase of a step is split over the team's threads by outputs (rows, columns, tiles,
+   parameter ranges), and phases are separated by barriers, so one parallel region serves a
+   whole run instead of a fork/join per kernel. p == 1 is the serial engine: same code,
+   barriers are no-ops. Decisions (is the loss finite? may the step be fused?) are taken
+   from shared slots after a barrier, so every thread takes the same branch. */
+#define FM_TEAM_MAX 64
+typedef struct {
+    double loss;                      /* the batch loss, summed by thread 0 in row order */
+    double slot[FM_TEAM_MAX];         /* one value per thread, for reductions */
+    int flag[FM_TEAM_MAX];
+    int stop;
+} fm_team_shared;
+
+typedef struct {
+    int t, p;
+    fm_team_shared *sh;
+    int gemm_threads;   /* p == 1: threads each GEMM may open on its own (fork/join per call) */
+} fm_team;
+
+static inline void fm_team_barrier(const fm_team *tm) {
+    if (tm->p > 1) {
+#pragma omp barrier
+    }
+}
+
+/* [*lo, *hi): thread t's share of 0..n (boundaries multiples of `align`) */
+static inline void fm_team_range(const fm_team *tm, ptrdiff_t n, ptrdiff_t align,
+                                 ptrdiff_t *lo, ptrdiff_t *hi) {
+    if (tm->p == 1) { *lo = 0; *hi = n; return; }
+    ptrdiff_t units = (n + align - 1) / align;
+    *lo = (ptrdiff_t)((int64_t)units * tm->t / tm->p) * align;
+    *hi = (ptrdiff_t)((int64_t)units * (tm->t + 1) / tm->p) * align;
+    if (*lo > n) *lo = n;
+    if (*hi > n) *hi = n;
+}
+
+/* Threads for a step of `flops` operations: 1 below fm_team_min_flops (barriers would cost
+   more than they save; large products still use threads of their own), else up to nthreads. */
+int fm_team_size(int nthreads, double flops);
 #endif

@@ -56,6 +56,12 @@
 #define FM_GEMM_FLOPS_PER_THREAD 5.0e5
 #endif
 
+/* Inside a team the caller already opened (no fork/join per call), splitting pays off much
+   earlier: a barrier costs well under a microsecond when the team's threads are running. */
+#ifndef FM_GEMM_TEAM_FLOPS
+#define FM_GEMM_TEAM_FLOPS 6.0e4
+#endif
+
 /* ---- thread-local packing buffer ---------------------------------------------------- */
 
 static _Thread_local void *tls_buf;
@@ -185,4 +191,20 @@ void fm_dgemm(int transA, int transB, int M, int N, int K, double alpha,
 {
     fm_dgemm_(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, epi, ctx, nthreads,
               fm_isa_get()->kd);
+}
+
+void fm_sgemm_team(int t, int p, int transA, int transB, int M, int N, int K, float alpha,
+                   const float *A, ptrdiff_t lda, const float *B, ptrdiff_t ldb, float beta,
+                   float *C, ptrdiff_t ldc, fm_epilogue_s epi, const void *ctx)
+{
+    fm_sgemm_team_(t, p, transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, epi, ctx,
+                   fm_isa_get()->ks);
+}
+
+void fm_dgemm_team(int t, int p, int transA, int transB, int M, int N, int K, double alpha,
+                   const double *A, ptrdiff_t lda, const double *B, ptrdiff_t ldb, double beta,
+                   double *C, ptrdiff_t ldc, fm_epilogue_d epi, const void *ctx)
+{
+    fm_dgemm_team_(t, p, transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, epi, ctx,
+                   fm_isa_get()->kd);
 }

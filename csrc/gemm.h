@@ -35,6 +35,17 @@ void fm_dgemm(int transA, int transB, int M, int N, int K, double alpha,
               const double *A, ptrdiff_t lda, const double *B, ptrdiff_t ldb,
               double beta, double *C, ptrdiff_t ldc, fm_epilogue_d epi, const void *ctx, int nthreads);
 
+/* The same product computed by a team of p threads that the caller has already opened (an
+   OpenMP parallel region): every thread calls it with its t = 0..p-1 and computes its share
+   of C (small products: thread 0 alone). No barrier inside; results are bitwise those of
+   fm_?gemm. */
+void fm_sgemm_team(int t, int p, int transA, int transB, int M, int N, int K, float alpha,
+                   const float *A, ptrdiff_t lda, const float *B, ptrdiff_t ldb, float beta,
+                   float *C, ptrdiff_t ldc, fm_epilogue_s epi, const void *ctx);
+void fm_dgemm_team(int t, int p, int transA, int transB, int M, int N, int K, double alpha,
+                   const double *A, ptrdiff_t lda, const double *B, ptrdiff_t ldb, double beta,
+                   double *C, ptrdiff_t ldc, fm_epilogue_d epi, const void *ctx);
+
 /* "avx512", "avx2" or "portable": the kernel set chosen (at first use: the best one this
    CPU supports, or the one named by the environment variable FASTMLP_ISA if that is lower). */
 const char *fm_gemm_isa(void);

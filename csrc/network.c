@@ -6,6 +6,8 @@
 
 /* Largest batch for which plain SGD is fused into the weight-gradient GEMM (measured). */
 int fm_fused_sgd_max_batch = 1 << 30;
+/* Smallest step (flops) that is split over a team of threads. */
+double fm_team_min_flops = 1.0e9;
 
 fm_status fm_net_init(fm_net *net) {
     const int L = net->n_layers;
@@ -63,18 +65,41 @@ int fm_step_is_fused(const fm_net *net, const fm_opt *opt, int n) {
            net->n_weights >= 4096;
 }
 
+/* Measured on the 2-vCPU Zen 4 (train_epochs, 2 threads, team vs one thread per step whose
+   large GEMMs fork/join on their own): a barrier costs 0.5 us idle and several us when a vCPU
+   is descheduled, and a step needs 15-30 of them, so teams lost on digits (1.19M vs 1.51M
+   samples/s), mnist (131k vs 218k) and batch-1 online (11k vs 72k), and won only on wide
+   (18.1k vs 17.6k). Hence teams only for steps of >= 1 Gflop. */
+int fm_team_size(int nthreads, double flops) {
+    int nt = fm_nthreads(nthreads);
+    if (nt > FM_TEAM_MAX) nt = FM_TEAM_MAX;
+    if (flops < fm_team_min_flops) return 1;
+    int cap = (int)(flops / (fm_team_min_flops * 0.5));
+    return nt < cap ? nt : (cap < 1 ? 1 : cap);
+}
+
 #define T float
 #define F(name) name##_s
 #define GEMM fm_sgemm
+#define GEMM_TEAM fm_sgemm_team
+#define GEMM_ONE(nt, ta, tb, M, N, K, al, A, lda, B, ldb, be, C, ldc, epi, ctx) \
+    fm_sgemm(ta, tb, M, N, K, al, A, lda, B, ldb, be, C, ldc, epi, ctx, nt)
 #include "network.inc"
 #undef T
 #undef F
 #undef GEMM
+#undef GEMM_TEAM
+#undef GEMM_ONE
 
 #define T double
 #define F(name) name##_d
 #define GEMM fm_dgemm
+#define GEMM_TEAM fm_dgemm_team
+#define GEMM_ONE(nt, ta, tb, M, N, K, al, A, lda, B, ldb, be, C, ldc, epi, ctx) \
+    fm_dgemm(ta, tb, M, N, K, al, A, lda, B, ldb, be, C, ldc, epi, ctx, nt)
 #include "network.inc"
 #undef T
 #undef F
 #undef GEMM
+#undef GEMM_TEAM
+#undef GEMM_ONE

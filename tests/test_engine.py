@@ -487,3 +487,42 @@ def test_config_reports_build():
     cfg = _core.config()
     assert set(cfg) >= {"compiler", "openmp", "max_threads", "cpu_features", "gemm_kernels"}
     assert cfg["gemm_kernels"] in ("avx512", "avx2", "portable")
+
+
+@pytest.fixture
+def team_threshold():
+    before = _core.get_team_min_flops()
+    yield
+    _core.set_team_min_flops(before)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("acts,loss,opt", [
+    (["relu", "tanh", "softmax"], "cross_entropy", (0, 0.1, 0, False, 1e-4, 0, 0, 0, 0)),
+    (["prelu", "prelu", "linear"], "square", (0, 0.05, 0.9, True, 0, 0, 0, 0, 0)),
+    (["sigmoid", "leaky_relu", "softmax"], "margin", (1, 1e-3, 0, False, 1e-3, 0.9, 0.999,
+                                                      1e-8, 0)),
+])
+def test_team_step_equals_serial_bitwise(team_threshold, dtype, acts, loss, opt):
+    """A whole run on a team of threads (one parallel region, phases split by outputs)
+    gives bitwise the parameters of the serial run, for fused SGD, momentum and Adam."""
+    rng = np.random.default_rng(31)
+    X = rng.normal(size=(203, 48)).astype(dtype)
+    Y = _targets(loss, 203, 7, rng, dtype)
+    thetas = []
+    for threshold, nt in [(1e18, 1), (0.0, 2), (0.0, 3)]:
+        _core.set_team_min_flops(threshold)
+        eng = _core.Engine([48, 130, 90, 7], acts, loss, dtype, max_batch=64)
+        eng.theta[:] = np.random.default_rng(0).normal(size=eng.n_params) * 0.1
+        s1 = np.zeros(eng.n_params, dtype) if opt[0] == 1 or opt[2] else None
+        s2 = np.zeros(eng.n_params, dtype) if opt[0] == 1 else None
+        losses, t, div = eng.train_epochs(X, Y, 64, 3, opt, s1, s2, seed=3, n_threads=nt)
+        eng.forward(X[:17], n_threads=nt)
+        value = eng.backward(X[:17], Y[:17], n_threads=nt)
+        thetas.append((eng.theta.copy(), losses, value, eng.grad.copy(), t, div))
+    for other in thetas[1:]:
+        assert np.array_equal(thetas[0][0], other[0])
+        assert np.array_equal(thetas[0][1], other[1])
+        assert thetas[0][2] == other[2]
+        assert np.array_equal(thetas[0][3], other[3])
+        assert thetas[0][4] == other[4] == 12 and not other[5]   # 3 epochs x 4 batches

@@ -33,6 +33,7 @@ cdef extern from "fm_internal.h" nogil:
 
 cdef extern from "fastmlp.h" nogil:
     int fm_fused_sgd_max_batch
+    double fm_team_min_flops
 
     fm_status fm_loss_s(int loss, int act, int n, int m, const float *Y, const float *z,
                         const float *a, float *delta, double leaky, const float *prelu,

@@ -841,6 +841,7 @@ def config():
         "gemm_kernels": fm_gemm_isa().decode(),
         "parallel_threshold": fm_parallel_threshold,
         "fused_sgd_max_batch": fm_fused_sgd_max_batch,
+        "team_min_flops": fm_team_min_flops,
     }
 
 
@@ -890,3 +891,17 @@ def all_finite(arr):
     with nogil:
         ok = fm_all_finite_d(<double*>p, n) if dbl else fm_all_finite_s(<float*>p, n)
     return bool(ok)
+
+
+def set_team_min_flops(double flops):
+    """Smallest training step (6 x weights x rows flops) that runs on a team of threads in
+    one parallel region; smaller steps run on one thread, whose large products may still
+    use threads of their own. For tuning and benchmarks."""
+    global fm_team_min_flops
+    if not flops >= 0:
+        raise ValueError(f"flops must be >= 0, got {flops}")
+    fm_team_min_flops = flops
+
+
+def get_team_min_flops():
+    return fm_team_min_flops
