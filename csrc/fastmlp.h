@@ -95,6 +95,17 @@ fm_status fm_act_deriv_d(int act, int rows, int cols, const double *z, ptrdiff_t
 /* Element count above which element-wise kernels use OpenMP (measured; see activations.c). */
 extern ptrdiff_t fm_parallel_threshold;
 
+/* Vector maths behind sigmoid, tanh and softmax (vecmath*.c): y = f(x) over n contiguous
+   elements, serial, y == x allowed. Kernel sets: "avx512", "avx2" (own exp with a polynomial;
+   about 1-3 ulp, see vecmath_body.inc) or "portable" (libm); chosen like the GEMM's (best the
+   CPU supports, capped by the environment variable FASTMLP_ISA) on first use.
+   fm_vecmath_set_isa forces one (0; -1 if unknown or not supported by this CPU). */
+typedef enum { FM_VEC_EXP = 0, FM_VEC_SIGMOID = 1, FM_VEC_TANH = 2, FM_N_VEC = 3 } fm_vec_func;
+fm_status fm_vec_eval_s(int func, ptrdiff_t n, const float *x, float *y);
+fm_status fm_vec_eval_d(int func, ptrdiff_t n, const double *x, double *y);
+const char *fm_vecmath_isa(void);
+int fm_vecmath_set_isa(const char *name);
+
 /* ---- 3. losses ---------------------------------------------------------------------------------
    loss value (mean over the n rows) from the output a (and the logits z, used by cross entropy),
    and delta^L = dC/dz^L of that mean, written to `delta` (n x m, ld m). `act` is the output
