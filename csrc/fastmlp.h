@@ -8,7 +8,9 @@
  *                           or the sigma' mask), CPU-specific microkernels chosen at run time.
  *   2. activations.c     -- sigma and sigma' of the chapter's nine activations (+ softmax for the
  *                           output layer), element-wise over a (rows x cols) block; used both as
- *                           stand-alone kernels and as GEMM epilogues.
+ *                           stand-alone kernels and as GEMM epilogues. Sigmoid, tanh and
+ *                           softmax's exp run on vecmath*.c: own vectorised exp per ISA
+ *                           (AVX-512, AVX2; libm when portable), chosen at run time.
  *   3. losses.c          -- value of each loss and delta^L = dC/dz^L, numerically stable.
  *   4. network.c         -- forward pass, backward pass (chapter 5), one training step, and whole
  *                           epochs (batches gathered from a shuffled order) over a workspace.
