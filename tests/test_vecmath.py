@@ -16,6 +16,9 @@ FUNCS = ("exp", "sigmoid", "tanh")
 RTOL = {np.float64: 1e-14, np.float32: 2e-7}
 # ... and in units in the last place, for the vector kernel sets (portable is libm itself)
 MAX_ULP = {np.float64: 4.0, np.float32: 3.0}
+# An exhaustive one-off check of every float32 with |x| < 128 (AVX-512 set, against float64
+# libm; too slow for the suite) gave: exp 1.06 ulp, sigmoid 2.40 ulp / 1.81e-7 relative,
+# tanh 2.50 ulp / 1.78e-7 relative.
 
 
 def _supported(isa):
