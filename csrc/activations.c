@@ -2,6 +2,7 @@
    Element-wise work above fm_parallel_threshold elements is split over rows between OpenMP
    threads; below it runs serially, so small layers pay no fork/join. */
 #include "fm_internal.h"
+#include "vecmath.h"
 
 /* Measured on a 2-core Zen 4: one fork/join of libgomp costs about as much as ~30k sigmoid
    evaluations; cheap activations (ReLU) break even later still. */
@@ -19,20 +20,16 @@ int fm_act_needs_z(int act) {
 
 #define T float
 #define F(name) name##_s
-#define EXP expf
-#define TANH tanhf
+#define VM(name) name##_s
 #include "activations.inc"
 #undef T
 #undef F
-#undef EXP
-#undef TANH
+#undef VM
 
 #define T double
 #define F(name) name##_d
-#define EXP exp
-#define TANH tanh
+#define VM(name) name##_d
 #include "activations.inc"
 #undef T
 #undef F
-#undef EXP
-#undef TANH
+#undef VM

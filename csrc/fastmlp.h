@@ -8,7 +8,9 @@
  *                           or the sigma' mask), CPU-specific microkernels chosen at run time.
  *   2. activations.c     -- sigma and sigma' of the chapter's nine activations (+ softmax for the
  *                           output layer), element-wise over a (rows x cols) block; used both as
- *                           stand-alone kernels and as GEMM epilogues.
+ *                           stand-alone kernels and as GEMM epilogues. Sigmoid, tanh and
+ *                           softmax's exp run on vecmath*.c: own vectorised exp per ISA
+ *                           (AVX-512, AVX2; libm when portable), chosen at run time.
  *   3. losses.c          -- value of each loss and delta^L = dC/dz^L, numerically stable.
  *   4. network.c         -- forward pass, backward pass (chapter 5), one training step, and whole
  *                           epochs (batches gathered from a shuffled order) over a workspace.
@@ -94,6 +96,17 @@ fm_status fm_act_deriv_d(int act, int rows, int cols, const double *z, ptrdiff_t
 
 /* Element count above which element-wise kernels use OpenMP (measured; see activations.c). */
 extern ptrdiff_t fm_parallel_threshold;
+
+/* Vector maths behind sigmoid, tanh and softmax (vecmath*.c): y = f(x) over n contiguous
+   elements, serial, y == x allowed. Kernel sets: "avx512", "avx2" (own exp with a polynomial;
+   about 1-3 ulp, see vecmath_body.inc) or "portable" (libm); chosen like the GEMM's (best the
+   CPU supports, capped by the environment variable FASTMLP_ISA) on first use.
+   fm_vecmath_set_isa forces one (0; -1 if unknown or not supported by this CPU). */
+typedef enum { FM_VEC_EXP = 0, FM_VEC_SIGMOID = 1, FM_VEC_TANH = 2, FM_N_VEC = 3 } fm_vec_func;
+fm_status fm_vec_eval_s(int func, ptrdiff_t n, const float *x, float *y);
+fm_status fm_vec_eval_d(int func, ptrdiff_t n, const double *x, double *y);
+const char *fm_vecmath_isa(void);
+int fm_vecmath_set_isa(const char *name);
 
 /* ---- 3. losses ---------------------------------------------------------------------------------
    loss value (mean over the n rows) from the output a (and the logits z, used by cross entropy),

@@ -37,6 +37,18 @@ static inline int fm_nthreads(int nthreads) {
 #endif
 }
 
+/* CPU kernel sets, shared by every runtime dispatcher (GEMM, vector maths). Level L's files
+   (*_avx2.c, *_avx512.c) are compiled with the flags that fm_isa_supported(L) checks. */
+enum { FM_ISA_PORTABLE = 0, FM_ISA_AVX2 = 1, FM_ISA_AVX512 = 2, FM_N_ISA = 3 };
+/* 1 if this CPU has every flag level's files are compiled with (portable: always). */
+int fm_isa_supported(int level);
+/* "portable" / "avx2" / "avx512" -> level; -1 for anything else (NULL included). */
+int fm_isa_from_name(const char *name);
+const char *fm_isa_name(int level);
+/* The default level: the best this CPU supports, capped by the environment variable
+   FASTMLP_ISA (portable|avx2|avx512; other values are ignored). Read once, thread-safe. */
+int fm_isa_level(void);
+
 /* Per-block kernels, serial; the element-wise API and the GEMM epilogues both call them. */
 void fm_act_block_s(int act, int rows, int cols, const float *z, ptrdiff_t ldz, float *a,
                     ptrdiff_t lda, double leaky, const float *prelu);

@@ -32,9 +32,9 @@
  * at once are safe. If the buffer cannot be allocated, that block is computed by a plain
  * unpacked loop instead (slow, and not bitwise equal to the packed path, but never a crash).
  *
- * Dispatch: the kernel set is chosen once (best the CPU supports, checked with
- * __builtin_cpu_supports for every flag its file is compiled with; FASTMLP_ISA may name a
- * lower one) and kept in an atomic; fm_gemm_set_isa overrides it for tests.
+ * Dispatch: the kernel set is chosen once by fm_isa_level() (config.c: best the CPU supports,
+ * checked with __builtin_cpu_supports for every flag its file is compiled with; FASTMLP_ISA
+ * may name a lower one) and kept in an atomic; fm_gemm_set_isa overrides it for tests.
  */
 #include "gemm.h"
 #include "gemm_internal.h"
@@ -94,55 +94,25 @@ static int fm_gemm_threads(int nthreads, double flops)
 
 typedef struct {
     const char *name;
-    int (*supported)(void);
+    int level;                         /* FM_ISA_*: what the CPU must support */
     const fm_gemm_kernels_s *ks;
     const fm_gemm_kernels_d *kd;
 } fm_isa;
 
-static int cpu_portable(void) { return 1; }
-static int cpu_avx2(void)
-{
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-}
-static int cpu_avx512(void)
-{
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
-           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bw") &&
-           __builtin_cpu_supports("fma") && __builtin_cpu_supports("avx2");
-}
-
-/* best first */
-static const fm_isa fm_isas[] = {
-    {"avx512", cpu_avx512, &fm_gemm_avx512_s, &fm_gemm_avx512_d},
-    {"avx2", cpu_avx2, &fm_gemm_avx2_s, &fm_gemm_avx2_d},
-    {"portable", cpu_portable, &fm_gemm_portable_s, &fm_gemm_portable_d},
+/* indexed by level (fm_isa_level / fm_isa_supported in config.c decide) */
+static const fm_isa fm_isas[FM_N_ISA] = {
+    {"portable", FM_ISA_PORTABLE, &fm_gemm_portable_s, &fm_gemm_portable_d},
+    {"avx2", FM_ISA_AVX2, &fm_gemm_avx2_s, &fm_gemm_avx2_d},
+    {"avx512", FM_ISA_AVX512, &fm_gemm_avx512_s, &fm_gemm_avx512_d},
 };
-#define FM_NISA ((int)(sizeof fm_isas / sizeof fm_isas[0]))
 
 static _Atomic(const fm_isa *) fm_isa_cur;
-
-/* The default choice. Racing first calls compute the same answer, so a plain atomic store
-   is enough for a thread-safe one-time init. */
-static const fm_isa *fm_isa_choose(void)
-{
-    const char *env = getenv("FASTMLP_ISA");
-    int lowest = 0;                    /* index of the best set the environment allows */
-    if (env && *env) {
-        for (int i = 0; i < FM_NISA; i++)
-            if (strcmp(env, fm_isas[i].name) == 0) lowest = i;
-    }
-    for (int i = lowest; i < FM_NISA; i++)
-        if (fm_isas[i].supported()) return &fm_isas[i];
-    return &fm_isas[FM_NISA - 1];
-}
 
 static const fm_isa *fm_isa_get(void)
 {
     const fm_isa *p = atomic_load_explicit(&fm_isa_cur, memory_order_acquire);
     if (!p) {
-        p = fm_isa_choose();
+        p = &fm_isas[fm_isa_level()];
         atomic_store_explicit(&fm_isa_cur, p, memory_order_release);
     }
     return p;
@@ -152,15 +122,10 @@ const char *fm_gemm_isa(void) { return fm_isa_get()->name; }
 
 int fm_gemm_set_isa(const char *name)
 {
-    if (!name) return -1;
-    for (int i = 0; i < FM_NISA; i++) {
-        if (strcmp(name, fm_isas[i].name) == 0) {
-            if (!fm_isas[i].supported()) return -1;
-            atomic_store_explicit(&fm_isa_cur, &fm_isas[i], memory_order_release);
-            return 0;
-        }
-    }
-    return -1;
+    int level = fm_isa_from_name(name);
+    if (level < 0 || !fm_isa_supported(level)) return -1;
+    atomic_store_explicit(&fm_isa_cur, &fm_isas[level], memory_order_release);
+    return 0;
 }
 
 /* ---- the driver, once per dtype ------------------------------------------------------ */

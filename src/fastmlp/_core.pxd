@@ -123,6 +123,11 @@ cdef extern from "fastmlp.h" nogil:
     void fm_set_max_threads(int n)
     const char *fm_cpu_features()
 
+    fm_status fm_vec_eval_s(int func, ptrdiff_t n, const float *x, float *y)
+    fm_status fm_vec_eval_d(int func, ptrdiff_t n, const double *x, double *y)
+    const char *fm_vecmath_isa()
+    int fm_vecmath_set_isa(const char *name)
+
 cdef extern from "gemm.h" nogil:
     ctypedef void (*fm_epilogue_s)(const void *ctx, float *C, ptrdiff_t ldc, int i0, int j0, int m, int n)
     ctypedef void (*fm_epilogue_d)(const void *ctx, double *C, ptrdiff_t ldc, int i0, int j0, int m, int n)

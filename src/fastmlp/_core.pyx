@@ -289,6 +289,50 @@ def set_gemm_isa(str name):
                          f"expected 'portable', 'avx2' or 'avx512'")
 
 
+def vecmath_isa():
+    """The kernel set behind sigmoid, tanh and softmax's exp: 'avx512', 'avx2' or 'portable'."""
+    return fm_vecmath_isa().decode()
+
+
+def set_vecmath_isa(str name):
+    """Force the vector-maths kernel set (for tests and benchmarks)."""
+    if fm_vecmath_set_isa(name.encode()) != 0:
+        raise ValueError(f"vector-maths kernel set {name!r} is unknown or not supported by this "
+                         f"CPU; expected 'portable', 'avx2' or 'avx512'")
+
+
+_VEC_FUNCS = {"exp": 0, "sigmoid": 1, "tanh": 2}
+
+
+def vec_eval(str func, x, out=None):
+    """y = func(x) element-wise with the vector-maths kernels ('exp', 'sigmoid', 'tanh').
+    x: 1-D contiguous float32/float64 array; out may be x (in place)."""
+    if func not in _VEC_FUNCS:
+        raise ValueError(f"func must be one of {sorted(_VEC_FUNCS)}, got {func!r}")
+    if not isinstance(x, np.ndarray):
+        raise TypeError(f"x must be a numpy.ndarray, got {type(x).__name__}")
+    cdef int dbl = _is_double(x.dtype)
+    if x.ndim != 1 or not x.flags.c_contiguous:
+        raise ValueError(f"x must be a 1-D contiguous array, got shape {x.shape}")
+    if out is None:
+        out = np.empty_like(x)
+    if (not isinstance(out, np.ndarray) or out.dtype != x.dtype or out.shape != x.shape
+            or not out.flags.c_contiguous or not out.flags.writeable):
+        raise ValueError("out must be a writeable contiguous array of x's shape and dtype")
+    cdef int code = _VEC_FUNCS[func]
+    cdef Py_ssize_t n = x.shape[0]
+    cdef void *xp = _ptr(x)
+    cdef void *yp = _ptr(out)
+    cdef fm_status st
+    with nogil:
+        if dbl:
+            st = fm_vec_eval_d(code, n, <double*>xp, <double*>yp)
+        else:
+            st = fm_vec_eval_s(code, n, <float*>xp, <float*>yp)
+    _check_status(st, "vec_eval")
+    return out
+
+
 # ---------------------------------------------------------------------------------------------
 # 3. the network engine
 # ---------------------------------------------------------------------------------------------
@@ -839,6 +883,7 @@ def config():
         "max_threads": fm_max_threads(),
         "cpu_features": fm_cpu_features().decode(),
         "gemm_kernels": fm_gemm_isa().decode(),
+        "vecmath_kernels": fm_vecmath_isa().decode(),
         "parallel_threshold": fm_parallel_threshold,
         "fused_sgd_max_batch": fm_fused_sgd_max_batch,
         "team_min_flops": fm_team_min_flops,
