@@ -3,6 +3,8 @@
 #define FM_INTERNAL_H
 #include "fastmlp.h"
 #include <math.h>
+#include <sched.h>
+#include <stdatomic.h>
 #ifdef _OPENMP
 #include <omp.h>
 #else
@@ -91,8 +93,11 @@ void fm_update_range_d(const fm_opt *o, ptrdiff_t i0, ptrdiff_t i1, ptrdiff_t n_
    from shared slots after a barrier, so every thread takes the same branch. */
 #define FM_TEAM_MAX 64
 typedef struct {
-    double loss;                      /* the batch loss, summed by thread 0 in row order */
-    double slot[FM_TEAM_MAX];         /* one value per thread, for reductions */
+    /* a counting spin barrier: libgomp's costs ~0.5 us here, and a step needs ~10 of them */
+    _Alignas(64) _Atomic int arrived;
+    _Alignas(64) _Atomic int generation;
+    _Alignas(64) double loss;         /* the batch loss, summed by thread 0 in row order */
+    double slot[FM_TEAM_MAX][2 * FM_MAX_LAYERS + 2];   /* per-thread values, for reductions */
     int flag[FM_TEAM_MAX];
     int stop;
 } fm_team_shared;
@@ -103,9 +108,31 @@ typedef struct {
     int gemm_threads;   /* p == 1: threads each GEMM may open on its own (fork/join per call) */
 } fm_team;
 
+static inline void fm_team_init(fm_team_shared *sh) {
+    atomic_init(&sh->arrived, 0);
+    atomic_init(&sh->generation, 0);
+}
+
+/* Every write made by any team thread before the barrier is visible to all after it. Waiters
+   spin briefly, then yield the CPU (so an oversubscribed machine still makes progress). */
 static inline void fm_team_barrier(const fm_team *tm) {
-    if (tm->p > 1) {
-#pragma omp barrier
+    if (tm->p <= 1) return;
+    fm_team_shared *sh = tm->sh;
+    int gen = atomic_load_explicit(&sh->generation, memory_order_acquire);
+    if (atomic_fetch_add_explicit(&sh->arrived, 1, memory_order_acq_rel) == tm->p - 1) {
+        atomic_store_explicit(&sh->arrived, 0, memory_order_relaxed);
+        atomic_fetch_add_explicit(&sh->generation, 1, memory_order_release);
+        return;
+    }
+    for (unsigned spins = 0;
+         atomic_load_explicit(&sh->generation, memory_order_acquire) == gen; ++spins) {
+        if (spins < 20000) {
+#if defined(__x86_64__) || defined(__i386__)
+            __builtin_ia32_pause();
+#endif
+        } else {
+            sched_yield();
+        }
     }
 }
 

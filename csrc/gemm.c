@@ -62,6 +62,8 @@
 #define FM_GEMM_TEAM_FLOPS 6.0e4
 #endif
 
+double fm_gemm_par_flops = FM_GEMM_PAR_FLOPS;
+
 /* ---- thread-local packing buffer ---------------------------------------------------- */
 
 static _Thread_local void *tls_buf;
@@ -83,9 +85,9 @@ static void *fm_gemm_tls_buffer(size_t bytes)
 /* Threads to use for a product of `flops` operations (1 = serial, no OpenMP region). */
 static int fm_gemm_threads(int nthreads, double flops)
 {
-    if (flops < FM_GEMM_PAR_FLOPS) return 1;
+    if (flops < fm_gemm_par_flops) return 1;
     int nt = nthreads > 0 ? nthreads : fm_default_threads();
-    double cap = flops / FM_GEMM_FLOPS_PER_THREAD;
+    double cap = flops / (fm_gemm_par_flops * 0.5);
     if ((double)nt > cap) nt = (int)cap;
     return nt < 1 ? 1 : nt;
 }

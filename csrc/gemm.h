@@ -46,6 +46,10 @@ void fm_dgemm_team(int t, int p, int transA, int transB, int M, int N, int K, do
                    const double *A, ptrdiff_t lda, const double *B, ptrdiff_t ldb, double beta,
                    double *C, ptrdiff_t ldc, fm_epilogue_d epi, const void *ctx);
 
+/* Products of fewer flops (2MNK) run on the calling thread alone; larger ones on at most
+   one thread per half of this many flops. Tunable (see _core.set_gemm_par_flops). */
+extern double fm_gemm_par_flops;
+
 /* "avx512", "avx2" or "portable": the kernel set chosen (at first use: the best one this
    CPU supports, or the one named by the environment variable FASTMLP_ISA if that is lower). */
 const char *fm_gemm_isa(void);

@@ -7,7 +7,7 @@
 /* Largest batch for which plain SGD is fused into the weight-gradient GEMM (measured). */
 int fm_fused_sgd_max_batch = 1 << 30;
 /* Smallest step (flops) that is split over a team of threads. */
-double fm_team_min_flops = 1.0e9;
+double fm_team_min_flops = 4.0e6;
 
 fm_status fm_net_init(fm_net *net) {
     const int L = net->n_layers;
@@ -65,11 +65,12 @@ int fm_step_is_fused(const fm_net *net, const fm_opt *opt, int n) {
            net->n_weights >= 4096;
 }
 
-/* Measured on the 2-vCPU Zen 4 (train_epochs, 2 threads, team vs one thread per step whose
-   large GEMMs fork/join on their own): a barrier costs 0.5 us idle and several us when a vCPU
-   is descheduled, and a step needs 15-30 of them, so teams lost on digits (1.19M vs 1.51M
-   samples/s), mnist (131k vs 218k) and batch-1 online (11k vs 72k), and won only on wide
-   (18.1k vs 17.6k). Hence teams only for steps of >= 1 Gflop. */
+/* Measured on the 2-vCPU Zen 4 (train_epochs, 2 threads; a team with its spin barrier vs one
+   thread per step whose large GEMMs fork/join on their own), samples/s:
+     mnist  (39 Mflop/step)  368k vs 230k     wide   (2.9 Gflop/step) 19.1k vs 16.8k
+     digits (0.9 Mflop/step) 1.51M vs 1.52M   regression (0.9 Mflop)  1.06M vs 1.10M
+     online (0.6 Mflop/step) 54k vs 73k       xor: no difference
+   so steps of >= 4 Mflop run on a team. */
 int fm_team_size(int nthreads, double flops) {
     int nt = fm_nthreads(nthreads);
     if (nt > FM_TEAM_MAX) nt = FM_TEAM_MAX;

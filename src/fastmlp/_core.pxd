@@ -137,5 +137,6 @@ cdef extern from "gemm.h" nogil:
     void fm_dgemm(int transA, int transB, int M, int N, int K, double alpha,
                   const double *A, ptrdiff_t lda, const double *B, ptrdiff_t ldb,
                   double beta, double *C, ptrdiff_t ldc, fm_epilogue_d epi, const void *ctx, int nthreads)
+    double fm_gemm_par_flops
     const char *fm_gemm_isa()
     int fm_gemm_set_isa(const char *name)

@@ -887,6 +887,7 @@ def config():
         "parallel_threshold": fm_parallel_threshold,
         "fused_sgd_max_batch": fm_fused_sgd_max_batch,
         "team_min_flops": fm_team_min_flops,
+        "gemm_par_flops": fm_gemm_par_flops,
     }
 
 
@@ -950,3 +951,15 @@ def set_team_min_flops(double flops):
 
 def get_team_min_flops():
     return fm_team_min_flops
+
+
+def set_gemm_par_flops(double flops):
+    """Smallest product (2MNK flops) that the GEMM splits over threads (for tuning)."""
+    global fm_gemm_par_flops
+    if not flops >= 0:
+        raise ValueError(f"flops must be >= 0, got {flops}")
+    fm_gemm_par_flops = flops
+
+
+def get_gemm_par_flops():
+    return fm_gemm_par_flops
