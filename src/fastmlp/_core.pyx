@@ -29,6 +29,8 @@ ACTIVATION_CODES = {
 LOSS_CODES = {"square": 0, "hinge": 1, "logistic": 2, "cross_entropy": 3, "margin": 4}
 OPT_CODES = {"sgd": 0, "adam": 1}
 MAX_LAYERS = FM_MAX_LAYERS
+_F64 = np.dtype(np.float64)
+_F32 = np.dtype(np.float32)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -42,9 +44,28 @@ cdef inline int _is_double(object dtype) except -1:
     raise TypeError(f"dtype must be float32 or float64, got {np.dtype(dtype).name}")
 
 
+cdef inline int _typenum(object dtype) except -1:
+    return cnp.NPY_DOUBLE if _is_double(dtype) else cnp.NPY_FLOAT
+
+
 cdef object _matrix(str name, object arr, object dtype, int rows=-1, int cols=-1,
                     bint writeable=False, bint allow_1d=False):
-    """Return `arr` after checking it is a C-contiguous 2-D ndarray of `dtype` and shape."""
+    """Return `arr` after checking it is a C-contiguous 2-D ndarray of `dtype` and shape.
+
+    The common case (all fine) is decided with NumPy's C API alone; only a failing check
+    goes on to build its error message from Python attributes."""
+    cdef cnp.ndarray a
+    cdef int tn
+    if cnp.PyArray_Check(arr):
+        a = <cnp.ndarray>arr
+        tn = cnp.NPY_DOUBLE if dtype is _F64 else (cnp.NPY_FLOAT if dtype is _F32
+                                                   else _typenum(dtype))
+        if (cnp.PyArray_TYPE(a) == tn and cnp.PyArray_NDIM(a) == 2
+                and cnp.PyArray_IS_C_CONTIGUOUS(a)
+                and (not writeable or cnp.PyArray_ISWRITEABLE(a))
+                and (rows < 0 or cnp.PyArray_DIM(a, 0) == rows)
+                and (cols < 0 or cnp.PyArray_DIM(a, 1) == cols)):
+            return arr
     if not isinstance(arr, np.ndarray):
         raise TypeError(f"{name} must be a numpy.ndarray, got {type(arr).__name__}")
     if arr.dtype != dtype:
@@ -235,27 +256,49 @@ def loss(loss, act, Y, z, a, double leaky=0.01, alpha=None, n_threads=None):
 def gemm(A, B, bint transA=False, bint transB=False, double alpha=1.0, double beta=0.0,
          C=None, n_threads=None):
     """C = alpha * op(A) @ op(B) + beta * C with fastmlp's own GEMM (same dtype throughout)."""
-    if not isinstance(A, np.ndarray):
+    if not cnp.PyArray_Check(A):
         raise TypeError(f"A must be a numpy.ndarray, got {type(A).__name__}")
-    cdef int dbl = _is_double(A.dtype)
-    A = _matrix("A", A, A.dtype)
-    B = _matrix("B", B, A.dtype)
+    cdef int tn = cnp.PyArray_TYPE(<cnp.ndarray>A)
+    cdef int dbl
+    if tn == cnp.NPY_DOUBLE:
+        dbl = 1
+        dt = _F64
+    elif tn == cnp.NPY_FLOAT:
+        dbl = 0
+        dt = _F32
+    else:
+        dbl = _is_double(A.dtype)   # raises the TypeError
+        dt = _F64
+    A = _matrix("A", A, dt)
+    B = _matrix("B", B, dt)
     cdef int M = A.shape[1] if transA else A.shape[0]
     cdef int K = A.shape[0] if transA else A.shape[1]
     cdef int KB = B.shape[1] if transB else B.shape[0]
     cdef int N = B.shape[0] if transB else B.shape[1]
     if K != KB:
         raise ValueError(f"inner dimensions differ: op(A) is {M}x{K}, op(B) is {KB}x{N}")
+    cdef cnp.npy_intp dims[2]
     if C is None:
         if beta != 0:
             raise ValueError("beta != 0 needs an input C")
-        C = np.empty((M, N), dtype=A.dtype)
-    C = _matrix("C", C, A.dtype, M, N, writeable=True)
+        dims[0] = M
+        dims[1] = N
+        C = cnp.PyArray_EMPTY(2, dims, tn, 0)
+    else:
+        C = _matrix("C", C, dt, M, N, writeable=True)
     cdef void *ap = _ptr(A)
     cdef void *bp = _ptr(B)
     cdef void *cp = _ptr(C)
     cdef ptrdiff_t lda = A.shape[1], ldb = B.shape[1], ldc = N
     cdef int nt = _nt(n_threads)
+    if 2.0 * M * N * K < 2e5:           # a few microseconds at most: keep the GIL
+        if dbl:
+            fm_dgemm(transA, transB, M, N, K, alpha, <double*>ap, lda, <double*>bp, ldb,
+                     beta, <double*>cp, ldc, NULL, NULL, nt)
+        else:
+            fm_sgemm(transA, transB, M, N, K, <float>alpha, <float*>ap, lda, <float*>bp, ldb,
+                     <float>beta, <float*>cp, ldc, NULL, NULL, nt)
+        return C
     with nogil:
         if dbl:
             fm_dgemm(transA, transB, M, N, K, alpha, <double*>ap, lda, <double*>bp, ldb,
