@@ -55,7 +55,10 @@ def show_config(print_=True):
         "threads": cfg.get("max_threads"),
         "cpu_features": cfg.get("cpu_features"),
         "gemm_kernels": cfg.get("gemm_kernels"),
+        "vecmath_kernels": cfg.get("vecmath_kernels"),
         "parallel_threshold": cfg.get("parallel_threshold"),
+        "team_min_flops": cfg.get("team_min_flops"),
+        "OMP_NUM_THREADS": __import__("os").environ.get("OMP_NUM_THREADS", "(unset)"),
     }
     if print_:
         width = max(len(k) for k in info)
