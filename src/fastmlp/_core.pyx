@@ -809,15 +809,23 @@ cdef class Engine:
         interrupted = False
         if interruptible:
             import threading
+            # completion is signalled by an Event set after the C call returns (not by
+            # Thread.join, which a KeyboardInterrupt can cut short before the thread ends)
+            run.finished = threading.Event()
             worker = threading.Thread(target=run.go, name="fastmlp-train-epochs")
             worker.start()
             try:
-                while worker.is_alive():
-                    worker.join(0.05)
+                while not run.finished.wait(0.05):
+                    pass
             except KeyboardInterrupt:
                 run.stop = 1
-                worker.join()
                 interrupted = True
+                while not run.finished.is_set():
+                    try:
+                        run.finished.wait(0.05)
+                    except KeyboardInterrupt:     # a second Ctrl-C: still wait for the epoch
+                        pass
+            worker.join()
         else:
             run.go()
         self.last_n = -1
@@ -894,8 +902,16 @@ cdef class _EpochRun:
     cdef int done
     cdef volatile int stop
     cdef fm_status st
+    cdef object finished      # a threading.Event when run in a helper thread
 
     def go(self):
+        try:
+            self._go()
+        finally:
+            if self.finished is not None:
+                self.finished.set()
+
+    def _go(self):
         with nogil:
             if self.dbl:
                 self.st = fm_train_epochs_d(self.net, &self.opt, <double*>self.theta,
