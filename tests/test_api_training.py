@@ -136,6 +136,30 @@ def test_training_matches_reference_float64():
     np.testing.assert_allclose(h.loss, hist, rtol=1e-10)
 
 
+@pytest.mark.parametrize("batch_size", [1, 7, None])
+def test_training_matches_reference_float32(batch_size):
+    """float32 training (plain SGD, fused into the GEMM for this size) against the
+    reference's float32 training: 1e-4 relative, as the engine's contract says."""
+    ref = pytest.importorskip("fastmlp.reference")
+    rng = np.random.default_rng(6)
+    X = rng.normal(size=(70, 20)).astype(np.float32)
+    y = rng.integers(0, 5, 70)
+    net = fm.MLP([20, 240, 5], activation="relu", loss="cross_entropy", dtype="float32", seed=2)
+    assert net.engine.n_weights >= 4096            # the fused SGD step is the one tested
+    W0 = [w.copy() for w in net.weights]
+    b0 = [b.copy() for b in net.biases]
+    h = net.fit(X, y, optimizer=optim.SGD(lr=0.05), batch_size=batch_size, epochs=2,
+                shuffle=False)
+    Y = ref.encode_targets("cross_entropy", y, 5, dtype=np.float32)
+    W, b, _, hist = ref.train(X, Y, [20, 240, 5], ["relu", "softmax"], "cross_entropy",
+                              lr=0.05, epochs=2, batch_size=batch_size, shuffle=False,
+                              dtype=np.float32, params=(W0, b0, [None, None]))
+    for Wm, Wr in zip(net.weights + net.biases, W + b):
+        assert Wm.dtype == np.float32
+        np.testing.assert_allclose(Wm, Wr, rtol=1e-4, atol=1e-4 * np.abs(Wr).max())
+    np.testing.assert_allclose(h.loss, hist, rtol=1e-4)
+
+
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 def test_determinism_across_thread_counts(dtype):
     # large enough that GEMMs (>= 3e6 flops) and element-wise kernels really use 2 threads
