@@ -75,8 +75,9 @@ int fm_team_size(int nthreads, double flops) {
     int nt = fm_nthreads(nthreads);
     if (nt > FM_TEAM_MAX) nt = FM_TEAM_MAX;
     if (flops < fm_team_min_flops) return 1;
-    int cap = (int)(flops / (fm_team_min_flops * 0.5));
-    return nt < cap ? nt : (cap < 1 ? 1 : cap);
+    if (fm_team_min_flops <= 0) return nt;
+    double cap = flops / (fm_team_min_flops * 0.5);   /* at least half the threshold each */
+    return (double)nt < cap ? nt : (cap < 1 ? 1 : (int)cap);
 }
 
 #define T float
