@@ -169,7 +169,10 @@ fm_status fm_backward_d(const fm_net *net, const double *theta, const double *X,
                         const fm_workspace *ws, double *loss_out, int nthreads);
 
 /* ---- 5. optimisers -------------------------------------------------------------------------------- */
-typedef enum { FM_OPT_SGD = 0, FM_OPT_ADAM = 1 } fm_opt_kind;
+/* FM_OPT_ADAM: m_hat / (sqrt(v_hat) + eps). FM_OPT_ADAM_EFFICIENT: Kingma & Ba's "efficient"
+   ordering (scikit-learn's): step lr * sqrt(1 - beta2^t) / (1 - beta1^t) times m / (sqrt(v) + eps)
+   -- the same update but for where eps enters. */
+typedef enum { FM_OPT_SGD = 0, FM_OPT_ADAM = 1, FM_OPT_ADAM_EFFICIENT = 2 } fm_opt_kind;
 typedef struct {
     int kind;             /* fm_opt_kind */
     double lr;            /* eta */

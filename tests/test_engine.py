@@ -526,3 +526,30 @@ def test_team_step_equals_serial_bitwise(team_threshold, dtype, acts, loss, opt)
         assert thetas[0][2] == other[2]
         assert np.array_equal(thetas[0][3], other[3])
         assert thetas[0][4] == other[4] == 12 and not other[5]   # 3 epochs x 4 batches
+
+
+def test_adam_efficient_form_step():
+    """kind 2: theta -= lr sqrt(1 - b2^t) / (1 - b1^t) * m / (sqrt(v) + eps), weight decay
+    added to the weights' gradient only -- one step against the formula written out."""
+    rng = np.random.default_rng(12)
+    eng = _core.Engine([4, 5, 3], ["tanh", "linear"], "square", np.float64, max_batch=6)
+    eng.theta[:] = rng.normal(size=eng.n_params)
+    X, Y = rng.normal(size=(6, 4)), rng.normal(size=(6, 3))
+    eng.forward(X)
+    eng.backward(X, Y)
+    theta, g = eng.theta.copy(), eng.grad.copy()
+    m0 = rng.normal(size=eng.n_params) * 0.01
+    v0 = np.abs(rng.normal(size=eng.n_params)) * 0.01
+    s1, s2 = m0.copy(), v0.copy()
+    lr, b1, b2, eps, wd, t = 0.01, 0.9, 0.999, 1e-6, 0.05, 4
+    assert eng.update((2, lr, 0, False, wd, b1, b2, eps, t), s1, s2) == t + 1
+    gw = g.copy()
+    gw[:eng.n_weights] += wd * theta[:eng.n_weights]
+    m = b1 * m0 + (1 - b1) * gw
+    v = b2 * v0 + (1 - b2) * gw * gw
+    step = lr * np.sqrt(1 - b2 ** (t + 1)) / (1 - b1 ** (t + 1))
+    close(eng.theta, theta - step * m / (np.sqrt(v) + eps), np.float64)
+    close(s1, m, np.float64)
+    close(s2, v, np.float64)
+    with pytest.raises(ValueError, match="optimizer kind"):
+        eng.update((3, lr, 0, False, 0, b1, b2, eps, 0), s1, s2)

@@ -118,6 +118,28 @@ def test_sample_weight_matches_sklearn(blobs):
         np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
 
 
+@pytest.mark.parametrize("est", ["classifier", "regressor"])
+def test_adam_matches_sklearn(iris, est):
+    """Adam in scikit-learn's ordering (eps on sqrt(v), bias corrections in the step size):
+    a few epochs with L2 from the same random_state give scikit-learn's weights."""
+    X, y = iris
+    params = dict(hidden_layer_sizes=(10,), solver="adam", shuffle=False, max_iter=4,
+                  random_state=2, learning_rate_init=0.01, alpha=1e-3, batch_size=32,
+                  epsilon=1e-6)
+    if est == "classifier":
+        ours, theirs = _sk_pair(MLPClassifier, sknn.MLPClassifier, **params)
+        target = y
+    else:
+        ours, theirs = _sk_pair(MLPRegressor, sknn.MLPRegressor, **params)
+        target = np.c_[X[:, 0] - X[:, 1], X[:, 2]]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ours.fit(X, target)
+        theirs.fit(X, target)
+    for a, b in zip(ours.coefs_ + ours.intercepts_, theirs.coefs_ + theirs.intercepts_):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
+
+
 def test_regressor_squared_error_matches_sklearn():
     """fastmlp's square loss is sum_j (y - f)^2; scikit-learn's squared_error is half the
     mean: the estimator rescales the step, so SGD runs coincide (multi-output included)."""

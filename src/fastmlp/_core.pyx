@@ -27,7 +27,7 @@ ACTIVATION_CODES = {
     "relu": 6, "leaky_relu": 7, "prelu": 8, "softmax": 9,
 }
 LOSS_CODES = {"square": 0, "hinge": 1, "logistic": 2, "cross_entropy": 3, "margin": 4}
-OPT_CODES = {"sgd": 0, "adam": 1}
+OPT_CODES = {"sgd": 0, "adam": 1, "adam_efficient": 2}
 MAX_LAYERS = FM_MAX_LAYERS
 _F64 = np.dtype(np.float64)
 _F32 = np.dtype(np.float32)
@@ -656,13 +656,15 @@ cdef class Engine:
 
     # -- training -----------------------------------------------------------------------------
     cdef int _opt(self, object spec, fm_opt *opt) except -1:
-        """spec: (kind, lr, momentum, nesterov, weight_decay, beta1, beta2, eps, t)."""
+        """spec: (kind, lr, momentum, nesterov, weight_decay, beta1, beta2, eps, t); kind 0 SGD,
+        1 Adam, 2 Adam in the efficient ordering (eps added to sqrt(v), scikit-learn's)."""
         if len(spec) != 9:
             raise ValueError("optimizer spec must be (kind, lr, momentum, nesterov, "
                              "weight_decay, beta1, beta2, eps, t)")
         kind, lr, mom, nest, wd, b1, b2, eps, t = spec
-        if kind not in (0, 1):
-            raise ValueError(f"optimizer kind must be 0 (sgd) or 1 (adam), got {kind!r}")
+        if kind not in (0, 1, 2):
+            raise ValueError(f"optimizer kind must be 0 (sgd), 1 (adam) or 2 (adam, "
+                             f"efficient form), got {kind!r}")
         opt.kind = kind
         opt.lr = lr
         opt.momentum = mom
@@ -680,7 +682,7 @@ cdef class Engine:
         return _vector(name, s, self.dtype, self.net.n_params, writeable=True)
 
     cdef int _check_state(self, fm_opt *opt, object s1, object s2) except -1:
-        if opt.kind == 1 and (s1 is None or s2 is None):
+        if opt.kind != 0 and (s1 is None or s2 is None):
             raise ValueError("Adam needs two state vectors (m and v) of n_params entries")
         if opt.kind == 0 and opt.momentum != 0 and s1 is None:
             raise ValueError("SGD with momentum needs a velocity vector of n_params entries")

@@ -25,9 +25,9 @@ How scikit-learn's conventions map onto the engine
   ``theta -= lr v``. They coincide while ``lr`` is constant; when ``invscaling`` or
   ``adaptive`` changes ``lr`` between epochs, the engine's velocity is rescaled by
   ``lr_old / lr_new`` so the two stay the same method.
-* **Adam.** scikit-learn adds ``epsilon`` to ``sqrt(v)``, the engine to ``sqrt(v_hat)``;
-  the estimator passes ``epsilon / sqrt(1 - beta_2^t)`` with ``t`` the first step of each
-  epoch (exact at that step, a relative difference below ``epsilon`` after it).
+* **Adam.** scikit-learn adds ``epsilon`` to ``sqrt(v)`` and folds the bias corrections into
+  the step size; the estimator uses the engine's Adam in that same ordering (kind 2), so
+  Adam runs coincide too.
 * **sample_weight** (scikit-learn >= 1.7 semantics: per batch, ``delta^L`` rows times
   ``w_i``, divided by ``sum(w)`` of the batch, and ``alpha / sum(w)``): constant weights use
   the whole-epoch C path with ``weight_decay`` rescaled. Other weights run batch by batch:
@@ -323,9 +323,10 @@ class _BaseMLP(BaseEstimator):
     def _spec(self, lr, wd, t):
         s = self._plan["gscale"]
         if self.solver == "adam":
-            eps = s * self.epsilon / np.sqrt(1.0 - self.beta_2 ** (t + 1))
-            return (1, float(lr), 0.0, False, float(s * wd), float(self.beta_1),
-                    float(self.beta_2), float(eps), int(t))
+            # scikit-learn's Adam: eps added to sqrt(v), bias corrections in the step size
+            # (the engine's kind 2); a gradient scaled by s needs eps scaled by s
+            return (2, float(lr), 0.0, False, float(s * wd), float(self.beta_1),
+                    float(self.beta_2), float(s * self.epsilon), int(t))
         return (0, float(lr / s), float(self.momentum),
                 bool(self.nesterovs_momentum), float(s * wd), 0.0, 0.0, 0.0, int(t))
 
