@@ -282,6 +282,27 @@ def test_logistic_extreme_values(strict):
     np.testing.assert_array_equal(R.loss_gradient("logistic", Y, a), [[0], [1 / 3], [-1 / 3]])
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("hidden,out,loss", [("sigmoid", "softmax", "ce"),
+                                             ("tanh", "sigmoid", "logistic"),
+                                             ("sigmoid", "linear", "margin"),
+                                             ("tanh", "tanh", "hinge")])
+def test_forward_backward_with_huge_pre_activations(hidden, out, loss, dtype, strict):
+    """Weights of size 1e3 drive |z| to about 1e4: everything stays finite, no warnings."""
+    X = np.array([[1.0, -1.0], [-3.0, 2.0], [0.5, 4.0]], dtype=dtype)
+    weights = [np.array([[1e3, -2e3, 3e3], [2e3, 1e3, -1e3]], dtype=dtype),
+               np.array([[4e3, -4e3], [-3e3, 2e3], [1e3, 3e3]], dtype=dtype)]
+    biases = [np.zeros(3, dtype), np.zeros(2, dtype)]
+    names = [hidden, out]
+    t = R.forward(X, weights, biases, names)
+    assert np.abs(t.z[2]).max() >= 1e3
+    y = np.array([0, 1, 1])
+    Y = R.encode_targets(loss, y if loss in ("ce", "margin") else np.eye(2)[y], 2, dtype=dtype)
+    g = R.backward(t, Y, weights, names, loss)
+    assert math.isfinite(g.loss)
+    assert all(x.dtype == dtype and np.all(np.isfinite(x)) for x in g.as_list())
+
+
 @pytest.mark.parametrize("loss", ["square", "hinge", "logistic", "margin", "cross_entropy"])
 def test_softmax_general_jacobian_form(loss):
     """delta^L = J^T grad C for a softmax output; for cross entropy it equals (P - Y)/n."""

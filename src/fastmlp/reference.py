@@ -871,7 +871,11 @@ def _decayed(p, g, weight_decay):
 
 
 def sgd_update(params, grads, lr, weight_decay=0.0):
-    """theta <- theta - lr * (g + weight_decay * theta)   (decay on weights only)."""
+    """theta <- theta - lr * (g + weight_decay * theta), in place.
+
+    Weight decay applies to the weights only: the 2-D arrays of ``params``;
+    biases and PReLU slopes (1-D) get theta <- theta - lr * g.
+    """
     _check_update_lists(params, grads)
     lr = _check_scalar("lr", lr, 0, low_open=True)
     weight_decay = _check_scalar("weight_decay", weight_decay, 0)
@@ -938,7 +942,9 @@ def train(X, Y, layer_sizes, activations, loss, lr=0.1, epochs=10, batch_size=No
     ``Y`` is the canonical target matrix (see :func:`encode_targets`).
     ``batch_size``: None -> full-batch gradient descent (one step per epoch);
     1 -> SGD, B -> mini-batch SGD.  With ``shuffle`` the sample order is a fresh
-    permutation before every epoch; batches hold B samples except the last.
+    ``rng.permutation(n)`` before every epoch; batches hold B samples except the
+    last.  Full batch (None, or B >= n) draws no permutation: rows in order.
+    Steps are plain SGD: theta <- theta - lr * grad (no weight decay).
     ``params``: optional starting (weights, biases, alphas) -- copied, cast to
     ``dtype``; otherwise :func:`init_params`.  One ``np.random.default_rng(seed)``
     drives the initialisation and then the shuffling, so the same seed gives
