@@ -18,18 +18,5 @@ int fm_act_needs_z(int act) {
     }
 }
 
-#define T float
-#define F(name) name##_s
-#define VM(name) name##_s
-#include "activations.inc"
-#undef T
-#undef F
-#undef VM
-
-#define T double
-#define F(name) name##_d
-#define VM(name) name##_d
-#include "activations.inc"
-#undef T
-#undef F
-#undef VM
+#define FM_BODY "activations.inc"
+#include "fm_dtypes.h"

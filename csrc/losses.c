@@ -2,18 +2,5 @@
 #include "fm_internal.h"
 #include "vecmath.h"
 
-#define T float
-#define F(name) name##_s
-#define VM(name) name##_s
-#include "losses.inc"
-#undef T
-#undef F
-#undef VM
-
-#define T double
-#define F(name) name##_d
-#define VM(name) name##_d
-#include "losses.inc"
-#undef T
-#undef F
-#undef VM
+#define FM_BODY "losses.inc"
+#include "fm_dtypes.h"

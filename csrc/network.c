@@ -80,28 +80,5 @@ int fm_team_size(int nthreads, double flops) {
     return (double)nt < cap ? nt : (cap < 1 ? 1 : (int)cap);
 }
 
-#define T float
-#define F(name) name##_s
-#define GEMM fm_sgemm
-#define GEMM_TEAM fm_sgemm_team
-#define GEMM_ONE(nt, ta, tb, M, N, K, al, A, lda, B, ldb, be, C, ldc, epi, ctx) \
-    fm_sgemm(ta, tb, M, N, K, al, A, lda, B, ldb, be, C, ldc, epi, ctx, nt)
-#include "network.inc"
-#undef T
-#undef F
-#undef GEMM
-#undef GEMM_TEAM
-#undef GEMM_ONE
-
-#define T double
-#define F(name) name##_d
-#define GEMM fm_dgemm
-#define GEMM_TEAM fm_dgemm_team
-#define GEMM_ONE(nt, ta, tb, M, N, K, al, A, lda, B, ldb, be, C, ldc, epi, ctx) \
-    fm_dgemm(ta, tb, M, N, K, al, A, lda, B, ldb, be, C, ldc, epi, ctx, nt)
-#include "network.inc"
-#undef T
-#undef F
-#undef GEMM
-#undef GEMM_TEAM
-#undef GEMM_ONE
+#define FM_BODY "network.inc"
+#include "fm_dtypes.h"
