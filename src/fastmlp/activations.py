@@ -80,6 +80,18 @@ ALIASES = {a: s.name for s in _SPECS for a in s.aliases}
 RELU_FAMILY = tuple(s.name for s in _SPECS if s.relu_family)
 
 
+def resolve_name(name, names, aliases, what, argname):
+    """``name`` (a str) as one of ``names``: case, '-' and ' ' folded, aliases resolved;
+    a ValueError naming the argument and listing the valid names otherwise."""
+    key = name.strip().lower().replace("-", "_").replace(" ", "_")
+    key = aliases.get(key, key)
+    if key not in names:
+        raise ValueError(f"{argname}: unknown {what} {name!r}; valid names are "
+                         f"{', '.join(names)} (aliases: "
+                         f"{', '.join(f'{a}->{c}' for a, c in aliases.items())})")
+    return key
+
+
 def canonical_name(name, argname="activation"):
     """The canonical activation name for ``name`` (case, '-' and aliases resolved)."""
     if isinstance(name, Activation):
@@ -87,13 +99,7 @@ def canonical_name(name, argname="activation"):
     if not isinstance(name, str):
         raise TypeError(f"{argname} must be an activation name (str), got "
                         f"{type(name).__name__} {name!r}")
-    key = name.strip().lower().replace("-", "_").replace(" ", "_")
-    key = ALIASES.get(key, key)
-    if key not in ACTIVATIONS:
-        raise ValueError(f"{argname}: unknown activation {name!r}; valid names are "
-                         f"{', '.join(ACTIVATIONS)} (aliases: "
-                         f"{', '.join(f'{a}->{c}' for a, c in ALIASES.items())})")
-    return key
+    return resolve_name(name, ACTIVATIONS, ALIASES, "activation", argname)
 
 
 def get_activation(name, argname="activation"):

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .activations import canonical_name, get_activation
+from .activations import canonical_name, get_activation, resolve_name
 
 __all__ = ["Loss", "SquareLoss", "HingeLoss", "LogisticLoss", "CrossEntropyLoss", "MarginLoss",
            "LOSSES", "ALIASES", "get_loss", "Encoded"]
@@ -385,7 +385,7 @@ class CrossEntropyLoss(Loss):
 class MarginLoss(Loss):
     """Multi-class large margin (Weston-Watkins): C_k = sum_{j != y} max(0, 1 + f_j - f_y)."""
     name, code, aliases = "margin", 4, ("large_margin", "multiclass_hinge", "multi_margin",
-                                        "crammer_singer_sum")
+                                        "weston_watkins")
     default_output = "linear"
     allowed_outputs = None
     encoding = "onehot"
@@ -424,13 +424,7 @@ def get_loss(loss, argname="loss"):
     if not isinstance(loss, str):
         raise TypeError(f"{argname} must be a loss name, a Loss subclass or instance, got "
                         f"{type(loss).__name__} {loss!r}")
-    key = loss.strip().lower().replace("-", "_").replace(" ", "_")
-    key = ALIASES.get(key, key)
-    if key not in LOSSES:
-        raise ValueError(f"{argname}: unknown loss {loss!r}; valid names are "
-                         f"{', '.join(LOSSES)} (aliases: "
-                         f"{', '.join(f'{a}->{c}' for a, c in ALIASES.items())})")
-    return LOSSES[key]()
+    return LOSSES[resolve_name(loss, LOSSES, ALIASES, "loss", argname)]()
 
 
 def output_delta(loss, output, Y, z, a, leaky_alpha=0.01, alpha=None, n_threads=None):
