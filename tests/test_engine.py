@@ -553,3 +553,24 @@ def test_adam_efficient_form_step():
     close(s2, v, np.float64)
     with pytest.raises(ValueError, match="optimizer kind"):
         eng.update((3, lr, 0, False, 0, b1, b2, eps, 0), s1, s2)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_evaluate_and_predict_in_chunks_equal_reference(dtype):
+    """evaluate() (loss and output, no gradients) and predict() over more rows than a chunk
+    give the reference's loss and output; the workspace is not left holding gradients."""
+    rng = np.random.default_rng(40)
+    acts = ["tanh", "softmax"]
+    eng = _core.Engine([9, 13, 4], acts, "cross_entropy", dtype, max_batch=8)
+    W, b, _ = R.init_params([9, 13, 4], acts, seed=1, dtype=dtype)
+    for dst, src in zip(eng.weights() + eng.biases(), W + b):
+        dst[...] = src
+    X = rng.normal(size=(250, 9)).astype(dtype)
+    Y = np.eye(4, dtype=dtype)[rng.integers(0, 4, 250)]
+    value, out = eng.evaluate(X, Y, chunk=64)
+    tr = R.forward(X, W, b, acts)
+    close(out, tr.a[2], dtype)
+    close(value, R.loss_value("cross_entropy", Y, tr.a[2], tr.z[2]), dtype)
+    assert np.array_equal(eng.predict(X, chunk=33), out)
+    with pytest.raises(ValueError, match="must have 250 rows"):
+        eng.evaluate(X, Y[:10])

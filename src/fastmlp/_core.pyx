@@ -557,11 +557,13 @@ cdef class Engine:
 
     def forward(self, X, n_threads=None):
         """Forward pass of X (n <= max_batch rows); returns a copy of the output a^L."""
-        X = self._X(X)
+        return self._forward(self._X(X), _nt(n_threads)).copy()
+
+    cdef object _forward(self, object X, int nt):
+        """The forward pass of checked rows X; returns a^L as a view of the workspace."""
         cdef int n = X.shape[0]
         if n > self.ws.max_batch:
             self.reserve(n)
-        cdef int nt = _nt(n_threads)
         cdef void *xp = _ptr(X)
         cdef void *th = _ptr(self.theta)
         cdef void *wk = _ptr(self.work)
@@ -575,7 +577,7 @@ cdef class Engine:
                                   <float*>wk, &self.ws, nt)
         _check_status(st, "forward")
         self.last_n = n
-        return self._block(self.ws.a_off[self.net.n_layers], n, self.net.sizes[self.net.n_layers]).copy()
+        return self._block(self.ws.a_off[self.net.n_layers], n, self.net.sizes[self.net.n_layers])
 
     def predict(self, X, n_threads=None, int chunk=1024):
         """Output a^L for any number of rows, computed in chunks through the workspace."""
@@ -585,8 +587,9 @@ cdef class Engine:
         cdef int step = max(min(chunk, n), 1)
         if step > self.ws.max_batch:
             self.reserve(step)
+        cdef int nt = _nt(n_threads)
         for start in range(0, n, step):
-            out[start:start + step] = self.forward(X[start:start + step], n_threads)
+            out[start:start + step] = self._forward(X[start:start + step], nt)
         return out
 
     cdef object _block(self, ptrdiff_t off, int rows, int cols):
@@ -865,7 +868,7 @@ cdef class Engine:
             alpha = <char*>th + self.net.alpha_off[L] * isz
         for start in range(0, n, step):
             nb = min(step, n - start)
-            out[start:start + nb] = self.forward(X[start:start + nb], n_threads)
+            out[start:start + nb] = self._forward(X[start:start + nb], nt)
             yp = <char*>_ptr(Y) + <ptrdiff_t>start * m * isz
             with nogil:
                 if self.dbl:

@@ -213,27 +213,14 @@ def _check_int(name, x, low, allow_none=False):
 def _evaluate(model, X, Y, loss):
     """(loss value, metric) of the model on canonical (X, Y), in chunks."""
     eng = model.engine
-    n = X.shape[0]
     nt = model.n_threads
     if not loss.builtin:
         a = eng.predict(X, n_threads=nt)
         return float(loss.value(Y, a)), Loss.metric(Y, a, model._mode)
-    from . import _core
-    code_out = eng.acts[-1]
-    total = 0.0
-    outs = []
-    chunk = 1024
-    alpha = eng.alphas()[-1]
-    for s in range(0, n, chunk):
-        Xc = X[s:s + chunk]
-        eng.forward(Xc, n_threads=nt)
-        z, a = eng.trace()
-        v, _ = _core.loss(loss.code, code_out, Y[s:s + chunk], z[-1], a[-1],
-                          leaky=model.leaky_alpha, alpha=alpha, n_threads=nt)
-        total += v * Xc.shape[0]
-        outs.append(a[-1])
-    A = np.concatenate(outs) if len(outs) > 1 else outs[0]
-    return total / n, Loss.metric(Y, A, model._mode)
+    # the engine's loss is the model's (rebuilt with it): loss and output in one pass, in
+    # chunks, without copying every layer's z and a
+    value, A = eng.evaluate(X, Y, n_threads=nt)
+    return value, Loss.metric(Y, A, model._mode)
 
 
 def _snapshot(model, opt, hist):
