@@ -574,3 +574,24 @@ def test_evaluate_and_predict_in_chunks_equal_reference(dtype):
     assert np.array_equal(eng.predict(X, chunk=33), out)
     with pytest.raises(ValueError, match="must have 250 rows"):
         eng.evaluate(X, Y[:10])
+
+
+@pytest.mark.parametrize("spec", [(0, 0.1, 0.9, True, 1e-3, 0, 0, 0, 5),
+                                  (1, 1e-3, 0, False, 1e-3, 0.9, 0.999, 1e-8, 5),
+                                  (2, 1e-3, 0, False, 0, 0.9, 0.999, 1e-8, 5)])
+def test_long_update_threads_bitwise(spec):
+    """An update over a long parameter vector (split over threads) equals the one-thread
+    update bitwise, state included."""
+    results = []
+    for nt in (1, 2):
+        eng = _core.Engine([400, 400, 10], ["relu", "softmax"], "cross_entropy", np.float32)
+        assert eng.n_params > 4 * _core.config()["parallel_threshold"]
+        rng = np.random.default_rng(3)
+        eng.theta[:] = rng.normal(size=eng.n_params)
+        eng.grad[:] = rng.normal(size=eng.n_params)
+        s1 = rng.normal(size=eng.n_params).astype(np.float32) * 0.01
+        s2 = np.abs(rng.normal(size=eng.n_params)).astype(np.float32) * 0.01
+        t = eng.update(spec, s1, s2, n_threads=nt)
+        results.append((eng.theta.copy(), s1, s2, t))
+    for a, b in zip(results[0], results[1]):
+        assert np.array_equal(a, b)
