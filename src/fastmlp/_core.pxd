@@ -12,7 +12,25 @@ cdef extern from "fastmlp.h" nogil:
     enum: FM_MAX_LAYERS
     enum: FM_N_ACT
     enum: FM_N_LOSS
+    # the codes of fm_activation, fm_loss and fm_opt_kind: the one source of every code
+    enum: FM_ACT_STEP
+    enum: FM_ACT_SIGN
+    enum: FM_ACT_LINEAR
+    enum: FM_ACT_PIECEWISE
+    enum: FM_ACT_SIGMOID
+    enum: FM_ACT_TANH
+    enum: FM_ACT_RELU
+    enum: FM_ACT_LEAKY
+    enum: FM_ACT_PRELU
     enum: FM_ACT_SOFTMAX
+    enum: FM_LOSS_SQUARE
+    enum: FM_LOSS_HINGE
+    enum: FM_LOSS_LOGISTIC
+    enum: FM_LOSS_CROSS_ENTROPY
+    enum: FM_LOSS_MARGIN
+    enum: FM_OPT_SGD
+    enum: FM_OPT_ADAM
+    enum: FM_OPT_ADAM_EFFICIENT
 
     int fm_act_needs_z(int act)
     fm_status fm_act_forward_s(int act, int rows, int cols, const float *z, ptrdiff_t ldz,
@@ -128,7 +146,7 @@ cdef extern from "fastmlp.h" nogil:
     const char *fm_vecmath_isa()
     int fm_vecmath_set_isa(const char *name)
 
-cdef extern from "gemm.h" nogil:
+cdef extern from "gemm/gemm.h" nogil:
     ctypedef void (*fm_epilogue_s)(const void *ctx, float *C, ptrdiff_t ldc, int i0, int j0, int m, int n)
     ctypedef void (*fm_epilogue_d)(const void *ctx, double *C, ptrdiff_t ldc, int i0, int j0, int m, int n)
     void fm_sgemm(int transA, int transB, int M, int N, int K, float alpha,

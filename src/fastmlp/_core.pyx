@@ -22,12 +22,17 @@ from libc.string cimport memcpy
 
 cnp.import_array()
 
+# canonical name -> code, read from the C enums (fastmlp.h): every Python module takes its
+# codes from these three tables
 ACTIVATION_CODES = {
-    "step": 0, "sign": 1, "linear": 2, "piecewise_linear": 3, "sigmoid": 4, "tanh": 5,
-    "relu": 6, "leaky_relu": 7, "prelu": 8, "softmax": 9,
+    "step": FM_ACT_STEP, "sign": FM_ACT_SIGN, "linear": FM_ACT_LINEAR,
+    "piecewise_linear": FM_ACT_PIECEWISE, "sigmoid": FM_ACT_SIGMOID, "tanh": FM_ACT_TANH,
+    "relu": FM_ACT_RELU, "leaky_relu": FM_ACT_LEAKY, "prelu": FM_ACT_PRELU,
+    "softmax": FM_ACT_SOFTMAX,
 }
-LOSS_CODES = {"square": 0, "hinge": 1, "logistic": 2, "cross_entropy": 3, "margin": 4}
-OPT_CODES = {"sgd": 0, "adam": 1, "adam_efficient": 2}
+LOSS_CODES = {"square": FM_LOSS_SQUARE, "hinge": FM_LOSS_HINGE, "logistic": FM_LOSS_LOGISTIC,
+              "cross_entropy": FM_LOSS_CROSS_ENTROPY, "margin": FM_LOSS_MARGIN}
+OPT_CODES = {"sgd": FM_OPT_SGD, "adam": FM_OPT_ADAM, "adam_efficient": FM_OPT_ADAM_EFFICIENT}
 MAX_LAYERS = FM_MAX_LAYERS
 _F64 = np.dtype(np.float64)
 _F32 = np.dtype(np.float32)

@@ -2,7 +2,7 @@
    Element-wise work above fm_parallel_threshold elements is split over rows between OpenMP
    threads; below it runs serially, so small layers pay no fork/join. */
 #include "fm_internal.h"
-#include "vecmath.h"
+#include "vecmath/vecmath.h"
 
 /* Measured on a 2-core Zen 4: one fork/join of libgomp costs about as much as ~30k sigmoid
    evaluations; cheap activations (ReLU) break even later still. */
@@ -18,5 +18,5 @@ int fm_act_needs_z(int act) {
     }
 }
 
-#define FM_BODY "activations.inc"
+#define FM_BODY "nn/activations.inc"
 #include "fm_dtypes.h"

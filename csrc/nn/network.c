@@ -1,7 +1,7 @@
 /* network.c -- the chapter's network in C: plan and workspace layout, forward pass,
    backward pass, one training step and whole epochs (bodies in network.inc). */
 #include "fm_internal.h"
-#include "gemm.h"
+#include "gemm/gemm.h"
 #include <string.h>
 
 /* Largest batch for which plain SGD is fused into the weight-gradient GEMM (measured). */
@@ -80,5 +80,5 @@ int fm_team_size(int nthreads, double flops) {
     return (double)nt < cap ? nt : (cap < 1 ? 1 : (int)cap);
 }
 
-#define FM_BODY "network.inc"
+#define FM_BODY "nn/network.inc"
 #include "fm_dtypes.h"
