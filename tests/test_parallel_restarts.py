@@ -4,7 +4,7 @@ import numpy as np
 
 import fastmlp as fm
 from fastmlp import datasets
-from fastmlp.training import _restart_workers
+from fastmlp.training import restart_workers as _restart_workers
 
 
 def _fit(n_threads, **kw):

@@ -508,7 +508,7 @@ class MLP:
             shuffle=True, drop_last=False, validation_split=0.0, validation_data=None,
             validation_shuffle=False, early_stopping=None, min_delta=0.0, restarts=1,
             callbacks=None, verbose=0, progress=False, schedule=None, seed=None,
-            n_threads=None, on_divergence="warn"):
+            n_threads=None, on_divergence="warn", sample_weight=None):
         """Train on (X, y); returns a :class:`~fastmlp.training.History`.
 
         Every option is described in :func:`fastmlp.training.fit`. ``batch_size=None`` is
@@ -522,7 +522,8 @@ class MLP:
                    validation_shuffle=validation_shuffle, early_stopping=early_stopping,
                    min_delta=min_delta, restarts=restarts, callbacks=callbacks,
                    verbose=verbose, progress=progress, schedule=schedule, seed=seed,
-                   n_threads=n_threads, on_divergence=on_divergence)
+                   n_threads=n_threads, on_divergence=on_divergence,
+                   sample_weight=sample_weight)
 
     # -- description ----------------------------------------------------------------------
     def summary(self):

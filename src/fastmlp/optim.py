@@ -10,6 +10,12 @@ or PReLU slopes):
 * Nesterov:      v <- mu v + g;  theta <- theta - lr * (g + mu v)
 * Adam:          t <- t + 1;  m <- b1 m + (1 - b1) g;  v <- b2 v + (1 - b2) g^2;
                  theta <- theta - lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)
+* Adam, ``efficient=True`` (Kingma & Ba's efficient ordering, scikit-learn's):
+                 theta <- theta - lr sqrt(1 - b2^t) / (1 - b1^t) * m / (sqrt(v) + eps)
+
+Two kinds of L2 term on the weights: ``weight_decay`` (PyTorch's: g += weight_decay * W every
+step) and ``l2`` (scikit-learn's ``alpha``: the penalty ``l2 / (2 S) ||W||^2`` of each batch,
+S its number of samples or sum of sample weights, so g += (l2 / S) W).
 
 State vectors are made lazily, the first time the optimiser meets a model (one entry per
 parameter, the model's dtype). ``state_dict()`` / ``load_state_dict()`` make training
@@ -28,9 +34,12 @@ import numbers
 
 import numpy as np
 
+from . import _core
+from ._common import StopTraining
+
 __all__ = ["Optimizer", "SGD", "Adam", "get_optimizer",
            "Schedule", "Constant", "StepLR", "InverseScaling", "Cosine", "ReduceOnPlateau",
-           "get_schedule"]
+           "Adaptive", "get_schedule"]
 
 
 def _real(name, x, low=None, high=None, low_open=False, high_open=False):
@@ -56,12 +65,14 @@ class Optimizer:
     kind = -1
     _state_names: tuple = ()
 
-    def __init__(self, lr, weight_decay=0.0):
+    def __init__(self, lr, weight_decay=0.0, l2=0.0):
+        self.state = {}
+        self._lr = None
         self.lr = lr
         self.base_lr = self.lr
         self.weight_decay = _real("weight_decay", weight_decay, 0)
+        self.l2 = _real("l2", l2, 0)
         self.t = 0
-        self.state = {}
 
     # lr is validated whenever it is set (also by schedules)
     @property
@@ -70,6 +81,16 @@ class Optimizer:
 
     @lr.setter
     def lr(self, value):
+        value = _real("lr", value, 0, low_open=True)
+        old, self._lr = self._lr, value
+        if old is not None and old != value:
+            self._lr_changed(old, value)
+
+    def _lr_changed(self, old, new):
+        """Hook: the learning rate changed between steps (state may need rescaling)."""
+
+    def _set_lr_quietly(self, value):
+        """Set lr without the rescaling hook (restoring a saved state)."""
         self._lr = _real("lr", value, 0, low_open=True)
 
     def set_base_lr(self, lr):
@@ -99,8 +120,18 @@ class Optimizer:
         self.state = {}
         self.t = 0
 
-    def spec(self):
-        """The engine's tuple (kind, lr, momentum, nesterov, weight_decay, b1, b2, eps, t)."""
+    def spec(self, batch_weight=None):
+        """The engine's tuple (kind, lr, momentum, nesterov, weight_decay, b1, b2, eps, t
+        [, l2]). With ``batch_weight`` (an update applied outside the training step, whose
+        batch weight sum the engine cannot know) l2 is folded into weight_decay."""
+        kind, mom, nest, b1, b2, eps = self._engine_params()
+        wd, l2 = self.weight_decay, self.l2
+        if batch_weight is not None and l2:
+            wd, l2 = wd + l2 / float(batch_weight), 0.0
+        spec = (kind, self.lr, mom, nest, wd, b1, b2, eps, int(self.t))
+        return spec + (l2,) if l2 else spec
+
+    def _engine_params(self):
         raise NotImplementedError
 
     def _vectors(self):
@@ -170,43 +201,62 @@ class Optimizer:
 class SGD(Optimizer):
     """Stochastic gradient descent with optional (Nesterov) momentum and weight decay.
 
-    lr > 0; momentum in [0, 1); nesterov needs momentum > 0; weight_decay >= 0 (L2 on W).
+    lr > 0; momentum in [0, 1); nesterov needs momentum > 0; weight_decay >= 0 and l2 >= 0
+    (L2 on W, see the module docs). ``lr_in_velocity=True`` is scikit-learn's (and
+    Sutskever's) momentum ``v <- mu v - lr g; theta <- theta + v``: the same steps as the
+    default while lr is constant; when a schedule changes lr, the stored velocity is
+    rescaled by ``lr_old / lr_new`` so the past steps keep their size.
     """
-    kind = 0
+    kind = _core.OPT_CODES["sgd"]
 
-    def __init__(self, lr=0.01, momentum=0.0, nesterov=False, weight_decay=0.0):
-        super().__init__(lr, weight_decay)
+    def __init__(self, lr=0.01, momentum=0.0, nesterov=False, weight_decay=0.0, l2=0.0,
+                 lr_in_velocity=False):
+        super().__init__(lr, weight_decay, l2)
         self.momentum = _real("momentum", momentum, 0, 1, high_open=True)
         if not isinstance(nesterov, (bool, np.bool_)):
             raise TypeError(f"nesterov must be True or False, got {nesterov!r}")
         if nesterov and self.momentum <= 0:
             raise ValueError("nesterov=True needs momentum > 0")
         self.nesterov = bool(nesterov)
+        if not isinstance(lr_in_velocity, (bool, np.bool_)):
+            raise TypeError(f"lr_in_velocity must be True or False, got {lr_in_velocity!r}")
+        self.lr_in_velocity = bool(lr_in_velocity)
+
+    def _lr_changed(self, old, new):
+        v = self.state.get("velocity")
+        if self.lr_in_velocity and v is not None:
+            v *= old / new
 
     def _needed_state(self):
         return ("velocity",) if self.momentum > 0 else ()
 
     _state_names = ("velocity",)
 
-    def spec(self):
-        return (0, self.lr, self.momentum, self.nesterov, self.weight_decay, 0.0, 0.0, 0.0,
-                int(self.t))
+    def _engine_params(self):
+        return (self.kind, self.momentum, self.nesterov, 0.0, 0.0, 0.0)
 
     def hyperparameters(self):
         return {"lr": self.base_lr, "momentum": self.momentum, "nesterov": self.nesterov,
-                "weight_decay": self.weight_decay}
+                "weight_decay": self.weight_decay, "l2": self.l2,
+                "lr_in_velocity": self.lr_in_velocity}
 
 
 class Adam(Optimizer):
     """Adam (bias-corrected) with L2 weight decay on the weights (as torch.optim.Adam).
 
-    lr > 0; betas = (beta1, beta2) each in [0, 1); eps > 0; weight_decay >= 0.
+    lr > 0; betas = (beta1, beta2) each in [0, 1); eps > 0; weight_decay >= 0, l2 >= 0 (see
+    the module docs). ``efficient=True``: Kingma & Ba's efficient ordering (scikit-learn's),
+    where eps is added to sqrt(v) before the bias corrections -- the same steps but for
+    where eps enters.
     """
-    kind = 1
     _state_names = ("m", "v")
 
-    def __init__(self, lr=0.001, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
-        super().__init__(lr, weight_decay)
+    def __init__(self, lr=0.001, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, l2=0.0,
+                 efficient=False):
+        super().__init__(lr, weight_decay, l2)
+        if not isinstance(efficient, (bool, np.bool_)):
+            raise TypeError(f"efficient must be True or False, got {efficient!r}")
+        self.efficient = bool(efficient)
         try:
             b1, b2 = betas
         except (TypeError, ValueError):
@@ -215,13 +265,16 @@ class Adam(Optimizer):
                       _real("beta2", b2, 0, 1, high_open=True))
         self.eps = _real("eps", eps, 0, low_open=True)
 
-    def spec(self):
-        return (1, self.lr, 0.0, False, self.weight_decay, self.betas[0], self.betas[1],
-                self.eps, int(self.t))
+    @property
+    def kind(self):
+        return _core.OPT_CODES["adam_efficient" if self.efficient else "adam"]
+
+    def _engine_params(self):
+        return (self.kind, 0.0, False, self.betas[0], self.betas[1], self.eps)
 
     def hyperparameters(self):
         return {"lr": self.base_lr, "betas": tuple(self.betas), "eps": self.eps,
-                "weight_decay": self.weight_decay}
+                "weight_decay": self.weight_decay, "l2": self.l2, "efficient": self.efficient}
 
 
 OPTIMIZERS = {"sgd": SGD, "adam": Adam}
@@ -293,14 +346,25 @@ class StepLR(Schedule):
 
 
 class InverseScaling(Schedule):
-    """lr = base_lr / (epoch + 1) ** power_t, per epoch (scikit-learn's 'invscaling' counts
-    samples instead; here t is the epoch number, starting at 0)."""
+    """lr = base_lr / (t + 1) ** power_t.
 
-    def __init__(self, power_t=0.5):
+    ``per='epoch'``: t is the global epoch number (from 0). ``per='sample'``: t is the number
+    of samples seen so far (scikit-learn's 'invscaling', lr updated after every epoch; the
+    first epoch of a run keeps the optimiser's current lr).
+    """
+
+    def __init__(self, power_t=0.5, per="epoch"):
         self.power_t = _real("power_t", power_t, 0)
+        if per not in ("epoch", "sample"):
+            raise ValueError(f"per must be 'epoch' or 'sample', got {per!r}")
+        self.per = per
 
     def __call__(self, epoch, base_lr, lr, logs=None):
-        return base_lr / (epoch + 1) ** self.power_t
+        if self.per == "epoch":
+            return base_lr / (epoch + 1) ** self.power_t
+        if logs is None:
+            return lr
+        return base_lr / (logs["samples_seen"] + 1) ** self.power_t
 
 
 class Cosine(Schedule):
@@ -352,9 +416,56 @@ class ReduceOnPlateau(Schedule):
         return lr
 
 
+class Adaptive(Schedule):
+    """scikit-learn's 'adaptive' learning rate: keep lr while the monitored value improves;
+    after more than ``patience`` consecutive epochs that fail to beat the best by ``tol``
+    (absolute), divide lr by ``1 / factor`` (5 by default) and start counting again -- or,
+    once lr is already at most ``min_lr``, stop training (:class:`StopTraining`).
+
+    monitor: 'loss' (lower is better) or 'val_score' / 'val_metric' (higher is better).
+    """
+
+    def __init__(self, factor=0.2, patience=10, tol=1e-4, min_lr=1e-6, monitor="loss"):
+        self.factor = _real("factor", factor, 0, 1, low_open=True, high_open=True)
+        if not (patience == math.inf or (isinstance(patience, numbers.Integral)
+                                         and not isinstance(patience, bool) and patience >= 0)):
+            raise ValueError(f"patience must be an int >= 0 or inf, got {patience!r}")
+        self.patience = patience
+        self.tol = _real("tol", tol, 0)
+        self.min_lr = _real("min_lr", min_lr, 0)
+        if monitor not in ("loss", "val_loss", "val_score", "val_metric"):
+            raise ValueError(f"monitor must be 'loss', 'val_loss', 'val_score' or "
+                             f"'val_metric', got {monitor!r}")
+        self.monitor = monitor
+        self.best = -math.inf if self._max else math.inf
+        self.count = 0
+
+    @property
+    def _max(self):
+        return self.monitor in ("val_score", "val_metric")
+
+    def __call__(self, epoch, base_lr, lr, logs=None):
+        if logs is None:
+            return lr
+        v = logs[self.monitor]
+        if self._max:
+            self.count = self.count + 1 if v < self.best + self.tol else 0
+            self.best = max(self.best, v)
+        else:
+            self.count = self.count + 1 if v > self.best - self.tol else 0
+            self.best = min(self.best, v)
+        if self.count > self.patience:
+            if lr <= self.min_lr:
+                raise StopTraining(f"learning rate {lr:g} reached min_lr={self.min_lr:g}")
+            self.count = 0
+            return lr * self.factor
+        return lr
+
+
 SCHEDULES = {"constant": Constant, "step": StepLR, "invscaling": InverseScaling,
              "inverse_scaling": InverseScaling, "cosine": Cosine,
-             "plateau": ReduceOnPlateau, "reduce_on_plateau": ReduceOnPlateau}
+             "plateau": ReduceOnPlateau, "reduce_on_plateau": ReduceOnPlateau,
+             "adaptive": Adaptive}
 
 
 def get_schedule(schedule):
@@ -364,7 +475,8 @@ def get_schedule(schedule):
         return schedule
     if isinstance(schedule, str):
         key = schedule.strip().lower()
-        if key in ("constant", "invscaling", "inverse_scaling", "plateau", "reduce_on_plateau"):
+        if key in ("constant", "invscaling", "inverse_scaling", "plateau", "reduce_on_plateau",
+                   "adaptive"):
             return SCHEDULES[key]()
         raise ValueError(f"schedule {schedule!r}: give a Schedule instance "
                          f"(Constant, StepLR, InverseScaling, Cosine, ReduceOnPlateau) or one "

@@ -1,0 +1,120 @@
+"""What a training run records: :class:`History`, and the signals a run can raise or emit
+(:class:`StopTraining`, :class:`DivergenceWarning`)."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .._common import StopTraining
+
+__all__ = ["History", "StopTraining", "DivergenceWarning"]
+
+
+class DivergenceWarning(RuntimeWarning):
+    """Training stopped because the loss or a gradient became NaN or infinite."""
+
+
+class History:
+    """What happened during one training run, one entry per completed epoch.
+
+    Lists: ``epoch`` (global epoch numbers, counted from 0 like Python indices), ``loss``
+    (mean training loss over the epoch's batches, each measured before its update; with
+    ``sample_weight`` the weighted mean), ``val_loss``, ``val_metric`` (accuracy or R^2),
+    ``val_score`` (an estimator's validation score; NaN where not measured), ``lr``,
+    ``time`` (seconds). ``history`` gives them as a Keras-like dict.
+
+    ``monitor`` names the list that decides which epoch was best (``val_loss`` with
+    validation, else ``loss``; ``val_score`` for the scikit-learn estimators' early
+    stopping, where higher is better: ``monitor_mode`` is then 'max'). ``best_epoch`` is the
+    index of the best entry. Flags: ``stopped_early``, ``diverged`` (``diverged_epoch``),
+    ``interrupted``. With restarts, ``restarts`` holds every restart's History and
+    ``best_restart`` the index of the one kept.
+    """
+
+    _KEYS = ("loss", "val_loss", "val_metric", "val_score", "lr", "time")
+
+    def __init__(self):
+        self.epoch = []
+        for k in self._KEYS:
+            setattr(self, k, [])
+        self.stopped_early = False
+        self.diverged = False
+        self.diverged_epoch = None
+        self.interrupted = False
+        self.restarts = []
+        self.best_restart = None
+        self.params = {}
+        self.monitor = "loss"
+        self.monitor_mode = "min"
+        self.lr_search = None
+
+    def _append(self, epoch, logs):
+        self.epoch.append(int(epoch))
+        for k in self._KEYS:
+            getattr(self, k).append(float(logs.get(k, math.nan)))
+
+    def _extend(self, epoch0, losses, lr, time_per_epoch):
+        """Record len(losses) epochs at once (a whole run done in one engine call)."""
+        n = len(losses)
+        self.epoch.extend(range(int(epoch0), int(epoch0) + n))
+        self.loss.extend(np.asarray(losses, dtype=float).tolist())
+        for k in ("val_loss", "val_metric", "val_score"):
+            getattr(self, k).extend([math.nan] * n)
+        self.lr.extend([float(lr)] * n)
+        self.time.extend([float(time_per_epoch)] * n)
+
+    def _truncate(self, n):
+        for k in ("epoch",) + self._KEYS:
+            del getattr(self, k)[n:]
+
+    @property
+    def history(self):
+        """{'loss': [...], 'val_loss': [...], ...} (validation keys only where measured)."""
+        out = {"loss": list(self.loss)}
+        for k in ("val_loss", "val_metric", "val_score"):
+            vals = getattr(self, k)
+            if any(not math.isnan(v) for v in vals):
+                out[k] = list(vals)
+        out["lr"] = list(self.lr)
+        out["time"] = list(self.time)
+        return out
+
+    @property
+    def monitored(self):
+        return getattr(self, self.monitor)
+
+    @property
+    def best_epoch(self):
+        """Index of the best monitored entry (None before any finite one)."""
+        vals = np.asarray(self.monitored, dtype=float)
+        if vals.size == 0 or np.all(np.isnan(vals)):
+            return None
+        return int(np.nanargmax(vals) if self.monitor_mode == "max" else np.nanargmin(vals))
+
+    @property
+    def best_loss(self):
+        b = self.best_epoch
+        return None if b is None else self.monitored[b]
+
+    def final_score(self, restored_best=False):
+        """How good the weights the run ended with are, lower is better (inf if unusable):
+        the monitored value of the best epoch when the run restored it, else of the last."""
+        vals = self.monitored
+        if not vals:
+            return math.inf
+        b = self.best_epoch if restored_best else len(vals) - 1
+        v = vals[b] if b is not None else math.nan
+        if not math.isfinite(v):
+            return math.inf
+        return -v if self.monitor_mode == "max" else v
+
+    def __len__(self):
+        return len(self.loss)
+
+    def __repr__(self):
+        last = f", last loss {self.loss[-1]:.6g}" if self.loss else ""
+        flags = [f for f in ("stopped_early", "diverged", "interrupted") if getattr(self, f)]
+        extra = f", restarts={len(self.restarts)}" if self.restarts else ""
+        return (f"History({len(self)} epochs{last}, best_epoch={self.best_epoch}"
+                f"{', ' + ', '.join(flags) if flags else ''}{extra})")

@@ -1,0 +1,326 @@
+"""The training loop (chapter 4.3): the one place that drives the engine through epochs.
+
+``MLP.fit``, the scikit-learn estimators' ``fit``/``partial_fit`` and the command line all
+train through :class:`Run` (and :func:`best_of_restarts` for several starting points). A
+Run owns: batching and shuffling (in C), the learning-rate schedule, validation, the
+callbacks (stopping rules, progress, the user's own), divergence and Ctrl-C.
+
+How much runs in C per Python call:
+
+* a user-defined loss (Python gradient) or a callback with ``on_batch_end``: one engine call
+  per batch;
+* otherwise, when something happens between epochs (validation, a callback, a changing
+  schedule, an objective to report): one ``train_epochs`` call per epoch;
+* otherwise ALL epochs run in ONE ``train_epochs`` call.
+
+The epoch order is ``fastmlp._core.permutation(seed, epoch)`` -- a counter-based generator,
+so it is the same on any number of threads and a resumed run continues the sequence.
+
+**Divergence** (the same policy on every path): when the loss or a gradient of a step
+becomes NaN or infinite, that step changes nothing and training stops. The weights are those
+of the last finite step -- or, when a stopping rule restores the best epoch's weights, those
+-- ``history.diverged`` is True and a :class:`DivergenceWarning` names the epoch and
+suggests a smaller learning rate (``on_divergence="raise"``: a ``FloatingPointError``).
+
+**Ctrl-C** (``KeyboardInterrupt``) leaves the weights and the optimiser at the end of the
+last completed epoch recorded in the history (``history.interrupted`` is True) and the run
+returns normally; with restarts, the restarts not yet finished are skipped.
+"""
+from __future__ import annotations
+
+import copy
+import math
+import os
+import sys
+import time
+import warnings
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+from .. import _core
+from ..optim import get_schedule
+from .callbacks import stop_requested
+from .history import DivergenceWarning, History, StopTraining
+from .objective import custom_loss_gradient
+
+__all__ = ["Run", "best_of_restarts", "restart_workers", "warn_user"]
+
+_PKG_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def warn_user(message, category):
+    """warnings.warn pointing at the first frame outside fastmlp (the user's line)."""
+    frame, level = sys._getframe(1), 2
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_PKG_DIR):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, category, stacklevel=level)
+
+
+def _weighted_rows(sw, idx, n):
+    """Per-row factors n_b w_i / S_b turning a batch-mean gradient into the weighted mean."""
+    wb = sw[idx] if idx is not None else sw
+    S = float(wb.sum())
+    return S, (wb * (n / S) if S > 0 else None)
+
+
+class Run:
+    """One training run of ``engine`` on encoded targets ``Y`` (see the module docs).
+
+    Parameters: ``optimizer`` (a :class:`fastmlp.optim.Optimizer`, whose state is used and
+    updated), ``schedule`` (a :class:`fastmlp.optim.Schedule`), ``batch_size`` (1..n),
+    ``epochs`` (>= 0), ``shuffle``, ``seed`` (the shuffling stream), ``epoch0`` (the global
+    number of the first epoch; a resumed run continues the shuffling sequence),
+    ``samples0`` (samples seen before this run, for schedules counting samples),
+    ``drop_last``, ``sample_weight`` (per-row weights: each batch's loss is the weighted
+    mean of its samples' costs), ``validate`` (a callable returning the validation logs,
+    e.g. ``{'val_loss': .., 'val_metric': ..}``), ``callbacks``, ``objective`` (maps the
+    engine's mean loss to the reported 'loss', e.g. an estimator's units plus its L2 term),
+    ``custom_loss`` (a :class:`fastmlp.losses.Loss` computed in NumPy), ``n_threads``,
+    ``on_divergence`` ('warn' or 'raise').
+    """
+
+    def __init__(self, engine, X, Y, *, optimizer, schedule=None, batch_size, epochs,
+                 shuffle=True, seed=0, epoch0=0, samples0=0, drop_last=False,
+                 sample_weight=None, validate=None, callbacks=(), objective=None,
+                 custom_loss=None, n_threads=None, on_divergence="warn"):
+        self.engine = engine
+        self.X, self.Y = X, Y
+        self.optimizer = optimizer
+        self.schedule = get_schedule(schedule)
+        self.batch_size = int(batch_size)
+        self.epochs = int(epochs)
+        self.shuffle = bool(shuffle)
+        self.seed = int(seed)
+        self.epoch0 = int(epoch0)
+        self.samples0 = int(samples0)
+        self.drop_last = bool(drop_last)
+        self.sample_weight = sample_weight
+        self.validate = validate
+        self.callbacks = list(callbacks)
+        self.objective = objective
+        self.custom_loss = custom_loss
+        self.n_threads = n_threads
+        self.on_divergence = on_divergence
+        self.has_validation = validate is not None
+        self.history = History()
+        self.history.monitor = "val_loss" if validate is not None else "loss"
+        self.restored_best = False
+        self.epochs_done = 0
+
+    # -- state kept for Ctrl-C ------------------------------------------------------------
+    def _snapshot(self):
+        opt = self.optimizer
+        return (self.engine.theta.copy(), {k: v.copy() for k, v in opt.state.items()},
+                opt.t, opt.lr, self.epochs_done, len(self.history))
+
+    def _restore(self, snap):
+        theta, state, t, lr, done, n = snap
+        opt = self.optimizer
+        self.engine.theta[...] = theta
+        for k, v in state.items():      # in place: the vectors may be referenced elsewhere
+            if k in opt.state and opt.state[k].shape == v.shape:
+                opt.state[k][...] = v
+            else:
+                opt.state[k] = v
+        opt.t = t
+        opt._set_lr_quietly(lr)
+        self.epochs_done = done
+        self.history._truncate(n)
+
+    # -- one epoch, one engine call per batch ----------------------------------------------
+    def _epoch_per_batch(self, epoch, batch_cbs, s1, s2):
+        eng, loss, opt = self.engine, self.custom_loss, self.optimizer
+        X, Y, sw, B, nt = self.X, self.Y, self.sample_weight, self.batch_size, self.n_threads
+        N = X.shape[0]
+        in_order = (not self.shuffle) or B >= N
+        order = None if in_order else _core.permutation(self.seed, epoch, N)
+        total, seen = 0.0, 0
+        for bi, start in enumerate(range(0, N, B)):
+            nb = min(B, N - start)
+            if nb < B and self.drop_last and start > 0:
+                break
+            idx = np.arange(start, start + nb) if in_order else order[start:start + nb]
+            Xb, Yb = (X[start:start + nb], Y[start:start + nb]) if in_order else (X[idx], Y[idx])
+            wb = None if sw is None else sw[idx]
+            if loss is None:
+                kw = {} if wb is None else {"sample_weight": wb}
+                try:
+                    val, t = eng.train_step(Xb, Yb, opt.spec(), s1, s2, n_threads=nt, **kw)
+                except FloatingPointError:
+                    return math.nan, True
+                opt.t = int(t)
+            else:
+                val, g, S = custom_loss_gradient(eng, loss, Xb, Yb, wb, nt)
+                if S <= 0:
+                    continue
+                if g is None:
+                    return math.nan, True
+                eng.backward(Xb, grad_output=g, n_threads=nt)
+                if not np.all(np.isfinite(eng.grad)):
+                    return math.nan, True
+                opt.t = int(eng.update(opt.spec(S), s1, s2, n_threads=nt))
+            total += val * nb
+            seen += nb
+            for cb in batch_cbs:
+                cb.on_batch_end(bi, {"loss": val, "size": nb, "epoch": epoch})
+        return (total / seen if seen else math.nan), False
+
+    # -- the run ---------------------------------------------------------------------------
+    def _diverged(self, epoch):
+        hist, opt = self.history, self.optimizer
+        hist.diverged = True
+        hist.diverged_epoch = int(epoch)
+        msg = (f"training diverged in epoch {epoch}: the loss or a gradient became NaN or "
+               f"infinite, so training stopped; the model keeps its last finite weights"
+               f"{' (or its best epoch, when a stopping rule restores it)' if self.callbacks else ''}."
+               f" The learning rate (lr={opt.lr:g}) is probably too large: try a smaller one "
+               f"(e.g. lr={opt.lr / 10:g}).")
+        if self.on_divergence == "raise":
+            raise FloatingPointError(msg)
+        warn_user(msg, DivergenceWarning)
+
+    def execute(self):
+        """Train; returns the :class:`History` (also ``self.history``)."""
+        eng, opt, hist, sched = self.engine, self.optimizer, self.history, self.schedule
+        opt._ensure_state(eng.n_params, eng.dtype)
+        s1, s2 = opt._vectors()
+        cbs = self.callbacks
+        batch_cbs = [cb for cb in cbs if callable(getattr(cb, "on_batch_end", None))]
+        epoch_cbs = [cb for cb in cbs if callable(getattr(cb, "on_epoch_end", None))]
+        per_batch = self.custom_loss is not None or bool(batch_cbs)
+        per_epoch = (per_batch or self.validate is not None or bool(epoch_cbs)
+                     or sched.per_epoch or self.objective is not None)
+        sw_kw = {} if self.sample_weight is None else {"sample_weight": self.sample_weight}
+        n = self.X.shape[0]
+        e0 = self.epoch0
+        started = []
+        snap = None
+        try:
+            for cb in cbs:
+                if callable(getattr(cb, "on_train_begin", None)):
+                    cb.on_train_begin(self)
+                started.append(cb)
+            # Ctrl-C leaves the model at an epoch boundary. A whole-run engine call only ever
+            # stops between epochs, so it needs no copy; the per-epoch loop keeps one
+            # (parameters and optimiser state) to undo a half-done or half-recorded epoch.
+            snap = self._snapshot() if per_epoch else None
+            opt.lr = sched(e0, opt.base_lr, opt.lr, None)
+            if not per_epoch:
+                t0 = time.perf_counter()
+                losses, t, div = eng.train_epochs(
+                    self.X, self.Y, self.batch_size, self.epochs, opt.spec(), s1, s2,
+                    shuffle=self.shuffle, seed=self.seed, epoch0=e0, drop_last=self.drop_last,
+                    n_threads=self.n_threads, **sw_kw)
+                opt.t = int(t)
+                dt = (time.perf_counter() - t0) / max(len(losses) + div, 1)
+                hist._extend(e0, losses, opt.lr, dt)
+                self.epochs_done = len(losses)
+                if div:
+                    self._diverged(e0 + len(losses))
+                if eng.interrupted:   # Ctrl-C, honoured by the engine between two epochs
+                    raise KeyboardInterrupt
+            else:
+                for i in range(self.epochs):
+                    e = e0 + i
+                    t0 = time.perf_counter()
+                    if per_batch:
+                        v, div = self._epoch_per_batch(e, batch_cbs, s1, s2)
+                    else:
+                        losses, t, div = eng.train_epochs(
+                            self.X, self.Y, self.batch_size, 1, opt.spec(), s1, s2,
+                            shuffle=self.shuffle, seed=self.seed, epoch0=e,
+                            drop_last=self.drop_last, n_threads=self.n_threads, **sw_kw)
+                        opt.t = int(t)
+                        if eng.interrupted:
+                            raise KeyboardInterrupt
+                        v = losses[0] if len(losses) else math.nan
+                    if div:
+                        self._diverged(e)
+                        break
+                    self.epochs_done += 1
+                    logs = {"loss": float(v), "lr": opt.lr, "time": time.perf_counter() - t0,
+                            "samples_seen": self.samples0 + n * self.epochs_done}
+                    if self.objective is not None:
+                        logs["loss"] = float(self.objective(logs["loss"]))
+                    if self.validate is not None:
+                        logs.update(self.validate())
+                    hist._append(e, logs)
+                    snap = self._snapshot()
+                    stop = stop_requested(epoch_cbs, e, logs)
+                    try:
+                        opt.lr = sched(e + 1, opt.base_lr, opt.lr, logs)
+                    except StopTraining:
+                        hist.stopped_early = stop = True
+                    if stop:
+                        break
+        except KeyboardInterrupt:
+            if snap is not None:
+                self._restore(snap)
+            hist.interrupted = True
+            warn_user(f"training interrupted (KeyboardInterrupt); the model is left at the "
+                      f"end of its last completed epoch ({len(hist)} epochs recorded)",
+                      RuntimeWarning)
+        finally:
+            for cb in started:
+                if callable(getattr(cb, "on_train_end", None)):
+                    cb.on_train_end(self)
+        hist.restored_best = self.restored_best
+        hist.params.update({"batch_size": self.batch_size, "epochs": self.epochs,
+                            "shuffle": self.shuffle, "drop_last": self.drop_last,
+                            "optimizer": repr(opt), "seed": self.seed,
+                            "weighted": self.sample_weight is not None,
+                            "single_call": not per_epoch, "per_batch": per_batch})
+        return hist
+
+
+# ---------------------------------------------------------------------------------------------
+# restarts: several starting points, the best kept
+# ---------------------------------------------------------------------------------------------
+def restart_workers(restarts, n_threads, callbacks=(), verbose=0, progress=False):
+    """How many restarts run at once: one per engine thread, when nothing in the loop talks
+    to the user (callbacks, progress, verbose output stay on one sequential run)."""
+    if callbacks or verbose or progress:
+        return 1
+    threads = _core.get_num_threads() if n_threads is None else n_threads
+    return max(1, min(restarts, threads))
+
+
+def best_of_restarts(restarts, train_one, workers):
+    """Run ``train_one(r, n_threads)`` for r = 0..restarts-1 -> (History, result); return
+    (index of the best, [(History, result), ...]).
+
+    With ``workers > 1`` the restarts run concurrently, one per thread, each engine on one
+    thread: the engine releases the GIL, so small networks train truly in parallel, and the
+    results are bitwise those of running them in turn (each restart is seeded on its own and
+    the engine's results do not depend on its thread count). Sequentially, a Ctrl-C ends the
+    restarts after the interrupted one, keeping what finished. The best run is the one with
+    the lowest :meth:`History.final_score` (ties: the earliest).
+    """
+    done = []
+    if workers > 1:
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fastmlp-restart") as ex:
+            futures = [ex.submit(train_one, r, 1) for r in range(restarts)]
+            try:
+                for f in futures:
+                    done.append(f.result())
+            except KeyboardInterrupt:
+                for f in futures:
+                    f.cancel()
+                raise
+    else:
+        for r in range(restarts):
+            done.append(train_one(r, None))
+            if done[-1][0].interrupted:
+                break
+    scores = [h.final_score(h.restored_best) for h, _ in done]
+    best = min(range(len(done)), key=lambda i: (scores[i], i))
+    return best, done
+
+
+def copy_optimizer_template(opt):
+    """A fresh copy of ``opt``: same hyper-parameters, no state, lr back at base_lr."""
+    template = copy.deepcopy(opt)
+    template.reset_state()
+    template._set_lr_quietly(template.base_lr)
+    return template
