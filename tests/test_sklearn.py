@@ -296,11 +296,34 @@ def test_bad_parameters(iris):
         MLPRegressor(loss="poisson").fit(X, y)
 
 
-def test_diverging_fit_raises():
+def test_diverging_fit_keeps_finite_weights_and_warns():
+    """The divergence policy of every path: the failing step changes nothing, training
+    stops with a DivergenceWarning, the model keeps finite weights and predicts finitely."""
+    from fastmlp import DivergenceWarning
     X = np.array([[1e30, -1e30], [1e30, 1e30]] * 5)
-    with pytest.raises(ValueError, match="non-finite"):
-        MLPRegressor(hidden_layer_sizes=(4,), solver="sgd", learning_rate_init=10.0, random_state=0,
-                     max_iter=5).fit(X, np.arange(10.0))
+    est = MLPRegressor(hidden_layer_sizes=(4,), solver="sgd", learning_rate_init=10.0,
+                       random_state=0, max_iter=5)
+    with pytest.warns(DivergenceWarning, match="diverged"):
+        est.fit(X, np.arange(10.0))
+    assert all(np.isfinite(c).all() for c in est.coefs_ + est.intercepts_)
+    assert len(est.loss_curve_) == est.n_iter_ < 5
+
+
+def test_diverging_fit_with_early_stopping_keeps_best_validation_weights(iris):
+    """scikit-learn finishes such a fit and keeps the best validation weights; so do we."""
+    from fastmlp import DivergenceWarning
+    X, y = iris
+    est = MLPClassifier(hidden_layer_sizes=(50,), solver="sgd", learning_rate_init=1.0,
+                        momentum=0.99, early_stopping=True, random_state=0, max_iter=200,
+                        n_iter_no_change=200)
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always")
+        est.fit(X * 1e3, y)
+    assert all(np.isfinite(c).all() for c in est.coefs_ + est.intercepts_)
+    assert est.best_validation_score_ == max(est.validation_scores_)
+    if any(issubclass(w.category, DivergenceWarning) for w in rec):
+        assert est.n_iter_ < 200
+    assert est.score(X * 1e3, y) >= 0.0
 
 
 # ---------------------------------------------------------------------------------------------

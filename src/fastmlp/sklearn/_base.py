@@ -1,0 +1,258 @@
+"""What the three estimators share: the fitted network behind ``coefs_``/``intercepts_``,
+pickling, prediction in chunks, and the fit driver (data checks, first call or warm start,
+restarts, validation split, the stochastic solvers through :class:`fastmlp.training.Run`,
+L-BFGS through scipy). Each estimator supplies its :class:`Settings`, its :class:`Plan`
+and how its targets are encoded and scored."""
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state, column_or_1d
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+
+from ..training import best_of_restarts, restart_workers
+from ..training.loop import warn_user
+from ._network import Network
+from ._threads import resolve_n_threads
+
+
+class EngineEstimator(BaseEstimator):
+    """Base of the estimators: subclasses define ``_settings()`` (a Settings),
+    ``_plan(Y, dtype, n_features)`` (a Plan; sets output attributes), ``_init_network(net,
+    rs)``, ``_validate_y``, ``_encode``, ``_decode_targets``, ``_predict_net``,
+    ``_score_fn`` and ``_check_params()`` (returns the hidden layer sizes)."""
+
+    _restarts = 1
+
+    # -- the fitted network -------------------------------------------------------------------
+    def _expose(self):
+        """Point coefs_/intercepts_ (and alphas_ for PReLU) at views of the engine's theta."""
+        model = self._net.model
+        self.coefs_ = model.weights
+        self.intercepts_ = model.biases
+        self._view_ids = [id(a) for a in self.coefs_ + self.intercepts_]
+        if "prelu" in self._net.plan.acts:
+            self.alphas_ = model.alphas
+            self._view_ids += [id(a) for a in self.alphas_ if a is not None]
+
+    def _assigned(self):
+        lists = [self.coefs_, self.intercepts_]
+        if "prelu" in self._net.plan.acts:
+            lists.append([a for a in self.alphas_ if a is not None])
+        return [a for lst in lists for a in lst]
+
+    def _sync(self):
+        """Make the engine hold what coefs_/intercepts_ say (a user may have assigned new
+        arrays, e.g. to start from given weights)."""
+        net = self._net
+        if [id(a) for a in self._assigned()] == self._view_ids:
+            return net
+        sizes = net.plan.sizes
+        if len(self.coefs_) != len(sizes) - 1 or len(self.intercepts_) != len(sizes) - 1:
+            raise ValueError(f"coefs_ and intercepts_ must hold {len(sizes) - 1} arrays each, "
+                             f"got {len(self.coefs_)} and {len(self.intercepts_)}")
+        for dst, src in zip(net.model.weights + net.model.biases,
+                            self.coefs_ + self.intercepts_):
+            src = np.asarray(src)
+            if src.shape != dst.shape:
+                raise ValueError(f"a coefs_/intercepts_ entry has shape {src.shape}, the "
+                                 f"network needs {dst.shape}")
+            dst[...] = src
+        if "prelu" in net.plan.acts:
+            for dst, src in zip(net.model.alphas, self.alphas_):
+                if dst is not None:
+                    dst[...] = np.asarray(src)
+        self._expose()
+        return net
+
+    def __getstate__(self):
+        state = dict(super().__getstate__())
+        for k in ("coefs_", "intercepts_", "alphas_"):
+            if k in state:          # the views are rebuilt from the network on unpickling
+                state[k] = [None if a is None else np.array(a) for a in state[k]]
+        return state
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        if "_net" in state:
+            assigned = (self.coefs_, self.intercepts_, getattr(self, "alphas_", None))
+            self._expose()
+            self.coefs_, self.intercepts_ = assigned[0], assigned[1]
+            if assigned[2] is not None:
+                self.alphas_ = assigned[2]
+            self._view_ids = []
+            self._sync()
+
+    # -- data ---------------------------------------------------------------------------------
+    def _float_dtype(self, X):
+        if self.dtype is None:
+            return X.dtype if X.dtype in (np.float32, np.float64) else np.dtype(np.float64)
+        return np.dtype(self.dtype)
+
+    def _prep_X(self, X, dtype):
+        if sp.issparse(X):
+            X = X.toarray()
+        return np.ascontiguousarray(X, dtype=dtype)
+
+    def _check_X_predict(self, X):
+        check_is_fitted(self)
+        return validate_data(self, X, accept_sparse=["csr", "csc"], reset=False,
+                             dtype=(np.float64, np.float32))
+
+    def _output(self, X, net=None):
+        """a^L for X (already validated), computed in chunks by the engine."""
+        net = self._sync() if net is None else net
+        return net.output(self._prep_X(X, net.plan.dtype), resolve_n_threads(self.n_threads))
+
+    def _score_net(self, net, X, y, sw):
+        pred = self._predict_net(net, X)
+        if np.issubdtype(np.asarray(pred).dtype, np.floating) and not np.isfinite(pred).all():
+            return np.nan
+        return self._score_fn(y, pred, sample_weight=sw)
+
+    def _stratify_labels(self, Y):
+        return None
+
+    # -- fit ----------------------------------------------------------------------------------
+    def _fit(self, X, y, sample_weight=None, incremental=False, classes=None):
+        hidden = self._check_params()
+        s = self._settings()
+        if incremental and s.solver == "lbfgs":
+            raise AttributeError("partial_fit is only available for stochastic optimizers. "
+                                 "lbfgs is not stochastic.")
+        if incremental and s.early_stopping:
+            raise ValueError("partial_fit does not support early_stopping=True")
+        first = not hasattr(self, "_net") or (not self.warm_start and not incremental)
+        X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"], multi_output=True,
+                             dtype=(np.float64, np.float32), reset=first,
+                             y_numeric=self._y_numeric)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
+        Y = self._validate_y(y, incremental, first, classes)
+        self.n_threads_ = nt = resolve_n_threads(self.n_threads)
+        rs = check_random_state(self.random_state)
+        if first:
+            plan = self._plan(Y, self._float_dtype(X), X.shape[1], hidden)
+            nets = []
+            for r in range(self._restarts):    # initial weights drawn in turn from rs
+                net = Network(plan)
+                self._init_network(net, rs)
+                nets.append(net)
+                if r == 0:
+                    split = self._split(X, Y, sample_weight, s, rs, plan)
+        else:
+            net = self._sync()
+            if list(net.plan.sizes[1:-1]) != list(hidden):
+                raise ValueError(f"hidden_layer_sizes changed from {net.plan.sizes[1:-1]} to "
+                                 f"{list(hidden)}; refit with warm_start=False")
+            nets = [net]
+            split = self._split(X, Y, sample_weight, s, rs, net.plan)
+        for net in nets:
+            if net.seed is None or not incremental:
+                # the shuffling seed, drawn from random_state after the init and the split
+                net.seed = int(rs.randint(0, 2 ** 62))
+        if first:
+            self.t_ = 0
+        t0 = self.t_
+
+        def train_one(r, threads):
+            net = nets[r]
+            hist = self._train_network(net, split, s, nt if threads is None else threads,
+                                       incremental, t0)
+            return hist, net
+
+        workers = restart_workers(len(nets), nt, verbose=self.verbose)
+        best, done = best_of_restarts(len(nets), train_one, workers)
+        if self.verbose and len(nets) > 1:
+            for r, (h, _) in enumerate(done):
+                print(f"Restart {r + 1}/{len(nets)}: score = {-h.final_score(h.restored_best):.8f}")
+        hist, net = done[best]
+        self._net = net
+        self._expose()
+        self._record(hist, net, s, split, incremental, first)
+        return self
+
+    def _split(self, X, Y, sw, s, rs, plan):
+        """(X_train, Y_train, w_train, validation or None), in the engine's dtype, targets
+        encoded; the validation split is scikit-learn's (random_state after the init)."""
+        Yt = np.ascontiguousarray(self._encode(Y, plan), dtype=plan.dtype)
+        X = self._prep_X(X, plan.dtype)
+        if not s.early_stopping or s.solver == "lbfgs":
+            return X, Yt, sw, None
+        parts = train_test_split(X, Yt, *(() if sw is None else (sw,)), random_state=rs,
+                                 test_size=s.validation_fraction,
+                                 stratify=self._stratify_labels(Yt))
+        X_tr, X_val, Y_tr, Y_val = parts[:4]
+        sw_tr, sw_val = (parts[4], parts[5]) if sw is not None else (None, None)
+        if X_val.shape[0] < 2:
+            raise ValueError("The validation set is too small. Increase "
+                             "'validation_fraction' or the size of your dataset.")
+        return (np.ascontiguousarray(X_tr), np.ascontiguousarray(Y_tr), sw_tr,
+                (X_val, self._decode_targets(Y_val, plan), sw_val))
+
+    def _train_network(self, net, split, s, nt, incremental, t0):
+        X, Y, sw, val = split
+        if s.solver == "lbfgs":
+            hist, n_iter, failed = net.train_lbfgs(X, Y, sw, s, nt)
+            hist.params.update(n_iter=n_iter, failed=failed)
+            return hist
+        net.start(s, incremental)
+        validate = None
+        if val is not None:
+            X_val, y_val, sw_val = val
+            validate = lambda: {"val_score": self._score_net(net, X_val, y_val, sw_val)}  # noqa: E731
+        w = None if sw is None else np.ascontiguousarray(sw, dtype=net.plan.dtype)
+        return net.train(X, Y, w, s, nt, epochs=1 if incremental else s.max_iter,
+                         samples0=t0, validate=validate, verbose=self.verbose)
+
+    def _record(self, hist, net, s, split, incremental, first):
+        """The fitted attributes scikit-learn names, from the run's History."""
+        n = split[0].shape[0]
+        if s.solver == "lbfgs":
+            self.n_iter_ = hist.params["n_iter"]
+            self.loss_ = hist.loss[-1]
+            if hist.params["failed"]:
+                warn_user(hist.params["failed"], ConvergenceWarning)
+            for k in ("loss_curve_", "best_loss_", "validation_scores_",
+                      "best_validation_score_"):
+                self.__dict__.pop(k, None)
+            return
+        if first or not hasattr(self, "loss_curve_"):
+            self.loss_curve_ = []
+            self.validation_scores_ = [] if s.early_stopping else None
+        self.n_iter_ = len(hist)
+        self.t_ += n * len(hist)
+        self.loss_curve_ += hist.loss
+        if s.early_stopping:
+            self.validation_scores_ += hist.val_score
+            self.best_validation_score_ = net.stopper.best
+            self.best_loss_ = None
+        else:
+            self.best_loss_ = net.stopper.best
+            self.validation_scores_ = None
+            self.best_validation_score_ = None
+        self._no_improvement_count = net.stopper.count
+        if hist.loss:
+            self.loss_ = hist.loss[-1]
+        elif not hasattr(self, "loss_"):
+            self.loss_ = np.nan
+        if (not incremental and len(hist) == s.max_iter and not hist.stopped_early
+                and not hist.diverged and not hist.interrupted):
+            warn_user("Stochastic Optimizer: Maximum iterations (%d) reached and the "
+                      "optimization hasn't converged yet." % s.max_iter, ConvergenceWarning)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+
+def copy_network(net):
+    return copy.deepcopy(net)
