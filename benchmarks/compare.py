@@ -3,6 +3,7 @@
     python benchmarks/compare.py                     # full run (a few minutes)
     python benchmarks/compare.py --quick             # <= ~60 s: fewer samples, shorter runs
     python benchmarks/compare.py --workloads xor,digits --json out.json
+    python benchmarks/compare.py --quick --peers fastmlp --baseline /path/to/old/venv/bin/python
 
 Every peer (fastmlp, fastmlp.reference, PyTorch, scikit-learn) and each GEMM runtime is
 measured in its own subprocess, one after the other with a pause between, each limited to
@@ -93,9 +94,11 @@ def _table(header, rows, align=None):
     return "\n".join(out)
 
 
-def _run_worker(args, timeout=900):
-    """Run ``compare.py --worker ...`` in a fresh interpreter; return its JSON (or an error)."""
-    cmd = [sys.executable, os.path.abspath(__file__), "--threads", str(THREADS), "--worker"]
+def _run_worker(args, timeout=900, python=None):
+    """Run ``compare.py --worker ...`` in a fresh interpreter (``python``: another one, e.g.
+    a virtual environment holding a previous build); return its JSON (or an error)."""
+    cmd = [python or sys.executable, os.path.abspath(__file__), "--threads", str(THREADS),
+           "--worker"]
     cmd += [str(a) for a in args]
     try:
         p = subprocess.run(cmd, capture_output=True, text=True, env=_thread_env(),
@@ -342,6 +345,34 @@ def show_config():
     return "\n".join(lines), cfg
 
 
+def baseline_section(python, names, train, repeats, min_time, extra):
+    """This build against another one, measured in the same run: the fastmlp worker runs
+    three times, alternating new / baseline / new / baseline; the table gives the ratio of
+    the medians new/baseline per workload (> 1: this build is faster)."""
+    runs = {"new": [train.get("fastmlp")] if "fastmlp" in train else [], "baseline": []}
+    order = ["baseline", "new", "baseline"] if runs["new"] else ["new", "baseline"] * 2
+    for who in order:
+        res = _run_worker(["train", "fastmlp", ",".join(names), "--repeats", repeats,
+                           "--min-time", min_time] + extra,
+                          python=None if who == "new" else python)
+        runs[who].append(res)
+    rows = []
+    for name in names:
+        row = [name]
+        for v in ("fastmlp", "engine"):
+            rates = {who: [r[name][v]["rate"] for r in runs[who]
+                           if r and "error" not in r and "rate" in r.get(name, {}).get(v, {})]
+                     for who in runs}
+            med = {who: statistics.median(x) if x else None for who, x in rates.items()}
+            row += [_fmt(med["new"]), _fmt(med["baseline"]), _ratio(med["new"], med["baseline"])]
+        rows.append(row)
+    print(f"\nThis build against the baseline ({python}), same run, medians of "
+          f"{len(runs['new'])} and {len(runs['baseline'])} worker runs; new/base > 1: faster")
+    print(_table(["workload", "fastmlp", "base", "new/base", "engine", "base", "new/base"],
+                 rows))
+    return runs
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="fewer samples, shorter runs")
@@ -356,6 +387,11 @@ def main(argv=None):
                     help="threads for every runtime (default 2, the machine's cores)")
     ap.add_argument("--no-gemm", action="store_true", help="skip the GEMM section")
     ap.add_argument("--no-memory", action="store_true", help="skip the memory line")
+    ap.add_argument("--baseline", metavar="PYTHON",
+                    help="an interpreter with another fastmlp build (e.g. the previous "
+                         "commit's, in its own venv): its fastmlp and engine columns are "
+                         "measured in the same run, alternating with this build's, and "
+                         "printed as new/baseline ratios")
     ap.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
     global THREADS
@@ -406,9 +442,9 @@ def main(argv=None):
 
     # ---- training throughput: one subprocess per peer --------------------------------
     train = {}
+    extra = ["--quick"] if a.quick else []
     for p in peers:
         t0 = time.perf_counter()
-        extra = ["--quick"] if a.quick else []
         load = os.getloadavg()[0]
         res = _run_worker(["train", p, ",".join(names), "--repeats", repeats,
                            "--min-time", min_time] + extra)
@@ -416,6 +452,9 @@ def main(argv=None):
         print(f"  [{p}: {time.perf_counter() - t0:.1f} s, load average before {load:.2f}]",
               file=sys.stderr, flush=True)
         train[p] = res
+    if a.baseline:
+        result["baseline"] = baseline_section(a.baseline, names, train, repeats, min_time,
+                                              extra)
     restarts = (train.get("fastmlp") or {}).get("_restarts")
 
     cols = [p for p in ["fastmlp", "engine", "reference", "torch", "sklearn"]
