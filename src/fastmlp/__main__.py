@@ -21,14 +21,14 @@ import zipfile
 
 import numpy as np
 
+from .activations import ACTIVATIONS
+from .losses import LOSSES
+from .optim import OPTIMIZERS
+
 __all__ = ["main", "load_data", "CLIError"]
 
-_LOSSES = ("square", "hinge", "logistic", "cross_entropy", "margin")
-_ACTIVATIONS = ("relu", "leaky_relu", "prelu", "sigmoid", "tanh", "linear",
-                "piecewise_linear", "step", "sign")
-# the output unit that goes with each loss (chapter 4.2)
-_OUTPUT_FOR_LOSS = {"square": "linear", "hinge": "linear", "logistic": "linear",
-                    "cross_entropy": "softmax", "margin": "linear"}
+# the canonical names (aliases are not offered); softmax is for the output layer only
+_HIDDEN_ACTIVATIONS = tuple(name for name, a in ACTIVATIONS.items() if not a.output_only)
 
 
 class CLIError(Exception):
@@ -140,16 +140,16 @@ def build_parser():
                         "from the end); required for .csv and .npy")
     t.add_argument("--hidden", type=_hidden, default=[64], metavar="N1,N2,...",
                    help="hidden layer sizes (default 64; 'none' for no hidden layer)")
-    t.add_argument("--activation", choices=_ACTIVATIONS, default="relu",
+    t.add_argument("--activation", choices=_HIDDEN_ACTIVATIONS, default="relu",
                    help="hidden activation (default relu)")
-    t.add_argument("--loss", choices=_LOSSES, default=None,
+    t.add_argument("--loss", choices=tuple(LOSSES), default=None,
                    help="loss (default: cross_entropy for class labels, else square)")
     t.add_argument("--epochs", type=_positive_int, default=20, help="epochs (default 20)")
     t.add_argument("--batch-size", type=_batch, default=32, metavar="B",
                    help="mini-batch size B; 1 is SGD, 'full' is gradient descent (default 32)")
     t.add_argument("--lr", type=_positive_float, default=None,
                    help="learning rate eta (default: 0.01 for sgd, 0.001 for adam)")
-    t.add_argument("--optimizer", choices=("sgd", "adam"), default="sgd",
+    t.add_argument("--optimizer", choices=tuple(OPTIMIZERS), default="sgd",
                    help="optimizer (default sgd)")
     t.add_argument("--validation-split", type=_fraction, default=0.0, metavar="F",
                    help="fraction of the training data held out to measure validation loss")
@@ -347,7 +347,8 @@ def _choose_loss(y, loss, path):
     """The loss (chosen from the target when not given) and the number of output units."""
     if loss is None:
         loss = "cross_entropy" if _is_classes(y) else "square"
-    if loss in ("cross_entropy", "margin", "hinge", "logistic"):
+    encoding = LOSSES[loss].encoding
+    if encoding != "real":                        # a classification loss
         if y.ndim != 1 or not np.all(y == np.round(y)):
             raise CLIError(f"{path}: the {loss} loss needs class labels (integers) in the "
                            f"target column, got non-integer values")
@@ -355,7 +356,7 @@ def _choose_loss(y, loss, path):
         if len(classes) < 2:
             raise CLIError(f"{path}: the target holds one class only ({classes[0]:g}); "
                            f"nothing to learn")
-        if loss in ("hinge", "logistic"):
+        if encoding == "pm1":                    # one output unit, two classes
             if len(classes) != 2:
                 raise CLIError(f"{path}: the {loss} loss is binary, but the target holds "
                                f"{len(classes)} classes; use --loss cross_entropy or margin")
@@ -393,7 +394,7 @@ def cmd_train(args, out):
     _set_threads(args.threads)
     lr = args.lr if args.lr is not None else (0.001 if args.optimizer == "adam" else 0.01)
     sizes = [X.shape[1], *args.hidden, n_out]
-    model = fastmlp.MLP(sizes, activation=args.activation, output=_OUTPUT_FOR_LOSS[loss],
+    model = fastmlp.MLP(sizes, activation=args.activation, output=LOSSES[loss].default_output,
                         loss=loss, dtype=args.dtype, seed=args.seed)
     n_train = X.shape[0] - int(round(X.shape[0] * args.validation_split))
     batch = args.batch_size

@@ -28,6 +28,9 @@ import numbers
 
 import numpy as np
 
+from . import _core
+from ._names import OPTIMIZER_NAMES
+
 __all__ = ["Optimizer", "SGD", "Adam", "get_optimizer",
            "Schedule", "Constant", "StepLR", "InverseScaling", "Cosine", "ReduceOnPlateau",
            "get_schedule"]
@@ -172,7 +175,7 @@ class SGD(Optimizer):
 
     lr > 0; momentum in [0, 1); nesterov needs momentum > 0; weight_decay >= 0 (L2 on W).
     """
-    kind = 0
+    kind = _core.OPT_CODES["sgd"]
 
     def __init__(self, lr=0.01, momentum=0.0, nesterov=False, weight_decay=0.0):
         super().__init__(lr, weight_decay)
@@ -189,8 +192,8 @@ class SGD(Optimizer):
     _state_names = ("velocity",)
 
     def spec(self):
-        return (0, self.lr, self.momentum, self.nesterov, self.weight_decay, 0.0, 0.0, 0.0,
-                int(self.t))
+        return (self.kind, self.lr, self.momentum, self.nesterov, self.weight_decay, 0.0, 0.0,
+                0.0, int(self.t))
 
     def hyperparameters(self):
         return {"lr": self.base_lr, "momentum": self.momentum, "nesterov": self.nesterov,
@@ -202,7 +205,7 @@ class Adam(Optimizer):
 
     lr > 0; betas = (beta1, beta2) each in [0, 1); eps > 0; weight_decay >= 0.
     """
-    kind = 1
+    kind = _core.OPT_CODES["adam"]
     _state_names = ("m", "v")
 
     def __init__(self, lr=0.001, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
@@ -216,7 +219,7 @@ class Adam(Optimizer):
         self.eps = _real("eps", eps, 0, low_open=True)
 
     def spec(self):
-        return (1, self.lr, 0.0, False, self.weight_decay, self.betas[0], self.betas[1],
+        return (self.kind, self.lr, 0.0, False, self.weight_decay, self.betas[0], self.betas[1],
                 self.eps, int(self.t))
 
     def hyperparameters(self):
@@ -232,10 +235,7 @@ def get_optimizer(optimizer, lr=None):
     if optimizer is None:
         optimizer = "sgd"
     if isinstance(optimizer, str):
-        key = optimizer.strip().lower()
-        if key not in OPTIMIZERS:
-            raise ValueError(f"unknown optimizer {optimizer!r}; expected one of "
-                             f"{sorted(OPTIMIZERS)} or an Optimizer instance")
+        key = OPTIMIZER_NAMES.resolve(optimizer, "optimizer")
         return OPTIMIZERS[key]() if lr is None else OPTIMIZERS[key](lr=lr)
     if isinstance(optimizer, type) and issubclass(optimizer, Optimizer):
         return optimizer() if lr is None else optimizer(lr=lr)

@@ -90,6 +90,8 @@ import numbers
 
 import numpy as np
 
+from ._names import ACTIVATION_NAMES, LOSS_NAMES
+
 __all__ = [
     "LEAKY_ALPHA", "PRELU_INIT", "ACTIVATIONS", "LOSSES",
     "canonical_activation", "canonical_loss",
@@ -107,19 +109,9 @@ LEAKY_ALPHA = 0.01
 PRELU_INIT = 0.25
 """Initial value of every learned PReLU slope made by :func:`init_params`."""
 
-ACTIVATIONS = ("step", "sign", "linear", "piecewise_linear", "sigmoid", "tanh",
-               "relu", "leaky_relu", "prelu", "softmax")
-_ACTIVATION_ALIASES = {
-    "heaviside": "step", "identity": "linear", "logistic": "sigmoid",
-    "hard_linear": "piecewise_linear", "piecewise": "piecewise_linear",
-    "leaky": "leaky_relu",
-}
-LOSSES = ("square", "hinge", "logistic", "cross_entropy", "margin")
-_LOSS_ALIASES = {
-    "squared": "square", "mse": "square", "log": "logistic", "log_loss": "logistic",
-    "ce": "cross_entropy", "categorical_crossentropy": "cross_entropy",
-    "multiclass_hinge": "margin", "large_margin": "margin",
-}
+# names and aliases: the one table every part of fastmlp uses
+ACTIVATIONS = ACTIVATION_NAMES.names
+LOSSES = LOSS_NAMES.names
 _RELU_FAMILY = ("relu", "leaky_relu", "prelu")
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -190,29 +182,17 @@ def _check_int(name, x, low):
     return int(x)
 
 
-def _canonical(kind, name, valid, aliases, argname):
-    if not isinstance(name, str):
-        raise TypeError(f"{argname} must be a {kind} name (str), got {_describe(name)}")
-    key = name.strip().lower().replace("-", "_").replace(" ", "_")
-    key = aliases.get(key, key)
-    if key not in valid:
-        names = ", ".join(valid) + "; aliases: " + ", ".join(
-            f"{a}->{c}" for a, c in aliases.items())
-        raise ValueError(f"{argname}: unknown {kind} {name!r}; valid names are {names}")
-    return key
-
-
 def canonical_activation(name, argname="name"):
     """Return the canonical activation name for ``name`` (aliases resolved).
 
     Raises ValueError (naming ``argname``) listing the valid names.
     """
-    return _canonical("activation", name, ACTIVATIONS, _ACTIVATION_ALIASES, argname)
+    return ACTIVATION_NAMES.resolve(name, argname)
 
 
 def canonical_loss(name, argname="loss"):
     """Return the canonical loss name for ``name`` (aliases resolved)."""
-    return _canonical("loss", name, LOSSES, _LOSS_ALIASES, argname)
+    return LOSS_NAMES.resolve(name, argname)
 
 
 def _check_alpha(name, z, alpha, argname="alpha"):

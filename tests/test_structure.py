@@ -1,0 +1,59 @@
+"""How the package is put together: one table of names and codes."""
+import pytest
+
+import fastmlp as fm
+from fastmlp import _core, _names, activations, losses, optim, reference
+
+TABLES = [  # (name table, the Python registry, the engine's codes, code of a registry entry)
+    (_names.ACTIVATION_NAMES, activations.ACTIVATIONS, _core.ACTIVATION_CODES,
+     lambda spec: spec.code),
+    (_names.LOSS_NAMES, losses.LOSSES, _core.LOSS_CODES, lambda cls: cls.code),
+    (_names.OPTIMIZER_NAMES, optim.OPTIMIZERS, _core.OPT_CODES, lambda cls: cls.kind),
+]
+
+
+@pytest.mark.parametrize("table,registry,codes,code_of", TABLES,
+                         ids=["activations", "losses", "optimizers"])
+def test_codes_come_from_the_engine(table, registry, codes, code_of):
+    assert tuple(registry) == table.names
+    for name in table.names:
+        assert code_of(registry[name]) == codes[name], name
+    if table is not _names.OPTIMIZER_NAMES:
+        assert set(table.names) == set(codes)
+    else:   # the engine may know an update rule before Python offers a class for it
+        assert set(table.names) <= set(codes)
+        for name, cls in registry.items():
+            assert cls().spec()[0] == codes[name]
+
+
+@pytest.mark.parametrize("table", [t[0] for t in TABLES],
+                         ids=["activations", "losses", "optimizers"])
+def test_every_alias_names_one_thing(table):
+    seen = {}
+    for name in table.names:
+        for alias in table.aliases_of(name):
+            assert alias not in table.names, alias
+            assert alias not in seen, (alias, seen.get(alias), name)
+            assert alias not in table.ambiguous, alias
+            seen[alias] = name
+    assert seen == table.aliases
+    for alias, name in seen.items():
+        assert table.resolve(alias, "x") == name
+        assert table.resolve(alias.upper().replace("_", "-"), "x") == name
+    for name in table.names:
+        assert table.resolve(name, "x") == name
+    for name in table.ambiguous:
+        assert name not in table.names
+        with pytest.raises(ValueError, match="ambiguous"):
+            table.resolve(name, "x")
+
+
+def test_reference_resolves_names_with_the_same_table():
+    assert reference.ACTIVATIONS == tuple(activations.ACTIVATIONS)
+    assert reference.LOSSES == tuple(losses.LOSSES)
+    for name in (*activations.ACTIVATIONS, *activations.ALIASES, "ReLU", "Leaky-ReLU"):
+        assert reference.canonical_activation(name) == activations.canonical_name(name)
+    for name in (*losses.LOSSES, *losses.ALIASES, "MSE", "Cross-Entropy"):
+        assert reference.canonical_loss(name) == losses.get_loss(name).name
+    with pytest.raises(ValueError):
+        reference.canonical_activation("swish")
