@@ -48,6 +48,14 @@ def test_every_alias_names_one_thing(table):
             table.resolve(name, "x")
 
 
+def test_log_loss_is_refused_everywhere():
+    for name in ("log_loss", "log", "logloss", "LOG-LOSS"):
+        for resolve in (losses.get_loss, reference.canonical_loss,
+                        lambda n: fm.MLP([2, 2], loss=n)):
+            with pytest.raises(ValueError, match="'logistic' .*'cross_entropy'"):
+                resolve(name)
+
+
 def test_reference_resolves_names_with_the_same_table():
     assert reference.ACTIVATIONS == tuple(activations.ACTIVATIONS)
     assert reference.LOSSES == tuple(losses.LOSSES)
@@ -55,5 +63,6 @@ def test_reference_resolves_names_with_the_same_table():
         assert reference.canonical_activation(name) == activations.canonical_name(name)
     for name in (*losses.LOSSES, *losses.ALIASES, "MSE", "Cross-Entropy"):
         assert reference.canonical_loss(name) == losses.get_loss(name).name
-    with pytest.raises(ValueError):
-        reference.canonical_activation("swish")
+    for bad in ("swish", "log_loss"):
+        with pytest.raises(ValueError):
+            reference.canonical_activation(bad)

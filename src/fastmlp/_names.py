@@ -77,13 +77,17 @@ ACTIVATION_NAMES = NameTable("activation", {
     "softmax": ("softargmax",),
 })
 
+_LOG_LOSS = ("it means the logistic loss for one output and the softmax cross-entropy for "
+             "several classes (as in scikit-learn's MLPClassifier); choose 'logistic' (one "
+             "logistic output per class/label) or 'cross_entropy' (softmax over the classes)")
+
 LOSS_NAMES = NameTable("loss", {
     "square": ("squared", "squared_error", "mse", "l2", "quadratic"),
     "hinge": ("svm",),
-    "logistic": ("log", "log_loss", "logloss", "binary_crossentropy", "bce"),
+    "logistic": ("binary_crossentropy", "bce"),
     "cross_entropy": ("ce", "crossentropy", "categorical_crossentropy", "softmax", "nll"),
     "margin": ("large_margin", "multiclass_hinge", "multi_margin", "weston_watkins"),
-})
+}, ambiguous={"log_loss": _LOG_LOSS, "logloss": _LOG_LOSS, "log": _LOG_LOSS})
 
 OPTIMIZER_NAMES = NameTable("optimizer", {
     "sgd": (),
