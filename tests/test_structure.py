@@ -1,8 +1,23 @@
-"""How the package is put together: one table of names and codes."""
+"""How the package is put together: what importing fastmlp loads, one table of names and
+codes."""
+import subprocess
+import sys
+
 import pytest
 
 import fastmlp as fm
 from fastmlp import _core, _names, activations, losses, optim, reference
+
+def test_import_fastmlp_does_not_import_the_reference():
+    code = "import sys, fastmlp; print(sorted(m for m in sys.modules if 'reference' in m))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
+
+
+def test_the_reference_shares_the_containers():
+    assert reference.Trace is fm.Trace and reference.Gradients is fm.Gradients
+
 
 TABLES = [  # (name table, the Python registry, the engine's codes, code of a registry entry)
     (_names.ACTIVATION_NAMES, activations.ACTIVATIONS, _core.ACTIVATION_CODES,

@@ -14,7 +14,8 @@ __version__ = "0.1.0"
 from . import activations, losses, optim  # noqa: E402
 from .gradcheck import gradcheck  # noqa: E402  (binds the function over the submodule)
 from .io import load  # noqa: E402
-from .network import MLP, Gradients, NotFittedError, Perceptron, Trace  # noqa: E402
+from ._common import Gradients, NotFittedError, Trace  # noqa: E402
+from .network import MLP, Perceptron  # noqa: E402
 from .training import (Callback, DivergenceWarning, History,  # noqa: E402
                        StopTraining)
 

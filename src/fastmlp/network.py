@@ -14,79 +14,13 @@ import numbers
 import numpy as np
 
 from . import _core
+# derive_seed: training.py imports it from here
+from ._common import (Gradients, NotFittedError, Trace, check_dtype, check_int,  # noqa: F401
+                      check_X, derive_seed, seed_int)
 from .activations import ACTIVATIONS, canonical_name, get_activation
 from .losses import Loss, get_loss, r2_score
-# the containers of the chapter's quantities are shared with the NumPy reference
-from .reference import Gradients, Trace
 
 __all__ = ["MLP", "Perceptron", "Trace", "Gradients", "NotFittedError"]
-
-
-class NotFittedError(ValueError, AttributeError):
-    """The model needs ``fit`` first for this (e.g. class labels need ``classes_``)."""
-
-
-# ---------------------------------------------------------------------------------------------
-# helpers
-# ---------------------------------------------------------------------------------------------
-def _dtype(dtype):
-    try:
-        dt = np.dtype(dtype)
-    except TypeError:
-        raise TypeError(f"dtype must be float32 or float64, got {dtype!r}") from None
-    if dt not in (np.dtype(np.float32), np.dtype(np.float64)):
-        raise TypeError(f"dtype must be float32 or float64, got {dt}")
-    return dt
-
-
-def _int(name, x, low):
-    if isinstance(x, (bool, np.bool_)) or not isinstance(x, numbers.Integral):
-        raise TypeError(f"{name} must be an integer, got {type(x).__name__} {x!r}")
-    if x < low:
-        raise ValueError(f"{name} must be >= {low}, got {x}")
-    return int(x)
-
-
-def _seed_int(seed):
-    """A concrete int seed (stored, so a saved model can be re-initialised identically)."""
-    if seed is None:
-        return int(np.random.SeedSequence().generate_state(1, np.uint64)[0] >> np.uint64(1))
-    if isinstance(seed, np.random.Generator):
-        return int(seed.integers(0, 2**63 - 1))
-    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, numbers.Integral) or seed < 0:
-        raise TypeError(f"seed must be None, a non-negative int or a numpy Generator, got "
-                        f"{seed!r}")
-    return int(seed)
-
-
-def derive_seed(seed, *keys):
-    """A uint64 seed derived from ``seed`` and integer keys (restarts, shuffling)."""
-    return int(np.random.SeedSequence([int(seed)] + [int(k) for k in keys])
-               .generate_state(1, np.uint64)[0])
-
-
-def check_X(X, n_features, dtype, name="X"):
-    """X as a C-contiguous 2-D array of ``dtype`` with ``n_features`` columns, all finite."""
-    if isinstance(X, (str, bytes)) or X is None:
-        raise TypeError(f"{name} must be a 2-D numeric array, got {type(X).__name__}")
-    try:
-        arr = np.asarray(X)
-    except Exception as exc:
-        raise TypeError(f"{name} must be a 2-D numeric array: {exc}") from None
-    if arr.dtype.kind not in "biuf":
-        raise TypeError(f"{name} must hold real numbers, got dtype {arr.dtype}")
-    if arr.ndim == 1 and n_features == 1:
-        arr = arr[:, None]
-    if arr.ndim != 2:
-        raise ValueError(f"{name} must be 2-D (n_samples, n_features), got shape {arr.shape}; "
-                         f"reshape a single sample with x.reshape(1, -1)")
-    if arr.shape[1] != n_features:
-        raise ValueError(f"{name} has {arr.shape[1]} features, but the model expects "
-                         f"{n_features} (layer_sizes[0])")
-    arr = np.ascontiguousarray(arr, dtype=dtype)
-    if not _core.all_finite(arr):          # one pass in C, no temporary the size of X
-        raise ValueError(f"{name} contains NaN or infinite values")
-    return arr
 
 
 _INITS = ("glorot", "he", "uniform", "normal")
@@ -144,7 +78,7 @@ class MLP:
         if len(layer_sizes) < 2:
             raise ValueError(f"layer_sizes needs at least 2 entries (inputs, outputs), got "
                              f"{list(layer_sizes)}")
-        self.layer_sizes = [_int(f"layer_sizes[{i}]", s, 1) for i, s in enumerate(layer_sizes)]
+        self.layer_sizes = [check_int(f"layer_sizes[{i}]", s, 1) for i, s in enumerate(layer_sizes)]
         L = len(self.layer_sizes) - 1
         if L > _core.MAX_LAYERS:
             raise ValueError(f"at most {_core.MAX_LAYERS} layers are supported, got {L}")
@@ -168,8 +102,8 @@ class MLP:
         if self.loss is not None:
             self.loss.check_output(out)
         self.output = out
-        self.dtype = _dtype(dtype)
-        self.seed = _seed_int(seed)
+        self.dtype = check_dtype(dtype)
+        self.seed = seed_int(seed)
         if init is not None and not callable(init):
             if not isinstance(init, str):
                 raise TypeError(f"init must be a name or a callable, got {init!r}")
@@ -185,7 +119,7 @@ class MLP:
             raise ValueError(f"leaky_alpha must be finite, got {leaky_alpha!r}")
         self.prelu_init = float(prelu_init)
         if n_threads is not None:
-            _int("n_threads", n_threads, 1)
+            check_int("n_threads", n_threads, 1)
         self.n_threads = n_threads
         self.engine = self._new_engine()
         self._reset_training_state()
@@ -219,7 +153,7 @@ class MLP:
 
     def initialize(self, seed=None):
         """Draw fresh weights from ``default_rng(seed)`` (default: the model's seed)."""
-        rng = np.random.default_rng(self.seed if seed is None else _seed_int(seed))
+        rng = np.random.default_rng(self.seed if seed is None else seed_int(seed))
         W, b, al = self.engine.weights(), self.engine.biases(), self.engine.alphas()
         for l, (n_in, n_out, act) in enumerate(zip(self.layer_sizes[:-1], self.layer_sizes[1:],
                                                    self.activations)):
@@ -255,7 +189,7 @@ class MLP:
         """Start over: new initial weights (model seed, or ``seed``), no optimiser state,
         no classes, epoch count 0."""
         if seed is not None:
-            self.seed = _seed_int(seed)
+            self.seed = seed_int(seed)
         self._reset_training_state()
         return self.initialize()
 
@@ -610,8 +544,8 @@ class Perceptron:
 
     def __init__(self, n_inputs, n_outputs=1, activation="step", lr=1.0, seed=None,
                  dtype="float64"):
-        self.n_inputs = _int("n_inputs", n_inputs, 1)
-        self.n_outputs = _int("n_outputs", n_outputs, 1)
+        self.n_inputs = check_int("n_inputs", n_inputs, 1)
+        self.n_outputs = check_int("n_outputs", n_outputs, 1)
         act = canonical_name(activation, "activation")
         if act not in ("step", "sign"):
             raise ValueError(f"the perceptron rule needs threshold units: activation 'step' "
@@ -622,8 +556,8 @@ class Perceptron:
                 or lr <= 0:
             raise ValueError(f"lr must be a finite number > 0, got {lr!r}")
         self.lr = float(lr)
-        self.seed = _seed_int(seed)
-        self.dtype = _dtype(dtype)
+        self.seed = seed_int(seed)
+        self.dtype = check_dtype(dtype)
         self.W = np.zeros((self.n_inputs, self.n_outputs), dtype=self.dtype)
         self.b = np.zeros(self.n_outputs, dtype=self.dtype)
         self.converged_ = False
@@ -682,7 +616,7 @@ class Perceptron:
         X = check_X(X, self.n_inputs, self.dtype)
         if X.shape[0] == 0:
             raise ValueError("X has no samples (0 rows)")
-        epochs = _int("epochs", epochs, 1)
+        epochs = check_int("epochs", epochs, 1)
         T = self._targets(y, X.shape[0])
         rng = np.random.default_rng(self.seed)
         self.W[...] = 0
