@@ -1,5 +1,7 @@
-"""How the package is put together: what importing fastmlp loads, one table of names and
-codes."""
+"""How the package is put together: no import cycles, what importing fastmlp loads, one
+table of names and codes."""
+import ast
+import pathlib
 import subprocess
 import sys
 
@@ -7,6 +9,113 @@ import pytest
 
 import fastmlp as fm
 from fastmlp import _core, _names, activations, losses, optim, reference
+
+PACKAGE = pathlib.Path(fm.__file__).parent
+
+
+def _module_files():
+    """{dotted module name: (path, is a package)} for every .py file of fastmlp."""
+    out = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+        is_package = parts[-1] == "__init__"
+        out[".".join(parts[:-1] if is_package else parts)] = (path, is_package)
+    return out
+
+
+class _TopLevelImports(ast.NodeVisitor):
+    """The import statements that run when the module is imported (not those in functions)."""
+
+    def __init__(self):
+        self.nodes = []
+
+    def visit_Import(self, node):
+        self.nodes.append(node)
+
+    visit_ImportFrom = visit_Import
+
+    def visit_FunctionDef(self, node):
+        pass
+
+    visit_AsyncFunctionDef = visit_Lambda = visit_FunctionDef
+
+
+def import_graph():
+    """{module: set of fastmlp modules its top-level code imports}."""
+    files = _module_files()
+    known = set(files) | {"fastmlp._core"}
+    graph = {"fastmlp._core": set()}
+    for module, (path, is_package) in files.items():
+        visitor = _TopLevelImports()
+        visitor.visit(ast.parse(path.read_text(), str(path)))
+        package = module if is_package else module.rpartition(".")[0]
+        targets = set()
+        for node in visitor.nodes:
+            if isinstance(node, ast.Import):
+                targets.update(a.name for a in node.names if a.name.split(".")[0] == "fastmlp")
+                continue
+            if node.level:
+                base = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
+                base = f"{base}.{node.module}" if node.module else base
+            elif (node.module or "").split(".")[0] == "fastmlp":
+                base = node.module
+            else:
+                continue
+            submodules = {f"{base}.{a.name}" for a in node.names} & known
+            targets.update(submodules)
+            if len(submodules) < len(node.names):
+                targets.add(base)       # names defined in base itself
+        graph[module] = {t for t in targets if t in known and t != module}
+    return graph
+
+
+def _cycle(graph):
+    state, stack = {}, []
+
+    def visit(m):
+        state[m] = "open"
+        stack.append(m)
+        for t in sorted(graph[m]):
+            if state.get(t) == "open":
+                return stack[stack.index(t):] + [t]
+            if t not in state:
+                found = visit(t)
+                if found:
+                    return found
+        stack.pop()
+        state[m] = "done"
+        return None
+
+    for m in sorted(graph):
+        if m not in state:
+            found = visit(m)
+            if found:
+                return found
+    return None
+
+
+def _reachable(graph, start):
+    seen, todo = set(), [start]
+    while todo:
+        for t in graph[todo.pop()] - seen:
+            seen.add(t)
+            todo.append(t)
+    return seen
+
+
+def test_no_import_cycles():
+    graph = import_graph()
+    assert {"fastmlp", "fastmlp.network", "fastmlp._common"} <= set(graph)
+    assert "fastmlp._core" in graph["fastmlp.network"]
+    cycle = _cycle(graph)
+    assert cycle is None, " -> ".join(cycle)
+
+
+def test_the_reference_and_the_name_table_do_not_need_the_engine():
+    graph = import_graph()
+    for module in ("fastmlp.reference", "fastmlp._names", "fastmlp._common"):
+        assert "fastmlp._core" not in _reachable(graph, module), module
+
 
 def test_import_fastmlp_does_not_import_the_reference():
     code = "import sys, fastmlp; print(sorted(m for m in sys.modules if 'reference' in m))"

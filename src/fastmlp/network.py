@@ -9,14 +9,17 @@ follow the chapter: index l = 1..L (index 0: ``z[0]`` None, ``a[0]`` the input X
 """
 from __future__ import annotations
 
+import copy
 import numbers
+import warnings
 
 import numpy as np
 
-from . import _core
+from . import _core, _npz
 # derive_seed: training.py imports it from here
 from ._common import (Gradients, NotFittedError, Trace, check_dtype, check_int,  # noqa: F401
                       check_X, derive_seed, seed_int)
+from ._version import __version__
 from .activations import ACTIVATIONS, canonical_name, get_activation
 from .losses import Loss, get_loss, r2_score
 
@@ -491,14 +494,68 @@ class MLP:
 
     # -- persistence ----------------------------------------------------------------------
     def save(self, path):
-        """Save to a versioned ``.npz`` (atomic); see :func:`fastmlp.io.save`."""
-        from .io import save
-        return save(self, path)
+        """Save to a versioned ``.npz`` readable without pickle, atomically (``.npz``
+        appended when missing); returns the path. The optimiser is not stored."""
+        return _npz.write(path, self._saved_config(), self.engine.theta,
+                          getattr(self, "classes_", None))
 
     @classmethod
     def load(cls, path):
-        from .io import load
-        return load(path)
+        """A model saved by :meth:`save` (the same as :func:`fastmlp.load`)."""
+        return cls._from_saved(*_npz.read(path))
+
+    def _saved_config(self):
+        loss = self.loss
+        return {
+            "class": "MLP",
+            "layer_sizes": list(self.layer_sizes),
+            "hidden_activations": list(self.hidden_activations),
+            "output": self.output,
+            "output_explicit": bool(self._output_explicit),
+            "loss": None if loss is None or not loss.builtin else loss.name,
+            "custom_loss": None if loss is None or loss.builtin else type(loss).__qualname__,
+            "dtype": self.dtype.name,
+            "seed": int(self.seed),
+            "init": self.init if isinstance(self.init, str) or self.init is None else None,
+            "leaky_alpha": self.leaky_alpha,
+            "prelu_init": self.prelu_init,
+            "n_threads": self.n_threads,
+            "epochs_trained": int(self.epochs_trained_),
+            "mode": getattr(self, "_mode", None),
+            "y_1d": bool(getattr(self, "_y_1d", False)),
+            "fastmlp_version": __version__,
+        }
+
+    @classmethod
+    def _from_saved(cls, path, cfg, theta, classes):
+        """The model :meth:`_saved_config` described (warns about a user-defined loss, which
+        is not stored, on behalf of the caller's caller: ``load``)."""
+        try:
+            if cfg.get("class") != "MLP":
+                raise ValueError(f"unknown model class {cfg.get('class')!r}")
+            model = cls(cfg["layer_sizes"], activation=cfg["hidden_activations"] or "relu",
+                        output=cfg["output"], loss=cfg["loss"], dtype=cfg["dtype"],
+                        seed=cfg["seed"], init=cfg.get("init"), leaky_alpha=cfg["leaky_alpha"],
+                        prelu_init=cfg["prelu_init"], n_threads=cfg.get("n_threads"))
+            model._output_explicit = bool(cfg.get("output_explicit", True))
+            if theta.shape != model.engine.theta.shape or theta.dtype != model.dtype:
+                raise ValueError(f"parameter vector has shape {theta.shape} and dtype "
+                                 f"{theta.dtype}, expected {model.engine.theta.shape} "
+                                 f"{model.dtype}")
+            model.engine.theta[...] = theta
+            model.epochs_trained_ = int(cfg.get("epochs_trained", 0))
+            if cfg.get("mode") is not None:
+                model._mode = cfg["mode"]
+            model._y_1d = bool(cfg.get("y_1d", False))
+            if classes is not None:
+                model.classes_ = classes
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"{path!r}: invalid fastmlp model contents: {exc}") from None
+        if cfg.get("custom_loss"):
+            warnings.warn(f"{path!r} was trained with a user-defined loss "
+                          f"({cfg['custom_loss']}); it is not stored -- pass it to fit() again",
+                          RuntimeWarning, stacklevel=3)
+        return model
 
     def __getstate__(self):
         state = dict(self.__dict__)
@@ -515,7 +572,6 @@ class MLP:
         self.engine.theta[...] = theta
 
     def __deepcopy__(self, memo):
-        import copy
         new = MLP.__new__(MLP)
         new.__setstate__(copy.deepcopy(self.__getstate__(), memo))
         return new
