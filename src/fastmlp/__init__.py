@@ -20,7 +20,8 @@ from ._common import Gradients, NotFittedError, Trace
 from ._version import __version__
 from .gradcheck import gradcheck  # binds the function over the submodule
 from .io import load
-from .network import MLP, Perceptron
+from .network import MLP
+from .perceptron import Perceptron
 from .training import Callback, DivergenceWarning, History, StopTraining
 
 __all__ = ["MLP", "Perceptron", "Trace", "Gradients", "History", "Callback", "StopTraining",
