@@ -136,11 +136,17 @@ class MLP:
         return self.hidden_activations + [self.output]
 
     def _engine_loss_code(self):
-        return self.loss.code if (self.loss is not None and self.loss.builtin) else 0
+        if self.loss is not None and self.loss.builtin:
+            return self.loss.code
+        # no loss, or one computed in Python (its gradient goes to the engine): the engine's
+        # own loss is not used
+        return _core.LOSS_CODES["square"]
 
-    def _new_engine(self, max_batch=1):
+    def _new_engine(self, max_batch=1, loss_code=None):
         codes = [ACTIVATIONS[a].code for a in self.activations]
-        return _core.Engine(self.layer_sizes, codes, self._engine_loss_code(), self.dtype,
+        if loss_code is None:
+            loss_code = self._engine_loss_code()
+        return _core.Engine(self.layer_sizes, codes, loss_code, self.dtype,
                             leaky=self.leaky_alpha, max_batch=max_batch)
 
     def _rebuild_engine(self):
@@ -319,9 +325,7 @@ class MLP:
                 eng = self.engine
             else:   # another built-in loss: a temporary engine holding the same parameters
                 loss.check_output(self.output)
-                codes = [ACTIVATIONS[a].code for a in self.activations]
-                eng = _core.Engine(self.layer_sizes, codes, loss.code, self.dtype,
-                                   leaky=self.leaky_alpha, max_batch=X.shape[0])
+                eng = self._new_engine(X.shape[0], loss.code)
                 eng.theta[...] = self.engine.theta
             eng.forward(X, n_threads=nt)
             value = eng.backward(X, Y=Y, n_threads=nt)
