@@ -1,19 +1,6 @@
-"""The model file: a versioned ``.npz`` readable without pickle, written atomically.
-
-File layout (``numpy.savez``, loaded with ``allow_pickle=False``):
-
-* ``fastmlp_format``: int64 array, the format version (currently 1);
-* ``config``: a 1-element unicode array holding a JSON string (what the model class stores
-  to rebuild itself: for an MLP its class, layer sizes, activations, output, loss, dtype,
-  seed, init, leaky_alpha, prelu_init, epochs trained, label mode, fastmlp version);
-* ``theta``: the flat parameter vector (the model's dtype);
-* ``classes`` (optional): the class labels ``classes_`` (numbers or strings).
-
-Saving is atomic: the file is written to a temporary file in the same directory, then
-renamed over the target with ``os.replace``; a crash never leaves a half-written file behind.
-This module reads and writes the file; it knows nothing about models (``MLP.save`` and
-``MLP.load`` build and read the config).
-"""
+"""The model file (its layout is described in :mod:`fastmlp.io`): written atomically, read
+without pickle. This module knows nothing about models: ``MLP.save`` and ``MLP.load`` make
+and read the config it stores."""
 import json
 import os
 import tempfile

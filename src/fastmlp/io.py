@@ -1,9 +1,17 @@
 """Saving and loading models: a versioned ``.npz`` file readable without pickle.
 
-The file holds the format version, the model's configuration as JSON, the flat parameter
-vector ``theta`` and the class labels (the layout is described in ``fastmlp._npz``). The
-optimiser is not stored (use ``optimizer.state_dict()`` for that). Saving is atomic: a crash
-never leaves a half-written model behind.
+File layout (``numpy.savez``, loaded with ``allow_pickle=False``):
+
+* ``fastmlp_format``: int64 array, the format version (currently 1);
+* ``config``: a 1-element unicode array holding a JSON string: class, layer sizes,
+  activations, output, loss, dtype, seed, init, leaky_alpha, prelu_init, epochs trained,
+  label mode, fastmlp version;
+* ``theta``: the flat parameter vector (the model's dtype);
+* ``classes`` (optional): the class labels ``classes_`` (numbers or strings).
+
+The optimiser is not stored (use ``optimizer.state_dict()`` for that). Saving is atomic:
+the file is written to a temporary file in the same directory, then renamed over the target
+with ``os.replace``; a crash never leaves a half-written model behind.
 """
 from ._npz import FORMAT_VERSION, read
 from .network import MLP

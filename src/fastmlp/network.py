@@ -500,7 +500,8 @@ class MLP:
     # -- persistence ----------------------------------------------------------------------
     def save(self, path):
         """Save to a versioned ``.npz`` readable without pickle, atomically (``.npz``
-        appended when missing); returns the path. The optimiser is not stored."""
+        appended when missing; the layout: :mod:`fastmlp.io`); returns the path. The
+        optimiser is not stored."""
         return _npz.write(path, self._saved_config(), self.engine.theta,
                           getattr(self, "classes_", None))
 
