@@ -233,7 +233,12 @@ def test_loss_registry_and_tables():
     assert isinstance(losses.get_loss("ce"), losses.CrossEntropyLoss)
     assert isinstance(losses.get_loss("MSE"), losses.SquareLoss)
     assert isinstance(losses.get_loss("large-margin"), losses.MarginLoss)
-    assert losses.get_loss("log_loss").code == 2
+    assert losses.get_loss("bce").code == fm._core.LOSS_CODES["logistic"]
+    for ambiguous in ("log_loss", "log", "logloss"):   # logistic or softmax cross-entropy?
+        with pytest.raises(ValueError, match="ambiguous.*'logistic'.*'cross_entropy'"):
+            losses.get_loss(ambiguous)
+        with pytest.raises(ValueError, match="loss: .*ambiguous"):
+            fm.MLP([2, 3], loss=ambiguous)
     for name, cls in losses.LOSSES.items():
         assert fm._core.LOSS_CODES[name] == cls.code
     ce = losses.CrossEntropyLoss()

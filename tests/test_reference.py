@@ -100,11 +100,13 @@ def test_aliases():
                         ("hard_linear", "piecewise_linear"), ("piecewise", "piecewise_linear"),
                         ("leaky", "leaky_relu"), ("ReLU", "relu")]:
         assert R.canonical_activation(alias) == name
-    for alias, name in [("squared", "square"), ("mse", "square"), ("log", "logistic"),
-                        ("log_loss", "logistic"), ("ce", "cross_entropy"),
-                        ("categorical_crossentropy", "cross_entropy"),
+    for alias, name in [("squared", "square"), ("mse", "square"), ("bce", "logistic"),
+                        ("ce", "cross_entropy"), ("categorical_crossentropy", "cross_entropy"),
                         ("multiclass_hinge", "margin"), ("large_margin", "margin")]:
         assert R.canonical_loss(alias) == name
+    for ambiguous in ("log", "log_loss", "Log-Loss"):
+        with pytest.raises(ValueError, match="ambiguous.*'logistic'.*'cross_entropy'"):
+            R.canonical_loss(ambiguous)
     with pytest.raises(ValueError, match="name.*'swish'.*sigmoid"):
         R.canonical_activation("swish")
     with pytest.raises(TypeError, match="name"):

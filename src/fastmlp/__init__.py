@@ -9,14 +9,20 @@
     grads = net.backward(trace, y[:8])    # grads.delta[l], grads.dW[l], grads.db[l]
     net.save("model.npz"); fm.load("model.npz")
 """
-__version__ = "0.1.0"
+import os
+import platform
+import sys
 
-from . import activations, losses, optim  # noqa: E402
-from .gradcheck import gradcheck  # noqa: E402  (binds the function over the submodule)
-from .io import load  # noqa: E402
-from .network import MLP, Gradients, NotFittedError, Perceptron, Trace  # noqa: E402
-from .training import (Callback, DivergenceWarning, History,  # noqa: E402
-                       StopTraining)
+import numpy as np
+
+from . import _core, activations, losses, optim
+from ._common import Gradients, NotFittedError, Trace
+from ._version import __version__
+from .gradcheck import gradcheck  # binds the function over the submodule
+from .io import load
+from .network import MLP
+from .perceptron import Perceptron
+from .training import Callback, DivergenceWarning, History, StopTraining
 
 __all__ = ["MLP", "Perceptron", "Trace", "Gradients", "History", "Callback", "StopTraining",
            "DivergenceWarning", "NotFittedError", "load", "losses", "optim", "activations",
@@ -25,25 +31,17 @@ __all__ = ["MLP", "Perceptron", "Trace", "Gradients", "History", "Callback", "St
 
 def set_num_threads(n):
     """Set the number of OpenMP threads the engine uses by default (>= 1)."""
-    from . import _core
     _core.set_num_threads(n)
 
 
 def get_num_threads():
     """The number of OpenMP threads the engine uses by default."""
-    from . import _core
     return _core.get_num_threads()
 
 
 def show_config(print_=True):
     """Print and return how this build is configured: compiler, OpenMP, threads, CPU
     features, GEMM kernel set, NumPy version."""
-    import platform
-    import sys
-
-    import numpy as np
-
-    from . import _core
     cfg = dict(_core.config())
     info = {
         "fastmlp": __version__,
@@ -58,7 +56,7 @@ def show_config(print_=True):
         "vecmath_kernels": cfg.get("vecmath_kernels"),
         "parallel_threshold": cfg.get("parallel_threshold"),
         "team_min_flops": cfg.get("team_min_flops"),
-        "OMP_NUM_THREADS": __import__("os").environ.get("OMP_NUM_THREADS", "(unset)"),
+        "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "(unset)"),
     }
     if print_:
         width = max(len(k) for k in info)

@@ -1,26 +1,138 @@
-"""Argument validators shared by the modules (provisional; see the structure branch)."""
-from __future__ import annotations
+"""What the models, the fit loop and the NumPy reference share: the containers of the
+chapter's quantities (:class:`Trace`, :class:`Gradients`), :class:`NotFittedError`, and the
+argument checks and seed helpers.
 
+Imports only NumPy (the compiled engine is loaded by :func:`check_X` when it first runs), so
+that :mod:`fastmlp.reference` can use it and stay independent of the engine.
+"""
 import numbers
 
 import numpy as np
 
+__all__ = ["Trace", "Gradients", "NotFittedError", "check_X", "check_dtype", "check_int",
+           "seed_int", "derive_seed"]
+
+
+class Trace:
+    """Everything the forward pass computed, chapter-indexed.
+
+    ``z[l]`` for l = 1..L (``z[0]`` is None), ``a[l]`` for l = 0..L (``a[0]`` = X);
+    ``output`` is a^L = f(X).
+    """
+
+    __slots__ = ("z", "a")
+
+    def __init__(self, z, a):
+        self.z, self.a = z, a
+
+    @property
+    def output(self):
+        return self.a[-1]
+
+    @property
+    def L(self):
+        return len(self.a) - 1
+
+    n_layers = L
+
+    def __repr__(self):
+        shapes = [a.shape for a in self.a]
+        return f"Trace(L={self.L}, a shapes={shapes})"
+
+
+class Gradients:
+    """Backpropagation results, chapter-indexed 1..L (index 0 is None).
+
+    ``delta[l]`` = dC/dz^l, ``dW[l]`` = dC/dW (stored (n_in, n_out) like the
+    weights), ``db[l]``, ``dalpha[l]`` (None unless layer l is prelu) and the
+    batch cost ``loss``.
+    """
+
+    __slots__ = ("delta", "dW", "db", "dalpha", "loss")
+
+    def __init__(self, delta, dW, db, dalpha, loss):
+        self.delta, self.dW, self.db, self.dalpha, self.loss = delta, dW, db, dalpha, loss
+
+    def as_list(self):
+        """[dW^1..dW^L, db^1..db^L, dalpha of each prelu layer]: the order of
+        :func:`fastmlp.reference.parameters`, ready for the update functions."""
+        return self.dW[1:] + self.db[1:] + [d for d in self.dalpha[1:] if d is not None]
+
+    def __repr__(self):
+        return f"Gradients(L={len(self.dW) - 1}, loss={self.loss!r})"
+
+
+class NotFittedError(ValueError, AttributeError):
+    """The model needs ``fit`` first for this (e.g. class labels need ``classes_``)."""
+
+
+def check_dtype(dtype):
+    """``dtype`` as a NumPy dtype, float32 or float64 (TypeError otherwise)."""
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"dtype must be float32 or float64, got {dtype!r}") from None
+    if dt not in (np.dtype(np.float32), np.dtype(np.float64)):
+        raise TypeError(f"dtype must be float32 or float64, got {dt}")
+    return dt
+
 
 def check_int(name, x, low, allow_none=False):
+    """``x`` as an int >= ``low`` (None passes when ``allow_none``); bools are refused."""
     if x is None and allow_none:
         return None
     if isinstance(x, (bool, np.bool_)) or not isinstance(x, numbers.Integral):
         raise TypeError(f"{name} must be an integer{' or None' if allow_none else ''}, got "
-                        f"{type(x).__name__} {x!r}")
+                        f"{type(x).__name__} {x!r}"[:300])
     if x < low:
         raise ValueError(f"{name} must be >= {low}, got {x}")
     return int(x)
+
+
+def seed_int(seed):
+    """A concrete int seed (stored, so a saved model can be re-initialised identically)."""
+    if seed is None:
+        return int(np.random.SeedSequence().generate_state(1, np.uint64)[0] >> np.uint64(1))
+    if isinstance(seed, np.random.Generator):
+        return int(seed.integers(0, 2**63 - 1))
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise TypeError(f"seed must be None, a non-negative int or a numpy Generator, got "
+                        f"{seed!r}")
+    return int(seed)
 
 
 def derive_seed(seed, *keys):
     """A uint64 seed derived from ``seed`` and integer keys (restarts, shuffling)."""
     return int(np.random.SeedSequence([int(seed)] + [int(k) for k in keys])
                .generate_state(1, np.uint64)[0])
+
+
+def check_X(X, n_features, dtype, name="X"):
+    """X as a C-contiguous 2-D array of ``dtype`` with ``n_features`` columns, all finite."""
+    # The engine's one-pass finiteness check (no temporary the size of X). Imported here,
+    # not at the top, so that this module -- and the NumPy reference, which takes Trace and
+    # Gradients from it -- does not load the compiled engine.
+    from ._core import all_finite
+    if isinstance(X, (str, bytes)) or X is None:
+        raise TypeError(f"{name} must be a 2-D numeric array, got {type(X).__name__}")
+    try:
+        arr = np.asarray(X)
+    except Exception as exc:
+        raise TypeError(f"{name} must be a 2-D numeric array: {exc}") from None
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must hold real numbers, got dtype {arr.dtype}")
+    if arr.ndim == 1 and n_features == 1:
+        arr = arr[:, None]
+    if arr.ndim != 2:
+        raise ValueError(f"{name} must be 2-D (n_samples, n_features), got shape {arr.shape}; "
+                         f"reshape a single sample with x.reshape(1, -1)")
+    if arr.shape[1] != n_features:
+        raise ValueError(f"{name} has {arr.shape[1]} features, but the model expects "
+                         f"{n_features} (layer_sizes[0])")
+    arr = np.ascontiguousarray(arr, dtype=dtype)
+    if not all_finite(arr):
+        raise ValueError(f"{name} contains NaN or infinite values")
+    return arr
 
 
 class StopTraining(Exception):

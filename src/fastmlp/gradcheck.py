@@ -52,6 +52,9 @@ import warnings
 
 import numpy as np
 
+from ._names import ACTIVATION_NAMES, LOSS_NAMES
+from .losses import get_loss
+
 __all__ = ["gradcheck", "GradcheckReport", "TensorCheck", "GradcheckError", "GradcheckWarning"]
 
 _DEFAULTS = {
@@ -59,10 +62,6 @@ _DEFAULTS = {
     np.dtype(np.float32): dict(eps=4e-3, rtol=1e-2, atol=1e-4),
 }
 
-_ALIASES = {
-    "heaviside": "step", "identity": "linear", "logistic": "sigmoid",
-    "hard_linear": "piecewise_linear", "piecewise": "piecewise_linear", "leaky": "leaky_relu",
-}
 _STEP_UNITS = ("step", "sign")
 
 
@@ -191,34 +190,6 @@ class GradcheckReport:
 # ------------------------------------------------------------------------------------------
 # helpers
 # ------------------------------------------------------------------------------------------
-def _canonical_activation(name):
-    name = str(name).lower().replace("-", "_").replace(" ", "_")
-    return _ALIASES.get(name, name)
-
-
-class _RefLoss:
-    """Adapter over fastmlp.reference when fastmlp.losses is not available."""
-
-    def __init__(self, name):
-        from . import reference
-        self._ref = reference
-        self.name = reference.canonical_loss(name)
-
-    def encode(self, y, n_outputs):
-        return self._ref.encode_targets(self.name, y, n_outputs)
-
-    def value(self, Y, a, z=None):
-        return self._ref.loss_value(self.name, Y, a, z)
-
-
-def _get_loss(name):
-    try:
-        from .losses import get_loss
-    except ImportError:
-        return _RefLoss(name)
-    return get_loss(name)
-
-
 def _resolve_loss(model, loss):
     """A loss object with .name, .encode(y, n_out) and .value(Y, a, z)."""
     if loss is None:
@@ -226,7 +197,7 @@ def _resolve_loss(model, loss):
         if loss is None:
             raise ValueError("the model has no loss; pass loss=... (e.g. 'square')")
     if isinstance(loss, str):
-        return _get_loss(loss)
+        return get_loss(loss)
     if all(hasattr(loss, a) for a in ("encode", "value")):
         return loss
     raise TypeError(f"loss must be a loss name or a Loss object with encode() and value(), "
@@ -326,7 +297,7 @@ def _kink_pattern(acts, trace, Y, loss_name):
     a = np.asarray(trace.a[L], dtype=np.float64)
     if loss_name == "hinge":
         pat.append(np.sign(1 - Y * a).astype(np.int8))
-    elif loss_name in ("margin", "large_margin", "multiclass_hinge"):
+    elif loss_name == "margin":
         yi = np.argmax(Y, axis=1)
         m = 1 + a - a[np.arange(len(yi)), yi][:, None]
         m[np.arange(len(yi)), yi] = -1
@@ -385,9 +356,10 @@ def gradcheck(model, X, y, loss=None, eps=None, params="all", max_checks=None, s
 
     loss_obj = _resolve_loss(model, loss)
     loss_name = _loss_name(loss_obj)
+    builtin_loss = LOSS_NAMES.get(loss_name)     # None for a user-defined loss
     tensors = _tensors(model)
     selected = _select(tensors, params)
-    acts = [_canonical_activation(a) for a in getattr(model, "activations", [])]
+    acts = [ACTIVATION_NAMES.get(a, a) for a in getattr(model, "activations", [])]
     L = len(model.weights)
     if len(acts) != L:
         acts = [""] * L       # unknown activations: no kink bookkeeping
@@ -408,7 +380,7 @@ def gradcheck(model, X, y, loss=None, eps=None, params="all", max_checks=None, s
         zL = tr.z[L]
         c = float(loss_obj.value(Y, np.asarray(tr.a[L], dtype=np.float64),
                                  None if zL is None else np.asarray(zL, dtype=np.float64)))
-        return c, _kink_pattern(acts, tr, Y, loss_name)
+        return c, _kink_pattern(acts, tr, Y, builtin_loss)
 
     snapshot = [(arr, arr.copy()) for _, _, _, arr in tensors]
     rng = np.random.default_rng(seed)
@@ -463,8 +435,8 @@ def gradcheck(model, X, y, loss=None, eps=None, params="all", max_checks=None, s
     if skipped_in:
         kinks = sorted({a for a in acts if a in ("relu", "leaky_relu", "prelu",
                                                  "piecewise_linear", "step", "sign")})
-        if loss_name in ("hinge", "margin"):
-            kinks.append(f"{loss_name} loss")
+        if builtin_loss in ("hinge", "margin"):
+            kinks.append(f"{builtin_loss} loss")
         notes.append(f"entries whose +-h step crosses a kink or jump ({', '.join(kinks)}) "
                      f"were skipped, not judged ({'; '.join(skipped_in)})")
     if warn:

@@ -34,7 +34,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .activations import canonical_name, get_activation, resolve_name
+from . import _core
+from ._names import LOSS_NAMES
+from .activations import ACTIVATIONS, canonical_name, get_activation
 
 __all__ = ["Loss", "SquareLoss", "HingeLoss", "LogisticLoss", "CrossEntropyLoss", "MarginLoss",
            "LOSSES", "ALIASES", "get_loss", "Encoded"]
@@ -81,14 +83,14 @@ class Loss:
     """Base class of every loss; subclass it for a user-defined loss.
 
     Class attributes:
-      name: registry name; code: the engine's loss code (None: computed in Python);
+      name: registry name (names and aliases of the built-in losses: ``fastmlp._names``);
+      code: the engine's loss code (``_core.LOSS_CODES``; None: computed in Python);
       default_output: output activation used when the model does not name one;
       allowed_outputs: tuple of allowed output activations (None: any);
       encoding: 'real', 'pm1', 'onehot' or 'prob' (how labels become the matrix Y).
     """
     name = "custom"
     code = None
-    aliases: tuple = ()
     default_output = "linear"
     allowed_outputs = None
     encoding = "real"
@@ -313,7 +315,8 @@ def r2_score(Y, A):
 
 class SquareLoss(Loss):
     """C_k = sum_i (y_i - f_i)^2 (regression; equal to (1 - y f)^2 for y in {-1, +1})."""
-    name, code, aliases = "square", 0, ("squared", "squared_error", "mse", "l2", "quadratic")
+    name = "square"
+    code = _core.LOSS_CODES[name]
     default_output = "linear"
     allowed_outputs = None
     encoding = "real"
@@ -325,13 +328,14 @@ class SquareLoss(Loss):
         return 2 * (a - Y) / a.dtype.type(Y.shape[0])
 
 
-_NONNEG = ("softmax", "sigmoid", "step", "relu", "piecewise_linear")
-_SCORE_OUTPUTS = tuple(n for n in ("linear", "tanh", "sign", "leaky_relu", "prelu"))
+# outputs whose sign can be the class (hinge, logistic): those that can be negative
+_SCORE_OUTPUTS = tuple(a.name for a in ACTIVATIONS.values() if not a.nonnegative)
 
 
 class HingeLoss(Loss):
     """C_k = sum_i max(0, 1 - y_i f_i), y_i in {-1, +1}."""
-    name, code, aliases = "hinge", 1, ("svm",)
+    name = "hinge"
+    code = _core.LOSS_CODES[name]
     default_output = "linear"
     allowed_outputs = _SCORE_OUTPUTS
     encoding = "pm1"
@@ -345,8 +349,8 @@ class HingeLoss(Loss):
 
 class LogisticLoss(Loss):
     """C_k = sum_i log(1 + exp(-y_i f_i)), y_i in {-1, +1}; P(y=+1) = sigmoid(f)."""
-    name, code, aliases = "logistic", 2, ("log", "log_loss", "logloss", "binary_crossentropy",
-                                          "bce")
+    name = "logistic"
+    code = _core.LOSS_CODES[name]
     default_output = "linear"
     allowed_outputs = _SCORE_OUTPUTS
     encoding = "pm1"
@@ -362,8 +366,8 @@ class LogisticLoss(Loss):
 
 class CrossEntropyLoss(Loss):
     """C_k = -sum_i y_i log p_i with p = softmax(z^L) (computed from z: log-sum-exp)."""
-    name, code, aliases = "cross_entropy", 3, ("ce", "crossentropy", "categorical_crossentropy",
-                                               "softmax", "nll")
+    name = "cross_entropy"
+    code = _core.LOSS_CODES[name]
     default_output = "softmax"
     allowed_outputs = ("softmax",)
     encoding = "prob"
@@ -384,8 +388,8 @@ class CrossEntropyLoss(Loss):
 
 class MarginLoss(Loss):
     """Multi-class large margin (Weston-Watkins): C_k = sum_{j != y} max(0, 1 + f_j - f_y)."""
-    name, code, aliases = "margin", 4, ("large_margin", "multiclass_hinge", "multi_margin",
-                                        "weston_watkins")
+    name = "margin"
+    code = _core.LOSS_CODES[name]
     default_output = "linear"
     allowed_outputs = None
     encoding = "onehot"
@@ -412,11 +416,14 @@ class MarginLoss(Loss):
 
 _BUILTIN_CLASSES = (SquareLoss, HingeLoss, LogisticLoss, CrossEntropyLoss, MarginLoss)
 LOSSES = {cls.name: cls for cls in _BUILTIN_CLASSES}
-ALIASES = {al: cls.name for cls in _BUILTIN_CLASSES for al in cls.aliases}
+ALIASES = LOSS_NAMES.aliases
 
 
 def get_loss(loss, argname="loss"):
-    """A :class:`Loss` instance from a name/alias ('ce', 'mse', ...), a Loss class or instance."""
+    """A :class:`Loss` instance from a name/alias ('ce', 'mse', ...), a Loss class or instance.
+
+    'log_loss' (also 'log', 'logloss') is refused as ambiguous: choose 'logistic' or
+    'cross_entropy'."""
     if isinstance(loss, Loss):
         return loss
     if isinstance(loss, type) and issubclass(loss, Loss):
@@ -424,7 +431,7 @@ def get_loss(loss, argname="loss"):
     if not isinstance(loss, str):
         raise TypeError(f"{argname} must be a loss name, a Loss subclass or instance, got "
                         f"{type(loss).__name__} {loss!r}")
-    return LOSSES[resolve_name(loss, LOSSES, ALIASES, "loss", argname)]()
+    return LOSSES[LOSS_NAMES.resolve(loss, argname)]()
 
 
 def output_delta(loss, output, Y, z, a, leaky_alpha=0.01, alpha=None, n_threads=None):
@@ -432,7 +439,6 @@ def output_delta(loss, output, Y, z, a, leaky_alpha=0.01, alpha=None, n_threads=
 
     Softmax outputs use the Jacobian-vector product p * (g - sum_i p_i g_i) row by row.
     """
-    from . import _core
     g = np.ascontiguousarray(loss.gradient(Y, a), dtype=a.dtype)
     name = canonical_name(output, "output")
     if name == "softmax":

@@ -1,4 +1,5 @@
-"""Models: the multilayer perceptron (:class:`MLP`) and the single-layer :class:`Perceptron`.
+"""Models: the multilayer perceptron (:class:`MLP`); the single-layer :class:`Perceptron` is in
+:mod:`fastmlp.perceptron`.
 
 Notation (chapter 4.1 / 5): layers l = 1..L, ``z^l = a^{l-1} W^l + b^l``, ``a^l = sigma(z^l)``,
 ``a^0 = x``. Weights are stored (N_{l-1}, N_l) -- scikit-learn's ``coefs_`` layout, the
@@ -9,84 +10,22 @@ follow the chapter: index l = 1..L (index 0: ``z[0]`` None, ``a[0]`` the input X
 """
 from __future__ import annotations
 
-import numbers
+import copy
+import warnings
 
 import numpy as np
 
-from . import _core
-from .activations import ACTIVATIONS, canonical_name, get_activation
+from . import _core, _npz
+# derive_seed: training.py imports it from here
+from ._common import (Gradients, NotFittedError, Trace, check_dtype, check_int,  # noqa: F401
+                      check_X, derive_seed, seed_int)
+from ._version import __version__
+from .activations import ACTIVATIONS, canonical_name
 from .losses import Loss, get_loss, r2_score
-# the containers of the chapter's quantities are shared with the NumPy reference
-from .reference import Gradients, Trace
+from .perceptron import Perceptron  # noqa: F401  (fastmlp.network.Perceptron)
+from .training import fit as _fit
 
 __all__ = ["MLP", "Perceptron", "Trace", "Gradients", "NotFittedError"]
-
-
-class NotFittedError(ValueError, AttributeError):
-    """The model needs ``fit`` first for this (e.g. class labels need ``classes_``)."""
-
-
-# ---------------------------------------------------------------------------------------------
-# helpers
-# ---------------------------------------------------------------------------------------------
-def _dtype(dtype):
-    try:
-        dt = np.dtype(dtype)
-    except TypeError:
-        raise TypeError(f"dtype must be float32 or float64, got {dtype!r}") from None
-    if dt not in (np.dtype(np.float32), np.dtype(np.float64)):
-        raise TypeError(f"dtype must be float32 or float64, got {dt}")
-    return dt
-
-
-def _int(name, x, low):
-    if isinstance(x, (bool, np.bool_)) or not isinstance(x, numbers.Integral):
-        raise TypeError(f"{name} must be an integer, got {type(x).__name__} {x!r}")
-    if x < low:
-        raise ValueError(f"{name} must be >= {low}, got {x}")
-    return int(x)
-
-
-def _seed_int(seed):
-    """A concrete int seed (stored, so a saved model can be re-initialised identically)."""
-    if seed is None:
-        return int(np.random.SeedSequence().generate_state(1, np.uint64)[0] >> np.uint64(1))
-    if isinstance(seed, np.random.Generator):
-        return int(seed.integers(0, 2**63 - 1))
-    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, numbers.Integral) or seed < 0:
-        raise TypeError(f"seed must be None, a non-negative int or a numpy Generator, got "
-                        f"{seed!r}")
-    return int(seed)
-
-
-def derive_seed(seed, *keys):
-    """A uint64 seed derived from ``seed`` and integer keys (restarts, shuffling)."""
-    return int(np.random.SeedSequence([int(seed)] + [int(k) for k in keys])
-               .generate_state(1, np.uint64)[0])
-
-
-def check_X(X, n_features, dtype, name="X"):
-    """X as a C-contiguous 2-D array of ``dtype`` with ``n_features`` columns, all finite."""
-    if isinstance(X, (str, bytes)) or X is None:
-        raise TypeError(f"{name} must be a 2-D numeric array, got {type(X).__name__}")
-    try:
-        arr = np.asarray(X)
-    except Exception as exc:
-        raise TypeError(f"{name} must be a 2-D numeric array: {exc}") from None
-    if arr.dtype.kind not in "biuf":
-        raise TypeError(f"{name} must hold real numbers, got dtype {arr.dtype}")
-    if arr.ndim == 1 and n_features == 1:
-        arr = arr[:, None]
-    if arr.ndim != 2:
-        raise ValueError(f"{name} must be 2-D (n_samples, n_features), got shape {arr.shape}; "
-                         f"reshape a single sample with x.reshape(1, -1)")
-    if arr.shape[1] != n_features:
-        raise ValueError(f"{name} has {arr.shape[1]} features, but the model expects "
-                         f"{n_features} (layer_sizes[0])")
-    arr = np.ascontiguousarray(arr, dtype=dtype)
-    if not _core.all_finite(arr):          # one pass in C, no temporary the size of X
-        raise ValueError(f"{name} contains NaN or infinite values")
-    return arr
 
 
 _INITS = ("glorot", "he", "uniform", "normal")
@@ -144,7 +83,7 @@ class MLP:
         if len(layer_sizes) < 2:
             raise ValueError(f"layer_sizes needs at least 2 entries (inputs, outputs), got "
                              f"{list(layer_sizes)}")
-        self.layer_sizes = [_int(f"layer_sizes[{i}]", s, 1) for i, s in enumerate(layer_sizes)]
+        self.layer_sizes = [check_int(f"layer_sizes[{i}]", s, 1) for i, s in enumerate(layer_sizes)]
         L = len(self.layer_sizes) - 1
         if L > _core.MAX_LAYERS:
             raise ValueError(f"at most {_core.MAX_LAYERS} layers are supported, got {L}")
@@ -168,8 +107,8 @@ class MLP:
         if self.loss is not None:
             self.loss.check_output(out)
         self.output = out
-        self.dtype = _dtype(dtype)
-        self.seed = _seed_int(seed)
+        self.dtype = check_dtype(dtype)
+        self.seed = seed_int(seed)
         if init is not None and not callable(init):
             if not isinstance(init, str):
                 raise TypeError(f"init must be a name or a callable, got {init!r}")
@@ -185,7 +124,7 @@ class MLP:
             raise ValueError(f"leaky_alpha must be finite, got {leaky_alpha!r}")
         self.prelu_init = float(prelu_init)
         if n_threads is not None:
-            _int("n_threads", n_threads, 1)
+            check_int("n_threads", n_threads, 1)
         self.n_threads = n_threads
         self.engine = self._new_engine()
         self._reset_training_state()
@@ -198,11 +137,17 @@ class MLP:
         return self.hidden_activations + [self.output]
 
     def _engine_loss_code(self):
-        return self.loss.code if (self.loss is not None and self.loss.builtin) else 0
+        if self.loss is not None and self.loss.builtin:
+            return self.loss.code
+        # no loss, or one computed in Python (its gradient goes to the engine): the engine's
+        # own loss is not used
+        return _core.LOSS_CODES["square"]
 
-    def _new_engine(self, max_batch=1):
+    def _new_engine(self, max_batch=1, loss_code=None):
         codes = [ACTIVATIONS[a].code for a in self.activations]
-        return _core.Engine(self.layer_sizes, codes, self._engine_loss_code(), self.dtype,
+        if loss_code is None:
+            loss_code = self._engine_loss_code()
+        return _core.Engine(self.layer_sizes, codes, loss_code, self.dtype,
                             leaky=self.leaky_alpha, max_batch=max_batch)
 
     def _rebuild_engine(self):
@@ -219,7 +164,7 @@ class MLP:
 
     def initialize(self, seed=None):
         """Draw fresh weights from ``default_rng(seed)`` (default: the model's seed)."""
-        rng = np.random.default_rng(self.seed if seed is None else _seed_int(seed))
+        rng = np.random.default_rng(self.seed if seed is None else seed_int(seed))
         W, b, al = self.engine.weights(), self.engine.biases(), self.engine.alphas()
         for l, (n_in, n_out, act) in enumerate(zip(self.layer_sizes[:-1], self.layer_sizes[1:],
                                                    self.activations)):
@@ -255,7 +200,7 @@ class MLP:
         """Start over: new initial weights (model seed, or ``seed``), no optimiser state,
         no classes, epoch count 0."""
         if seed is not None:
-            self.seed = _seed_int(seed)
+            self.seed = seed_int(seed)
         self._reset_training_state()
         return self.initialize()
 
@@ -381,9 +326,7 @@ class MLP:
                 eng = self.engine
             else:   # another built-in loss: a temporary engine holding the same parameters
                 loss.check_output(self.output)
-                codes = [ACTIVATIONS[a].code for a in self.activations]
-                eng = _core.Engine(self.layer_sizes, codes, loss.code, self.dtype,
-                                   leaky=self.leaky_alpha, max_batch=X.shape[0])
+                eng = self._new_engine(X.shape[0], loss.code)
                 eng.theta[...] = self.engine.theta
             eng.forward(X, n_threads=nt)
             value = eng.backward(X, Y=Y, n_threads=nt)
@@ -515,8 +458,7 @@ class MLP:
         full-batch gradient descent, 1 is SGD, B is mini-batch SGD. Calling fit again
         continues from the current weights and optimiser state; ``reset()`` starts over.
         """
-        from .training import fit
-        return fit(self, X, y, loss=loss, optimizer=optimizer, lr=lr, batch_size=batch_size,
+        return _fit(self, X, y, loss=loss, optimizer=optimizer, lr=lr, batch_size=batch_size,
                    epochs=epochs, shuffle=shuffle, drop_last=drop_last,
                    validation_split=validation_split, validation_data=validation_data,
                    validation_shuffle=validation_shuffle, early_stopping=early_stopping,
@@ -558,14 +500,69 @@ class MLP:
 
     # -- persistence ----------------------------------------------------------------------
     def save(self, path):
-        """Save to a versioned ``.npz`` (atomic); see :func:`fastmlp.io.save`."""
-        from .io import save
-        return save(self, path)
+        """Save to a versioned ``.npz`` readable without pickle, atomically (``.npz``
+        appended when missing; the layout: :mod:`fastmlp.io`); returns the path. The
+        optimiser is not stored."""
+        return _npz.write(path, self._saved_config(), self.engine.theta,
+                          getattr(self, "classes_", None))
 
     @classmethod
     def load(cls, path):
-        from .io import load
-        return load(path)
+        """A model saved by :meth:`save` (the same as :func:`fastmlp.load`)."""
+        return cls._from_saved(*_npz.read(path))
+
+    def _saved_config(self):
+        loss = self.loss
+        return {
+            "class": "MLP",
+            "layer_sizes": list(self.layer_sizes),
+            "hidden_activations": list(self.hidden_activations),
+            "output": self.output,
+            "output_explicit": bool(self._output_explicit),
+            "loss": None if loss is None or not loss.builtin else loss.name,
+            "custom_loss": None if loss is None or loss.builtin else type(loss).__qualname__,
+            "dtype": self.dtype.name,
+            "seed": int(self.seed),
+            "init": self.init if isinstance(self.init, str) or self.init is None else None,
+            "leaky_alpha": self.leaky_alpha,
+            "prelu_init": self.prelu_init,
+            "n_threads": self.n_threads,
+            "epochs_trained": int(self.epochs_trained_),
+            "mode": getattr(self, "_mode", None),
+            "y_1d": bool(getattr(self, "_y_1d", False)),
+            "fastmlp_version": __version__,
+        }
+
+    @classmethod
+    def _from_saved(cls, path, cfg, theta, classes):
+        """The model :meth:`_saved_config` described (warns about a user-defined loss, which
+        is not stored, on behalf of the caller's caller: ``load``)."""
+        try:
+            if cfg.get("class") != "MLP":
+                raise ValueError(f"unknown model class {cfg.get('class')!r}")
+            model = cls(cfg["layer_sizes"], activation=cfg["hidden_activations"] or "relu",
+                        output=cfg["output"], loss=cfg["loss"], dtype=cfg["dtype"],
+                        seed=cfg["seed"], init=cfg.get("init"), leaky_alpha=cfg["leaky_alpha"],
+                        prelu_init=cfg["prelu_init"], n_threads=cfg.get("n_threads"))
+            model._output_explicit = bool(cfg.get("output_explicit", True))
+            if theta.shape != model.engine.theta.shape or theta.dtype != model.dtype:
+                raise ValueError(f"parameter vector has shape {theta.shape} and dtype "
+                                 f"{theta.dtype}, expected {model.engine.theta.shape} "
+                                 f"{model.dtype}")
+            model.engine.theta[...] = theta
+            model.epochs_trained_ = int(cfg.get("epochs_trained", 0))
+            if cfg.get("mode") is not None:
+                model._mode = cfg["mode"]
+            model._y_1d = bool(cfg.get("y_1d", False))
+            if classes is not None:
+                model.classes_ = classes
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"{path!r}: invalid fastmlp model contents: {exc}") from None
+        if cfg.get("custom_loss"):
+            warnings.warn(f"{path!r} was trained with a user-defined loss "
+                          f"({cfg['custom_loss']}); it is not stored -- pass it to fit() again",
+                          RuntimeWarning, stacklevel=3)
+        return model
 
     def __getstate__(self):
         state = dict(self.__dict__)
@@ -582,158 +579,6 @@ class MLP:
         self.engine.theta[...] = theta
 
     def __deepcopy__(self, memo):
-        import copy
         new = MLP.__new__(MLP)
         new.__setstate__(copy.deepcopy(self.__getstate__(), memo))
         return new
-
-
-# ---------------------------------------------------------------------------------------------
-# Perceptron
-# ---------------------------------------------------------------------------------------------
-class Perceptron:
-    """A single layer of threshold units trained with the classic perceptron rule.
-
-    Output units are independent (each has its own weights). For each sample x, in a
-    random order every epoch (``default_rng(seed)``)::
-
-        y_hat = sigma(x W + b)          (step: 0 / 0.5 / 1;  sign: -1 / 0 / +1)
-        W <- W + lr * outer(x, y - y_hat),   b <- b + lr * (y - y_hat)
-
-    starting from W = 0, b = 0. ``fit`` stops after an epoch without a mistake
-    (``converged_ = True``); on a problem that is not linearly separable (XOR) it never
-    does -- that is the chapter's point: ``converged_`` stays False and ``score`` < 1.
-
-    Labels: any two classes for one output unit (``classes_[1]`` is the positive class);
-    K classes on K units (one unit per class, prediction by the largest z); or a 2-D
-    0/1 matrix, one column per unit.
-    """
-
-    def __init__(self, n_inputs, n_outputs=1, activation="step", lr=1.0, seed=None,
-                 dtype="float64"):
-        self.n_inputs = _int("n_inputs", n_inputs, 1)
-        self.n_outputs = _int("n_outputs", n_outputs, 1)
-        act = canonical_name(activation, "activation")
-        if act not in ("step", "sign"):
-            raise ValueError(f"the perceptron rule needs threshold units: activation 'step' "
-                             f"or 'sign', got {act!r}")
-        self.activation = act
-        self._code = get_activation(act).code
-        if isinstance(lr, bool) or not isinstance(lr, numbers.Real) or not np.isfinite(lr) \
-                or lr <= 0:
-            raise ValueError(f"lr must be a finite number > 0, got {lr!r}")
-        self.lr = float(lr)
-        self.seed = _seed_int(seed)
-        self.dtype = _dtype(dtype)
-        self.W = np.zeros((self.n_inputs, self.n_outputs), dtype=self.dtype)
-        self.b = np.zeros(self.n_outputs, dtype=self.dtype)
-        self.converged_ = False
-        self.errors_ = []
-        self.n_iter_ = 0
-
-    @property
-    def _low(self):
-        return 0.0 if self.activation == "step" else -1.0
-
-    def _z(self, X):
-        return np.ascontiguousarray(X @ self.W + self.b)
-
-    def _a(self, X):
-        """sigma(x W + b) by the C activation kernel."""
-        return _core.act_forward(self._code, self._z(X))
-
-    def _targets(self, y, n):
-        y = np.asarray(y)
-        if y.shape[0] != n:
-            raise ValueError(f"X and y have different lengths: {n} and {y.shape[0]}")
-        lo = self._low
-        if y.ndim == 2 and y.shape[1] == self.n_outputs and self.n_outputs > 1:
-            vals = set(np.unique(y).tolist())
-            if not vals <= {0, 1} and not vals <= {-1, 1}:
-                raise ValueError(f"a 2-D y must hold 0/1 (or -1/+1) per unit, got "
-                                 f"{sorted(vals)[:6]}")
-            self.classes_ = np.array([-1, 1]) if vals <= {-1, 1} and -1 in vals else \
-                np.array([0, 1])
-            self._mode = "multilabel"
-            return np.where(y == self.classes_[1], 1.0, lo).astype(self.dtype)
-        if y.ndim == 2 and y.shape[1] == 1:
-            y = y[:, 0]
-        if y.ndim != 1:
-            raise ValueError(f"y must be 1-D labels or ({n}, {self.n_outputs}), got {y.shape}")
-        classes = np.unique(y)
-        if self.n_outputs == 1:
-            if len(classes) > 2:
-                raise ValueError(f"one perceptron unit separates 2 classes, y has "
-                                 f"{len(classes)}: {classes.tolist()[:6]}; use n_outputs="
-                                 f"{len(classes)} (one unit per class)")
-            if len(classes) < 2:
-                raise ValueError(f"y needs 2 classes, got only {classes.tolist()}")
-            self.classes_, self._mode = classes, "binary"
-            return np.where(y == classes[1], 1.0, lo).astype(self.dtype)[:, None]
-        if len(classes) != self.n_outputs:
-            raise ValueError(f"y has {len(classes)} classes but the perceptron has "
-                             f"{self.n_outputs} units (one per class)")
-        self.classes_, self._mode = classes, "ovr"
-        T = np.full((n, self.n_outputs), lo, dtype=self.dtype)
-        T[np.arange(n), np.searchsorted(classes, y)] = 1
-        return T
-
-    def fit(self, X, y, epochs=100):
-        """Train with the perceptron rule for at most ``epochs`` epochs (from W = 0)."""
-        X = check_X(X, self.n_inputs, self.dtype)
-        if X.shape[0] == 0:
-            raise ValueError("X has no samples (0 rows)")
-        epochs = _int("epochs", epochs, 1)
-        T = self._targets(y, X.shape[0])
-        rng = np.random.default_rng(self.seed)
-        self.W[...] = 0
-        self.b[...] = 0
-        self.errors_ = []
-        self.converged_ = False
-        lr = self.dtype.type(self.lr)
-        for _ in range(epochs):
-            mistakes = 0
-            for k in rng.permutation(X.shape[0]):
-                x = X[k:k + 1]
-                err = T[k] - self._a(x)[0]
-                if np.any(err != 0):
-                    mistakes += 1
-                    self.W += lr * np.outer(x[0], err)
-                    self.b += lr * err
-            self.errors_.append(mistakes)
-            if mistakes == 0:
-                self.converged_ = True
-                break
-        self.n_iter_ = len(self.errors_)
-        return self
-
-    def decision_function(self, X):
-        X = check_X(X, self.n_inputs, self.dtype)
-        z = self._z(X)
-        return z[:, 0] if self.n_outputs == 1 else z
-
-    def forward(self, X):
-        """The units' outputs sigma(x W + b) (computed by the C kernel)."""
-        return self._a(check_X(X, self.n_inputs, self.dtype))
-
-    def predict(self, X):
-        if not hasattr(self, "classes_"):
-            raise NotFittedError("this Perceptron has not been fitted yet; call fit() first")
-        X = check_X(X, self.n_inputs, self.dtype)
-        if self._mode == "ovr":
-            return self.classes_[np.argmax(self._z(X), axis=1)]
-        on = (self._a(X) > 0.5 if self.activation == "step" else self._a(X) > 0)
-        on = on.astype(np.intp)
-        return self.classes_[on[:, 0]] if self._mode == "binary" else self.classes_[on]
-
-    def score(self, X, y):
-        """Accuracy of ``predict`` (a point exactly on a boundary goes to the first class)."""
-        pred = self.predict(X)
-        y = np.asarray(y)
-        if pred.ndim == 2:
-            return float(np.mean(np.all(pred == y.reshape(pred.shape), axis=1)))
-        return float(np.mean(pred == y.reshape(-1)))
-
-    def __repr__(self):
-        return (f"Perceptron(n_inputs={self.n_inputs}, n_outputs={self.n_outputs}, "
-                f"activation={self.activation!r}, lr={self.lr}, seed={self.seed})")

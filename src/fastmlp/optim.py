@@ -36,6 +36,7 @@ import numpy as np
 
 from . import _core
 from ._common import StopTraining
+from ._names import OPTIMIZER_NAMES
 
 __all__ = ["Optimizer", "SGD", "Adam", "get_optimizer",
            "Schedule", "Constant", "StepLR", "InverseScaling", "Cosine", "ReduceOnPlateau",
@@ -285,10 +286,7 @@ def get_optimizer(optimizer, lr=None):
     if optimizer is None:
         optimizer = "sgd"
     if isinstance(optimizer, str):
-        key = optimizer.strip().lower()
-        if key not in OPTIMIZERS:
-            raise ValueError(f"unknown optimizer {optimizer!r}; expected one of "
-                             f"{sorted(OPTIMIZERS)} or an Optimizer instance")
+        key = OPTIMIZER_NAMES.resolve(optimizer, "optimizer")
         return OPTIMIZERS[key]() if lr is None else OPTIMIZERS[key](lr=lr)
     if isinstance(optimizer, type) and issubclass(optimizer, Optimizer):
         return optimizer() if lr is None else optimizer(lr=lr)

@@ -12,6 +12,8 @@ backend is chosen here (use ``matplotlib.use("Agg")`` for files without a displa
 
 import numpy as np
 
+from .datasets import xor
+
 __all__ = ["plot_history", "plot_decision_regions", "plot_xor"]
 
 _INSTALL = "fastmlp.plot needs matplotlib: pip install fastmlp[plot] (or pip install matplotlib)"
@@ -136,7 +138,6 @@ def plot_xor(perceptron, mlp, X=None, y=None, resolution=200):
     Each panel's title gives the model's accuracy on the four points. Returns the Figure.
     """
     if X is None or y is None:
-        from .datasets import xor
         X, y = xor()
     plt = _pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(9, 4), constrained_layout=True)

@@ -90,6 +90,9 @@ import numbers
 
 import numpy as np
 
+from ._common import Gradients, Trace, check_dtype, check_int
+from ._names import ACTIVATION_NAMES, LOSS_NAMES
+
 __all__ = [
     "LEAKY_ALPHA", "PRELU_INIT", "ACTIVATIONS", "LOSSES",
     "canonical_activation", "canonical_loss",
@@ -107,19 +110,9 @@ LEAKY_ALPHA = 0.01
 PRELU_INIT = 0.25
 """Initial value of every learned PReLU slope made by :func:`init_params`."""
 
-ACTIVATIONS = ("step", "sign", "linear", "piecewise_linear", "sigmoid", "tanh",
-               "relu", "leaky_relu", "prelu", "softmax")
-_ACTIVATION_ALIASES = {
-    "heaviside": "step", "identity": "linear", "logistic": "sigmoid",
-    "hard_linear": "piecewise_linear", "piecewise": "piecewise_linear",
-    "leaky": "leaky_relu",
-}
-LOSSES = ("square", "hinge", "logistic", "cross_entropy", "margin")
-_LOSS_ALIASES = {
-    "squared": "square", "mse": "square", "log": "logistic", "log_loss": "logistic",
-    "ce": "cross_entropy", "categorical_crossentropy": "cross_entropy",
-    "multiclass_hinge": "margin", "large_margin": "margin",
-}
+# names and aliases: the one table every part of fastmlp uses
+ACTIVATIONS = ACTIVATION_NAMES.names
+LOSSES = LOSS_NAMES.names
 _RELU_FAMILY = ("relu", "leaky_relu", "prelu")
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -182,37 +175,17 @@ def _check_scalar(name, x, low=None, high=None, low_open=False, high_open=False)
     return x
 
 
-def _check_int(name, x, low):
-    if isinstance(x, (bool, np.bool_)) or not isinstance(x, numbers.Integral):
-        raise TypeError(f"{name} must be an integer, got {_describe(x)}")
-    if x < low:
-        raise ValueError(f"{name} must be >= {low}, got {x}")
-    return int(x)
-
-
-def _canonical(kind, name, valid, aliases, argname):
-    if not isinstance(name, str):
-        raise TypeError(f"{argname} must be a {kind} name (str), got {_describe(name)}")
-    key = name.strip().lower().replace("-", "_").replace(" ", "_")
-    key = aliases.get(key, key)
-    if key not in valid:
-        names = ", ".join(valid) + "; aliases: " + ", ".join(
-            f"{a}->{c}" for a, c in aliases.items())
-        raise ValueError(f"{argname}: unknown {kind} {name!r}; valid names are {names}")
-    return key
-
-
 def canonical_activation(name, argname="name"):
     """Return the canonical activation name for ``name`` (aliases resolved).
 
     Raises ValueError (naming ``argname``) listing the valid names.
     """
-    return _canonical("activation", name, ACTIVATIONS, _ACTIVATION_ALIASES, argname)
+    return ACTIVATION_NAMES.resolve(name, argname)
 
 
 def canonical_loss(name, argname="loss"):
     """Return the canonical loss name for ``name`` (aliases resolved)."""
-    return _canonical("loss", name, LOSSES, _LOSS_ALIASES, argname)
+    return LOSS_NAMES.resolve(name, argname)
 
 
 def _check_alpha(name, z, alpha, argname="alpha"):
@@ -373,7 +346,7 @@ def encode_targets(loss, y, n_outputs, dtype=None):
     ``dtype``: float32 or float64; None keeps float32 input, else float64.
     """
     loss = canonical_loss(loss)
-    n_outputs = _check_int("n_outputs", n_outputs, 1)
+    n_outputs = check_int("n_outputs", n_outputs, 1)
     y = _as_real_array("y", y)
     if dtype is None:
         dtype = y.dtype if y.dtype in _FLOATS else np.float64
@@ -561,55 +534,6 @@ def output_delta(loss, output_activation, Y, z_L, a_L, alpha=None):
 # --------------------------------------------------------------------------
 # The network: forward and backward passes  (chapter 4.1 and 5)
 # --------------------------------------------------------------------------
-
-class Trace:
-    """Everything the forward pass computed, chapter-indexed.
-
-    ``z[l]`` for l = 1..L (``z[0]`` is None), ``a[l]`` for l = 0..L (``a[0]`` = X);
-    ``output`` is a^L = f(X).
-    """
-
-    __slots__ = ("z", "a")
-
-    def __init__(self, z, a):
-        self.z, self.a = z, a
-
-    @property
-    def output(self):
-        return self.a[-1]
-
-    @property
-    def L(self):
-        return len(self.a) - 1
-
-    n_layers = L
-
-    def __repr__(self):
-        shapes = [a.shape for a in self.a]
-        return f"Trace(L={self.L}, a shapes={shapes})"
-
-
-class Gradients:
-    """Backpropagation results, chapter-indexed 1..L (index 0 is None).
-
-    ``delta[l]`` = dC/dz^l, ``dW[l]`` = dC/dW (stored (n_in, n_out) like the
-    weights), ``db[l]``, ``dalpha[l]`` (None unless layer l is prelu) and the
-    batch cost ``loss``.
-    """
-
-    __slots__ = ("delta", "dW", "db", "dalpha", "loss")
-
-    def __init__(self, delta, dW, db, dalpha, loss):
-        self.delta, self.dW, self.db, self.dalpha, self.loss = delta, dW, db, dalpha, loss
-
-    def as_list(self):
-        """[dW^1..dW^L, db^1..db^L, dalpha of each prelu layer]: the order of
-        :func:`parameters`, ready for the update functions."""
-        return self.dW[1:] + self.db[1:] + [d for d in self.dalpha[1:] if d is not None]
-
-    def __repr__(self):
-        return f"Gradients(L={len(self.dW) - 1}, loss={self.loss!r})"
-
 
 def parameters(weights, biases, alphas=None):
     """[W^1..W^L, b^1..b^L, alpha of each prelu layer] -- the same arrays, not
@@ -799,7 +723,7 @@ def init_params(layer_sizes, activations, seed=None, dtype=np.float64):
     in both dtypes up to rounding.
     """
     sizes = _check_layer_sizes(layer_sizes)
-    dtype = _check_dtype(dtype)
+    dtype = check_dtype(dtype)
     names = _check_activations(activations, len(sizes) - 1)
     rng = np.random.default_rng(seed)
     weights, biases, alphas = [], [], []
@@ -818,17 +742,7 @@ def _check_layer_sizes(layer_sizes):
     if len(layer_sizes) < 2:
         raise ValueError(f"layer_sizes needs at least 2 entries (inputs and outputs), "
                          f"got {list(layer_sizes)}")
-    return [_check_int(f"layer_sizes[{i}]", s, 1) for i, s in enumerate(layer_sizes)]
-
-
-def _check_dtype(dtype):
-    try:
-        dt = np.dtype(dtype)
-    except TypeError as exc:
-        raise TypeError(f"dtype must be float32 or float64, got {dtype!r}") from exc
-    if dt not in _FLOATS:
-        raise TypeError(f"dtype must be float32 or float64, got {dt}")
-    return dt
+    return [check_int(f"layer_sizes[{i}]", s, 1) for i, s in enumerate(layer_sizes)]
 
 
 # --------------------------------------------------------------------------
@@ -913,7 +827,7 @@ def adam_update(params, grads, m, v, t, lr, beta1=0.9, beta2=0.999, eps=1e-8,
     ``m`` and ``v`` are updated in place.
     """
     _check_update_lists(params, grads, m=m, v=v)
-    t = _check_int("t", t, 1)
+    t = check_int("t", t, 1)
     lr = _check_scalar("lr", lr, 0, low_open=True)
     b1 = _check_scalar("beta1", beta1, 0, 1, high_open=True)
     b2 = _check_scalar("beta2", beta2, 0, 1, high_open=True)
@@ -955,16 +869,16 @@ def train(X, Y, layer_sizes, activations, loss, lr=0.1, epochs=10, batch_size=No
     the epoch, each before its update (for full-batch GD: the loss before the step).
     """
     sizes = _check_layer_sizes(layer_sizes)
-    dtype = _check_dtype(dtype)
+    dtype = check_dtype(dtype)
     loss = canonical_loss(loss)
     names = _check_activations(activations, len(sizes) - 1)
     if loss == "cross_entropy" and names[-1] != "softmax":
         raise ValueError(f"activations: cross_entropy needs a softmax output layer, "
                          f"got {names[-1]!r}")
     lr = _check_scalar("lr", lr, 0, low_open=True)
-    epochs = _check_int("epochs", epochs, 0)
+    epochs = check_int("epochs", epochs, 0)
     if batch_size is not None:
-        batch_size = _check_int("batch_size", batch_size, 1)
+        batch_size = check_int("batch_size", batch_size, 1)
     if not isinstance(shuffle, (bool, np.bool_)):
         raise TypeError(f"shuffle must be True or False, got {_describe(shuffle)}")
     X = _check_X(X, sizes[0], dtype)
@@ -1044,7 +958,7 @@ def perceptron_train(X, y, epochs=100, lr=1.0, seed=None):
     if X.shape[0] == 0:
         raise ValueError("X has no samples (0 rows)")
     y = _check_perceptron_y(y, X.shape[0]).astype(X.dtype)
-    epochs = _check_int("epochs", epochs, 0)
+    epochs = check_int("epochs", epochs, 0)
     lr = _check_scalar("lr", lr, 0, low_open=True)
     rng = np.random.default_rng(seed)
     W = np.zeros((X.shape[1], y.shape[1]), dtype=X.dtype)

@@ -1,0 +1,2 @@
+"""The version of fastmlp (also in pyproject.toml)."""
+__version__ = "0.1.0"

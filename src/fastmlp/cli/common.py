@@ -1,0 +1,55 @@
+"""What the commands share: the one-line user error, the parser class, argument types."""
+import argparse
+import math
+
+from .. import set_num_threads
+
+__all__ = ["CLIError", "one_line", "Parser", "positive_int", "positive_float", "fraction",
+           "set_threads"]
+
+
+class CLIError(Exception):
+    """A user error: printed as one line ``fastmlp: error: ...``, exit status 2."""
+
+
+def one_line(msg):
+    return " ".join(str(msg).split())
+
+
+# ------------------------------------------------------------------------------------------
+# argument parsing
+# ------------------------------------------------------------------------------------------
+class Parser(argparse.ArgumentParser):
+    """argparse with one-line errors (no usage block) and exit status 2."""
+
+    def error(self, message):
+        self.exit(2, f"fastmlp: error: {one_line(message)} (see '{self.prog} --help')\n")
+
+
+def _number(text, convert, ok, expected):
+    """``convert(text)`` when it parses and passes ``ok``; else argparse's type error."""
+    try:
+        v = convert(text)
+    except ValueError:
+        v = None
+    if v is None or not ok(v):
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
+    return v
+
+
+def positive_int(text):
+    return _number(text, int, lambda v: v >= 1, "a positive integer")
+
+
+def positive_float(text):
+    return _number(text, float, lambda v: v > 0 and math.isfinite(v), "a positive number")
+
+
+def fraction(text):
+    return _number(text, float, lambda v: 0 <= v < 1, "a fraction in [0, 1)")
+
+
+def set_threads(n):
+    """Set the engine's default thread count (``--threads``; None leaves it alone)."""
+    if n is not None:
+        set_num_threads(n)

@@ -1,0 +1,161 @@
+"""Reading the data files of ``train`` and ``predict``: CSV with a header row, .npy, .npz."""
+import csv
+import os
+import zipfile
+
+import numpy as np
+
+from .common import CLIError, one_line
+
+__all__ = ["load_data", "check_file"]
+
+
+def check_file(path):
+    if not os.path.exists(path):
+        raise CLIError(f"{path}: no such file")
+    if os.path.isdir(path):
+        raise CLIError(f"{path}: is a directory, expected a file")
+    if not os.access(path, os.R_OK):
+        raise CLIError(f"{path}: permission denied")
+
+
+def _numeric_matrix(path, what, arr):
+    arr = np.asarray(arr)
+    if arr.dtype.kind not in "biuf":
+        raise CLIError(f"{path}: {what} holds {arr.dtype} values, expected numbers")
+    if arr.ndim == 1:
+        arr = arr[:, None]
+    if arr.ndim != 2:
+        raise CLIError(f"{path}: {what} has shape {arr.shape}, expected a 2-D matrix")
+    if arr.shape[0] == 0:
+        raise CLIError(f"{path}: {what} has no rows")
+    arr = arr.astype(np.float64)
+    if not np.all(np.isfinite(arr)):
+        r, c = np.argwhere(~np.isfinite(arr))[0]
+        raise CLIError(f"{path}: {what} has a non-finite value ({arr[r, c]}) at row {r}, "
+                       f"column {c}")
+    return arr
+
+
+def _resolve_column(path, target, names):
+    """The index of column ``target`` (a header name, or an integer index)."""
+    if target in names:
+        return names.index(target)
+    try:
+        i = int(target)
+    except (TypeError, ValueError):
+        i = None
+    if i is not None and -len(names) <= i < len(names):
+        return i % len(names)
+    shown = ", ".join(names[:12]) + (", ..." if len(names) > 12 else "")
+    raise CLIError(f"{path}: target column {target!r} not found (columns: {shown})")
+
+
+def _read_csv(path):
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            rows = [(reader_line, row) for reader_line, row in _csv_rows(f)]
+    except UnicodeDecodeError:
+        raise CLIError(f"{path}: not a text CSV file (cannot decode it as UTF-8)") from None
+    except csv.Error as exc:
+        raise CLIError(f"{path}: malformed CSV: {exc}") from None
+    if not rows:
+        raise CLIError(f"{path}: empty file, expected a header row and data rows")
+    header = [h.strip() for h in rows[0][1]]
+    if len(rows) == 1:
+        raise CLIError(f"{path}: has a header row but no data rows")
+    ncol = len(header)
+    data = np.empty((len(rows) - 1, ncol))
+    for i, (line, row) in enumerate(rows[1:]):
+        if len(row) != ncol:
+            raise CLIError(f"{path}: line {line} has {len(row)} cells, expected {ncol} "
+                           f"(like the header)")
+        for j, cell in enumerate(row):
+            cell = cell.strip()
+            if not cell:
+                raise CLIError(f"{path}: line {line}, column {header[j]!r}: empty cell")
+            try:
+                v = float(cell)
+            except ValueError:
+                raise CLIError(f"{path}: line {line}, column {header[j]!r}: {cell!r} is not "
+                               f"a number") from None
+            if not np.isfinite(v):
+                raise CLIError(f"{path}: line {line}, column {header[j]!r}: {cell!r} is not "
+                               f"a finite number")
+            data[i, j] = v
+    return header, data
+
+
+def _csv_rows(f):
+    reader = csv.reader(f)
+    for row in reader:
+        if row and any(c.strip() for c in row):
+            yield reader.line_num, row
+
+
+def _load_numpy(path):
+    npz = path.lower().endswith(".npz")
+    try:
+        if npz and not zipfile.is_zipfile(path):
+            raise CLIError(f"{path}: not an .npz archive (it is not a zip file)")
+        if not npz:
+            with open(path, "rb") as f:
+                if f.read(6) != b"\x93NUMPY":
+                    raise CLIError(f"{path}: not a .npy file (no NumPy header)")
+    except OSError as exc:
+        raise CLIError(f"{path}: cannot read it ({one_line(exc)})") from None
+    try:
+        obj = np.load(path, allow_pickle=False)
+        if isinstance(obj, np.lib.npyio.NpzFile):
+            with obj:
+                return {k: obj[k] for k in obj.files}
+        return obj
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile, KeyError) as exc:
+        kind = "an .npz archive" if npz else "a .npy array"
+        why = "it holds Python objects (pickled data), which fastmlp does not load" \
+            if "pickle" in str(exc) else one_line(exc)
+        raise CLIError(f"{path}: cannot read it as {kind}: {why}") from None
+
+
+def load_data(path, target=None, need_target=True):
+    """Read a data file for the CLI: returns ``(X, y, feature_names)``.
+
+    ``.npz``: arrays ``X`` and (when ``need_target``) ``y``; ``.npy``: a 2-D matrix whose
+    column ``target`` (an index) is y; anything else is read as CSV with a header row and
+    ``target`` is a column name or index. With ``need_target=False`` a given ``target``
+    column is dropped and ``y`` is None. Raises :class:`CLIError` on any problem.
+    """
+    check_file(path)
+    low = path.lower()
+    if low.endswith(".npz"):
+        arrays = _load_numpy(path)
+        if "X" not in arrays:
+            raise CLIError(f"{path}: no array 'X' in the archive (found: "
+                           f"{', '.join(sorted(arrays)) or 'nothing'})")
+        X = _numeric_matrix(path, "X", arrays["X"])
+        names = [f"x{j}" for j in range(X.shape[1])]
+        if not need_target:
+            return X, None, names
+        if "y" not in arrays:
+            raise CLIError(f"{path}: no array 'y' in the archive (found: "
+                           f"{', '.join(sorted(arrays))})")
+        y = _numeric_matrix(path, "y", arrays["y"])
+        if y.shape[0] != X.shape[0]:
+            raise CLIError(f"{path}: X has {X.shape[0]} rows but y has {y.shape[0]}")
+        return X, (y[:, 0] if y.shape[1] == 1 else y), names
+    if low.endswith(".npy"):
+        M = _numeric_matrix(path, "the array", _load_numpy(path))
+        names = [str(j) for j in range(M.shape[1])]
+    else:
+        names, M = _read_csv(path)
+    if target is None:
+        if need_target:
+            raise CLIError(f"{path}: say which column is the target with --target COL")
+        return M, None, names
+    j = _resolve_column(path, target, names)
+    if M.shape[1] < 2 and need_target:
+        raise CLIError(f"{path}: only one column; need at least one feature besides the target")
+    keep = [k for k in range(M.shape[1]) if k != j]
+    X = np.ascontiguousarray(M[:, keep])
+    return X, (M[:, j] if need_target else None), [names[k] for k in keep]
+

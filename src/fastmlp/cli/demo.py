@@ -1,0 +1,103 @@
+"""``fastmlp demo``: the chapter in one run, on built-in data (XOR: perceptron vs MLP; an MLP
+on rendered 8x8 digits)."""
+import time
+
+from .. import datasets
+from ..network import MLP
+from ..perceptron import Perceptron
+from ..plot import _accuracy, plot_xor     # plot imports matplotlib only inside its functions
+from .common import CLIError, one_line, positive_int, set_threads
+
+__all__ = ["add_parser", "cmd_demo"]
+
+
+def add_parser(sub):
+    """The ``demo`` command."""
+    d = sub.add_parser(
+        "demo", help="XOR (perceptron vs MLP) and rendered digits, on built-in data",
+        description="Shows the chapter's point on built-in data: a single-layer perceptron "
+                    "cannot learn XOR, a 2-4-1 MLP can; then trains a 64-64-10 ReLU MLP on "
+                    "rendered 8x8 digits and reports test accuracy, training time and "
+                    "samples per second. Everything runs on the C engine.")
+    d.add_argument("--quick", action="store_true",
+                   help="smaller data and fewer epochs (a few seconds)")
+    d.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    d.add_argument("--threads", type=positive_int, default=None, metavar="N",
+                   help="OpenMP threads for the engine (default: all)")
+    d.add_argument("--plot", metavar="FILE.png", default=None,
+                   help="also save the XOR figure (needs matplotlib)")
+    d.set_defaults(run=cmd_demo)
+
+
+def cmd_demo(args, out):
+    set_threads(args.threads)
+    seed = args.seed
+
+    print("== 1. XOR: a single layer cannot represent it (chapter 4.1) ==", file=out)
+    X, y = datasets.xor()
+    per = Perceptron(2, 1)
+    per.fit(X, y, epochs=100)
+    acc_p = _accuracy(per, X, y)
+    print(f"perceptron (2 -> 1):  accuracy {100 * acc_p:5.1f} %  "
+          f"(converged: {per.converged_})", file=out)
+    mlp, acc_m, t_xor = _fit_xor(X, y, seed, quick=args.quick)
+    print(f"MLP 2-4-1 ({'-'.join(mlp.activations)}, {mlp.loss.name} loss):  "
+          f"accuracy {100 * acc_m:5.1f} %  (trained in {t_xor * 1e3:.0f} ms)", file=out)
+    print(f"-> the perceptron {'fails' if acc_p < 1 else 'solves it?!'}, "
+          f"the two-layer network {'solves it' if acc_m == 1 else 'did not converge'}",
+          file=out)
+    if args.plot:
+        _demo_plot(per, mlp, args.plot, out)
+
+    print("\n== 2. Rendered 8x8 digits: 64-64-10 ReLU MLP, cross entropy, "
+          "mini-batch SGD ==", file=out)
+    n, epochs = (600, 30) if args.quick else (1797, 30)
+    digits = datasets.load_digits(n_samples=n, seed=seed)
+    Xd = digits.data / 16.0
+    Xtr, Xte, ytr, yte = datasets.train_test_split(Xd, digits.target, test_size=0.25,
+                                                   seed=seed)
+    net = MLP([64, 64, 10], activation="relu", output="softmax", loss="cross_entropy",
+              seed=seed)
+    t0 = time.perf_counter()
+    net.fit(Xtr, ytr, loss="cross_entropy", optimizer="sgd", lr=0.1, batch_size=32,
+            epochs=epochs)
+    secs = time.perf_counter() - t0
+    acc_tr = _accuracy(net, Xtr, ytr)
+    acc_te = _accuracy(net, Xte, yte)
+    print(f"{len(Xtr)} training / {len(Xte)} test samples, {epochs} epochs, batch 32", file=out)
+    print(f"training time {secs:.3f} s  ({len(Xtr) * epochs / max(secs, 1e-9):,.0f} samples/s)",
+          file=out)
+    print(f"training accuracy {100 * acc_tr:5.1f} %   test accuracy {100 * acc_te:5.1f} %",
+          file=out)
+    return 0
+
+
+def _fit_xor(X, y, seed, quick):
+    """A 2-4-1 network (tanh hidden units, one linear output unit, logistic loss) trained by
+    full-batch gradient descent; if a start gets stuck another seed is tried (restarts)."""
+    t0 = time.perf_counter()
+    best = None
+    for k in range(5):
+        mlp = MLP([2, 4, 1], activation="tanh", loss="logistic", seed=seed + k)
+        mlp.fit(X, y, loss="logistic", optimizer="sgd", lr=0.5, batch_size=None,
+                epochs=1000 if quick else 2000)
+        acc = _accuracy(mlp, X, y)
+        if best is None or acc > best[1]:
+            best = (mlp, acc)
+        if acc == 1.0:
+            break
+    return best[0], best[1], time.perf_counter() - t0
+
+
+def _demo_plot(per, mlp, path, out):
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        fig = plot_xor(per, mlp)
+        fig.savefig(path, dpi=100)
+    except ImportError as exc:
+        raise CLIError(str(exc)) from None
+    except OSError as exc:
+        raise CLIError(f"{path}: cannot save the figure ({one_line(exc)})") from None
+    print(f"saved the XOR figure to {path}", file=out)
+

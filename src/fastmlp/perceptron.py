@@ -1,0 +1,161 @@
+"""The single-layer :class:`Perceptron` trained with the classic perceptron rule (chapter
+4.1): threshold units, NumPy updates, the units evaluated by the C activation kernel."""
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from . import _core
+from ._common import NotFittedError, check_dtype, check_int, check_X, seed_int
+from .activations import canonical_name, get_activation
+
+__all__ = ["Perceptron"]
+
+
+class Perceptron:
+    """A single layer of threshold units trained with the classic perceptron rule.
+
+    Output units are independent (each has its own weights). For each sample x, in a
+    random order every epoch (``default_rng(seed)``)::
+
+        y_hat = sigma(x W + b)          (step: 0 / 0.5 / 1;  sign: -1 / 0 / +1)
+        W <- W + lr * outer(x, y - y_hat),   b <- b + lr * (y - y_hat)
+
+    starting from W = 0, b = 0. ``fit`` stops after an epoch without a mistake
+    (``converged_ = True``); on a problem that is not linearly separable (XOR) it never
+    does -- that is the chapter's point: ``converged_`` stays False and ``score`` < 1.
+
+    Labels: any two classes for one output unit (``classes_[1]`` is the positive class);
+    K classes on K units (one unit per class, prediction by the largest z); or a 2-D
+    0/1 matrix, one column per unit.
+    """
+
+    def __init__(self, n_inputs, n_outputs=1, activation="step", lr=1.0, seed=None,
+                 dtype="float64"):
+        self.n_inputs = check_int("n_inputs", n_inputs, 1)
+        self.n_outputs = check_int("n_outputs", n_outputs, 1)
+        act = canonical_name(activation, "activation")
+        if act not in ("step", "sign"):
+            raise ValueError(f"the perceptron rule needs threshold units: activation 'step' "
+                             f"or 'sign', got {act!r}")
+        self.activation = act
+        self._code = get_activation(act).code
+        if isinstance(lr, bool) or not isinstance(lr, numbers.Real) or not np.isfinite(lr) \
+                or lr <= 0:
+            raise ValueError(f"lr must be a finite number > 0, got {lr!r}")
+        self.lr = float(lr)
+        self.seed = seed_int(seed)
+        self.dtype = check_dtype(dtype)
+        self.W = np.zeros((self.n_inputs, self.n_outputs), dtype=self.dtype)
+        self.b = np.zeros(self.n_outputs, dtype=self.dtype)
+        self.converged_ = False
+        self.errors_ = []
+        self.n_iter_ = 0
+
+    @property
+    def _low(self):
+        return 0.0 if self.activation == "step" else -1.0
+
+    def _z(self, X):
+        return np.ascontiguousarray(X @ self.W + self.b)
+
+    def _a(self, X):
+        """sigma(x W + b) by the C activation kernel."""
+        return _core.act_forward(self._code, self._z(X))
+
+    def _targets(self, y, n):
+        y = np.asarray(y)
+        if y.shape[0] != n:
+            raise ValueError(f"X and y have different lengths: {n} and {y.shape[0]}")
+        lo = self._low
+        if y.ndim == 2 and y.shape[1] == self.n_outputs and self.n_outputs > 1:
+            vals = set(np.unique(y).tolist())
+            if not vals <= {0, 1} and not vals <= {-1, 1}:
+                raise ValueError(f"a 2-D y must hold 0/1 (or -1/+1) per unit, got "
+                                 f"{sorted(vals)[:6]}")
+            self.classes_ = np.array([-1, 1]) if vals <= {-1, 1} and -1 in vals else \
+                np.array([0, 1])
+            self._mode = "multilabel"
+            return np.where(y == self.classes_[1], 1.0, lo).astype(self.dtype)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = y[:, 0]
+        if y.ndim != 1:
+            raise ValueError(f"y must be 1-D labels or ({n}, {self.n_outputs}), got {y.shape}")
+        classes = np.unique(y)
+        if self.n_outputs == 1:
+            if len(classes) > 2:
+                raise ValueError(f"one perceptron unit separates 2 classes, y has "
+                                 f"{len(classes)}: {classes.tolist()[:6]}; use n_outputs="
+                                 f"{len(classes)} (one unit per class)")
+            if len(classes) < 2:
+                raise ValueError(f"y needs 2 classes, got only {classes.tolist()}")
+            self.classes_, self._mode = classes, "binary"
+            return np.where(y == classes[1], 1.0, lo).astype(self.dtype)[:, None]
+        if len(classes) != self.n_outputs:
+            raise ValueError(f"y has {len(classes)} classes but the perceptron has "
+                             f"{self.n_outputs} units (one per class)")
+        self.classes_, self._mode = classes, "ovr"
+        T = np.full((n, self.n_outputs), lo, dtype=self.dtype)
+        T[np.arange(n), np.searchsorted(classes, y)] = 1
+        return T
+
+    def fit(self, X, y, epochs=100):
+        """Train with the perceptron rule for at most ``epochs`` epochs (from W = 0)."""
+        X = check_X(X, self.n_inputs, self.dtype)
+        if X.shape[0] == 0:
+            raise ValueError("X has no samples (0 rows)")
+        epochs = check_int("epochs", epochs, 1)
+        T = self._targets(y, X.shape[0])
+        rng = np.random.default_rng(self.seed)
+        self.W[...] = 0
+        self.b[...] = 0
+        self.errors_ = []
+        self.converged_ = False
+        lr = self.dtype.type(self.lr)
+        for _ in range(epochs):
+            mistakes = 0
+            for k in rng.permutation(X.shape[0]):
+                x = X[k:k + 1]
+                err = T[k] - self._a(x)[0]
+                if np.any(err != 0):
+                    mistakes += 1
+                    self.W += lr * np.outer(x[0], err)
+                    self.b += lr * err
+            self.errors_.append(mistakes)
+            if mistakes == 0:
+                self.converged_ = True
+                break
+        self.n_iter_ = len(self.errors_)
+        return self
+
+    def decision_function(self, X):
+        X = check_X(X, self.n_inputs, self.dtype)
+        z = self._z(X)
+        return z[:, 0] if self.n_outputs == 1 else z
+
+    def forward(self, X):
+        """The units' outputs sigma(x W + b) (computed by the C kernel)."""
+        return self._a(check_X(X, self.n_inputs, self.dtype))
+
+    def predict(self, X):
+        if not hasattr(self, "classes_"):
+            raise NotFittedError("this Perceptron has not been fitted yet; call fit() first")
+        X = check_X(X, self.n_inputs, self.dtype)
+        if self._mode == "ovr":
+            return self.classes_[np.argmax(self._z(X), axis=1)]
+        on = (self._a(X) > 0.5 if self.activation == "step" else self._a(X) > 0)
+        on = on.astype(np.intp)
+        return self.classes_[on[:, 0]] if self._mode == "binary" else self.classes_[on]
+
+    def score(self, X, y):
+        """Accuracy of ``predict`` (a point exactly on a boundary goes to the first class)."""
+        pred = self.predict(X)
+        y = np.asarray(y)
+        if pred.ndim == 2:
+            return float(np.mean(np.all(pred == y.reshape(pred.shape), axis=1)))
+        return float(np.mean(pred == y.reshape(-1)))
+
+    def __repr__(self):
+        return (f"Perceptron(n_inputs={self.n_inputs}, n_outputs={self.n_outputs}, "
+                f"activation={self.activation!r}, lr={self.lr}, seed={self.seed})")

@@ -1,0 +1,192 @@
+"""How the package is put together: no import cycles, what importing fastmlp loads, one
+table of names and codes."""
+import ast
+import pathlib
+import subprocess
+import sys
+
+import pytest
+
+import fastmlp as fm
+from fastmlp import _core, _names, activations, losses, optim, reference
+
+PACKAGE = pathlib.Path(fm.__file__).parent
+
+
+def _module_files():
+    """{dotted module name: (path, is a package)} for every .py file of fastmlp."""
+    out = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+        is_package = parts[-1] == "__init__"
+        out[".".join(parts[:-1] if is_package else parts)] = (path, is_package)
+    return out
+
+
+class _TopLevelImports(ast.NodeVisitor):
+    """The import statements that run when the module is imported (not those in functions)."""
+
+    def __init__(self):
+        self.nodes = []
+
+    def visit_Import(self, node):
+        self.nodes.append(node)
+
+    visit_ImportFrom = visit_Import
+
+    def visit_FunctionDef(self, node):
+        pass
+
+    visit_AsyncFunctionDef = visit_Lambda = visit_FunctionDef
+
+
+def import_graph():
+    """{module: set of fastmlp modules its top-level code imports}."""
+    files = _module_files()
+    known = set(files) | {"fastmlp._core"}
+    graph = {"fastmlp._core": set()}
+    for module, (path, is_package) in files.items():
+        visitor = _TopLevelImports()
+        visitor.visit(ast.parse(path.read_text(), str(path)))
+        package = module if is_package else module.rpartition(".")[0]
+        targets = set()
+        for node in visitor.nodes:
+            if isinstance(node, ast.Import):
+                targets.update(a.name for a in node.names if a.name.split(".")[0] == "fastmlp")
+                continue
+            if node.level:
+                base = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
+                base = f"{base}.{node.module}" if node.module else base
+            elif (node.module or "").split(".")[0] == "fastmlp":
+                base = node.module
+            else:
+                continue
+            submodules = {f"{base}.{a.name}" for a in node.names} & known
+            targets.update(submodules)
+            if len(submodules) < len(node.names):
+                targets.add(base)       # names defined in base itself
+        graph[module] = {t for t in targets if t in known and t != module}
+    return graph
+
+
+def _cycle(graph):
+    state, stack = {}, []
+
+    def visit(m):
+        state[m] = "open"
+        stack.append(m)
+        for t in sorted(graph[m]):
+            if state.get(t) == "open":
+                return stack[stack.index(t):] + [t]
+            if t not in state:
+                found = visit(t)
+                if found:
+                    return found
+        stack.pop()
+        state[m] = "done"
+        return None
+
+    for m in sorted(graph):
+        if m not in state:
+            found = visit(m)
+            if found:
+                return found
+    return None
+
+
+def _reachable(graph, start):
+    seen, todo = set(), [start]
+    while todo:
+        for t in graph[todo.pop()] - seen:
+            seen.add(t)
+            todo.append(t)
+    return seen
+
+
+def test_no_import_cycles():
+    graph = import_graph()
+    assert {"fastmlp", "fastmlp.network", "fastmlp._common"} <= set(graph)
+    assert "fastmlp._core" in graph["fastmlp.network"]
+    cycle = _cycle(graph)
+    assert cycle is None, " -> ".join(cycle)
+
+
+def test_the_reference_and_the_name_table_do_not_need_the_engine():
+    graph = import_graph()
+    for module in ("fastmlp.reference", "fastmlp._names", "fastmlp._common"):
+        assert "fastmlp._core" not in _reachable(graph, module), module
+
+
+def test_import_fastmlp_does_not_import_the_reference():
+    code = "import sys, fastmlp; print(sorted(m for m in sys.modules if 'reference' in m))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
+
+
+def test_the_reference_shares_the_containers():
+    assert reference.Trace is fm.Trace and reference.Gradients is fm.Gradients
+
+
+TABLES = [  # (name table, the Python registry, the engine's codes, code of a registry entry)
+    (_names.ACTIVATION_NAMES, activations.ACTIVATIONS, _core.ACTIVATION_CODES,
+     lambda spec: spec.code),
+    (_names.LOSS_NAMES, losses.LOSSES, _core.LOSS_CODES, lambda cls: cls.code),
+    (_names.OPTIMIZER_NAMES, optim.OPTIMIZERS, _core.OPT_CODES, lambda cls: cls().kind),
+]
+
+
+@pytest.mark.parametrize("table,registry,codes,code_of", TABLES,
+                         ids=["activations", "losses", "optimizers"])
+def test_codes_come_from_the_engine(table, registry, codes, code_of):
+    assert tuple(registry) == table.names
+    for name in table.names:
+        assert code_of(registry[name]) == codes[name], name
+    if table is not _names.OPTIMIZER_NAMES:
+        assert set(table.names) == set(codes)
+    else:   # the engine may know an update rule before Python offers a class for it
+        assert set(table.names) <= set(codes)
+        for name, cls in registry.items():
+            assert cls().spec()[0] == codes[name]
+
+
+@pytest.mark.parametrize("table", [t[0] for t in TABLES],
+                         ids=["activations", "losses", "optimizers"])
+def test_every_alias_names_one_thing(table):
+    seen = {}
+    for name in table.names:
+        for alias in table.aliases_of(name):
+            assert alias not in table.names, alias
+            assert alias not in seen, (alias, seen.get(alias), name)
+            assert alias not in table.ambiguous, alias
+            seen[alias] = name
+    assert seen == table.aliases
+    for alias, name in seen.items():
+        assert table.resolve(alias, "x") == name
+        assert table.resolve(alias.upper().replace("_", "-"), "x") == name
+    for name in table.names:
+        assert table.resolve(name, "x") == name
+    for name in table.ambiguous:
+        assert name not in table.names
+        with pytest.raises(ValueError, match="ambiguous"):
+            table.resolve(name, "x")
+
+
+def test_log_loss_is_refused_everywhere():
+    for name in ("log_loss", "log", "logloss", "LOG-LOSS"):
+        for resolve in (losses.get_loss, reference.canonical_loss,
+                        lambda n: fm.MLP([2, 2], loss=n)):
+            with pytest.raises(ValueError, match="'logistic' .*'cross_entropy'"):
+                resolve(name)
+
+
+def test_reference_resolves_names_with_the_same_table():
+    assert reference.ACTIVATIONS == tuple(activations.ACTIVATIONS)
+    assert reference.LOSSES == tuple(losses.LOSSES)
+    for name in (*activations.ACTIVATIONS, *activations.ALIASES, "ReLU", "Leaky-ReLU"):
+        assert reference.canonical_activation(name) == activations.canonical_name(name)
+    for name in (*losses.LOSSES, *losses.ALIASES, "MSE", "Cross-Entropy"):
+        assert reference.canonical_loss(name) == losses.get_loss(name).name
+    for bad in ("swish", "log_loss"):
+        with pytest.raises(ValueError):
+            reference.canonical_activation(bad)
