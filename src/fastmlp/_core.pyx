@@ -23,6 +23,7 @@ import numpy as np
 cimport numpy as cnp
 from libc.stdint cimport int64_t, uint64_t
 from libc.string cimport memcpy
+from libc.float cimport DBL_MAX
 
 cnp.import_array()
 

@@ -69,6 +69,67 @@ cdef object _vector(str name, object arr, object dtype, Py_ssize_t length, bint 
     return arr
 
 
+
+cdef object _sample_weight(object sw, Py_ssize_t n, object dtype):
+    """sample_weight as the engine needs it: a C-contiguous 1-D array of `dtype` with one
+    weight per sample (n), every weight finite and >= 0 (None stays None: unweighted).
+
+    Any real array-like is accepted and converted (a copy only when it is not already so);
+    the returned array must be kept alive for as long as C reads it."""
+    if sw is None:
+        return None
+    cdef int tn = cnp.NPY_DOUBLE if dtype is _F64 else (cnp.NPY_FLOAT if dtype is _F32
+                                                        else _typenum(dtype))
+    cdef object a = sw
+    if not (cnp.PyArray_Check(sw) and cnp.PyArray_TYPE(<cnp.ndarray>sw) == tn
+            and cnp.PyArray_NDIM(<cnp.ndarray>sw) == 1
+            and cnp.PyArray_IS_C_CONTIGUOUS(<cnp.ndarray>sw)):
+        if isinstance(sw, (str, bytes)):
+            raise TypeError(f"sample_weight must be a 1-D array of real numbers (one weight "
+                            f"per sample), got {type(sw).__name__} {sw!r}")
+        try:
+            a = np.asarray(sw)
+        except Exception as e:
+            raise TypeError(f"sample_weight must be a 1-D array of real numbers (one weight "
+                            f"per sample), got {type(sw).__name__}") from e
+        if a.dtype.kind not in "biuf":
+            raise TypeError(f"sample_weight must hold real numbers (one weight per sample), "
+                            f"got dtype {a.dtype}")
+        if a.ndim != 1:
+            raise ValueError(f"sample_weight must be 1-dimensional, one weight per sample "
+                             f"(shape ({n},)), got shape {a.shape}")
+    if a.shape[0] != n:
+        raise ValueError(f"sample_weight must have one weight per sample: shape ({n},), "
+                         f"got shape {a.shape}")
+    orig = a
+    if cnp.PyArray_TYPE(<cnp.ndarray>a) != tn or not cnp.PyArray_IS_C_CONTIGUOUS(<cnp.ndarray>a):
+        with np.errstate(over="ignore", invalid="ignore"):   # reported below, with its index
+            a = np.ascontiguousarray(a, dtype=dtype)
+    # one pass: each weight finite and >= 0 (NaN fails both comparisons), the sum finite
+    cdef Py_ssize_t i, bad = -1
+    cdef double v, total = 0
+    cdef const double *dp = <const double*>_ptr(a)
+    cdef const float *fp = <const float*>_ptr(a)
+    cdef bint dbl = tn == cnp.NPY_DOUBLE
+    with nogil:
+        for i in range(n):
+            v = dp[i] if dbl else <double>fp[i]
+            if not (v >= 0 and v <= DBL_MAX):
+                bad = i
+                break
+            total += v
+    if bad >= 0:
+        v0 = float(orig[bad])
+        if v0 < 0:
+            raise ValueError(f"sample_weight must be >= 0 (one weight per sample); "
+                             f"sample_weight[{bad}] is {v0!r}")
+        too_big = f" (too large for {np.dtype(dtype).name})" if np.isfinite(v0) else ""
+        raise ValueError(f"sample_weight must be finite (one real weight >= 0 per sample); "
+                         f"sample_weight[{bad}] is {v0!r}{too_big}")
+    if not total <= DBL_MAX:
+        raise ValueError("the sum of sample_weight overflows a float64; rescale the weights")
+    return a
+
 cdef int _act_code(object act) except -1:
     if isinstance(act, str):
         if act not in ACTIVATION_CODES:

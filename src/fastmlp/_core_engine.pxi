@@ -282,12 +282,20 @@ cdef class Engine:
 
     # -- training -----------------------------------------------------------------------------
     cdef int _opt(self, object spec, fm_opt *opt) except -1:
-        """spec: (kind, lr, momentum, nesterov, weight_decay, beta1, beta2, eps, t); kind 0 SGD,
-        1 Adam, 2 Adam in the efficient ordering (eps added to sqrt(v), scikit-learn's)."""
-        if len(spec) != 9:
-            raise ValueError("optimizer spec must be (kind, lr, momentum, nesterov, "
-                             "weight_decay, beta1, beta2, eps, t)")
-        kind, lr, mom, nest, wd, b1, b2, eps, t = spec
+        """spec: (kind, lr, momentum, nesterov, weight_decay, beta1, beta2, eps, t[, l2]); kind
+        0 SGD, 1 Adam, 2 Adam in the efficient ordering (eps added to sqrt(v), scikit-learn's).
+        l2 (default 0): L2 per unit of batch weight -- a training step on a batch of weight
+        sum S_b (its row count when unweighted) decays W with weight_decay + l2 / S_b, which
+        is scikit-learn's alpha."""
+        if len(spec) not in (9, 10):
+            raise ValueError(f"optimizer spec must be (kind, lr, momentum, nesterov, "
+                             f"weight_decay, beta1, beta2, eps, t) or the same with l2 "
+                             f"appended, got {len(spec)} entries")
+        kind, lr, mom, nest, wd, b1, b2, eps, t = spec[:9]
+        l2 = spec[9] if len(spec) == 10 else 0.0
+        if not (l2 >= 0 and l2 <= DBL_MAX):
+            raise ValueError(f"l2 (the spec's 10th entry) must be a finite number >= 0, "
+                             f"got {l2!r}")
         if kind not in (0, 1, 2):
             raise ValueError(f"optimizer kind must be 0 (sgd), 1 (adam) or 2 (adam, "
                              f"efficient form), got {kind!r}")
@@ -300,6 +308,7 @@ cdef class Engine:
         opt.beta2 = b2
         opt.eps = eps
         opt.t = t
+        opt.l2 = l2
         return 0
 
     cdef object _state(self, str name, object s):
@@ -315,9 +324,13 @@ cdef class Engine:
         return 0
 
     def update(self, spec, state1=None, state2=None, n_threads=None):
-        """Apply one optimiser step from ``grad``; returns the new step count t."""
+        """Apply one optimiser step from ``grad``; returns the new step count t. The spec's
+        l2 must be 0 here (it needs a batch: fold l2 / S_b into weight_decay instead)."""
         cdef fm_opt opt
         self._opt(spec, &opt)
+        if opt.l2 != 0:
+            raise ValueError("update() has no batch to divide l2 by: give l2 = 0 and "
+                             "weight_decay + l2 / (the batch's weight sum) instead")
         state1 = self._state("state1", state1)
         state2 = self._state("state2", state2)
         self._check_state(&opt, state1, state2)
@@ -337,14 +350,20 @@ cdef class Engine:
         _check_status(st, "update")
         return opt.t
 
-    def train_step(self, X, Y, spec, state1=None, state2=None, n_threads=None):
+    def train_step(self, X, Y, spec, state1=None, state2=None, n_threads=None,
+                   sample_weight=None):
         """forward + loss + backward + update on one batch; returns (loss, t).
 
-        Raises FloatingPointError (parameters untouched) if the loss or gradient is not finite.
+        sample_weight (one weight >= 0 per row; None: unweighted): the loss is the weighted
+        mean of the per-sample costs, sum_i w_i c_i / sum_i w_i, and the step follows its
+        gradient. Weights summing to 0 skip the step: nothing changes, t included, and the
+        loss is NaN. Raises FloatingPointError (parameters untouched) if the loss or gradient
+        is not finite.
         """
         X = self._X(X)
         cdef int n = X.shape[0]
         Y = self._Y(Y, n)
+        sw = _sample_weight(sample_weight, n, self.dtype)
         if n > self.ws.max_batch:
             self.reserve(n)
         cdef fm_opt opt
@@ -357,6 +376,7 @@ cdef class Engine:
         cdef void *xp = _ptr(X)
         cdef void *yp = _ptr(Y)
         cdef void *th = _ptr(self.theta)
+        cdef void *wp = _ptr(sw) if sw is not None else NULL
         cdef void *gr = self._grad_for(&opt, n)
         cdef void *wk = _ptr(self.work)
         cdef int nt = _nt(n_threads)
@@ -365,23 +385,28 @@ cdef class Engine:
         with nogil:
             if self.dbl:
                 st = fm_train_step_d(&self.net, &opt, <double*>th, <double*>gr, <double*>s1,
-                                     <double*>s2, <double*>xp, <double*>yp, n, <double*>wk,
-                                     &self.ws, &value, nt)
+                                     <double*>s2, <double*>xp, <double*>yp, <double*>wp, n,
+                                     <double*>wk, &self.ws, &value, nt)
             else:
                 st = fm_train_step_s(&self.net, &opt, <float*>th, <float*>gr, <float*>s1,
-                                     <float*>s2, <float*>xp, <float*>yp, n, <float*>wk,
-                                     &self.ws, &value, nt)
+                                     <float*>s2, <float*>xp, <float*>yp, <float*>wp, n,
+                                     <float*>wk, &self.ws, &value, nt)
         self.last_n = n
         _check_status(st, "train_step")
         return value, opt.t
 
     def train_epochs(self, X, Y, int batch_size, int n_epochs, spec, state1=None, state2=None,
                      bint shuffle=True, uint64_t seed=0, int64_t epoch0=0, bint drop_last=False,
-                     n_threads=None, interruptible=None):
+                     n_threads=None, interruptible=None, sample_weight=None):
         """Whole epochs in one C call. Returns (losses, t, diverged):
         losses has one mean training loss per completed epoch; diverged is True when a step
         produced a non-finite loss or gradient (that step changed nothing). ``interrupted``
         (an attribute) is then True if Ctrl-C stopped the run between two epochs.
+
+        sample_weight (one weight >= 0 per row of X; None: unweighted) follows the rows
+        through the shuffle; each batch is a weighted step as in ``train_step`` (a batch of
+        weight sum 0 is skipped). An epoch's loss is the mean of its batch losses weighted by
+        their row counts.
 
         Ctrl-C: a long run (or ``interruptible=True``) executes in a helper thread while this
         thread waits, so a KeyboardInterrupt is caught here and stops the engine at the next
@@ -392,6 +417,7 @@ cdef class Engine:
         Y = self._Y(Y, N)
         if N < 1:
             raise ValueError("X must have at least one row")
+        sw = _sample_weight(sample_weight, N, self.dtype)
         if batch_size < 1 or batch_size > N:
             raise ValueError(f"batch_size must be in [1, {N}], got {batch_size}")
         if n_epochs < 0:
@@ -407,7 +433,7 @@ cdef class Engine:
         state2 = self._state("state2", state2)
         self._check_state(&run.opt, state1, state2)
         losses = np.full(max(n_epochs, 1), np.nan, dtype=np.float64)
-        run.keep = (self, X, Y, state1, state2, losses, self.theta, self._grad, self.work,
+        run.keep = (self, X, Y, sw, state1, state2, losses, self.theta, self._grad, self.work,
                     self.perm)
         run.net = &self.net
         run.ws = &self.ws
@@ -420,6 +446,7 @@ cdef class Engine:
         run.s2 = _ptr(state2) if state2 is not None else NULL
         run.X = _ptr(X)
         run.Y = _ptr(Y)
+        run.sw = _ptr(sw) if sw is not None else NULL
         run.N = N
         run.batch = batch_size
         run.drop_last = drop_last
@@ -436,24 +463,7 @@ cdef class Engine:
             interruptible = 6.0 * self.net.n_weights * N * n_epochs > 2e9
         interrupted = False
         if interruptible:
-            import threading
-            # completion is signalled by an Event set after the C call returns (not by
-            # Thread.join, which a KeyboardInterrupt can cut short before the thread ends)
-            run.finished = threading.Event()
-            worker = threading.Thread(target=run.go, name="fastmlp-train-epochs")
-            worker.start()
-            try:
-                while not run.finished.wait(0.05):
-                    pass
-            except KeyboardInterrupt:
-                run.stop = 1
-                interrupted = True
-                while not run.finished.is_set():
-                    try:
-                        run.finished.wait(0.05)
-                    except KeyboardInterrupt:     # a second Ctrl-C: still wait for the epoch
-                        pass
-            worker.join()
+            interrupted = _run_in_helper(run)
         else:
             run.go()
         self.last_n = -1
@@ -464,13 +474,21 @@ cdef class Engine:
         self.interrupted = interrupted
         return losses[:run.done].copy(), run.opt.t, run.st == FM_ERR_NONFINITE
 
-    def evaluate(self, X, Y, n_threads=None, int chunk=1024):
-        """(mean loss, output a^L) of the engine's loss on (X, Y), in chunks, no gradients."""
+    def evaluate(self, X, Y, n_threads=None, int chunk=1024, sample_weight=None):
+        """(mean loss, output a^L) of the engine's loss on (X, Y), in chunks, no gradients.
+
+        With sample_weight (one weight >= 0 per row) the loss is the weighted mean
+        sum_i w_i c_i / sum_i w_i of the per-sample costs (NaN if the weights sum to 0)."""
         X = self._X(X)
         cdef int n = X.shape[0]
         if n < 1:
             raise ValueError("X must have at least one row")
         Y = self._Y(Y, n)
+        sw = _sample_weight(sample_weight, n, self.dtype)
+        cdef const double *wd = <const double*>_ptr(sw) if sw is not None else NULL
+        cdef const float *wf = <const float*>_ptr(sw) if sw is not None else NULL
+        cdef double w, wsum = 0
+        cdef int i
         cdef int L = self.net.n_layers, m = self.net.sizes[L]
         out = np.empty((n, m), dtype=self.dtype)
         cdef int step = max(min(chunk, n), 1)
@@ -503,5 +521,14 @@ cdef class Engine:
                                    <float*>wk + self.ws.z_off[L], <float*>wk + self.ws.a_off[L],
                                    NULL, self.net.leaky, <const float*>alpha, rp, &value, nt)
             _check_status(st, "evaluate")
-            total += value * nb
-        return total / n, out
+            if sw is None:
+                total += value * nb
+                continue
+            for i in range(nb):   # as a weighted training step: a weight-0 row is absent
+                w = wd[start + i] if self.dbl else <double>wf[start + i]
+                wsum += w
+                if w != 0:
+                    total += w * rp[i]
+        if sw is None:
+            return total / n, out
+        return (total / wsum if wsum > 0 else np.nan), out
