@@ -1,6 +1,8 @@
 # _core_epochs.pxi -- layer 3 of _core.pyx (included there, not compiled on its own).
 # _EpochRun: the arguments of one Engine.train_epochs call, so that the C call can run in a
-# helper thread while the calling thread waits (and catches Ctrl-C).
+# helper thread while the calling thread waits (and catches Ctrl-C). The helper threads are
+# made on demand and reused by later calls.
+import os
 import threading
 
 
@@ -59,15 +61,62 @@ cdef class _EpochRun:
                                             &self.stop, self.nt)
 
 
+# The helper threads: one pool per process, created on first use. Each helper only waits in a
+# C call (the work runs on OpenMP's threads), so there are plenty of them: callers in
+# different threads each get their own instead of queueing behind one another.
+_HELPER_NAME = "fastmlp-train-epochs"     # a helper's name while it runs an engine call
+_HELPER_IDLE = "fastmlp-helper"           # ... and while it waits for the next one
+_HELPER_MAX = 32
+_helpers = None
+_helpers_lock = threading.Lock()
+
+
+def _forget_helpers():
+    """In a forked child: the parent's helper threads do not exist here, start afresh."""
+    global _helpers, _helpers_lock
+    _helpers = None
+    _helpers_lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_helpers)
+
+
+def _helper_pool():
+    global _helpers
+    with _helpers_lock:
+        if _helpers is None:
+            from concurrent.futures import ThreadPoolExecutor
+            _helpers = ThreadPoolExecutor(max_workers=_HELPER_MAX,
+                                          thread_name_prefix=_HELPER_IDLE)
+        return _helpers
+
+
+def _helper_task(_EpochRun run):
+    """Runs in a helper thread: the C call, named after what it does while it does it."""
+    me = threading.current_thread()
+    idle = me.name
+    me.name = _HELPER_NAME
+    try:
+        run._go()
+    finally:
+        me.name = idle
+        run.finished.set()   # last: the waiting caller may return right after this
+
+
 cdef bint _run_in_helper(_EpochRun run) except -1:
     """Run `run` in a helper thread while this thread waits; True if Ctrl-C (a
     KeyboardInterrupt here) stopped it. The engine then stops at the next epoch boundary,
     never in the middle of an epoch; this waits for that."""
-    # completion is signalled by an Event set after the C call returns (not by
-    # Thread.join, which a KeyboardInterrupt can cut short before the thread ends)
+    # completion is signalled by an Event set after the C call returns (not by the future,
+    # whose wait a KeyboardInterrupt could cut short before the call ends)
     run.finished = threading.Event()
-    worker = threading.Thread(target=run.go, name="fastmlp-train-epochs")
-    worker.start()
+    try:
+        future = _helper_pool().submit(_helper_task, run)
+    except RuntimeError:          # no new threads (interpreter shutting down): run here
+        run.finished = None
+        run.go()
+        return False
     cdef bint interrupted = False
     try:
         while not run.finished.wait(0.05):
@@ -80,5 +129,5 @@ cdef bint _run_in_helper(_EpochRun run) except -1:
                 run.finished.wait(0.05)
             except KeyboardInterrupt:     # a second Ctrl-C: still wait for the epoch
                 pass
-    worker.join()
+    future.result()               # re-raises anything unexpected from the helper
     return interrupted
