@@ -150,6 +150,7 @@ typedef struct {
     ptrdiff_t x_off, y_off, size;    /* size in elements of the dtype */
     ptrdiff_t grest_off;             /* bias and alpha gradients of a fused step without `grad` */
     ptrdiff_t rowloss_off;           /* n doubles, stored in the same buffer (aligned) */
+    ptrdiff_t sw_off;                /* the gathered sample weights of a shuffled batch */
 } fm_workspace;
 fm_status fm_workspace_init(const fm_net *net, int max_batch, size_t elem_size, fm_workspace *ws);
 
@@ -181,10 +182,14 @@ typedef struct {
     double weight_decay;  /* L2 on the weights W only: g += weight_decay * W */
     double beta1, beta2, eps; /* Adam */
     int64_t t;            /* Adam: steps taken so far (incremented by each update) */
+    double l2;            /* L2 per unit of batch weight: a training step on a batch of weight
+                             sum S_b (its row count when unweighted) decays W with
+                             weight_decay + l2 / S_b -- scikit-learn's alpha. 0: off */
 } fm_opt;
 
 /* One update of theta from grad (n_params entries); state1/state2: velocity (SGD with
-   momentum) or Adam's m and v, n_params each (NULL when unused). grad is not modified. */
+   momentum) or Adam's m and v, n_params each (NULL when unused). grad is not modified.
+   There is no batch here, so opt->l2 must be 0 (FM_ERR_ARG otherwise). */
 fm_status fm_update_s(const fm_net *net, fm_opt *opt, float *theta, const float *grad,
                       float *state1, float *state2, int nthreads);
 fm_status fm_update_d(const fm_net *net, fm_opt *opt, double *theta, const double *grad,
@@ -196,32 +201,42 @@ fm_status fm_update_d(const fm_net *net, fm_opt *opt, double *theta, const doubl
    weight gradients are applied inside the GEMM and never stored: `grad` may then be NULL (the
    bias/alpha gradients go to the workspace), which saves a parameter-sized vector. A fused
    step whose update could overflow (|A|max |delta|max n lr beyond ~1e30 in float, 1e290 in
-   double) is reported as FM_ERR_NONFINITE, with nothing changed. */
+   double) is reported as FM_ERR_NONFINITE, with nothing changed.
+   Per-sample weights: sw holds one weight per row of X (finite, >= 0), or is NULL
+   (unweighted: the unweighted code path and results). A batch of rows i with weight sum
+   S_b = sum_i w_i (summed in double) has the loss sum_i w_i c_i / S_b (the weighted mean of
+   the per-sample costs c_i) and its gradient: the rows of delta^L are multiplied by
+   n_b w_i / S_b before the backward products. A batch with S_b <= 0 is skipped: nothing
+   changes (opt->t included) and *loss_out is NaN. */
 int fm_step_is_fused(const fm_net *net, const fm_opt *opt, int n);
 fm_status fm_train_step_s(const fm_net *net, fm_opt *opt, float *theta, float *grad,
-                          float *state1, float *state2, const float *X, const float *Y, int n,
-                          float *work, const fm_workspace *ws, double *loss_out, int nthreads);
+                          float *state1, float *state2, const float *X, const float *Y,
+                          const float *sw, int n, float *work, const fm_workspace *ws,
+                          double *loss_out, int nthreads);
 fm_status fm_train_step_d(const fm_net *net, fm_opt *opt, double *theta, double *grad,
-                          double *state1, double *state2, const double *X, const double *Y, int n,
-                          double *work, const fm_workspace *ws, double *loss_out, int nthreads);
+                          double *state1, double *state2, const double *X, const double *Y,
+                          const double *sw, int n, double *work, const fm_workspace *ws,
+                          double *loss_out, int nthreads);
 
 /* Whole epochs: for each epoch e (numbered epoch0 + e), the N rows are visited in the order of
    fm_permutation(seed, epoch) (or 0..N-1 if !shuffle), cut into batches of `batch` rows
    (the last short batch kept unless drop_last), each batch gathered into the workspace and
-   trained by one step. losses_out[e] receives the mean over the epoch's samples of the batch
-   losses. Stops at the first non-finite step (FM_ERR_NONFINITE, *epochs_done says how many
+   trained by one step. sw (NULL: unweighted) gives one weight per row of X; each batch's
+   weights are gathered with its rows, and a batch of weight sum <= 0 is skipped (see
+   fm_train_step). losses_out[e] receives the mean over the epoch's samples of the batch
+   losses, each batch weighted by its row count (skipped batches left out). Stops at the first non-finite step (FM_ERR_NONFINITE, *epochs_done says how many
    epochs completed; the failed step changed nothing). If `stop` is not NULL it is read
    before every epoch; once it is non-zero the call returns FM_ERR_INTERRUPT after the
    epochs completed so far (so an interrupt never leaves an epoch half done). */
 fm_status fm_train_epochs_s(const fm_net *net, fm_opt *opt, float *theta, float *grad,
                             float *state1, float *state2, const float *X, const float *Y,
-                            int64_t N, int batch, int drop_last, int shuffle, uint64_t seed,
+                            const float *sw, int64_t N, int batch, int drop_last, int shuffle, uint64_t seed,
                             int64_t epoch0, int n_epochs, int64_t *perm, float *work,
                             const fm_workspace *ws, double *losses_out, int *epochs_done,
                             volatile int *stop, int nthreads);
 fm_status fm_train_epochs_d(const fm_net *net, fm_opt *opt, double *theta, double *grad,
                             double *state1, double *state2, const double *X, const double *Y,
-                            int64_t N, int batch, int drop_last, int shuffle, uint64_t seed,
+                            const double *sw, int64_t N, int batch, int drop_last, int shuffle, uint64_t seed,
                             int64_t epoch0, int n_epochs, int64_t *perm, double *work,
                             const fm_workspace *ws, double *losses_out, int *epochs_done,
                             volatile int *stop, int nthreads);

@@ -53,6 +53,7 @@ fm_status fm_workspace_init(const fm_net *net, int max_batch, size_t elem_size, 
     ws->y_off = off; off += fm_round_up(B * net->sizes[net->n_layers], line);
     ws->grest_off = off; off += fm_round_up(net->n_params - net->n_weights, line);
     ws->rowloss_off = off; off += fm_round_up((B * 8 + (ptrdiff_t)elem_size - 1) / (ptrdiff_t)elem_size, line);
+    ws->sw_off = off; off += fm_round_up(B, line);
     ws->size = off;
     return FM_OK;
 }

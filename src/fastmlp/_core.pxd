@@ -83,6 +83,7 @@ cdef extern from "fastmlp.h" nogil:
         ptrdiff_t size
         ptrdiff_t rowloss_off
         ptrdiff_t grest_off
+        ptrdiff_t sw_off
     fm_status fm_workspace_init(const fm_net *net, int max_batch, size_t elem_size, fm_workspace *ws)
 
     fm_status fm_forward_s(const fm_net *net, const float *theta, const float *X, ptrdiff_t ldx, int n,
@@ -108,26 +109,29 @@ cdef extern from "fastmlp.h" nogil:
         double beta2
         double eps
         int64_t t
+        double l2
 
     fm_status fm_update_s(const fm_net *net, fm_opt *opt, float *theta, const float *grad,
                           float *state1, float *state2, int nthreads)
     fm_status fm_update_d(const fm_net *net, fm_opt *opt, double *theta, const double *grad,
                           double *state1, double *state2, int nthreads)
     fm_status fm_train_step_s(const fm_net *net, fm_opt *opt, float *theta, float *grad,
-                              float *state1, float *state2, const float *X, const float *Y, int n,
-                              float *work, const fm_workspace *ws, double *loss_out, int nthreads)
+                              float *state1, float *state2, const float *X, const float *Y,
+                              const float *sw, int n, float *work, const fm_workspace *ws,
+                              double *loss_out, int nthreads)
     fm_status fm_train_step_d(const fm_net *net, fm_opt *opt, double *theta, double *grad,
-                              double *state1, double *state2, const double *X, const double *Y, int n,
-                              double *work, const fm_workspace *ws, double *loss_out, int nthreads)
+                              double *state1, double *state2, const double *X, const double *Y,
+                              const double *sw, int n, double *work, const fm_workspace *ws,
+                              double *loss_out, int nthreads)
     fm_status fm_train_epochs_s(const fm_net *net, fm_opt *opt, float *theta, float *grad,
                                 float *state1, float *state2, const float *X, const float *Y,
-                                int64_t N, int batch, int drop_last, int shuffle, uint64_t seed,
+                                const float *sw, int64_t N, int batch, int drop_last, int shuffle, uint64_t seed,
                                 int64_t epoch0, int n_epochs, int64_t *perm, float *work,
                                 const fm_workspace *ws, double *losses_out, int *epochs_done,
                                 volatile int *stop, int nthreads)
     fm_status fm_train_epochs_d(const fm_net *net, fm_opt *opt, double *theta, double *grad,
                                 double *state1, double *state2, const double *X, const double *Y,
-                                int64_t N, int batch, int drop_last, int shuffle, uint64_t seed,
+                                const double *sw, int64_t N, int batch, int drop_last, int shuffle, uint64_t seed,
                                 int64_t epoch0, int n_epochs, int64_t *perm, double *work,
                                 const fm_workspace *ws, double *losses_out, int *epochs_done,
                                 volatile int *stop, int nthreads)

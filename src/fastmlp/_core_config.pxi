@@ -1,0 +1,92 @@
+# _core_config.pxi -- layer 4 of _core.pyx (included there, not compiled on its own).
+# Configuration: config(), the default thread count and the engine's tunables.
+
+
+def config():
+    """What this build is: compiler, OpenMP, threads, CPU features, GEMM kernels."""
+    return {
+        "compiler": fm_compiler().decode(),
+        "openmp": bool(fm_openmp_enabled()),
+        "max_threads": fm_max_threads(),
+        "cpu_features": fm_cpu_features().decode(),
+        "gemm_kernels": fm_gemm_isa().decode(),
+        "vecmath_kernels": fm_vecmath_isa().decode(),
+        "parallel_threshold": fm_parallel_threshold,
+        "fused_sgd_max_batch": fm_fused_sgd_max_batch,
+        "team_min_flops": fm_team_min_flops,
+        "gemm_par_flops": fm_gemm_par_flops,
+    }
+
+
+def set_num_threads(int n):
+    """Set the number of OpenMP threads the engine uses by default (>= 1)."""
+    if n < 1:
+        raise ValueError(f"n must be >= 1, got {n}")
+    fm_set_max_threads(n)
+
+
+def get_num_threads():
+    return fm_max_threads()
+
+
+def set_parallel_threshold(Py_ssize_t n):
+    """Element count above which element-wise kernels use threads (for tuning and tests)."""
+    global fm_parallel_threshold
+    if n < 0:
+        raise ValueError(f"threshold must be >= 0, got {n}")
+    fm_parallel_threshold = n
+
+
+def set_fused_sgd_max_batch(int n):
+    """Largest batch for which a plain-SGD step is fused into the weight-gradient GEMM
+    (0 turns fusion off). Results agree with the unfused step to rounding."""
+    global fm_fused_sgd_max_batch
+    if n < 0:
+        raise ValueError(f"n must be >= 0, got {n}")
+    fm_fused_sgd_max_batch = n
+
+
+def get_fused_sgd_max_batch():
+    return fm_fused_sgd_max_batch
+
+
+def all_finite(arr):
+    """True if every entry of a float32/float64 C-contiguous array is finite (one vectorised
+    pass, no temporary array)."""
+    if not isinstance(arr, np.ndarray):
+        raise TypeError(f"arr must be a numpy.ndarray, got {type(arr).__name__}")
+    cdef int dbl = _is_double(arr.dtype)
+    if not arr.flags.c_contiguous:
+        raise ValueError("arr must be C-contiguous")
+    cdef void *p = _ptr(arr)
+    cdef ptrdiff_t n = arr.size
+    cdef int ok
+    with nogil:
+        ok = fm_all_finite_d(<double*>p, n) if dbl else fm_all_finite_s(<float*>p, n)
+    return bool(ok)
+
+
+def set_team_min_flops(double flops):
+    """Smallest training step (6 x weights x rows flops) that runs on a team of threads in
+    one parallel region; smaller steps run on one thread, whose large products may still
+    use threads of their own. For tuning and benchmarks."""
+    global fm_team_min_flops
+    if not flops >= 0:
+        raise ValueError(f"flops must be >= 0, got {flops}")
+    fm_team_min_flops = flops
+
+
+def get_team_min_flops():
+    return fm_team_min_flops
+
+
+def set_gemm_par_flops(double flops):
+    """Smallest product (2MNK flops) that the GEMM splits over threads (for tuning)."""
+    global fm_gemm_par_flops
+    if not flops >= 0:
+        raise ValueError(f"flops must be >= 0, got {flops}")
+    fm_gemm_par_flops = flops
+
+
+def get_gemm_par_flops():
+    return fm_gemm_par_flops

@@ -1,0 +1,534 @@
+# _core_engine.pxi -- layer 3 of _core.pyx (included there, not compiled on its own).
+# Engine: one network's plan, its flat parameter and gradient vectors and its workspace, with
+# forward/backward/train_step/train_epochs/evaluate. Every C call releases the GIL.
+
+cdef class _EpochRun
+
+
+cdef class Engine:
+    """One network's plan, flat parameter/gradient vectors and workspace.
+
+    ``theta`` holds every parameter in one vector, laid out
+    ``[W^1 .. W^L | b^1 .. b^L | alpha of each PReLU layer]``; ``weights()``, ``biases()``
+    and ``alphas()`` return views into it (W^l of shape (N_{l-1}, N_l)), and the same for
+    the gradient vector ``grad``.
+    """
+    cdef fm_net net
+    cdef fm_workspace ws
+    cdef readonly object dtype
+    cdef readonly object theta
+    cdef object _grad      # allocated on first need: fused SGD steps never store dW
+    cdef object work
+    cdef object perm
+    cdef int dbl
+    cdef int last_n      # rows of the last forward pass held in the workspace (-1: none)
+    cdef public bint interrupted   # did Ctrl-C stop the last train_epochs call?
+    cdef void *_theta_p
+    cdef void *_grad_p
+    cdef void *_work_p
+    cdef int64_t *_perm_p
+
+    def __init__(self, sizes, acts, loss, dtype=np.float64, double leaky=0.01, int max_batch=1):
+        sizes = [int(s) for s in sizes]
+        if len(sizes) < 2:
+            raise ValueError(f"sizes must list at least an input and an output size, got {sizes}")
+        if len(sizes) - 1 > FM_MAX_LAYERS:
+            raise ValueError(f"at most {FM_MAX_LAYERS} layers are supported, got {len(sizes) - 1}")
+        if any(s < 1 for s in sizes):
+            raise ValueError(f"every layer size must be >= 1, got {sizes}")
+        if len(acts) != len(sizes) - 1:
+            raise ValueError(f"acts must give one activation per layer ({len(sizes) - 1}), "
+                             f"got {len(acts)}")
+        self.dbl = _is_double(np.dtype(dtype))
+        self.dtype = np.dtype(np.float64 if self.dbl else np.float32)
+        self.net.n_layers = len(sizes) - 1
+        cdef int l
+        for l in range(len(sizes)):
+            self.net.sizes[l] = sizes[l]
+        self.net.acts[0] = 0
+        for l in range(1, len(sizes)):
+            self.net.acts[l] = _act_code(acts[l - 1])
+            if self.net.acts[l] == FM_ACT_SOFTMAX and l != len(sizes) - 1:
+                raise ValueError("softmax is only allowed as the output activation")
+        self.net.loss = _loss_code(loss)
+        self.net.leaky = leaky
+        _check_status(fm_net_init(&self.net), "Engine")
+        self.theta = np.zeros(self.net.n_params, dtype=self.dtype)
+        self._grad = None
+        self._theta_p = _ptr(self.theta)
+        self._grad_p = NULL
+        self.last_n = -1
+        self.perm = np.empty(0, dtype=np.int64)
+        self.reserve(max(max_batch, 1))
+
+    @property
+    def grad(self):
+        """The gradient vector (layout of theta) of the last backward pass or unfused step.
+
+        Allocated on first use: training with plain SGD on a larger network applies dW
+        inside the GEMM and never stores it, so such a fit does not pay for this vector."""
+        if self._grad is None:
+            self._grad = np.zeros(self.net.n_params, dtype=self.dtype)
+            self._grad_p = _ptr(self._grad)
+        return self._grad
+
+    cdef void *_grad_for(self, fm_opt *opt, int n) except? NULL:
+        """The gradient pointer for a step on n rows: NULL when the step is fused and the
+        vector was never needed so far."""
+        if self._grad is None and fm_step_is_fused(&self.net, opt, n):
+            return NULL
+        return _ptr(self.grad)
+
+    # -- plan ---------------------------------------------------------------------------------
+    @property
+    def n_layers(self):
+        return self.net.n_layers
+
+    @property
+    def sizes(self):
+        return [self.net.sizes[l] for l in range(self.net.n_layers + 1)]
+
+    @property
+    def acts(self):
+        return [self.net.acts[l] for l in range(1, self.net.n_layers + 1)]
+
+    @property
+    def loss_code(self):
+        return self.net.loss
+
+    @property
+    def leaky(self):
+        return self.net.leaky
+
+    @property
+    def n_weights(self):
+        return self.net.n_weights
+
+    @property
+    def n_params(self):
+        return self.net.n_params
+
+    @property
+    def max_batch(self):
+        return self.ws.max_batch
+
+    def offsets(self):
+        """{'W': [...], 'b': [...], 'alpha': [...]}: where each layer's parameters start."""
+        L = self.net.n_layers
+        return {"W": [self.net.w_off[l] for l in range(1, L + 1)],
+                "b": [self.net.b_off[l] for l in range(1, L + 1)],
+                "alpha": [self.net.alpha_off[l] for l in range(1, L + 1)]}
+
+    cdef list _views(self, object vec, int which):
+        out = []
+        cdef int l
+        cdef ptrdiff_t o
+        for l in range(1, self.net.n_layers + 1):
+            ni, no = self.net.sizes[l - 1], self.net.sizes[l]
+            if which == 0:
+                o = self.net.w_off[l]
+                out.append(vec[o:o + ni * no].reshape(ni, no))
+            elif which == 1:
+                o = self.net.b_off[l]
+                out.append(vec[o:o + no])
+            else:
+                o = self.net.alpha_off[l]
+                out.append(None if o < 0 else vec[o:o + no])
+        return out
+
+    def weights(self):
+        """W^1..W^L as views into theta, each (N_{l-1}, N_l)."""
+        return self._views(self.theta, 0)
+
+    def biases(self):
+        return self._views(self.theta, 1)
+
+    def alphas(self):
+        """PReLU alpha per layer (a view, one per neuron), None for other layers."""
+        return self._views(self.theta, 2)
+
+    def grad_weights(self):
+        return self._views(self.grad, 0)
+
+    def grad_biases(self):
+        return self._views(self.grad, 1)
+
+    def grad_alphas(self):
+        return self._views(self.grad, 2)
+
+    def reserve(self, int max_batch):
+        """Make the workspace hold batches of up to max_batch rows (only ever grows)."""
+        if max_batch < 1:
+            raise ValueError(f"max_batch must be >= 1, got {max_batch}")
+        if self.work is not None and max_batch <= self.ws.max_batch:
+            return
+        cdef fm_workspace ws
+        _check_status(fm_workspace_init(&self.net, max_batch, self.dtype.itemsize, &ws),
+                      "Engine.reserve")
+        self.work = np.zeros(ws.size, dtype=self.dtype)
+        self._work_p = _ptr(self.work)
+        self.ws = ws
+        self.last_n = -1
+
+    # -- passes -------------------------------------------------------------------------------
+    cdef object _X(self, object X):
+        X = _matrix("X", X, self.dtype, -1, self.net.sizes[0])
+        return X
+
+    cdef object _Y(self, object Y, int n):
+        return _matrix("Y", Y, self.dtype, n, self.net.sizes[self.net.n_layers])
+
+    def forward(self, X, n_threads=None):
+        """Forward pass of X (n <= max_batch rows); returns a copy of the output a^L."""
+        return self._forward(self._X(X), _nt(n_threads)).copy()
+
+    cdef object _forward(self, object X, int nt):
+        """The forward pass of checked rows X; returns a^L as a view of the workspace."""
+        cdef int n = X.shape[0]
+        if n > self.ws.max_batch:
+            self.reserve(n)
+        cdef void *xp = _ptr(X)
+        cdef void *th = _ptr(self.theta)
+        cdef void *wk = _ptr(self.work)
+        cdef fm_status st
+        with nogil:
+            if self.dbl:
+                st = fm_forward_d(&self.net, <double*>th, <double*>xp, self.net.sizes[0], n,
+                                  <double*>wk, &self.ws, nt)
+            else:
+                st = fm_forward_s(&self.net, <float*>th, <float*>xp, self.net.sizes[0], n,
+                                  <float*>wk, &self.ws, nt)
+        _check_status(st, "forward")
+        self.last_n = n
+        return self._block(self.ws.a_off[self.net.n_layers], n, self.net.sizes[self.net.n_layers])
+
+    def predict(self, X, n_threads=None, int chunk=1024):
+        """Output a^L for any number of rows, computed in chunks through the workspace."""
+        X = self._X(X)
+        cdef int n = X.shape[0]
+        out = np.empty((n, self.net.sizes[self.net.n_layers]), dtype=self.dtype)
+        cdef int step = max(min(chunk, n), 1)
+        if step > self.ws.max_batch:
+            self.reserve(step)
+        cdef int nt = _nt(n_threads)
+        for start in range(0, n, step):
+            out[start:start + step] = self._forward(X[start:start + step], nt)
+        return out
+
+    cdef object _block(self, ptrdiff_t off, int rows, int cols):
+        return self.work[off:off + <ptrdiff_t>rows * cols].reshape(rows, cols)
+
+    def trace(self):
+        """(z, a): copies of z^l (l=1..L, z[0] None) and a^l (l=1..L; a[0] None -- it is X)
+        from the last forward pass."""
+        if self.last_n < 0:
+            raise RuntimeError("trace() needs a forward pass first")
+        L = self.net.n_layers
+        z = [None] + [self._block(self.ws.z_off[l], self.last_n, self.net.sizes[l]).copy()
+                      for l in range(1, L + 1)]
+        a = [None] + [self._block(self.ws.a_off[l], self.last_n, self.net.sizes[l]).copy()
+                      for l in range(1, L + 1)]
+        return z, a
+
+    def deltas(self):
+        """delta^l (l=1..L, index 0 None) from the last backward pass, as copies."""
+        if self.last_n < 0:
+            raise RuntimeError("deltas() needs a forward and backward pass first")
+        L = self.net.n_layers
+        return [None] + [self._block(self.ws.d_off[l], self.last_n, self.net.sizes[l]).copy()
+                         for l in range(1, L + 1)]
+
+    def backward(self, X, Y=None, grad_output=None, n_threads=None):
+        """Loss and backward pass for the rows of the last forward pass (which must be X).
+
+        With Y (canonical targets) the engine's loss gives delta^L. With ``grad_output``
+        instead -- grad C(y) = dC/da^L of a user-defined loss, already divided by the batch
+        size -- the engine forms delta^L = sigma'(z^L) (.) grad_output (the softmax Jacobian
+        product for a softmax output) and back-propagates it. Fills ``grad``; returns the
+        loss value (NaN with grad_output).
+        """
+        X = self._X(X)
+        cdef int n = X.shape[0]
+        if self.last_n != n:
+            raise RuntimeError("backward() must follow forward() on the same rows")
+        cdef int L = self.net.n_layers
+        if (Y is None) == (grad_output is None):
+            raise ValueError("give exactly one of Y (targets) or grad_output")
+        cdef void *yp = NULL
+        if Y is not None:
+            Y = self._Y(Y, n)
+            yp = _ptr(Y)
+        else:
+            grad_output = _matrix("grad_output", grad_output, self.dtype, n, self.net.sizes[L])
+            self._block(self.ws.d_off[L], n, self.net.sizes[L])[...] = grad_output
+        cdef int nt = _nt(n_threads)
+        cdef void *xp = _ptr(X)
+        cdef void *th = _ptr(self.theta)
+        cdef void *gr = _ptr(self.grad)
+        cdef void *wk = _ptr(self.work)
+        cdef double value = np.nan
+        cdef fm_status st
+        with nogil:
+            if self.dbl:
+                st = fm_backward_d(&self.net, <double*>th, <double*>xp, self.net.sizes[0],
+                                   <double*>yp, self.net.sizes[L], n, <double*>gr,
+                                   <double*>wk, &self.ws, &value, nt)
+            else:
+                st = fm_backward_s(&self.net, <float*>th, <float*>xp, self.net.sizes[0],
+                                   <float*>yp, self.net.sizes[L], n, <float*>gr,
+                                   <float*>wk, &self.ws, &value, nt)
+        _check_status(st, "backward")
+        return value
+
+    # -- training -----------------------------------------------------------------------------
+    cdef int _opt(self, object spec, fm_opt *opt) except -1:
+        """spec: (kind, lr, momentum, nesterov, weight_decay, beta1, beta2, eps, t[, l2]); kind
+        0 SGD, 1 Adam, 2 Adam in the efficient ordering (eps added to sqrt(v), scikit-learn's).
+        l2 (default 0): L2 per unit of batch weight -- a training step on a batch of weight
+        sum S_b (its row count when unweighted) decays W with weight_decay + l2 / S_b, which
+        is scikit-learn's alpha."""
+        if len(spec) not in (9, 10):
+            raise ValueError(f"optimizer spec must be (kind, lr, momentum, nesterov, "
+                             f"weight_decay, beta1, beta2, eps, t) or the same with l2 "
+                             f"appended, got {len(spec)} entries")
+        kind, lr, mom, nest, wd, b1, b2, eps, t = spec[:9]
+        l2 = spec[9] if len(spec) == 10 else 0.0
+        if not (l2 >= 0 and l2 <= DBL_MAX):
+            raise ValueError(f"l2 (the spec's 10th entry) must be a finite number >= 0, "
+                             f"got {l2!r}")
+        if kind not in (0, 1, 2):
+            raise ValueError(f"optimizer kind must be 0 (sgd), 1 (adam) or 2 (adam, "
+                             f"efficient form), got {kind!r}")
+        opt.kind = kind
+        opt.lr = lr
+        opt.momentum = mom
+        opt.nesterov = 1 if nest else 0
+        opt.weight_decay = wd
+        opt.beta1 = b1
+        opt.beta2 = b2
+        opt.eps = eps
+        opt.t = t
+        opt.l2 = l2
+        return 0
+
+    cdef object _state(self, str name, object s):
+        if s is None:
+            return None
+        return _vector(name, s, self.dtype, self.net.n_params, writeable=True)
+
+    cdef int _check_state(self, fm_opt *opt, object s1, object s2) except -1:
+        if opt.kind != 0 and (s1 is None or s2 is None):
+            raise ValueError("Adam needs two state vectors (m and v) of n_params entries")
+        if opt.kind == 0 and opt.momentum != 0 and s1 is None:
+            raise ValueError("SGD with momentum needs a velocity vector of n_params entries")
+        return 0
+
+    def update(self, spec, state1=None, state2=None, n_threads=None):
+        """Apply one optimiser step from ``grad``; returns the new step count t. The spec's
+        l2 must be 0 here (it needs a batch: fold l2 / S_b into weight_decay instead)."""
+        cdef fm_opt opt
+        self._opt(spec, &opt)
+        if opt.l2 != 0:
+            raise ValueError("update() has no batch to divide l2 by: give l2 = 0 and "
+                             "weight_decay + l2 / (the batch's weight sum) instead")
+        state1 = self._state("state1", state1)
+        state2 = self._state("state2", state2)
+        self._check_state(&opt, state1, state2)
+        cdef void *s1 = _ptr(state1) if state1 is not None else NULL
+        cdef void *s2 = _ptr(state2) if state2 is not None else NULL
+        cdef void *th = _ptr(self.theta)
+        cdef void *gr = _ptr(self.grad)
+        cdef int nt = _nt(n_threads)
+        cdef fm_status st
+        with nogil:
+            if self.dbl:
+                st = fm_update_d(&self.net, &opt, <double*>th, <double*>gr, <double*>s1,
+                                 <double*>s2, nt)
+            else:
+                st = fm_update_s(&self.net, &opt, <float*>th, <float*>gr, <float*>s1,
+                                 <float*>s2, nt)
+        _check_status(st, "update")
+        return opt.t
+
+    def train_step(self, X, Y, spec, state1=None, state2=None, n_threads=None,
+                   sample_weight=None):
+        """forward + loss + backward + update on one batch; returns (loss, t).
+
+        sample_weight (one weight >= 0 per row; None: unweighted): the loss is the weighted
+        mean of the per-sample costs, sum_i w_i c_i / sum_i w_i, and the step follows its
+        gradient. Weights summing to 0 skip the step: nothing changes, t included, and the
+        loss is NaN. Raises FloatingPointError (parameters untouched) if the loss or gradient
+        is not finite.
+        """
+        X = self._X(X)
+        cdef int n = X.shape[0]
+        Y = self._Y(Y, n)
+        sw = _sample_weight(sample_weight, n, self.dtype)
+        if n > self.ws.max_batch:
+            self.reserve(n)
+        cdef fm_opt opt
+        self._opt(spec, &opt)
+        state1 = self._state("state1", state1)
+        state2 = self._state("state2", state2)
+        self._check_state(&opt, state1, state2)
+        cdef void *s1 = _ptr(state1) if state1 is not None else NULL
+        cdef void *s2 = _ptr(state2) if state2 is not None else NULL
+        cdef void *xp = _ptr(X)
+        cdef void *yp = _ptr(Y)
+        cdef void *th = _ptr(self.theta)
+        cdef void *wp = _ptr(sw) if sw is not None else NULL
+        cdef void *gr = self._grad_for(&opt, n)
+        cdef void *wk = _ptr(self.work)
+        cdef int nt = _nt(n_threads)
+        cdef double value = 0
+        cdef fm_status st
+        with nogil:
+            if self.dbl:
+                st = fm_train_step_d(&self.net, &opt, <double*>th, <double*>gr, <double*>s1,
+                                     <double*>s2, <double*>xp, <double*>yp, <double*>wp, n,
+                                     <double*>wk, &self.ws, &value, nt)
+            else:
+                st = fm_train_step_s(&self.net, &opt, <float*>th, <float*>gr, <float*>s1,
+                                     <float*>s2, <float*>xp, <float*>yp, <float*>wp, n,
+                                     <float*>wk, &self.ws, &value, nt)
+        self.last_n = n
+        _check_status(st, "train_step")
+        return value, opt.t
+
+    def train_epochs(self, X, Y, int batch_size, int n_epochs, spec, state1=None, state2=None,
+                     bint shuffle=True, uint64_t seed=0, int64_t epoch0=0, bint drop_last=False,
+                     n_threads=None, interruptible=None, sample_weight=None):
+        """Whole epochs in one C call. Returns (losses, t, diverged):
+        losses has one mean training loss per completed epoch; diverged is True when a step
+        produced a non-finite loss or gradient (that step changed nothing). ``interrupted``
+        (an attribute) is then True if Ctrl-C stopped the run between two epochs.
+
+        sample_weight (one weight >= 0 per row of X; None: unweighted) follows the rows
+        through the shuffle; each batch is a weighted step as in ``train_step`` (a batch of
+        weight sum 0 is skipped). An epoch's loss is the mean of its batch losses weighted by
+        their row counts.
+
+        Ctrl-C: a long run (or ``interruptible=True``) executes in a helper thread while this
+        thread waits, so a KeyboardInterrupt is caught here and stops the engine at the next
+        epoch boundary -- never in the middle of an epoch.
+        """
+        X = self._X(X)
+        cdef int64_t N = X.shape[0]
+        Y = self._Y(Y, N)
+        if N < 1:
+            raise ValueError("X must have at least one row")
+        sw = _sample_weight(sample_weight, N, self.dtype)
+        if batch_size < 1 or batch_size > N:
+            raise ValueError(f"batch_size must be in [1, {N}], got {batch_size}")
+        if n_epochs < 0:
+            raise ValueError(f"n_epochs must be >= 0, got {n_epochs}")
+        if batch_size > self.ws.max_batch:
+            self.reserve(batch_size)
+        if self.perm.shape[0] != N:
+            self.perm = np.empty(N, dtype=np.int64)
+        self._perm_p = <int64_t*>_ptr(self.perm) if N > 0 else NULL
+        cdef _EpochRun run = _EpochRun()
+        self._opt(spec, &run.opt)
+        state1 = self._state("state1", state1)
+        state2 = self._state("state2", state2)
+        self._check_state(&run.opt, state1, state2)
+        losses = np.full(max(n_epochs, 1), np.nan, dtype=np.float64)
+        run.keep = (self, X, Y, sw, state1, state2, losses, self.theta, self._grad, self.work,
+                    self.perm)
+        run.net = &self.net
+        run.ws = &self.ws
+        run.dbl = self.dbl
+        run.theta = self._theta_p
+        run.grad = self._grad_for(&run.opt, batch_size)
+        run.work = self._work_p
+        run.perm = self._perm_p
+        run.s1 = _ptr(state1) if state1 is not None else NULL
+        run.s2 = _ptr(state2) if state2 is not None else NULL
+        run.X = _ptr(X)
+        run.Y = _ptr(Y)
+        run.sw = _ptr(sw) if sw is not None else NULL
+        run.N = N
+        run.batch = batch_size
+        run.drop_last = drop_last
+        run.shuffle = shuffle
+        run.seed = seed
+        run.epoch0 = epoch0
+        run.n_epochs = n_epochs
+        run.losses = <double*>_ptr(losses)
+        run.nt = _nt(n_threads)
+        run.done = 0
+        run.stop = 0
+        if interruptible is None:
+            # worth a thread only when the run is long: ~6 flops per weight per sample
+            interruptible = 6.0 * self.net.n_weights * N * n_epochs > 2e9
+        interrupted = False
+        if interruptible:
+            interrupted = _run_in_helper(run)
+        else:
+            run.go()
+        self.last_n = -1
+        if run.st == FM_ERR_INTERRUPT:
+            interrupted = True
+        elif run.st != FM_OK and run.st != FM_ERR_NONFINITE:
+            _check_status(run.st, "train_epochs")
+        self.interrupted = interrupted
+        return losses[:run.done].copy(), run.opt.t, run.st == FM_ERR_NONFINITE
+
+    def evaluate(self, X, Y, n_threads=None, int chunk=1024, sample_weight=None):
+        """(mean loss, output a^L) of the engine's loss on (X, Y), in chunks, no gradients.
+
+        With sample_weight (one weight >= 0 per row) the loss is the weighted mean
+        sum_i w_i c_i / sum_i w_i of the per-sample costs (NaN if the weights sum to 0)."""
+        X = self._X(X)
+        cdef int n = X.shape[0]
+        if n < 1:
+            raise ValueError("X must have at least one row")
+        Y = self._Y(Y, n)
+        sw = _sample_weight(sample_weight, n, self.dtype)
+        cdef const double *wd = <const double*>_ptr(sw) if sw is not None else NULL
+        cdef const float *wf = <const float*>_ptr(sw) if sw is not None else NULL
+        cdef double w, wsum = 0
+        cdef int i
+        cdef int L = self.net.n_layers, m = self.net.sizes[L]
+        out = np.empty((n, m), dtype=self.dtype)
+        cdef int step = max(min(chunk, n), 1)
+        if step > self.ws.max_batch:
+            self.reserve(step)
+        rowloss = np.empty(step, dtype=np.float64)
+        cdef double *rp = <double*>_ptr(rowloss)
+        cdef double total = 0, value = 0
+        cdef int nt = _nt(n_threads)
+        cdef int start, nb
+        cdef void *yp
+        cdef void *wk = _ptr(self.work)
+        cdef void *th = _ptr(self.theta)
+        cdef fm_status st
+        cdef const void *alpha = NULL
+        cdef Py_ssize_t isz = self.dtype.itemsize
+        if self.net.alpha_off[L] >= 0:
+            alpha = <char*>th + self.net.alpha_off[L] * isz
+        for start in range(0, n, step):
+            nb = min(step, n - start)
+            out[start:start + nb] = self._forward(X[start:start + nb], nt)
+            yp = <char*>_ptr(Y) + <ptrdiff_t>start * m * isz
+            with nogil:
+                if self.dbl:
+                    st = fm_loss_d(self.net.loss, self.net.acts[L], nb, m, <double*>yp,
+                                   <double*>wk + self.ws.z_off[L], <double*>wk + self.ws.a_off[L],
+                                   NULL, self.net.leaky, <const double*>alpha, rp, &value, nt)
+                else:
+                    st = fm_loss_s(self.net.loss, self.net.acts[L], nb, m, <float*>yp,
+                                   <float*>wk + self.ws.z_off[L], <float*>wk + self.ws.a_off[L],
+                                   NULL, self.net.leaky, <const float*>alpha, rp, &value, nt)
+            _check_status(st, "evaluate")
+            if sw is None:
+                total += value * nb
+                continue
+            for i in range(nb):   # as a weighted training step: a weight-0 row is absent
+                w = wd[start + i] if self.dbl else <double>wf[start + i]
+                wsum += w
+                if w != 0:
+                    total += w * rp[i]
+        if sw is None:
+            return total / n, out
+        return (total / wsum if wsum > 0 else np.nan), out

@@ -1,0 +1,133 @@
+# _core_epochs.pxi -- layer 3 of _core.pyx (included there, not compiled on its own).
+# _EpochRun: the arguments of one Engine.train_epochs call, so that the C call can run in a
+# helper thread while the calling thread waits (and catches Ctrl-C). The helper threads are
+# made on demand and reused by later calls.
+import os
+import threading
+
+
+cdef class _EpochRun:
+    """The arguments of one train_epochs call, so it can run in a helper thread."""
+    cdef fm_opt opt
+    cdef object keep          # keeps the engine and arrays alive while the C call runs
+    cdef const fm_net *net
+    cdef const fm_workspace *ws
+    cdef int dbl
+    cdef void *theta
+    cdef void *grad
+    cdef void *work
+    cdef int64_t *perm
+    cdef void *s1
+    cdef void *s2
+    cdef void *X
+    cdef void *Y
+    cdef void *sw             # sample weights, or NULL
+    cdef int64_t N
+    cdef int batch, drop_last, shuffle, n_epochs, nt
+    cdef uint64_t seed
+    cdef int64_t epoch0
+    cdef double *losses
+    cdef int done
+    cdef volatile int stop
+    cdef fm_status st
+    cdef object finished      # a threading.Event when run in a helper thread
+
+    def go(self):
+        try:
+            self._go()
+        finally:
+            if self.finished is not None:
+                self.finished.set()
+
+    def _go(self):
+        with nogil:
+            if self.dbl:
+                self.st = fm_train_epochs_d(self.net, &self.opt, <double*>self.theta,
+                                            <double*>self.grad, <double*>self.s1,
+                                            <double*>self.s2, <double*>self.X, <double*>self.Y,
+                                            <double*>self.sw, self.N, self.batch,
+                                            self.drop_last, self.shuffle, self.seed,
+                                            self.epoch0, self.n_epochs, self.perm,
+                                            <double*>self.work, self.ws, self.losses, &self.done,
+                                            &self.stop, self.nt)
+            else:
+                self.st = fm_train_epochs_s(self.net, &self.opt, <float*>self.theta,
+                                            <float*>self.grad, <float*>self.s1,
+                                            <float*>self.s2, <float*>self.X, <float*>self.Y,
+                                            <float*>self.sw, self.N, self.batch,
+                                            self.drop_last, self.shuffle, self.seed,
+                                            self.epoch0, self.n_epochs, self.perm,
+                                            <float*>self.work, self.ws, self.losses, &self.done,
+                                            &self.stop, self.nt)
+
+
+# The helper threads: one pool per process, created on first use. Each helper only waits in a
+# C call (the work runs on OpenMP's threads), so there are plenty of them: callers in
+# different threads each get their own instead of queueing behind one another.
+_HELPER_NAME = "fastmlp-train-epochs"     # a helper's name while it runs an engine call
+_HELPER_IDLE = "fastmlp-helper"           # ... and while it waits for the next one
+_HELPER_MAX = 32
+_helpers = None
+_helpers_lock = threading.Lock()
+
+
+def _forget_helpers():
+    """In a forked child: the parent's helper threads do not exist here, start afresh."""
+    global _helpers, _helpers_lock
+    _helpers = None
+    _helpers_lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_helpers)
+
+
+def _helper_pool():
+    global _helpers
+    with _helpers_lock:
+        if _helpers is None:
+            from concurrent.futures import ThreadPoolExecutor
+            _helpers = ThreadPoolExecutor(max_workers=_HELPER_MAX,
+                                          thread_name_prefix=_HELPER_IDLE)
+        return _helpers
+
+
+def _helper_task(_EpochRun run):
+    """Runs in a helper thread: the C call, named after what it does while it does it."""
+    me = threading.current_thread()
+    idle = me.name
+    me.name = _HELPER_NAME
+    try:
+        run._go()
+    finally:
+        me.name = idle
+        run.finished.set()   # last: the waiting caller may return right after this
+
+
+cdef bint _run_in_helper(_EpochRun run) except -1:
+    """Run `run` in a helper thread while this thread waits; True if Ctrl-C (a
+    KeyboardInterrupt here) stopped it. The engine then stops at the next epoch boundary,
+    never in the middle of an epoch; this waits for that."""
+    # completion is signalled by an Event set after the C call returns (not by the future,
+    # whose wait a KeyboardInterrupt could cut short before the call ends)
+    run.finished = threading.Event()
+    try:
+        future = _helper_pool().submit(_helper_task, run)
+    except RuntimeError:          # no new threads (interpreter shutting down): run here
+        run.finished = None
+        run.go()
+        return False
+    cdef bint interrupted = False
+    try:
+        while not run.finished.wait(0.05):
+            pass
+    except KeyboardInterrupt:
+        run.stop = 1
+        interrupted = True
+        while not run.finished.is_set():
+            try:
+                run.finished.wait(0.05)
+            except KeyboardInterrupt:     # a second Ctrl-C: still wait for the epoch
+                pass
+    future.result()               # re-raises anything unexpected from the helper
+    return interrupted
