@@ -316,14 +316,13 @@ def test_diverging_fit_with_early_stopping_keeps_best_validation_weights(iris):
     est = MLPClassifier(hidden_layer_sizes=(50,), solver="sgd", learning_rate_init=1.0,
                         momentum=0.99, early_stopping=True, random_state=0, max_iter=200,
                         n_iter_no_change=200)
-    with warnings.catch_warnings(record=True) as rec:
-        warnings.simplefilter("always")
+    with pytest.warns(DivergenceWarning, match="diverged"):
         est.fit(X * 1e3, y)
+    assert 0 < est.n_iter_ < 200 and len(est.validation_scores_) == est.n_iter_
     assert all(np.isfinite(c).all() for c in est.coefs_ + est.intercepts_)
     assert est.best_validation_score_ == max(est.validation_scores_)
-    if any(issubclass(w.category, DivergenceWarning) for w in rec):
-        assert est.n_iter_ < 200
-    assert est.score(X * 1e3, y) >= 0.0
+    # the weights are the best epoch's: scoring them on the validation split reproduces it
+    assert est.score(X * 1e3, y) > 0.3
 
 
 # ---------------------------------------------------------------------------------------------

@@ -68,10 +68,11 @@ def test_inverse_scaling_per_sample_and_adaptive_schedules():
 
 def test_stopping_rules_count_like_their_models():
     """NoImprovement is scikit-learn's rule (stop after MORE than n epochs without a tol
-    improvement); EarlyStopping Keras' (stop after `patience` such epochs)."""
+    improvement); EarlyStopping Keras' (stop after `patience` such epochs). The first
+    epoch always improves on the initial best (inf)."""
     X, y = _data()
-    for rule, expected in [(NoImprovement(tol=1e9, n_iter_no_change=2), 3),
-                           (EarlyStopping(patience=2, min_delta=1e9), 2)]:
+    for rule, expected in [(NoImprovement(tol=1e9, n_iter_no_change=2), 4),
+                           (EarlyStopping(patience=2, min_delta=1e9), 3)]:
         net = fm.MLP([5, 4, 3], loss="cross_entropy", seed=0)
         h = net.fit(X, y, epochs=50, callbacks=[rule])
         assert len(h) == expected and h.stopped_early

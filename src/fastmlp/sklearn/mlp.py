@@ -227,7 +227,8 @@ class MLPClassifier(ClassifierMixin, LabelEncoding, _BaseMLP):
 
     def predict(self, X):
         """Predict class labels (or label indicators for multi-label targets)."""
-        return self._predict_net(self._sync(), self._check_X_predict(X))
+        X = self._check_X_predict(X)
+        return self._predict_net(self._sync(), X)
 
     def _has_proba(self):
         return self.loss in (None, "cross_entropy", "logistic")
@@ -236,8 +237,9 @@ class MLPClassifier(ClassifierMixin, LabelEncoding, _BaseMLP):
     def predict_proba(self, X):
         """Class probabilities: softmax outputs, or sigmoid of the logistic outputs (binary:
         two columns; multi-label: one per label; multi-class logistic: normalised)."""
+        X = self._check_X_predict(X)
         net = self._sync()
-        out = self._output(self._check_X_predict(X), net)
+        out = self._output(X, net)
         if net.plan.acts[-1] == "softmax":
             if len(self.classes_) == 1:
                 return np.ones((out.shape[0], 1), dtype=out.dtype)
@@ -335,7 +337,8 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
 
     def predict(self, X):
         """Predicted targets, shape (n_samples,) or (n_samples, n_outputs)."""
-        return self._predict_net(self._sync(), self._check_X_predict(X))
+        X = self._check_X_predict(X)
+        return self._predict_net(self._sync(), X)
 
     def fit(self, X, y, sample_weight=None):
         return self._fit(X, y, sample_weight=sample_weight, incremental=False)

@@ -165,7 +165,8 @@ class Perceptron(ClassifierMixin, LabelEncoding, EngineEstimator):
 
     def predict(self, X):
         """Predict class labels."""
-        return self._predict_net(self._sync(), self._check_X_predict(X))
+        X = self._check_X_predict(X)
+        return self._predict_net(self._sync(), X)
 
     def fit(self, X, y, coef_init=None, intercept_init=None, sample_weight=None):
         """Fit by the perceptron rule (``coef_init``/``intercept_init``: starting weights

@@ -58,11 +58,10 @@ class _BestTracker:
             self.best_at = len(self._run.history) - 1
 
     def on_train_end(self, run):
-        if (self.restore_best and self.best_theta is not None
-                and self.best_at != len(run.history) - 1):
-            run.engine.theta[...] = self.best_theta
-            run.restored_best = True
-        elif self.restore_best and self.best_theta is not None:
+        self._run = None                # the rule outlives the run (and may be pickled)
+        if self.restore_best and self.best_theta is not None:
+            if self.best_at != len(run.history) - 1:
+                run.engine.theta[...] = self.best_theta
             run.restored_best = True
 
 

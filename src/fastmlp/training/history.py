@@ -48,6 +48,7 @@ class History:
         self.monitor = "loss"
         self.monitor_mode = "min"
         self.lr_search = None
+        self.restored_best = False
 
     def _append(self, epoch, logs):
         self.epoch.append(int(epoch))
