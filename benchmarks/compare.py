@@ -1,4 +1,4 @@
-"""fastmlp against its peers, on the workloads of docs/DESIGN.md, in ONE table.
+"""fastmlp against its peers, on the workloads of workloads.py (benchmarks/README.md), in ONE table.
 
     python benchmarks/compare.py                     # full run (a few minutes)
     python benchmarks/compare.py --quick             # <= ~60 s: fewer samples, shorter runs
