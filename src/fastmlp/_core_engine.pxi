@@ -206,11 +206,13 @@ cdef class Engine:
         """Output a^L for any number of rows, computed in chunks through the workspace."""
         X = self._X(X)
         cdef int n = X.shape[0]
+        cdef int nt = _nt(n_threads)
+        if 0 < n <= chunk:      # one pass: a copy of the workspace's a^L, nothing else
+            return self._forward(X, nt).copy()
         out = np.empty((n, self.net.sizes[self.net.n_layers]), dtype=self.dtype)
         cdef int step = max(min(chunk, n), 1)
         if step > self.ws.max_batch:
             self.reserve(step)
-        cdef int nt = _nt(n_threads)
         for start in range(0, n, step):
             out[start:start + step] = self._forward(X[start:start + step], nt)
         return out
