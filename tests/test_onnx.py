@@ -404,6 +404,17 @@ def test_sklearn_perceptron(labels, dtype):
         assert_values(out["probabilities"], second, dtype)
 
 
+@pytest.mark.parametrize("loss", [None, "cross_entropy"])
+def test_sklearn_single_class(loss):
+    X = data()
+    est = fit_quiet(sk.MLPClassifier(hidden_layer_sizes=(3,), max_iter=3, loss=loss),
+                    X[:50], np.array(["only"] * 50))
+    out = run(fonnx.to_onnx(est), X)
+    label, proba = sk_expected(est, X)
+    assert_labels(out["label"], label)
+    assert_values(out["probabilities"], proba, "float64")
+
+
 def test_sklearn_assigned_coefs_are_exported():
     X = data()
     est = fit_quiet(sk.MLPRegressor(hidden_layer_sizes=(4,), max_iter=3), X[:100],

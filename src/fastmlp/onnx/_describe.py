@@ -196,8 +196,10 @@ def _describe_estimator(est, kind):
     head = Head("classifier", classes=classes, values=classes, n_columns=len(classes))
     softmax = plan.acts[-1] == "softmax"
     # LabelEncoding._predict_net
-    if n_out == 2 and len(classes) <= 2 and lb.y_type_ == "binary":
-        head.rule = "argmax" if len(classes) == 2 else "constant"   # a_1 > a_0
+    if len(classes) == 1:                # the label binariser's one class, whatever a^L
+        head.rule = "constant"
+    elif n_out == 2 and lb.y_type_ == "binary":
+        head.rule = "argmax"             # a_1 > a_0
     elif lb.y_type_ == "multiclass":
         head.rule = "argmax"
     else:

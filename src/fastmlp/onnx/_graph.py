@@ -208,8 +208,10 @@ def _second_output(g, out, head, name):
         s = g.node("ReduceSum", [p, g.const("axis1", np.array([1], np.int64))], "psum",
                    keepdims=1)
         return g.node("Div", [p, s], out=name)
-    if layout == "ones":
-        return g.node("Add", [g.node("Mul", [p, _scalar(g, "zero", 0.0)], "zeros"),
+    if layout == "ones":      # one column of ones, as many rows as the input
+        zero, one = (g.const(h, np.array([v], np.int64)) for h, v in (("c0", 0), ("c1", 1)))
+        col = g.node("Slice", [p, zero, one, one], "column")
+        return g.node("Add", [g.node("Mul", [col, _scalar(g, "zero", 0.0)], "zeros"),
                               _scalar(g, "one", 1.0)], out=name)
     return g.node("Identity", [p], out=name)
 
