@@ -35,7 +35,6 @@ line) and the library of the asv benchmarks in ``bench_inference.py``.
 """
 import argparse
 import json
-import math
 import os
 import statistics
 import subprocess

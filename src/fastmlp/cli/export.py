@@ -40,7 +40,7 @@ def _describe_io(values):
             from onnx import helper
             dims = [d.dim_param or str(d.dim_value) for d in t.tensor_type.shape.dim]
             elem = helper.tensor_dtype_to_np_dtype(t.tensor_type.elem_type)
-            parts.append(f"{v.name} [{', '.join(dims)}] {'string' if elem == object else elem}")
+            parts.append(f"{v.name} [{', '.join(dims)}] {'string' if elem.kind == 'O' else elem}")
         else:
             parts.append(f"{v.name} (sequence of maps)")
     return "; ".join(parts)
