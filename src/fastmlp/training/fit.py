@@ -17,6 +17,7 @@ from ..optim import get_optimizer, get_schedule
 from .callbacks import EarlyStopping, EpochLogger, ProgressBar
 from .data import check_validation, prepare, validator
 from .loop import Run, best_of_restarts, copy_optimizer_template, restart_workers
+from .lr_search import continue_chosen, search_for_fit
 
 __all__ = ["fit"]
 
@@ -42,7 +43,12 @@ def fit(model, X, y, loss=None, optimizer=None, lr=None, batch_size=32, epochs=1
 
     loss: name/Loss (default: the model's loss, else 'square'). optimizer: 'sgd', 'adam', an
     Optimizer (its state is used and updated) or None (the optimiser of the previous fit, else
-    SGD(lr=0.01)); ``lr`` overrides its learning rate. batch_size: None (full-batch GD), 1
+    SGD(lr=0.01)); ``lr`` overrides its learning rate. ``lr='auto'`` first runs a short
+    sweep on this fit's data and options (:mod:`fastmlp.training.lr_search`: four rates a
+    decade apart for the optimiser, three bisection stages, a tenth of the epochs, 1 to 10;
+    the largest rate within 10 % of the lowest final validation -- else training -- loss
+    wins), then trains with that rate: ``history.lr_search`` holds the sweep, and the
+    weights are those of ``fit(lr=<that rate>)``. batch_size: None (full-batch GD), 1
     (SGD) or B (mini-batch, 1 <= B <= n_train). epochs >= 0. shuffle: reshuffle before every
     epoch (seeded by ``seed``, default derived from the model's seed). validation_split:
     fraction of the samples held out -- the LAST fraction, as in Keras (``validation_shuffle
@@ -89,10 +95,14 @@ def fit(model, X, y, loss=None, optimizer=None, lr=None, batch_size=32, epochs=1
     nt = model.n_threads if n_threads is None else n_threads
     callbacks = _check_callbacks(callbacks)
     sched = get_schedule(schedule)
+    auto = isinstance(lr, str)
+    if auto and lr != "auto":
+        raise ValueError(f"lr must be a positive number or 'auto', got {lr!r}")
     if optimizer is None and model.optimizer_ is not None:
-        opt = get_optimizer(model.optimizer_, lr)
+        opt = get_optimizer(model.optimizer_, None if auto else lr)
     else:
-        opt = get_optimizer(optimizer, lr)
+        opt = get_optimizer(optimizer, None if auto else lr)
+    before = dict(model.__dict__) if auto else None
 
     # -- loss and data --------------------------------------------------------------------
     if loss is not None:
@@ -104,7 +114,7 @@ def fit(model, X, y, loss=None, optimizer=None, lr=None, batch_size=32, epochs=1
         validation_data=validation_data, validation_shuffle=validation_shuffle,
         sample_weight=sample_weight, seed=seed)
 
-    def one_run(m, o, s, threads):
+    def one_run(m, o, s, threads, n_epochs=epochs, quiet=False):
         cbs = []
         if stopper_args is not None:
             cbs.append(EarlyStopping(*stopper_args))
@@ -114,19 +124,32 @@ def fit(model, X, y, loss=None, optimizer=None, lr=None, batch_size=32, epochs=1
             cbs.append(ProgressBar(epochs))
         if verbose >= 2:
             cbs.append(EpochLogger())
-        run = Run(m.engine, X, Y, optimizer=o, schedule=s, batch_size=B, epochs=epochs,
+        run = Run(m.engine, X, Y, optimizer=o, schedule=s, batch_size=B, epochs=n_epochs,
                   shuffle=bool(shuffle), seed=shuffle_seed, epoch0=m.epochs_trained_,
                   drop_last=bool(drop_last), sample_weight=sw,
                   validate=None if Xv is None else validator(m, Xv, Yv, wv, threads),
-                  callbacks=cbs + callbacks,
+                  callbacks=[] if quiet else cbs + callbacks,   # quiet: an lr='auto' candidate
                   custom_loss=None if m.loss.builtin else m.loss, n_threads=threads,
-                  on_divergence=on_divergence)
+                  on_divergence="ignore" if quiet else on_divergence)
         hist = run.execute()
         m.epochs_trained_ += run.epochs_done
         return hist
 
+    search = kept = None
+    if auto:
+        plain = restarts == 1 and early_stopping is None and not callbacks and not verbose \
+            and not progress
+        search, kept = search_for_fit(model, before, opt, sched, nt, epochs, one_run, plain)
+        opt.set_base_lr(search.lr)
+        if verbose:
+            print(f"lr='auto': {search.lr:.3g}, {search.reason}")
+
     if restarts == 1:
-        hist = one_run(model, opt, sched, nt)
+        if kept is not None:
+            hist = continue_chosen(model, opt, search, kept, one_run, nt, epochs)
+        else:
+            hist = one_run(model, opt, sched, nt)
+        hist.lr_search = search
         model.optimizer_ = opt
         model.history_ = hist
         return hist
@@ -156,5 +179,6 @@ def fit(model, X, y, loss=None, optimizer=None, lr=None, batch_size=32, epochs=1
     hist = done[best][0]
     hist.restarts = [h for h, _ in done]
     hist.best_restart = best
+    hist.lr_search = search
     model.history_ = hist
     return hist
