@@ -108,7 +108,8 @@ def sweep_speedup(name, threads, repeats):
     w = W.WORKLOADS[name]
     Xtr, ytr, Xva, yva = split(name)
     net = W.make_mlp(w, seed=0)
-    kw = dict(epochs=auto_epochs(EPOCHS[name]), optimizer=fm.optim.SGD(lr=0.01),
+    kw = dict(epochs=auto_epochs(EPOCHS[name], -(-len(Xtr) // w.batch)),
+              optimizer=fm.optim.SGD(lr=0.01),
               batch_size=w.batch, validation_data=(Xva, yva), num=AUTO_NUM,
               refine=AUTO_REFINE, rule=AUTO_RULE)
     modes = {"parallel": dict(parallel=True, n_threads=threads),

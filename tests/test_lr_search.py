@@ -247,7 +247,7 @@ def test_fit_auto_equals_a_fit_with_the_chosen_rate(extra):
     a = _net(seed=2)
     ha = a.fit(X, y, lr="auto", **kw)
     s = ha.lr_search
-    assert isinstance(s, LRSweepResult) and s.epochs == auto_epochs(12) == 1
+    assert isinstance(s, LRSweepResult) and s.epochs == auto_epochs(12, 10) == 5
     assert len(s.lrs) == AUTO_NUM + 2 * AUTO_REFINE and s.lr == a.optimizer_.base_lr
     assert s.rule == "largest_near_min" and s.monitor == "val_loss"
     b = _net(seed=2)

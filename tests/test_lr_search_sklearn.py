@@ -51,7 +51,8 @@ def test_auto_equals_the_chosen_rate_given_by_hand(solver, extra):
     assert auto.get_params()["learning_rate_init"] == "auto"       # the parameter is kept
     s = auto.lr_search_
     assert isinstance(s, LRSweepResult) and s.lr == auto.learning_rate_init_
-    assert len(s.lrs) == AUTO_NUM + 2 * AUTO_REFINE and s.epochs == 3
+    # 2 batches of <= 200 per epoch: 25 epochs make the sweep's 50 steps
+    assert len(s.lrs) == AUTO_NUM + 2 * AUTO_REFINE and s.epochs == 25
     assert s.monitor == ("val_score" if extra else "loss")
     hand = MLPClassifier(learning_rate_init=auto.learning_rate_init_, **kw).fit(X, y)
     for a, b in zip(auto.coefs_ + auto.intercepts_, hand.coefs_ + hand.intercepts_):

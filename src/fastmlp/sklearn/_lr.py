@@ -1,7 +1,8 @@
 """``learning_rate_init='auto'`` (fastmlp's extension to scikit-learn's parameters): before
 training, a short learning-rate sweep (:func:`fastmlp.training.lr_search.sweep`, the one
 ``MLP.fit(lr='auto')`` runs) on copies of the first network, each candidate trained by the
-estimator's own stochastic solver for a tenth of ``max_iter`` epochs (1 to 10); the
+estimator's own stochastic solver for a tenth of ``max_iter`` epochs (1 to 10, at least
+50 steps); the
 estimator then trains with the chosen rate, kept in ``learning_rate_init_``, the sweep in
 ``lr_search_``."""
 from __future__ import annotations
@@ -18,7 +19,9 @@ def search_learning_rate(est, net, split, s, n_threads, t0):
     """The Settings ``s`` with the learning rate a sweep chose for ``est`` (sets
     ``est.lr_search_`` and ``est.learning_rate_init_``)."""
     template = net._new_optimizer(dataclasses.replace(s, learning_rate_init=1.0))
-    e = auto_epochs(s.max_iter)
+    n = split[0].shape[0]      # batches per epoch as Network.train makes them
+    e = auto_epochs(s.max_iter, -(-n // (min(200, n) if s.batch_size == "auto"
+                                         else min(max(int(s.batch_size), 1), n))))
 
     def train_one(lr, threads):
         cand = copy.deepcopy(net)

@@ -192,13 +192,14 @@ class MLPClassifier(ClassifierMixin, LabelEncoding, _BaseMLP):
         None follows the input's float dtype (float32 stays float32; anything else float64).
     learning_rate_init : float or 'auto', default=0.001
         scikit-learn's initial learning rate; ``'auto'`` is fastmlp's extension: ``fit``
-        first runs a short learning-rate sweep (:func:`fastmlp.lr_sweep`'s machinery, the
-        one behind ``MLP.fit(lr='auto')``): copies of the initial network trained by the
-        chosen solver for a tenth of ``max_iter`` epochs (1 to 10), in parallel, on a grid
-        suited to the solver refined twice around the best; the lowest final training loss
-        (the highest validation score with ``early_stopping``) wins. The chosen rate is
-        ``learning_rate_init_``, the sweep ``lr_search_`` (an ``LRSweepResult``). There is
-        no ``partial_fit`` then; ``solver='lbfgs'`` ignores it.
+        first runs the short learning-rate sweep behind ``fastmlp.MLP.fit(lr='auto')`` --
+        copies of the initial network, trained in parallel by the chosen solver for a tenth
+        of ``max_iter`` epochs (1 to 10, at least 50 steps), four rates a decade apart then
+        three bisection stages; the largest rate within 10 % of the lowest final training
+        loss (of the lowest 1 - validation score with ``early_stopping``) wins -- then
+        trains with it. The chosen rate is ``learning_rate_init_``, the sweep
+        ``lr_search_`` (a ``fastmlp.training.LRSweepResult``). There is no
+        ``partial_fit`` then; ``solver='lbfgs'`` ignores it.
 
     Divergence (the same policy as ``fastmlp.MLP.fit``): a step whose loss or gradient is
     not finite changes nothing and ends training with a ``fastmlp.DivergenceWarning``; the

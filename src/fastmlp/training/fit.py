@@ -45,8 +45,9 @@ def fit(model, X, y, loss=None, optimizer=None, lr=None, batch_size=32, epochs=1
     Optimizer (its state is used and updated) or None (the optimiser of the previous fit, else
     SGD(lr=0.01)); ``lr`` overrides its learning rate. ``lr='auto'`` first runs a short
     sweep on this fit's data and options (:mod:`fastmlp.training.lr_search`: four rates a
-    decade apart for the optimiser, three bisection stages, a tenth of the epochs, 1 to 10;
-    the largest rate within 10 % of the lowest final validation -- else training -- loss
+    decade apart for the optimiser, three bisection stages, a tenth of the epochs, 1 to 10,
+    and at least 50 steps; the largest rate within 10 % of the lowest final validation --
+    else training -- loss
     wins), then trains with that rate: ``history.lr_search`` holds the sweep, and the
     weights are those of ``fit(lr=<that rate>)``. batch_size: None (full-batch GD), 1
     (SGD) or B (mini-batch, 1 <= B <= n_train). epochs >= 0. shuffle: reshuffle before every
@@ -139,7 +140,9 @@ def fit(model, X, y, loss=None, optimizer=None, lr=None, batch_size=32, epochs=1
     if auto:
         plain = restarts == 1 and early_stopping is None and not callbacks and not verbose \
             and not progress
-        search, kept = search_for_fit(model, before, opt, sched, nt, epochs, one_run, plain)
+        search, kept = search_for_fit(model, before, opt, sched, nt, epochs,
+                                      X.shape[0] // B if drop_last else -(-X.shape[0] // B),
+                                      one_run, plain)
         opt.set_base_lr(search.lr)
         if verbose:
             print(f"lr='auto': {search.lr:.3g}, {search.reason}")

@@ -11,8 +11,8 @@
   until the loss explodes.
 * ``lr="auto"`` in ``MLP.fit`` (:func:`search_for_fit`) and ``learning_rate_init="auto"`` in
   the scikit-learn estimators: a short sweep (:func:`auto_sweep`: the optimiser's range in
-  decades, three bisection stages, a tenth of the epochs, 1 to 10), then training with the
-  chosen rate.
+  decades, three bisection stages, :func:`auto_epochs`: a tenth of the epochs, 1 to 10, at
+  least 50 steps), then training with the chosen rate.
 
 The results, and the rules that choose a rate, are in :mod:`.lr_results`. Neither search
 changes the model: they train copies.
@@ -92,9 +92,18 @@ def _check_lr(name, value):
     return float(value)
 
 
-def auto_epochs(epochs):
-    """How many epochs the sweep behind ``lr='auto'`` runs: a tenth of the run, 1 to 10."""
-    return max(1, min(10, int(round(epochs / 10)), int(epochs)))
+AUTO_MIN_STEPS = 50
+
+
+def auto_epochs(epochs, steps_per_epoch=None):
+    """How many epochs the sweep behind ``lr='auto'`` runs: a tenth of the run (at most 10
+    epochs), but at least :data:`AUTO_MIN_STEPS` optimiser steps when the run has them
+    (a few steps on a small data set cannot tell the rates apart); never more than the
+    run's ``epochs``."""
+    e = max(1, min(10, int(round(epochs / 10))))
+    if steps_per_epoch:
+        e = max(e, -(-AUTO_MIN_STEPS // int(steps_per_epoch)))
+    return min(e, int(epochs))
 
 
 # lr='auto': the optimiser's range in decades (4 rates), then three refinement stages of
@@ -260,12 +269,12 @@ def lr_sweep(model, X, y, lrs=None, *, epochs=5, optimizer=None, batch_size=32,
 # ---------------------------------------------------------------------------------------------
 # lr="auto" in MLP.fit
 # ---------------------------------------------------------------------------------------------
-def search_for_fit(model, before, opt, sched, n_threads, epochs, one_run, resumable):
+def search_for_fit(model, before, opt, sched, n_threads, epochs, steps, one_run, resumable):
     """The sweep behind ``MLP.fit(lr='auto')``, on the data fit has prepared.
 
     ``one_run(m, o, s, threads, n_epochs, quiet)`` is fit's own run of a model; each
-    candidate is one such run on a copy of ``model`` for :func:`auto_epochs` epochs with a
-    copy of ``opt`` and of ``sched``. Returns (result, kept): ``kept`` (the chosen
+    candidate is one such run on a copy of ``model`` for :func:`auto_epochs` epochs (the run
+    has ``steps`` batches per epoch) with a copy of ``opt`` and of ``sched``. Returns (result, kept): ``kept`` (the chosen
     candidate's model, optimiser and schedule) when ``resumable`` -- fit's run is then
     exactly the candidate's run continued, see :func:`continue_chosen` -- else None. When
     every rate diverges (:class:`SweepDivergedError`) or Ctrl-C ends the sweep
@@ -276,7 +285,7 @@ def search_for_fit(model, before, opt, sched, n_threads, epochs, one_run, resuma
     if epochs < 1:
         raise ValueError("lr='auto' needs epochs >= 1: the learning rate is chosen by "
                          "training")
-    e = auto_epochs(epochs)
+    e = auto_epochs(epochs, steps)
 
     def train_one(lr, threads):
         m = copy.deepcopy(model)
