@@ -8,6 +8,7 @@
     trace = net.forward(X[:8])            # trace.z[l], trace.a[l]
     grads = net.backward(trace, y[:8])    # grads.delta[l], grads.dW[l], grads.db[l]
     net.save("model.npz"); fm.load("model.npz")
+    fm.lr_sweep(net, X, y).lr; net.fit(X, y, lr="auto")     # tune the learning rate
 """
 import os
 import platform
@@ -22,11 +23,13 @@ from .gradcheck import gradcheck  # binds the function over the submodule
 from .io import load
 from .network import MLP
 from .perceptron import Perceptron
-from .training import Callback, DivergenceWarning, History, StopTraining
+from .training import (Callback, DivergenceWarning, History, StopTraining, lr_range_test,
+                       lr_sweep)
 
 __all__ = ["MLP", "Perceptron", "Trace", "Gradients", "History", "Callback", "StopTraining",
            "DivergenceWarning", "NotFittedError", "load", "losses", "optim", "activations",
-           "show_config", "set_num_threads", "get_num_threads", "gradcheck", "__version__"]
+           "show_config", "set_num_threads", "get_num_threads", "gradcheck", "lr_sweep",
+           "lr_range_test", "__version__"]
 
 
 def set_num_threads(n):

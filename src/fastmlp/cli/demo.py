@@ -1,6 +1,9 @@
 """``fastmlp demo``: the chapter in one run, on built-in data (XOR: perceptron vs MLP; an MLP
-on rendered 8x8 digits)."""
+on rendered 8x8 digits; learning rates too small, about right and too large)."""
+import os
 import time
+
+import numpy as np
 
 from .. import datasets
 from ..network import MLP
@@ -25,7 +28,8 @@ def add_parser(sub):
     d.add_argument("--threads", type=positive_int, default=None, metavar="N",
                    help="OpenMP threads for the engine (default: all)")
     d.add_argument("--plot", metavar="FILE.png", default=None,
-                   help="also save the XOR figure (needs matplotlib)")
+                   help="also save the XOR figure there and the learning-rate figure next "
+                        "to it, as FILE-lr.png (needs matplotlib)")
     d.set_defaults(run=cmd_demo)
 
 
@@ -69,7 +73,56 @@ def cmd_demo(args, out):
           file=out)
     print(f"training accuracy {100 * acc_tr:5.1f} %   test accuracy {100 * acc_te:5.1f} %",
           file=out)
+    _learning_rates(Xtr, ytr, seed, args, out)
     return 0
+
+
+def _learning_rates(X, y, seed, args, out):
+    """The chapter's picture of the learning rate, from a sweep: one copy of the network per
+    rate, all from the same weights, trained side by side."""
+    from ..training.lr_search import lr_sweep
+    epochs = 8 if args.quick else 15
+    print("\n== 3. The learning rate: neither too small nor too large (chapter 4.3) ==",
+          file=out)
+    net = MLP([64, 64, 10], activation="relu", output="softmax", loss="cross_entropy",
+              seed=seed)
+    t0 = time.perf_counter()
+    res = lr_sweep(net, X, y, np.logspace(-3, 1, 9), epochs=epochs, optimizer="sgd",
+                   batch_size=32, validation_split=0.2)
+    secs = time.perf_counter() - t0
+    print(f"a sweep: {len(res.lrs)} rates from {res.lrs[0]:g} to {res.lrs[-1]:g}, one copy of "
+          f"the network each from the same weights, {epochs} epochs, {res.workers} at a time "
+          f"({secs:.2f} s); validation loss after epoch 1, 2, ..., {epochs}:", file=out)
+    for name, i in zip(("too small", "about right", "too large"), res.picture()):
+        v = res.val_loss[i]
+        shown = " ".join(f"{x:.3g}" for x in v[:3])
+        if len(v) > 4:
+            shown += f" ... {v[-1]:.3g}"
+        elif len(v) > 3:
+            shown += f" {v[-1]:.3g}"
+        note = f"  diverged in epoch {res.diverged_epoch[i]}" if res.diverged[i] else ""
+        print(f"  {name:11s}  lr={res.lrs[i]:<7.3g} {shown}{note}", file=out)
+    print(f"-> chosen: lr={res.lr:.3g}, {res.reason}", file=out)
+    if args.plot:
+        root, ext = os.path.splitext(args.plot)
+        _save_lr_plot(res, f"{root}-lr{ext or '.png'}", out)
+
+
+def _save_lr_plot(res, path, out):
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+        fig, axes = plt.subplots(1, 2, figsize=(11, 4), constrained_layout=True)
+        res.plot(ax=axes[0], indices=res.picture(), title="too small, about right, too large")
+        res.plot(ax=axes[1], kind="final", title="every rate of the sweep")
+        fig.savefig(path, dpi=100)
+        plt.close(fig)
+    except ImportError as exc:
+        raise CLIError(str(exc)) from None
+    except OSError as exc:
+        raise CLIError(f"{path}: cannot save the figure ({one_line(exc)})") from None
+    print(f"saved the learning-rate figure to {path}", file=out)
 
 
 def _fit_xor(X, y, seed, quick):

@@ -33,6 +33,16 @@ def _hidden(text):
     return sizes
 
 
+def _lr(text):
+    if text.strip().lower() == "auto":
+        return "auto"
+    try:
+        return positive_float(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"expected a positive number or 'auto', got "
+                                         f"{text!r}") from None
+
+
 def _batch(text):
     if text.lower() in ("full", "none", "all"):
         return None
@@ -65,8 +75,9 @@ def add_parsers(sub):
     t.add_argument("--epochs", type=positive_int, default=20, help="epochs (default 20)")
     t.add_argument("--batch-size", type=_batch, default=32, metavar="B",
                    help="mini-batch size B; 1 is SGD, 'full' is gradient descent (default 32)")
-    t.add_argument("--lr", type=positive_float, default=None,
-                   help="learning rate eta (default: 0.01 for sgd, 0.001 for adam)")
+    t.add_argument("--lr", type=_lr, default=None,
+                   help="learning rate eta, or 'auto': a short sweep chooses it (default: "
+                        "0.01 for sgd, 0.001 for adam)")
     t.add_argument("--optimizer", choices=tuple(OPTIMIZERS), default="sgd",
                    help="optimizer (default sgd)")
     t.add_argument("--validation-split", type=fraction, default=0.0, metavar="F",
@@ -163,6 +174,9 @@ def cmd_train(args, out):
           f"{epochs} epochs on {n_train} samples, "
           f"{'full batch' if batch is None else f'batch {batch}'}, in {seconds:.2f} s "
           f"({n_train * epochs / max(seconds, 1e-9):,.0f} samples/s)", file=out)
+    search = getattr(hist, "lr_search", None)
+    if search is not None:
+        print(f"learning rate: auto -> {search.lr:.3g} ({search.reason})", file=out)
     if losses:
         tail = f", validation loss {val[-1]:.6g}" if val else ""
         print(f"final training loss {losses[-1]:.6g}{tail}", file=out)

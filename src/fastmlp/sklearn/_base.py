@@ -17,6 +17,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 
 from ..training import best_of_restarts, restart_workers
 from ..training.loop import warn_user
+from ._lr import search_learning_rate
 from ._network import Network
 from ._threads import resolve_n_threads
 
@@ -127,6 +128,7 @@ class EngineEstimator(BaseEstimator):
                                  "lbfgs is not stochastic.")
         if incremental and s.early_stopping:
             raise ValueError("partial_fit does not support early_stopping=True")
+        auto_lr = s.learning_rate_init == "auto" and s.solver != "lbfgs"
         first = not hasattr(self, "_net") or (not self.warm_start and not incremental)
         X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"], multi_output=True,
                              dtype=(np.float64, np.float32), reset=first,
@@ -161,6 +163,10 @@ class EngineEstimator(BaseEstimator):
         if first:
             self.t_ = 0
         t0 = self.t_
+        for k in ("lr_search_", "learning_rate_init_"):
+            self.__dict__.pop(k, None)
+        if auto_lr:             # fastmlp's extension: a learning-rate sweep first
+            s = search_learning_rate(self, nets[0], split, s, nt, t0)
 
         def train_one(r, threads):
             net = nets[r]
@@ -197,7 +203,7 @@ class EngineEstimator(BaseEstimator):
         return (np.ascontiguousarray(X_tr), np.ascontiguousarray(Y_tr), sw_tr,
                 (X_val, self._decode_targets(Y_val, plan), sw_val))
 
-    def _train_network(self, net, split, s, nt, incremental, t0):
+    def _train_network(self, net, split, s, nt, incremental, t0, quiet=False):
         X, Y, sw, val = split
         if s.solver == "lbfgs":
             hist, n_iter, failed = net.train_lbfgs(X, Y, sw, s, nt)
@@ -210,7 +216,8 @@ class EngineEstimator(BaseEstimator):
             validate = lambda: {"val_score": self._score_net(net, X_val, y_val, sw_val)}  # noqa: E731
         w = None if sw is None else np.ascontiguousarray(sw, dtype=net.plan.dtype)
         return net.train(X, Y, w, s, nt, epochs=1 if incremental else s.max_iter,
-                         samples0=t0, validate=validate, verbose=self.verbose)
+                         samples0=t0, validate=validate, verbose=self.verbose and not quiet,
+                         on_divergence="ignore" if quiet else "warn")
 
     def _record(self, hist, net, s, split, incremental, first):
         """The fitted attributes scikit-learn names, from the run's History."""

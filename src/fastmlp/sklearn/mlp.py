@@ -112,7 +112,13 @@ class _BaseMLP(EngineEstimator):
             raise ValueError(f"The 'learning_rate' parameter must be one of 'constant', "
                              f"'invscaling', 'adaptive'. Got {self.learning_rate!r} instead.")
         check_number(self, "alpha", 0)
-        check_number(self, "learning_rate_init", 0, lo_open=True)
+        if isinstance(self.learning_rate_init, str):
+            if self.learning_rate_init != "auto":
+                raise ValueError(f"The 'learning_rate_init' parameter of {type(self).__name__} "
+                                 f"must be a float in the range (0, inf) or 'auto' (fastmlp's "
+                                 f"extension). Got {self.learning_rate_init!r} instead.")
+        else:
+            check_number(self, "learning_rate_init", 0, lo_open=True)
         check_number(self, "power_t", 0)
         check_number(self, "max_iter", 1, integral=True)
         check_number(self, "tol", 0)
@@ -132,7 +138,9 @@ class _BaseMLP(EngineEstimator):
 
     def _settings(self):
         return Settings(
-            solver=self.solver, learning_rate_init=float(self.learning_rate_init),
+            solver=self.solver, learning_rate_init=(
+                self.learning_rate_init if isinstance(self.learning_rate_init, str)
+                else float(self.learning_rate_init)),
             learning_rate=self.learning_rate, power_t=float(self.power_t),
             momentum=float(self.momentum), nesterov=bool(self.nesterovs_momentum),
             beta_1=float(self.beta_1), beta_2=float(self.beta_2), epsilon=float(self.epsilon),
@@ -154,6 +162,9 @@ class _BaseMLP(EngineEstimator):
         if self.solver not in ("sgd", "adam"):
             raise AttributeError(f"partial_fit is only available for stochastic optimizers. "
                                  f"{self.solver} is not stochastic.")
+        if isinstance(self.learning_rate_init, str) and self.learning_rate_init == "auto":
+            raise AttributeError("partial_fit is not available with learning_rate_init='auto' "
+                                 "(fit chooses the rate by a sweep); give a number")
         return True
 
 
@@ -179,6 +190,16 @@ class MLPClassifier(ClassifierMixin, LabelEncoding, _BaseMLP):
         OpenMP threads of the engine; None resolves inside fit (``n_threads_``).
     dtype : None, 'float32' or 'float64'
         None follows the input's float dtype (float32 stays float32; anything else float64).
+    learning_rate_init : float or 'auto', default=0.001
+        scikit-learn's initial learning rate; ``'auto'`` is fastmlp's extension: ``fit``
+        first runs the short learning-rate sweep behind ``fastmlp.MLP.fit(lr='auto')`` --
+        copies of the initial network, trained in parallel by the chosen solver for a tenth
+        of ``max_iter`` epochs (1 to 10, at least 50 steps), four rates a decade apart then
+        three bisection stages; the largest rate within 10 % of the lowest final training
+        loss (of the lowest 1 - validation score with ``early_stopping``) wins -- then
+        trains with it. The chosen rate is ``learning_rate_init_``, the sweep
+        ``lr_search_`` (a ``fastmlp.training.LRSweepResult``). There is no
+        ``partial_fit`` then; ``solver='lbfgs'`` ignores it.
 
     Divergence (the same policy as ``fastmlp.MLP.fit``): a step whose loss or gradient is
     not finite changes nothing and ends training with a ``fastmlp.DivergenceWarning``; the
@@ -278,9 +299,10 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
 
     Parameters are those of :class:`sklearn.neural_network.MLPRegressor` (``loss`` is
     'squared_error', scikit-learn's ``0.5 * mean`` squared error, or fastmlp's 'square',
-    the chapter's ``sum_j (y_j - f_j)^2`` per sample), plus ``restarts``, ``n_threads`` and
-    ``dtype`` as in :class:`MLPClassifier`. Multi-output targets train one linear output
-    unit per target.
+    the chapter's ``sum_j (y_j - f_j)^2`` per sample), plus ``restarts``, ``n_threads``,
+    ``dtype`` and ``learning_rate_init='auto'`` (fastmlp's extension: a learning-rate sweep
+    before training) as in :class:`MLPClassifier`. Multi-output targets train one linear
+    output unit per target.
     """
 
     _y_numeric = True

@@ -29,7 +29,8 @@ class History:
     stopping, where higher is better: ``monitor_mode`` is then 'max'). ``best_epoch`` is the
     index of the best entry. Flags: ``stopped_early``, ``diverged`` (``diverged_epoch``),
     ``interrupted``. With restarts, ``restarts`` holds every restart's History and
-    ``best_restart`` the index of the one kept.
+    ``best_restart`` the index of the one kept. With ``lr='auto'``, ``lr_search`` holds the
+    sweep that chose the rate (a :class:`~fastmlp.training.lr_results.LRSweepResult`).
     """
 
     _KEYS = ("loss", "val_loss", "val_metric", "val_score", "lr", "time")
@@ -64,6 +65,11 @@ class History:
             getattr(self, k).extend([math.nan] * n)
         self.lr.extend([float(lr)] * n)
         self.time.extend([float(time_per_epoch)] * n)
+
+    def _prepend(self, other):
+        """Put the epochs of ``other`` (the run this one continues) before this run's."""
+        for k in ("epoch",) + self._KEYS:
+            getattr(self, k)[:0] = getattr(other, k)
 
     def _truncate(self, n):
         for k in ("epoch",) + self._KEYS:
