@@ -18,10 +18,13 @@ def config():
     }
 
 
-def set_num_threads(int n):
-    """Set the number of OpenMP threads the engine uses by default (>= 1)."""
-    if n < 1:
-        raise ValueError(f"n must be >= 1, got {n}")
+def set_num_threads(n):
+    """Set the number of OpenMP threads the engine uses by default (1..MAX_THREADS)."""
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+        raise TypeError(f"n must be an int, got {type(n).__name__}")
+    if not 1 <= n <= MAX_THREADS:
+        raise ValueError(f"n must be >= 1 and <= {MAX_THREADS} (the most threads fastmlp "
+                         f"runs), got {n}")
     fm_set_max_threads(n)
 
 

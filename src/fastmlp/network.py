@@ -11,6 +11,7 @@ follow the chapter: index l = 1..L (index 0: ``z[0]`` None, ``a[0]`` the input X
 from __future__ import annotations
 
 import copy
+import functools
 import warnings
 
 import numpy as np
@@ -21,11 +22,39 @@ from ._common import (Gradients, NotFittedError, Trace, check_dtype, check_int, 
                       check_X, derive_seed, seed_int)
 from ._version import __version__
 from .activations import ACTIVATIONS, canonical_name
-from .losses import Loss, get_loss, r2_score
+from .losses import Loss, get_loss, ovr_probabilities, r2_score
 from .perceptron import Perceptron  # noqa: F401  (fastmlp.network.Perceptron)
 from .training import fit as _fit
 
 __all__ = ["MLP", "Perceptron", "Trace", "Gradients", "NotFittedError"]
+
+
+def _reads(method):
+    """The method reads the model: any number of threads may run it at once (it waits
+    while another thread fits the model)."""
+    @functools.wraps(method)
+    def reading(self, *args, **kwargs):
+        lock = self._lock
+        lock.acquire_read()
+        try:
+            return method(self, *args, **kwargs)
+        finally:
+            lock.release_read()
+    return reading
+
+
+def _writes(method):
+    """The method changes the model: it runs alone (other threads' calls on this model wait
+    for it, and it waits for theirs); in its own thread it may call any other method."""
+    @functools.wraps(method)
+    def writing(self, *args, **kwargs):
+        lock = self._lock
+        lock.acquire_write()
+        try:
+            return method(self, *args, **kwargs)
+        finally:
+            lock.release_write()
+    return writing
 
 
 _INITS = ("glorot", "he", "uniform", "normal")
@@ -72,6 +101,13 @@ class MLP:
     ``weights``, ``biases`` and ``alphas`` are views of the engine's memory: writing into
     them changes the model. ``fit`` called again continues from the current weights (and
     optimiser state); ``reset()`` starts over.
+
+    Threads: ``predict``, ``predict_proba``, ``decision_function``, ``forward``,
+    ``score`` and ``save`` may run in any number of threads at once, in parallel, each giving
+    bitwise what it gives alone. ``fit``, ``backward``, ``reset``, ``initialize`` and
+    ``set_weights`` run alone: calls from other threads wait for them (and they for calls
+    already running), so no call sees half-trained or torn weights. Different models never
+    wait for each other. Writing into ``weights``/``theta`` directly is not covered.
     """
 
     def __init__(self, layer_sizes, activation="relu", output=None, loss=None,
@@ -126,6 +162,7 @@ class MLP:
         if n_threads is not None:
             check_int("n_threads", n_threads, 1)
         self.n_threads = n_threads
+        self._lock = _core.ModelLock()
         self.engine = self._new_engine()
         self._reset_training_state()
         self.initialize()
@@ -162,6 +199,7 @@ class MLP:
         for attr in ("classes_", "_mode", "_y_1d"):
             self.__dict__.pop(attr, None)
 
+    @_writes
     def initialize(self, seed=None):
         """Draw fresh weights from ``default_rng(seed)`` (default: the model's seed)."""
         rng = np.random.default_rng(self.seed if seed is None else seed_int(seed))
@@ -196,6 +234,7 @@ class MLP:
                 al[l][...] = self.prelu_init
         return self
 
+    @_writes
     def reset(self, seed=None):
         """Start over: new initial weights (model seed, or ``seed``), no optimiser state,
         no classes, epoch count 0."""
@@ -204,6 +243,7 @@ class MLP:
         self._reset_training_state()
         return self.initialize()
 
+    @_writes
     def _set_loss(self, loss):
         """Make ``loss`` the model's loss (output activation adapted if it was not explicit)."""
         loss = get_loss(loss)
@@ -248,6 +288,7 @@ class MLP:
         """The gradient vector of the last backward pass (a view; layout of ``theta``)."""
         return self.engine.grad
 
+    @_writes
     def set_weights(self, weights, biases, alphas=None):
         """Copy given weights/biases (and PReLU alphas) into the model."""
         L = self.n_layers
@@ -295,6 +336,7 @@ class MLP:
     def _nt(self, n_threads=None):
         return self.n_threads if n_threads is None else n_threads
 
+    @_reads
     def forward(self, X, keep=True, n_threads=None):
         """Forward pass of a batch. ``keep=True``: a :class:`Trace` with ``z[l]``, ``a[l]``
         (chapter notation); ``keep=False``: only the output a^L."""
@@ -303,11 +345,11 @@ class MLP:
         X = self._X(X)
         if X.shape[0] == 0:
             raise ValueError("X has no samples (0 rows)")
-        self.engine.forward(X, n_threads=self._nt(n_threads))
-        z, a = self.engine.trace()
+        z, a = self.engine.forward_trace(X, n_threads=self._nt(n_threads))
         a[0] = X
         return Trace(z, a)
 
+    @_writes
     def backward(self, trace, y, loss=None, n_threads=None):
         """Backward pass (chapter 5) for the batch of ``trace``; returns :class:`Gradients`.
 
@@ -385,6 +427,14 @@ class MLP:
     def predict(self, X, n_threads=None):
         """Class labels (classification losses; needs ``classes_`` from fit) or the raw
         outputs (square loss / no loss: shape (n, N_L), 1-D if fit saw a 1-D y)."""
+        lock = self._lock          # as @_reads, written out: this is the latency path
+        lock.acquire_read()
+        try:
+            return self._predict(X, n_threads)
+        finally:
+            lock.release_read()
+
+    def _predict(self, X, n_threads=None):
         if self._is_classifier():
             classes = getattr(self, "classes_", None)
             if classes is None:
@@ -400,39 +450,51 @@ class MLP:
 
     def decision_function(self, X, n_threads=None):
         """The raw outputs a^L (1-D for a single output unit)."""
-        out = self._outputs(X, n_threads)
+        lock = self._lock          # as @_reads
+        lock.acquire_read()
+        try:
+            out = self._outputs(X, n_threads)
+        finally:
+            lock.release_read()
         return out[:, 0] if out.shape[1] == 1 else out
 
     def predict_proba(self, X, n_threads=None):
         """Class probabilities, columns in the order of ``classes_``.
 
         cross_entropy: the softmax outputs; logistic: sigmoid of the margin ([1-p, p] for
-        one output unit; one-vs-rest rows normalised; multi-label: one p per column).
+        one output unit; one-vs-rest rows normalised -- in log space where every score is
+        so negative that the sigmoids underflow; multi-label: one p per column).
         Other losses have no probabilities (ValueError).
         """
-        name = self.loss.name if self.loss is not None else None
-        if name == "cross_entropy":
-            return self._outputs(X, n_threads)
-        if name == "logistic":
-            out = self._outputs(X, n_threads).astype(np.float64)
-            with np.errstate(over="ignore", under="ignore"):
-                p = 1 / (1 + np.exp(-out))
+        lock = self._lock          # as @_reads
+        lock.acquire_read()
+        try:
+            name = self.loss.name if self.loss is not None else None
+            if name not in ("cross_entropy", "logistic"):
+                what = ("regression (square loss)" if name in (None, "square")
+                        else f"the {name} loss")
+                raise ValueError(f"predict_proba is not available for {what}: it needs a "
+                                 f"probabilistic loss (cross_entropy or logistic); use "
+                                 f"decision_function() for raw scores")
+            out = self._outputs(X, n_threads)
             mode = getattr(self, "_mode", "binary" if out.shape[1] == 1 else "multilabel")
-            if mode == "binary":
-                p = np.hstack([1 - p, p])
-            elif mode == "ovr":
-                p = p / p.sum(axis=1, keepdims=True)
-            return p.astype(self.dtype)
-        what = "regression (square loss)" if name in (None, "square") else f"the {name} loss"
-        raise ValueError(f"predict_proba is not available for {what}: it needs a "
-                         f"probabilistic loss (cross_entropy or logistic); use "
-                         f"decision_function() for raw scores")
+        finally:
+            lock.release_read()
+        if name == "cross_entropy":
+            return out
+        out = out.astype(np.float64)
+        if mode == "ovr":
+            return ovr_probabilities(out).astype(self.dtype)
+        with np.errstate(over="ignore", under="ignore"):
+            p = 1 / (1 + np.exp(-out))
+        return (np.hstack([1 - p, p]) if mode == "binary" else p).astype(self.dtype)
 
+    @_reads
     def score(self, X, y, n_threads=None):
         """Accuracy for classification losses, R^2 (uniform over outputs) otherwise."""
         y = np.asarray(y)
         if self._is_classifier():
-            pred = self.predict(X, n_threads)
+            pred = self._predict(X, n_threads)
             if y.shape[0] != pred.shape[0]:
                 raise ValueError(f"X and y have different lengths: {pred.shape[0]} and "
                                  f"{y.shape[0]}")
@@ -447,6 +509,7 @@ class MLP:
         return r2_score(y.reshape(out.shape[0], -1), out)
 
     # -- training -------------------------------------------------------------------------
+    @_writes
     def fit(self, X, y, loss=None, optimizer=None, lr=None, batch_size=32, epochs=10,
             shuffle=True, drop_last=False, validation_split=0.0, validation_data=None,
             validation_shuffle=False, early_stopping=None, min_delta=0.0, restarts=1,
@@ -499,6 +562,7 @@ class MLP:
         return f"{s}  # {self.n_params} parameters, {state}"
 
     # -- persistence ----------------------------------------------------------------------
+    @_reads
     def save(self, path):
         """Save to a versioned ``.npz`` readable without pickle, atomically (``.npz``
         appended when missing; the layout: :mod:`fastmlp.io`); returns the path. The
@@ -564,15 +628,18 @@ class MLP:
                           RuntimeWarning, stacklevel=3)
         return model
 
+    @_reads
     def __getstate__(self):
         state = dict(self.__dict__)
         state.pop("engine")
+        state.pop("_lock", None)
         state["_theta"] = self.engine.theta.copy()
         return state
 
     def __setstate__(self, state):
         theta = state.pop("_theta")
         self.__dict__.update(state)
+        self._lock = _core.ModelLock()
         self.engine = self._new_engine()
         if theta.shape != self.engine.theta.shape:
             raise ValueError("pickled parameters do not match the network's shape")

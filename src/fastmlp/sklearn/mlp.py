@@ -13,6 +13,7 @@ from sklearn.metrics import accuracy_score, r2_score
 from sklearn.utils.metaestimators import available_if
 
 from ..activations import canonical_name, get_activation
+from ..losses import ovr_probabilities
 from ._base import EngineEstimator
 from ._labels import LabelEncoding
 from ._network import Plan, Settings
@@ -268,8 +269,8 @@ class MLPClassifier(ClassifierMixin, LabelEncoding, _BaseMLP):
         p = expit(out)
         if p.shape[1] == 1:
             return np.hstack([1.0 - p, p])
-        if self._label_binarizer.y_type_ == "multiclass":
-            p /= p.sum(axis=1, keepdims=True)
+        if self._label_binarizer.y_type_ == "multiclass":   # stable where sigmoids underflow
+            return ovr_probabilities(out).astype(p.dtype)
         return p
 
     @available_if(_has_proba)
