@@ -1,12 +1,15 @@
 /* gemm.c - fastmlp's GEMM framework: dispatch, threading, packing buffers, the five loops.
  *
- * Map (Goto / BLIS organisation; the loops are in gemm_driver.inc, instantiated below for
- * float and double; microkernels and packing routines live in gemm_ukr_<isa>.c):
+ * Map (Goto / BLIS organisation; the loops are in the body gemm_driver.inc, instantiated
+ * below for float and double; each kernel set is a file gemm_ukr_<isa>.c whose table names
+ * the microkernel, packing and direct product it instantiated from the bodies
+ * gemm_ukr_{scalar,simd}.inc, gemm_pack.inc and gemm_direct{,_tiles}.inc):
  *
  *   fm_?gemm
  *     M or N == 0 ............. nothing to do
  *     K == 0 or alpha == 0 .... C = beta*C, epilogue once on all of C
- *     M, N, K <= 64 ........... kt->small: direct unpacked product (serial), epilogue once on C
+ *     FM_GEMM_DIRECT shapes ... kt->direct: direct unpacked product, threads split the longer
+ *                               side; epilogue once on each thread's block
  *     otherwise ............... threads split C into a tm x tn grid of MR/NR-aligned blocks
  *                               (never K); each thread runs the five loops on its block:
  *   loop 5  jc: N in steps of NC
@@ -19,7 +22,7 @@
  *
  * Determinism: every element of C is produced by the same sequence of operations whatever
  * the thread count: the K order and KC slicing are fixed, edge tiles run the full microkernel
- * on zero-padded panels and store a part, and the small/packed choice depends on the shape
+ * on zero-padded panels and store a part, and the direct/packed choice depends on the shape
  * only. Threads change only which thread computes which tile.
  *
  * Threading: below FM_GEMM_PAR_FLOPS (2*M*N*K) no OpenMP region is entered at all. Above
@@ -95,17 +98,15 @@ static int fm_gemm_threads(int nthreads, double flops)
 /* ---- dispatch ------------------------------------------------------------------------ */
 
 typedef struct {
-    const char *name;
-    int level;                         /* FM_ISA_*: what the CPU must support */
-    const fm_gemm_kernels_s *ks;
-    const fm_gemm_kernels_d *kd;
+    const fm_gemm_kernels_s *k_s;      /* read as F(k) by the driver */
+    const fm_gemm_kernels_d *k_d;
 } fm_isa;
 
 /* indexed by level (fm_isa_level / fm_isa_supported in config.c decide) */
 static const fm_isa fm_isas[FM_N_ISA] = {
-    {"portable", FM_ISA_PORTABLE, &fm_gemm_portable_s, &fm_gemm_portable_d},
-    {"avx2", FM_ISA_AVX2, &fm_gemm_avx2_s, &fm_gemm_avx2_d},
-    {"avx512", FM_ISA_AVX512, &fm_gemm_avx512_s, &fm_gemm_avx512_d},
+    [FM_ISA_PORTABLE] = {.k_s = &fm_gemm_portable_s, .k_d = &fm_gemm_portable_d},
+    [FM_ISA_AVX2] = {.k_s = &fm_gemm_avx2_s, .k_d = &fm_gemm_avx2_d},
+    [FM_ISA_AVX512] = {.k_s = &fm_gemm_avx512_s, .k_d = &fm_gemm_avx512_d},
 };
 
 static _Atomic(const fm_isa *) fm_isa_cur;
@@ -120,7 +121,7 @@ static const fm_isa *fm_isa_get(void)
     return p;
 }
 
-const char *fm_gemm_isa(void) { return fm_isa_get()->name; }
+const char *fm_gemm_isa(void) { return fm_isa_get()->k_s->name; }
 
 int fm_gemm_set_isa(const char *name)
 {
@@ -130,48 +131,7 @@ int fm_gemm_set_isa(const char *name)
     return 0;
 }
 
-/* ---- the driver, once per dtype ------------------------------------------------------ */
+/* ---- the driver and the entry points, once per dtype --------------------------------- */
 
-#define FM_T float
-#define FM_KT fm_gemm_kernels_s
-#define FM_EPI fm_epilogue_s
-#define FM_N(x) fm_s##x
-#include "gemm_driver.inc"
-
-#define FM_T double
-#define FM_KT fm_gemm_kernels_d
-#define FM_EPI fm_epilogue_d
-#define FM_N(x) fm_d##x
-#include "gemm_driver.inc"
-
-void fm_sgemm(int transA, int transB, int M, int N, int K, float alpha,
-              const float *A, ptrdiff_t lda, const float *B, ptrdiff_t ldb,
-              float beta, float *C, ptrdiff_t ldc, fm_epilogue_s epi, const void *ctx, int nthreads)
-{
-    fm_sgemm_(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, epi, ctx, nthreads,
-              fm_isa_get()->ks);
-}
-
-void fm_dgemm(int transA, int transB, int M, int N, int K, double alpha,
-              const double *A, ptrdiff_t lda, const double *B, ptrdiff_t ldb,
-              double beta, double *C, ptrdiff_t ldc, fm_epilogue_d epi, const void *ctx, int nthreads)
-{
-    fm_dgemm_(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, epi, ctx, nthreads,
-              fm_isa_get()->kd);
-}
-
-void fm_sgemm_team(int t, int p, int transA, int transB, int M, int N, int K, float alpha,
-                   const float *A, ptrdiff_t lda, const float *B, ptrdiff_t ldb, float beta,
-                   float *C, ptrdiff_t ldc, fm_epilogue_s epi, const void *ctx)
-{
-    fm_sgemm_team_(t, p, transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, epi, ctx,
-                   fm_isa_get()->ks);
-}
-
-void fm_dgemm_team(int t, int p, int transA, int transB, int M, int N, int K, double alpha,
-                   const double *A, ptrdiff_t lda, const double *B, ptrdiff_t ldb, double beta,
-                   double *C, ptrdiff_t ldc, fm_epilogue_d epi, const void *ctx)
-{
-    fm_dgemm_team_(t, p, transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, epi, ctx,
-                   fm_isa_get()->kd);
-}
+#define FM_BODY "gemm/gemm_driver.inc"
+#include "fm_dtypes.h"
