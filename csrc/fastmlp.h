@@ -94,9 +94,6 @@ fm_status fm_act_deriv_d(int act, int rows, int cols, const double *z, ptrdiff_t
                          const double *a, ptrdiff_t lda, double *d, ptrdiff_t ldd,
                          double leaky, const double *prelu, int nthreads);
 
-/* Element count above which element-wise kernels use OpenMP (measured; see activations.c). */
-extern ptrdiff_t fm_parallel_threshold;
-
 /* Vector maths behind sigmoid, tanh and softmax (vecmath*.c): y = f(x) over n contiguous
    elements, serial, y == x allowed. Kernel sets: "avx512", "avx2" (own exp with a polynomial;
    about 1-3 ulp, see vecmath_body.inc) or "portable" (libm); chosen like the GEMM's (best the
@@ -226,13 +223,6 @@ fm_status fm_train_epochs_d(const fm_net *net, fm_opt *opt, double *theta, doubl
                             const fm_workspace *ws, double *losses_out, int *epochs_done,
                             volatile int *stop, int nthreads);
 
-/* Plain-SGD steps on batches of at most this many rows apply dW to W inside the GEMM instead
-   of materialising the gradient (then `grad` holds only the bias and alpha gradients). */
-extern int fm_fused_sgd_max_batch;
-/* Steps of fewer flops (6 x weights x rows) run on one thread; larger ones on a team of
-   threads inside one parallel region (one region per call of fm_train_epochs). */
-extern double fm_team_min_flops;
-
 /* ---- 6. random numbers --------------------------------------------------------------------------
    perm <- a uniformly random permutation of 0..N-1 determined by (seed, stream) only. */
 void fm_permutation(uint64_t seed, uint64_t stream, int64_t N, int64_t *perm);
@@ -245,6 +235,28 @@ int fm_openmp_enabled(void);
 int fm_max_threads(void);
 void fm_set_max_threads(int n);
 const char *fm_cpu_features(void); /* e.g. "avx512f avx512dq avx512vl avx512bw avx2 fma" */
+
+/* Tunables (defaults measured; see config.c). Safe to set while other threads are inside the
+   engine: each call reads each tunable once, so it runs wholly with the old or the new value.
+   Setters clamp negative values (and NaN) to 0.
+     parallel_threshold   element count from which element-wise kernels (activations, losses,
+                          a long optimiser update) use threads
+     fused_sgd_max_batch  plain-SGD steps on batches of at most this many rows apply dW to W
+                          inside the GEMM instead of materialising the gradient (then `grad`
+                          holds only the bias and alpha gradients); 0 turns fusion off
+     team_min_flops       steps of fewer flops (6 x weights x rows) run on one thread; larger
+                          ones on a team of threads in one parallel region (one per call of
+                          fm_train_epochs)
+     gemm_par_flops       products of fewer flops (2MNK) run on the calling thread alone; larger
+                          ones on at most one thread per half of this many flops */
+ptrdiff_t fm_get_parallel_threshold(void);
+void fm_set_parallel_threshold(ptrdiff_t n);
+int fm_get_fused_sgd_max_batch(void);
+void fm_set_fused_sgd_max_batch(int n);
+double fm_get_team_min_flops(void);
+void fm_set_team_min_flops(double flops);
+double fm_get_gemm_par_flops(void);
+void fm_set_gemm_par_flops(double flops);
 
 #ifdef __cplusplus
 }

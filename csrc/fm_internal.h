@@ -100,6 +100,7 @@ typedef struct {
     double slot[FM_TEAM_MAX][2 * FM_MAX_LAYERS + 2];   /* per-thread values, for reductions */
     int flag[FM_TEAM_MAX];
     int stop;
+    int fused_max_batch;   /* fm_get_fused_sgd_max_batch(), read once by a training entry point */
 } fm_team_shared;
 
 typedef struct {
@@ -147,7 +148,12 @@ static inline void fm_team_range(const fm_team *tm, ptrdiff_t n, ptrdiff_t align
     if (*hi > n) *hi = n;
 }
 
-/* Threads for a step of `flops` operations: 1 below fm_team_min_flops (barriers would cost
-   more than they save; large products still use threads of their own), else up to nthreads. */
+/* Threads for a step of `flops` operations: 1 below fm_get_team_min_flops() (barriers would
+   cost more than they save; large products still use threads of their own), else up to
+   nthreads. */
 int fm_team_size(int nthreads, double flops);
+
+/* fm_step_is_fused with the batch limit given: the value of fm_get_fused_sgd_max_batch() that
+   a training entry point read once for the whole call. */
+int fm_step_fused(const fm_net *net, const fm_opt *opt, int n, int max_batch);
 #endif

@@ -25,8 +25,8 @@
  * on zero-padded panels and store a part, and the direct/packed choice depends on the shape
  * only. Threads change only which thread computes which tile.
  *
- * Threading: below FM_GEMM_PAR_FLOPS (2*M*N*K) no OpenMP region is entered at all. Above
- * it, at most one thread per FM_GEMM_FLOPS_PER_THREAD.
+ * Threading: below fm_get_gemm_par_flops() (2*M*N*K; read once per call) no OpenMP region
+ * is entered at all. Above it, at most one thread per half of that many flops.
  *
  * Memory: each OS thread (caller threads and OpenMP workers alike) owns one thread-local,
  * 64-byte-aligned packing buffer, grown when a call needs more and otherwise reused, so after
@@ -49,23 +49,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Measured on the 2-core Zen 4 (forced 2 threads vs 1, back-to-back calls, warm workers):
-   2 threads already win at 2.6e5 flops (2.5 -> 1.9 us) and give 1.7x at 1e6 (12.4 -> 7.1 us);
-   waking sleeping workers costs more, so the cut is set a little higher than the warm one. */
-#ifndef FM_GEMM_PAR_FLOPS
-#define FM_GEMM_PAR_FLOPS 1.0e6
-#endif
-#ifndef FM_GEMM_FLOPS_PER_THREAD
-#define FM_GEMM_FLOPS_PER_THREAD 5.0e5
-#endif
-
 /* Inside a team the caller already opened (no fork/join per call), splitting pays off much
    earlier: a barrier costs well under a microsecond when the team's threads are running. */
 #ifndef FM_GEMM_TEAM_FLOPS
 #define FM_GEMM_TEAM_FLOPS 6.0e4
 #endif
-
-double fm_gemm_par_flops = FM_GEMM_PAR_FLOPS;
 
 /* ---- thread-local packing buffer ---------------------------------------------------- */
 
@@ -88,9 +76,10 @@ static void *fm_gemm_tls_buffer(size_t bytes)
 /* Threads to use for a product of `flops` operations (1 = serial, no OpenMP region). */
 static int fm_gemm_threads(int nthreads, double flops)
 {
-    if (flops < fm_gemm_par_flops) return 1;
+    const double par_flops = fm_get_gemm_par_flops();
+    if (flops < par_flops) return 1;
     int nt = nthreads > 0 ? nthreads : fm_default_threads();
-    double cap = flops / (fm_gemm_par_flops * 0.5);
+    double cap = flops / (par_flops * 0.5);
     if ((double)nt > cap) nt = (int)cap;
     return nt < 1 ? 1 : nt;
 }
