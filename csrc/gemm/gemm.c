@@ -43,7 +43,6 @@
 #include "gemm_internal.h"
 #include "fm_internal.h"
 
-#include <omp.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
