@@ -30,7 +30,7 @@
  *
  * Memory: each OS thread (caller threads and OpenMP workers alike) owns one thread-local,
  * 64-byte-aligned packing buffer, grown when a call needs more and otherwise reused, so after
- * warm-up no call allocates. The buffer lives until process exit (at most
+ * warm-up no call allocates. The buffer lives until its thread exits (at most
  * (MC*KC + KC*NC) elements per thread: about 2.2 MB for float). Calls from several OS threads
  * at once are safe. If the buffer cannot be allocated, that block is computed by a plain
  * unpacked loop instead (slow, and not bitwise equal to the packed path, but never a crash).
@@ -43,10 +43,9 @@
 #include "gemm_internal.h"
 #include "fm_internal.h"
 
+#include <pthread.h>
 #include <stdatomic.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 /* Inside a team the caller already opened (no fork/join per call), splitting pays off much
    earlier: a barrier costs well under a microsecond when the team's threads are running. */
@@ -59,6 +58,14 @@
 static _Thread_local void *tls_buf;
 static _Thread_local size_t tls_cap;
 
+/* A thread that exits (an OpenMP worker the runtime lets go when a smaller team follows, a
+   caller's thread) frees its buffer through this key's destructor. */
+static pthread_key_t tls_key;
+static pthread_once_t tls_key_once = PTHREAD_ONCE_INIT;
+static int tls_key_ok;
+
+static void fm_gemm_tls_key_init(void) { tls_key_ok = pthread_key_create(&tls_key, free) == 0; }
+
 static void *fm_gemm_tls_buffer(size_t bytes)
 {
     if (bytes > tls_cap) {
@@ -68,6 +75,8 @@ static void *fm_gemm_tls_buffer(size_t bytes)
         free(tls_buf);
         tls_buf = p;
         tls_cap = cap;
+        pthread_once(&tls_key_once, fm_gemm_tls_key_init);
+        if (tls_key_ok) pthread_setspecific(tls_key, p);
     }
     return tls_buf;
 }
