@@ -54,13 +54,11 @@ void fm_loss_rows_s(int loss, int act, int r0, int r1, int n, int m, const float
 void fm_loss_rows_d(int loss, int act, int r0, int r1, int n, int m, const double *Y,
                     const double *z, const double *a, double *delta, double leaky,
                     const double *prelu, double *rowloss);
-/* One optimiser update of theta[i0:i1]; c1 = 1 - beta1^t, c2 = 1 - beta2^t (Adam). */
-void fm_update_range_s(const fm_opt *o, ptrdiff_t i0, ptrdiff_t i1, ptrdiff_t n_weights,
-                       float *theta, const float *grad, float *s1, float *s2, double c1,
-                       double c2);
-void fm_update_range_d(const fm_opt *o, ptrdiff_t i0, ptrdiff_t i1, ptrdiff_t n_weights,
-                       double *theta, const double *grad, double *s1, double *s2, double c1,
-                       double c2);
+/* The optimiser update of theta from grad (fm_update) by a team; increments opt->t. */
+void fm_update_team_s(const fm_team *tm, const fm_net *net, fm_opt *opt, float *theta,
+                      const float *grad, float *s1, float *s2);
+void fm_update_team_d(const fm_team *tm, const fm_net *net, fm_opt *opt, double *theta,
+                      const double *grad, double *s1, double *s2);
 
 /* fm_step_is_fused with the batch limit given: the value of fm_get_fused_sgd_max_batch() that
    a training entry point read once for the whole call. */
