@@ -147,10 +147,6 @@ int fm_isa_from_name(const char *name) {
     return -1;
 }
 
-const char *fm_isa_name(int level) {
-    return level >= 0 && level < FM_N_ISA ? fm_isa_names[level] : "unknown";
-}
-
 /* -1 = not chosen yet. Racing first calls compute the same answer, so a plain atomic store
    is enough for a thread-safe one-time init. */
 static atomic_int fm_isa_default = -1;

@@ -1,32 +1,37 @@
 /*
  * fastmlp.h -- the C API of the fastmlp engine (C11 + OpenMP, no Python headers).
  *
- * Map of the engine, from the bottom up:
+ * Map of the engine, from the bottom up (csrc/; the per-dtype code of each module is a body
+ * file *.inc compiled for float and double by fm_dtypes.h):
  *
- *   1. gemm.h / gemm*.c  -- C = alpha*op(A)*op(B) + beta*C, packed BLIS-style, with an
+ *   1. gemm/             -- C = alpha*op(A)*op(B) + beta*C, packed BLIS-style, with an
  *                           epilogue callback run on each finished block of C (bias + sigma,
- *                           or the sigma' mask), CPU-specific microkernels chosen at run time.
- *   2. activations.c     -- sigma and sigma' of the chapter's nine activations (+ softmax for the
+ *                           or the sigma' mask), CPU-specific kernels (gemm_ukr_<isa>.c)
+ *                           chosen at run time.
+ *   2. nn/activations.c  -- sigma and sigma' of the chapter's nine activations (+ softmax for the
  *                           output layer), element-wise over a (rows x cols) block; used both as
  *                           stand-alone kernels and as GEMM epilogues. Sigmoid, tanh and
- *                           softmax's exp run on vecmath*.c: own vectorised exp per ISA
+ *                           softmax's exp run on vecmath/: own vectorised exp per ISA
  *                           (AVX-512, AVX2; libm when portable), chosen at run time.
- *   3. losses.c          -- value of each loss and delta^L = dC/dz^L, numerically stable.
- *   4. network.c         -- forward pass, backward pass (chapter 5), one training step, and whole
+ *   3. nn/losses.c       -- value of each loss and delta^L = dC/dz^L, numerically stable.
+ *   4. nn/network.c      -- forward pass, backward pass (chapter 5), one training step, and whole
  *                           epochs (batches gathered from a shuffled order) over a workspace.
- *   5. optim.c           -- fused parameter updates (SGD, momentum/Nesterov, Adam, weight decay).
+ *   5. nn/optim.c        -- fused parameter updates (SGD, momentum/Nesterov, Adam, weight decay).
  *   6. rng.c             -- a counter-based generator: the same permutation on any thread count.
+ *   team.h / team.c      -- how every parallel region is opened: a team of threads splitting
+ *                           each phase by outputs, with a spin barrier between phases.
+ *   config.c             -- build facts, the thread count and the tunables (below).
  *
  * Conventions
  *   - Every matrix is row-major; samples are rows. Layer l (1..L) maps N_{l-1} inputs to N_l
  *     outputs with W^l stored (N_{l-1} x N_l) -- the transpose of the chapter's W^l -- so a batch
  *     forward pass is Z^l = A^{l-1} W^l + b^l.
  *   - Every function exists for float (suffix _s) and double (suffix _d); one source body is
- *     compiled twice.
+ *     compiled twice (fm_dtypes.h).
  *   - Functions return an fm_status and never print, abort or allocate inside a training step.
  *     The caller (the Cython layer) has checked every pointer, shape and dtype.
- *   - nthreads <= 0 means "all of OpenMP's threads"; results never depend on nthreads: work is
- *     split over outputs, never over a sum.
+ *   - nthreads <= 0 means the default, fm_max_threads(); results never depend on nthreads:
+ *     work is split over outputs, never over a sum.
  */
 #ifndef FASTMLP_H
 #define FASTMLP_H
@@ -94,7 +99,7 @@ fm_status fm_act_deriv_d(int act, int rows, int cols, const double *z, ptrdiff_t
                          const double *a, ptrdiff_t lda, double *d, ptrdiff_t ldd,
                          double leaky, const double *prelu, int nthreads);
 
-/* Vector maths behind sigmoid, tanh and softmax (vecmath*.c): y = f(x) over n contiguous
+/* Vector maths behind sigmoid, tanh and softmax (vecmath/): y = f(x) over n contiguous
    elements, serial, y == x allowed. Kernel sets: "avx512", "avx2" (own exp with a polynomial;
    about 1-3 ulp, see vecmath_body.inc) or "portable" (libm); chosen like the GEMM's (best the
    CPU supports, capped by the environment variable FASTMLP_ISA) on first use.

@@ -24,7 +24,6 @@ enum { FM_ISA_PORTABLE = 0, FM_ISA_AVX2 = 1, FM_ISA_AVX512 = 2, FM_N_ISA = 3 };
 int fm_isa_supported(int level);
 /* "portable" / "avx2" / "avx512" -> level; -1 for anything else (NULL included). */
 int fm_isa_from_name(const char *name);
-const char *fm_isa_name(int level);
 /* The default level: the best this CPU supports, capped by the environment variable
    FASTMLP_ISA (portable|avx2|avx512; other values are ignored). Read once, thread-safe. */
 int fm_isa_level(void);
@@ -59,8 +58,4 @@ void fm_update_team_s(const fm_team *tm, const fm_net *net, fm_opt *opt, float *
                       const float *grad, float *s1, float *s2);
 void fm_update_team_d(const fm_team *tm, const fm_net *net, fm_opt *opt, double *theta,
                       const double *grad, double *s1, double *s2);
-
-/* fm_step_is_fused with the batch limit given: the value of fm_get_fused_sgd_max_batch() that
-   a training entry point read once for the whole call. */
-int fm_step_fused(const fm_net *net, const fm_opt *opt, int n, int max_batch);
 #endif

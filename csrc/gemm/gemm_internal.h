@@ -18,8 +18,8 @@
  *       Packs op(B)[0:kc, 0:nc] into ceil(nc/NR) micro-panels of kc*NR (zero-padded cols).
  *   direct(..., work)
  *       Direct, unpacked product, used for shapes the framework picks by FM_GEMM_DIRECT
- *       (all dimensions small, or few rows or columns); full fm_?gemm semantics except epilogue and
- *       threading (done by the caller). K >= 1. work: 64-byte aligned scratch of
+ *       (all dimensions small, or few rows or columns); full fm_?gemm semantics except
+ *       epilogue and threading (done by the caller). K >= 1. work: 64-byte aligned scratch of
  *       (transB ? K*N : 0) + N elements (op(B) may be copied there first, then a row of
  *       accumulators); NULL when !transB and N <= FM_SMALL_DIM.
  */

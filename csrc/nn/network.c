@@ -54,8 +54,9 @@ fm_status fm_workspace_init(const fm_net *net, int max_batch, size_t elem_size, 
 
 /* Plain SGD only. Measured on the 2-core Zen 4: 1.8x on batch 1 (784-128-10), +5-10 % on
    batches of 64-256; slower on tiny networks, where its magnitude checks cost more than the
-   dW pass they save -- hence the 4096-weight floor. */
-int fm_step_fused(const fm_net *net, const fm_opt *opt, int n, int max_batch) {
+   dW pass they save -- hence the 4096-weight floor. max_batch: the value of
+   fm_get_fused_sgd_max_batch() that a training entry point read once for the whole call. */
+static int fm_step_fused(const fm_net *net, const fm_opt *opt, int n, int max_batch) {
     return opt->kind == FM_OPT_SGD && opt->momentum == 0 && n <= max_batch &&
            net->n_weights >= 4096;
 }
