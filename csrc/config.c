@@ -87,11 +87,9 @@ void fm_set_team_min_flops(double flops) {
    2-core Zen 4 (forced 2 threads vs 1, back-to-back calls, warm workers): 2 threads already
    win at 2.6e5 flops (2.5 -> 1.9 us) and give 1.7x at 1e6 (12.4 -> 7.1 us); waking sleeping
    workers costs more, so the cut is set a little higher than the warm one. */
-static _Atomic double fm_gemm_par_flops = 1.0e6;
+_Atomic double fm_gemm_par_flops = 1.0e6;   /* extern in fm_internal.h (read per product) */
 
-double fm_get_gemm_par_flops(void) {
-    return atomic_load_explicit(&fm_gemm_par_flops, memory_order_relaxed);
-}
+double fm_get_gemm_par_flops(void) { return fm_gemm_par_flops_relaxed(); }
 void fm_set_gemm_par_flops(double flops) {
     atomic_store_explicit(&fm_gemm_par_flops, flops >= 0 ? flops : 0.0, memory_order_relaxed);
 }

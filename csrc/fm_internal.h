@@ -17,6 +17,13 @@
 #define FM_CLONES
 #endif
 
+/* fm_get_gemm_par_flops(), inlined: the GEMM reads it once per product, where a call (and
+   the spills around it) would cost more than the read. The storage is in config.c. */
+extern _Atomic double fm_gemm_par_flops;
+static inline double fm_gemm_par_flops_relaxed(void) {
+    return atomic_load_explicit(&fm_gemm_par_flops, memory_order_relaxed);
+}
+
 /* CPU kernel sets, shared by every runtime dispatcher (GEMM, vector maths). Level L's files
    (*_avx2.c, *_avx512.c) are compiled with the flags that fm_isa_supported(L) checks. */
 enum { FM_ISA_PORTABLE = 0, FM_ISA_AVX2 = 1, FM_ISA_AVX512 = 2, FM_N_ISA = 3 };

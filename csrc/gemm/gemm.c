@@ -66,25 +66,29 @@ static int tls_key_ok;
 
 static void fm_gemm_tls_key_init(void) { tls_key_ok = pthread_key_create(&tls_key, free) == 0; }
 
-static void *fm_gemm_tls_buffer(size_t bytes)
+/* the slow path, kept out of line so the callers' hot paths stay as small as before */
+static __attribute__((noinline)) void *fm_gemm_tls_grow(size_t bytes)
 {
-    if (bytes > tls_cap) {
-        size_t cap = (bytes + 4095) & ~(size_t)4095;
-        void *p = aligned_alloc(64, cap);
-        if (!p) return NULL;   /* the caller falls back to the unpacked loop */
-        free(tls_buf);
-        tls_buf = p;
-        tls_cap = cap;
-        pthread_once(&tls_key_once, fm_gemm_tls_key_init);
-        if (tls_key_ok) pthread_setspecific(tls_key, p);
-    }
-    return tls_buf;
+    size_t cap = (bytes + 4095) & ~(size_t)4095;
+    void *p = aligned_alloc(64, cap);
+    if (!p) return NULL;   /* the caller falls back to the unpacked loop */
+    free(tls_buf);
+    tls_buf = p;
+    tls_cap = cap;
+    pthread_once(&tls_key_once, fm_gemm_tls_key_init);
+    if (tls_key_ok) pthread_setspecific(tls_key, p);
+    return p;
+}
+
+static inline void *fm_gemm_tls_buffer(size_t bytes)
+{
+    return bytes > tls_cap ? fm_gemm_tls_grow(bytes) : tls_buf;
 }
 
 /* Threads to use for a product of `flops` operations (1 = serial, no OpenMP region). */
 static int fm_gemm_threads(int nthreads, double flops)
 {
-    const double par_flops = fm_get_gemm_par_flops();
+    const double par_flops = fm_gemm_par_flops_relaxed();
     if (flops < par_flops) return 1;
     int nt = nthreads > 0 ? nthreads : fm_default_threads();
     double cap = flops / (par_flops * 0.5);
