@@ -117,7 +117,8 @@ const char *fm_cpu_features(void) {
 
 /* ---- kernel-set levels for the run-time dispatchers ---------------------------------------- */
 
-static const char *const fm_isa_names[FM_N_ISA] = {"portable", "avx2", "avx512"};
+static const char *const fm_isa_names[FM_N_ISA] = {
+    [FM_ISA_PORTABLE] = "portable", [FM_ISA_AVX2] = "avx2", [FM_ISA_AVX512] = "avx512"};
 
 int fm_isa_supported(int level) {
     switch (level) {

@@ -70,20 +70,22 @@ static inline void fm_team_init(fm_team_shared *sh) {
              (what a GEMM of the body may open on its own)
      P > 1   in one OpenMP parallel region of P threads (tm->p: the number OpenMP gave, at
              most P; it must not exceed FM_TEAM_MAX when SH is used), tm->gemm_threads = 1.
-   The statements are compiled twice (for each case) and must not return or jump out; a
+   The statements are compiled twice (once per case) and must not return or jump out; a
    result is written to a variable of the caller, by thread 0 where every thread has one. */
 #define FM_TEAM_RUN(P, SH, GEMM_THREADS, tm, ...)                                              \
     do {                                                                                       \
         const int fm_team_p_ = (P);                                                            \
         if (fm_team_p_ <= 1) {                                                                 \
-            const fm_team fm_team_1_ = {0, 1, (SH), (GEMM_THREADS)};                           \
+            const fm_team fm_team_1_ = {.t = 0, .p = 1, .sh = (SH),                            \
+                                        .gemm_threads = (GEMM_THREADS)};                       \
             const fm_team *const tm = &fm_team_1_;                                             \
             __VA_ARGS__                                                                        \
         } else {                                                                               \
             FM_TEAM_REGION_                                                                    \
             {                                                                                  \
-                const fm_team fm_team_t_ = {omp_get_thread_num(), omp_get_num_threads(), (SH), \
-                                            1};                                                \
+                const fm_team fm_team_t_ = {.t = omp_get_thread_num(),                         \
+                                            .p = omp_get_num_threads(), .sh = (SH),            \
+                                            .gemm_threads = 1};                                \
                 const fm_team *const tm = &fm_team_t_;                                         \
                 __VA_ARGS__                                                                    \
             }                                                                                  \
