@@ -24,8 +24,10 @@ int fm_openmp_enabled(void) {
    other memory depends on it), so a concurrent write is never a data race. The engine reads
    each at most once per call, into a local: one call never sees two values. */
 
+#ifdef _OPENMP
 /* set by fm_set_max_threads; 0 = not set (OpenMP's setting alone decides) */
 static _Atomic int fm_threads_setting = 0;
+#endif
 
 int fm_default_threads(void) {
 #ifdef _OPENMP
