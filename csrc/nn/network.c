@@ -4,11 +4,6 @@
 #include "gemm/gemm.h"
 #include <string.h>
 
-/* Largest batch for which plain SGD is fused into the weight-gradient GEMM (measured). */
-int fm_fused_sgd_max_batch = 1 << 30;
-/* Smallest step (flops) that is split over a team of threads. */
-double fm_team_min_flops = 4.0e6;
-
 fm_status fm_net_init(fm_net *net) {
     const int L = net->n_layers;
     if (L < 1 || L > FM_MAX_LAYERS) return FM_ERR_ARG;
@@ -60,25 +55,15 @@ fm_status fm_workspace_init(const fm_net *net, int max_batch, size_t elem_size, 
 
 /* Plain SGD only. Measured on the 2-core Zen 4: 1.8x on batch 1 (784-128-10), +5-10 % on
    batches of 64-256; slower on tiny networks, where its magnitude checks cost more than the
-   dW pass they save -- hence the 4096-weight floor. */
-int fm_step_is_fused(const fm_net *net, const fm_opt *opt, int n) {
-    return opt->kind == FM_OPT_SGD && opt->momentum == 0 && n <= fm_fused_sgd_max_batch &&
+   dW pass they save -- hence the 4096-weight floor. max_batch: the value of
+   fm_get_fused_sgd_max_batch() that a training entry point read once for the whole call. */
+static int fm_step_fused(const fm_net *net, const fm_opt *opt, int n, int max_batch) {
+    return opt->kind == FM_OPT_SGD && opt->momentum == 0 && n <= max_batch &&
            net->n_weights >= 4096;
 }
 
-/* Measured on the 2-vCPU Zen 4 (train_epochs, 2 threads; a team with its spin barrier vs one
-   thread per step whose large GEMMs fork/join on their own), samples/s:
-     mnist  (39 Mflop/step)  368k vs 230k     wide   (2.9 Gflop/step) 19.1k vs 16.8k
-     digits (0.9 Mflop/step) 1.51M vs 1.52M   regression (0.9 Mflop)  1.06M vs 1.10M
-     online (0.6 Mflop/step) 54k vs 73k       xor: no difference
-   so steps of >= 4 Mflop run on a team. */
-int fm_team_size(int nthreads, double flops) {
-    int nt = fm_nthreads(nthreads);
-    if (nt > FM_TEAM_MAX) nt = FM_TEAM_MAX;
-    if (flops < fm_team_min_flops) return 1;
-    if (fm_team_min_flops <= 0) return nt;
-    double cap = flops / (fm_team_min_flops * 0.5);   /* at least half the threshold each */
-    return (double)nt < cap ? nt : (cap < 1 ? 1 : (int)cap);
+int fm_step_is_fused(const fm_net *net, const fm_opt *opt, int n) {
+    return fm_step_fused(net, opt, n, fm_get_fused_sgd_max_batch());
 }
 
 #define FM_BODY "nn/network.inc"

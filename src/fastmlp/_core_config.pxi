@@ -11,10 +11,10 @@ def config():
         "cpu_features": fm_cpu_features().decode(),
         "gemm_kernels": fm_gemm_isa().decode(),
         "vecmath_kernels": fm_vecmath_isa().decode(),
-        "parallel_threshold": fm_parallel_threshold,
-        "fused_sgd_max_batch": fm_fused_sgd_max_batch,
-        "team_min_flops": fm_team_min_flops,
-        "gemm_par_flops": fm_gemm_par_flops,
+        "parallel_threshold": fm_get_parallel_threshold(),
+        "fused_sgd_max_batch": fm_get_fused_sgd_max_batch(),
+        "team_min_flops": fm_get_team_min_flops(),
+        "gemm_par_flops": fm_get_gemm_par_flops(),
     }
 
 
@@ -34,23 +34,21 @@ def get_num_threads():
 
 def set_parallel_threshold(Py_ssize_t n):
     """Element count above which element-wise kernels use threads (for tuning and tests)."""
-    global fm_parallel_threshold
     if n < 0:
         raise ValueError(f"threshold must be >= 0, got {n}")
-    fm_parallel_threshold = n
+    fm_set_parallel_threshold(n)
 
 
 def set_fused_sgd_max_batch(int n):
     """Largest batch for which a plain-SGD step is fused into the weight-gradient GEMM
     (0 turns fusion off). Results agree with the unfused step to rounding."""
-    global fm_fused_sgd_max_batch
     if n < 0:
         raise ValueError(f"n must be >= 0, got {n}")
-    fm_fused_sgd_max_batch = n
+    fm_set_fused_sgd_max_batch(n)
 
 
 def get_fused_sgd_max_batch():
-    return fm_fused_sgd_max_batch
+    return fm_get_fused_sgd_max_batch()
 
 
 def all_finite(arr):
@@ -73,23 +71,21 @@ def set_team_min_flops(double flops):
     """Smallest training step (6 x weights x rows flops) that runs on a team of threads in
     one parallel region; smaller steps run on one thread, whose large products may still
     use threads of their own. For tuning and benchmarks."""
-    global fm_team_min_flops
     if not flops >= 0:
         raise ValueError(f"flops must be >= 0, got {flops}")
-    fm_team_min_flops = flops
+    fm_set_team_min_flops(flops)
 
 
 def get_team_min_flops():
-    return fm_team_min_flops
+    return fm_get_team_min_flops()
 
 
 def set_gemm_par_flops(double flops):
     """Smallest product (2MNK flops) that the GEMM splits over threads (for tuning)."""
-    global fm_gemm_par_flops
     if not flops >= 0:
         raise ValueError(f"flops must be >= 0, got {flops}")
-    fm_gemm_par_flops = flops
+    fm_set_gemm_par_flops(flops)
 
 
 def get_gemm_par_flops():
-    return fm_gemm_par_flops
+    return fm_get_gemm_par_flops()
