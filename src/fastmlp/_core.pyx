@@ -41,7 +41,7 @@ LOSS_CODES = {"square": FM_LOSS_SQUARE, "hinge": FM_LOSS_HINGE, "logistic": FM_L
               "cross_entropy": FM_LOSS_CROSS_ENTROPY, "margin": FM_LOSS_MARGIN}
 OPT_CODES = {"sgd": FM_OPT_SGD, "adam": FM_OPT_ADAM, "adam_efficient": FM_OPT_ADAM_EFFICIENT}
 MAX_LAYERS = FM_MAX_LAYERS
-MAX_THREADS = 1024          # the most threads any call or setting may ask for
+MAX_THREADS = FM_MAX_THREADS    # the most threads any call or setting may ask for
 _MAX_SIZE = 2 ** 31 - 1     # the largest layer size (a C int)
 _F64 = np.dtype(np.float64)
 _F32 = np.dtype(np.float32)

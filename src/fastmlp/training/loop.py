@@ -177,9 +177,10 @@ class Run:
                 if g is None:
                     return math.nan, True
                 eng.backward(Xb, grad_output=g, n_threads=nt)
-                if not np.all(np.isfinite(eng.grad)):
+                try:     # refuses a non-finite gradient or result, changing nothing
+                    opt.t = int(eng.update(opt.spec(S), s1, s2, n_threads=nt))
+                except FloatingPointError:
                     return math.nan, True
-                opt.t = int(eng.update(opt.spec(S), s1, s2, n_threads=nt))
             total += val * nb
             seen += nb
             stop = False
