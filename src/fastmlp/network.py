@@ -119,7 +119,8 @@ class MLP:
         if len(layer_sizes) < 2:
             raise ValueError(f"layer_sizes needs at least 2 entries (inputs, outputs), got "
                              f"{list(layer_sizes)}")
-        self.layer_sizes = [check_int(f"layer_sizes[{i}]", s, 1) for i, s in enumerate(layer_sizes)]
+        self.layer_sizes = [check_int(f"layer_sizes[{i}]", s, 1, high=2 ** 31 - 1)
+                            for i, s in enumerate(layer_sizes)]
         L = len(self.layer_sizes) - 1
         if L > _core.MAX_LAYERS:
             raise ValueError(f"at most {_core.MAX_LAYERS} layers are supported, got {L}")
@@ -159,8 +160,10 @@ class MLP:
         if not np.isfinite(self.leaky_alpha):
             raise ValueError(f"leaky_alpha must be finite, got {leaky_alpha!r}")
         self.prelu_init = float(prelu_init)
+        if not np.isfinite(self.prelu_init):
+            raise ValueError(f"prelu_init must be finite, got {prelu_init!r}")
         if n_threads is not None:
-            check_int("n_threads", n_threads, 1)
+            check_int("n_threads", n_threads, 1, high=_core.MAX_THREADS)
         self.n_threads = n_threads
         self._lock = _core.ModelLock()
         self.engine = self._new_engine()
@@ -491,8 +494,11 @@ class MLP:
 
     @_reads
     def score(self, X, y, n_threads=None):
-        """Accuracy for classification losses, R^2 (uniform over outputs) otherwise."""
+        """Accuracy for classification losses, R^2 (uniform over outputs) otherwise. Needs
+        at least one sample."""
         y = np.asarray(y)
+        if np.ndim(X) >= 1 and len(X) == 0:
+            raise ValueError("score needs at least one sample: X has 0 rows")
         if self._is_classifier():
             pred = self._predict(X, n_threads)
             if y.shape[0] != pred.shape[0]:
@@ -571,9 +577,58 @@ class MLP:
                           getattr(self, "classes_", None))
 
     @classmethod
-    def load(cls, path):
+    def load(cls, path, max_bytes=_npz.MAX_BYTES):
         """A model saved by :meth:`save` (the same as :func:`fastmlp.load`)."""
-        return cls._from_saved(*_npz.read(path))
+        return cls._from_saved(*_npz.read(path, max_bytes, cls._saved_expect))
+
+    @staticmethod
+    def _saved_expect(cfg):
+        """Check a loaded config's fields, types and sizes before anything is built from it;
+        returns what its parameter vector and classes must be: (n_params, dtype, n_classes
+        or None). Raises ValueError."""
+        def need(key, ok, what):
+            if key not in cfg:
+                raise ValueError(f"the config has no {key!r}")
+            if not ok(cfg[key]):
+                raise ValueError(f"config {key!r} must be {what}, got {cfg[key]!r}"[:300])
+            return cfg[key]
+
+        def is_int(v, lo, hi):
+            return isinstance(v, int) and not isinstance(v, bool) and lo <= v <= hi
+
+        def is_num(v):
+            return isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v)
+
+        if cfg.get("class") != "MLP":
+            raise ValueError(f"unknown model class {cfg.get('class')!r}"[:300])
+        sizes = need("layer_sizes", lambda v: isinstance(v, list)
+                     and 2 <= len(v) <= _core.MAX_LAYERS + 1
+                     and all(is_int(s, 1, 2 ** 31 - 1) for s in v),
+                     f"a list of 2..{_core.MAX_LAYERS + 1} ints in [1, 2**31)")
+        L = len(sizes) - 1
+        hidden = need("hidden_activations", lambda v: isinstance(v, list) and len(v) == L - 1
+                      and all(isinstance(a, str) for a in v), f"a list of {L - 1} names")
+        out = need("output", lambda v: isinstance(v, str), "a name")
+        need("loss", lambda v: v is None or isinstance(v, str), "a name or null")
+        dtype = need("dtype", lambda v: v in ("float32", "float64"), "'float32' or 'float64'")
+        need("seed", lambda v: is_int(v, 0, 2 ** 64), "an int >= 0")
+        need("leaky_alpha", is_num, "a finite number")
+        need("prelu_init", is_num, "a finite number")
+        if cfg.get("n_threads") is not None and not is_int(cfg["n_threads"], 1, _core.MAX_THREADS):
+            raise ValueError(f"config 'n_threads' must be null or an int in [1, "
+                             f"{_core.MAX_THREADS}], got {cfg['n_threads']!r}"[:300])
+        if not is_int(cfg.get("epochs_trained", 0), 0, 2 ** 63):
+            raise ValueError(f"config 'epochs_trained' must be an int >= 0, got "
+                             f"{cfg.get('epochs_trained')!r}"[:300])
+        mode = cfg.get("mode")
+        if mode not in (None, "regression", "binary", "ovr", "multilabel", "multiclass"):
+            raise ValueError(f"config 'mode' is unknown: {mode!r}"[:300])
+        acts = [canonical_name(a, "activation") for a in hidden] + [canonical_name(out, "output")]
+        n = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
+        n += sum(b for b, act in zip(sizes[1:], acts) if act == "prelu")
+        n_classes = {None: None, "regression": None, "binary": 2, "multilabel": 2,
+                     "ovr": sizes[-1], "multiclass": sizes[-1]}[mode]
+        return n, np.dtype(dtype), n_classes
 
     def _saved_config(self):
         loss = self.loss

@@ -12,6 +12,7 @@ import copy
 
 import numpy as np
 
+from .. import _core
 from .._common import check_int, derive_seed
 from ..optim import get_optimizer, get_schedule
 from .callbacks import EarlyStopping, EpochLogger, ProgressBar
@@ -95,7 +96,7 @@ def fit(model, X, y, loss=None, optimizer=None, lr=None, batch_size=32, epochs=1
         stopper_args = (check_int("early_stopping", early_stopping, 1), float(min_delta))
         EarlyStopping(*stopper_args)            # validates min_delta
     if n_threads is not None:
-        check_int("n_threads", n_threads, 1)
+        check_int("n_threads", n_threads, 1, high=_core.MAX_THREADS)
     nt = model.n_threads if n_threads is None else n_threads
     callbacks = _check_callbacks(callbacks)
     sched = get_schedule(schedule)
