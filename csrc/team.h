@@ -16,7 +16,7 @@
 #include <stdatomic.h>
 #ifdef _OPENMP
 #include <omp.h>
-#define FM_TEAM_REGION_ _Pragma("omp parallel num_threads(fm_team_p_)")
+#define FM_TEAM_REGION_ _Pragma("omp parallel num_threads(fm_team_admit(fm_team_p_))")
 #else
 static inline int omp_get_thread_num(void) { return 0; }
 static inline int omp_get_num_threads(void) { return 1; }
@@ -93,8 +93,7 @@ int fm_team_admit(int p);
    result is written to a variable of the caller, by thread 0 where every thread has one. */
 #define FM_TEAM_RUN(P, SH, GEMM_THREADS, tm, ...)                                              \
     do {                                                                                       \
-        int fm_team_p_ = (P);                                                                  \
-        if (fm_team_p_ > 1) fm_team_p_ = fm_team_admit(fm_team_p_);                            \
+        const int fm_team_p_ = (P);                                                            \
         if (fm_team_p_ <= 1) {                                                                 \
             const fm_team fm_team_1_ = {.t = 0, .p = 1, .sh = (SH),                            \
                                         .gemm_threads = (GEMM_THREADS)};                       \
