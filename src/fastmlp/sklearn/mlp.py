@@ -38,13 +38,8 @@ def check_number(est, name, lo, hi=None, lo_open=False, hi_open=False, integral=
                          f"Got {v!r} instead.")
 
 
-def check_common(est):
-    """Parameters every estimator shares: batch_size, n_threads, dtype."""
-    if not (est.batch_size == "auto" or (isinstance(est.batch_size, Integral)
-                                         and not isinstance(est.batch_size, bool)
-                                         and est.batch_size >= 1)):
-        raise ValueError(f"The 'batch_size' parameter must be 'auto' or an int >= 1. "
-                         f"Got {est.batch_size!r} instead.")
+def check_dtype_param(est):
+    """fastmlp's ``dtype`` parameter: None, 'float32' or 'float64'."""
     if est.dtype not in (None, "float32", "float64", np.float32, np.float64):
         try:
             ok = np.dtype(est.dtype) in (np.float32, np.float64)
@@ -52,6 +47,16 @@ def check_common(est):
             ok = False
         if not ok:
             raise ValueError(f"dtype must be None, 'float32' or 'float64', got {est.dtype!r}")
+
+
+def check_common(est):
+    """Parameters every estimator shares: batch_size, n_threads, dtype."""
+    if not (est.batch_size == "auto" or (isinstance(est.batch_size, Integral)
+                                         and not isinstance(est.batch_size, bool)
+                                         and est.batch_size >= 1)):
+        raise ValueError(f"The 'batch_size' parameter must be 'auto' or an int >= 1. "
+                         f"Got {est.batch_size!r} instead.")
+    check_dtype_param(est)
     resolve_n_threads(est.n_threads)
 
 
@@ -267,10 +272,13 @@ class MLPClassifier(ClassifierMixin, LabelEncoding, _BaseMLP):
         self._check_partial_classes(y, classes)
         return self._fit(X, y, sample_weight=sample_weight, incremental=True, classes=classes)
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.classifier_tags.multi_label = True
+    def _fastmlp_tags(self):
+        tags = super()._fastmlp_tags()
+        tags["multi_label"] = True
         return tags
+
+    def __sklearn_tags__(self):
+        return self._with_fastmlp_tags(super().__sklearn_tags__())
 
 
 class MLPRegressor(RegressorMixin, _BaseMLP):
@@ -347,3 +355,6 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     def partial_fit(self, X, y, sample_weight=None):
         """One epoch over (X, y)."""
         return self._fit(X, y, sample_weight=sample_weight, incremental=True)
+
+    def __sklearn_tags__(self):
+        return self._with_fastmlp_tags(super().__sklearn_tags__())
