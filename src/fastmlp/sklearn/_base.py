@@ -15,11 +15,23 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state, column_or_1d
 from sklearn.utils.validation import check_is_fitted
 
+from .._version import __version__
 from ..training import best_of_restarts, restart_workers
 from ..training.loop import warn_user
 from ._compat import TagsMixin, check_sample_weight, validate_data
 from ._network import Network
 from ._threads import resolve_n_threads
+
+
+DOC_URL = ("https://fastmlp.readthedocs.io/en/{version}/api/sklearn.html"
+           "#fastmlp.sklearn.{estimator_name}")
+
+
+def doc_version(version=__version__):
+    """The documentation's version slug: the release itself, 'latest' for a development
+    build (a version with a dev/local part)."""
+    plain = all(part.isdigit() for part in version.split("."))
+    return version if plain else "latest"
 
 
 class EngineEstimator(TagsMixin, BaseEstimator):
@@ -29,6 +41,14 @@ class EngineEstimator(TagsMixin, BaseEstimator):
     ``_score_fn`` and ``_check_params()`` (returns the hidden layer sizes)."""
 
     _restarts = 1
+
+    # the HTML representation's link to this estimator's documentation (scikit-learn >= 1.4)
+    _doc_link_module = "fastmlp"
+    _doc_link_template = DOC_URL
+
+    def _doc_link_url_param_generator(self, estimator=None):
+        # scikit-learn >= 1.5 calls it without arguments, 1.4 with the estimator again
+        return {"version": doc_version(), "estimator_name": type(self).__name__}
 
     # -- the fitted network -------------------------------------------------------------------
     def _expose(self):

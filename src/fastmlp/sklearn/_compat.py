@@ -25,13 +25,18 @@ from sklearn.utils.validation import _check_sample_weight
 __all__ = ["SKLEARN_FLOOR", "SKLEARN_VERSION", "validate_data", "check_sample_weight",
            "validate_params", "TagsMixin"]
 
-SKLEARN_FLOOR = (1, 4)
+SKLEARN_FLOOR = (1, 2, 2)
 
 
 def _version_tuple(text):
+    """(major, minor, patch) of a version string ('1.6.1', '1.7.0rc1' -> (1, 7, 0))."""
     parts = []
-    for p in text.split(".")[:2]:
-        digits = "".join(ch for ch in p if ch.isdigit())
+    for p in (text.split(".") + ["0", "0"])[:3]:
+        digits = ""
+        for ch in p:
+            if not ch.isdigit():
+                break
+            digits += ch
         parts.append(int(digits or 0))
     return tuple(parts)
 
