@@ -31,6 +31,7 @@ ln -s "$PKG" .ci-floor-path/fastmlp
 .ci-floor-venv/bin/python -m pip install -q --upgrade pip
 .ci-floor-venv/bin/python -m pip install -q "scikit-learn==$SK_FLOOR" "numpy==$NP_FLOOR.*" \
     "pytest>=7" "threadpoolctl>=3"
-.ci-floor-venv/bin/python -c "import sklearn, numpy; print('scikit-learn', sklearn.__version__, 'numpy', numpy.__version__)"
+.ci-floor-venv/bin/python -c \
+    "import sklearn, numpy; print('scikit-learn', sklearn.__version__, 'numpy', numpy.__version__)"
 PYTHONPATH="$PWD/.ci-floor-path" .ci-floor-venv/bin/python -m pytest -q -p no:cacheprovider \
     tests/test_sklearn*.py tests/test_poisson_loss.py

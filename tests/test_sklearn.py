@@ -11,7 +11,7 @@ pytest.importorskip("sklearn")
 import joblib  # noqa: E402
 from sklearn import neural_network as sknn  # noqa: E402
 from sklearn.base import clone  # noqa: E402
-from sklearn.datasets import load_iris, make_classification, make_regression  # noqa: E402
+from sklearn.datasets import make_classification, make_regression  # noqa: E402
 from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 from sklearn.model_selection import (GridSearchCV, cross_val_score,  # noqa: E402
                                      cross_validate)
@@ -23,12 +23,6 @@ from fastmlp.sklearn import (MLPClassifier, MLPRegressor, Perceptron,  # noqa: E
 from fastmlp.sklearn._compat import SKLEARN_VERSION  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-
-
-@pytest.fixture(scope="module")
-def iris():
-    X, y = load_iris(return_X_y=True)
-    return StandardScaler().fit_transform(X), y
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,6 @@ documentation link, each compared with scikit-learn's own estimator."""
 import inspect
 import io
 import os
-import re
 import subprocess
 import sys
 import warnings
@@ -17,15 +16,14 @@ pytest.importorskip("sklearn")
 import sklearn  # noqa: E402
 from sklearn import linear_model as sklm  # noqa: E402
 from sklearn import neural_network as sknn  # noqa: E402
-from sklearn.datasets import load_iris  # noqa: E402
 from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 from sklearn.model_selection import GridSearchCV  # noqa: E402
-from sklearn.preprocessing import StandardScaler  # noqa: E402
 
 import fastmlp  # noqa: E402
 from fastmlp import DivergenceWarning  # noqa: E402
 from fastmlp.sklearn import MLPClassifier, MLPRegressor, Perceptron  # noqa: E402
 from fastmlp.sklearn._compat import SKLEARN_VERSION  # noqa: E402
+from sklearn_messages import norm_message  # noqa: E402
 
 PAIRS = [(MLPClassifier, sknn.MLPClassifier), (MLPRegressor, sknn.MLPRegressor),
          (Perceptron, sklm.Perceptron)]
@@ -37,23 +35,10 @@ needs_sk17 = pytest.mark.skipif(not SK17, reason="the scikit-learn estimator com
                                 "has no sample_weight / poisson before 1.7")
 
 
-@pytest.fixture(scope="module")
-def iris():
-    X, y = load_iris(return_X_y=True)
-    return StandardScaler().fit_transform(X), y
-
-
 def _quiet(fn, *args, **kw):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return fn(*args, **kw)
-
-
-def _norm(message):
-    """An error message with every {a, b, ...} set listed in sorted order (a set's order
-    is not fixed between two equal sets)."""
-    return re.sub(r"\{([^{}]*)\}", lambda m: "{" + ", ".join(sorted(m.group(1).split(", ")))
-                  + "}", str(message))
 
 
 def _same_weights(ours, theirs, rtol=1e-9):
@@ -131,7 +116,7 @@ def test_invalid_parameters_raise_sklearns_error(iris, ours, theirs, bad):
         theirs(**bad).fit(X, y)
     with pytest.raises(type(sk_err.value)) as our_err:
         ours(**bad).fit(X, y)
-    assert _norm(our_err.value) == _norm(sk_err.value)
+    assert norm_message(our_err.value) == norm_message(sk_err.value)
 
 
 def test_fastmlp_parameters_are_checked(iris):

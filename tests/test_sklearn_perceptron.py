@@ -1,7 +1,6 @@
 """fastmlp.sklearn.Perceptron against sklearn.linear_model.Perceptron: the same weights,
 epochs, t_, warnings and errors, option by option (one-vs-all, shuffling, penalties,
 weights, early stopping, sparse input, warm starts, partial_fit)."""
-import re
 import threading
 import warnings
 
@@ -13,12 +12,12 @@ import scipy.sparse as sp  # noqa: E402
 from sklearn.datasets import load_iris, make_classification  # noqa: E402
 from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 from sklearn.linear_model import Perceptron as SkPerceptron  # noqa: E402
-from sklearn.preprocessing import StandardScaler  # noqa: E402
 
 from fastmlp import DivergenceWarning  # noqa: E402
 from fastmlp.sklearn import Perceptron  # noqa: E402
 from fastmlp.sklearn import _ova  # noqa: E402
 from fastmlp.sklearn._compat import SKLEARN_VERSION  # noqa: E402
+from sklearn_messages import norm_message  # noqa: E402
 
 # scikit-learn 1.8 added the penalty to the SGD stopping test's objective (and made eta0 > 0
 # strict); fastmlp follows it on every release, so a penalised fit stopping on the
@@ -33,22 +32,10 @@ def _objective_needs_new_sklearn(params):
 
 
 @pytest.fixture(scope="module")
-def iris():
-    X, y = load_iris(return_X_y=True)
-    return StandardScaler().fit_transform(X), y
-
-
-@pytest.fixture(scope="module")
 def blobs():
     X, y = make_classification(n_samples=120, n_features=7, n_informative=5, n_classes=4,
                                random_state=3)
     return X, y
-
-
-def _norm(message):
-    """An error message with every {a, b, ...} set listed in sorted order."""
-    return re.sub(r"\{([^{}]*)\}", lambda m: "{" + ", ".join(sorted(m.group(1).split(", ")))
-                  + "}", str(message))
 
 
 def _fit_both(X, y, fit_kw=None, **params):
@@ -232,7 +219,7 @@ def test_invalid_parameters_raise_like_sklearn(iris, bad):
         SkPerceptron(**bad).fit(X, y)
     with pytest.raises(type(theirs.value)) as ours:
         Perceptron(**bad).fit(X, y)
-    assert _norm(ours.value) == _norm(theirs.value)
+    assert norm_message(ours.value) == norm_message(theirs.value)
 
 
 def test_errors_match_sklearn(iris):

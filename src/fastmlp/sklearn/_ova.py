@@ -294,9 +294,10 @@ def _train_one(task, X_all, rule, dtype, n_threads, sparse):
         y_val, sw_val = task.y[~train], task.sw[~train]
         eng = net.engine
 
-        def validate():
+        def validation_score():
             z = eng.predict(X_val, n_threads=n_threads)[:, 0]
             return {"val_score": _accuracy(y_val, np.where(z > 0, 1.0, -1.0), sw_val)}
+        validate = validation_score
     if stopping:
         # scikit-learn's SGD stops once n_iter_no_change epochs in a row failed to improve
         # (`>=`); NoImprovement stops after more than its count, hence the - 1
