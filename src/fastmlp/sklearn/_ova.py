@@ -139,7 +139,7 @@ class _Reshuffle:
         self.order = self.order[self.perm]
         rows = self.order[self.train_mask[self.order]]
         for src, dst in zip(self.sources, self.targets):
-            dst[...] = src[rows]
+            np.take(src, rows, axis=0, out=dst)          # one gather, no temporary
 
     def on_epoch_end(self, epoch, logs):
         self.advance()
