@@ -51,7 +51,8 @@ typedef enum {
     FM_ERR_INTERRUPT = 4  /* the caller's stop flag was raised (between epochs) */
 } fm_status;
 
-/* Activation codes (the chapter's table, in its order; softmax is output-only). */
+/* Activation codes (the chapter's table, in its order; softmax is output-only; exp is the
+   log link of Poisson regression). */
 typedef enum {
     FM_ACT_STEP = 0,      /* 0 (z<0), 0.5 (z=0), 1 (z>0); sigma' = 0 */
     FM_ACT_SIGN = 1,      /* -1, 0, 1; sigma' = 0 */
@@ -63,20 +64,23 @@ typedef enum {
     FM_ACT_LEAKY = 7,     /* z (z>=0), alpha z (z<0), alpha fixed; sigma' = 1 or alpha */
     FM_ACT_PRELU = 8,     /* as leaky, one learned alpha per neuron (column) */
     FM_ACT_SOFTMAX = 9,   /* row-wise softmax, output layer only */
-    FM_N_ACT = 10
+    FM_ACT_EXP = 10,      /* e^z; sigma' = a */
+    FM_N_ACT = 11
 } fm_activation;
 
 /* Loss codes. Targets Y are always the canonical float matrix (n x N_L):
    square: real targets; hinge/logistic: +-1; cross_entropy: one-hot or probabilities
-   (with a softmax output); margin: one-hot. The cost is the MEAN over the batch of the
-   per-sample cost, which is the SUM over output units. */
+   (with a softmax output); margin: one-hot; poisson: counts or rates y >= 0 (with an exp
+   output: the half Poisson deviance y log(y/a) - y + a, computed from z = log a). The cost
+   is the MEAN over the batch of the per-sample cost, which is the SUM over output units. */
 typedef enum {
     FM_LOSS_SQUARE = 0,
     FM_LOSS_HINGE = 1,
     FM_LOSS_LOGISTIC = 2,
     FM_LOSS_CROSS_ENTROPY = 3,
     FM_LOSS_MARGIN = 4,
-    FM_N_LOSS = 5
+    FM_LOSS_POISSON = 5,
+    FM_N_LOSS = 6
 } fm_loss;
 
 /* Does sigma' of this activation need z (1), or is the output a enough (0)? */

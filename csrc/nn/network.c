@@ -14,6 +14,7 @@ fm_status fm_net_init(fm_net *net) {
     }
     if (net->loss < 0 || net->loss >= FM_N_LOSS) return FM_ERR_ARG;
     if (net->loss == FM_LOSS_CROSS_ENTROPY && net->acts[L] != FM_ACT_SOFTMAX) return FM_ERR_ARG;
+    if (net->loss == FM_LOSS_POISSON && net->acts[L] != FM_ACT_EXP) return FM_ERR_ARG;
     ptrdiff_t off = 0;
     net->w_off[0] = net->b_off[0] = net->alpha_off[0] = -1;
     for (int l = 1; l <= L; ++l) { net->w_off[l] = off; off += (ptrdiff_t)net->sizes[l - 1] * net->sizes[l]; }

@@ -23,11 +23,13 @@ cdef extern from "fastmlp.h" nogil:
     enum: FM_ACT_LEAKY
     enum: FM_ACT_PRELU
     enum: FM_ACT_SOFTMAX
+    enum: FM_ACT_EXP
     enum: FM_LOSS_SQUARE
     enum: FM_LOSS_HINGE
     enum: FM_LOSS_LOGISTIC
     enum: FM_LOSS_CROSS_ENTROPY
     enum: FM_LOSS_MARGIN
+    enum: FM_LOSS_POISSON
     enum: FM_OPT_SGD
     enum: FM_OPT_ADAM
     enum: FM_OPT_ADAM_EFFICIENT

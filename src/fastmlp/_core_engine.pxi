@@ -51,6 +51,8 @@ cdef class Engine:
             if self.net.acts[l] == FM_ACT_SOFTMAX and l != len(sizes) - 1:
                 raise ValueError("softmax is only allowed as the output activation")
         self.net.loss = _loss_code(loss)
+        if self.net.loss == FM_LOSS_POISSON and self.net.acts[len(sizes) - 1] != FM_ACT_EXP:
+            raise ValueError("the poisson loss needs the exp output activation (a = e^z)")
         self.net.leaky = leaky
         _check_status(fm_net_init(&self.net), "Engine")
         self.theta = np.zeros(self.net.n_params, dtype=self.dtype)
