@@ -97,12 +97,16 @@ void fm_set_gemm_par_flops(double flops) {
 }
 
 /* The data-parallel training step (network.c, fm_dp_chunks_of): chunks, and the range of step
-   flops (6 x weights x rows) where it is used. Measured on the 2-core Zen 4, 2 threads vs the
-   output-split path (benchmarks/compare.py; figures in docs/performance.md): digits
-   (0.9 Mflop), regression (0.8 Mflop) and deep (14 Mflop) gain; xor (400 flop) loses to the
-   barrier; mnist (39 Mflop) and wide keep the output-split team. */
+   flops (6 x weights x rows) where it is used. Measured on the shared 2-core Zen 4 under a
+   load average of ~3.5 (engine.train_epochs, medians of 7 alternating runs, us per step):
+     deep (64-(64x8)-10, batch 64, 14 Mflop)   output-split 1t 863 / 2t 5080, data-parallel
+                                               1t 646 / 2t 1119
+     digits (0.9 Mflop), regression (0.8 Mflop): the data-parallel step costs a fixed ~40 us
+                                               more per step even on one thread (not yet
+                                               explained), so it starts where the team did.
+   mnist (39 Mflop) and wide keep the output-split team. */
 static _Atomic int fm_dp_chunks = 2;
-static _Atomic double fm_dp_min_flops = 2.0e5;
+static _Atomic double fm_dp_min_flops = 4.0e6;
 static _Atomic double fm_dp_max_flops = 2.0e7;
 
 int fm_get_dp_chunks(void) { return atomic_load_explicit(&fm_dp_chunks, memory_order_relaxed); }

@@ -175,11 +175,12 @@ def test_nonfinite_step_changes_nothing(dp):
 
 
 def test_default_rule_is_per_network_and_batch():
-    """With the default settings: xor-size steps stay on the output-split path, digits-size
-    ones are data parallel, huge ones use the output-split team."""
+    """With the default settings: xor- and digits-size steps stay on the output-split path,
+    deep narrow ones are data parallel, huge ones use the output-split team."""
     chunks, lo, hi = _core.get_data_parallel()
     assert chunks >= 2 and 0 < lo < hi
-    for sizes, batch, expect in [((2, 4, 1), 4, 0), ((64, 64, 10), 32, chunks),
+    for sizes, batch, expect in [((2, 4, 1), 4, 0), ((64, 64, 10), 32, 0),
+                                 ((64,) + (64,) * 8 + (10,), 64, chunks),
                                  ((784, 1024, 1024, 10), 256, 0), ((64, 64, 10), 1, 0)]:
         eng = _core.Engine(list(sizes), ["relu", "softmax"][-(len(sizes) - 1):]
                            if len(sizes) == 2 else ["relu"] * (len(sizes) - 2) + ["softmax"],
