@@ -215,6 +215,9 @@ fm_status fm_update_d(const fm_net *net, fm_opt *opt, double *theta, const doubl
    n_b w_i / S_b before the backward products. A batch with S_b <= 0 is skipped: nothing
    changes (opt->t included) and *loss_out is NaN. */
 int fm_step_is_fused(const fm_net *net, const fm_opt *opt, int n);
+/* Chunks of the data-parallel step for a batch of n rows under the current tunables (0: the
+   step is split by outputs instead); see dp_chunks below. */
+int fm_step_chunks(const fm_net *net, int n);
 fm_status fm_train_step_s(const fm_net *net, fm_opt *opt, float *theta, float *grad,
                           float *state1, float *state2, const float *X, const float *Y,
                           const float *sw, int n, float *work, const fm_workspace *ws,
@@ -272,7 +275,14 @@ const char *fm_cpu_features(void); /* e.g. "avx512f avx512dq avx512vl avx512bw a
                           ones on a team of threads in one parallel region (one per call of
                           fm_train_epochs)
      gemm_par_flops       products of fewer flops (2MNK) run on the calling thread alone; larger
-                          ones on at most one thread per half of this many flops */
+                          ones on at most one thread per half of this many flops
+     dp_chunks            a training step of dp_min_flops <= 6 x weights x rows < dp_max_flops
+     dp_min_flops         is data parallel: the batch is cut into dp_chunks fixed chunks (fewer
+     dp_max_flops         when a chunk would hold under 8 rows), each chunk's whole forward and
+                          backward pass runs on one thread, and the chunks' gradients are summed
+                          in chunk order. The chunks never depend on the thread count, so
+                          results are the same for every thread count; dp_chunks < 2 turns it
+                          off (every step then runs the output-split path) */
 ptrdiff_t fm_get_parallel_threshold(void);
 void fm_set_parallel_threshold(ptrdiff_t n);
 int fm_get_fused_sgd_max_batch(void);
@@ -281,6 +291,12 @@ double fm_get_team_min_flops(void);
 void fm_set_team_min_flops(double flops);
 double fm_get_gemm_par_flops(void);
 void fm_set_gemm_par_flops(double flops);
+int fm_get_dp_chunks(void);
+void fm_set_dp_chunks(int n);
+double fm_get_dp_min_flops(void);
+void fm_set_dp_min_flops(double flops);
+double fm_get_dp_max_flops(void);
+void fm_set_dp_max_flops(double flops);
 
 #ifdef __cplusplus
 }

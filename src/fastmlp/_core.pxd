@@ -96,6 +96,7 @@ cdef extern from "fastmlp.h" nogil:
                             const fm_workspace *ws, double *loss_out, int nthreads)
 
     int fm_step_is_fused(const fm_net *net, const fm_opt *opt, int n)
+    int fm_step_chunks(const fm_net *net, int n)
 
     ctypedef struct fm_opt:
         int kind
@@ -150,6 +151,12 @@ cdef extern from "fastmlp.h" nogil:
     void fm_set_team_min_flops(double flops)
     double fm_get_gemm_par_flops()
     void fm_set_gemm_par_flops(double flops)
+    int fm_get_dp_chunks()
+    void fm_set_dp_chunks(int n)
+    double fm_get_dp_min_flops()
+    void fm_set_dp_min_flops(double flops)
+    double fm_get_dp_max_flops()
+    void fm_set_dp_max_flops(double flops)
 
     fm_status fm_vec_eval_s(int func, ptrdiff_t n, const float *x, float *y)
     fm_status fm_vec_eval_d(int func, ptrdiff_t n, const double *x, double *y)

@@ -354,6 +354,13 @@ cdef class Engine:
         _check_status(st, "update")
         return opt.t
 
+    def step_chunks(self, int n):
+        """Chunks of the data-parallel step for a batch of n rows under the current settings
+        (set_data_parallel); 0: the step is split over the threads by outputs instead."""
+        if n < 1:
+            raise ValueError(f"n must be >= 1, got {n}")
+        return fm_step_chunks(&self.net, n)
+
     def train_step(self, X, Y, spec, state1=None, state2=None, n_threads=None,
                    sample_weight=None):
         """forward + loss + backward + update on one batch; returns (loss, t).
