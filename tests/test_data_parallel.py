@@ -18,7 +18,7 @@ LOSSES = list(_core.LOSS_CODES)
 
 
 def output_for(loss):
-    return {"cross_entropy": "softmax", "logistic": "tanh"}.get(loss, "linear")
+    return {"cross_entropy": "softmax", "logistic": "tanh", "poisson": "exp"}.get(loss, "linear")
 
 
 @pytest.fixture
@@ -77,6 +77,10 @@ def test_step_every_activation_and_loss_against_reference(dtype, hidden, loss, d
         Y = np.where(rng.random(Y.shape) < 0.5, -1.0, 1.0).astype(dtype)
     elif loss == "margin":
         Y = np.eye(Y.shape[1])[rng.integers(0, Y.shape[1], n)].astype(dtype)
+    elif loss == "poisson":
+        Y = rng.poisson(1.5, Y.shape).astype(dtype)
+        if hidden == "exp":        # exp of exp: keep the inputs small enough to stay finite
+            X = np.ascontiguousarray(X * 0.1, dtype=dtype)
     spec = OPTS["momentum"][0] + (0, 0.0)
     state = np.zeros(eng.n_params, dtype)
     value, _ = eng.train_step(X, Y, spec, state)
