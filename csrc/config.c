@@ -31,9 +31,11 @@ static _Atomic int fm_threads_setting = 0;
 
 int fm_default_threads(void) {
 #ifdef _OPENMP
+    if (atomic_load_explicit(&fm_single_threaded_child, memory_order_relaxed)) return 1;
     int omp = omp_get_max_threads();
     int own = atomic_load_explicit(&fm_threads_setting, memory_order_relaxed);
-    return own > 0 && own < omp ? own : omp;
+    int n = own > 0 && own < omp ? own : omp;
+    return n < FM_MAX_THREADS ? n : FM_MAX_THREADS;
 #else
     return 1;
 #endif
@@ -44,6 +46,7 @@ int fm_max_threads(void) { return fm_default_threads(); }
 void fm_set_max_threads(int n) {
 #ifdef _OPENMP
     if (n >= 1) {
+        if (n > FM_MAX_THREADS) n = FM_MAX_THREADS;
         atomic_store_explicit(&fm_threads_setting, n, memory_order_relaxed);
         omp_set_num_threads(n);  /* the calling thread may also go above its old setting */
     }

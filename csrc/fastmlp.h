@@ -261,6 +261,23 @@ const char *fm_compiler(void);
 int fm_openmp_enabled(void);
 int fm_max_threads(void);
 void fm_set_max_threads(int n);
+/* The most threads any call or setting uses; larger requests are capped to it. */
+#define FM_MAX_THREADS 1024
+/* Thread safety and processes (team.c):
+   - Every entry point may be called from several OS threads at once on different outputs
+     and workspaces; it only reads its inputs. A forked child of a process that has opened a
+     parallel region runs single-threaded (OpenMP's thread pool does not survive fork; the
+     results are bitwise the same) -- fm_fork_child_single_threaded() is then 1.
+   - Before a thread opens a team larger than any it opened so far, the engine checks that
+     the system can start that many threads (fm_probe_threads); when it cannot, the team is
+     smaller (results do not depend on it) and fm_thread_shortfalls() counts the event, so
+     a failed thread creation never ends the process inside OpenMP.
+   fm_probe_threads: how many threads, the caller included and at most n, could run at once
+   right now (it starts n - 1 short-lived threads and joins them); *err (may be NULL) gets
+   the errno of the first failure, 0 if none. */
+int fm_probe_threads(int n, int *err);
+int fm_fork_child_single_threaded(void);
+long fm_thread_shortfalls(void);
 const char *fm_cpu_features(void); /* e.g. "avx512f avx512dq avx512vl avx512bw avx2 fma" */
 
 /* Tunables (defaults measured; see config.c). Safe to set while other threads are inside the

@@ -46,6 +46,17 @@ void fm_deriv_block_s(int act, int rows, int cols, const float *z, ptrdiff_t ldz
 void fm_deriv_block_d(int act, int rows, int cols, const double *z, ptrdiff_t ldz, const double *a,
                       ptrdiff_t lda, double *d, ptrdiff_t ldd, double leaky, const double *prelu, int mul);
 
+/* 1 if x is NaN or infinite: an integer test on the exponent bits, which vectorises. */
+static inline uint32_t fm_nonfinite_s(float x) {
+    uint32_t u;
+    memcpy(&u, &x, sizeof u);
+    return (u & 0x7f800000u) == 0x7f800000u;
+}
+static inline uint64_t fm_nonfinite_d(double x) {
+    uint64_t u;
+    memcpy(&u, &x, sizeof u);
+    return (u & 0x7ff0000000000000ull) == 0x7ff0000000000000ull;
+}
 /* 1 if every entry of x[0:n] is finite. */
 int fm_all_finite_s(const float *x, ptrdiff_t n);
 int fm_all_finite_d(const double *x, ptrdiff_t n);
@@ -61,8 +72,8 @@ void fm_loss_rows_d(int loss, int act, int r0, int r1, int n, int m, const doubl
                     const double *z, const double *a, double *delta, double leaky,
                     const double *prelu, double *rowloss);
 /* The optimiser update of theta from grad (fm_update) by a team; increments opt->t. */
-void fm_update_team_s(const fm_team *tm, const fm_net *net, fm_opt *opt, double wd, float *theta,
-                      const float *grad, float *s1, float *s2);
-void fm_update_team_d(const fm_team *tm, const fm_net *net, fm_opt *opt, double wd, double *theta,
-                      const double *grad, double *s1, double *s2);
+fm_status fm_update_team_s(const fm_team *tm, const fm_net *net, fm_opt *opt, double wd,
+                           float *theta, const float *grad, float *s1, float *s2);
+fm_status fm_update_team_d(const fm_team *tm, const fm_net *net, fm_opt *opt, double wd,
+                           double *theta, const double *grad, double *s1, double *s2);
 #endif

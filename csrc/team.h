@@ -29,10 +29,17 @@ static inline int omp_get_num_threads(void) { return 1; }
    omp_set_num_threads -- which is what threadpoolctl adjusts). In config.c. */
 int fm_default_threads(void);
 
-/* Threads to use for this call: nthreads <= 0 means the default above. */
+/* 1 in a forked child of a process that had opened a parallel region: OpenMP's pool did not
+   survive the fork, so the child runs every team on its calling thread. In team.c. */
+extern _Atomic int fm_single_threaded_child;
+
+/* Threads to use for this call: nthreads <= 0 means the default above; at most
+   FM_MAX_THREADS; 1 in a forked child (fm_single_threaded_child). */
 static inline int fm_nthreads(int nthreads) {
 #ifdef _OPENMP
+    if (atomic_load_explicit(&fm_single_threaded_child, memory_order_relaxed)) return 1;
     if (nthreads <= 0) nthreads = fm_default_threads();
+    if (nthreads > FM_MAX_THREADS) nthreads = FM_MAX_THREADS;
     return nthreads < 1 ? 1 : nthreads;
 #else
     (void)nthreads;
@@ -62,6 +69,10 @@ typedef struct {
     _Alignas(64) _Atomic uint64_t dp_claim;
     _Alignas(64) _Atomic int dp_done;  /* chunks of the current step finished */
     const void *dp_job;                /* the current step's description (network.inc) */
+    /* fused SGD steps: a bound on max |W^l| carried from step to step (valid: set at all;
+       exact: measured since the last step) -- see step_fused_team in nn/network.inc */
+    int wmax_valid, wmax_exact;
+    double wmax[FM_MAX_LAYERS + 1];
 } fm_team_shared;
 
 typedef struct {
@@ -79,7 +90,14 @@ static inline void fm_team_init(fm_team_shared *sh) {
     atomic_init(&sh->dp_claim, 0);
     atomic_init(&sh->dp_done, 0);
     sh->dp_job = NULL;
+    sh->wmax_valid = sh->wmax_exact = 0;
 }
+
+/* The threads a team of p > 1 may have (FM_TEAM_RUN asks before opening one): p, or fewer
+   where the system cannot start p threads (fm_probe_threads, run when this OS thread asks
+   for more threads than ever before), 1 in a forked child (fm_single_threaded_child). Also
+   records that the process has used OpenMP. In team.c. */
+int fm_team_admit(int p);
 
 /* Run the statements given as the last argument(s) on a team of P threads that share SH (may
    be NULL for a body without barriers); inside them, `tm` (the 4th argument: a name) is this
@@ -87,12 +105,14 @@ static inline void fm_team_init(fm_team_shared *sh) {
      P <= 1  once, on the calling thread: tm->t = 0, tm->p = 1, tm->gemm_threads = GEMM_THREADS
              (what a GEMM of the body may open on its own)
      P > 1   in one OpenMP parallel region of P threads (tm->p: the number OpenMP gave, at
-             most P; it must not exceed FM_TEAM_MAX when SH is used), tm->gemm_threads = 1.
+             most P, fewer where fm_team_admit says so; it must not exceed FM_TEAM_MAX when SH
+             is used), tm->gemm_threads = 1.
    The statements are compiled twice (once per case) and must not return or jump out; a
    result is written to a variable of the caller, by thread 0 where every thread has one. */
 #define FM_TEAM_RUN(P, SH, GEMM_THREADS, tm, ...)                                              \
     do {                                                                                       \
-        const int fm_team_p_ = (P);                                                            \
+        int fm_team_p_ = (P);                                                                  \
+        if (fm_team_p_ > 1) fm_team_p_ = fm_team_admit(fm_team_p_);                            \
         if (fm_team_p_ <= 1) {                                                                 \
             const fm_team fm_team_1_ = {.t = 0, .p = 1, .sh = (SH),                            \
                                         .gemm_threads = (GEMM_THREADS)};                       \

@@ -77,8 +77,9 @@ def check_dtype(dtype):
     return dt
 
 
-def check_int(name, x, low, allow_none=False):
-    """``x`` as an int >= ``low`` (None passes when ``allow_none``); bools are refused."""
+def check_int(name, x, low, allow_none=False, high=None):
+    """``x`` as an int >= ``low`` (and <= ``high`` when given; None passes when
+    ``allow_none``); bools are refused."""
     if x is None and allow_none:
         return None
     if isinstance(x, (bool, np.bool_)) or not isinstance(x, numbers.Integral):
@@ -86,6 +87,8 @@ def check_int(name, x, low, allow_none=False):
                         f"{type(x).__name__} {x!r}"[:300])
     if x < low:
         raise ValueError(f"{name} must be >= {low}, got {x}")
+    if high is not None and x > high:
+        raise ValueError(f"{name} must be <= {high}, got {x}")
     return int(x)
 
 

@@ -142,6 +142,10 @@ cdef extern from "fastmlp.h" nogil:
     int fm_openmp_enabled()
     int fm_max_threads()
     void fm_set_max_threads(int n)
+    enum: FM_MAX_THREADS
+    int fm_probe_threads(int n, int *err)
+    int fm_fork_child_single_threaded()
+    long fm_thread_shortfalls()
     const char *fm_cpu_features()
     ptrdiff_t fm_get_parallel_threshold()
     void fm_set_parallel_threshold(ptrdiff_t n)

@@ -10,9 +10,10 @@ Its layers, in order, each in a file of its own included below (src/fastmlp/_cor
    (value and delta^L), ``gemm`` and ``permutation``, for float32 and float64 (the C
    function is picked by dtype).
 3. ``Engine`` (_core_engine.pxi): one network's plan, its flat parameter and gradient
-   vectors and its workspace, with forward/backward/train_step/train_epochs/evaluate; and
-   the helper that runs a train_epochs call in another thread (_core_epochs.pxi). Every C
-   call releases the GIL.
+   vectors and its workspaces, with forward/backward/train_step/train_epochs/evaluate; the
+   helper that runs a train_epochs call in another thread (_core_epochs.pxi); and what lets
+   threads and forked processes share models (_core_sync.pxi: ``ModelLock``, ``StopFlag``).
+   Every C call releases the GIL.
 4. configuration (_core_config.pxi): ``config()``, ``set_num_threads``,
    ``get_num_threads`` and the engine's tunables.
 
@@ -24,6 +25,7 @@ cimport numpy as cnp
 from libc.stdint cimport int64_t, uint64_t
 from libc.string cimport memcpy
 from libc.float cimport DBL_MAX
+from cpython.exc cimport PyErr_CheckSignals
 
 cnp.import_array()
 
@@ -40,11 +42,14 @@ LOSS_CODES = {"square": FM_LOSS_SQUARE, "hinge": FM_LOSS_HINGE, "logistic": FM_L
               "poisson": FM_LOSS_POISSON}
 OPT_CODES = {"sgd": FM_OPT_SGD, "adam": FM_OPT_ADAM, "adam_efficient": FM_OPT_ADAM_EFFICIENT}
 MAX_LAYERS = FM_MAX_LAYERS
+MAX_THREADS = FM_MAX_THREADS    # the most threads any call or setting may ask for
+_MAX_SIZE = 2 ** 31 - 1     # the largest layer size (a C int)
 _F64 = np.dtype(np.float64)
 _F32 = np.dtype(np.float32)
 
 include "_core_checks.pxi"
 include "_core_kernels.pxi"
+include "_core_sync.pxi"
 include "_core_engine.pxi"
 include "_core_epochs.pxi"
 include "_core_config.pxi"

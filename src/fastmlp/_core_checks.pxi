@@ -167,8 +167,42 @@ cdef inline void *_ptr(object arr):
 
 
 cdef inline int _nt(object n_threads) except? -1:
+    """n_threads as the C side takes it: None (or 0) is the default count, else 1..MAX_THREADS."""
     if n_threads is None:
         return 0
     if not isinstance(n_threads, (int, np.integer)) or isinstance(n_threads, bool):
         raise TypeError(f"n_threads must be an int or None, got {type(n_threads).__name__}")
+    if not (0 <= n_threads <= MAX_THREADS):
+        raise ValueError(f"n_threads must be None or an int in [1, {MAX_THREADS}], got "
+                         f"{n_threads}")
     return n_threads
+
+
+cdef inline bint _overlap(object a, object b):
+    """Do the bytes of two C-contiguous arrays overlap? (Exact for contiguous arrays.)"""
+    if a is None or b is None:
+        return False
+    cdef Py_ssize_t na = cnp.PyArray_NBYTES(<cnp.ndarray>a), nb = cnp.PyArray_NBYTES(<cnp.ndarray>b)
+    if na == 0 or nb == 0:
+        return False
+    cdef char *pa = <char*>cnp.PyArray_DATA(<cnp.ndarray>a)
+    cdef char *pb = <char*>cnp.PyArray_DATA(<cnp.ndarray>b)
+    return pa < pb + nb and pb < pa + na
+
+
+cdef int _disjoint(str what, tuple outputs, tuple inputs) except -1:
+    """Refuse an output array that shares memory with another output or with an input:
+    the C side reads its inputs while it writes its outputs. outputs/inputs: (name, array)
+    pairs of checked C-contiguous arrays (or None)."""
+    cdef Py_ssize_t i, j
+    for i in range(len(outputs)):
+        n1, a1 = outputs[i]
+        for j in range(i + 1, len(outputs)):
+            n2, a2 = outputs[j]
+            if _overlap(a1, a2):
+                raise ValueError(f"{what}: {n1} and {n2} share memory; give separate arrays")
+        for n2, a2 in inputs:
+            if _overlap(a1, a2):
+                raise ValueError(f"{what}: the output {n1} shares memory with the input {n2}; "
+                                 f"give separate arrays (e.g. a copy of {n2})")
+    return 0

@@ -14,6 +14,9 @@ def config():
         "parallel_threshold": fm_get_parallel_threshold(),
         "fused_sgd_max_batch": fm_get_fused_sgd_max_batch(),
         "team_min_flops": fm_get_team_min_flops(),
+        "max_threads_cap": FM_MAX_THREADS,
+        "fork_child_single_threaded": bool(fm_fork_child_single_threaded()),
+        "thread_shortfalls": fm_thread_shortfalls(),
         "gemm_par_flops": fm_get_gemm_par_flops(),
         "dp_chunks": fm_get_dp_chunks(),
         "dp_min_flops": fm_get_dp_min_flops(),
@@ -21,11 +24,27 @@ def config():
     }
 
 
-def set_num_threads(int n):
-    """Set the number of OpenMP threads the engine uses by default (>= 1)."""
-    if n < 1:
-        raise ValueError(f"n must be >= 1, got {n}")
-    fm_set_max_threads(n)
+def set_num_threads(n):
+    """Set the number of OpenMP threads the engine uses by default (1..MAX_THREADS).
+
+    The system must be able to start that many threads now: fastmlp starts them once to
+    check, and raises RuntimeError (the setting unchanged) when it cannot -- e.g. under a
+    memory or process limit -- instead of letting OpenMP end the process later. (Should the
+    limit tighten afterwards, a call simply runs on fewer threads: see ``config()``'s
+    ``thread_shortfalls``.)"""
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+        raise TypeError(f"n must be an int, got {type(n).__name__}")
+    if not 1 <= n <= MAX_THREADS:
+        raise ValueError(f"n must be >= 1 and <= {MAX_THREADS} (the most threads fastmlp "
+                         f"runs), got {n}")
+    cdef int err = 0, m = n, can
+    with nogil:
+        can = fm_probe_threads(m, &err)
+    if can < m:
+        raise RuntimeError(f"set_num_threads({m}): the system could start only {can} threads "
+                           f"({os.strerror(err) if err else 'unknown reason'}); the setting "
+                           f"is unchanged ({fm_max_threads()})")
+    fm_set_max_threads(m)
 
 
 def get_num_threads():

@@ -5,28 +5,67 @@
 cdef class _EpochRun
 
 
+cdef class _Workspace:
+    """One workspace: the fm_workspace layout for batches of up to ``max_batch`` rows and
+    the memory it describes. Never resized -- a larger need gets a new one -- so a C call
+    holding a reference to it can never see its memory move or go away."""
+    cdef fm_workspace ws
+    cdef object work
+    cdef void *p
+
+
+cdef _Workspace _new_workspace(const fm_net *net, int rows, object dtype):
+    cdef _Workspace w = _Workspace.__new__(_Workspace)
+    _check_status(fm_workspace_init(net, rows, dtype.itemsize, &w.ws), "Engine workspace")
+    try:
+        w.work = np.zeros(w.ws.size, dtype=dtype)
+    except MemoryError:
+        raise MemoryError(f"out of memory for a workspace of {rows} rows "
+                          f"({w.ws.size * dtype.itemsize / 2**20:.1f} MiB)") from None
+    w.p = _ptr(w.work)
+    return w
+
+
+# free inference workspaces an engine keeps for later calls (one per thread that predicted
+# at the same time as others, up to this many)
+cdef enum:
+    _POOL_MAX = 8
+
+
 cdef class Engine:
-    """One network's plan, flat parameter/gradient vectors and workspace.
+    """One network's plan, flat parameter/gradient vectors and workspaces.
 
     ``theta`` holds every parameter in one vector, laid out
     ``[W^1 .. W^L | b^1 .. b^L | alpha of each PReLU layer]``; ``weights()``, ``biases()``
     and ``alphas()`` return views into it (W^l of shape (N_{l-1}, N_l)), and the same for
     the gradient vector ``grad``.
+
+    Threads. ``predict``, ``evaluate`` and ``forward_trace`` are *shared* calls: any number
+    may run at once, from any threads, each in a workspace of its own (taken from a small
+    pool the engine keeps, or made for the call), and each gives bitwise what it gives
+    alone. Every other call (``forward``/``backward``/``trace``/``deltas``, ``train_step``,
+    ``train_epochs``, ``update``, ``reserve``) is *exclusive*: it works in the engine's
+    training workspace and may change theta, so it must not overlap any other call on the
+    same engine -- one that does raises RuntimeError instead of running (the models'
+    :class:`ModelLock` makes callers wait instead). Writing into theta from Python while a
+    call runs is the caller's business. A forked child starts with no call in flight.
     """
     cdef fm_net net
-    cdef fm_workspace ws
+    cdef _Workspace _ws     # the training workspace (exclusive calls)
+    cdef list _pool         # free workspaces for shared calls
     cdef readonly object dtype
     cdef readonly object theta
     cdef object _grad      # allocated on first need: fused SGD steps never store dW
-    cdef object work
     cdef object perm
     cdef int dbl
     cdef int last_n      # rows of the last forward pass held in the workspace (-1: none)
     cdef public bint interrupted   # did Ctrl-C stop the last train_epochs call?
     cdef void *_theta_p
     cdef void *_grad_p
-    cdef void *_work_p
     cdef int64_t *_perm_p
+    cdef unsigned long _excl       # thread inside an exclusive call (0: none)
+    cdef int _shared               # shared calls in flight
+    cdef unsigned long _gen        # fork generation the two counts above belong to
 
     def __init__(self, sizes, acts, loss, dtype=np.float64, double leaky=0.01, int max_batch=1):
         sizes = [int(s) for s in sizes]
@@ -34,8 +73,8 @@ cdef class Engine:
             raise ValueError(f"sizes must list at least an input and an output size, got {sizes}")
         if len(sizes) - 1 > FM_MAX_LAYERS:
             raise ValueError(f"at most {FM_MAX_LAYERS} layers are supported, got {len(sizes) - 1}")
-        if any(s < 1 for s in sizes):
-            raise ValueError(f"every layer size must be >= 1, got {sizes}")
+        if any(s < 1 or s > _MAX_SIZE for s in sizes):
+            raise ValueError(f"every layer size must be >= 1 and <= {_MAX_SIZE}, got {sizes}")
         if len(acts) != len(sizes) - 1:
             raise ValueError(f"acts must give one activation per layer ({len(sizes) - 1}), "
                              f"got {len(acts)}")
@@ -55,13 +94,70 @@ cdef class Engine:
             raise ValueError("the poisson loss needs the exp output activation (a = e^z)")
         self.net.leaky = leaky
         _check_status(fm_net_init(&self.net), "Engine")
-        self.theta = np.zeros(self.net.n_params, dtype=self.dtype)
+        try:
+            self.theta = np.zeros(self.net.n_params, dtype=self.dtype)
+        except MemoryError:
+            raise MemoryError(f"out of memory for {self.net.n_params} parameters "
+                              f"({self.net.n_params * self.dtype.itemsize / 2**30:.2f} GiB)") \
+                from None
         self._grad = None
         self._theta_p = _ptr(self.theta)
         self._grad_p = NULL
         self.last_n = -1
         self.perm = np.empty(0, dtype=np.int64)
+        self._pool = []
+        self._gen = _fork_generation
         self.reserve(max(max_batch, 1))
+
+    # -- who is using the engine --------------------------------------------------------------
+    cdef inline void _check_fork(self):
+        if self._gen != _fork_generation:     # the parent's calls do not exist in a child
+            self._gen = _fork_generation
+            self._excl = 0
+            self._shared = 0
+
+    cdef int _begin_exclusive(self, str what) except -1:
+        self._check_fork()
+        if self._excl != 0 or self._shared != 0:
+            raise RuntimeError(
+                f"Engine.{what}: another thread is using this engine "
+                f"({'an exclusive call' if self._excl else 'a prediction'} is in flight); "
+                f"training calls must not overlap other calls on the same engine (a model's "
+                f"lock serialises them)")
+        self._excl = PyThread_get_thread_ident()
+        return 0
+
+    cdef inline void _end_exclusive(self):
+        self._excl = 0
+
+    cdef int _begin_shared(self, str what) except -1:
+        self._check_fork()
+        if self._excl != 0:
+            raise RuntimeError(
+                f"Engine.{what}: a training call is running on this engine in another "
+                f"thread; predictions must wait for it (a model's lock does that)")
+        self._shared += 1
+        return 0
+
+    cdef inline void _end_shared(self):
+        if self._shared > 0:
+            self._shared -= 1
+
+    cdef _Workspace _take(self, int rows):
+        """A workspace for a shared call of up to `rows` rows: a free one from the pool, or
+        a new one. The caller hands it back with _give."""
+        cdef _Workspace w
+        while self._pool:
+            w = <_Workspace>self._pool.pop()
+            if w.ws.max_batch >= rows:
+                return w
+            # too small for this call: dropped, the larger one made below replaces it
+        return _new_workspace(&self.net, rows, self.dtype)
+
+    cdef int _give(self, _Workspace w) except -1:
+        if len(self._pool) < _POOL_MAX:
+            self._pool.append(w)
+        return 0
 
     @property
     def grad(self):
@@ -112,7 +208,8 @@ cdef class Engine:
 
     @property
     def max_batch(self):
-        return self.ws.max_batch
+        """Rows the training workspace holds (grows on demand)."""
+        return self._ws.ws.max_batch
 
     def offsets(self):
         """{'W': [...], 'b': [...], 'alpha': [...]}: where each layer's parameters start."""
@@ -159,18 +256,22 @@ cdef class Engine:
         return self._views(self.grad, 2)
 
     def reserve(self, int max_batch):
-        """Make the workspace hold batches of up to max_batch rows (only ever grows)."""
+        """Make the training workspace hold batches of up to max_batch rows (only ever
+        grows). Exclusive."""
         if max_batch < 1:
             raise ValueError(f"max_batch must be >= 1, got {max_batch}")
-        if self.work is not None and max_batch <= self.ws.max_batch:
-            return
-        cdef fm_workspace ws
-        _check_status(fm_workspace_init(&self.net, max_batch, self.dtype.itemsize, &ws),
-                      "Engine.reserve")
-        self.work = np.zeros(ws.size, dtype=self.dtype)
-        self._work_p = _ptr(self.work)
-        self.ws = ws
+        self._begin_exclusive("reserve")
+        try:
+            self._reserve(max_batch)
+        finally:
+            self._end_exclusive()
+
+    cdef int _reserve(self, int rows) except -1:
+        if self._ws is not None and rows <= self._ws.ws.max_batch:
+            return 0
+        self._ws = _new_workspace(&self.net, rows, self.dtype)
         self.last_n = -1
+        return 0
 
     # -- passes -------------------------------------------------------------------------------
     cdef object _X(self, object X):
@@ -180,67 +281,129 @@ cdef class Engine:
     cdef object _Y(self, object Y, int n):
         return _matrix("Y", Y, self.dtype, n, self.net.sizes[self.net.n_layers])
 
-    def forward(self, X, n_threads=None):
-        """Forward pass of X (n <= max_batch rows); returns a copy of the output a^L."""
-        return self._forward(self._X(X), _nt(n_threads)).copy()
-
-    cdef object _forward(self, object X, int nt):
-        """The forward pass of checked rows X; returns a^L as a view of the workspace."""
-        cdef int n = X.shape[0]
-        if n > self.ws.max_batch:
-            self.reserve(n)
-        cdef void *xp = _ptr(X)
-        cdef void *th = _ptr(self.theta)
-        cdef void *wk = _ptr(self.work)
+    cdef int _forward_in(self, _Workspace w, object X, int start, int n, int nt) except -1:
+        """The forward pass of rows [start, start + n) of checked X into workspace w."""
+        cdef Py_ssize_t isz = 8 if self.dbl else 4
+        cdef char *xp = <char*>_ptr(X) + <ptrdiff_t>start * self.net.sizes[0] * isz
+        cdef void *th = self._theta_p
         cdef fm_status st
         with nogil:
             if self.dbl:
                 st = fm_forward_d(&self.net, <double*>th, <double*>xp, self.net.sizes[0], n,
-                                  <double*>wk, &self.ws, nt)
+                                  <double*>w.p, &w.ws, nt)
             else:
                 st = fm_forward_s(&self.net, <float*>th, <float*>xp, self.net.sizes[0], n,
-                                  <float*>wk, &self.ws, nt)
+                                  <float*>w.p, &w.ws, nt)
         _check_status(st, "forward")
-        self.last_n = n
-        return self._block(self.ws.a_off[self.net.n_layers], n, self.net.sizes[self.net.n_layers])
+        return 0
 
-    def predict(self, X, n_threads=None, int chunk=1024):
-        """Output a^L for any number of rows, computed in chunks through the workspace."""
+    cdef inline void _copy_out(self, _Workspace w, object out, int start, int n):
+        """Rows [start, start + n) of out <- a^L of the pass in w."""
+        cdef int L = self.net.n_layers
+        cdef Py_ssize_t isz = 8 if self.dbl else 4
+        cdef Py_ssize_t row = <Py_ssize_t>self.net.sizes[L] * isz
+        memcpy(<char*>_ptr(out) + start * row, <char*>w.p + w.ws.a_off[L] * isz, n * row)
+
+    def forward(self, X, n_threads=None):
+        """Forward pass of X in the training workspace (grown to X's rows), for a
+        ``backward``/``trace``/``deltas`` that follows; returns a copy of a^L. Exclusive:
+        predictions from several threads use ``predict`` or ``forward_trace``."""
         X = self._X(X)
         cdef int n = X.shape[0]
         cdef int nt = _nt(n_threads)
-        if 0 < n <= chunk:      # one pass: a copy of the workspace's a^L, nothing else
-            return self._forward(X, nt).copy()
-        out = np.empty((n, self.net.sizes[self.net.n_layers]), dtype=self.dtype)
-        cdef int step = max(min(chunk, n), 1)
-        if step > self.ws.max_batch:
-            self.reserve(step)
-        for start in range(0, n, step):
-            out[start:start + step] = self._forward(X[start:start + step], nt)
+        self._begin_exclusive("forward")
+        try:
+            self._reserve(max(n, 1))
+            self._forward_in(self._ws, X, 0, n, nt)
+            self.last_n = n
+            out = np.empty((n, self.net.sizes[self.net.n_layers]), dtype=self.dtype)
+            self._copy_out(self._ws, out, 0, n)
+        finally:
+            self._end_exclusive()
         return out
 
-    cdef object _block(self, ptrdiff_t off, int rows, int cols):
-        return self.work[off:off + <ptrdiff_t>rows * cols].reshape(rows, cols)
+    def predict(self, X, n_threads=None, int chunk=1024):
+        """Output a^L for any number of rows, ``chunk`` rows per pass. Shared: any number of
+        threads may call it at once, each gets bitwise what it gets alone. Ctrl-C stops it
+        between two chunks (KeyboardInterrupt; the engine stays usable)."""
+        X = self._X(X)
+        if chunk < 1:
+            raise ValueError(f"chunk must be >= 1, got {chunk}")
+        cdef int n = X.shape[0]
+        cdef int nt = _nt(n_threads)
+        cdef int m = self.net.sizes[self.net.n_layers]
+        out = np.empty((n, m), dtype=self.dtype)
+        if n == 0:
+            return out
+        cdef int step = min(chunk, n)
+        cdef int start, nb
+        cdef _Workspace w
+        self._begin_shared("predict")
+        try:
+            w = self._take(step)
+            for start in range(0, n, step):
+                if start > 0:
+                    PyErr_CheckSignals()       # Ctrl-C between two chunks
+                nb = min(step, n - start)
+                self._forward_in(w, X, start, nb, nt)
+                self._copy_out(w, out, start, nb)
+            self._give(w)
+        finally:
+            self._end_shared()
+        return out
 
-    def trace(self):
-        """(z, a): copies of z^l (l=1..L, z[0] None) and a^l (l=1..L; a[0] None -- it is X)
-        from the last forward pass."""
-        if self.last_n < 0:
-            raise RuntimeError("trace() needs a forward pass first")
+    def forward_trace(self, X, n_threads=None):
+        """(z, a) of a forward pass of X: lists of copies of z^l and a^l (l = 1..L; index 0
+        None), as ``trace()`` gives after ``forward``. Shared (see ``predict``)."""
+        X = self._X(X)
+        cdef int n = X.shape[0]
+        if n < 1:
+            raise ValueError("X must have at least one row")
+        cdef int nt = _nt(n_threads)
+        cdef _Workspace w
+        self._begin_shared("forward_trace")
+        try:
+            w = self._take(n)
+            self._forward_in(w, X, 0, n, nt)
+            z, a = self._trace_of(w, n)
+            self._give(w)
+        finally:
+            self._end_shared()
+        return z, a
+
+    cdef object _block(self, _Workspace w, ptrdiff_t off, int rows, int cols):
+        return w.work[off:off + <ptrdiff_t>rows * cols].reshape(rows, cols)
+
+    cdef tuple _trace_of(self, _Workspace w, int n):
         L = self.net.n_layers
-        z = [None] + [self._block(self.ws.z_off[l], self.last_n, self.net.sizes[l]).copy()
+        z = [None] + [self._block(w, w.ws.z_off[l], n, self.net.sizes[l]).copy()
                       for l in range(1, L + 1)]
-        a = [None] + [self._block(self.ws.a_off[l], self.last_n, self.net.sizes[l]).copy()
+        a = [None] + [self._block(w, w.ws.a_off[l], n, self.net.sizes[l]).copy()
                       for l in range(1, L + 1)]
         return z, a
 
+    def trace(self):
+        """(z, a): copies of z^l (l=1..L, z[0] None) and a^l (l=1..L; a[0] None -- it is X)
+        from the last ``forward`` (or training step) in the training workspace."""
+        self._begin_exclusive("trace")
+        try:
+            if self.last_n < 0:
+                raise RuntimeError("trace() needs a forward pass first")
+            return self._trace_of(self._ws, self.last_n)
+        finally:
+            self._end_exclusive()
+
     def deltas(self):
         """delta^l (l=1..L, index 0 None) from the last backward pass, as copies."""
-        if self.last_n < 0:
-            raise RuntimeError("deltas() needs a forward and backward pass first")
-        L = self.net.n_layers
-        return [None] + [self._block(self.ws.d_off[l], self.last_n, self.net.sizes[l]).copy()
-                         for l in range(1, L + 1)]
+        self._begin_exclusive("deltas")
+        try:
+            if self.last_n < 0:
+                raise RuntimeError("deltas() needs a forward and backward pass first")
+            L = self.net.n_layers
+            return [None] + [self._block(self._ws, self._ws.ws.d_off[l], self.last_n,
+                                         self.net.sizes[l]).copy() for l in range(1, L + 1)]
+        finally:
+            self._end_exclusive()
 
     def backward(self, X, Y=None, grad_output=None, n_threads=None):
         """Loss and backward pass for the rows of the last forward pass (which must be X).
@@ -253,8 +416,6 @@ cdef class Engine:
         """
         X = self._X(X)
         cdef int n = X.shape[0]
-        if self.last_n != n:
-            raise RuntimeError("backward() must follow forward() on the same rows")
         cdef int L = self.net.n_layers
         if (Y is None) == (grad_output is None):
             raise ValueError("give exactly one of Y (targets) or grad_output")
@@ -264,24 +425,34 @@ cdef class Engine:
             yp = _ptr(Y)
         else:
             grad_output = _matrix("grad_output", grad_output, self.dtype, n, self.net.sizes[L])
-            self._block(self.ws.d_off[L], n, self.net.sizes[L])[...] = grad_output
         cdef int nt = _nt(n_threads)
+        grad = self.grad
+        _disjoint("backward", (("grad", grad),), (("X", X), ("Y", Y), ("theta", self.theta)))
         cdef void *xp = _ptr(X)
-        cdef void *th = _ptr(self.theta)
-        cdef void *gr = _ptr(self.grad)
-        cdef void *wk = _ptr(self.work)
+        cdef void *th = self._theta_p
+        cdef void *gr = _ptr(grad)
         cdef double value = np.nan
         cdef fm_status st
-        with nogil:
-            if self.dbl:
-                st = fm_backward_d(&self.net, <double*>th, <double*>xp, self.net.sizes[0],
-                                   <double*>yp, self.net.sizes[L], n, <double*>gr,
-                                   <double*>wk, &self.ws, &value, nt)
-            else:
-                st = fm_backward_s(&self.net, <float*>th, <float*>xp, self.net.sizes[0],
-                                   <float*>yp, self.net.sizes[L], n, <float*>gr,
-                                   <float*>wk, &self.ws, &value, nt)
-        _check_status(st, "backward")
+        cdef _Workspace w
+        self._begin_exclusive("backward")
+        try:
+            if self.last_n != n:
+                raise RuntimeError("backward() must follow forward() on the same rows")
+            w = self._ws
+            if grad_output is not None:
+                self._block(w, w.ws.d_off[L], n, self.net.sizes[L])[...] = grad_output
+            with nogil:
+                if self.dbl:
+                    st = fm_backward_d(&self.net, <double*>th, <double*>xp, self.net.sizes[0],
+                                       <double*>yp, self.net.sizes[L], n, <double*>gr,
+                                       <double*>w.p, &w.ws, &value, nt)
+                else:
+                    st = fm_backward_s(&self.net, <float*>th, <float*>xp, self.net.sizes[0],
+                                       <float*>yp, self.net.sizes[L], n, <float*>gr,
+                                       <float*>w.p, &w.ws, &value, nt)
+            _check_status(st, "backward")
+        finally:
+            self._end_exclusive()
         return value
 
     # -- training -----------------------------------------------------------------------------
@@ -338,19 +509,26 @@ cdef class Engine:
         state1 = self._state("state1", state1)
         state2 = self._state("state2", state2)
         self._check_state(&opt, state1, state2)
+        grad = self.grad
+        _disjoint("update", (("theta", self.theta), ("state1", state1), ("state2", state2)),
+                  (("grad", grad),))
         cdef void *s1 = _ptr(state1) if state1 is not None else NULL
         cdef void *s2 = _ptr(state2) if state2 is not None else NULL
-        cdef void *th = _ptr(self.theta)
-        cdef void *gr = _ptr(self.grad)
+        cdef void *th = self._theta_p
+        cdef void *gr = _ptr(grad)
         cdef int nt = _nt(n_threads)
         cdef fm_status st
-        with nogil:
-            if self.dbl:
-                st = fm_update_d(&self.net, &opt, <double*>th, <double*>gr, <double*>s1,
-                                 <double*>s2, nt)
-            else:
-                st = fm_update_s(&self.net, &opt, <float*>th, <float*>gr, <float*>s1,
-                                 <float*>s2, nt)
+        self._begin_exclusive("update")
+        try:
+            with nogil:
+                if self.dbl:
+                    st = fm_update_d(&self.net, &opt, <double*>th, <double*>gr, <double*>s1,
+                                     <double*>s2, nt)
+                else:
+                    st = fm_update_s(&self.net, &opt, <float*>th, <float*>gr, <float*>s1,
+                                     <float*>s2, nt)
+        finally:
+            self._end_exclusive()
         _check_status(st, "update")
         return opt.t
 
@@ -369,50 +547,62 @@ cdef class Engine:
         mean of the per-sample costs, sum_i w_i c_i / sum_i w_i, and the step follows its
         gradient. Weights summing to 0 skip the step: nothing changes, t included, and the
         loss is NaN. Raises FloatingPointError (parameters untouched) if the loss or gradient
-        is not finite.
+        is not finite, or if the step would make a parameter non-finite.
         """
         X = self._X(X)
         cdef int n = X.shape[0]
+        if n < 1:
+            raise ValueError("X must have at least one row")
         Y = self._Y(Y, n)
         sw = _sample_weight(sample_weight, n, self.dtype)
-        if n > self.ws.max_batch:
-            self.reserve(n)
         cdef fm_opt opt
         self._opt(spec, &opt)
         state1 = self._state("state1", state1)
         state2 = self._state("state2", state2)
         self._check_state(&opt, state1, state2)
+        cdef void *gr = self._grad_for(&opt, n)
+        grad = self._grad if gr != NULL else None
+        _disjoint("train_step", (("theta", self.theta), ("grad", grad), ("state1", state1),
+                                 ("state2", state2)),
+                  (("X", X), ("Y", Y), ("sample_weight", sw)))
         cdef void *s1 = _ptr(state1) if state1 is not None else NULL
         cdef void *s2 = _ptr(state2) if state2 is not None else NULL
         cdef void *xp = _ptr(X)
         cdef void *yp = _ptr(Y)
-        cdef void *th = _ptr(self.theta)
+        cdef void *th = self._theta_p
         cdef void *wp = _ptr(sw) if sw is not None else NULL
-        cdef void *gr = self._grad_for(&opt, n)
-        cdef void *wk = _ptr(self.work)
         cdef int nt = _nt(n_threads)
         cdef double value = 0
         cdef fm_status st
-        with nogil:
-            if self.dbl:
-                st = fm_train_step_d(&self.net, &opt, <double*>th, <double*>gr, <double*>s1,
-                                     <double*>s2, <double*>xp, <double*>yp, <double*>wp, n,
-                                     <double*>wk, &self.ws, &value, nt)
-            else:
-                st = fm_train_step_s(&self.net, &opt, <float*>th, <float*>gr, <float*>s1,
-                                     <float*>s2, <float*>xp, <float*>yp, <float*>wp, n,
-                                     <float*>wk, &self.ws, &value, nt)
-        self.last_n = n
+        cdef _Workspace w
+        self._begin_exclusive("train_step")
+        try:
+            self._reserve(n)
+            w = self._ws
+            with nogil:
+                if self.dbl:
+                    st = fm_train_step_d(&self.net, &opt, <double*>th, <double*>gr, <double*>s1,
+                                         <double*>s2, <double*>xp, <double*>yp, <double*>wp, n,
+                                         <double*>w.p, &w.ws, &value, nt)
+                else:
+                    st = fm_train_step_s(&self.net, &opt, <float*>th, <float*>gr, <float*>s1,
+                                         <float*>s2, <float*>xp, <float*>yp, <float*>wp, n,
+                                         <float*>w.p, &w.ws, &value, nt)
+            self.last_n = n
+        finally:
+            self._end_exclusive()
         _check_status(st, "train_step")
         return value, opt.t
 
-    def train_epochs(self, X, Y, int batch_size, int n_epochs, spec, state1=None, state2=None,
+    def train_epochs(self, X, Y, int batch_size, n_epochs, spec, state1=None, state2=None,
                      bint shuffle=True, uint64_t seed=0, int64_t epoch0=0, bint drop_last=False,
-                     n_threads=None, interruptible=None, sample_weight=None):
-        """Whole epochs in one C call. Returns (losses, t, diverged):
-        losses has one mean training loss per completed epoch; diverged is True when a step
-        produced a non-finite loss or gradient (that step changed nothing). ``interrupted``
-        (an attribute) is then True if Ctrl-C stopped the run between two epochs.
+                     n_threads=None, interruptible=None, sample_weight=None, stop=None):
+        """Whole epochs in C calls of up to 65536 epochs each. Returns (losses, t, diverged):
+        losses has one mean training loss per completed epoch (memory grows with the epochs
+        done, not with ``n_epochs``); diverged is True when a step produced a non-finite
+        loss or gradient, or would have made a parameter non-finite (that step changed
+        nothing). ``interrupted`` (an attribute) is then True if Ctrl-C or ``stop`` ended the
+        run between two epochs.
 
         sample_weight (one weight >= 0 per row of X; None: unweighted) follows the rows
         through the shuffle; each batch is a weighted step as in ``train_step`` (a batch of
@@ -421,7 +611,9 @@ cdef class Engine:
 
         Ctrl-C: a long run (or ``interruptible=True``) executes in a helper thread while this
         thread waits, so a KeyboardInterrupt is caught here and stops the engine at the next
-        epoch boundary -- never in the middle of an epoch.
+        epoch boundary -- never in the middle of an epoch. ``stop`` (a :class:`StopFlag`)
+        is read before every epoch as well: another thread sets it to end this run the same
+        way (a Ctrl-C while waiting sets it too).
         """
         X = self._X(X)
         cdef int64_t N = X.shape[0]
@@ -431,62 +623,69 @@ cdef class Engine:
         sw = _sample_weight(sample_weight, N, self.dtype)
         if batch_size < 1 or batch_size > N:
             raise ValueError(f"batch_size must be in [1, {N}], got {batch_size}")
-        if n_epochs < 0:
-            raise ValueError(f"n_epochs must be >= 0, got {n_epochs}")
-        if batch_size > self.ws.max_batch:
-            self.reserve(batch_size)
-        if self.perm.shape[0] != N:
-            self.perm = np.empty(N, dtype=np.int64)
-        self._perm_p = <int64_t*>_ptr(self.perm) if N > 0 else NULL
+        if (isinstance(n_epochs, bool) or not isinstance(n_epochs, (int, np.integer))
+                or not 0 <= n_epochs < 2 ** 62):
+            raise ValueError(f"n_epochs must be an int >= 0, got {n_epochs!r}")
+        if stop is not None and not isinstance(stop, StopFlag):
+            raise TypeError(f"stop must be a StopFlag or None, got {type(stop).__name__}")
         cdef _EpochRun run = _EpochRun()
         self._opt(spec, &run.opt)
         state1 = self._state("state1", state1)
         state2 = self._state("state2", state2)
         self._check_state(&run.opt, state1, state2)
-        losses = np.full(max(n_epochs, 1), np.nan, dtype=np.float64)
-        run.keep = (self, X, Y, sw, state1, state2, losses, self.theta, self._grad, self.work,
-                    self.perm)
-        run.net = &self.net
-        run.ws = &self.ws
-        run.dbl = self.dbl
-        run.theta = self._theta_p
         run.grad = self._grad_for(&run.opt, batch_size)
-        run.work = self._work_p
-        run.perm = self._perm_p
-        run.s1 = _ptr(state1) if state1 is not None else NULL
-        run.s2 = _ptr(state2) if state2 is not None else NULL
-        run.X = _ptr(X)
-        run.Y = _ptr(Y)
-        run.sw = _ptr(sw) if sw is not None else NULL
-        run.N = N
-        run.batch = batch_size
-        run.drop_last = drop_last
-        run.shuffle = shuffle
-        run.seed = seed
-        run.epoch0 = epoch0
-        run.n_epochs = n_epochs
-        run.losses = <double*>_ptr(losses)
-        run.nt = _nt(n_threads)
-        run.done = 0
-        run.stop = 0
-        if interruptible is None:
-            # worth a thread only when the run is long: ~6 flops per weight per sample
-            interruptible = 6.0 * self.net.n_weights * N * n_epochs > 2e9
-        interrupted = False
-        if interruptible:
-            interrupted = _run_in_helper(run)
-        else:
-            run.go()
-        self.last_n = -1
+        grad = self._grad if run.grad != NULL else None
+        _disjoint("train_epochs", (("theta", self.theta), ("grad", grad), ("state1", state1),
+                                   ("state2", state2)),
+                  (("X", X), ("Y", Y), ("sample_weight", sw)))
+        self._begin_exclusive("train_epochs")
+        try:
+            self._reserve(batch_size)
+            if self.perm.shape[0] != N:
+                self.perm = np.empty(N, dtype=np.int64)
+            run.keep = (self, X, Y, sw, state1, state2, self.theta, grad, self.perm, stop)
+            run.w = self._ws
+            run.net = &self.net
+            run.dbl = self.dbl
+            run.theta = self._theta_p
+            run.perm = <int64_t*>_ptr(self.perm)
+            run.s1 = _ptr(state1) if state1 is not None else NULL
+            run.s2 = _ptr(state2) if state2 is not None else NULL
+            run.X = _ptr(X)
+            run.Y = _ptr(Y)
+            run.sw = _ptr(sw) if sw is not None else NULL
+            run.N = N
+            run.batch = batch_size
+            run.drop_last = drop_last
+            run.shuffle = shuffle
+            run.seed = seed
+            run.epoch0 = epoch0
+            run.n_epochs = n_epochs
+            run.nt = _nt(n_threads)
+            run.done = 0
+            run.own_stop = 0
+            run.stop = &(<StopFlag>stop).flag if stop is not None else &run.own_stop
+            if interruptible is None:
+                # worth a thread only when the run is long: ~6 flops per weight per sample
+                interruptible = 6.0 * self.net.n_weights * N * n_epochs > 2e9
+            interrupted = False
+            if interruptible:
+                interrupted = _run_in_helper(run)
+            else:
+                run.go()
+            self.last_n = -1
+        finally:
+            self._end_exclusive()
         if run.st == FM_ERR_INTERRUPT:
             interrupted = True
         elif run.st != FM_OK and run.st != FM_ERR_NONFINITE:
             _check_status(run.st, "train_epochs")
         self.interrupted = interrupted
-        return losses[:run.done].copy(), run.opt.t, run.st == FM_ERR_NONFINITE
+        return run.losses(), run.opt.t, run.st == FM_ERR_NONFINITE
 
     def evaluate(self, X, Y, n_threads=None, int chunk=1024, sample_weight=None):
         """(mean loss, output a^L) of the engine's loss on (X, Y), in chunks, no gradients.
+        Shared (see ``predict``); Ctrl-C stops it between two chunks.
 
         With sample_weight (one weight >= 0 per row) the loss is the weighted mean
         sum_i w_i c_i / sum_i w_i of the per-sample costs (NaN if the weights sum to 0)."""
@@ -494,52 +693,63 @@ cdef class Engine:
         cdef int n = X.shape[0]
         if n < 1:
             raise ValueError("X must have at least one row")
+        if chunk < 1:
+            raise ValueError(f"chunk must be >= 1, got {chunk}")
         Y = self._Y(Y, n)
         sw = _sample_weight(sample_weight, n, self.dtype)
         cdef const double *wd = <const double*>_ptr(sw) if sw is not None else NULL
         cdef const float *wf = <const float*>_ptr(sw) if sw is not None else NULL
-        cdef double w, wsum = 0
+        cdef double w8, wsum = 0
         cdef int i
         cdef int L = self.net.n_layers, m = self.net.sizes[L]
         out = np.empty((n, m), dtype=self.dtype)
-        cdef int step = max(min(chunk, n), 1)
-        if step > self.ws.max_batch:
-            self.reserve(step)
+        cdef int step = min(chunk, n)
         rowloss = np.empty(step, dtype=np.float64)
         cdef double *rp = <double*>_ptr(rowloss)
         cdef double total = 0, value = 0
         cdef int nt = _nt(n_threads)
         cdef int start, nb
         cdef void *yp
-        cdef void *wk = _ptr(self.work)
-        cdef void *th = _ptr(self.theta)
+        cdef void *th = self._theta_p
         cdef fm_status st
         cdef const void *alpha = NULL
         cdef Py_ssize_t isz = self.dtype.itemsize
+        cdef _Workspace w
+        cdef char *wk
         if self.net.alpha_off[L] >= 0:
             alpha = <char*>th + self.net.alpha_off[L] * isz
-        for start in range(0, n, step):
-            nb = min(step, n - start)
-            out[start:start + nb] = self._forward(X[start:start + nb], nt)
-            yp = <char*>_ptr(Y) + <ptrdiff_t>start * m * isz
-            with nogil:
-                if self.dbl:
-                    st = fm_loss_d(self.net.loss, self.net.acts[L], nb, m, <double*>yp,
-                                   <double*>wk + self.ws.z_off[L], <double*>wk + self.ws.a_off[L],
-                                   NULL, self.net.leaky, <const double*>alpha, rp, &value, nt)
-                else:
-                    st = fm_loss_s(self.net.loss, self.net.acts[L], nb, m, <float*>yp,
-                                   <float*>wk + self.ws.z_off[L], <float*>wk + self.ws.a_off[L],
-                                   NULL, self.net.leaky, <const float*>alpha, rp, &value, nt)
-            _check_status(st, "evaluate")
-            if sw is None:
-                total += value * nb
-                continue
-            for i in range(nb):   # as a weighted training step: a weight-0 row is absent
-                w = wd[start + i] if self.dbl else <double>wf[start + i]
-                wsum += w
-                if w != 0:
-                    total += w * rp[i]
+        self._begin_shared("evaluate")
+        try:
+            w = self._take(step)
+            wk = <char*>w.p
+            for start in range(0, n, step):
+                if start > 0:
+                    PyErr_CheckSignals()
+                nb = min(step, n - start)
+                self._forward_in(w, X, start, nb, nt)
+                self._copy_out(w, out, start, nb)
+                yp = <char*>_ptr(Y) + <ptrdiff_t>start * m * isz
+                with nogil:
+                    if self.dbl:
+                        st = fm_loss_d(self.net.loss, self.net.acts[L], nb, m, <double*>yp,
+                                       <double*>wk + w.ws.z_off[L], <double*>wk + w.ws.a_off[L],
+                                       NULL, self.net.leaky, <const double*>alpha, rp, &value, nt)
+                    else:
+                        st = fm_loss_s(self.net.loss, self.net.acts[L], nb, m, <float*>yp,
+                                       <float*>wk + w.ws.z_off[L], <float*>wk + w.ws.a_off[L],
+                                       NULL, self.net.leaky, <const float*>alpha, rp, &value, nt)
+                _check_status(st, "evaluate")
+                if sw is None:
+                    total += value * nb
+                    continue
+                for i in range(nb):   # as a weighted training step: a weight-0 row is absent
+                    w8 = wd[start + i] if self.dbl else <double>wf[start + i]
+                    wsum += w8
+                    if w8 != 0:
+                        total += w8 * rp[i]
+            self._give(w)
+        finally:
+            self._end_shared()
         if sw is None:
             return total / n, out
         return (total / wsum if wsum > 0 else np.nan), out

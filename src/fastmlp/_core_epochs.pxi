@@ -6,16 +6,20 @@ import os
 import threading
 
 
+# epochs per C call: the losses buffer of a call is sized by this, not by the run's length
+cdef enum:
+    _EPOCH_CHUNK = 65536
+
+
 cdef class _EpochRun:
     """The arguments of one train_epochs call, so it can run in a helper thread."""
     cdef fm_opt opt
     cdef object keep          # keeps the engine and arrays alive while the C call runs
+    cdef _Workspace w         # the training workspace (kept alive here too)
     cdef const fm_net *net
-    cdef const fm_workspace *ws
     cdef int dbl
     cdef void *theta
     cdef void *grad
-    cdef void *work
     cdef int64_t *perm
     cdef void *s1
     cdef void *s2
@@ -23,12 +27,14 @@ cdef class _EpochRun:
     cdef void *Y
     cdef void *sw             # sample weights, or NULL
     cdef int64_t N
-    cdef int batch, drop_last, shuffle, n_epochs, nt
+    cdef int batch, drop_last, shuffle, nt
     cdef uint64_t seed
     cdef int64_t epoch0
-    cdef double *losses
-    cdef int done
-    cdef volatile int stop
+    cdef int64_t n_epochs
+    cdef int64_t done
+    cdef list parts           # the losses of each C call, trimmed to its completed epochs
+    cdef volatile int own_stop
+    cdef volatile int *stop   # &own_stop, or a StopFlag's flag
     cdef fm_status st
     cdef object finished      # a threading.Event when run in a helper thread
 
@@ -40,25 +46,47 @@ cdef class _EpochRun:
                 self.finished.set()
 
     def _go(self):
-        with nogil:
-            if self.dbl:
-                self.st = fm_train_epochs_d(self.net, &self.opt, <double*>self.theta,
-                                            <double*>self.grad, <double*>self.s1,
-                                            <double*>self.s2, <double*>self.X, <double*>self.Y,
-                                            <double*>self.sw, self.N, self.batch,
-                                            self.drop_last, self.shuffle, self.seed,
-                                            self.epoch0, self.n_epochs, self.perm,
-                                            <double*>self.work, self.ws, self.losses, &self.done,
-                                            &self.stop, self.nt)
-            else:
-                self.st = fm_train_epochs_s(self.net, &self.opt, <float*>self.theta,
-                                            <float*>self.grad, <float*>self.s1,
-                                            <float*>self.s2, <float*>self.X, <float*>self.Y,
-                                            <float*>self.sw, self.N, self.batch,
-                                            self.drop_last, self.shuffle, self.seed,
-                                            self.epoch0, self.n_epochs, self.perm,
-                                            <float*>self.work, self.ws, self.losses, &self.done,
-                                            &self.stop, self.nt)
+        """The run as C calls of at most _EPOCH_CHUNK epochs, each writing its losses into
+        a buffer of its own length."""
+        cdef int k, kdone
+        cdef double *lp
+        self.parts = []
+        self.st = FM_OK
+        while self.done < self.n_epochs and self.st == FM_OK:
+            k = <int>min(<int64_t>_EPOCH_CHUNK, self.n_epochs - self.done)
+            buf = np.full(k, np.nan, dtype=np.float64)
+            lp = <double*>_ptr(buf)
+            kdone = 0
+            with nogil:
+                if self.dbl:
+                    self.st = fm_train_epochs_d(self.net, &self.opt, <double*>self.theta,
+                                                <double*>self.grad, <double*>self.s1,
+                                                <double*>self.s2, <double*>self.X,
+                                                <double*>self.Y, <double*>self.sw, self.N,
+                                                self.batch, self.drop_last, self.shuffle,
+                                                self.seed, self.epoch0 + self.done, k,
+                                                self.perm, <double*>self.w.p, &self.w.ws, lp,
+                                                &kdone, self.stop, self.nt)
+                else:
+                    self.st = fm_train_epochs_s(self.net, &self.opt, <float*>self.theta,
+                                                <float*>self.grad, <float*>self.s1,
+                                                <float*>self.s2, <float*>self.X,
+                                                <float*>self.Y, <float*>self.sw, self.N,
+                                                self.batch, self.drop_last, self.shuffle,
+                                                self.seed, self.epoch0 + self.done, k,
+                                                self.perm, <float*>self.w.p, &self.w.ws, lp,
+                                                &kdone, self.stop, self.nt)
+            self.parts.append(buf if kdone == k else buf[:kdone].copy())
+            self.done += kdone
+            if kdone < k:
+                break
+
+    cdef object losses(self):
+        if not self.parts:
+            return np.empty(0, dtype=np.float64)
+        if len(self.parts) == 1:
+            return self.parts[0]
+        return np.concatenate(self.parts)
 
 
 # The helper threads: one pool per process, created on first use. Each helper only waits in a
@@ -122,7 +150,7 @@ cdef bint _run_in_helper(_EpochRun run) except -1:
         while not run.finished.wait(0.05):
             pass
     except KeyboardInterrupt:
-        run.stop = 1
+        run.stop[0] = 1
         interrupted = True
         while not run.finished.is_set():
             try:

@@ -12,7 +12,9 @@ cdef object _prelu_vector(int act, object alpha, object dtype, int cols):
 
 
 def act_forward(act, z, out=None, double leaky=0.01, alpha=None, n_threads=None):
-    """a = sigma(z) element-wise in C (softmax row-wise). z: 2-D float32/float64 C array."""
+    """a = sigma(z) element-wise in C (softmax row-wise). z: 2-D float32/float64 C array.
+    ``out`` may be z itself (in place), but no other array sharing z's memory. An empty z
+    (0 rows or 0 columns) gives an empty result."""
     cdef int code = _act_code(act)
     if not isinstance(z, np.ndarray):
         raise TypeError(f"z must be a numpy.ndarray, got {type(z).__name__}")
@@ -23,6 +25,12 @@ def act_forward(act, z, out=None, double leaky=0.01, alpha=None, n_threads=None)
         out = np.empty_like(z)
     out = _matrix("out", out, z.dtype, rows, cols, writeable=True)
     pr = _prelu_vector(code, alpha, z.dtype, cols)
+    if _ptr(out) != _ptr(z):        # in place is fine, a shifted overlap is not
+        _disjoint("act_forward", (("out", out),), (("z", z), ("alpha", pr)))
+    else:
+        _disjoint("act_forward", (("out", out),), (("alpha", pr),))
+    if rows == 0 or cols == 0:
+        return out
     cdef void *zp = _ptr(z)
     cdef void *ap = _ptr(out)
     cdef void *pp = _ptr(pr) if pr is not None else NULL
@@ -40,7 +48,8 @@ def act_forward(act, z, out=None, double leaky=0.01, alpha=None, n_threads=None)
 
 
 def act_deriv(act, z, a=None, out=None, double leaky=0.01, alpha=None, n_threads=None):
-    """sigma'(z) element-wise in C (from a as well, where sigma' is written in terms of it)."""
+    """sigma'(z) element-wise in C (from a as well, where sigma' is written in terms of it).
+    ``out`` must not share memory with z, a or alpha. An empty z gives an empty result."""
     cdef int code = _act_code(act)
     if code == FM_ACT_SOFTMAX:
         raise ValueError("softmax has no element-wise derivative (its Jacobian is full)")
@@ -55,6 +64,9 @@ def act_deriv(act, z, a=None, out=None, double leaky=0.01, alpha=None, n_threads
         out = np.empty_like(z)
     out = _matrix("out", out, z.dtype, rows, cols, writeable=True)
     pr = _prelu_vector(code, alpha, z.dtype, cols)
+    _disjoint("act_deriv", (("out", out),), (("z", z), ("a", a), ("alpha", pr)))
+    if rows == 0 or cols == 0:
+        return out
     cdef void *zp = _ptr(z)
     cdef void *ap = _ptr(a) if a is not None else NULL
     cdef void *dp = _ptr(out)
@@ -76,6 +88,7 @@ def loss(loss, act, Y, z, a, double leaky=0.01, alpha=None, n_threads=None):
     """(value, delta^L) of `loss` for output activation `act` in C.
 
     value is the mean over rows of the per-sample cost; delta^L = dC/dz^L of that mean.
+    Needs at least one row and one column.
     """
     cdef int lc = _loss_code(loss), code = _act_code(act)
     if not isinstance(z, np.ndarray):
@@ -85,9 +98,11 @@ def loss(loss, act, Y, z, a, double leaky=0.01, alpha=None, n_threads=None):
     cdef int rows = z.shape[0], cols = z.shape[1]
     a = _matrix("a", a, z.dtype, rows, cols)
     Y = _matrix("Y", Y, z.dtype, rows, cols)
+    if rows == 0 or cols == 0:
+        raise ValueError(f"loss needs at least one row and one column, got shape {z.shape}")
     pr = _prelu_vector(code, alpha, z.dtype, cols)
     delta = np.empty_like(z)
-    rowloss = np.empty(max(rows, 1), dtype=np.float64)
+    rowloss = np.empty(rows, dtype=np.float64)
     cdef double value = 0
     cdef void *yp = _ptr(Y)
     cdef void *zp = _ptr(z)
@@ -110,7 +125,9 @@ def loss(loss, act, Y, z, a, double leaky=0.01, alpha=None, n_threads=None):
 
 def gemm(A, B, bint transA=False, bint transB=False, double alpha=1.0, double beta=0.0,
          C=None, n_threads=None):
-    """C = alpha * op(A) @ op(B) + beta * C with fastmlp's own GEMM (same dtype throughout)."""
+    """C = alpha * op(A) @ op(B) + beta * C with fastmlp's own GEMM (same dtype throughout).
+    C must not share memory with A or B (ValueError): the product reads them while it writes
+    C. Empty shapes follow the usual rules (K == 0: C = beta * C)."""
     if not cnp.PyArray_Check(A):
         raise TypeError(f"A must be a numpy.ndarray, got {type(A).__name__}")
     cdef int tn = cnp.PyArray_TYPE(<cnp.ndarray>A)
@@ -141,6 +158,7 @@ def gemm(A, B, bint transA=False, bint transB=False, double alpha=1.0, double be
         C = cnp.PyArray_EMPTY(2, dims, tn, 0)
     else:
         C = _matrix("C", C, dt, M, N, writeable=True)
+        _disjoint("gemm", (("C", C),), (("A", A), ("B", B)))
     cdef void *ap = _ptr(A)
     cdef void *bp = _ptr(B)
     cdef void *cp = _ptr(C)
@@ -217,6 +235,8 @@ def vec_eval(str func, x, out=None):
     if (not isinstance(out, np.ndarray) or out.dtype != x.dtype or out.shape != x.shape
             or not out.flags.c_contiguous or not out.flags.writeable):
         raise ValueError("out must be a writeable contiguous array of x's shape and dtype")
+    if _ptr(out) != _ptr(x):
+        _disjoint("vec_eval", (("out", out),), (("x", x),))
     cdef int code = _VEC_FUNCS[func]
     cdef Py_ssize_t n = x.shape[0]
     cdef void *xp = _ptr(x)

@@ -76,6 +76,26 @@ def _log_softmax(z):
     return s - np.log(np.exp(s).sum(axis=1, keepdims=True))
 
 
+def ovr_probabilities(scores):
+    """One-vs-rest class probabilities from logistic scores (n, k): the sigmoids of each
+    row normalised to sum 1, p_k / sum_j p_j. Where a row's scores are so negative (below
+    about -709) that sigmoids underflow to 0 -- 0/0 once a whole row does -- that row is
+    normalised in log space: log p_k = -log(1 + e^-s_k), then a softmax of those."""
+    s = np.asarray(scores, dtype=np.float64)
+    with np.errstate(over="ignore", under="ignore"):
+        p = 1 / (1 + np.exp(-s))
+    if s.shape[0] == 0:
+        return p
+    low = s.min(axis=1) < -700
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p /= p.sum(axis=1, keepdims=True)
+    if low.any():
+        logp = -np.logaddexp(0.0, -s[low])
+        e = np.exp(logp - logp.max(axis=1, keepdims=True))
+        p[low] = e / e.sum(axis=1, keepdims=True)
+    return p
+
+
 def _unique_labels(y):
     try:
         return np.unique(y)

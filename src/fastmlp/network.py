@@ -11,6 +11,7 @@ follow the chapter: index l = 1..L (index 0: ``z[0]`` None, ``a[0]`` the input X
 from __future__ import annotations
 
 import copy
+import functools
 import warnings
 
 import numpy as np
@@ -21,11 +22,39 @@ from ._common import (Gradients, NotFittedError, Trace, check_dtype, check_int, 
                       check_X, derive_seed, seed_int)
 from ._version import __version__
 from .activations import ACTIVATIONS, canonical_name
-from .losses import Loss, get_loss, r2_score
+from .losses import Loss, get_loss, ovr_probabilities, r2_score
 from .perceptron import Perceptron  # noqa: F401  (fastmlp.network.Perceptron)
 from .training import fit as _fit
 
 __all__ = ["MLP", "Perceptron", "Trace", "Gradients", "NotFittedError"]
+
+
+def _reads(method):
+    """The method reads the model: any number of threads may run it at once (it waits
+    while another thread fits the model)."""
+    @functools.wraps(method)
+    def reading(self, *args, **kwargs):
+        lock = self._lock
+        lock.acquire_read()
+        try:
+            return method(self, *args, **kwargs)
+        finally:
+            lock.release_read()
+    return reading
+
+
+def _writes(method):
+    """The method changes the model: it runs alone (other threads' calls on this model wait
+    for it, and it waits for theirs); in its own thread it may call any other method."""
+    @functools.wraps(method)
+    def writing(self, *args, **kwargs):
+        lock = self._lock
+        lock.acquire_write()
+        try:
+            return method(self, *args, **kwargs)
+        finally:
+            lock.release_write()
+    return writing
 
 
 _INITS = ("glorot", "he", "uniform", "normal")
@@ -72,6 +101,13 @@ class MLP:
     ``weights``, ``biases`` and ``alphas`` are views of the engine's memory: writing into
     them changes the model. ``fit`` called again continues from the current weights (and
     optimiser state); ``reset()`` starts over.
+
+    Threads: ``predict``, ``predict_proba``, ``decision_function``, ``forward``,
+    ``score`` and ``save`` may run in any number of threads at once, in parallel, each giving
+    bitwise what it gives alone. ``fit``, ``backward``, ``reset``, ``initialize`` and
+    ``set_weights`` run alone: calls from other threads wait for them (and they for calls
+    already running), so no call sees half-trained or torn weights. Different models never
+    wait for each other. Writing into ``weights``/``theta`` directly is not covered.
     """
 
     def __init__(self, layer_sizes, activation="relu", output=None, loss=None,
@@ -83,7 +119,8 @@ class MLP:
         if len(layer_sizes) < 2:
             raise ValueError(f"layer_sizes needs at least 2 entries (inputs, outputs), got "
                              f"{list(layer_sizes)}")
-        self.layer_sizes = [check_int(f"layer_sizes[{i}]", s, 1) for i, s in enumerate(layer_sizes)]
+        self.layer_sizes = [check_int(f"layer_sizes[{i}]", s, 1, high=2 ** 31 - 1)
+                            for i, s in enumerate(layer_sizes)]
         L = len(self.layer_sizes) - 1
         if L > _core.MAX_LAYERS:
             raise ValueError(f"at most {_core.MAX_LAYERS} layers are supported, got {L}")
@@ -123,9 +160,12 @@ class MLP:
         if not np.isfinite(self.leaky_alpha):
             raise ValueError(f"leaky_alpha must be finite, got {leaky_alpha!r}")
         self.prelu_init = float(prelu_init)
+        if not np.isfinite(self.prelu_init):
+            raise ValueError(f"prelu_init must be finite, got {prelu_init!r}")
         if n_threads is not None:
-            check_int("n_threads", n_threads, 1)
+            check_int("n_threads", n_threads, 1, high=_core.MAX_THREADS)
         self.n_threads = n_threads
+        self._lock = _core.ModelLock()
         self.engine = self._new_engine()
         self._reset_training_state()
         self.initialize()
@@ -162,6 +202,7 @@ class MLP:
         for attr in ("classes_", "_mode", "_y_1d"):
             self.__dict__.pop(attr, None)
 
+    @_writes
     def initialize(self, seed=None):
         """Draw fresh weights from ``default_rng(seed)`` (default: the model's seed)."""
         rng = np.random.default_rng(self.seed if seed is None else seed_int(seed))
@@ -196,6 +237,7 @@ class MLP:
                 al[l][...] = self.prelu_init
         return self
 
+    @_writes
     def reset(self, seed=None):
         """Start over: new initial weights (model seed, or ``seed``), no optimiser state,
         no classes, epoch count 0."""
@@ -204,6 +246,7 @@ class MLP:
         self._reset_training_state()
         return self.initialize()
 
+    @_writes
     def _set_loss(self, loss):
         """Make ``loss`` the model's loss (output activation adapted if it was not explicit)."""
         loss = get_loss(loss)
@@ -248,6 +291,7 @@ class MLP:
         """The gradient vector of the last backward pass (a view; layout of ``theta``)."""
         return self.engine.grad
 
+    @_writes
     def set_weights(self, weights, biases, alphas=None):
         """Copy given weights/biases (and PReLU alphas) into the model."""
         L = self.n_layers
@@ -295,6 +339,7 @@ class MLP:
     def _nt(self, n_threads=None):
         return self.n_threads if n_threads is None else n_threads
 
+    @_reads
     def forward(self, X, keep=True, n_threads=None):
         """Forward pass of a batch. ``keep=True``: a :class:`Trace` with ``z[l]``, ``a[l]``
         (chapter notation); ``keep=False``: only the output a^L."""
@@ -303,11 +348,11 @@ class MLP:
         X = self._X(X)
         if X.shape[0] == 0:
             raise ValueError("X has no samples (0 rows)")
-        self.engine.forward(X, n_threads=self._nt(n_threads))
-        z, a = self.engine.trace()
+        z, a = self.engine.forward_trace(X, n_threads=self._nt(n_threads))
         a[0] = X
         return Trace(z, a)
 
+    @_writes
     def backward(self, trace, y, loss=None, n_threads=None):
         """Backward pass (chapter 5) for the batch of ``trace``; returns :class:`Gradients`.
 
@@ -385,6 +430,14 @@ class MLP:
     def predict(self, X, n_threads=None):
         """Class labels (classification losses; needs ``classes_`` from fit) or the raw
         outputs (square loss / no loss: shape (n, N_L), 1-D if fit saw a 1-D y)."""
+        lock = self._lock          # as @_reads, written out: this is the latency path
+        lock.acquire_read()
+        try:
+            return self._predict(X, n_threads)
+        finally:
+            lock.release_read()
+
+    def _predict(self, X, n_threads=None):
         if self._is_classifier():
             classes = getattr(self, "classes_", None)
             if classes is None:
@@ -400,39 +453,54 @@ class MLP:
 
     def decision_function(self, X, n_threads=None):
         """The raw outputs a^L (1-D for a single output unit)."""
-        out = self._outputs(X, n_threads)
+        lock = self._lock          # as @_reads
+        lock.acquire_read()
+        try:
+            out = self._outputs(X, n_threads)
+        finally:
+            lock.release_read()
         return out[:, 0] if out.shape[1] == 1 else out
 
     def predict_proba(self, X, n_threads=None):
         """Class probabilities, columns in the order of ``classes_``.
 
         cross_entropy: the softmax outputs; logistic: sigmoid of the margin ([1-p, p] for
-        one output unit; one-vs-rest rows normalised; multi-label: one p per column).
+        one output unit; one-vs-rest rows normalised -- in log space where every score is
+        so negative that the sigmoids underflow; multi-label: one p per column).
         Other losses have no probabilities (ValueError).
         """
-        name = self.loss.name if self.loss is not None else None
-        if name == "cross_entropy":
-            return self._outputs(X, n_threads)
-        if name == "logistic":
-            out = self._outputs(X, n_threads).astype(np.float64)
-            with np.errstate(over="ignore", under="ignore"):
-                p = 1 / (1 + np.exp(-out))
+        lock = self._lock          # as @_reads
+        lock.acquire_read()
+        try:
+            name = self.loss.name if self.loss is not None else None
+            if name not in ("cross_entropy", "logistic"):
+                what = ("regression (square loss)" if name in (None, "square")
+                        else f"the {name} loss")
+                raise ValueError(f"predict_proba is not available for {what}: it needs a "
+                                 f"probabilistic loss (cross_entropy or logistic); use "
+                                 f"decision_function() for raw scores")
+            out = self._outputs(X, n_threads)
             mode = getattr(self, "_mode", "binary" if out.shape[1] == 1 else "multilabel")
-            if mode == "binary":
-                p = np.hstack([1 - p, p])
-            elif mode == "ovr":
-                p = p / p.sum(axis=1, keepdims=True)
-            return p.astype(self.dtype)
-        what = "regression (square loss)" if name in (None, "square") else f"the {name} loss"
-        raise ValueError(f"predict_proba is not available for {what}: it needs a "
-                         f"probabilistic loss (cross_entropy or logistic); use "
-                         f"decision_function() for raw scores")
+        finally:
+            lock.release_read()
+        if name == "cross_entropy":
+            return out
+        out = out.astype(np.float64)
+        if mode == "ovr":
+            return ovr_probabilities(out).astype(self.dtype)
+        with np.errstate(over="ignore", under="ignore"):
+            p = 1 / (1 + np.exp(-out))
+        return (np.hstack([1 - p, p]) if mode == "binary" else p).astype(self.dtype)
 
+    @_reads
     def score(self, X, y, n_threads=None):
-        """Accuracy for classification losses, R^2 (uniform over outputs) otherwise."""
+        """Accuracy for classification losses, R^2 (uniform over outputs) otherwise. Needs
+        at least one sample."""
         y = np.asarray(y)
+        if np.ndim(X) >= 1 and len(X) == 0:
+            raise ValueError("score needs at least one sample: X has 0 rows")
         if self._is_classifier():
-            pred = self.predict(X, n_threads)
+            pred = self._predict(X, n_threads)
             if y.shape[0] != pred.shape[0]:
                 raise ValueError(f"X and y have different lengths: {pred.shape[0]} and "
                                  f"{y.shape[0]}")
@@ -447,6 +515,7 @@ class MLP:
         return r2_score(y.reshape(out.shape[0], -1), out)
 
     # -- training -------------------------------------------------------------------------
+    @_writes
     def fit(self, X, y, loss=None, optimizer=None, lr=None, batch_size=32, epochs=10,
             shuffle=True, drop_last=False, validation_split=0.0, validation_data=None,
             validation_shuffle=False, early_stopping=None, min_delta=0.0, restarts=1,
@@ -499,6 +568,7 @@ class MLP:
         return f"{s}  # {self.n_params} parameters, {state}"
 
     # -- persistence ----------------------------------------------------------------------
+    @_reads
     def save(self, path):
         """Save to a versioned ``.npz`` readable without pickle, atomically (``.npz``
         appended when missing; the layout: :mod:`fastmlp.io`); returns the path. The
@@ -507,9 +577,58 @@ class MLP:
                           getattr(self, "classes_", None))
 
     @classmethod
-    def load(cls, path):
+    def load(cls, path, max_bytes=_npz.MAX_BYTES):
         """A model saved by :meth:`save` (the same as :func:`fastmlp.load`)."""
-        return cls._from_saved(*_npz.read(path))
+        return cls._from_saved(*_npz.read(path, max_bytes, cls._saved_expect))
+
+    @staticmethod
+    def _saved_expect(cfg):
+        """Check a loaded config's fields, types and sizes before anything is built from it;
+        returns what its parameter vector and classes must be: (n_params, dtype, n_classes
+        or None). Raises ValueError."""
+        def need(key, ok, what):
+            if key not in cfg:
+                raise ValueError(f"the config has no {key!r}")
+            if not ok(cfg[key]):
+                raise ValueError(f"config {key!r} must be {what}, got {cfg[key]!r}"[:300])
+            return cfg[key]
+
+        def is_int(v, lo, hi):
+            return isinstance(v, int) and not isinstance(v, bool) and lo <= v <= hi
+
+        def is_num(v):
+            return isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v)
+
+        if cfg.get("class") != "MLP":
+            raise ValueError(f"unknown model class {cfg.get('class')!r}"[:300])
+        sizes = need("layer_sizes", lambda v: isinstance(v, list)
+                     and 2 <= len(v) <= _core.MAX_LAYERS + 1
+                     and all(is_int(s, 1, 2 ** 31 - 1) for s in v),
+                     f"a list of 2..{_core.MAX_LAYERS + 1} ints in [1, 2**31)")
+        L = len(sizes) - 1
+        hidden = need("hidden_activations", lambda v: isinstance(v, list) and len(v) == L - 1
+                      and all(isinstance(a, str) for a in v), f"a list of {L - 1} names")
+        out = need("output", lambda v: isinstance(v, str), "a name")
+        need("loss", lambda v: v is None or isinstance(v, str), "a name or null")
+        dtype = need("dtype", lambda v: v in ("float32", "float64"), "'float32' or 'float64'")
+        need("seed", lambda v: is_int(v, 0, 2 ** 64), "an int >= 0")
+        need("leaky_alpha", is_num, "a finite number")
+        need("prelu_init", is_num, "a finite number")
+        if cfg.get("n_threads") is not None and not is_int(cfg["n_threads"], 1, _core.MAX_THREADS):
+            raise ValueError(f"config 'n_threads' must be null or an int in [1, "
+                             f"{_core.MAX_THREADS}], got {cfg['n_threads']!r}"[:300])
+        if not is_int(cfg.get("epochs_trained", 0), 0, 2 ** 63):
+            raise ValueError(f"config 'epochs_trained' must be an int >= 0, got "
+                             f"{cfg.get('epochs_trained')!r}"[:300])
+        mode = cfg.get("mode")
+        if mode not in (None, "regression", "binary", "ovr", "multilabel", "multiclass"):
+            raise ValueError(f"config 'mode' is unknown: {mode!r}"[:300])
+        acts = [canonical_name(a, "activation") for a in hidden] + [canonical_name(out, "output")]
+        n = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
+        n += sum(b for b, act in zip(sizes[1:], acts) if act == "prelu")
+        n_classes = {None: None, "regression": None, "binary": 2, "multilabel": 2,
+                     "ovr": sizes[-1], "multiclass": sizes[-1]}[mode]
+        return n, np.dtype(dtype), n_classes
 
     def _saved_config(self):
         loss = self.loss
@@ -564,15 +683,18 @@ class MLP:
                           RuntimeWarning, stacklevel=3)
         return model
 
+    @_reads
     def __getstate__(self):
         state = dict(self.__dict__)
         state.pop("engine")
+        state.pop("_lock", None)
         state["_theta"] = self.engine.theta.copy()
         return state
 
     def __setstate__(self, state):
         theta = state.pop("_theta")
         self.__dict__.update(state)
+        self._lock = _core.ModelLock()
         self.engine = self._new_engine()
         if theta.shape != self.engine.theta.shape:
             raise ValueError("pickled parameters do not match the network's shape")

@@ -144,9 +144,18 @@ class Optimizer:
     def step(self, model, n_threads=None):
         """One update of ``model``'s parameters from its gradient (``model.backward`` first).
 
-        ``model`` is an MLP (or a raw ``_core.Engine``). Returns the step count t.
+        ``model`` is an MLP (or a raw ``_core.Engine``). Returns the step count t. A step
+        that would leave a parameter (or the optimiser's state) NaN or infinite -- a
+        non-finite gradient, or an overflow such as lr x gradient in float32 -- raises
+        FloatingPointError and changes nothing. On an MLP it runs alone, like ``fit``.
         """
-        engine = getattr(model, "engine", model)
+        lock = getattr(model, "_lock", None)
+        if lock is not None:
+            with lock.writing():
+                return self._step(model.engine, n_threads)
+        return self._step(model, n_threads)
+
+    def _step(self, engine, n_threads):
         self._ensure_state(engine.n_params, engine.dtype)
         s1, s2 = self._vectors()
         self.t = int(engine.update(self.spec(), s1, s2, n_threads=n_threads))

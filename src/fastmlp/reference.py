@@ -237,7 +237,8 @@ def _act(name, z, alpha):
     """sigma(z) for a canonical name; ``alpha`` already checked."""
     one, zero = z.dtype.type(1), z.dtype.type(0)
     if name == "step":
-        return np.where(z > 0, one, np.where(z < 0, zero, z.dtype.type(0.5)))
+        # NaN stays NaN, as through every other activation
+        return np.where(z > 0, one, np.where(z < 0, zero, np.where(z == 0, z.dtype.type(0.5), z)))
     if name == "sign":
         return np.sign(z)
     if name == "linear":

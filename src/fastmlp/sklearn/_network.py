@@ -163,9 +163,12 @@ class Network:
             return float(np.dot(w, w))
 
     def output(self, X, n_threads):
+        """a^L for X. Any number of threads at once (the model's read lock: it waits while
+        another thread trains this network)."""
         if X.shape[0] == 0:
             return np.empty((0, self.plan.sizes[-1]), dtype=self.plan.dtype)
-        return self.engine.predict(X, n_threads=n_threads, chunk=CHUNK)
+        with self.model._lock.reading():
+            return self.engine.predict(X, n_threads=n_threads, chunk=CHUNK)
 
     # -- stochastic solvers -------------------------------------------------------------------
     def _new_optimizer(self, s):
@@ -200,7 +203,14 @@ class Network:
 
     def train(self, X, Y, sw, s, n_threads, *, epochs, samples0, validate=None,
               verbose=False, on_divergence="warn"):
-        """Train ``epochs`` epochs of the stochastic solver; returns the Run's History."""
+        """Train ``epochs`` epochs of the stochastic solver; returns the Run's History. Runs
+        alone on this network (the model's write lock)."""
+        with self.model._lock.writing():
+            return self._train(X, Y, sw, s, n_threads, epochs=epochs, samples0=samples0,
+                               validate=validate, verbose=verbose, on_divergence=on_divergence)
+
+    def _train(self, X, Y, sw, s, n_threads, *, epochs, samples0, validate, verbose,
+               on_divergence):
         n = X.shape[0]
         if s.batch_size == "auto":
             B = min(200, n)
@@ -226,11 +236,17 @@ class Network:
     def train_lbfgs(self, X, Y, sw, s, n_threads):
         """scipy's L-BFGS-B on the objective in scikit-learn's units (data loss + alpha/(2S)
         ||W||^2), its gradient from the engine (fastmlp.training.objective). Returns
-        (loss, n_iter, converged message or None)."""
+        (loss, n_iter, converged message or None). Runs alone on this network (the model's
+        write lock). Ctrl-C ends it with the best weights evaluated so far."""
+        with self.model._lock.writing():
+            return self._train_lbfgs(X, Y, sw, s, n_threads)
+
+    def _train_lbfgs(self, X, Y, sw, s, n_threads):
         eng, plan = self.engine, self.plan
         W_count = eng.n_weights
         S_total = float(X.shape[0] if sw is None else sw.sum())
         lscale = 1.0 / plan.gscale
+        best = [math.inf, None]     # the lowest finite loss evaluated, and its point
 
         def fun(theta):
             eng.theta[:] = theta
@@ -240,12 +256,23 @@ class Network:
             loss = loss * lscale + 0.5 * s.alpha * float(Wv @ Wv) / S_total
             g *= lscale
             g[:W_count] += s.alpha * Wv / S_total
+            if loss < best[0]:
+                best[0], best[1] = loss, np.array(theta, dtype=np.float64)
             return loss, g
 
         x0 = eng.theta.astype(np.float64)
-        res = scipy.optimize.minimize(
-            fun, x0, method="L-BFGS-B", jac=True,
-            options={"maxfun": s.max_fun, "maxiter": s.max_iter, "gtol": s.tol})
+        try:
+            res = scipy.optimize.minimize(
+                fun, x0, method="L-BFGS-B", jac=True,
+                options={"maxfun": s.max_fun, "maxiter": s.max_iter, "gtol": s.tol})
+        except KeyboardInterrupt:
+            eng.theta[:] = x0 if best[1] is None else best[1]
+            hist = History()
+            hist._append(0, {"loss": best[0]})
+            hist.interrupted = True
+            warn_user("training interrupted (KeyboardInterrupt); the model keeps the best "
+                      "weights L-BFGS had evaluated", RuntimeWarning)
+            return hist, 0, None
         n_iter = min(int(getattr(res, "nit", 0)), s.max_iter)
         finite = bool(np.all(np.isfinite(res.x))) and math.isfinite(res.fun)
         eng.theta[:] = res.x if finite else x0

@@ -16,6 +16,7 @@ from sklearn.utils.metaestimators import available_if
 
 from .._names import ACTIVATION_NAMES
 from ..activations import canonical_name, get_activation
+from ..losses import ovr_probabilities
 from ._base import EngineEstimator
 from ._compat import validate_params
 from ._labels import LabelEncoding
@@ -267,8 +268,8 @@ class MLPClassifier(ClassifierMixin, LabelEncoding, _BaseMLP):
         p = expit(out)
         if p.shape[1] == 1:
             return np.hstack([1.0 - p, p])
-        if self._label_binarizer.y_type_ == "multiclass":
-            p /= p.sum(axis=1, keepdims=True)
+        if self._label_binarizer.y_type_ == "multiclass":   # stable where sigmoids underflow
+            return ovr_probabilities(out).astype(p.dtype)
         return p
 
     @available_if(_has_proba)

@@ -12,6 +12,7 @@ import copy
 
 import numpy as np
 
+from .. import _core
 from .._common import check_int, derive_seed
 from ..optim import get_optimizer, get_schedule
 from .callbacks import EarlyStopping, EpochLogger, ProgressBar
@@ -61,7 +62,10 @@ def fit(model, X, y, loss=None, optimizer=None, lr=None, batch_size=32, epochs=1
     validation); the best weights are restored. restarts: N > 1 trains N fresh
     initialisations (the first from the model's seed, the others from seeds derived from
     it), keeping the best by validation loss (or training loss); all N Histories are in
-    ``history.restarts``. callbacks: objects with on_epoch_end(epoch, logs) /
+    ``history.restarts``; Ctrl-C keeps the restarts that finished, stops those running at
+    their next epoch boundary, skips the rest, and keeps the best of those that ran
+    (``history.interrupted`` is then True and ``history.restarts`` lists only those).
+    callbacks: objects with on_epoch_end(epoch, logs) /
     on_batch_end(batch, logs). verbose: 0 silent, 1 progress bar, 2 one line per epoch.
     progress: a progress bar (tqdm if installed). schedule: a Schedule (see fastmlp.optim).
     n_threads: engine threads. on_divergence: 'warn' (DivergenceWarning) or 'raise'
@@ -92,7 +96,7 @@ def fit(model, X, y, loss=None, optimizer=None, lr=None, batch_size=32, epochs=1
         stopper_args = (check_int("early_stopping", early_stopping, 1), float(min_delta))
         EarlyStopping(*stopper_args)            # validates min_delta
     if n_threads is not None:
-        check_int("n_threads", n_threads, 1)
+        check_int("n_threads", n_threads, 1, high=_core.MAX_THREADS)
     nt = model.n_threads if n_threads is None else n_threads
     callbacks = _check_callbacks(callbacks)
     sched = get_schedule(schedule)
@@ -180,6 +184,9 @@ def fit(model, X, y, loss=None, optimizer=None, lr=None, batch_size=32, epochs=1
     model.epochs_trained_ = ep
     model.optimizer_ = o
     hist = done[best][0]
+    if len(done) < restarts or any(h.interrupted for h, _ in done):
+        hist = copy.copy(hist)          # the fit was interrupted, not necessarily this run
+        hist.interrupted = True
     hist.restarts = [h for h, _ in done]
     hist.best_restart = best
     hist.lr_search = search

@@ -24,7 +24,10 @@ suggests a smaller learning rate (``on_divergence="raise"``: a ``FloatingPointEr
 
 **Ctrl-C** (``KeyboardInterrupt``) leaves the weights and the optimiser at the end of the
 last completed epoch recorded in the history (``history.interrupted`` is True) and the run
-returns normally; with restarts, the restarts not yet finished are skipped.
+returns normally; a whole-run engine call stops at its next epoch boundary, so the wait is
+at most about one epoch. Runs side by side in threads (restarts, learning-rate sweeps:
+:func:`run_concurrently`) all stop at their next epoch boundary the same way: a
+:class:`fastmlp._core.StopFlag` shared by the runs of one call asks them to.
 """
 from __future__ import annotations
 
@@ -32,9 +35,10 @@ import copy
 import math
 import os
 import sys
+import threading
 import time
 import warnings
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import CancelledError, ThreadPoolExecutor
 
 import numpy as np
 
@@ -55,6 +59,14 @@ def warn_user(message, category):
     while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_PKG_DIR):
         frame, level = frame.f_back, level + 1
     warnings.warn(message, category, stacklevel=level)
+
+
+# the StopFlag of the run_concurrently call whose worker this thread is (None elsewhere)
+_worker = threading.local()
+
+
+class _StopRequested(Exception):
+    """Raised inside Run.execute when its StopFlag asks it to stop (a sibling run's Ctrl-C)."""
 
 
 def _weighted_rows(sw, idx, n):
@@ -109,6 +121,12 @@ class Run:
         self.restored_best = False
         self.epochs_done = 0
         self.stop_after_epoch = False     # set when a callback's on_batch_end returns True
+        # set by run_concurrently's caller on Ctrl-C: this run stops at its next epoch boundary
+        self.stop = getattr(_worker, "stop", None)
+
+    def _check_stop(self):
+        if self.stop is not None and self.stop.is_set():
+            raise _StopRequested
 
     # -- state kept for Ctrl-C ------------------------------------------------------------
     def _snapshot(self):
@@ -159,9 +177,10 @@ class Run:
                 if g is None:
                     return math.nan, True
                 eng.backward(Xb, grad_output=g, n_threads=nt)
-                if not np.all(np.isfinite(eng.grad)):
+                try:     # refuses a non-finite gradient or result, changing nothing
+                    opt.t = int(eng.update(opt.spec(S), s1, s2, n_threads=nt))
+                except FloatingPointError:
                     return math.nan, True
-                opt.t = int(eng.update(opt.spec(S), s1, s2, n_threads=nt))
             total += val * nb
             seen += nb
             stop = False
@@ -219,7 +238,7 @@ class Run:
                 losses, t, div = eng.train_epochs(
                     self.X, self.Y, self.batch_size, self.epochs, opt.spec(), s1, s2,
                     shuffle=self.shuffle, seed=self.seed, epoch0=e0, drop_last=self.drop_last,
-                    n_threads=self.n_threads, **sw_kw)
+                    n_threads=self.n_threads, stop=self.stop, **sw_kw)
                 opt.t = int(t)
                 dt = (time.perf_counter() - t0) / max(len(losses) + div, 1)
                 hist._extend(e0, losses, opt.lr, dt)
@@ -227,10 +246,12 @@ class Run:
                 if div:
                     self._diverged(e0 + len(losses))
                 if eng.interrupted:   # Ctrl-C, honoured by the engine between two epochs
+                    self._check_stop()
                     raise KeyboardInterrupt
             else:
                 for i in range(self.epochs):
                     e = e0 + i
+                    self._check_stop()
                     t0 = time.perf_counter()
                     if per_batch:
                         v, div = self._epoch_per_batch(e, batch_cbs, s1, s2)
@@ -238,9 +259,11 @@ class Run:
                         losses, t, div = eng.train_epochs(
                             self.X, self.Y, self.batch_size, 1, opt.spec(), s1, s2,
                             shuffle=self.shuffle, seed=self.seed, epoch0=e,
-                            drop_last=self.drop_last, n_threads=self.n_threads, **sw_kw)
+                            drop_last=self.drop_last, n_threads=self.n_threads,
+                            stop=self.stop, **sw_kw)
                         opt.t = int(t)
                         if eng.interrupted:
+                            self._check_stop()
                             raise KeyboardInterrupt
                         v = losses[0] if len(losses) else math.nan
                     if div:
@@ -262,13 +285,14 @@ class Run:
                         hist.stopped_early = stop = True
                     if stop:
                         break
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, _StopRequested) as exc:
             if snap is not None:
                 self._restore(snap)
             hist.interrupted = True
-            warn_user(f"training interrupted (KeyboardInterrupt); the model is left at the "
-                      f"end of its last completed epoch ({len(hist)} epochs recorded)",
-                      RuntimeWarning)
+            if isinstance(exc, KeyboardInterrupt):   # a stop request: its caller reports it
+                warn_user(f"training interrupted (KeyboardInterrupt); the model is left at "
+                          f"the end of its last completed epoch ({len(hist)} epochs "
+                          f"recorded)", RuntimeWarning)
         finally:
             for cb in started:
                 if callable(getattr(cb, "on_train_end", None)):
@@ -301,19 +325,48 @@ def best_of_restarts(restarts, train_one, workers):
     With ``workers > 1`` the restarts run concurrently, one per thread, each engine on one
     thread: the engine releases the GIL, so small networks train truly in parallel, and the
     results are bitwise those of running them in turn (each restart is seeded on its own and
-    the engine's results do not depend on its thread count). Sequentially, a Ctrl-C ends the
-    restarts after the interrupted one, keeping what finished. The best run is the one with
+    the engine's results do not depend on its thread count). The best run is the one with
     the lowest :meth:`History.final_score` (ties: the earliest).
+
+    Ctrl-C: the restarts that finished are kept, those running stop at their next epoch
+    boundary (each then holds a usable model, its History ``interrupted``) and those not
+    started are skipped; the best of the ones that ran is chosen as usual (a RuntimeWarning
+    says how many of each). Only when none had started does the KeyboardInterrupt
+    propagate.
     """
     done = run_concurrently(restarts, train_one, workers)
+    if not done:
+        raise KeyboardInterrupt
+    stopped = sum(h.interrupted for h, _ in done)
+    if workers > 1 and (stopped or len(done) < restarts):
+        # (sequentially, the interrupted run has already said so)
+        warn_user(f"training interrupted (KeyboardInterrupt): {len(done) - stopped} of "
+                  f"{restarts} restarts finished, {stopped} stopped at an epoch boundary, "
+                  f"{restarts - len(done)} not started; the best of those that ran is kept",
+                  RuntimeWarning)
     scores = [h.final_score(h.restored_best) for h, _ in done]
     best = min(range(len(done)), key=lambda i: (scores[i], i))
     return best, done
 
 
+def _as_worker(stop, locks, train_one, i, threads):
+    """train_one(i, threads) in a pool thread, acting for the caller: it sees the caller's
+    StopFlag and counts as the writer of every model the caller is fitting (its ModelLocks)."""
+    me = threading.get_ident()
+    _worker.stop = stop
+    for lock in locks:
+        lock.add_guest(me)
+    try:
+        return train_one(i, threads)
+    finally:
+        _worker.stop = None
+        for lock in locks:
+            lock.remove_guest(me)
+
+
 def run_concurrently(n, train_one, workers, name="fastmlp-restart"):
     """[train_one(i, n_threads) for i in range(n)], ``workers`` at a time -> a list of
-    (History, result) pairs.
+    (History, result) pairs, in order.
 
     With ``workers > 1`` each call runs in a pool thread with a single-threaded engine
     (``n_threads=1``); the engine releases the GIL, so the runs are truly parallel, and
@@ -321,23 +374,48 @@ def run_concurrently(n, train_one, workers, name="fastmlp-restart"):
     the calls in turn. Sequentially (``n_threads=None``: the caller's), a Ctrl-C that a
     run turned into ``history.interrupted`` ends the series after that run, keeping what
     finished. Used by restarts and by learning-rate sweeps.
+
+    Ctrl-C while runs are in flight (``workers > 1``): every running :class:`Run` stops at
+    its next epoch boundary (a shared :class:`fastmlp._core.StopFlag`; its History is then
+    ``interrupted``), the calls not started are dropped, and the list holds the calls that
+    ran -- a prefix of 0..n-1, possibly shorter than n. A second Ctrl-C does not cut that
+    wait short. Any other exception stops the other runs the same way and is re-raised.
     """
     done = []
-    if workers > 1:
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=name) as ex:
-            futures = [ex.submit(train_one, i, 1) for i in range(n)]
-            try:
-                for f in futures:
-                    done.append(f.result())
-            except BaseException:
-                for f in futures:
-                    f.cancel()
-                raise
-    else:
+    if workers <= 1:
         for i in range(n):
-            done.append(train_one(i, None))
+            try:
+                done.append(train_one(i, None))
+            except KeyboardInterrupt:     # outside the Run (which handles its own)
+                break
             if done[-1][0].interrupted:
                 break
+        return done
+    stop = _core.StopFlag()
+    locks = _core.held_write_locks()
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=name) as ex:
+        futures = [ex.submit(_as_worker, stop, locks, train_one, i, 1) for i in range(n)]
+        interrupted = False
+        try:
+            for f in futures:
+                while True:
+                    try:
+                        done.append(f.result())
+                        break
+                    except CancelledError:
+                        break
+                    except KeyboardInterrupt:
+                        if not interrupted:
+                            interrupted = True
+                            stop.set()
+                            for g in futures:
+                                g.cancel()
+                        # wait on: this run ends at its next epoch boundary
+        except BaseException:
+            stop.set()
+            for f in futures:
+                f.cancel()
+            raise
     return done
 
 

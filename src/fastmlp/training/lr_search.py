@@ -25,6 +25,7 @@ import numbers
 
 import numpy as np
 
+from .. import _core
 from .._common import check_int
 from ..optim import Adam, Optimizer, Schedule, get_optimizer, get_schedule
 from .data import prepare, validator
@@ -196,7 +197,7 @@ def _resolve(model, optimizer, n_threads):
                          "rate by: build it with loss=... (e.g. MLP(sizes, loss='square')) "
                          "or fit it once")
     if n_threads is not None:
-        check_int("n_threads", n_threads, 1)
+        check_int("n_threads", n_threads, 1, high=_core.MAX_THREADS)
     base = copy.deepcopy(model)
     if optimizer is None and base.optimizer_ is not None:
         opt = base.optimizer_

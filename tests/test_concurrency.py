@@ -1,0 +1,263 @@
+"""Threads sharing one model (the concurrency contract in README.md): predictions from many
+threads at once are bitwise those of a sequential call and run in parallel; fit runs alone;
+different models are independent; no thread leaks memory; thread counts are bounded."""
+import gc
+import threading
+
+import numpy as np
+import pytest
+
+import fastmlp as fm
+from fastmlp import _core
+
+N_THREADS = 8
+
+
+def _data(n=400, d=20, k=3, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.normal(size=(n, d)), rng.integers(0, k, n)
+
+
+def _hammer(fn, n_threads=N_THREADS, calls=60):
+    """Run fn(thread, call) from n_threads threads at once; re-raise the first error."""
+    errors, start = [], threading.Barrier(n_threads)
+
+    def work(t):
+        try:
+            start.wait()
+            for c in range(calls):
+                fn(t, c)
+        except BaseException as exc:          # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(t,)) for t in range(n_threads)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise errors[0]
+    return n_threads * calls
+
+
+def test_concurrent_predictions_are_bitwise_sequential():
+    X, y = _data()
+    m = fm.MLP([20, 64, 3], loss="cross_entropy", seed=0)
+    m.fit(X, y, epochs=2)
+    rows = np.random.default_rng(1).integers(1, 400, size=(N_THREADS, 60))
+    want_p = {r: m.predict_proba(X[:r]) for r in np.unique(rows)}
+    want_y = m.predict(X)
+    want_s = m.score(X, y)
+    want_t = m.forward(X[:37])
+    bad = []
+
+    def call(t, c):
+        r = rows[t, c]
+        if not np.array_equal(m.predict_proba(X[:r]), want_p[r]):
+            bad.append(("predict_proba", r))
+        if c % 4 == 0 and not np.array_equal(m.predict(X), want_y):
+            bad.append(("predict", r))
+        if c % 4 == 1 and m.score(X, y) != want_s:
+            bad.append(("score", r))
+        if c % 4 == 2:
+            tr = m.forward(X[:37])
+            if not all(np.array_equal(a, b) for a, b in zip(tr.z[1:] + tr.a, want_t.z[1:] + want_t.a)):
+                bad.append(("forward", r))
+    _hammer(call)
+    assert bad == []
+
+
+def test_concurrent_predictions_grow_workspaces_safely():
+    """Every call needs a larger workspace than the last: no call may see another's."""
+    X, _ = _data(n=3000)
+    m = fm.MLP([20, 32, 2], loss="square", seed=3)
+    want = {n: m.predict(X[:n]) for n in range(100, 3001, 100)}
+
+    def call(t, c):
+        n = 100 * (1 + (t * 7 + c) % 30)
+        assert np.array_equal(m.predict(X[:n]), want[n])
+    _hammer(call, calls=30)
+
+
+def test_predictions_run_in_parallel_and_wait_for_fit():
+    """While one thread fits, predictions wait (they see the model before or after the
+    fit, never during); fits in two threads run one after the other."""
+    X, y = _data(n=2000)
+    m = fm.MLP([20, 32, 3], loss="cross_entropy", seed=0)
+    before = m.predict_proba(X)
+    ref = fm.MLP([20, 32, 3], loss="cross_entropy", seed=0)
+    ref.fit(X, y, epochs=30, optimizer=fm.optim.Adam(lr=1e-2))
+    after = ref.predict_proba(X)
+    seen = []
+    started = threading.Event()
+
+    def fitter():
+        started.set()
+        m.fit(X, y, epochs=30, optimizer=fm.optim.Adam(lr=1e-2))
+
+    def predictor(t, c):
+        started.wait()
+        p = m.predict_proba(X)
+        seen.append(0 if np.array_equal(p, before) else 1 if np.array_equal(p, after) else 2)
+
+    f = threading.Thread(target=fitter)
+    f.start()
+    _hammer(predictor, n_threads=4, calls=20)
+    f.join()
+    assert 2 not in seen                      # no half-trained or torn weights
+    assert np.array_equal(m.predict_proba(X), after)
+
+
+def test_two_fits_on_one_model_do_not_overlap():
+    X, y = _data(n=600)
+    m = fm.MLP([20, 16, 3], loss="cross_entropy", seed=0)
+    ref = fm.MLP([20, 16, 3], loss="cross_entropy", seed=0)
+    for _ in range(2):
+        ref.fit(X, y, epochs=5)
+    threads = [threading.Thread(target=m.fit, args=(X, y), kwargs={"epochs": 5})
+               for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert m.epochs_trained_ == 10
+    assert np.array_equal(m.theta, ref.theta)
+
+
+def test_different_models_in_different_threads_are_independent():
+    X, y = _data()
+    want = []
+    for s in range(4):
+        m = fm.MLP([20, 16, 3], loss="cross_entropy", seed=s)
+        m.fit(X, y, epochs=3)
+        want.append(m.theta.copy())
+    got = [None] * 4
+
+    def run(s):
+        m = fm.MLP([20, 16, 3], loss="cross_entropy", seed=s)
+        m.fit(X, y, epochs=3)
+        got[s] = m.theta.copy()
+    threads = [threading.Thread(target=run, args=(s,)) for s in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all(np.array_equal(a, b) for a, b in zip(want, got))
+
+
+def test_estimator_predictions_from_many_threads():
+    pytest.importorskip("sklearn")
+    from fastmlp.sklearn import MLPClassifier
+    X, y = _data()
+    est = MLPClassifier(hidden_layer_sizes=(16,), max_iter=5, random_state=0).fit(X, y)
+    want = est.predict_proba(X)
+    _hammer(lambda t, c: np.testing.assert_array_equal(est.predict_proba(X), want),
+            n_threads=4, calls=20)
+
+
+def test_engine_refuses_overlapping_exclusive_calls():
+    """The engine's own guard: a training call on an engine another thread is using is a
+    RuntimeError, never a crash (models serialise these calls with their lock)."""
+    eng = _core.Engine([2, 64, 1], ["tanh", "linear"], "square", np.float64, max_batch=4)
+    X = np.random.default_rng(0).normal(size=(4, 2))
+    Y = np.zeros((4, 1))
+    spec = (0, 0.01, 0, False, 0, 0, 0, 0, 0)
+    errors = []
+    go = threading.Event()
+
+    def long_run():
+        go.set()
+        eng.train_epochs(X, Y, 4, 400_000, spec, interruptible=False, n_threads=1)
+
+    t = threading.Thread(target=long_run)
+    t.start()
+    go.wait()
+    while t.is_alive() and not errors:
+        try:
+            eng.predict(X)
+        except RuntimeError as exc:
+            errors.append(str(exc))
+        threading.Event().wait(0.001)
+    t.join()
+    assert errors and "training call is running" in errors[0]
+
+
+def test_model_lock_readers_share_and_writer_excludes():
+    lock = _core.ModelLock()
+    with lock.reading():
+        with lock.reading():
+            assert lock.state[0] == 2
+    order = []
+    lock.acquire_write()
+
+    def reader():
+        with lock.reading():
+            order.append("read")
+    t = threading.Thread(target=reader)
+    t.start()
+    t.join(0.2)
+    assert t.is_alive() and order == []       # waits for the writer
+    with lock.reading():                      # the writer's own thread may read
+        order.append("writer reads")
+    lock.release_write()
+    t.join()
+    assert order == ["writer reads", "read"]
+    with pytest.raises(RuntimeError):
+        lock.release_write()
+
+
+def _rss():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * 4096
+
+
+@pytest.mark.skipif(not __import__("os").path.exists("/proc/self/statm"), reason="Linux /proc")
+def test_no_memory_growth_per_thread():
+    """200 short-lived threads that train (each GEMM packs into a per-thread buffer, freed
+    when the thread ends) and 200 fit(restarts=2) calls (a thread per restart): RSS grows
+    by less than 10 MB."""
+    X, y = _data(n=256, d=64, k=4)
+
+    def train():
+        m = fm.MLP([64, 128, 4], loss="cross_entropy", seed=1)
+        m.fit(X, y, epochs=1, batch_size=128, n_threads=1)
+
+    def restarts():
+        m = fm.MLP([64, 128, 4], loss="cross_entropy", seed=1)
+        m.fit(X, y, epochs=1, batch_size=128, restarts=2, n_threads=2)
+
+    for fn in (train, restarts):              # warm-up: allocator pools, imports
+        for _ in range(10):
+            t = threading.Thread(target=fn)
+            t.start()
+            t.join()
+    gc.collect()
+    before = _rss()
+    for _ in range(200):
+        t = threading.Thread(target=train)
+        t.start()
+        t.join()
+    mid = _rss()
+    for _ in range(200):
+        restarts()
+    gc.collect()
+    after = _rss()
+    print(f"RSS growth: threads {(mid - before) / 2**20:.2f} MB, "
+          f"restarts {(after - mid) / 2**20:.2f} MB")
+    assert after - before < 10 * 2**20
+
+
+def test_thread_counts_are_bounded_with_clear_errors():
+    cap = _core.MAX_THREADS
+    with pytest.raises(ValueError, match=f"<= {cap}"):
+        fm.set_num_threads(10 ** 6)
+    with pytest.raises(ValueError, match="n_threads"):
+        fm.MLP([2, 2], n_threads=2 ** 40)
+    m = fm.MLP([2, 2], loss="square", seed=0)
+    with pytest.raises(ValueError, match="n_threads"):
+        m.predict(np.zeros((1, 2)), n_threads=2 ** 40)
+    with pytest.raises(ValueError, match="n_threads"):
+        m.fit(np.zeros((4, 2)), np.zeros((4, 2)), n_threads=2 ** 40, batch_size=2)
+    with pytest.raises(ValueError, match="layer_sizes"):
+        fm.MLP([2, 2 ** 31, 2])
+    assert _core.config()["max_threads_cap"] == cap

@@ -1,0 +1,128 @@
+"""Forked workers after the parent has used OpenMP: the child's engine works (it runs
+single-threaded: OpenMP's pool does not survive fork) and gives the parent's bits. Checked with
+os.fork, multiprocessing's 'fork' start method and joblib's default backend."""
+import multiprocessing
+import os
+import pickle
+import sys
+
+import numpy as np
+import pytest
+
+import fastmlp as fm
+from fastmlp import _core
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32" or not hasattr(os, "fork"),
+                                reason="needs fork")
+
+
+def _train():
+    """The issue's reproducer: a 64-512-10 cross-entropy fit on 2000x64, one epoch, on a team
+    of threads (so the process has surely opened OpenMP parallel regions)."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(2000, 64))
+    y = rng.integers(0, 10, 2000)
+    m = fm.MLP([64, 512, 10], loss="cross_entropy", seed=0, n_threads=2)
+    m.fit(X, y, epochs=1, batch_size=200)
+    return m.theta.copy(), m.predict_proba(X[:50])
+
+
+@pytest.fixture(scope="module")
+def parent_result():
+    before = _core.get_team_min_flops()
+    _core.set_team_min_flops(0)          # every step on a team of 2 threads
+    try:
+        yield _train()
+    finally:
+        _core.set_team_min_flops(before)
+
+
+def _child_payload():
+    theta, proba = _train()
+    return pickle.dumps((theta, proba, _core.config()["fork_child_single_threaded"]))
+
+
+def test_os_fork_child_trains_and_matches(parent_result):
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:                               # the child: never return into pytest
+        code = 1
+        try:
+            os.close(r)
+            signal_alarm = getattr(__import__("signal"), "alarm", None)
+            if signal_alarm:
+                signal_alarm(120)              # a hang kills the child: the test fails
+            data = _child_payload()
+            with os.fdopen(w, "wb") as f:
+                f.write(data)
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(w)
+    with os.fdopen(r, "rb") as f:
+        data = f.read()
+    _, status = os.waitpid(pid, 0)
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, status
+    theta, proba, single = pickle.loads(data)
+    assert single is True
+    assert np.array_equal(theta, parent_result[0])
+    assert np.array_equal(proba, parent_result[1])
+
+
+def _mp_worker(q):
+    q.put(_child_payload())
+
+
+def test_multiprocessing_fork_child_trains_and_matches(parent_result):
+    ctx = multiprocessing.get_context("fork")
+    q = ctx.Queue()
+    p = ctx.Process(target=_mp_worker, args=(q,))
+    p.start()
+    try:
+        data = q.get(timeout=120)
+    finally:
+        p.join(30)
+        if p.is_alive():
+            p.kill()
+    assert p.exitcode == 0
+    theta, proba, single = pickle.loads(data)
+    assert single is True
+    assert np.array_equal(theta, parent_result[0]) and np.array_equal(proba, parent_result[1])
+
+
+def _predict_in_worker(model, X):
+    return model.predict_proba(X)
+
+
+def test_joblib_default_backend(parent_result):
+    joblib = pytest.importorskip("joblib")
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(2000, 64))
+    y = rng.integers(0, 10, 2000)
+    m = fm.MLP([64, 512, 10], loss="cross_entropy", seed=0, n_threads=2)
+    m.fit(X, y, epochs=1, batch_size=200)
+    parts = joblib.Parallel(n_jobs=2)(joblib.delayed(_predict_in_worker)(m, X[i::4])
+                                      for i in range(4))
+    for i in range(4):
+        assert np.array_equal(parts[i], m.predict_proba(X[i::4]))
+
+
+def test_model_lock_held_at_fork_is_free_in_the_child():
+    """A lock another thread held at the moment of fork belongs to a thread the child does
+    not have: the child can still fit."""
+    m = fm.MLP([2, 4, 1], loss="square", seed=0)
+    m._lock.acquire_read()                     # as if a prediction were running at fork
+    try:
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                __import__("signal").alarm(60)
+                m.fit(np.zeros((4, 2)), np.zeros(4), batch_size=2, epochs=2)
+                code = 0
+            finally:
+                os._exit(code)
+        _, status = os.waitpid(pid, 0)
+        assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+    finally:
+        m._lock.release_read()

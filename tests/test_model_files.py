@@ -1,0 +1,198 @@
+"""Model files from elsewhere are untrusted: load checks everything before it builds or
+reads anything, opens regular files only, and every failure is a ValueError naming the file.
+save keeps permissions, cleans up after itself and follows symbolic links."""
+import io
+import json
+import os
+import stat
+import sys
+import threading
+import zipfile
+
+import numpy as np
+import pytest
+
+import fastmlp as fm
+from fastmlp import _npz
+
+
+def _fitted(tmp_path, **kw):
+    m = fm.MLP([3, 5, 3], loss="cross_entropy", seed=0, **kw)
+    rng = np.random.default_rng(0)
+    m.fit(rng.normal(size=(30, 3)), np.arange(30) % 3, epochs=2, batch_size=10)
+    return m, m.save(tmp_path / "m.npz")
+
+
+def _rewrite(path, **changes):
+    """A copy of the model file at ``path`` with entries replaced (arrays or raw bytes)."""
+    with np.load(path, allow_pickle=False) as d:
+        arrays = {k: d[k] for k in d.files}
+    arrays.update(changes)
+    out = str(path).replace(".npz", "-bad.npz")
+    np.savez(out, **arrays)
+    return out
+
+
+def _config(path):
+    with np.load(path, allow_pickle=False) as d:
+        return json.loads(str(d["config"][0]))
+
+
+def _bad(path, match):
+    with pytest.raises(ValueError, match=match) as info:
+        fm.load(path)
+    assert os.path.basename(str(path)) in str(info.value)
+
+
+def test_huge_layer_sizes_are_refused_before_anything_is_built(tmp_path):
+    m, path = _fitted(tmp_path)
+    cfg = _config(path)
+    cfg["layer_sizes"] = [20000, 20000]
+    cfg["hidden_activations"] = []
+    bad = _rewrite(path, config=np.array([json.dumps(cfg)]))
+    import tracemalloc
+    tracemalloc.start()
+    _bad(bad, "parameter vector")
+    assert tracemalloc.get_traced_memory()[1] < 20 * 2**20     # no 3.2 GB model built
+    tracemalloc.stop()
+
+
+def test_size_limit_is_an_argument(tmp_path):
+    m, path = _fitted(tmp_path)
+    with pytest.raises(ValueError, match="max_bytes"):
+        fm.load(path, max_bytes=100)
+    assert np.array_equal(fm.load(path, max_bytes=None).theta, m.theta)
+    assert np.array_equal(fm.MLP.load(path, max_bytes=10_000).theta, m.theta)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_a_fifo_is_refused_without_hanging(tmp_path):
+    fifo = tmp_path / "pipe.npz"
+    os.mkfifo(fifo)
+    result = []
+    t = threading.Thread(target=lambda: result.append(
+        pytest.raises(ValueError, fm.load, fifo)), daemon=True)
+    t.start()
+    t.join(10)
+    assert not t.is_alive(), "load blocked on a FIFO"
+    assert "regular file" in str(result[0].value)
+    _bad(tmp_path, "regular file|cannot be opened")   # a directory
+
+
+@pytest.mark.parametrize("config, match", [
+    ("[1, 2, 3]", "not an object"),
+    ("[" * 100000 + "]" * 100000, "readable"),            # nesting too deep for the parser
+    ('{"class": "MLP"}', "layer_sizes"),
+    ('{"class": "Other"}', "unknown model class"),
+    ("not json", "readable"),
+])
+def test_malformed_configs(tmp_path, config, match):
+    m, path = _fitted(tmp_path)
+    _bad(_rewrite(path, config=np.array([config])), match)
+
+
+@pytest.mark.parametrize("key, value, match", [
+    ("layer_sizes", [3, -5, 3], "layer_sizes"),
+    ("layer_sizes", [3, "5", 3], "layer_sizes"),
+    ("dtype", "int8", "dtype"),
+    ("leaky_alpha", None, "leaky_alpha"),
+    ("n_threads", 2 ** 40, "n_threads"),
+    ("mode", "weird", "mode"),
+    ("hidden_activations", ["relu", "relu"], "hidden_activations"),
+])
+def test_config_fields_are_checked(tmp_path, key, value, match):
+    m, path = _fitted(tmp_path)
+    cfg = _config(path)
+    cfg[key] = value
+    _bad(_rewrite(path, config=np.array([json.dumps(cfg)])), match)
+
+
+def test_classes_of_the_wrong_length_and_non_finite_theta(tmp_path):
+    m, path = _fitted(tmp_path)
+    _bad(_rewrite(path, classes=np.arange(5)), "classes")
+    theta = m.theta.copy()
+    theta[3] = np.inf
+    _bad(_rewrite(path, theta=theta), "not finite")
+    theta[3] = np.nan
+    _bad(_rewrite(path, theta=theta), "not finite")
+    _bad(_rewrite(path, theta=m.theta[:-1]), "parameter vector")
+    _bad(_rewrite(path, theta=m.theta.astype(np.float32)), "parameter vector")
+
+
+def test_truncated_foreign_and_oversized_archives(tmp_path):
+    m, path = _fitted(tmp_path)
+    data = open(path, "rb").read()
+    trunc = tmp_path / "trunc.npz"
+    trunc.write_bytes(data[: len(data) // 2])
+    _bad(trunc, "readable")
+    junk = tmp_path / "junk.npz"
+    junk.write_bytes(b"\x00" * 100)
+    _bad(junk, "readable")
+    # a zip bomb: a small file whose theta claims to be huge
+    bomb = tmp_path / "bomb.npz"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as z:
+        with np.load(path) as d:
+            for k in ("fastmlp_format", "config"):
+                buf = io.BytesIO()
+                np.save(buf, d[k])
+                z.writestr(k + ".npy", buf.getvalue())
+        buf = io.BytesIO()
+        np.lib.format.write_array_header_1_0(buf, {"descr": "<f8", "fortran_order": False,
+                                                  "shape": (2 ** 31,)})
+        z.writestr("theta.npy", buf.getvalue() + b"\x00" * (2 ** 24))
+    assert os.path.getsize(bomb) < 100_000
+    _bad(bomb, "max_bytes|parameter vector")
+
+
+def test_missing_file_is_file_not_found(tmp_path):
+    with pytest.raises(FileNotFoundError, match="nope"):
+        fm.load(tmp_path / "nope.npz")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX permissions")
+def test_save_keeps_the_umask_and_an_existing_mode(tmp_path):
+    m, _ = _fitted(tmp_path)
+    old = os.umask(0o022)
+    try:
+        p = m.save(tmp_path / "new.npz")
+        assert stat.S_IMODE(os.stat(p).st_mode) == 0o644
+        os.chmod(p, 0o640)
+        m.save(p)
+        assert stat.S_IMODE(os.stat(p).st_mode) == 0o640
+        os.umask(0o077)
+        p2 = m.save(tmp_path / "private.npz")
+        assert stat.S_IMODE(os.stat(p2).st_mode) == 0o600
+    finally:
+        os.umask(old)
+
+
+def test_save_leaves_no_temporary_file_on_failure(tmp_path, monkeypatch):
+    m, _ = _fitted(tmp_path)
+
+    def boom(*a, **k):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(_npz.np, "savez", boom)
+    with pytest.raises(KeyboardInterrupt):
+        m.save(tmp_path / "x.npz")
+    monkeypatch.undo()
+    monkeypatch.setattr(_npz.os, "replace", lambda *a: (_ for _ in ()).throw(OSError("disk")))
+    with pytest.raises(OSError):
+        m.save(tmp_path / "y.npz")
+    leftovers = [f for f in os.listdir(tmp_path) if f.endswith(".tmp")]
+    assert leftovers == []
+
+
+@pytest.mark.skipif(not hasattr(os, "symlink"), reason="needs symlinks")
+def test_save_through_a_symlink_replaces_its_target(tmp_path):
+    m, _ = _fitted(tmp_path)
+    real = tmp_path / "real.npz"
+    m.save(real)
+    link = tmp_path / "link.npz"
+    os.symlink(real, link)
+    m.initialize(seed=5)
+    m.save(link)
+    assert os.path.islink(link)
+    assert np.array_equal(fm.load(real).theta, m.theta)
+    (tmp_path / "dir.npz").mkdir()
+    with pytest.raises(ValueError, match="not a regular file"):
+        m.save(tmp_path / "dir.npz")

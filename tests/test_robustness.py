@@ -1,0 +1,183 @@
+"""Numerical edges and the engine's boundary: divergence never leaves non-finite parameters,
+NaN propagates as in the reference, probabilities stay defined where sigmoids underflow, and
+_core refuses aliased outputs and handles empty shapes; small argument checks."""
+import itertools
+import warnings
+
+import numpy as np
+import pytest
+
+import fastmlp as fm
+from fastmlp import _core, reference
+
+OPTIMIZERS = {
+    "sgd": lambda lr: fm.optim.SGD(lr=lr),
+    "momentum": lambda lr: fm.optim.SGD(lr=lr, momentum=0.9),
+    "nesterov": lambda lr: fm.optim.SGD(lr=lr, momentum=0.9, nesterov=True),
+    "weight_decay": lambda lr: fm.optim.SGD(lr=lr, weight_decay=10.0),
+    "adam": lambda lr: fm.optim.Adam(lr=lr),
+    "adam_efficient": lambda lr: fm.optim.Adam(lr=lr, efficient=True),
+}
+
+
+def test_issue_example_float32_lr_times_grad_overflow():
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(64, 3)), rng.normal(size=64)
+    m = fm.MLP([3, 8, 1], activation="relu", loss="square", dtype="float32", seed=0)
+    with pytest.warns(fm.DivergenceWarning):
+        hist = m.fit(X, y, optimizer=fm.optim.SGD(lr=1e3), batch_size=8, epochs=20)
+    assert hist.diverged
+    assert np.all(np.isfinite(m.theta))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("opt", sorted(OPTIMIZERS))
+@pytest.mark.parametrize("width", [8, 128])            # 128 hidden units: fused SGD steps
+def test_divergence_never_leaves_non_finite_parameters(dtype, opt, width):
+    rng = np.random.default_rng(1)
+    X, y = 100 * rng.normal(size=(64, 40)), rng.normal(size=64)
+    for lr, act in itertools.product([1e2, 1e6, 1e12, 1e30, 1e36], ["relu", "tanh", "linear"]):
+        m = fm.MLP([40, width, 1], activation=act, loss="square", dtype=dtype, seed=0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            hist = m.fit(X, y, optimizer=OPTIMIZERS[opt](lr), batch_size=8, epochs=5)
+        assert np.all(np.isfinite(m.theta)), (lr, act)
+        state = m.optimizer_.state
+        assert all(np.all(np.isfinite(v)) for v in state.values()), (lr, act)
+        if not hist.diverged:
+            assert len(hist) == 5
+
+
+def test_divergence_on_the_per_batch_path():
+    """A user-defined loss trains batch by batch through the engine's update: the same
+    guard."""
+    class Square(fm.losses.Loss):
+        name = "my_square"
+
+        def value(self, Y, a):
+            return float(np.sum((Y - a) ** 2) / Y.shape[0])
+
+        def gradient(self, Y, a):
+            return 2 * (a - Y) / Y.shape[0]
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(64, 3)), rng.normal(size=64)
+    m = fm.MLP([3, 8, 1], activation="relu", dtype="float32", seed=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m.fit(X, y, loss=Square(), optimizer=fm.optim.SGD(lr=1e30), batch_size=8, epochs=5)
+    assert np.all(np.isfinite(m.theta))
+
+
+def test_optimizer_step_refuses_an_overflowing_update():
+    m = fm.MLP([3, 4, 1], loss="square", dtype="float32", seed=0)
+    X, y = np.ones((2, 3)), np.ones(2)
+    m.backward(m.forward(X), y)
+    before = m.theta.copy()
+    with pytest.raises(FloatingPointError):
+        fm.optim.SGD(lr=1e38).step(m)
+    assert np.array_equal(m.theta, before)
+
+
+@pytest.mark.parametrize("act", ["relu", "leaky_relu", "step", "sign", "piecewise_linear",
+                                 "linear", "sigmoid", "tanh", "prelu"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_nan_propagates_through_activations_as_in_the_reference(act, dtype):
+    z = np.array([[np.nan, -1.0, 0.0, 2.0]], dtype=dtype)
+    alpha = np.full(4, 0.25, dtype=dtype) if act == "prelu" else None
+    got = _core.act_forward(act, z, alpha=alpha)
+    want = reference._act(act, z, 0.01 if act == "leaky_relu" else alpha)
+    assert np.isnan(got[0, 0]) and np.isnan(want[0, 0])
+    np.testing.assert_allclose(got[0, 1:], want[0, 1:], rtol=1e-6)
+
+
+def test_nan_weights_are_not_hidden_by_relu():
+    m = fm.MLP([3, 4, 1], activation="relu", loss="square", seed=0)
+    m.weights[0][0, 0] = np.nan
+    assert np.isnan(m.predict(np.ones((1, 3)))).all()
+    with pytest.warns(fm.DivergenceWarning):
+        hist = m.fit(np.ones((4, 3)), np.ones(4), batch_size=4, epochs=3)
+    assert hist.diverged and len(hist) == 0
+
+
+def test_one_vs_rest_probabilities_where_every_score_underflows():
+    rng = np.random.default_rng(0)
+    m = fm.MLP([2, 3], activation="relu", output="linear", loss="logistic", seed=0)
+    X = rng.normal(size=(30, 2))
+    m.fit(X, np.arange(30) % 3, epochs=1, batch_size=10)
+    m.biases[-1][...] = -1000.0                # every score far below -745
+    m.weights[-1][...] = 0.0
+    m.biases[-1][0] = -990.0
+    p = m.predict_proba(X)
+    assert np.all(np.isfinite(p))
+    np.testing.assert_allclose(p.sum(axis=1), 1.0)
+    assert np.all(p[:, 0] > 0.99)              # e^10 times as likely as each other class
+
+
+def test_softmax_over_zero_columns_and_empty_kernels():
+    for act in ("softmax", "relu", "sigmoid"):
+        out = _core.act_forward(act, np.empty((3, 0)))
+        assert out.shape == (3, 0)
+        assert _core.act_forward(act, np.empty((0, 4))).shape == (0, 4)
+    assert _core.act_deriv("relu", np.empty((0, 4))).shape == (0, 4)
+    with pytest.raises(ValueError, match="at least one row"):
+        _core.loss("square", "linear", np.empty((0, 2)), np.empty((0, 2)), np.empty((0, 2)))
+    C = _core.gemm(np.ones((3, 0)), np.ones((0, 2)))
+    assert np.array_equal(C, np.zeros((3, 2)))
+
+
+def test_core_refuses_aliased_outputs():
+    A = np.arange(16.0).reshape(4, 4)
+    with pytest.raises(ValueError, match="share"):
+        _core.gemm(A, np.eye(4), C=A)
+    B = np.eye(4)
+    with pytest.raises(ValueError, match="share"):
+        _core.gemm(np.eye(4), B, C=B)
+    buf = np.zeros(20)
+    with pytest.raises(ValueError, match="share"):      # a shifted overlap
+        _core.act_forward("relu", buf[:16].reshape(4, 4), out=buf[4:].reshape(4, 4))
+    z = np.ones((4, 4))
+    assert _core.act_forward("relu", z, out=z) is z     # exactly in place is fine
+    with pytest.raises(ValueError, match="share"):
+        _core.act_deriv("relu", z, out=z)
+    eng = _core.Engine([2, 3, 1], ["tanh", "linear"], "square", np.float64, max_batch=2)
+    X = eng.theta[:4].reshape(2, 2)                     # X is a view of the parameters
+    with pytest.raises(ValueError, match="theta shares memory with the input X"):
+        eng.train_step(X, np.zeros((2, 1)), (0, 0.1, 0, False, 0, 0, 0, 0, 0))
+    s = np.zeros(eng.n_params)
+    with pytest.raises(ValueError, match="share"):
+        eng.update((0, 0.1, 0.9, False, 0, 0, 0, 0, 0), state1=eng.theta)
+    eng.update((0, 0.1, 0.9, False, 0, 0, 0, 0, 0), state1=s)
+
+
+def test_train_epochs_memory_follows_the_epochs_done():
+    """fit(epochs=10**9) interrupted or stopped early does not allocate for 10**9 epochs."""
+    import tracemalloc
+    m = fm.MLP([2, 4, 1], loss="square", seed=0)
+    X, y = np.zeros((4, 2)), np.zeros(4)
+    tracemalloc.start()
+    hist = m.fit(X, y, batch_size=4, epochs=10 ** 9, early_stopping=2)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert hist.stopped_early and peak < 50 * 2**20
+    eng = _core.Engine([2, 4, 1], ["tanh", "linear"], "square", np.float64, max_batch=4)
+    stop = _core.StopFlag()
+    stop.set()
+    tracemalloc.start()
+    losses, t, _ = eng.train_epochs(X, np.zeros((4, 1)), 4, 10 ** 9,
+                                    (0, 0.1, 0, False, 0, 0, 0, 0, 0), stop=stop)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert len(losses) == 0 and eng.interrupted and peak < 2**20
+    losses, t, _ = eng.train_epochs(X, np.zeros((4, 1)), 4, 70_000,
+                                    (0, 0.1, 0, False, 0, 0, 0, 0, 0))
+    assert len(losses) == 70_000 and t == 70_000 and np.all(np.isfinite(losses))
+
+
+def test_minor_argument_checks():
+    with pytest.raises(ValueError, match="prelu_init"):
+        fm.MLP([2, 3, 1], activation="prelu", prelu_init=float("nan"))
+    m = fm.MLP([2, 3, 1], loss="square", seed=0)
+    with pytest.raises(ValueError, match="0 rows"):
+        m.score(np.empty((0, 2)), np.empty(0))
+    with pytest.raises(ValueError, match="layer_sizes"):
+        fm.MLP([2, 2 ** 40])
