@@ -4,6 +4,7 @@ import threading
 import warnings
 
 import numpy as np
+import pytest
 
 import fastmlp as fm
 from fastmlp import _core
@@ -55,3 +56,89 @@ def test_fit_returns_history_so_far_on_ctrl_c():
     assert net.epochs_trained_ == len(hist)
     assert net.optimizer_.t == len(hist)
     assert np.all(np.isfinite(net.engine.theta))
+
+
+def _interrupt_after(cond, timeout=120):
+    """Ctrl-C to the main thread as soon as cond() holds."""
+    def watch():
+        for _ in range(int(timeout / 0.002)):
+            if cond():
+                _thread.interrupt_main()
+                return
+            threading.Event().wait(0.002)
+    t = threading.Thread(target=watch)
+    t.start()
+    return t
+
+
+def _restart_data():
+    rng = np.random.default_rng(0)
+    return rng.normal(size=(64, 8)), rng.integers(0, 3, 64)
+
+
+@pytest.mark.parametrize("parallel", [True, False])
+def test_ctrl_c_during_restarts_keeps_the_finished_ones(monkeypatch, parallel):
+    """Before: fit(restarts=...) raised only after every restart had finished, and threw
+    their results away. Now the running ones stop at their next epoch boundary and the best
+    of those that ran is kept."""
+    from fastmlp.training import loop
+    finished = []
+    execute = loop.Run.execute
+
+    def recording(self):
+        hist = execute(self)
+        if not hist.interrupted:
+            finished.append(hist)
+        return hist
+    monkeypatch.setattr(loop.Run, "execute", recording)
+    X, y = _restart_data()
+    epochs = 400 if parallel else 40
+    net = fm.MLP([8, 16, 3], loss="cross_entropy", seed=0)
+    # the first two restarts run alone; the interrupt comes while the later ones run
+    timer = _interrupt_after(lambda: len(finished) >= 2)
+    kw = dict(n_threads=2) if parallel else dict(n_threads=1, callbacks=[_Slow()])
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always")
+        hist = net.fit(X, y, epochs=epochs if parallel else 2000, batch_size=16,
+                       restarts=6, **kw)
+    timer.join()
+    assert hist.interrupted
+    assert any("interrupted" in str(r.message) for r in rec)
+    done = hist.restarts
+    assert 2 <= len(done) < 6 or any(h.interrupted for h in done)
+    complete = [h for h in done if not h.interrupted]
+    assert len(complete) >= 2
+    assert all(len(h) == (epochs if parallel else 2000) for h in complete)
+    assert [h.params["restart"] for h in done] == list(range(len(done)))
+    assert np.all(np.isfinite(net.theta))
+    assert net.predict(X).shape == (64,)       # usable
+
+
+class _Slow:
+    """A callback (it makes restarts sequential) that lets time pass each epoch."""
+
+    def on_epoch_end(self, epoch, logs):
+        threading.Event().wait(0.0005)
+        return False
+
+
+def test_ctrl_c_stops_a_long_prediction_and_leaves_the_model_usable():
+    """One predict call of seconds: Ctrl-C ends it between two chunks (before, the call ran
+    to its end and the KeyboardInterrupt came afterwards)."""
+    import time
+    net = fm.MLP([8, 1024, 3], loss="cross_entropy", seed=0)
+    X = np.random.default_rng(0).normal(size=(400_000, 8))
+    t0 = time.perf_counter()
+    net.predict_proba(X[:4000])
+    whole = (time.perf_counter() - t0) * 100      # the estimated time of one call on all of X
+    timer = threading.Timer(0.1, _thread.interrupt_main)
+    t0 = time.perf_counter()
+    timer.start()
+    with pytest.raises(KeyboardInterrupt):
+        net.predict_proba(X)
+    took = time.perf_counter() - t0
+    timer.join()
+    assert took < 0.1 + whole / 2, (took, whole)
+    assert net._lock.state == (0, False, 0)     # the read lock was released
+    p = net.predict_proba(X[:10])
+    assert p.shape == (10, 3) and np.allclose(p.sum(axis=1), 1)

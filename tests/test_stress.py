@@ -1,0 +1,109 @@
+"""Stress: many threads sharing one model while it is being fitted, and repeated forks after
+OpenMP. FASTMLP_STRESS scales the work (default 1, a few seconds; CI's .ci/stress runs more).
+Prints how many concurrent calls were checked."""
+import copy
+import os
+import pickle
+import sys
+import threading
+
+import numpy as np
+import pytest
+
+import fastmlp as fm
+from fastmlp import _core
+
+SCALE = int(os.environ.get("FASTMLP_STRESS", "1"))
+
+
+def test_threads_share_a_model_while_it_is_fitted():
+    """Predictions from 8 threads while a ninth fits the model epoch by epoch: every result
+    is bitwise the prediction of one of the model's states between two fits."""
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(1500, 16)), rng.integers(0, 4, 1500)
+    m = fm.MLP([16, 48, 4], loss="cross_entropy", seed=0)
+    m.fit(X, y, epochs=1)
+    rounds = 6 * SCALE
+    replay = copy.deepcopy(m)
+    states = [replay.predict_proba(X)]
+    for _ in range(rounds):
+        replay.fit(X, y, epochs=1)
+        states.append(replay.predict_proba(X))
+    keys = {s.tobytes(): i for i, s in enumerate(states)}
+    traces = {}
+    for i, s in enumerate(states):
+        traces.setdefault(s[:16].tobytes(), i)
+    counts, bad = [0], []
+    done = threading.Event()
+
+    def fitter():
+        for _ in range(rounds):      # a refit now and then, predictions in between
+            threading.Event().wait(0.02)
+            m.fit(X, y, epochs=1)
+        threading.Event().wait(0.02)
+        done.set()
+
+    def reader(t):
+        r = np.random.default_rng(t)
+        while not done.is_set():
+            which = r.integers(3)
+            if which == 0:
+                ok = m.predict_proba(X).tobytes() in keys
+            elif which == 1:
+                ok = m.forward(X[:16]).output.tobytes() in traces
+            else:
+                lab = m.predict(X)
+                ok = any(np.array_equal(lab, np.argmax(s, axis=1)) for s in states)
+            counts[0] += 1
+            if not ok:
+                bad.append(which)
+
+    threads = [threading.Thread(target=reader, args=(t,)) for t in range(8)]
+    f = threading.Thread(target=fitter)
+    for t in threads:
+        t.start()
+    f.start()
+    f.join()
+    for t in threads:
+        t.join()
+    print(f"stress: {counts[0]} concurrent predictions checked during {rounds} fits")
+    assert bad == [] and counts[0] > 0
+    assert np.array_equal(m.predict_proba(X), states[-1])
+
+
+@pytest.mark.skipif(sys.platform == "win32" or not hasattr(os, "fork"), reason="needs fork")
+def test_repeated_fork_after_openmp():
+    before = _core.get_team_min_flops()
+    _core.set_team_min_flops(0)
+    try:
+        rng = np.random.default_rng(1)
+        X, y = rng.normal(size=(600, 32)), rng.integers(0, 5, 600)
+
+        def train():
+            m = fm.MLP([32, 256, 5], loss="cross_entropy", seed=3, n_threads=2)
+            m.fit(X, y, epochs=1, batch_size=100)
+            return m.theta
+
+        want = train()
+        for _ in range(3 * SCALE):
+            r, w = os.pipe()
+            pid = os.fork()
+            if pid == 0:
+                code = 1
+                try:
+                    __import__("signal").alarm(120)
+                    data = pickle.dumps(train())
+                    with os.fdopen(w, "wb") as f:
+                        f.write(data)
+                    code = 0
+                finally:
+                    os._exit(code)
+            os.close(w)
+            with os.fdopen(r, "rb") as f:
+                data = f.read()
+            _, status = os.waitpid(pid, 0)
+            assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+            assert np.array_equal(pickle.loads(data), want)
+            want = train()                      # the parent opens regions again, then forks
+    finally:
+        _core.set_team_min_flops(before)
