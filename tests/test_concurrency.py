@@ -261,3 +261,25 @@ def test_thread_counts_are_bounded_with_clear_errors():
     with pytest.raises(ValueError, match="layer_sizes"):
         fm.MLP([2, 2 ** 31, 2])
     assert _core.config()["max_threads_cap"] == cap
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs fork")
+def test_thread_start_failure_is_an_exception_not_an_exit():
+    """Before: set_num_threads(n) under a memory limit let OpenMP end the process at the
+    next parallel region. Now the threads are started once to check: RuntimeError, the
+    setting unchanged."""
+    import resource
+
+    from forking import in_forked_child
+
+    def child():
+        before = fm.get_num_threads()
+        pages = int(open("/proc/self/statm").read().split()[0])
+        limit = pages * 4096 + (64 << 20)        # no room for 200 thread stacks of 8 MiB
+        resource.setrlimit(resource.RLIMIT_AS, (limit, resource.RLIM_INFINITY))
+        try:
+            fm.set_num_threads(200)
+        except RuntimeError as exc:
+            return "could start only" in str(exc) and fm.get_num_threads() == before
+        return "no error"
+    assert in_forked_child(child, timeout=60) is True

@@ -12,6 +12,8 @@ import pytest
 import fastmlp as fm
 from fastmlp import _core
 
+from forking import in_forked_child
+
 pytestmark = pytest.mark.skipif(sys.platform == "win32" or not hasattr(os, "fork"),
                                 reason="needs fork")
 
@@ -43,27 +45,7 @@ def _child_payload():
 
 
 def test_os_fork_child_trains_and_matches(parent_result):
-    r, w = os.pipe()
-    pid = os.fork()
-    if pid == 0:                               # the child: never return into pytest
-        code = 1
-        try:
-            os.close(r)
-            signal_alarm = getattr(__import__("signal"), "alarm", None)
-            if signal_alarm:
-                signal_alarm(120)              # a hang kills the child: the test fails
-            data = _child_payload()
-            with os.fdopen(w, "wb") as f:
-                f.write(data)
-            code = 0
-        finally:
-            os._exit(code)
-    os.close(w)
-    with os.fdopen(r, "rb") as f:
-        data = f.read()
-    _, status = os.waitpid(pid, 0)
-    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, status
-    theta, proba, single = pickle.loads(data)
+    theta, proba, single = pickle.loads(in_forked_child(_child_payload))
     assert single is True
     assert np.array_equal(theta, parent_result[0])
     assert np.array_equal(proba, parent_result[1])
@@ -113,16 +95,9 @@ def test_model_lock_held_at_fork_is_free_in_the_child():
     m = fm.MLP([2, 4, 1], loss="square", seed=0)
     m._lock.acquire_read()                     # as if a prediction were running at fork
     try:
-        pid = os.fork()
-        if pid == 0:
-            code = 1
-            try:
-                __import__("signal").alarm(60)
-                m.fit(np.zeros((4, 2)), np.zeros(4), batch_size=2, epochs=2)
-                code = 0
-            finally:
-                os._exit(code)
-        _, status = os.waitpid(pid, 0)
-        assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+        def child():
+            m.fit(np.zeros((4, 2)), np.zeros(4), batch_size=2, epochs=2)
+            return m.epochs_trained_
+        assert in_forked_child(child, timeout=60) == 2
     finally:
         m._lock.release_read()

@@ -10,19 +10,28 @@ import fastmlp as fm
 from fastmlp import _core
 
 
+def _interrupt_after(cond, timeout=120):
+    """Ctrl-C to the main thread as soon as cond() holds."""
+    def watch():
+        for _ in range(int(timeout / 0.002)):
+            if cond():
+                _thread.interrupt_main()
+                return
+            threading.Event().wait(0.002)
+    t = threading.Thread(target=watch)
+    t.start()
+    return t
+
+
 def _interrupt_soon(delay=0.05):
     """Send Ctrl-C to the main thread once the engine's run is under way (its helper thread
     exists), plus `delay` seconds."""
-    def watch():
-        for _ in range(20000):
-            if any(t.name == "fastmlp-train-epochs" for t in threading.enumerate()):
-                threading.Event().wait(delay)
-                _thread.interrupt_main()
-                return
-            threading.Event().wait(0.001)
-    timer = threading.Thread(target=watch)
-    timer.start()
-    return timer
+    def running():
+        if any(t.name == "fastmlp-train-epochs" for t in threading.enumerate()):
+            threading.Event().wait(delay)
+            return True
+        return False
+    return _interrupt_after(running)
 
 
 def test_engine_run_stops_between_epochs_on_ctrl_c():
@@ -56,19 +65,6 @@ def test_fit_returns_history_so_far_on_ctrl_c():
     assert net.epochs_trained_ == len(hist)
     assert net.optimizer_.t == len(hist)
     assert np.all(np.isfinite(net.engine.theta))
-
-
-def _interrupt_after(cond, timeout=120):
-    """Ctrl-C to the main thread as soon as cond() holds."""
-    def watch():
-        for _ in range(int(timeout / 0.002)):
-            if cond():
-                _thread.interrupt_main()
-                return
-            threading.Event().wait(0.002)
-    t = threading.Thread(target=watch)
-    t.start()
-    return t
 
 
 def _restart_data():

@@ -196,3 +196,26 @@ def test_save_through_a_symlink_replaces_its_target(tmp_path):
     (tmp_path / "dir.npz").mkdir()
     with pytest.raises(ValueError, match="not a regular file"):
         m.save(tmp_path / "dir.npz")
+
+
+@pytest.mark.skipif(not hasattr(os, "O_TMPFILE") or not hasattr(os, "fork"),
+                    reason="unnamed temporary files are a Linux feature")
+def test_a_kill_during_save_leaves_no_temporary_file(tmp_path):
+    """Before: tens of MB of .fastmlp-*.npz.tmp stayed behind. The temporary file now has no
+    name until it is complete, so the kernel reclaims it with the killed process."""
+    import signal
+    m = fm.MLP([64, 512, 10], loss="cross_entropy", seed=0)
+    pid = os.fork()
+    if pid == 0:
+        def dying_savez(f, **arrays):
+            f.write(b"\0" * (1 << 20))
+            f.flush()
+            os.kill(os.getpid(), signal.SIGKILL)
+        _npz.np.savez = dying_savez
+        try:
+            m.save(tmp_path / "m.npz")
+        finally:
+            os._exit(3)
+    _, status = os.waitpid(pid, 0)
+    assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL
+    assert os.listdir(tmp_path) == []

@@ -3,7 +3,6 @@ OpenMP. FASTMLP_STRESS scales the work (default 1, a few seconds; CI's .ci/stres
 Prints how many concurrent calls were checked."""
 import copy
 import os
-import pickle
 import sys
 import threading
 
@@ -12,6 +11,8 @@ import pytest
 
 import fastmlp as fm
 from fastmlp import _core
+
+from forking import in_forked_child
 
 SCALE = int(os.environ.get("FASTMLP_STRESS", "1"))
 
@@ -86,24 +87,7 @@ def test_repeated_fork_after_openmp():
 
         want = train()
         for _ in range(3 * SCALE):
-            r, w = os.pipe()
-            pid = os.fork()
-            if pid == 0:
-                code = 1
-                try:
-                    __import__("signal").alarm(120)
-                    data = pickle.dumps(train())
-                    with os.fdopen(w, "wb") as f:
-                        f.write(data)
-                    code = 0
-                finally:
-                    os._exit(code)
-            os.close(w)
-            with os.fdopen(r, "rb") as f:
-                data = f.read()
-            _, status = os.waitpid(pid, 0)
-            assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
-            assert np.array_equal(pickle.loads(data), want)
+            assert np.array_equal(in_forked_child(train), want)
             want = train()                      # the parent opens regions again, then forks
     finally:
         _core.set_team_min_flops(before)

@@ -33,7 +33,9 @@ __all__ = ["MLP", "Perceptron", "Trace", "Gradients", "History", "Callback", "St
 
 
 def set_num_threads(n):
-    """Set the number of OpenMP threads the engine uses by default (>= 1)."""
+    """Set the number of OpenMP threads the engine uses by default (1 to
+    ``fastmlp._core.MAX_THREADS``; ValueError outside). The threads are started once to check
+    that the system allows them: RuntimeError, the setting unchanged, when it does not."""
     _core.set_num_threads(n)
 
 

@@ -1,6 +1,7 @@
 """The model file (its layout is described in :mod:`fastmlp.io`): written atomically, read
 without pickle and without trusting it. This module knows nothing about models: ``MLP.save``
 and ``MLP.load`` make and check the config it stores."""
+import errno
 import json
 import os
 import stat
@@ -38,7 +39,29 @@ def _classes_array(classes):
 # ---------------------------------------------------------------------------------------------
 # writing
 # ---------------------------------------------------------------------------------------------
-_unnamed_ok = [hasattr(os, "O_TMPFILE") and os.path.isdir("/proc/self/fd")]
+_unnamed_ok = [hasattr(os, "O_TMPFILE")]
+_AT_FDCWD, _AT_EMPTY_PATH = -100, 0x1000      # Linux's values
+_libc = []
+
+
+def _link_unnamed(fd, name):
+    """Give the unnamed (O_TMPFILE) file open as ``fd`` the name ``name``: linkat with
+    AT_EMPTY_PATH, else through /proc/self/fd (the two ways Linux offers; which one a
+    system allows depends on its kernel, privileges and mounts)."""
+    try:
+        if not _libc:
+            import ctypes
+            _libc.append(ctypes.CDLL(None, use_errno=True))
+        import ctypes
+        if _libc[0].linkat(fd, b"", _AT_FDCWD, os.fsencode(name), _AT_EMPTY_PATH) == 0:
+            return
+        err = ctypes.get_errno()
+        if err == errno.EEXIST:
+            raise FileExistsError(err, os.strerror(err), name)
+    except (OSError, AttributeError) as exc:
+        if isinstance(exc, FileExistsError):
+            raise
+    os.link(f"/proc/self/fd/{fd}", name, follow_symlinks=True)
 
 
 def _temp_name(directory):
@@ -69,7 +92,7 @@ def _write_temp(directory, mode, arrays):
                 for _ in range(100):
                     name = _temp_name(directory)
                     try:
-                        os.link(f"/proc/self/fd/{f.fileno()}", name, follow_symlinks=True)
+                        _link_unnamed(f.fileno(), name)
                         return name
                     except FileExistsError:
                         continue
