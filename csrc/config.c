@@ -99,6 +99,36 @@ void fm_set_gemm_par_flops(double flops) {
     atomic_store_explicit(&fm_gemm_par_flops, flops >= 0 ? flops : 0.0, memory_order_relaxed);
 }
 
+/* The data-parallel training step (network.c, fm_dp_chunks_of): chunks, and the range of step
+   flops (6 x weights x rows) where it is used. Measured on the shared 2-core Zen 4 under a
+   load average of ~3.5 (engine.train_epochs, medians of 7 alternating runs, us per step):
+     deep (64-(64x8)-10, batch 64, 14 Mflop)   output-split 1t 863 / 2t 5080, data-parallel
+                                               1t 646 / 2t 1119
+     digits (0.9 Mflop), regression (0.8 Mflop): the data-parallel step costs a fixed ~40 us
+                                               more per step even on one thread (not yet
+                                               explained), so it starts where the team did.
+   mnist (39 Mflop) and wide keep the output-split team. */
+static _Atomic int fm_dp_chunks = 2;
+static _Atomic double fm_dp_min_flops = 4.0e6;
+static _Atomic double fm_dp_max_flops = 2.0e7;
+
+int fm_get_dp_chunks(void) { return atomic_load_explicit(&fm_dp_chunks, memory_order_relaxed); }
+void fm_set_dp_chunks(int n) {
+    atomic_store_explicit(&fm_dp_chunks, n < 0 ? 0 : n > 64 ? 64 : n, memory_order_relaxed);
+}
+double fm_get_dp_min_flops(void) {
+    return atomic_load_explicit(&fm_dp_min_flops, memory_order_relaxed);
+}
+void fm_set_dp_min_flops(double flops) {
+    atomic_store_explicit(&fm_dp_min_flops, flops >= 0 ? flops : 0.0, memory_order_relaxed);
+}
+double fm_get_dp_max_flops(void) {
+    return atomic_load_explicit(&fm_dp_max_flops, memory_order_relaxed);
+}
+void fm_set_dp_max_flops(double flops) {
+    atomic_store_explicit(&fm_dp_max_flops, flops >= 0 ? flops : 0.0, memory_order_relaxed);
+}
+
 const char *fm_cpu_features(void) {
     static char buf[160];
     if (buf[0]) return buf;

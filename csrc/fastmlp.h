@@ -51,7 +51,8 @@ typedef enum {
     FM_ERR_INTERRUPT = 4  /* the caller's stop flag was raised (between epochs) */
 } fm_status;
 
-/* Activation codes (the chapter's table, in its order; softmax is output-only). */
+/* Activation codes (the chapter's table, in its order; softmax is output-only; exp is the
+   log link of Poisson regression). */
 typedef enum {
     FM_ACT_STEP = 0,      /* 0 (z<0), 0.5 (z=0), 1 (z>0); sigma' = 0 */
     FM_ACT_SIGN = 1,      /* -1, 0, 1; sigma' = 0 */
@@ -63,20 +64,23 @@ typedef enum {
     FM_ACT_LEAKY = 7,     /* z (z>=0), alpha z (z<0), alpha fixed; sigma' = 1 or alpha */
     FM_ACT_PRELU = 8,     /* as leaky, one learned alpha per neuron (column) */
     FM_ACT_SOFTMAX = 9,   /* row-wise softmax, output layer only */
-    FM_N_ACT = 10
+    FM_ACT_EXP = 10,      /* e^z; sigma' = a */
+    FM_N_ACT = 11
 } fm_activation;
 
 /* Loss codes. Targets Y are always the canonical float matrix (n x N_L):
    square: real targets; hinge/logistic: +-1; cross_entropy: one-hot or probabilities
-   (with a softmax output); margin: one-hot. The cost is the MEAN over the batch of the
-   per-sample cost, which is the SUM over output units. */
+   (with a softmax output); margin: one-hot; poisson: counts or rates y >= 0 (with an exp
+   output: the half Poisson deviance y log(y/a) - y + a, computed from z = log a). The cost
+   is the MEAN over the batch of the per-sample cost, which is the SUM over output units. */
 typedef enum {
     FM_LOSS_SQUARE = 0,
     FM_LOSS_HINGE = 1,
     FM_LOSS_LOGISTIC = 2,
     FM_LOSS_CROSS_ENTROPY = 3,
     FM_LOSS_MARGIN = 4,
-    FM_N_LOSS = 5
+    FM_LOSS_POISSON = 5,
+    FM_N_LOSS = 6
 } fm_loss;
 
 /* Does sigma' of this activation need z (1), or is the output a enough (0)? */
@@ -211,6 +215,9 @@ fm_status fm_update_d(const fm_net *net, fm_opt *opt, double *theta, const doubl
    n_b w_i / S_b before the backward products. A batch with S_b <= 0 is skipped: nothing
    changes (opt->t included) and *loss_out is NaN. */
 int fm_step_is_fused(const fm_net *net, const fm_opt *opt, int n);
+/* Chunks of the data-parallel step for a batch of n rows under the current tunables (0: the
+   step is split by outputs instead); see dp_chunks below. */
+int fm_step_chunks(const fm_net *net, int n);
 fm_status fm_train_step_s(const fm_net *net, fm_opt *opt, float *theta, float *grad,
                           float *state1, float *state2, const float *X, const float *Y,
                           const float *sw, int n, float *work, const fm_workspace *ws,
@@ -285,7 +292,14 @@ const char *fm_cpu_features(void); /* e.g. "avx512f avx512dq avx512vl avx512bw a
                           ones on a team of threads in one parallel region (one per call of
                           fm_train_epochs)
      gemm_par_flops       products of fewer flops (2MNK) run on the calling thread alone; larger
-                          ones on at most one thread per half of this many flops */
+                          ones on at most one thread per half of this many flops
+     dp_chunks            a training step of dp_min_flops <= 6 x weights x rows < dp_max_flops
+     dp_min_flops         is data parallel: the batch is cut into dp_chunks fixed chunks (fewer
+     dp_max_flops         when a chunk would hold under 8 rows), each chunk's whole forward and
+                          backward pass runs on one thread, and the chunks' gradients are summed
+                          in chunk order. The chunks never depend on the thread count, so
+                          results are the same for every thread count; dp_chunks < 2 turns it
+                          off (every step then runs the output-split path) */
 ptrdiff_t fm_get_parallel_threshold(void);
 void fm_set_parallel_threshold(ptrdiff_t n);
 int fm_get_fused_sgd_max_batch(void);
@@ -294,6 +308,12 @@ double fm_get_team_min_flops(void);
 void fm_set_team_min_flops(double flops);
 double fm_get_gemm_par_flops(void);
 void fm_set_gemm_par_flops(double flops);
+int fm_get_dp_chunks(void);
+void fm_set_dp_chunks(int n);
+double fm_get_dp_min_flops(void);
+void fm_set_dp_min_flops(double flops);
+double fm_get_dp_max_flops(void);
+void fm_set_dp_max_flops(double flops);
 
 #ifdef __cplusplus
 }

@@ -14,6 +14,7 @@
 #include "fastmlp.h"
 #include <sched.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #ifdef _OPENMP
 #include <omp.h>
 #define FM_TEAM_REGION_ _Pragma("omp parallel num_threads(fm_team_admit(fm_team_p_))")
@@ -57,6 +58,17 @@ typedef struct {
     int flag[FM_TEAM_MAX];
     int stop;
     int fused_max_batch;   /* fm_get_fused_sgd_max_batch(), read once by a training entry point */
+    /* the data-parallel step (network.c), read once by a training entry point: */
+    int dp_chunks;                    /* fm_get_dp_chunks() (0: never) */
+    double dp_min_flops, dp_max_flops;
+    void *dp_buf;                     /* dp_chunks gradient vectors, dp_stride elements apart */
+    ptrdiff_t dp_stride;
+    int dp_helpers;                   /* threads serving chunks (fm_dp_serve) besides thread 0 */
+    /* a step's chunks, published by thread 0: (step << 32) | next chunk to claim, claimed by
+       compare-and-swap so a late helper can never claim a chunk of a step already done */
+    _Alignas(64) _Atomic uint64_t dp_claim;
+    _Alignas(64) _Atomic int dp_done;  /* chunks of the current step finished */
+    const void *dp_job;                /* the current step's description (network.inc) */
     /* fused SGD steps: a bound on max |W^l| carried from step to step (valid: set at all;
        exact: measured since the last step) -- see step_fused_team in nn/network.inc */
     int wmax_valid, wmax_exact;
@@ -72,6 +84,12 @@ typedef struct {
 static inline void fm_team_init(fm_team_shared *sh) {
     atomic_init(&sh->arrived, 0);
     atomic_init(&sh->generation, 0);
+    sh->dp_chunks = 0;
+    sh->dp_buf = NULL;
+    sh->dp_helpers = 0;
+    atomic_init(&sh->dp_claim, 0);
+    atomic_init(&sh->dp_done, 0);
+    sh->dp_job = NULL;
     sh->wmax_valid = sh->wmax_exact = 0;
 }
 
@@ -131,6 +149,18 @@ static inline void fm_team_barrier(const fm_team *tm) {
         } else {
             sched_yield();
         }
+    }
+}
+
+/* One round of waiting for another thread: a pause while i is small, then the CPU handed
+   back to the scheduler (the awaited thread may be descheduled on a loaded machine). */
+static inline void fm_wait_round(unsigned i) {
+    if (i < 2000) {
+#if defined(__x86_64__) || defined(__i386__)
+        __builtin_ia32_pause();
+#endif
+    } else {
+        sched_yield();
     }
 }
 

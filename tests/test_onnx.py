@@ -565,3 +565,16 @@ def test_cli_export_without_the_extra(tmp_path):
     assert res.returncode == 2, res.stderr
     lines = res.stderr.strip().splitlines()
     assert len(lines) == 1 and "pip install 'fastmlp[onnx]'" in lines[0], res.stderr
+
+
+@pytest.mark.parametrize("dtype,tol", [(np.float64, 1e-12), (np.float32, 1e-5)])
+def test_poisson_regressor_exports_its_exp_output(dtype, tol):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 4)).astype(dtype)
+    y = np.exp(0.5 * X[:, 0].astype(np.float64))
+    est = fit_quiet(sk.MLPRegressor(loss="poisson", hidden_layer_sizes=(8,), max_iter=30,
+                                    random_state=0), X, y)
+    assert est.out_activation_ == "exp"
+    sess = ort.InferenceSession(fonnx.to_onnx(est).SerializeToString())
+    got = sess.run(None, {sess.get_inputs()[0].name: X})[0].ravel()
+    np.testing.assert_allclose(got, est.predict(X), rtol=tol, atol=0)

@@ -57,6 +57,15 @@ def test_set_read_and_reject(key, setter, getter, good, bad):
         assert fastmlp.show_config(print_=False)[key] == default
 
 
+@pytest.fixture
+def no_data_parallel():
+    """Fusion is a choice of the output-split step: keep the data-parallel one off."""
+    dp = _core.get_data_parallel()
+    _core.set_data_parallel(chunks=0)
+    yield
+    _core.set_data_parallel(*dp)
+
+
 def _fused_run(max_batch):
     """A plain-SGD run (784 x 16 weights: large enough to be fused) on batches of 16."""
     _core.set_fused_sgd_max_batch(max_batch)
@@ -66,7 +75,12 @@ def _fused_run(max_batch):
     eng = _core.Engine([784, 16, 10], ["relu", "softmax"], "cross_entropy", np.float64,
                        max_batch=16)
     eng.theta[:] = np.random.default_rng(1).normal(size=eng.n_params) * 0.05
-    eng.train_epochs(X, Y, 16, 2, (0, 0.1, 0, False, 0, 0, 0, 0, 0), seed=2, n_threads=1)
+    dp = _core.get_data_parallel()
+    _core.set_data_parallel(chunks=0)   # fusion is a choice of the output-split step
+    try:
+        eng.train_epochs(X, Y, 16, 2, (0, 0.1, 0, False, 0, 0, 0, 0, 0), seed=2, n_threads=1)
+    finally:
+        _core.set_data_parallel(*dp)
     return eng.theta.copy()
 
 
@@ -192,7 +206,7 @@ def test_threading_tunables_changed_while_training():
 
 
 @pytest.mark.skipif(not _core.config()["openmp"], reason="single-threaded build")
-def test_fusion_limit_changed_while_training():
+def test_fusion_limit_changed_while_training(no_data_parallel):
     """The fusion limit flipped during one train_epochs call: the call reads it once, so the
     run is wholly fused or wholly unfused -- bitwise one of the two serial runs, never a mix
     (and no team thread ever takes the other branch than its partners)."""

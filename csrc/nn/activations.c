@@ -8,6 +8,7 @@ int fm_act_needs_z(int act) {
     switch (act) {
     case FM_ACT_STEP: case FM_ACT_SIGN: case FM_ACT_LINEAR:
     case FM_ACT_SIGMOID: case FM_ACT_TANH: case FM_ACT_RELU: case FM_ACT_SOFTMAX:
+    case FM_ACT_EXP:
         return 0;
     default:
         return 1; /* piecewise linear, leaky ReLU, PReLU: the output does not determine sigma' */

@@ -61,6 +61,9 @@ def show_config(print_=True):
         "vecmath_kernels": cfg.get("vecmath_kernels"),
         "parallel_threshold": cfg.get("parallel_threshold"),
         "team_min_flops": cfg.get("team_min_flops"),
+        "data_parallel": (f"steps of {cfg.get('dp_min_flops'):.3g} <= 6 x weights x rows < "
+                          f"{cfg.get('dp_max_flops'):.3g} flops in {cfg.get('dp_chunks')} "
+                          f"fixed chunks" if cfg.get("dp_chunks", 0) >= 2 else "off"),
         "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "(unset)"),
     }
     if print_:

@@ -23,11 +23,13 @@ cdef extern from "fastmlp.h" nogil:
     enum: FM_ACT_LEAKY
     enum: FM_ACT_PRELU
     enum: FM_ACT_SOFTMAX
+    enum: FM_ACT_EXP
     enum: FM_LOSS_SQUARE
     enum: FM_LOSS_HINGE
     enum: FM_LOSS_LOGISTIC
     enum: FM_LOSS_CROSS_ENTROPY
     enum: FM_LOSS_MARGIN
+    enum: FM_LOSS_POISSON
     enum: FM_OPT_SGD
     enum: FM_OPT_ADAM
     enum: FM_OPT_ADAM_EFFICIENT
@@ -94,6 +96,7 @@ cdef extern from "fastmlp.h" nogil:
                             const fm_workspace *ws, double *loss_out, int nthreads)
 
     int fm_step_is_fused(const fm_net *net, const fm_opt *opt, int n)
+    int fm_step_chunks(const fm_net *net, int n)
 
     ctypedef struct fm_opt:
         int kind
@@ -152,6 +155,12 @@ cdef extern from "fastmlp.h" nogil:
     void fm_set_team_min_flops(double flops)
     double fm_get_gemm_par_flops()
     void fm_set_gemm_par_flops(double flops)
+    int fm_get_dp_chunks()
+    void fm_set_dp_chunks(int n)
+    double fm_get_dp_min_flops()
+    void fm_set_dp_min_flops(double flops)
+    double fm_get_dp_max_flops()
+    void fm_set_dp_max_flops(double flops)
 
     fm_status fm_vec_eval_s(int func, ptrdiff_t n, const float *x, float *y)
     fm_status fm_vec_eval_d(int func, ptrdiff_t n, const double *x, double *y)

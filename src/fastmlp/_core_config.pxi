@@ -18,6 +18,9 @@ def config():
         "fork_child_single_threaded": bool(fm_fork_child_single_threaded()),
         "thread_shortfalls": fm_thread_shortfalls(),
         "gemm_par_flops": fm_get_gemm_par_flops(),
+        "dp_chunks": fm_get_dp_chunks(),
+        "dp_min_flops": fm_get_dp_min_flops(),
+        "dp_max_flops": fm_get_dp_max_flops(),
     }
 
 
@@ -105,3 +108,34 @@ def set_gemm_par_flops(double flops):
 
 def get_gemm_par_flops():
     return fm_get_gemm_par_flops()
+
+
+def set_data_parallel(chunks=None, min_flops=None, max_flops=None):
+    """When a training step is data parallel: the batch cut into `chunks` fixed chunks (fewer
+    where a chunk would hold under 8 rows; < 2 turns it off), each chunk's forward and
+    backward pass on one thread, the chunks' gradients summed in chunk order. Used for steps
+    of min_flops <= 6 x weights x rows < max_flops. The chunks never depend on the thread
+    count, so results are the same for every thread count; changing these settings changes
+    the rounding of the gradient sums (as a different batch split would). None: unchanged."""
+    if chunks is not None:
+        if isinstance(chunks, bool) or not isinstance(chunks, (int, np.integer)):
+            raise TypeError(f"chunks must be an int, got {type(chunks).__name__}")
+        if not 0 <= chunks <= 64:
+            raise ValueError(f"chunks must be in [0, 64], got {chunks}")
+    for name, v in (("min_flops", min_flops), ("max_flops", max_flops)):
+        if v is not None and not (isinstance(v, (int, float, np.integer, np.floating))
+                                  and not isinstance(v, bool)):
+            raise TypeError(f"{name} must be a number, got {type(v).__name__}")
+        if v is not None and not v >= 0:
+            raise ValueError(f"{name} must be >= 0, got {v}")
+    if chunks is not None:
+        fm_set_dp_chunks(int(chunks))
+    if min_flops is not None:
+        fm_set_dp_min_flops(float(min_flops))
+    if max_flops is not None:
+        fm_set_dp_max_flops(float(max_flops))
+
+
+def get_data_parallel():
+    """(chunks, min_flops, max_flops): see set_data_parallel."""
+    return fm_get_dp_chunks(), fm_get_dp_min_flops(), fm_get_dp_max_flops()

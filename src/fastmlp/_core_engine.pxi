@@ -101,6 +101,8 @@ cdef class Engine:
             if self.net.acts[l] == FM_ACT_SOFTMAX and l != len(sizes) - 1:
                 raise ValueError("softmax is only allowed as the output activation")
         self.net.loss = _loss_code(loss)
+        if self.net.loss == FM_LOSS_POISSON and self.net.acts[len(sizes) - 1] != FM_ACT_EXP:
+            raise ValueError("the poisson loss needs the exp output activation (a = e^z)")
         self.net.leaky = leaky
         _check_status(fm_net_init(&self.net), "Engine")
         try:
@@ -540,6 +542,13 @@ cdef class Engine:
             self._end_exclusive()
         _check_status(st, "update")
         return opt.t
+
+    def step_chunks(self, int n):
+        """Chunks of the data-parallel step for a batch of n rows under the current settings
+        (set_data_parallel); 0: the step is split over the threads by outputs instead."""
+        if n < 1:
+            raise ValueError(f"n must be >= 1, got {n}")
+        return fm_step_chunks(&self.net, n)
 
     def train_step(self, X, Y, spec, state1=None, state2=None, n_threads=None,
                    sample_weight=None):

@@ -29,6 +29,7 @@ __all__ = ["Layer", "Head", "Description", "describe", "OUTPUT_OPS"]
 OUTPUT_OPS = {
     "identity": None,
     "softmax": None,
+    "exp": None,          # MLPRegressor(loss="poisson"): the last layer computes exp itself
     "logistic": "Sigmoid",
 }
 

@@ -157,6 +157,7 @@ ACTIVATIONS = {
     "leaky_relu": _leaky_relu,
     "prelu": _prelu,
     "softmax": _unary("Softmax", axis=-1),
+    "exp": _unary("Exp"),
 }
 
 
