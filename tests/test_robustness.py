@@ -30,10 +30,21 @@ def test_issue_example_float32_lr_times_grad_overflow():
     assert np.all(np.isfinite(m.theta))
 
 
+@pytest.fixture(params=["output-split", "data-parallel"])
+def step_path(request):
+    """Every step size on the usual path, or on the data-parallel step (chunks of the batch
+    whose gradients are summed before the one update)."""
+    before = _core.get_data_parallel()
+    if request.param == "data-parallel":
+        _core.set_data_parallel(chunks=2, min_flops=0, max_flops=float("inf"))
+    yield request.param
+    _core.set_data_parallel(*before)
+
+
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("opt", sorted(OPTIMIZERS))
 @pytest.mark.parametrize("width", [8, 128])            # 128 hidden units: fused SGD steps
-def test_divergence_never_leaves_non_finite_parameters(dtype, opt, width):
+def test_divergence_never_leaves_non_finite_parameters(dtype, opt, width, step_path):
     rng = np.random.default_rng(1)
     X, y = 100 * rng.normal(size=(64, 40)), rng.normal(size=64)
     for lr, act in itertools.product([1e2, 1e6, 1e12, 1e30, 1e36], ["relu", "tanh", "linear"]):
@@ -46,6 +57,8 @@ def test_divergence_never_leaves_non_finite_parameters(dtype, opt, width):
         assert all(np.all(np.isfinite(v)) for v in state.values()), (lr, act)
         if not hist.diverged:
             assert len(hist) == 5
+        if act == "linear" and lr >= 1e30 and dtype == "float32":
+            assert hist.diverged, (lr, act)    # lr x gradient overflows: said, not hidden
 
 
 def test_divergence_on_the_per_batch_path():
@@ -79,7 +92,7 @@ def test_optimizer_step_refuses_an_overflowing_update():
 
 
 @pytest.mark.parametrize("act", ["relu", "leaky_relu", "step", "sign", "piecewise_linear",
-                                 "linear", "sigmoid", "tanh", "prelu"])
+                                 "linear", "sigmoid", "tanh", "prelu", "exp"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_nan_propagates_through_activations_as_in_the_reference(act, dtype):
     z = np.array([[np.nan, -1.0, 0.0, 2.0]], dtype=dtype)
