@@ -572,13 +572,17 @@ class MLP:
     def save(self, path):
         """Save to a versioned ``.npz`` readable without pickle, atomically (``.npz``
         appended when missing; the layout: :mod:`fastmlp.io`); returns the path. The
-        optimiser is not stored."""
+        optimiser is not stored. A new file gets the umask's permissions, an existing one
+        keeps its own; a symbolic link is followed (its target is replaced); no temporary
+        file is left behind (see :func:`fastmlp._npz.write`)."""
         return _npz.write(path, self._saved_config(), self.engine.theta,
                           getattr(self, "classes_", None))
 
     @classmethod
     def load(cls, path, max_bytes=_npz.MAX_BYTES):
-        """A model saved by :meth:`save` (the same as :func:`fastmlp.load`)."""
+        """A model saved by :meth:`save` (the same as :func:`fastmlp.load`: nothing in the
+        file is trusted; ``max_bytes`` caps every array; every failure is a ValueError
+        naming the file)."""
         return cls._from_saved(*_npz.read(path, max_bytes, cls._saved_expect))
 
     @staticmethod
