@@ -338,8 +338,9 @@ def best_of_restarts(restarts, train_one, workers):
     if not done:
         raise KeyboardInterrupt
     stopped = sum(h.interrupted for h, _ in done)
-    if workers > 1 and (stopped or len(done) < restarts):
-        # (sequentially, the interrupted run has already said so)
+    # sequentially, a run that Ctrl-C stopped has said so itself; an interrupt between two
+    # runs (or any in parallel) is said here
+    if (stopped or len(done) < restarts) and (workers > 1 or not stopped):
         warn_user(f"training interrupted (KeyboardInterrupt): {len(done) - stopped} of "
                   f"{restarts} restarts finished, {stopped} stopped at an epoch boundary, "
                   f"{restarts - len(done)} not started; the best of those that ran is kept",
