@@ -76,4 +76,17 @@ fm_status fm_update_team_s(const fm_team *tm, const fm_net *net, fm_opt *opt, do
                            float *theta, const float *grad, float *s1, float *s2);
 fm_status fm_update_team_d(const fm_team *tm, const fm_net *net, fm_opt *opt, double wd,
                            double *theta, const double *grad, double *s1, double *s2);
+/* The same update in blocks any thread may run (nn/optim.inc: fm_update_prepare). */
+void fm_update_prepare_s(const fm_opt *opt, double wd, fm_opt *o, double *c1, double *c2);
+int fm_update_block_fails_s(const fm_opt *o, ptrdiff_t n_weights, ptrdiff_t i0, ptrdiff_t i1,
+                           float *theta, const float *grad, float *s1, float *s2, double c1,
+                           double c2);
+void fm_update_block_s(const fm_opt *o, ptrdiff_t n_weights, ptrdiff_t i0, ptrdiff_t i1,
+                      float *theta, const float *grad, float *s1, float *s2, double c1, double c2);
+void fm_update_prepare_d(const fm_opt *opt, double wd, fm_opt *o, double *c1, double *c2);
+int fm_update_block_fails_d(const fm_opt *o, ptrdiff_t n_weights, ptrdiff_t i0, ptrdiff_t i1,
+                           double *theta, const double *grad, double *s1, double *s2, double c1,
+                           double c2);
+void fm_update_block_d(const fm_opt *o, ptrdiff_t n_weights, ptrdiff_t i0, ptrdiff_t i1,
+                      double *theta, const double *grad, double *s1, double *s2, double c1, double c2);
 #endif

@@ -48,6 +48,7 @@ static inline int fm_nthreads(int nthreads) {
 }
 
 #define FM_TEAM_MAX 64
+#define FM_DP_END (~(uint64_t)0 >> 16)   /* the last round of a data-parallel call */
 /* What a team's threads share; only bodies that synchronise need one. */
 typedef struct {
     /* a counting spin barrier: libgomp's costs ~0.5 us here, and a step needs ~10 of them */
@@ -64,11 +65,13 @@ typedef struct {
     void *dp_buf;                     /* dp_chunks gradient vectors, dp_stride elements apart */
     ptrdiff_t dp_stride;
     int dp_helpers;                   /* threads serving chunks (fm_dp_serve) besides thread 0 */
-    /* a step's chunks, published by thread 0: (step << 32) | next chunk to claim, claimed by
-       compare-and-swap so a late helper can never claim a chunk of a step already done */
+    /* a round of a data-parallel step, published by thread 0: round << 16 | its item count
+       (round: 1, 2, ... never reused; FM_DP_END ends the call) */
     _Alignas(64) _Atomic uint64_t dp_claim;
-    _Alignas(64) _Atomic int dp_done;  /* chunks of the current step finished */
-    const void *dp_job;                /* the current step's description (network.inc) */
+    _Alignas(64) _Atomic int dp_done;  /* items of the current round finished */
+    const void *dp_job;                /* the current round's description (network.inc) */
+    /* item k is taken in round r when dp_taken[k].r = r (one line each: no false sharing) */
+    struct { _Alignas(64) _Atomic uint64_t r; } dp_taken[FM_TEAM_MAX];
     /* fused SGD steps: a bound on max |W^l| carried from step to step (valid: set at all;
        exact: measured since the last step) -- see step_fused_team in nn/network.inc */
     int wmax_valid, wmax_exact;

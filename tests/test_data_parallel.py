@@ -190,3 +190,50 @@ def test_default_rule_is_per_network_and_batch():
                            if len(sizes) == 2 else ["relu"] * (len(sizes) - 2) + ["softmax"],
                            "cross_entropy", np.float64, max_batch=batch)
         assert eng.step_chunks(batch) == expect, (sizes, batch)
+
+
+@pytest.mark.parametrize("opt", ["momentum", "adam"])
+def test_update_blocks_same_bits_for_1_2_3_threads(opt, dp):
+    """A network of ~17k parameters: the update rounds cut the parameters into blocks of a
+    different size for every thread count (4, 8, 12 blocks); the same bits regardless."""
+    dp(3)
+    sizes = [64, 128, 64, 10]
+    runs = []
+    for nt in (1, 2, 3):
+        eng, _, _, X, Y = setup("cross_entropy", "tanh", "softmax", np.float64, 70, seed=2,
+                                sizes=sizes, max_batch=30)
+        assert eng.n_params > 16 * 1024 and eng.step_chunks(30) == 3
+        base, n_state = OPTS[opt]
+        states = [np.zeros(eng.n_params) for _ in range(n_state)]
+        losses, _, _ = eng.train_epochs(X, Y, 30, 2, base + (0, 0.05), *states, shuffle=True,
+                                        seed=1, n_threads=nt)
+        runs.append((np.asarray(losses),
+                     np.concatenate([p.ravel() for p in engine_params(eng)])))
+    for losses, params in runs[1:]:
+        assert np.array_equal(losses, runs[0][0])
+        assert np.array_equal(params, runs[0][1])
+
+
+@pytest.mark.parametrize("nthreads", [1, 2, 3])
+def test_update_overflow_in_one_block_changes_nothing(nthreads, dp):
+    """Adam in float32 whose g^2 overflows for the first row of W^1 only (the loss is
+    finite): that block fails its check, so no block is written -- not even those that
+    passed -- and t stays 0."""
+    dp(2)
+    eng, _, _, X, Y = setup("square", "relu", "linear", np.float32, 24, seed=3)
+    W1 = eng.weights()[0]
+    W1[0, :] = 1e-30                            # x_0 * w_0j stays about 1
+    X = X.copy()
+    X[:, 0] = 1e30
+    before = [p.copy() for p in engine_params(eng)]
+    base, _ = OPTS["adam"]
+    s1, s2 = np.zeros(eng.n_params, np.float32), np.zeros(eng.n_params, np.float32)
+    with pytest.raises(Exception, match="(?i)finite|diverg|nan|inf"):
+        eng.train_step(X, Y, base + (0, 0.0), s1, s2, n_threads=nthreads)
+    for p, q in zip(engine_params(eng), before):
+        assert np.array_equal(p, q)
+    assert not s1.any() and not s2.any()
+    # the same step with SGD (lr g stays finite) goes through: the loss was finite
+    _, t = eng.train_step(X, Y, OPTS["sgd"][0] + (0, 0.0), np.zeros(eng.n_params, np.float32),
+                          n_threads=nthreads)
+    assert t == 1 and not np.array_equal(eng.weights()[0], before[0])

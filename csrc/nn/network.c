@@ -77,6 +77,9 @@ int fm_step_is_fused(const fm_net *net, const fm_opt *opt, int n) {
    Used for steps of dp_min_flops <= 6 x weights x n < dp_max_flops (config.c), with chunks of
    at least FM_DP_MIN_ROWS rows. */
 #define FM_DP_MIN_ROWS 8
+/* the rounds of a data-parallel step (network.inc: F(step_dp)) and their smallest block */
+enum { DP_CHUNKS, DP_CHECK, DP_WRITE };
+#define FM_DP_MIN_BLOCK 512
 
 /* chunks for a step of n rows (0: the output-split path) */
 static int fm_dp_chunks_of(const fm_net *net, int n, const fm_team_shared *sh) {
@@ -120,7 +123,7 @@ static void *fm_dp_buffer(size_t bytes) {
 /* thread 0 of a data-parallel call: the call is over, release the helpers (F(dp_serve)) */
 static void fm_dp_finish(fm_team_shared *sh) {
     if (sh->dp_helpers)
-        atomic_store_explicit(&sh->dp_claim, (uint64_t)UINT32_MAX << 32, memory_order_release);
+        atomic_store_explicit(&sh->dp_claim, FM_DP_END << 16, memory_order_release);
 }
 
 /* threads for a call whose steps are data parallel in C chunks: one per chunk at most */
@@ -142,6 +145,7 @@ static int fm_dp_setup(fm_team_shared *sh, const fm_net *net, int batch, size_t 
     sh->dp_stride = (net->n_params + 15) / 16 * 16;
     sh->dp_buf = c ? fm_dp_buffer((size_t)c * (size_t)sh->dp_stride * elem) : NULL;
     if (!sh->dp_buf) sh->dp_chunks = 0;
+    for (int k = 0; k < FM_TEAM_MAX; ++k) atomic_init(&sh->dp_taken[k].r, 0);
     return sh->dp_chunks ? c : 0;
 }
 
