@@ -278,6 +278,10 @@ void fm_set_max_threads(int n);
 int fm_probe_threads(int n, int *err);
 int fm_fork_child_single_threaded(void);
 long fm_thread_shortfalls(void);
+/* The widest team (threads of one parallel region) the engine has opened since the last
+   fm_widest_team(1) -- 1 when it has opened none; reset: start counting again. Lets a
+   program (and the tests) check that concurrent fits do not oversubscribe the machine. */
+int fm_widest_team(int reset);
 const char *fm_cpu_features(void); /* e.g. "avx512f avx512dq avx512vl avx512bw avx2 fma" */
 
 /* Tunables (defaults measured; see config.c). Safe to set while other threads are inside the

@@ -30,6 +30,7 @@ int fm_team_size(int nthreads, double flops) {
 _Atomic int fm_single_threaded_child = 0;
 static _Atomic int fm_openmp_used = 0;
 static _Atomic long fm_shortfalls = 0;
+static _Atomic int fm_widest = 1;
 
 static void fm_after_fork_in_child(void) {
     if (atomic_load_explicit(&fm_openmp_used, memory_order_relaxed))
@@ -46,6 +47,11 @@ int fm_fork_child_single_threaded(void) {
 
 long fm_thread_shortfalls(void) {
     return atomic_load_explicit(&fm_shortfalls, memory_order_relaxed);
+}
+
+int fm_widest_team(int reset) {
+    return reset ? atomic_exchange_explicit(&fm_widest, 1, memory_order_relaxed)
+                 : atomic_load_explicit(&fm_widest, memory_order_relaxed);
 }
 
 /* ---- starting threads: a failure is a smaller team, never the end of the process -----------
@@ -109,12 +115,17 @@ int fm_team_admit(int p) {
     if (!atomic_load_explicit(&fm_openmp_used, memory_order_relaxed))
         atomic_store_explicit(&fm_openmp_used, 1, memory_order_relaxed);
     if (p > FM_MAX_THREADS) p = FM_MAX_THREADS;
-    if (p <= granted) return p;
-    int can = fm_probe_threads(p, NULL);
-    if (can < p) {
-        atomic_fetch_add_explicit(&fm_shortfalls, 1, memory_order_relaxed);
-        p = can;
+    if (p > granted) {
+        int can = fm_probe_threads(p, NULL);
+        if (can < p) {
+            atomic_fetch_add_explicit(&fm_shortfalls, 1, memory_order_relaxed);
+            p = can;
+        }
+        if (p > granted) granted = p;
     }
-    if (p > granted) granted = p;
+    int w = atomic_load_explicit(&fm_widest, memory_order_relaxed);
+    while (p > w && !atomic_compare_exchange_weak_explicit(&fm_widest, &w, p, memory_order_relaxed,
+                                                           memory_order_relaxed)) {
+    }
     return p;
 }

@@ -146,6 +146,7 @@ cdef extern from "fastmlp.h" nogil:
     int fm_probe_threads(int n, int *err)
     int fm_fork_child_single_threaded()
     long fm_thread_shortfalls()
+    int fm_widest_team(int reset)
     const char *fm_cpu_features()
     ptrdiff_t fm_get_parallel_threshold()
     void fm_set_parallel_threshold(ptrdiff_t n)

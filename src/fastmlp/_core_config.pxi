@@ -24,6 +24,13 @@ def config():
     }
 
 
+def widest_team(reset=False):
+    """The most threads one engine call has run on since the last ``widest_team(reset=True)``
+    (1 when none used several); ``reset=True`` returns that value and starts counting
+    again. For checking that concurrent fits do not oversubscribe the machine."""
+    return fm_widest_team(1 if reset else 0)
+
+
 def set_num_threads(n):
     """Set the number of OpenMP threads the engine uses by default (1..MAX_THREADS).
 

@@ -238,7 +238,8 @@ class EngineEstimator(TagsMixin, BaseEstimator):
         w = None if sw is None else np.ascontiguousarray(sw, dtype=net.plan.dtype)
         return net.train(X, Y, w, s, nt, epochs=1 if incremental else s.max_iter,
                          samples0=t0, validate=validate, verbose=self.verbose and not quiet,
-                         on_divergence="ignore" if quiet else "warn")
+                         on_divergence="ignore" if quiet else "warn",
+                         share_threads=self.n_threads is None)
 
     def _record(self, hist, net, s, split, incremental, first):
         """The fitted attributes scikit-learn names, from the run's History."""

@@ -202,15 +202,17 @@ class Network:
                 monitor="val_score" if s.early_stopping else "loss")
 
     def train(self, X, Y, sw, s, n_threads, *, epochs, samples0, validate=None,
-              verbose=False, on_divergence="warn"):
+              verbose=False, on_divergence="warn", share_threads=False):
         """Train ``epochs`` epochs of the stochastic solver; returns the Run's History. Runs
-        alone on this network (the model's write lock)."""
+        alone on this network (the model's write lock). share_threads: n_threads was chosen
+        by fastmlp, so concurrent fits share the threads (training.loop)."""
         with self.model._lock.writing():
             return self._train(X, Y, sw, s, n_threads, epochs=epochs, samples0=samples0,
-                               validate=validate, verbose=verbose, on_divergence=on_divergence)
+                               validate=validate, verbose=verbose, on_divergence=on_divergence,
+                               share_threads=share_threads)
 
     def _train(self, X, Y, sw, s, n_threads, *, epochs, samples0, validate, verbose,
-               on_divergence):
+               on_divergence, share_threads):
         n = X.shape[0]
         if s.batch_size == "auto":
             B = min(200, n)
@@ -227,7 +229,8 @@ class Network:
                   validate=validate, callbacks=callbacks,
                   objective=_ObjectiveInSklearnUnits(self, s.alpha if s.alpha_per_batch
                                                      else 0.0, -(-n // B), n),
-                  n_threads=n_threads, on_divergence=on_divergence)
+                  n_threads=n_threads, on_divergence=on_divergence,
+                  share_threads=share_threads)
         hist = run.execute()
         self.epoch += run.epochs_done
         return hist

@@ -28,6 +28,16 @@ returns normally; a whole-run engine call stops at its next epoch boundary, so t
 at most about one epoch. Runs side by side in threads (restarts, learning-rate sweeps:
 :func:`run_concurrently`) all stop at their next epoch boundary the same way: a
 :class:`fastmlp._core.StopFlag` shared by the runs of one call asks them to.
+
+**Threads.** A run whose thread count was left to fastmlp (``n_threads=None``) shares the
+engine's threads with the other runs training in this process at the same time: with k runs
+in flight each engine call gets ``max(1, threads // k)`` (re-read at every call, so a run
+takes the threads back when the others finish). Restarts and learning-rate sweeps that run
+side by side give each run one thread (:func:`run_concurrently`); joblib's process workers
+get ``OMP_NUM_THREADS`` (see :func:`fastmlp.sklearn._threads.resolve_n_threads`); a
+program's own threads fitting models at once share as above -- no fit oversubscribes the
+machine. The engine's results do not depend on its thread count, so none of this changes a
+bit of any result.
 """
 from __future__ import annotations
 
@@ -64,6 +74,32 @@ def warn_user(message, category):
 # the StopFlag of the run_concurrently call whose worker this thread is (None elsewhere)
 _worker = threading.local()
 
+# runs training in this process right now (Run.execute), for the thread sharing above
+_active_lock = threading.Lock()
+_active_runs = 0
+
+
+def active_runs():
+    """How many :class:`Run` are training in this process at this moment."""
+    return _active_runs
+
+
+def _enter_run(delta):
+    global _active_runs
+    with _active_lock:
+        _active_runs += delta
+
+
+def shared_threads(n_threads, share):
+    """The thread count for one engine call of a run: ``n_threads`` (None: the engine's
+    default) when it is alone or was given explicitly (``share`` False), else its share of
+    the threads among the runs in flight."""
+    k = _active_runs
+    if not share or k <= 1:
+        return n_threads
+    base = _core.get_num_threads() if n_threads is None else n_threads
+    return max(1, base // k)
+
 
 class _StopRequested(Exception):
     """Raised inside Run.execute when its StopFlag asks it to stop (a sibling run's Ctrl-C)."""
@@ -96,7 +132,7 @@ class Run:
     def __init__(self, engine, X, Y, *, optimizer, schedule=None, batch_size, epochs,
                  shuffle=True, seed=0, epoch0=0, samples0=0, drop_last=False,
                  sample_weight=None, validate=None, callbacks=(), objective=None,
-                 custom_loss=None, n_threads=None, on_divergence="warn"):
+                 custom_loss=None, n_threads=None, on_divergence="warn", share_threads=None):
         self.engine = engine
         self.X, self.Y = X, Y
         self.optimizer = optimizer
@@ -114,6 +150,8 @@ class Run:
         self.objective = objective
         self.custom_loss = custom_loss
         self.n_threads = n_threads
+        # share the threads with concurrent runs: by default when the count was left open
+        self.share_threads = n_threads is None if share_threads is None else bool(share_threads)
         self.on_divergence = on_divergence
         self.has_validation = validate is not None
         self.history = History()
@@ -151,7 +189,8 @@ class Run:
     # -- one epoch, one engine call per batch ----------------------------------------------
     def _epoch_per_batch(self, epoch, batch_cbs, s1, s2):
         eng, loss, opt = self.engine, self.custom_loss, self.optimizer
-        X, Y, sw, B, nt = self.X, self.Y, self.sample_weight, self.batch_size, self.n_threads
+        X, Y, sw, B = self.X, self.Y, self.sample_weight, self.batch_size
+        nt = self._threads()
         N = X.shape[0]
         in_order = (not self.shuffle) or B >= N
         order = None if in_order else _core.permutation(self.seed, epoch, N)
@@ -207,8 +246,18 @@ class Run:
         if self.on_divergence == "warn":
             warn_user(msg, DivergenceWarning)
 
+    def _threads(self):
+        return shared_threads(self.n_threads, self.share_threads)
+
     def execute(self):
         """Train; returns the :class:`History` (also ``self.history``)."""
+        _enter_run(1)
+        try:
+            return self._execute()
+        finally:
+            _enter_run(-1)
+
+    def _execute(self):
         eng, opt, hist, sched = self.engine, self.optimizer, self.history, self.schedule
         opt._ensure_state(eng.n_params, eng.dtype)
         s1, s2 = opt._vectors()
@@ -238,7 +287,7 @@ class Run:
                 losses, t, div = eng.train_epochs(
                     self.X, self.Y, self.batch_size, self.epochs, opt.spec(), s1, s2,
                     shuffle=self.shuffle, seed=self.seed, epoch0=e0, drop_last=self.drop_last,
-                    n_threads=self.n_threads, stop=self.stop, **sw_kw)
+                    n_threads=self._threads(), stop=self.stop, **sw_kw)
                 opt.t = int(t)
                 dt = (time.perf_counter() - t0) / max(len(losses) + div, 1)
                 hist._extend(e0, losses, opt.lr, dt)
@@ -259,7 +308,7 @@ class Run:
                         losses, t, div = eng.train_epochs(
                             self.X, self.Y, self.batch_size, 1, opt.spec(), s1, s2,
                             shuffle=self.shuffle, seed=self.seed, epoch0=e,
-                            drop_last=self.drop_last, n_threads=self.n_threads,
+                            drop_last=self.drop_last, n_threads=self._threads(),
                             stop=self.stop, **sw_kw)
                         opt.t = int(t)
                         if eng.interrupted:
