@@ -551,6 +551,30 @@ def main(argv=None):
             print(_table(["shape (MxK.KxN)", "dtype", "fastmlp us", "numpy us", "speedup"],
                          rows))
 
+    # ---- each workload's step against the GEMM peak of this run ------------------------
+    if not a.no_gemm and result["gemm"] and "error" not in result["gemm"].get("fastmlp", {}):
+        big = result["gemm"]["fastmlp"]["big"]
+        peak = {dt: max((v["gflops"] for k, v in big.items() if k.endswith(" " + dt)),
+                        default=None) for dt in ("float32", "float64")}
+        result["gemm_peak_gflops"] = peak
+        rows = []
+        for name in names:
+            w = W.WORKLOADS[name]
+            rate = (result["workloads"][name].get("fastmlp") or {}).get("rate")
+            pk = peak.get(w.dtype)
+            if not rate or not pk:
+                continue
+            samples = rate * (w.batch if w.unit == "steps/s" else 1)   # samples/s
+            step_us = w.batch / samples * 1e6
+            gf = samples * w.flops_per_sample / 1e9
+            result["workloads"][name]["fastmlp"]["peak_fraction"] = gf / pk
+            rows.append([name, w.dtype, w.batch, f"{w.flops_per_sample * w.batch / 1e6:.3g}",
+                         f"{step_us:.3g}", f"{gf:.3g}", f"{pk:.3g}", f"{100 * gf / pk:.1f} %"])
+        print(f"\nEach fit step against the best {THREADS}-thread GEMM of this run (fastmlp's "
+              f"square products, same dtype): flops = 6 x weights x batch")
+        print(_table(["workload", "dtype", "batch", "Mflop/step", "us/step", "GFLOP/s",
+                      "GEMM peak", "of peak"], rows))
+
     # ---- memory: wide, one fit epoch in a fresh process ---------------------------------
     if not a.no_memory and "wide" in names:
         est = memory_estimate("wide")
