@@ -237,3 +237,29 @@ def test_update_overflow_in_one_block_changes_nothing(nthreads, dp):
     _, t = eng.train_step(X, Y, OPTS["sgd"][0] + (0, 0.0), np.zeros(eng.n_params, np.float32),
                           n_threads=nthreads)
     assert t == 1 and not np.array_equal(eng.weights()[0], before[0])
+
+
+@pytest.mark.parametrize("nthreads", [1, 2])
+def test_shuffled_batches_of_zero_weight_are_skipped_alike(nthreads, dp):
+    """Shuffled data-parallel steps gather their rows inside the chunks and sum the batch's
+    weights from the source rows: batches whose weights are all 0 are skipped exactly as
+    on the output-split path, and the rest agree with it to rounding."""
+    N, batch = 48, 16
+    w = np.zeros(N)
+    w[[3, 30]] = [1.5, 0.5]                    # most shuffled batches weigh nothing
+
+    def run(chunks):
+        _core.set_data_parallel(chunks=chunks, min_flops=0, max_flops=float("inf"))
+        eng, _, _, X, Y = setup("square", "tanh", "linear", np.float64, N, seed=9,
+                                max_batch=batch)
+        base, n_state = OPTS["momentum"]
+        states = [np.zeros(eng.n_params) for _ in range(n_state)]
+        losses, t, _ = eng.train_epochs(X, Y, batch, 4, base + (0, 0.0), *states,
+                                        shuffle=True, seed=2, n_threads=nthreads,
+                                        sample_weight=w)
+        return np.asarray(losses), t, np.concatenate([p.ravel() for p in engine_params(eng)])
+
+    a, b = run(2), run(0)
+    assert a[1] == b[1] and 4 <= a[1] <= 8     # the same steps taken: two per epoch at most
+    np.testing.assert_allclose(a[0], b[0], rtol=1e-10)
+    np.testing.assert_allclose(a[2], b[2], rtol=1e-10, atol=1e-12)
