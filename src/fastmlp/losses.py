@@ -39,7 +39,7 @@ from ._names import LOSS_NAMES
 from .activations import ACTIVATIONS, canonical_name, get_activation
 
 __all__ = ["Loss", "SquareLoss", "HingeLoss", "LogisticLoss", "CrossEntropyLoss", "MarginLoss",
-           "LOSSES", "ALIASES", "get_loss", "Encoded"]
+           "LOSSES", "ALIASES", "get_loss", "Encoded", "missing_loss_error"]
 
 
 class Encoded:
@@ -142,8 +142,10 @@ class Loss:
                              f"{y.dtype}")
         if y.ndim == 1:
             if n_outputs != 1:
-                raise ValueError(f"y is 1-D but the network has {n_outputs} outputs; give y "
-                                 f"of shape (n_samples, {n_outputs})")
+                raise ValueError(f"y is 1-D but the network has {n_outputs} outputs and the "
+                                 f"{self.name} loss: for class labels use "
+                                 f"loss='cross_entropy' (one output unit per class); for "
+                                 f"regression give y of shape (n_samples, {n_outputs})")
             y = y[:, None]
         if y.ndim != 2 or y.shape[1] != n_outputs:
             raise ValueError(f"y must have shape (n_samples, {n_outputs}), got {y.shape}")
@@ -417,6 +419,30 @@ class MarginLoss(Loss):
 _BUILTIN_CLASSES = (SquareLoss, HingeLoss, LogisticLoss, CrossEntropyLoss, MarginLoss)
 LOSSES = {cls.name: cls for cls in _BUILTIN_CLASSES}
 ALIASES = LOSS_NAMES.aliases
+
+
+def missing_loss_error(y=None, n_outputs=None):
+    """The ValueError for a model that has no loss (the rule: fastmlp never guesses the task
+    from the targets; the message names the losses, with a hint drawn from ``y``)."""
+    hint = ""
+    if y is not None:
+        y = np.asarray(y)
+        if y.ndim == 1 and y.size and (y.dtype.kind in "biuUSO" or (
+                y.dtype.kind == "f" and np.all(np.isfinite(y)) and np.all(y == np.round(y)))):
+            try:
+                k = len(np.unique(y))
+            except TypeError:
+                k = None
+            if k is not None and k <= 1000:
+                hint = (f" (y holds {k} distinct labels: for classification use "
+                        f"loss='cross_entropy'"
+                        + (f", with {k} output units" if n_outputs not in (None, k) else "")
+                        + ")")
+    return ValueError(
+        f"this MLP has no loss, and fit does not guess one from y{hint}: give "
+        f"loss='cross_entropy' for class labels (one softmax output unit per class), "
+        f"loss='square' for regression (real-valued targets), or 'logistic', 'hinge' or "
+        f"'margin' -- to MLP(..., loss=...) or to fit(..., loss=...)")
 
 
 def get_loss(loss, argname="loss"):

@@ -21,7 +21,7 @@ from ._common import (Gradients, NotFittedError, Trace, check_dtype, check_int, 
                       check_X, derive_seed, seed_int)
 from ._version import __version__
 from .activations import ACTIVATIONS, canonical_name
-from .losses import Loss, get_loss, r2_score
+from .losses import Loss, get_loss, missing_loss_error, r2_score
 from .perceptron import Perceptron  # noqa: F401  (fastmlp.network.Perceptron)
 from .training import fit as _fit
 
@@ -351,7 +351,7 @@ class MLP:
             loss.check_output(self.output)
             return loss
         if self.loss is None:
-            raise ValueError("this model has no loss: give loss=... (or build it with loss=)")
+            raise missing_loss_error()
         return self.loss
 
     def _encode(self, loss, y, n, fitting):

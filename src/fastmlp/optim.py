@@ -23,8 +23,8 @@ resumable: train 2 epochs, save both model and optimiser state, load them, train
 the result equals 4 epochs straight.
 
 Schedules change ``optimizer.lr`` between epochs (the fit loop calls them); they compute from
-``optimizer.base_lr`` (the lr given by the user) and the *global* epoch number (epochs the
-model has been trained so far, so a resumed fit continues the schedule).
+``optimizer.base_lr`` (the lr given by the user) and the number of epochs the model has
+completed so far (a count over all its fits, so a resumed fit continues the schedule).
 """
 from __future__ import annotations
 
@@ -302,8 +302,10 @@ def get_optimizer(optimizer, lr=None):
 # Schedules: lr for the NEXT epoch, computed between epochs
 # ---------------------------------------------------------------------------------------------
 class Schedule:
-    """Base class. ``__call__(epoch, base_lr, lr, logs)`` -> lr for epoch ``epoch`` (0-based,
-    global). ``per_epoch`` False means the lr never changes (one C call may run all epochs)."""
+    """Base class. ``__call__(epoch, base_lr, lr, logs)`` -> the lr of the next epoch, where
+    ``epoch`` is the number of epochs the model has completed (0 before its first epoch; a
+    count, so epoch number ``epoch + 1`` -- counted from 1 as everywhere -- is the one about to
+    run). ``per_epoch`` False means the lr never changes (one C call may run all epochs)."""
     per_epoch = True
 
     def __call__(self, epoch, base_lr, lr, logs=None):  # pragma: no cover - abstract
@@ -346,7 +348,7 @@ class StepLR(Schedule):
 class InverseScaling(Schedule):
     """lr = base_lr / (t + 1) ** power_t.
 
-    ``per='epoch'``: t is the global epoch number (from 0). ``per='sample'``: t is the number
+    ``per='epoch'``: t is the number of epochs completed. ``per='sample'``: t is the number
     of samples seen so far (scikit-learn's 'invscaling', lr updated after every epoch; the
     first epoch of a run keeps the optimiser's current lr).
     """

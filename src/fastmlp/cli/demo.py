@@ -35,7 +35,7 @@ def cmd_demo(args, out):
 
     print("== 1. XOR: a single layer cannot represent it (chapter 4.1) ==", file=out)
     X, y = datasets.xor()
-    per = Perceptron(2, 1)
+    per = Perceptron(2, 1, seed=seed)
     per.fit(X, y, epochs=100)
     acc_p = _accuracy(per, X, y)
     print(f"perceptron (2 -> 1):  accuracy {100 * acc_p:5.1f} %  "

@@ -130,12 +130,10 @@ class _EpochPrinter:
 
     def __init__(self, out):
         self.out = out
-        self.n = 0
 
     def on_epoch_end(self, epoch, logs):
-        self.n += 1
         extra = f"  val_loss {logs['val_loss']:.6g}" if "val_loss" in logs else ""
-        print(f"epoch {self.n:4d}  loss {logs['loss']:.6g}{extra}", file=self.out, flush=True)
+        print(f"epoch {epoch:4d}  loss {logs['loss']:.6g}{extra}", file=self.out, flush=True)
 
 
 def cmd_train(args, out):

@@ -1,7 +1,8 @@
 """Callbacks: what a training run does between epochs.
 
 A callback is any object with ``on_epoch_end(epoch, logs)`` (return True, or raise
-:class:`StopTraining`, to stop after this epoch) and/or ``on_batch_end(batch, logs)``; it may
+:class:`StopTraining`, to stop after this epoch; ``epoch`` is the epoch's number, counted
+from 1 as in :class:`~fastmlp.training.History`) and/or ``on_batch_end(batch, logs)``; it may
 also define ``on_train_begin(run)`` and ``on_train_end(run)``, where ``run`` is the
 :class:`~fastmlp.training.loop.Run` (its ``engine``, ``history``, ``optimizer``).
 
@@ -218,7 +219,7 @@ class EpochLogger:
     def on_epoch_end(self, epoch, logs):
         items = " - ".join(f"{k}: {logs[k]:.5g}" for k in
                            ("loss", "val_loss", "val_metric", "val_score") if k in logs)
-        print(f"epoch {epoch + 1}/{self.last} - {items} - lr: {logs['lr']:.3g} - "
+        print(f"epoch {epoch}/{self.last} - {items} - lr: {logs['lr']:.3g} - "
               f"{logs['time']:.3f}s")
         return False
 

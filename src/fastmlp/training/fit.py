@@ -14,7 +14,7 @@ import numbers
 import numpy as np
 
 from .._common import check_int, derive_seed
-from ..losses import Loss
+from ..losses import Loss, missing_loss_error
 from ..optim import get_optimizer, get_schedule
 from .callbacks import EarlyStopping, EpochLogger, ProgressBar
 from .loop import Run, best_of_restarts, copy_optimizer_template, restart_workers
@@ -80,10 +80,12 @@ def fit(model, X, y, loss=None, optimizer=None, lr=None, batch_size=32, epochs=1
         on_divergence="warn", sample_weight=None):
     """Train ``model`` on (X, y); returns a :class:`~fastmlp.training.History`.
 
-    loss: name/Loss (default: the model's loss, else 'square'). optimizer: 'sgd', 'adam', an
+    loss: name/Loss (default: the model's loss; fastmlp does not guess one from y, a model
+    without a loss raises ValueError). optimizer: 'sgd', 'adam', an
     Optimizer (its state is used and updated) or None (the optimiser of the previous fit, else
     SGD(lr=0.01)); ``lr`` overrides its learning rate. batch_size: None (full-batch GD), 1
-    (SGD) or B (mini-batch, 1 <= B <= n_train). epochs >= 0. shuffle: reshuffle before every
+    (SGD) or B (mini-batch; B larger than the training set means the whole set, as in
+    scikit-learn). epochs >= 0. shuffle: reshuffle before every
     epoch (seeded by ``seed``, default derived from the model's seed). validation_split:
     fraction of the samples held out -- the LAST fraction, as in Keras (``validation_shuffle
     =True`` picks a random one with the seed instead); or validation_data=(X_val, y_val) or
@@ -143,7 +145,7 @@ def fit(model, X, y, loss=None, optimizer=None, lr=None, batch_size=32, epochs=1
     if loss is not None:
         model._set_loss(loss)
     elif model.loss is None:
-        model._set_loss("square")
+        raise missing_loss_error(y, model.layer_sizes[-1])
     X = model._X(X)
     n = X.shape[0]
     if n == 0:
@@ -180,10 +182,9 @@ def fit(model, X, y, loss=None, optimizer=None, lr=None, batch_size=32, epochs=1
     if batch_size is None:
         B = n_train
     else:
-        B = check_int("batch_size", batch_size, 1)
-        if B > n_train:
-            raise ValueError(f"batch_size={B} is larger than the {n_train} training samples; "
-                             f"use batch_size=None for full-batch gradient descent")
+        # at most the whole training set (scikit-learn's rule; no warning, since the default
+        # of 32 exceeds a toy data set)
+        B = min(check_int("batch_size", batch_size, 1), n_train)
     shuffle_seed = derive_seed(model.seed if seed is None else seed, 0)
     if sw is not None:
         sw = sw.astype(model.dtype)

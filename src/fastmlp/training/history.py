@@ -18,7 +18,12 @@ class DivergenceWarning(RuntimeWarning):
 class History:
     """What happened during one training run, one entry per completed epoch.
 
-    Lists: ``epoch`` (global epoch numbers, counted from 0 like Python indices), ``loss``
+    **Epoch numbers count from 1**, everywhere fastmlp shows one (this History, the
+    callbacks' ``epoch`` argument, verbose output, the progress bar, warnings): epoch k is the
+    k-th epoch the model was trained, so after a run ``model.epochs_trained_`` is the number
+    of the last epoch. A ``fit`` that continues training continues the numbering.
+
+    Lists: ``epoch`` (those epoch numbers, one per entry), ``loss``
     (mean training loss over the epoch's batches, each measured before its update; with
     ``sample_weight`` the weighted mean), ``val_loss``, ``val_metric`` (accuracy or R^2),
     ``val_score`` (an estimator's validation score; NaN where not measured), ``lr``,
@@ -27,7 +32,9 @@ class History:
     ``monitor`` names the list that decides which epoch was best (``val_loss`` with
     validation, else ``loss``; ``val_score`` for the scikit-learn estimators' early
     stopping, where higher is better: ``monitor_mode`` is then 'max'). ``best_epoch`` is the
-    index of the best entry. Flags: ``stopped_early``, ``diverged`` (``diverged_epoch``),
+    number of the best epoch and ``best_index`` its position in the lists
+    (``history.val_loss[history.best_index]``). Flags: ``stopped_early``, ``diverged``
+    (``diverged_epoch``: the number of the epoch that diverged),
     ``interrupted``. With restarts, ``restarts`` holds every restart's History and
     ``best_restart`` the index of the one kept.
     """
@@ -55,10 +62,11 @@ class History:
         for k in self._KEYS:
             getattr(self, k).append(float(logs.get(k, math.nan)))
 
-    def _extend(self, epoch0, losses, lr, time_per_epoch):
-        """Record len(losses) epochs at once (a whole run done in one engine call)."""
+    def _extend(self, first_epoch, losses, lr, time_per_epoch):
+        """Record len(losses) epochs at once, numbered from ``first_epoch`` (a whole run done
+        in one engine call)."""
         n = len(losses)
-        self.epoch.extend(range(int(epoch0), int(epoch0) + n))
+        self.epoch.extend(range(int(first_epoch), int(first_epoch) + n))
         self.loss.extend(np.asarray(losses, dtype=float).tolist())
         for k in ("val_loss", "val_metric", "val_score"):
             getattr(self, k).extend([math.nan] * n)
@@ -86,17 +94,25 @@ class History:
         return getattr(self, self.monitor)
 
     @property
-    def best_epoch(self):
-        """Index of the best monitored entry (None before any finite one)."""
+    def best_index(self):
+        """Position of the best monitored entry in the lists (None before any finite one)."""
         vals = np.asarray(self.monitored, dtype=float)
         if vals.size == 0 or np.all(np.isnan(vals)):
             return None
         return int(np.nanargmax(vals) if self.monitor_mode == "max" else np.nanargmin(vals))
 
     @property
+    def best_epoch(self):
+        """Number of the best epoch (counted from 1, like ``epoch``; None before any finite
+        monitored value)."""
+        i = self.best_index
+        return None if i is None else self.epoch[i]
+
+    @property
     def best_loss(self):
-        b = self.best_epoch
-        return None if b is None else self.monitored[b]
+        """The monitored value of the best epoch (None before any finite one)."""
+        i = self.best_index
+        return None if i is None else self.monitored[i]
 
     def final_score(self, restored_best=False):
         """How good the weights the run ended with are, lower is better (inf if unusable):
@@ -104,7 +120,7 @@ class History:
         vals = self.monitored
         if not vals:
             return math.inf
-        b = self.best_epoch if restored_best else len(vals) - 1
+        b = self.best_index if restored_best else len(vals) - 1
         v = vals[b] if b is not None else math.nan
         if not math.isfinite(v):
             return math.inf

@@ -163,11 +163,12 @@ class Run:
             total += val * nb
             seen += nb
             for cb in batch_cbs:
-                cb.on_batch_end(bi, {"loss": val, "size": nb, "epoch": epoch})
+                cb.on_batch_end(bi, {"loss": val, "size": nb, "epoch": epoch + 1})
         return (total / seen if seen else math.nan), False
 
     # -- the run ---------------------------------------------------------------------------
     def _diverged(self, epoch):
+        """Record and report divergence in epoch number ``epoch`` (counted from 1)."""
         hist, opt = self.history, self.optimizer
         hist.diverged = True
         hist.diverged_epoch = int(epoch)
@@ -214,10 +215,10 @@ class Run:
                     n_threads=self.n_threads, **sw_kw)
                 opt.t = int(t)
                 dt = (time.perf_counter() - t0) / max(len(losses) + div, 1)
-                hist._extend(e0, losses, opt.lr, dt)
+                hist._extend(e0 + 1, losses, opt.lr, dt)
                 self.epochs_done = len(losses)
                 if div:
-                    self._diverged(e0 + len(losses))
+                    self._diverged(e0 + len(losses) + 1)
                 if eng.interrupted:   # Ctrl-C, honoured by the engine between two epochs
                     raise KeyboardInterrupt
             else:
@@ -236,7 +237,7 @@ class Run:
                             raise KeyboardInterrupt
                         v = losses[0] if len(losses) else math.nan
                     if div:
-                        self._diverged(e)
+                        self._diverged(e + 1)
                         break
                     self.epochs_done += 1
                     logs = {"loss": float(v), "lr": opt.lr, "time": time.perf_counter() - t0,
@@ -245,9 +246,9 @@ class Run:
                         logs["loss"] = float(self.objective(logs["loss"]))
                     if self.validate is not None:
                         logs.update(self.validate())
-                    hist._append(e, logs)
+                    hist._append(e + 1, logs)
                     snap = self._snapshot()
-                    stop = stop_requested(epoch_cbs, e, logs)
+                    stop = stop_requested(epoch_cbs, e + 1, logs)
                     try:
                         opt.lr = sched(e + 1, opt.base_lr, opt.lr, logs)
                     except StopTraining:
