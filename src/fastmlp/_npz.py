@@ -8,7 +8,7 @@ import zipfile
 
 import numpy as np
 
-__all__ = ["FORMAT_VERSION", "write", "read"]
+__all__ = ["FORMAT_VERSION", "write", "read", "is_model_file"]
 
 FORMAT_VERSION = 1
 
@@ -88,3 +88,13 @@ def read(path):
         raise ValueError(f"{path!r} is not a readable fastmlp model file (corrupt, truncated "
                          f"or written by something else): {exc}") from None
     return path, config, theta, classes
+
+
+def is_model_file(path):
+    """Does ``path`` look like a file :func:`write` made (a zip archive holding the format
+    entry)? Reads only the archive's directory; says nothing about the contents' validity."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            return "fastmlp_format.npy" in z.namelist()
+    except (OSError, zipfile.BadZipFile, ValueError):
+        return False

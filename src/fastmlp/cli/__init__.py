@@ -6,10 +6,13 @@
 * ``predict``  -- load a saved model and print or write its predictions for a data file.
 * ``info``     -- how this fastmlp was built (compiler, OpenMP, threads, GEMM kernels).
 
-Bad input (missing or unreadable files, bad cells, unknown columns, bad options) is reported
-as one line ``fastmlp: error: ...`` on stderr with exit status 2 -- never a traceback. An
-unexpected internal error is reported the same way with status 1; set ``FASTMLP_DEBUG=1``
-to see its traceback.
+Bad input (missing or unreadable files, bad cells, unknown columns, bad options, an output
+path that cannot be written -- checked before training) is reported as one line
+``fastmlp: error: ...`` on stderr with exit status 2 -- never a traceback. A training run
+that diverged exits with status 3 and one line, and writes no model unless
+``--keep-diverged``. An unexpected internal error is reported the same way with status 1;
+set ``FASTMLP_DEBUG=1`` to see its traceback. Warnings are one line ``fastmlp: warning:
+...``.
 """
 
 import os

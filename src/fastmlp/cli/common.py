@@ -1,11 +1,13 @@
 """What the commands share: the one-line user error, the parser class, argument types."""
 import argparse
 import math
+import os
+import sys
 
 from .. import set_num_threads
 
-__all__ = ["CLIError", "one_line", "Parser", "positive_int", "positive_float", "fraction",
-           "set_threads"]
+__all__ = ["CLIError", "one_line", "warn", "check_output_path", "Parser", "positive_int",
+           "positive_float", "fraction", "set_threads"]
 
 
 class CLIError(Exception):
@@ -14,6 +16,27 @@ class CLIError(Exception):
 
 def one_line(msg):
     return " ".join(str(msg).split())
+
+
+def warn(message):
+    """A one-line warning on stderr: ``fastmlp: warning: ...``."""
+    print(f"fastmlp: warning: {one_line(message)}", file=sys.stderr, flush=True)
+
+
+def check_output_path(path, what):
+    """Fail early (before any training) when ``what`` cannot be written to ``path``: the
+    message names the path and the reason."""
+    if os.path.isdir(path):
+        raise CLIError(f"{path}: is a directory; give a file name for the {what}")
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise CLIError(f"{path}: cannot write the {what} there: directory "
+                       f"{os.path.dirname(path) or directory!r} does not exist")
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise CLIError(f"{path}: cannot write the {what} there: no permission to create "
+                       f"files in {os.path.dirname(path) or directory!r}")
+    if os.path.exists(path) and not os.access(path, os.W_OK):
+        raise CLIError(f"{path}: cannot write the {what}: the file exists and is read-only")
 
 
 # ------------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from .. import datasets
 from ..network import MLP
 from ..perceptron import Perceptron
 from ..plot import _accuracy, plot_xor     # plot imports matplotlib only inside its functions
-from .common import CLIError, one_line, positive_int, set_threads
+from .common import CLIError, check_output_path, one_line, positive_int, set_threads
 
 __all__ = ["add_parser", "cmd_demo"]
 
@@ -30,6 +30,13 @@ def add_parser(sub):
 
 
 def cmd_demo(args, out):
+    if args.plot:                 # before anything runs: matplotlib, and a writable path
+        try:
+            import matplotlib  # noqa: F401
+        except ImportError:
+            raise CLIError("--plot needs matplotlib: pip install fastmlp[plot] (or pip "
+                           "install matplotlib)") from None
+        check_output_path(args.plot, "figure")
     set_threads(args.threads)
     seed = args.seed
 
@@ -95,8 +102,6 @@ def _demo_plot(per, mlp, path, out):
         matplotlib.use("Agg")
         fig = plot_xor(per, mlp)
         fig.savefig(path, dpi=100)
-    except ImportError as exc:
-        raise CLIError(str(exc)) from None
     except OSError as exc:
         raise CLIError(f"{path}: cannot save the figure ({one_line(exc)})") from None
     print(f"saved the XOR figure to {path}", file=out)
