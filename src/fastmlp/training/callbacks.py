@@ -16,7 +16,9 @@ The built-in ones implement the chapter's training practice and scikit-learn's:
 * :class:`NoImprovement` -- scikit-learn's ``tol`` / ``n_iter_no_change`` rule (stop when
   ``n_iter_no_change`` consecutive epochs failed to beat the best by ``tol``), optionally
   restoring the best weights (scikit-learn does so for validation-score early stopping);
-* :class:`ProgressBar` and :class:`EpochLogger` -- progress on stderr, one line per epoch.
+* :class:`ProgressBar` and :class:`EpochLogger` -- progress on stderr (within long epochs
+  too: a callback with ``on_progress(epoch, batches_done, n_batches, logs)`` hears about
+  them), one line per epoch.
 
 Every callback with ``on_epoch_end`` makes the run return to Python between epochs; without
 any, all epochs run in one engine call.
@@ -168,38 +170,64 @@ class NoImprovement(_BestTracker):
 
 
 class ProgressBar:
-    """tqdm when installed, else a carriage-return line with loss and ETA (stderr)."""
+    """A progress bar on stderr: tqdm when installed, else a carriage-return line with the
+    loss and the time left.
 
-    def __init__(self, total=None, desc="fit"):
+    It counts epochs, and advances within an epoch too when an epoch takes longer than about
+    ``2 * interval`` seconds (one second by default): such epochs run as several engine calls
+    of about ``interval`` seconds each, with bitwise the same result (see
+    :mod:`fastmlp.training.loop`). ``total``: the number of epochs (default: the run's);
+    ``desc``: the bar's label; ``interval``: seconds between updates within an epoch.
+    """
+
+    def __init__(self, total=None, desc="fit", interval=0.5):
         self.total = total
         self.desc = desc
+        self.progress_interval = float(interval)
+        if not self.progress_interval >= 0:
+            raise ValueError(f"interval must be a number of seconds >= 0, got {interval!r}")
         self.bar = None
 
     def on_train_begin(self, run):
         self.total = run.epochs if self.total is None else self.total
-        self.n = 0
+        self.first = run.epoch0          # epochs before this run (the numbering continues)
+        self.pos = 0.0                   # epochs done in this run, fractions included
         self.t0 = time.perf_counter()
         try:
             from tqdm.auto import tqdm           # optional dependency
-            self.bar = tqdm(total=self.total, desc=self.desc, unit="epoch", leave=True)
         except ImportError:
             self.bar = None
+        else:
+            self.bar = tqdm(total=self.total, desc=self.desc, leave=True, unit="epoch",
+                            bar_format="{l_bar}{bar}| {n:.2f}/{total} epochs "
+                                       "[{elapsed}<{remaining}{postfix}]")
 
-    def on_epoch_end(self, epoch, logs):
-        self.n += 1
+    def _show(self, epoch, pos, logs):
         post = {"loss": f"{logs['loss']:.4g}"}
         if "val_loss" in logs:
             post["val_loss"] = f"{logs['val_loss']:.4g}"
         if self.bar is not None:
             self.bar.set_postfix(post, refresh=False)
-            self.bar.update(1)
-            return False
-        el = time.perf_counter() - self.t0
-        eta = el / self.n * (self.total - self.n)
-        items = " ".join(f"{k}={v}" for k, v in post.items())
-        sys.stderr.write(f"\repoch {self.n}/{self.total} {items} "
-                         f"elapsed {el:.1f}s ETA {eta:.1f}s   ")
-        sys.stderr.flush()
+            self.bar.update(pos - self.pos)
+        else:
+            el = time.perf_counter() - self.t0
+            eta = el / pos * (self.total - pos) if pos > 0 else math.nan
+            width = 20
+            fill = int(width * min(pos / self.total, 1.0)) if self.total else width
+            items = " ".join(f"{k}={v}" for k, v in post.items())
+            sys.stderr.write(f"\r{self.desc}: epoch {epoch}/"
+                             f"{self.first + self.total} [{'=' * fill}{' ' * (width - fill)}] "
+                             f"{items} elapsed {el:.1f}s ETA {eta:.1f}s   ")
+            sys.stderr.flush()
+        self.pos = pos
+
+    def on_progress(self, epoch, batches_done, n_batches, logs):
+        """Part of epoch number ``epoch`` is done (``batches_done`` of ``n_batches``)."""
+        done_before = epoch - 1 - self.first
+        self._show(epoch, done_before + batches_done / max(n_batches, 1), logs)
+
+    def on_epoch_end(self, epoch, logs):
+        self._show(epoch, float(epoch - self.first), logs)
         return False
 
     def on_train_end(self, run):

@@ -13,6 +13,17 @@ How much runs in C per Python call:
   schedule, an objective to report): one ``train_epochs`` call per epoch;
 * otherwise ALL epochs run in ONE ``train_epochs`` call.
 
+**Progress within an epoch.** A callback with ``on_progress(epoch, batches_done, n_batches,
+logs)`` (the :class:`~fastmlp.training.ProgressBar`) hears about a long epoch while it runs,
+without falling back to one engine call per batch: an epoch that takes longer than twice the
+callback's ``progress_interval`` (0.5 s for the bar: so epochs over about a second) runs as
+several ``train_epochs`` calls over consecutive ranges of its batches, each about
+``progress_interval`` long. The batches are exactly those of the whole-epoch call (the same
+rows, in the same order, cut at the same places), so the weights are bitwise the same; the
+epoch's mean loss is assembled from the calls' means and may differ from the single call's in
+the last bits. Epochs shorter than that run in one call as before; the first epoch of a run
+(its length unknown) starts with one batch and grows the calls geometrically.
+
 The epoch order is ``fastmlp._core.permutation(seed, epoch)`` -- a counter-based generator,
 so it is the same on any number of threads and a resumed run continues the sequence.
 
@@ -129,8 +140,10 @@ class Run:
         self.history._truncate(n)
 
     # -- one epoch, one engine call per batch ----------------------------------------------
-    def _epoch_per_batch(self, epoch, batch_cbs, s1, s2):
+    def _epoch_per_batch(self, epoch, batch_cbs, s1, s2, progress=(), interval=math.inf):
         eng, loss, opt = self.engine, self.custom_loss, self.optimizer
+        n_batches = self._batch_plan()[0]
+        last_report = time.perf_counter()
         X, Y, sw, B, nt = self.X, self.Y, self.sample_weight, self.batch_size, self.n_threads
         N = X.shape[0]
         in_order = (not self.shuffle) or B >= N
@@ -164,6 +177,66 @@ class Run:
             seen += nb
             for cb in batch_cbs:
                 cb.on_batch_end(bi, {"loss": val, "size": nb, "epoch": epoch + 1})
+            if progress and time.perf_counter() - last_report >= interval:
+                last_report = time.perf_counter()
+                for cb in progress:
+                    cb.on_progress(epoch + 1, bi + 1, n_batches, {"loss": total / seen})
+        return (total / seen if seen else math.nan), False
+
+    # -- one epoch as several engine calls (progress reports within a long epoch) ----------
+    def _batch_plan(self):
+        """(batches in an epoch, rows they cover): the whole-epoch call's cut into batches."""
+        N, B = self.X.shape[0], self.batch_size
+        full, short = divmod(N, B)
+        if short and not (self.drop_last and full > 0):
+            return full + 1, N
+        return full, full * B
+
+    def _epoch_in_chunks(self, epoch, s1, s2, progress_cbs, interval, per_batch_s):
+        """Epoch ``epoch`` (0-based) as train_epochs calls over consecutive batch ranges;
+        returns (mean loss, diverged)."""
+        eng, opt, nt = self.engine, self.optimizer, self.n_threads
+        X, Y, sw, B = self.X, self.Y, self.sample_weight, self.batch_size
+        N = X.shape[0]
+        n_batches, rows_end = self._batch_plan()
+        in_order = (not self.shuffle) or B >= N
+        order = None if in_order else _core.permutation(self.seed, epoch, N)
+        done = 0
+        total, seen = 0.0, 0
+        chunk = 1 if per_batch_s is None else _chunk_batches(interval, per_batch_s, n_batches)
+        while done < n_batches:
+            k = min(chunk, n_batches - done)
+            r0, r1 = done * B, min((done + k) * B, rows_end)
+            if in_order:
+                Xc, Yc = X[r0:r1], Y[r0:r1]
+                wc = None if sw is None else sw[r0:r1]
+            else:
+                idx = order[r0:r1]
+                Xc, Yc = X[idx], Y[idx]
+                wc = None if sw is None else sw[idx]
+            kw = {} if wc is None else {"sample_weight": wc}
+            t0 = time.perf_counter()
+            losses, t, div = eng.train_epochs(Xc, Yc, min(B, r1 - r0), 1, opt.spec(), s1, s2,
+                                              shuffle=False, epoch0=epoch, n_threads=nt, **kw)
+            opt.t = int(t)
+            if eng.interrupted:
+                raise KeyboardInterrupt
+            if div:
+                return math.nan, True
+            rows = r1 - r0
+            if wc is not None:            # batches of weight sum 0 are skipped, not counted
+                sums = np.add.reduceat(wc, np.arange(0, rows, B))
+                sizes = np.minimum(B, rows - np.arange(0, rows, B))
+                rows = int(sizes[sums > 0].sum())
+            if rows:
+                total += float(losses[0]) * rows
+                seen += rows
+            done += k
+            dt = max(time.perf_counter() - t0, 1e-9) / k
+            chunk = min(2 * k, _chunk_batches(interval, dt, n_batches))
+            logs = {"loss": total / seen if seen else math.nan}
+            for cb in progress_cbs:
+                cb.on_progress(epoch + 1, done, n_batches, logs)
         return (total / seen if seen else math.nan), False
 
     # -- the run ---------------------------------------------------------------------------
@@ -189,6 +262,9 @@ class Run:
         cbs = self.callbacks
         batch_cbs = [cb for cb in cbs if callable(getattr(cb, "on_batch_end", None))]
         epoch_cbs = [cb for cb in cbs if callable(getattr(cb, "on_epoch_end", None))]
+        progress_cbs = [cb for cb in cbs if callable(getattr(cb, "on_progress", None))]
+        interval = min((float(getattr(cb, "progress_interval", 0.5)) for cb in progress_cbs),
+                       default=math.inf)
         per_batch = self.custom_loss is not None or bool(batch_cbs)
         per_epoch = (per_batch or self.validate is not None or bool(epoch_cbs)
                      or sched.per_epoch or self.objective is not None)
@@ -222,11 +298,18 @@ class Run:
                 if eng.interrupted:   # Ctrl-C, honoured by the engine between two epochs
                     raise KeyboardInterrupt
             else:
+                epoch_s = None            # the last epoch's duration (None: not known yet)
                 for i in range(self.epochs):
                     e = e0 + i
                     t0 = time.perf_counter()
                     if per_batch:
-                        v, div = self._epoch_per_batch(e, batch_cbs, s1, s2)
+                        v, div = self._epoch_per_batch(e, batch_cbs, s1, s2, progress_cbs,
+                                                       interval)
+                    elif progress_cbs and (epoch_s is None or epoch_s > 2 * interval):
+                        n_batches = self._batch_plan()[0]
+                        v, div = self._epoch_in_chunks(
+                            e, s1, s2, progress_cbs, interval,
+                            None if epoch_s is None else epoch_s / max(n_batches, 1))
                     else:
                         losses, t, div = eng.train_epochs(
                             self.X, self.Y, self.batch_size, 1, opt.spec(), s1, s2,
@@ -240,7 +323,8 @@ class Run:
                         self._diverged(e + 1)
                         break
                     self.epochs_done += 1
-                    logs = {"loss": float(v), "lr": opt.lr, "time": time.perf_counter() - t0,
+                    epoch_s = time.perf_counter() - t0
+                    logs = {"loss": float(v), "lr": opt.lr, "time": epoch_s,
                             "samples_seen": self.samples0 + n * self.epochs_done}
                     if self.objective is not None:
                         logs["loss"] = float(self.objective(logs["loss"]))
@@ -273,6 +357,13 @@ class Run:
                             "weighted": self.sample_weight is not None,
                             "single_call": not per_epoch, "per_batch": per_batch})
         return hist
+
+
+def _chunk_batches(interval, per_batch_s, n_batches):
+    """How many batches take about ``interval`` seconds (at least 1, at most the epoch)."""
+    if not per_batch_s > 0:
+        return n_batches
+    return int(max(1, min(n_batches, interval / per_batch_s)))
 
 
 # ---------------------------------------------------------------------------------------------
