@@ -9,6 +9,7 @@
     grads = net.backward(trace, y[:8])    # grads.delta[l], grads.dW[l], grads.db[l]
     net.save("model.npz"); fm.load("model.npz")
 """
+import importlib
 import os
 import platform
 import sys
@@ -27,6 +28,24 @@ from .training import Callback, DivergenceWarning, History, StopTraining
 __all__ = ["MLP", "Perceptron", "Trace", "Gradients", "History", "Callback", "StopTraining",
            "DivergenceWarning", "NotFittedError", "load", "losses", "optim", "activations",
            "show_config", "set_num_threads", "get_num_threads", "gradcheck", "__version__"]
+
+# Submodules loaded on first use (``fm.plot.plot_history(...)`` after ``import fastmlp``):
+# importing fastmlp loads neither matplotlib nor scikit-learn nor the NumPy reference.
+_LAZY_SUBMODULES = ("plot", "datasets", "sklearn", "reference")
+
+
+def __getattr__(name):
+    if name in _LAZY_SUBMODULES:
+        module = importlib.import_module(f".{name}", __name__)
+        globals()[name] = module
+        return module
+    raise AttributeError(f"module 'fastmlp' has no attribute {name!r}")
+
+
+def __dir__():
+    # fastmlp.sklearn is left out: listing must not import scikit-learn (pydoc and
+    # inspect.getmembers fetch every listed name)
+    return sorted(set(globals()) | {"plot", "datasets", "reference"})
 
 
 def set_num_threads(n):

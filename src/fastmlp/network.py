@@ -452,11 +452,134 @@ class MLP:
             validation_shuffle=False, early_stopping=None, min_delta=0.0, restarts=1,
             callbacks=None, verbose=0, progress=False, schedule=None, seed=None,
             n_threads=None, on_divergence="warn", sample_weight=None):
-        """Train on (X, y); returns a :class:`~fastmlp.training.History`.
+        """Train the network on ``(X, y)`` (chapter 4.3) and return what happened.
 
-        Every option is described in :func:`fastmlp.training.fit`. ``batch_size=None`` is
-        full-batch gradient descent, 1 is SGD, B is mini-batch SGD. Calling fit again
-        continues from the current weights and optimiser state; ``reset()`` starts over.
+        Calling ``fit`` again continues from the current weights and optimiser state (and
+        the epoch numbering); :meth:`reset` starts over.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Inputs, converted once to the model's dtype (C-contiguous). NaN or infinite
+            values raise ValueError.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Targets, encoded for the loss: class labels of any type (numbers, strings) for
+            the classification losses (learned into ``classes_``), one-hot or probability
+            rows for ``cross_entropy``, real values for ``square``.
+        loss : str, Loss or None, default None
+            The loss to minimise: a name (``'square'``, ``'hinge'``, ``'logistic'``,
+            ``'cross_entropy'``, ``'margin'`` or an alias), a
+            :class:`~fastmlp.losses.Loss` subclass or instance (a user-defined loss trains
+            on a slower, per-batch path). None uses the model's loss. fastmlp does not
+            guess the task from ``y``: a model with no loss raises ValueError naming
+            ``loss='cross_entropy'`` (classification) and ``loss='square'`` (regression).
+            A loss given here becomes the model's loss.
+        optimizer : {'sgd', 'adam'}, Optimizer or None, default None
+            How the parameters move: a name, or an :class:`~fastmlp.optim.Optimizer`
+            (e.g. ``fm.optim.SGD(lr=0.1, momentum=0.9)``), whose state is used and updated.
+            None continues with the previous fit's optimiser, else ``SGD(lr=0.01)``.
+        lr : float or None, default None
+            Overrides the optimiser's learning rate eta (its ``base_lr``).
+        batch_size : int or None, default 32
+            Samples per step. None is full-batch gradient descent (one step per epoch),
+            1 is stochastic gradient descent, B is mini-batch SGD. A B larger than the
+            training set means the whole set (no error and no warning; scikit-learn's rule).
+        epochs : int, default 10
+            Passes over the training set (>= 0). Epochs are numbered from 1, continuing
+            across calls.
+        shuffle : bool, default True
+            Reshuffle the samples before every epoch (a counter-based order seeded by
+            ``seed``: the same on any number of threads).
+        drop_last : bool, default False
+            Skip the last, short batch of each epoch.
+        validation_split : float, default 0.0
+            Fraction in [0, 1) of the samples held out to measure ``val_loss`` and
+            ``val_metric`` after every epoch: the LAST fraction, as in Keras (see
+            ``validation_shuffle``).
+        validation_data : tuple or None, default None
+            ``(X_val, y_val)`` or ``(X_val, y_val, sample_weight_val)`` to validate on
+            instead; not together with ``validation_split``.
+        validation_shuffle : bool, default False
+            Hold out a random fraction (drawn with the seed) instead of the last one.
+        early_stopping : int, bool, EarlyStopping or None, default None
+            Stop when the monitored value (``val_loss`` with validation, else the training
+            loss) has not improved by more than ``min_delta`` for this many epochs, and
+            restore the best epoch's weights. True means 10; an
+            :class:`~fastmlp.training.EarlyStopping` gives full control.
+        min_delta : float, default 0.0
+            The improvement ``early_stopping`` requires.
+        restarts : int, default 1
+            Train this many fresh initialisations (the first from the model's seed, the
+            others from seeds derived from it) and keep the best by validation loss (or
+            training loss). Independent restarts run in parallel, one per engine thread,
+            with bitwise the results of running them in turn; every restart's History is in
+            ``history.restarts``.
+        callbacks : list or None, default None
+            Objects with ``on_epoch_end(epoch, logs)`` (return True to stop) and/or
+            ``on_batch_end(batch, logs)``, ``on_progress(epoch, batches_done, n_batches,
+            logs)``, ``on_train_begin(run)``, ``on_train_end(run)``; see
+            :mod:`fastmlp.training.callbacks`. ``on_batch_end`` makes training call the
+            engine once per batch.
+        verbose : int, default 0
+            0 silent, 1 a progress bar, 2 one line per epoch on stdout.
+        progress : bool, default False
+            A progress bar on stderr (tqdm when installed). It advances within an epoch
+            when an epoch takes longer than about a second.
+        schedule : Schedule, callable or None, default None
+            A learning-rate schedule from :mod:`fastmlp.optim` (``Cosine``, ``StepLR``,
+            ``ReduceOnPlateau``, ...) applied between epochs.
+        seed : int or None, default None
+            Seed of the shuffling (and of ``validation_shuffle``); None derives it from the
+            model's seed, so the same model seed gives the same run.
+        n_threads : int or None, default None
+            Engine threads for this call (default: the model's, else
+            ``fastmlp.get_num_threads()``). Results do not depend on it.
+        on_divergence : {'warn', 'raise'}, default 'warn'
+            When a step's loss or gradient becomes NaN or infinite, that step changes
+            nothing and training stops: 'warn' emits a
+            :class:`~fastmlp.training.DivergenceWarning` (``history.diverged`` is True),
+            'raise' raises FloatingPointError.
+        sample_weight : array-like of shape (n_samples,) or None, default None
+            One weight >= 0 per sample: every batch's loss is the weighted mean of its
+            samples' costs (scikit-learn's definition), inside the same C call.
+
+        Returns
+        -------
+        History
+            One entry per completed epoch: ``epoch`` (numbers from 1), ``loss``,
+            ``val_loss``, ``val_metric``, ``lr``, ``time``; ``best_epoch``, ``stopped_early``,
+            ``diverged``, ``interrupted``, ``restarts``. Also kept as ``history_``.
+
+        Raises
+        ------
+        ValueError
+            Bad data or options (the message says what was wrong and what was expected),
+            or no loss.
+        TypeError
+            Arguments of the wrong type.
+        FloatingPointError
+            Divergence with ``on_divergence='raise'``.
+
+        See Also
+        --------
+        fastmlp.training.Run : the training loop every front end uses.
+        fastmlp.sklearn.MLPClassifier : the same training behind scikit-learn's interface.
+
+        Notes
+        -----
+        Without callbacks, validation or a changing schedule, all epochs run in one C call.
+        Ctrl-C leaves the model at the end of the last completed epoch
+        (``history.interrupted``).
+
+        Examples
+        --------
+        >>> import numpy as np, fastmlp as fm
+        >>> X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], float)
+        >>> y = np.array([0, 1, 1, 0])
+        >>> net = fm.MLP([2, 4, 1], activation="tanh", loss="logistic", seed=0)
+        >>> hist = net.fit(X, y, optimizer=fm.optim.SGD(lr=0.5), epochs=500)
+        >>> net.score(X, y), hist.epoch[-1]
+        (1.0, 500)
         """
         return _fit(self, X, y, loss=loss, optimizer=optimizer, lr=lr, batch_size=batch_size,
                    epochs=epochs, shuffle=shuffle, drop_last=drop_last,

@@ -2,7 +2,10 @@
 
 Importing ``fastmlp`` or ``fastmlp.plot`` does not import matplotlib; each function imports
 it when called and raises an ImportError that says what to install when it is missing. No
-backend is chosen here (use ``matplotlib.use("Agg")`` for files without a display).
+backend is chosen here (use ``matplotlib.use("Agg")`` for files without a display). The
+figures these functions create use matplotlib's constrained layout, so axis labels and tick
+labels stay inside a saved figure. ``fastmlp.plot`` is also reachable as ``fm.plot`` after
+``import fastmlp as fm`` (loaded on first use).
 
 * :func:`plot_history` -- training and validation loss per epoch.
 * :func:`plot_decision_regions` -- the class a model predicts over a 2-D input plane, with
@@ -50,7 +53,7 @@ def plot_history(history, ax=None, log=False, keys=None, title=None):
             raise ValueError(f"history has no 'loss' values to plot (keys: {sorted(h)})")
     plt = _pyplot()
     if ax is None:
-        _, ax = plt.subplots(figsize=(5, 3.5))
+        _, ax = plt.subplots(figsize=(5, 3.5), layout="constrained")
     labels = {"loss": "training loss", "val_loss": "validation loss"}
     for k in keys:
         if k not in h:
@@ -88,7 +91,7 @@ def plot_decision_regions(model, X, y, ax=None, resolution=200, margin=0.5, titl
     y = y[:, 0] if y.shape[1] == 1 else np.argmax(y, axis=1)
     plt = _pyplot()
     if ax is None:
-        _, ax = plt.subplots(figsize=(4.5, 4))
+        _, ax = plt.subplots(figsize=(4.5, 4), layout="constrained")
     lo = X.min(axis=0) - margin
     hi = X.max(axis=0) + margin
     g0, g1 = np.meshgrid(np.linspace(lo[0], hi[0], resolution),
@@ -140,7 +143,7 @@ def plot_xor(perceptron, mlp, X=None, y=None, resolution=200):
     if X is None or y is None:
         X, y = xor()
     plt = _pyplot()
-    fig, axes = plt.subplots(1, 2, figsize=(9, 4), constrained_layout=True)
+    fig, axes = plt.subplots(1, 2, figsize=(9, 4), layout="constrained")
     for ax, model, name in ((axes[0], perceptron, "perceptron (one layer)"),
                             (axes[1], mlp, "MLP " + "-".join(
                                 map(str, getattr(mlp, "layer_sizes", []))))):

@@ -78,32 +78,12 @@ def fit(model, X, y, loss=None, optimizer=None, lr=None, batch_size=32, epochs=1
         validation_shuffle=False, early_stopping=None, min_delta=0.0, restarts=1,
         callbacks=None, verbose=0, progress=False, schedule=None, seed=None, n_threads=None,
         on_divergence="warn", sample_weight=None):
-    """Train ``model`` on (X, y); returns a :class:`~fastmlp.training.History`.
+    """Train ``model`` on ``(X, y)``; returns a :class:`~fastmlp.training.History`.
 
-    loss: name/Loss (default: the model's loss; fastmlp does not guess one from y, a model
-    without a loss raises ValueError). optimizer: 'sgd', 'adam', an
-    Optimizer (its state is used and updated) or None (the optimiser of the previous fit, else
-    SGD(lr=0.01)); ``lr`` overrides its learning rate. batch_size: None (full-batch GD), 1
-    (SGD) or B (mini-batch; B larger than the training set means the whole set, as in
-    scikit-learn). epochs >= 0. shuffle: reshuffle before every
-    epoch (seeded by ``seed``, default derived from the model's seed). validation_split:
-    fraction of the samples held out -- the LAST fraction, as in Keras (``validation_shuffle
-    =True`` picks a random one with the seed instead); or validation_data=(X_val, y_val) or
-    (X_val, y_val, w_val). sample_weight: one weight >= 0 per sample; every batch's loss is
-    the weighted mean of its samples' costs (scikit-learn's definition), in the engine's
-    whole-run C call. early_stopping: patience in epochs (or an
-    :class:`~fastmlp.training.EarlyStopping`), on val_loss (training loss without
-    validation); the best weights are restored. restarts: N > 1 trains N fresh
-    initialisations (the first from the model's seed, the others from seeds derived from
-    it), keeping the best by validation loss (or training loss); all N Histories are in
-    ``history.restarts``. callbacks: objects with on_epoch_end(epoch, logs) /
-    on_batch_end(batch, logs). verbose: 0 silent, 1 progress bar, 2 one line per epoch.
-    progress: a progress bar (tqdm if installed). schedule: a Schedule (see fastmlp.optim).
-    n_threads: engine threads. on_divergence: 'warn' (DivergenceWarning) or 'raise'
-    (FloatingPointError).
-
-    The input is converted once to the model's dtype (C-contiguous); NaN/inf raise
-    ValueError. fit continues from the current weights; ``model.reset()`` starts over.
+    The implementation of :meth:`fastmlp.MLP.fit`, whose docstring describes every
+    parameter (``model.fit(X, y, **options)`` is ``fit(model, X, y, **options)``). It
+    checks the options, encodes the targets, holds out validation data and builds one
+    :class:`~fastmlp.training.loop.Run` (or one per restart).
     """
     # -- options --------------------------------------------------------------------------
     epochs = check_int("epochs", epochs, 0)
