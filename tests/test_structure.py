@@ -39,6 +39,16 @@ class _TopLevelImports(ast.NodeVisitor):
 
     visit_AsyncFunctionDef = visit_Lambda = visit_FunctionDef
 
+    def visit_If(self, node):
+        """``if TYPE_CHECKING:`` imports are for type checkers: they never run."""
+        test = node.test
+        name = test.id if isinstance(test, ast.Name) else getattr(test, "attr", None)
+        if name == "TYPE_CHECKING":
+            for child in node.orelse:
+                self.visit(child)
+            return
+        self.generic_visit(node)
+
 
 def import_graph():
     """{module: set of fastmlp modules its top-level code imports}."""

@@ -475,3 +475,18 @@ def test_demo_plot_needs_matplotlib_before_it_starts(capsys, tmp_path, monkeypat
     monkeypatch.undo()
     assert_one_line_error(*run(capsys, "demo", "--quick", "--plot",
                                tmp_path / "nope" / "xor.png"), "does not exist")
+
+
+def test_an_internal_error_exits_1_with_one_line(capsys, monkeypatch):
+    import fastmlp.cli.info
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("something inside broke")
+
+    monkeypatch.delenv("FASTMLP_DEBUG", raising=False)
+    monkeypatch.setattr(fastmlp.cli.info, "show_config", broken)
+    rc, out, err = run(capsys, "info")
+    assert rc == 1
+    assert err.strip().splitlines() == ["fastmlp: error: internal error RuntimeError: "
+                                        "something inside broke (set FASTMLP_DEBUG=1 for a "
+                                        "traceback)"]

@@ -9,10 +9,14 @@
     grads = net.backward(trace, y[:8])    # grads.delta[l], grads.dW[l], grads.db[l]
     net.save("model.npz"); fm.load("model.npz")
 """
+from __future__ import annotations
+
 import importlib
 import os
 import platform
 import sys
+from types import ModuleType
+from typing import Any
 
 import numpy as np
 
@@ -34,7 +38,7 @@ __all__ = ["MLP", "Perceptron", "Trace", "Gradients", "History", "Callback", "St
 _LAZY_SUBMODULES = ("plot", "datasets", "sklearn", "reference")
 
 
-def __getattr__(name):
+def __getattr__(name: str) -> ModuleType:
     if name in _LAZY_SUBMODULES:
         module = importlib.import_module(f".{name}", __name__)
         globals()[name] = module
@@ -42,23 +46,23 @@ def __getattr__(name):
     raise AttributeError(f"module 'fastmlp' has no attribute {name!r}")
 
 
-def __dir__():
+def __dir__() -> list[str]:
     # fastmlp.sklearn is left out: listing must not import scikit-learn (pydoc and
     # inspect.getmembers fetch every listed name)
     return sorted(set(globals()) | {"plot", "datasets", "reference"})
 
 
-def set_num_threads(n):
+def set_num_threads(n: int) -> None:
     """Set the number of OpenMP threads the engine uses by default (>= 1)."""
     _core.set_num_threads(n)
 
 
-def get_num_threads():
+def get_num_threads() -> int:
     """The number of OpenMP threads the engine uses by default."""
     return _core.get_num_threads()
 
 
-def show_config(print_=True):
+def show_config(print_: bool = True) -> dict[str, Any]:
     """Print and return how this build is configured: compiler, OpenMP, threads, CPU
     features, GEMM kernel set, NumPy version."""
     cfg = dict(_core.config())

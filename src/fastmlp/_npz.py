@@ -1,19 +1,26 @@
 """The model file (its layout is described in :mod:`fastmlp.io`): written atomically, read
 without pickle. This module knows nothing about models: ``MLP.save`` and ``MLP.load`` make
 and read the config it stores."""
+from __future__ import annotations
+
 import json
 import os
 import tempfile
 import zipfile
+from typing import Any, Optional, Union
 
 import numpy as np
+
+from ._typing import ArrayLike, NDArray
+
+PathLike = Union[str, "os.PathLike[str]"]
 
 __all__ = ["FORMAT_VERSION", "write", "read", "is_model_file"]
 
 FORMAT_VERSION = 1
 
 
-def _classes_array(classes):
+def _classes_array(classes: ArrayLike) -> NDArray[Any]:
     classes = np.asarray(classes)
     if classes.dtype.kind not in "biufU":
         try:
@@ -26,13 +33,14 @@ def _classes_array(classes):
     return classes
 
 
-def write(path, config, theta, classes=None):
+def write(path: PathLike, config: dict[str, Any], theta: NDArray[Any],
+          classes: Optional[ArrayLike] = None) -> str:
     """Write ``config`` (a JSON-able dict), ``theta`` and ``classes`` (optional) to ``path``
     (``.npz`` appended when missing); returns the path."""
     path = os.fspath(path)
     if not path.endswith(".npz"):
         path += ".npz"
-    arrays = {
+    arrays: dict[str, NDArray[Any]] = {
         "fastmlp_format": np.array([FORMAT_VERSION], dtype=np.int64),
         "config": np.array([json.dumps(config)]),
         "theta": np.array(theta, copy=True),
@@ -43,7 +51,7 @@ def write(path, config, theta, classes=None):
     fd, tmp = tempfile.mkstemp(prefix=".fastmlp-", suffix=".npz.tmp", dir=directory)
     try:
         with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
+            np.savez(f, **arrays)  # type: ignore[arg-type]  # numpy's stub: allow_pickle
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -56,7 +64,8 @@ def write(path, config, theta, classes=None):
     return path
 
 
-def read(path):
+def read(path: PathLike) -> tuple[str, dict[str, Any], NDArray[Any],
+                                  Optional[NDArray[Any]]]:
     """``(path, config, theta, classes)`` from a file written by :func:`write` (``path``
     with ``.npz`` appended when only that exists; ``classes`` None when not stored).
 
@@ -90,7 +99,7 @@ def read(path):
     return path, config, theta, classes
 
 
-def is_model_file(path):
+def is_model_file(path: PathLike) -> bool:
     """Does ``path`` look like a file :func:`write` made (a zip archive holding the format
     entry)? Reads only the archive's directory; says nothing about the contents' validity."""
     try:

@@ -11,7 +11,10 @@ follow the chapter: index l = 1..L (index 0: ``z[0]`` None, ``a[0]`` the input X
 from __future__ import annotations
 
 import copy
+import os
 import warnings
+from typing import (TYPE_CHECKING, Any, Callable, Literal, Optional, Sequence, Union, cast,
+                    overload)
 
 import numpy as np
 
@@ -19,11 +22,20 @@ from . import _core, _npz
 # derive_seed: training.py imports it from here
 from ._common import (Gradients, NotFittedError, Trace, check_dtype, check_int,  # noqa: F401
                       check_X, derive_seed, seed_int)
+from ._typing import ArrayLike, DTypeLike, FloatArray, NDArray, SeedLike
 from ._version import __version__
 from .activations import ACTIVATIONS, canonical_name
 from .losses import Loss, get_loss, missing_loss_error, r2_score
 from .perceptron import Perceptron  # noqa: F401  (fastmlp.network.Perceptron)
-from .training import fit as _fit
+from .training.fit import fit as _fit
+
+if TYPE_CHECKING:
+    from .losses import LossLike
+    from .optim import Optimizer, OptimizerLike, ScheduleLike
+    from .training.callbacks import EarlyStopping
+    from .training.history import History
+
+InitLike = Union[str, Callable[[np.random.Generator, int, int, str], ArrayLike], None]
 
 __all__ = ["MLP", "Perceptron", "Trace", "Gradients", "NotFittedError"]
 
@@ -74,9 +86,17 @@ class MLP:
     optimiser state); ``reset()`` starts over.
     """
 
-    def __init__(self, layer_sizes, activation="relu", output=None, loss=None,
-                 dtype="float64", seed=None, init=None, leaky_alpha=0.01, prelu_init=0.25,
-                 n_threads=None):
+    loss: Optional[Loss]
+    optimizer_: Optional[Optimizer]
+    history_: Optional[History]
+    classes_: NDArray[Any]
+    epochs_trained_: int
+
+    def __init__(self, layer_sizes: Sequence[int], activation: Union[str, Sequence[str]] = "relu",
+                 output: Optional[str] = None, loss: Optional[LossLike] = None,
+                 dtype: DTypeLike = "float64", seed: SeedLike = None, init: InitLike = None,
+                 leaky_alpha: float = 0.01, prelu_init: float = 0.25,
+                 n_threads: Optional[int] = None) -> None:
         if isinstance(layer_sizes, (str, bytes)) or not hasattr(layer_sizes, "__len__"):
             raise TypeError(f"layer_sizes must be a list of ints [N_0, ..., N_L], got "
                             f"{layer_sizes!r}")
@@ -93,7 +113,7 @@ class MLP:
                                  f"{len(activation)}")
             hidden = [canonical_name(a, "activation") for a in activation]
         else:
-            hidden = [canonical_name(activation, "activation")] * (L - 1)
+            hidden = [canonical_name(cast(str, activation), "activation")] * (L - 1)
         for h in hidden:
             if ACTIVATIONS[h].output_only:
                 raise ValueError(f"{h} is only allowed as the output activation")
@@ -132,37 +152,37 @@ class MLP:
 
     # -- construction ---------------------------------------------------------------------
     @property
-    def activations(self):
+    def activations(self) -> list[str]:
         """Activation of each layer 1..L (a 0-based list of L names)."""
         return self.hidden_activations + [self.output]
 
-    def _engine_loss_code(self):
-        if self.loss is not None and self.loss.builtin:
+    def _engine_loss_code(self) -> int:
+        if self.loss is not None and self.loss.builtin and self.loss.code is not None:
             return self.loss.code
         # no loss, or one computed in Python (its gradient goes to the engine): the engine's
         # own loss is not used
         return _core.LOSS_CODES["square"]
 
-    def _new_engine(self, max_batch=1, loss_code=None):
+    def _new_engine(self, max_batch: int = 1, loss_code: Optional[int] = None) -> Any:
         codes = [ACTIVATIONS[a].code for a in self.activations]
         if loss_code is None:
             loss_code = self._engine_loss_code()
         return _core.Engine(self.layer_sizes, codes, loss_code, self.dtype,
                             leaky=self.leaky_alpha, max_batch=max_batch)
 
-    def _rebuild_engine(self):
+    def _rebuild_engine(self) -> None:
         theta = self.engine.theta.copy()
         self.engine = self._new_engine(self.engine.max_batch)
         self.engine.theta[...] = theta
 
-    def _reset_training_state(self):
+    def _reset_training_state(self) -> None:
         self.epochs_trained_ = 0
         self.optimizer_ = None
         self.history_ = None
         for attr in ("classes_", "_mode", "_y_1d"):
             self.__dict__.pop(attr, None)
 
-    def initialize(self, seed=None):
+    def initialize(self, seed: SeedLike = None) -> MLP:
         """Draw fresh weights from ``default_rng(seed)`` (default: the model's seed)."""
         rng = np.random.default_rng(self.seed if seed is None else seed_int(seed))
         W, b, al = self.engine.weights(), self.engine.biases(), self.engine.alphas()
@@ -196,7 +216,7 @@ class MLP:
                 al[l][...] = self.prelu_init
         return self
 
-    def reset(self, seed=None):
+    def reset(self, seed: SeedLike = None) -> MLP:
         """Start over: new initial weights (model seed, or ``seed``), no optimiser state,
         no classes, epoch count 0."""
         if seed is not None:
@@ -204,7 +224,7 @@ class MLP:
         self._reset_training_state()
         return self.initialize()
 
-    def _set_loss(self, loss):
+    def _set_loss(self, loss: LossLike) -> Loss:
         """Make ``loss`` the model's loss (output activation adapted if it was not explicit)."""
         loss = get_loss(loss)
         out = self.output
@@ -221,17 +241,17 @@ class MLP:
 
     # -- parameters -----------------------------------------------------------------------
     @property
-    def weights(self):
+    def weights(self) -> list[FloatArray]:
         """[W^1, ..., W^L], each (N_{l-1}, N_l): views of the engine's parameter vector."""
         return self.engine.weights()
 
     @property
-    def biases(self):
+    def biases(self) -> list[FloatArray]:
         """[b^1, ..., b^L]: views of the engine's parameter vector."""
         return self.engine.biases()
 
     @property
-    def alphas(self):
+    def alphas(self) -> list[Optional[FloatArray]]:
         """PReLU slopes per layer (views; None for non-PReLU layers)."""
         return self.engine.alphas()
 
@@ -239,16 +259,17 @@ class MLP:
     intercepts_ = biases
 
     @property
-    def theta(self):
+    def theta(self) -> FloatArray:
         """All parameters as one flat vector (a view): [W^1..W^L | b^1..b^L | alphas]."""
         return self.engine.theta
 
     @property
-    def grad(self):
+    def grad(self) -> FloatArray:
         """The gradient vector of the last backward pass (a view; layout of ``theta``)."""
         return self.engine.grad
 
-    def set_weights(self, weights, biases, alphas=None):
+    def set_weights(self, weights: Sequence[ArrayLike], biases: Sequence[ArrayLike],
+                    alphas: Optional[Sequence[Optional[ArrayLike]]] = None) -> MLP:
         """Copy given weights/biases (and PReLU alphas) into the model."""
         L = self.n_layers
         if len(weights) != L or len(biases) != L:
@@ -267,35 +288,46 @@ class MLP:
         return self
 
     @property
-    def n_params(self):
+    def n_params(self) -> int:
         return int(self.engine.n_params)
 
     @property
-    def n_layers(self):
+    def n_layers(self) -> int:
         return len(self.layer_sizes) - 1
 
     @property
-    def n_features_in_(self):
+    def n_features_in_(self) -> int:
         return self.layer_sizes[0]
 
     @property
-    def n_outputs_(self):
+    def n_outputs_(self) -> int:
         return self.layer_sizes[-1]
 
     # -- passes ---------------------------------------------------------------------------
-    def _X(self, X, name="X"):
+    def _X(self, X: ArrayLike, name: str = "X") -> FloatArray:
         return check_X(X, self.layer_sizes[0], self.dtype, name)
 
-    def _outputs(self, X, n_threads=None):
+    def _outputs(self, X: ArrayLike, n_threads: Optional[int] = None) -> FloatArray:
         X = self._X(X)
         if X.shape[0] == 0:
             return np.empty((0, self.layer_sizes[-1]), dtype=self.dtype)
         return self.engine.predict(X, n_threads=self._nt(n_threads))
 
-    def _nt(self, n_threads=None):
+    def _nt(self, n_threads: Optional[int] = None) -> Optional[int]:
         return self.n_threads if n_threads is None else n_threads
 
-    def forward(self, X, keep=True, n_threads=None):
+    @overload
+    def forward(self, X: ArrayLike, keep: Literal[True] = ...,
+                n_threads: Optional[int] = ...) -> Trace: ...
+    @overload
+    def forward(self, X: ArrayLike, keep: Literal[False],
+                n_threads: Optional[int] = ...) -> FloatArray: ...
+    @overload
+    def forward(self, X: ArrayLike, keep: bool,
+                n_threads: Optional[int] = ...) -> Union[Trace, FloatArray]: ...
+
+    def forward(self, X: ArrayLike, keep: bool = True,
+                n_threads: Optional[int] = None) -> Union[Trace, FloatArray]:
         """Forward pass of a batch. ``keep=True``: a :class:`Trace` with ``z[l]``, ``a[l]``
         (chapter notation); ``keep=False``: only the output a^L."""
         if not keep:
@@ -308,7 +340,8 @@ class MLP:
         a[0] = X
         return Trace(z, a)
 
-    def backward(self, trace, y, loss=None, n_threads=None):
+    def backward(self, trace: Trace, y: ArrayLike, loss: Optional[LossLike] = None,
+                 n_threads: Optional[int] = None) -> Gradients:
         """Backward pass (chapter 5) for the batch of ``trace``; returns :class:`Gradients`.
 
         ``y``: labels/targets (encoded with the loss, using ``classes_`` when fitted).
@@ -345,7 +378,7 @@ class MLP:
         dalpha = [None] + [None if d is None else d.copy() for d in eng.grad_alphas()]
         return Gradients(delta, dW, db, dalpha, float(value))
 
-    def _resolve_loss(self, loss):
+    def _resolve_loss(self, loss: Optional[LossLike]) -> Loss:
         if loss is not None:
             loss = get_loss(loss)
             loss.check_output(self.output)
@@ -354,7 +387,7 @@ class MLP:
             raise missing_loss_error()
         return self.loss
 
-    def _encode(self, loss, y, n, fitting):
+    def _encode(self, loss: Loss, y: ArrayLike, n: int, fitting: bool) -> Any:
         """Encode y for ``loss``; when fitting, remember classes_ / mode."""
         if y is None:
             raise ValueError("y is required")
@@ -379,13 +412,13 @@ class MLP:
         return enc
 
     # -- predictions ----------------------------------------------------------------------
-    def _is_classifier(self):
+    def _is_classifier(self) -> bool:
         return self.loss is not None and self.loss.is_classifier
 
-    def predict(self, X, n_threads=None):
+    def predict(self, X: ArrayLike, n_threads: Optional[int] = None) -> NDArray[Any]:
         """Class labels (classification losses; needs ``classes_`` from fit) or the raw
         outputs (square loss / no loss: shape (n, N_L), 1-D if fit saw a 1-D y)."""
-        if self._is_classifier():
+        if self.loss is not None and self.loss.is_classifier:
             classes = getattr(self, "classes_", None)
             if classes is None:
                 raise NotFittedError(f"this MLP with the {self.loss.name} loss has not been "
@@ -398,12 +431,12 @@ class MLP:
             return out[:, 0]
         return out
 
-    def decision_function(self, X, n_threads=None):
+    def decision_function(self, X: ArrayLike, n_threads: Optional[int] = None) -> FloatArray:
         """The raw outputs a^L (1-D for a single output unit)."""
         out = self._outputs(X, n_threads)
         return out[:, 0] if out.shape[1] == 1 else out
 
-    def predict_proba(self, X, n_threads=None):
+    def predict_proba(self, X: ArrayLike, n_threads: Optional[int] = None) -> FloatArray:
         """Class probabilities, columns in the order of ``classes_``.
 
         cross_entropy: the softmax outputs; logistic: sigmoid of the margin ([1-p, p] for
@@ -428,30 +461,37 @@ class MLP:
                          f"probabilistic loss (cross_entropy or logistic); use "
                          f"decision_function() for raw scores")
 
-    def score(self, X, y, n_threads=None):
+    def score(self, X: ArrayLike, y: ArrayLike, n_threads: Optional[int] = None) -> float:
         """Accuracy for classification losses, R^2 (uniform over outputs) otherwise."""
-        y = np.asarray(y)
+        y = yt = np.asarray(y)
         if self._is_classifier():
             pred = self.predict(X, n_threads)
-            if y.shape[0] != pred.shape[0]:
+            if yt.shape[0] != pred.shape[0]:
                 raise ValueError(f"X and y have different lengths: {pred.shape[0]} and "
-                                 f"{y.shape[0]}")
-            if getattr(self, "_mode", None) == "multiclass" and y.ndim == 2 and y.shape[1] > 1:
-                y = self.classes_[np.argmax(y, axis=1)]
+                                 f"{yt.shape[0]}")
+            if getattr(self, "_mode", None) == "multiclass" and yt.ndim == 2 and yt.shape[1] > 1:
+                yt = self.classes_[np.argmax(yt, axis=1)]
             if pred.ndim == 2:
-                return float(np.mean(np.all(pred == y.reshape(pred.shape), axis=1)))
-            return float(np.mean(pred == y.reshape(-1)))
+                return float(np.mean(np.all(pred == yt.reshape(pred.shape), axis=1)))
+            return float(np.mean(pred == yt.reshape(-1)))
         out = self._outputs(X, n_threads)
         if y.shape[0] != out.shape[0]:
             raise ValueError(f"X and y have different lengths: {out.shape[0]} and {y.shape[0]}")
         return r2_score(y.reshape(out.shape[0], -1), out)
 
     # -- training -------------------------------------------------------------------------
-    def fit(self, X, y, loss=None, optimizer=None, lr=None, batch_size=32, epochs=10,
-            shuffle=True, drop_last=False, validation_split=0.0, validation_data=None,
-            validation_shuffle=False, early_stopping=None, min_delta=0.0, restarts=1,
-            callbacks=None, verbose=0, progress=False, schedule=None, seed=None,
-            n_threads=None, on_divergence="warn", sample_weight=None):
+    def fit(self, X: ArrayLike, y: ArrayLike, loss: Optional[LossLike] = None,
+            optimizer: OptimizerLike = None, lr: Optional[float] = None,
+            batch_size: Optional[int] = 32, epochs: int = 10, shuffle: bool = True,
+            drop_last: bool = False, validation_split: float = 0.0,
+            validation_data: Optional[Sequence[ArrayLike]] = None,
+            validation_shuffle: bool = False,
+            early_stopping: Union[int, bool, EarlyStopping, None] = None,
+            min_delta: float = 0.0, restarts: int = 1,
+            callbacks: Optional[Sequence[Any]] = None, verbose: int = 0,
+            progress: bool = False, schedule: ScheduleLike = None, seed: Optional[int] = None,
+            n_threads: Optional[int] = None, on_divergence: str = "warn",
+            sample_weight: Optional[ArrayLike] = None) -> History:
         """Train the network on ``(X, y)`` (chapter 4.3) and return what happened.
 
         Calling ``fit`` again continues from the current weights and optimiser state (and
@@ -591,7 +631,7 @@ class MLP:
                    sample_weight=sample_weight)
 
     # -- description ----------------------------------------------------------------------
-    def summary(self):
+    def summary(self) -> str:
         """A table: layer, sizes, activation, parameters (returned as a string)."""
         rows = [("layer", "in -> out", "activation", "params")]
         al = self.alphas
@@ -612,7 +652,7 @@ class MLP:
         out.append(f"total parameters: {self.n_params:,}")
         return "\n".join(out)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         hidden = self.hidden_activations
         act = hidden[0] if hidden and all(h == hidden[0] for h in hidden) else hidden
         s = (f"MLP({self.layer_sizes}, activation={act!r}, output={self.output!r}, "
@@ -622,7 +662,7 @@ class MLP:
         return f"{s}  # {self.n_params} parameters, {state}"
 
     # -- persistence ----------------------------------------------------------------------
-    def save(self, path):
+    def save(self, path: Union[str, os.PathLike[str]]) -> str:
         """Save to a versioned ``.npz`` readable without pickle, atomically (``.npz``
         appended when missing; the layout: :mod:`fastmlp.io`); returns the path. The
         optimiser is not stored."""
@@ -630,11 +670,11 @@ class MLP:
                           getattr(self, "classes_", None))
 
     @classmethod
-    def load(cls, path):
+    def load(cls, path: Union[str, os.PathLike[str]]) -> MLP:
         """A model saved by :meth:`save` (the same as :func:`fastmlp.load`)."""
         return cls._from_saved(*_npz.read(path))
 
-    def _saved_config(self):
+    def _saved_config(self) -> dict[str, Any]:
         loss = self.loss
         return {
             "class": "MLP",
@@ -657,7 +697,8 @@ class MLP:
         }
 
     @classmethod
-    def _from_saved(cls, path, cfg, theta, classes):
+    def _from_saved(cls, path: str, cfg: dict[str, Any], theta: NDArray[Any],
+                    classes: Optional[NDArray[Any]]) -> MLP:
         """The model :meth:`_saved_config` described (warns about a user-defined loss, which
         is not stored, on behalf of the caller's caller: ``load``)."""
         try:
@@ -687,13 +728,13 @@ class MLP:
                           RuntimeWarning, stacklevel=3)
         return model
 
-    def __getstate__(self):
+    def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         state.pop("engine")
         state["_theta"] = self.engine.theta.copy()
         return state
 
-    def __setstate__(self, state):
+    def __setstate__(self, state: dict[str, Any]) -> None:
         theta = state.pop("_theta")
         self.__dict__.update(state)
         self.engine = self._new_engine()
@@ -701,7 +742,7 @@ class MLP:
             raise ValueError("pickled parameters do not match the network's shape")
         self.engine.theta[...] = theta
 
-    def __deepcopy__(self, memo):
+    def __deepcopy__(self, memo: dict[int, Any]) -> MLP:
         new = MLP.__new__(MLP)
         new.__setstate__(copy.deepcopy(self.__getstate__(), memo))
         return new

@@ -13,16 +13,25 @@ labels stay inside a saved figure. ``fastmlp.plot`` is also reachable as ``fm.pl
 * :func:`plot_xor` -- the chapter's point in one figure: a perceptron next to an MLP on XOR.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Mapping, Optional, Sequence
+
 import numpy as np
 
+from ._typing import ArrayLike, NDArray
 from .datasets import xor
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 __all__ = ["plot_history", "plot_decision_regions", "plot_xor"]
 
 _INSTALL = "fastmlp.plot needs matplotlib: pip install fastmlp[plot] (or pip install matplotlib)"
 
 
-def _pyplot():
+def _pyplot() -> Any:
     try:
         import matplotlib.pyplot as plt
     except ImportError as exc:
@@ -30,7 +39,7 @@ def _pyplot():
     return plt
 
 
-def _history_dict(history):
+def _history_dict(history: Any) -> Mapping[str, Sequence[float]]:
     """A dict of per-epoch lists from a History, a dict, or anything with .history."""
     h = getattr(history, "history", history)
     if not isinstance(h, dict):
@@ -39,7 +48,8 @@ def _history_dict(history):
     return h
 
 
-def plot_history(history, ax=None, log=False, keys=None, title=None):
+def plot_history(history: Any, ax: Optional[Axes] = None, log: bool = False,
+                 keys: Optional[Sequence[str]] = None, title: Optional[str] = None) -> Axes:
     """Plot the per-epoch training loss and, when recorded, the validation loss.
 
     ``history``: the History returned by ``fit`` (or its ``.history`` dict). ``log=True`` puts
@@ -72,8 +82,9 @@ def plot_history(history, ax=None, log=False, keys=None, title=None):
     return ax
 
 
-def plot_decision_regions(model, X, y, ax=None, resolution=200, margin=0.5, title=None,
-                          cmap="coolwarm"):
+def plot_decision_regions(model: Any, X: ArrayLike, y: ArrayLike, ax: Optional[Axes] = None,
+                          resolution: int = 200, margin: float = 0.5,
+                          title: Optional[str] = None, cmap: str = "coolwarm") -> Axes:
     """Colour the 2-D input plane by the class ``model.predict`` gives, and scatter (X, y).
 
     ``X``: (n, 2) inputs; ``y``: their labels (used for the marker colours). The grid covers
@@ -103,7 +114,7 @@ def plot_decision_regions(model, X, y, ax=None, resolution=200, margin=0.5, titl
         edges = np.concatenate([[classes[0] - 0.5], (classes[:-1] + classes[1:]) / 2,
                                 [classes[-1] + 0.5]])
     else:
-        edges = [classes[0] - 0.5, classes[0] + 0.5]
+        edges = np.array([classes[0] - 0.5, classes[0] + 0.5])
     ax.contourf(g0, g1, pred, levels=edges, cmap=cmap, alpha=0.35)
     ax.scatter(X[:, 0], X[:, 1], c=y.astype(np.float64), cmap=cmap, vmin=classes[0],
                vmax=classes[-1], edgecolors="k", s=60 if len(X) <= 50 else 15, zorder=3)
@@ -116,25 +127,26 @@ def plot_decision_regions(model, X, y, ax=None, resolution=200, margin=0.5, titl
     return ax
 
 
-def _labels(pred, y):
+def _labels(pred: ArrayLike, y: ArrayLike) -> NDArray[Any]:
     """Predictions as class labels: argmax of score columns; a real-valued single output
     (e.g. a sigmoid unit trained with the square loss) is thresholded half-way between the
     two classes of ``y``."""
-    pred = np.asarray(pred)
-    pred = pred.reshape(len(pred), -1)
-    pred = pred[:, 0] if pred.shape[1] == 1 else np.argmax(pred, axis=1)
+    p = np.asarray(pred)
+    p = p.reshape(len(p), -1)
+    p = p[:, 0] if p.shape[1] == 1 else np.argmax(p, axis=1)
     classes = np.unique(np.asarray(y).reshape(-1))
-    if len(classes) == 2 and not np.all(np.isin(pred, classes)):
-        pred = np.where(pred > (classes[0] + classes[1]) / 2, classes[1], classes[0])
-    return pred
+    if len(classes) == 2 and not np.all(np.isin(p, classes)):
+        p = np.where(p > (classes[0] + classes[1]) / 2, classes[1], classes[0])
+    return p
 
 
-def _accuracy(model, X, y):
+def _accuracy(model: Any, X: ArrayLike, y: ArrayLike) -> float:
     y = np.asarray(y).reshape(-1)
     return float(np.mean(_labels(model.predict(X), y) == y))
 
 
-def plot_xor(perceptron, mlp, X=None, y=None, resolution=200):
+def plot_xor(perceptron: Any, mlp: Any, X: Optional[ArrayLike] = None,
+             y: Optional[ArrayLike] = None, resolution: int = 200) -> Figure:
     """Two panels side by side: the perceptron's and the MLP's decision regions on XOR.
 
     Both models must already be fitted; ``X, y`` default to :func:`fastmlp.datasets.xor`.

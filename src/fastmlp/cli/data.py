@@ -1,16 +1,23 @@
 """Reading the data files of ``train`` and ``predict``: CSV with a header row, .npy, .npz."""
+from __future__ import annotations
+
 import csv
 import os
 import zipfile
+from typing import Any, Iterable, Iterator, Optional, Sequence, TextIO, Union
 
 import numpy as np
+
+from .._typing import NDArray
+
+Rows = list[tuple[int, list[str]]]
 
 from .common import CLIError, one_line
 
 __all__ = ["load_data", "check_file"]
 
 
-def check_file(path):
+def check_file(path: str) -> None:
     if not os.path.exists(path):
         raise CLIError(f"{path}: no such file")
     if os.path.isdir(path):
@@ -19,7 +26,7 @@ def check_file(path):
         raise CLIError(f"{path}: permission denied")
 
 
-def _numeric_matrix(path, what, arr):
+def _numeric_matrix(path: str, what: str, arr: Any) -> NDArray[Any]:
     arr = np.asarray(arr)
     if arr.dtype.kind not in "biuf":
         raise CLIError(f"{path}: {what} holds {arr.dtype} values, expected numbers")
@@ -37,7 +44,7 @@ def _numeric_matrix(path, what, arr):
     return arr
 
 
-def _resolve_column(path, target, names):
+def _resolve_column(path: str, target: Union[str, int], names: Sequence[str]) -> int:
     """The index of column ``target`` (a header name, or an integer index)."""
     if target in names:
         return names.index(target)
@@ -51,7 +58,7 @@ def _resolve_column(path, target, names):
     raise CLIError(f"{path}: target column {target!r} not found (columns: {shown})")
 
 
-def _read_csv(path):
+def _read_csv(path: str) -> tuple[list[str], Rows]:
     """(header, rows): the header names and the data rows as (line number, cells)."""
     try:
         with open(path, newline="", encoding="utf-8-sig") as f:
@@ -73,8 +80,10 @@ def _read_csv(path):
     return header, rows[1:]
 
 
-def _csv_numbers(path, header, rows, columns):
+def _csv_numbers(path: str, header: Sequence[str], rows: Rows,
+                 columns: Iterable[int]) -> NDArray[Any]:
     """The cells of ``columns`` as a float matrix (an error names the first bad cell)."""
+    columns = list(columns)
     data = np.empty((len(rows), len(columns)))
     for i, (line, row) in enumerate(rows):
         for k, j in enumerate(columns):
@@ -82,7 +91,7 @@ def _csv_numbers(path, header, rows, columns):
     return data
 
 
-def _csv_number(path, name, line, cell):
+def _csv_number(path: str, name: str, line: int, cell: str) -> float:
     cell = cell.strip()
     if not cell:
         raise CLIError(f"{path}: line {line}, column {name!r}: empty cell")
@@ -97,7 +106,7 @@ def _csv_number(path, name, line, cell):
     return v
 
 
-def _csv_target(path, header, rows, j):
+def _csv_target(path: str, header: Sequence[str], rows: Rows, j: int) -> NDArray[Any]:
     """Column ``j`` as numbers when every cell is one, else as string labels (stripped)."""
     cells = []
     for line, row in rows:
@@ -116,14 +125,14 @@ def _csv_target(path, header, rows, j):
     return values
 
 
-def _csv_rows(f):
+def _csv_rows(f: TextIO) -> Iterator[tuple[int, list[str]]]:
     reader = csv.reader(f)
     for row in reader:
         if row and any(c.strip() for c in row):
             yield reader.line_num, row
 
 
-def _load_numpy(path):
+def _load_numpy(path: str) -> Any:
     npz = path.lower().endswith(".npz")
     try:
         if npz and not zipfile.is_zipfile(path):
@@ -147,7 +156,8 @@ def _load_numpy(path):
         raise CLIError(f"{path}: cannot read it as {kind}: {why}") from None
 
 
-def load_data(path, target=None, need_target=True):
+def load_data(path: str, target: Optional[Union[str, int]] = None, need_target: bool = True
+              ) -> tuple[NDArray[Any], Optional[NDArray[Any]], list[str]]:
     """Read a data file for the CLI: returns ``(X, y, feature_names)``.
 
     ``.npz``: arrays ``X`` and (when ``need_target``) ``y``; ``.npy``: a 2-D matrix whose
@@ -202,7 +212,7 @@ def load_data(path, target=None, need_target=True):
     if len(names) < 2 and need_target:
         raise CLIError(f"{path}: only one column; need at least one feature besides the target")
     keep = [k for k in range(len(names)) if k != j]
-    X = _csv_numbers(path, names, rows, keep)
-    y = _csv_target(path, names, rows, j) if need_target else None
-    return X, y, [names[k] for k in keep]
+    X_csv = _csv_numbers(path, names, rows, keep)
+    y_csv = _csv_target(path, names, rows, j) if need_target else None
+    return X_csv, y_csv, [names[k] for k in keep]
 

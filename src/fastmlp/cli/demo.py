@@ -1,6 +1,10 @@
 """``fastmlp demo``: the chapter in one run, on built-in data (XOR: perceptron vs MLP; an MLP
 on rendered 8x8 digits)."""
+from __future__ import annotations
+
+import argparse
 import time
+from typing import Any, Optional, TextIO
 
 from .. import datasets
 from ..network import MLP
@@ -11,7 +15,7 @@ from .common import CLIError, check_output_path, one_line, positive_int, set_thr
 __all__ = ["add_parser", "cmd_demo"]
 
 
-def add_parser(sub):
+def add_parser(sub: Any) -> None:
     """The ``demo`` command."""
     d = sub.add_parser(
         "demo", help="XOR (perceptron vs MLP) and rendered digits, on built-in data",
@@ -29,7 +33,7 @@ def add_parser(sub):
     d.set_defaults(run=cmd_demo)
 
 
-def cmd_demo(args, out):
+def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
     if args.plot:                 # before anything runs: matplotlib, and a writable path
         try:
             import matplotlib  # noqa: F401
@@ -48,7 +52,7 @@ def cmd_demo(args, out):
     print(f"perceptron (2 -> 1):  accuracy {100 * acc_p:5.1f} %  "
           f"(converged: {per.converged_})", file=out)
     mlp, acc_m, t_xor = _fit_xor(X, y, seed, quick=args.quick)
-    print(f"MLP 2-4-1 ({'-'.join(mlp.activations)}, {mlp.loss.name} loss):  "
+    print(f"MLP 2-4-1 ({'-'.join(mlp.activations)}, logistic loss):  "
           f"accuracy {100 * acc_m:5.1f} %  (trained in {t_xor * 1e3:.0f} ms)", file=out)
     print(f"-> the perceptron {'fails' if acc_p < 1 else 'solves it?!'}, "
           f"the two-layer network {'solves it' if acc_m == 1 else 'did not converge'}",
@@ -79,11 +83,11 @@ def cmd_demo(args, out):
     return 0
 
 
-def _fit_xor(X, y, seed, quick):
+def _fit_xor(X: Any, y: Any, seed: int, quick: bool) -> tuple[MLP, float, float]:
     """A 2-4-1 network (tanh hidden units, one linear output unit, logistic loss) trained by
     full-batch gradient descent; if a start gets stuck another seed is tried (restarts)."""
     t0 = time.perf_counter()
-    best = None
+    best: Optional[tuple[MLP, float]] = None
     for k in range(5):
         mlp = MLP([2, 4, 1], activation="tanh", loss="logistic", seed=seed + k)
         mlp.fit(X, y, loss="logistic", optimizer="sgd", lr=0.5, batch_size=None,
@@ -93,10 +97,11 @@ def _fit_xor(X, y, seed, quick):
             best = (mlp, acc)
         if acc == 1.0:
             break
+    assert best is not None
     return best[0], best[1], time.perf_counter() - t0
 
 
-def _demo_plot(per, mlp, path, out):
+def _demo_plot(per: Perceptron, mlp: MLP, path: str, out: TextIO) -> None:
     try:
         import matplotlib
         matplotlib.use("Agg")

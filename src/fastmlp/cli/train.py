@@ -1,11 +1,14 @@
 """``fastmlp train`` (train an MLP on a data file and save it) and ``fastmlp predict``
 (print or write the predictions of a saved model)."""
+from __future__ import annotations
+
 import argparse
 import csv
 import io
 import sys
 import time
 import warnings
+from typing import Any, Optional, TextIO
 
 import numpy as np
 
@@ -15,6 +18,7 @@ from ..io import load
 from ..losses import LOSSES
 from ..network import MLP
 from ..optim import OPTIMIZERS
+from .._typing import NDArray
 from ..training import DivergenceWarning
 from .common import (CLIError, check_output_path, fraction, one_line, positive_float,
                      positive_int, set_threads, warn)
@@ -30,7 +34,7 @@ _MIN_TRAIN = 10             # fewer training samples than this after validation:
 _HIDDEN_ACTIVATIONS = tuple(name for name, a in ACTIVATIONS.items() if not a.output_only)
 
 
-def _hidden(text):
+def _hidden(text: str) -> list[int]:
     text = text.strip()
     if text in ("", "none", "0"):
         return []
@@ -44,13 +48,13 @@ def _hidden(text):
     return sizes
 
 
-def _batch(text):
+def _batch(text: str) -> Optional[int]:
     if text.lower() in ("full", "none", "all"):
         return None
     return positive_int(text)
 
 
-def add_parsers(sub):
+def add_parsers(sub: Any) -> None:
     """The ``train`` and ``predict`` commands."""
     t = sub.add_parser(
         "train", help="train an MLP on a CSV, .npy or .npz file and save it",
@@ -118,7 +122,7 @@ def add_parsers(sub):
     r.set_defaults(run=cmd_predict)
 
 
-def guess_task(y):
+def guess_task(y: NDArray[Any]) -> tuple[str, str]:
     """(task, reason): 'classify' or 'regress' for target ``y``, and why, in words."""
     if y.dtype.kind in "US":
         return "classify", f"the target holds text labels ({len(np.unique(y))} distinct)"
@@ -132,7 +136,8 @@ def guess_task(y):
     return "regress", f"the target holds {k} distinct integers (more than look like classes)"
 
 
-def _choose_loss(y, task, loss, path):
+def _choose_loss(y: NDArray[Any], task: Optional[str], loss: Optional[str],
+                 path: str) -> tuple[str, str, str, NDArray[Any], int]:
     """(task, how it was chosen, loss, y, output units) for the target ``y``."""
     given = LOSSES[loss].encoding != "real" if loss else None
     if task is None and loss is not None:
@@ -171,7 +176,7 @@ def _choose_loss(y, task, loss, path):
     return task, how, loss, y, len(classes)
 
 
-def _is_number(text):
+def _is_number(text: str) -> bool:
     try:
         float(text)
     except ValueError:
@@ -182,24 +187,25 @@ def _is_number(text):
 class _EpochPrinter:
     """A fit callback: one line per epoch, printed as soon as the epoch ends."""
 
-    def __init__(self, out):
+    def __init__(self, out: TextIO) -> None:
         self.out = out
 
-    def on_epoch_end(self, epoch, logs):
+    def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
         extra = f"  val_loss {logs['val_loss']:.6g}" if "val_loss" in logs else ""
         print(f"epoch {epoch:4d}  loss {logs['loss']:.6g}{extra}", file=self.out, flush=True)
 
 
-def _model_path(path):
+def _model_path(path: str) -> str:
     """Where MLP.save writes ``path`` (``.npz`` appended when missing)."""
     return path if path.endswith(".npz") else path + ".npz"
 
 
-def cmd_train(args, out):
+def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
     check_output_path(args.output, "model")        # a directory is refused as given
     output = _model_path(args.output)
     check_output_path(output, "model")
     X, y, _ = load_data(args.data, args.target, need_target=True)
+    assert y is not None                           # need_target=True
     task, how, loss, y, n_out = _choose_loss(y, args.task, args.loss, args.data)
     set_threads(args.threads)
     sizes = [X.shape[1], *args.hidden, n_out]
@@ -230,7 +236,7 @@ def cmd_train(args, out):
         tail = f", validation loss {hist.val_loss[-1]:.6g}" if n_val else ""
         print(f"final training loss {hist.loss[-1]:.6g}{tail}", file=out)
     if hist.diverged:
-        lr = model.optimizer_.lr
+        lr = model.optimizer_.lr if model.optimizer_ is not None else float("nan")
         what = (f"training diverged in epoch {hist.diverged_epoch} (the loss or a gradient "
                 f"became NaN or infinite) with learning rate {lr:g}; try a smaller --lr "
                 f"(e.g. {lr / 10:g}) or standardised data")
@@ -246,7 +252,7 @@ def cmd_train(args, out):
     return 0
 
 
-def _save(model, path):
+def _save(model: MLP, path: str) -> str:
     try:
         return model.save(path)
     except OSError as exc:       # the message names the file asked for, not a temporary one
@@ -254,7 +260,7 @@ def _save(model, path):
             from None
 
 
-def _load_model(path):
+def _load_model(path: str) -> MLP:
     check_file(path)
     if not is_model_file(path):
         raise CLIError(f"{path}: not a fastmlp model file (expected the .npz that "
@@ -265,14 +271,14 @@ def _load_model(path):
         raise CLIError(f"{path}: cannot load this fastmlp model ({one_line(exc)})") from None
 
 
-def _fmt(v):
+def _fmt(v: Any) -> str:
     if isinstance(v, (str, np.str_)):
         return str(v)
     v = float(v)
     return str(int(v)) if v == int(v) and abs(v) < 1e15 else repr(v)
 
 
-def cmd_predict(args, out):
+def cmd_predict(args: argparse.Namespace, out: TextIO) -> int:
     if args.output:
         check_output_path(args.output, "predictions")
     model = _load_model(args.model)

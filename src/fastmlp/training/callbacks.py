@@ -28,9 +28,15 @@ from __future__ import annotations
 import math
 import sys
 import time
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Optional
 
 from .._common import check_int
 from .history import StopTraining
+
+if TYPE_CHECKING:
+    from .loop import Run
+
+Logs = Mapping[str, float]
 
 __all__ = ["Callback", "EarlyStopping", "NoImprovement", "ProgressBar", "EpochLogger"]
 
@@ -42,25 +48,32 @@ class Callback:
     it makes the run call the engine once per batch instead of once per epoch.
     """
 
-    def on_epoch_end(self, epoch, logs):
+    def on_epoch_end(self, epoch: int, logs: Logs) -> Optional[bool]:
         return None
 
 
 class _BestTracker:
     """Keeps a copy of the weights of the best epoch and restores them at the end."""
 
-    def __init__(self, restore_best):
+    def __init__(self, restore_best: bool) -> None:
         self.restore_best = bool(restore_best)
-        self.best_theta = None
-        self.best_at = None
-        self._run = None
+        self.best_theta: Any = None
+        self.best_at: Optional[int] = None
+        self._run: Optional[Run] = None
 
-    def _remember(self):
+    @property
+    def run(self) -> Run:
+        """The run in progress (between on_train_begin and on_train_end)."""
+        if self._run is None:
+            raise RuntimeError(f"{type(self).__name__} is used outside a training run")
+        return self._run
+
+    def _remember(self) -> None:
         if self.restore_best:
-            self.best_theta = self._run.engine.theta.copy()
-            self.best_at = len(self._run.history) - 1
+            self.best_theta = self.run.engine.theta.copy()
+            self.best_at = len(self.run.history) - 1
 
-    def on_train_end(self, run):
+    def on_train_end(self, run: Run) -> None:
         self._run = None                # the rule outlives the run (and may be pickled)
         if self.restore_best and self.best_theta is not None:
             if self.best_at != len(run.history) - 1:
@@ -76,7 +89,8 @@ class EarlyStopping(_BestTracker):
     validation, else loss). mode: 'min', 'max' or None (max for val_metric/val_score).
     """
 
-    def __init__(self, patience=10, min_delta=0.0, monitor=None, mode=None, restore_best=True):
+    def __init__(self, patience: int = 10, min_delta: float = 0.0, monitor: Optional[str] = None,
+                 mode: Optional[str] = None, restore_best: bool = True) -> None:
         super().__init__(restore_best)
         self.patience = check_int("patience", patience, 1)
         self.min_delta = float(min_delta)
@@ -84,10 +98,10 @@ class EarlyStopping(_BestTracker):
             raise ValueError(f"min_delta must be a finite number >= 0, got {min_delta!r}")
         self.monitor = monitor
         self.mode = mode
-        self.best = None
+        self.best = math.inf
         self.wait = 0
 
-    def on_train_begin(self, run):
+    def on_train_begin(self, run: Run) -> None:
         self._run = run
         if self.monitor is None:
             self.monitor = "val_loss" if run.has_validation else "loss"
@@ -100,7 +114,8 @@ class EarlyStopping(_BestTracker):
         self.best = -math.inf if self.mode == "max" else math.inf
         self.wait = 0
 
-    def on_epoch_end(self, epoch, logs):
+    def on_epoch_end(self, epoch: int, logs: Logs) -> bool:
+        assert self.monitor is not None
         cur = logs.get(self.monitor)
         if cur is None:
             raise KeyError(f"EarlyStopping monitors {self.monitor!r}, which the run does not "
@@ -113,7 +128,7 @@ class EarlyStopping(_BestTracker):
             return False
         self.wait += 1
         if self.wait >= self.patience:
-            self._run.history.stopped_early = True
+            self.run.history.stopped_early = True
             return True
         return False
 
@@ -128,7 +143,8 @@ class NoImprovement(_BestTracker):
     tracks the best (and its weights).
     """
 
-    def __init__(self, tol=1e-4, n_iter_no_change=10, monitor="loss", restore_best=None):
+    def __init__(self, tol: float = 1e-4, n_iter_no_change: float = 10, monitor: str = "loss",
+                 restore_best: Optional[bool] = None) -> None:
         if monitor not in ("loss", "val_loss", "val_score", "val_metric"):
             raise ValueError(f"monitor must be 'loss', 'val_loss', 'val_score' or "
                              f"'val_metric', got {monitor!r}")
@@ -141,7 +157,7 @@ class NoImprovement(_BestTracker):
         self.count = 0
         self.stopped = False
 
-    def on_train_begin(self, run):
+    def on_train_begin(self, run: Run) -> None:
         self._run = run
         run.history.monitor = self.monitor
         run.history.monitor_mode = self.mode
@@ -150,7 +166,7 @@ class NoImprovement(_BestTracker):
             self.best_theta = run.engine.theta.copy()
             self.best_at = -1
 
-    def on_epoch_end(self, epoch, logs):
+    def on_epoch_end(self, epoch: int, logs: Logs) -> bool:
         v = logs[self.monitor]
         if self.mode == "max":
             self.count = self.count + 1 if v < self.best + self.tol else 0
@@ -164,7 +180,7 @@ class NoImprovement(_BestTracker):
                 self._remember()
         if self.count > self.n_iter_no_change:
             self.stopped = True
-            self._run.history.stopped_early = True
+            self.run.history.stopped_early = True
             return True
         return False
 
@@ -180,16 +196,18 @@ class ProgressBar:
     ``desc``: the bar's label; ``interval``: seconds between updates within an epoch.
     """
 
-    def __init__(self, total=None, desc="fit", interval=0.5):
+    def __init__(self, total: Optional[int] = None, desc: str = "fit",
+                 interval: float = 0.5) -> None:
         self.total = total
         self.desc = desc
         self.progress_interval = float(interval)
         if not self.progress_interval >= 0:
             raise ValueError(f"interval must be a number of seconds >= 0, got {interval!r}")
-        self.bar = None
+        self.bar: Any = None
+        self.n_epochs = 0
 
-    def on_train_begin(self, run):
-        self.total = run.epochs if self.total is None else self.total
+    def on_train_begin(self, run: Run) -> None:
+        self.n_epochs = run.epochs if self.total is None else self.total
         self.first = run.epoch0          # epochs before this run (the numbering continues)
         self.pos = 0.0                   # epochs done in this run, fractions included
         self.t0 = time.perf_counter()
@@ -198,11 +216,11 @@ class ProgressBar:
         except ImportError:
             self.bar = None
         else:
-            self.bar = tqdm(total=self.total, desc=self.desc, leave=True, unit="epoch",
+            self.bar = tqdm(total=self.n_epochs, desc=self.desc, leave=True, unit="epoch",
                             bar_format="{l_bar}{bar}| {n:.2f}/{total} epochs "
                                        "[{elapsed}<{remaining}{postfix}]")
 
-    def _show(self, epoch, pos, logs):
+    def _show(self, epoch: int, pos: float, logs: Logs) -> None:
         post = {"loss": f"{logs['loss']:.4g}"}
         if "val_loss" in logs:
             post["val_loss"] = f"{logs['val_loss']:.4g}"
@@ -211,26 +229,26 @@ class ProgressBar:
             self.bar.update(pos - self.pos)
         else:
             el = time.perf_counter() - self.t0
-            eta = el / pos * (self.total - pos) if pos > 0 else math.nan
+            eta = el / pos * (self.n_epochs - pos) if pos > 0 else math.nan
             width = 20
-            fill = int(width * min(pos / self.total, 1.0)) if self.total else width
+            fill = int(width * min(pos / self.n_epochs, 1.0)) if self.n_epochs else width
             items = " ".join(f"{k}={v}" for k, v in post.items())
             sys.stderr.write(f"\r{self.desc}: epoch {epoch}/"
-                             f"{self.first + self.total} [{'=' * fill}{' ' * (width - fill)}] "
+                             f"{self.first + self.n_epochs} [{'=' * fill}{' ' * (width - fill)}] "
                              f"{items} elapsed {el:.1f}s ETA {eta:.1f}s   ")
             sys.stderr.flush()
         self.pos = pos
 
-    def on_progress(self, epoch, batches_done, n_batches, logs):
+    def on_progress(self, epoch: int, batches_done: int, n_batches: int, logs: Logs) -> None:
         """Part of epoch number ``epoch`` is done (``batches_done`` of ``n_batches``)."""
         done_before = epoch - 1 - self.first
         self._show(epoch, done_before + batches_done / max(n_batches, 1), logs)
 
-    def on_epoch_end(self, epoch, logs):
+    def on_epoch_end(self, epoch: int, logs: Logs) -> bool:
         self._show(epoch, float(epoch - self.first), logs)
         return False
 
-    def on_train_end(self, run):
+    def on_train_end(self, run: Run) -> None:
         if self.bar is not None:
             self.bar.close()
         else:
@@ -241,10 +259,10 @@ class ProgressBar:
 class EpochLogger:
     """One line per epoch on stdout: loss, validation values, lr and time."""
 
-    def on_train_begin(self, run):
+    def on_train_begin(self, run: Run) -> None:
         self.last = run.epoch0 + run.epochs
 
-    def on_epoch_end(self, epoch, logs):
+    def on_epoch_end(self, epoch: int, logs: Logs) -> bool:
         items = " - ".join(f"{k}: {logs[k]:.5g}" for k in
                            ("loss", "val_loss", "val_metric", "val_score") if k in logs)
         print(f"epoch {epoch}/{self.last} - {items} - lr: {logs['lr']:.3g} - "
@@ -252,7 +270,7 @@ class EpochLogger:
         return False
 
 
-def stop_requested(callbacks, epoch, logs):
+def stop_requested(callbacks: Iterable[Any], epoch: int, logs: Logs) -> bool:
     """Run every on_epoch_end (all of them, even after one asks to stop); True to stop."""
     stop = False
     for cb in callbacks:

@@ -9,32 +9,38 @@ before every epoch (the last short batch is kept unless ``drop_last=True``).
 from __future__ import annotations
 
 import copy
-import numbers
+from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence, Union
 
 import numpy as np
 
-from .._common import check_int, derive_seed
-from ..losses import Loss, missing_loss_error
-from ..optim import get_optimizer, get_schedule
+from .._common import REAL_TYPES, check_int, derive_seed
+from .._typing import ArrayLike, FloatArray
+from ..losses import Loss, LossLike, missing_loss_error
+from ..optim import Optimizer, OptimizerLike, Schedule, ScheduleLike, get_optimizer, get_schedule
 from .callbacks import EarlyStopping, EpochLogger, ProgressBar
+from .history import History
 from .loop import Run, best_of_restarts, copy_optimizer_template, restart_workers
+
+if TYPE_CHECKING:
+    from ..network import MLP
 
 __all__ = ["fit"]
 
 
-def _check_callbacks(callbacks):
+def _check_callbacks(callbacks: Any) -> list[Any]:
     if callbacks is None:
         return []
     if not isinstance(callbacks, (list, tuple)):
         callbacks = [callbacks]
     for cb in callbacks:
-        if not (callable(getattr(cb, "on_epoch_end", None))
-                or callable(getattr(cb, "on_batch_end", None))):
-            raise TypeError(f"callback {cb!r} has neither on_epoch_end nor on_batch_end")
+        if not any(callable(getattr(cb, hook, None))
+                   for hook in ("on_epoch_end", "on_batch_end", "on_progress")):
+            raise TypeError(f"callback {cb!r} has none of on_epoch_end, on_batch_end, "
+                            f"on_progress")
     return list(callbacks)
 
 
-def _check_sample_weight(sample_weight, n):
+def _check_sample_weight(sample_weight: Optional[ArrayLike], n: int) -> Optional[FloatArray]:
     if sample_weight is None:
         return None
     w = np.asarray(sample_weight)
@@ -53,11 +59,13 @@ def _check_sample_weight(sample_weight, n):
     return w
 
 
-def _validator(model, Xv, Yv, wv, n_threads):
+def _validator(model: MLP, Xv: FloatArray, Yv: FloatArray, wv: Optional[FloatArray],
+               n_threads: Optional[int]) -> Callable[[], dict[str, float]]:
     """The validation logs of the model's current weights: val_loss and val_metric."""
     eng, loss = model.engine, model.loss
+    assert loss is not None
 
-    def validate():
+    def validate() -> dict[str, float]:
         if not loss.builtin:
             a = eng.predict(Xv, n_threads=n_threads)
             if wv is None:
@@ -73,11 +81,16 @@ def _validator(model, Xv, Yv, wv, n_threads):
     return validate
 
 
-def fit(model, X, y, loss=None, optimizer=None, lr=None, batch_size=32, epochs=10,
-        shuffle=True, drop_last=False, validation_split=0.0, validation_data=None,
-        validation_shuffle=False, early_stopping=None, min_delta=0.0, restarts=1,
-        callbacks=None, verbose=0, progress=False, schedule=None, seed=None, n_threads=None,
-        on_divergence="warn", sample_weight=None):
+def fit(model: MLP, X: ArrayLike, y: ArrayLike, loss: Optional[LossLike] = None,
+        optimizer: OptimizerLike = None, lr: Optional[float] = None,
+        batch_size: Optional[int] = 32, epochs: int = 10, shuffle: bool = True,
+        drop_last: bool = False, validation_split: float = 0.0,
+        validation_data: Optional[Sequence[ArrayLike]] = None, validation_shuffle: bool = False,
+        early_stopping: Union[int, bool, EarlyStopping, None] = None, min_delta: float = 0.0,
+        restarts: int = 1, callbacks: Optional[Sequence[Any]] = None, verbose: int = 0,
+        progress: bool = False, schedule: ScheduleLike = None, seed: Optional[int] = None,
+        n_threads: Optional[int] = None, on_divergence: str = "warn",
+        sample_weight: Optional[ArrayLike] = None) -> History:
     """Train ``model`` on ``(X, y)``; returns a :class:`~fastmlp.training.History`.
 
     The implementation of :meth:`fastmlp.MLP.fit`, whose docstring describes every
@@ -95,7 +108,7 @@ def fit(model, X, y, loss=None, optimizer=None, lr=None, batch_size=32, epochs=1
                       ("validation_shuffle", validation_shuffle)):
         if not isinstance(val, (bool, np.bool_)):
             raise TypeError(f"{name} must be True or False, got {val!r}")
-    if isinstance(validation_split, bool) or not isinstance(validation_split, numbers.Real) \
+    if isinstance(validation_split, bool) or not isinstance(validation_split, REAL_TYPES) \
             or not (0 <= validation_split < 1):
         raise ValueError(f"validation_split must be a number in [0, 1), got "
                          f"{validation_split!r}")
@@ -126,13 +139,17 @@ def fit(model, X, y, loss=None, optimizer=None, lr=None, batch_size=32, epochs=1
         model._set_loss(loss)
     elif model.loss is None:
         raise missing_loss_error(y, model.layer_sizes[-1])
+    the_loss = model.loss
+    assert the_loss is not None
     X = model._X(X)
     n = X.shape[0]
     if n == 0:
         raise ValueError("X has no samples (0 rows)")
-    Y = model._encode(model.loss, y, n, fitting=True).Y
+    Y = model._encode(the_loss, y, n, fitting=True).Y
     sw = _check_sample_weight(sample_weight, n)
-    Xv = Yv = wv = None
+    Xv: Optional[FloatArray] = None
+    Yv: Optional[FloatArray] = None
+    wv: Optional[FloatArray] = None
     if validation_data is not None:
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
             raise TypeError("validation_data must be a pair (X_val, y_val) or a triple "
@@ -140,7 +157,7 @@ def fit(model, X, y, loss=None, optimizer=None, lr=None, batch_size=32, epochs=1
         Xv = model._X(validation_data[0], "validation_data X")
         if Xv.shape[0] == 0:
             raise ValueError("validation_data has no samples")
-        Yv = model._encode(model.loss, validation_data[1], Xv.shape[0], fitting=False).Y
+        Yv = model._encode(the_loss, validation_data[1], Xv.shape[0], fitting=False).Y
         if len(validation_data) == 3:
             wv = _check_sample_weight(validation_data[2], Xv.shape[0])
     elif validation_split:
@@ -171,8 +188,8 @@ def fit(model, X, y, loss=None, optimizer=None, lr=None, batch_size=32, epochs=1
     if wv is not None:
         wv = wv.astype(model.dtype)
 
-    def one_run(m, o, s, threads):
-        cbs = []
+    def one_run(m: MLP, o: Optimizer, s: Schedule, threads: Optional[int]) -> History:
+        cbs: list[Any] = []
         if stopper_args is not None:
             cbs.append(EarlyStopping(*stopper_args))
         elif early_stopping is not None:
@@ -184,9 +201,11 @@ def fit(model, X, y, loss=None, optimizer=None, lr=None, batch_size=32, epochs=1
         run = Run(m.engine, X, Y, optimizer=o, schedule=s, batch_size=B, epochs=epochs,
                   shuffle=bool(shuffle), seed=shuffle_seed, epoch0=m.epochs_trained_,
                   drop_last=bool(drop_last), sample_weight=sw,
-                  validate=None if Xv is None else _validator(m, Xv, Yv, wv, threads),
+                  validate=(None if Xv is None or Yv is None
+                            else _validator(m, Xv, Yv, wv, threads)),
                   callbacks=cbs + callbacks,
-                  custom_loss=None if m.loss.builtin else m.loss, n_threads=threads,
+                  custom_loss=None if m.loss is None or m.loss.builtin else m.loss,
+                  n_threads=threads,
                   on_divergence=on_divergence)
         hist = run.execute()
         m.epochs_trained_ += run.epochs_done
@@ -206,7 +225,7 @@ def fit(model, X, y, loss=None, optimizer=None, lr=None, batch_size=32, epochs=1
     replicas = ([copy.deepcopy(model) for _ in range(restarts)] if workers > 1
                 else [model] * restarts)
 
-    def train_one(r, threads):
+    def train_one(r: int, threads: Optional[int]) -> tuple[History, Any]:
         m = replicas[r]
         m.initialize(seeds[r])
         m.epochs_trained_ = 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any, Mapping, Optional, Sequence
 
 import numpy as np
 
@@ -41,28 +42,33 @@ class History:
 
     _KEYS = ("loss", "val_loss", "val_metric", "val_score", "lr", "time")
 
-    def __init__(self):
-        self.epoch = []
-        for k in self._KEYS:
-            setattr(self, k, [])
+    def __init__(self) -> None:
+        self.epoch: list[int] = []
+        self.loss: list[float] = []
+        self.val_loss: list[float] = []
+        self.val_metric: list[float] = []
+        self.val_score: list[float] = []
+        self.lr: list[float] = []
+        self.time: list[float] = []
         self.stopped_early = False
         self.diverged = False
-        self.diverged_epoch = None
+        self.diverged_epoch: Optional[int] = None
         self.interrupted = False
-        self.restarts = []
-        self.best_restart = None
-        self.params = {}
+        self.restarts: list[History] = []
+        self.best_restart: Optional[int] = None
+        self.params: dict[str, Any] = {}
         self.monitor = "loss"
         self.monitor_mode = "min"
-        self.lr_search = None
+        self.lr_search: Any = None
         self.restored_best = False
 
-    def _append(self, epoch, logs):
+    def _append(self, epoch: int, logs: Mapping[str, float]) -> None:
         self.epoch.append(int(epoch))
         for k in self._KEYS:
             getattr(self, k).append(float(logs.get(k, math.nan)))
 
-    def _extend(self, first_epoch, losses, lr, time_per_epoch):
+    def _extend(self, first_epoch: int, losses: Sequence[float], lr: float,
+                time_per_epoch: float) -> None:
         """Record len(losses) epochs at once, numbered from ``first_epoch`` (a whole run done
         in one engine call)."""
         n = len(losses)
@@ -73,12 +79,12 @@ class History:
         self.lr.extend([float(lr)] * n)
         self.time.extend([float(time_per_epoch)] * n)
 
-    def _truncate(self, n):
+    def _truncate(self, n: int) -> None:
         for k in ("epoch",) + self._KEYS:
             del getattr(self, k)[n:]
 
     @property
-    def history(self):
+    def history(self) -> dict[str, list[float]]:
         """{'loss': [...], 'val_loss': [...], ...} (validation keys only where measured)."""
         out = {"loss": list(self.loss)}
         for k in ("val_loss", "val_metric", "val_score"):
@@ -90,11 +96,11 @@ class History:
         return out
 
     @property
-    def monitored(self):
+    def monitored(self) -> list[float]:
         return getattr(self, self.monitor)
 
     @property
-    def best_index(self):
+    def best_index(self) -> Optional[int]:
         """Position of the best monitored entry in the lists (None before any finite one)."""
         vals = np.asarray(self.monitored, dtype=float)
         if vals.size == 0 or np.all(np.isnan(vals)):
@@ -102,19 +108,19 @@ class History:
         return int(np.nanargmax(vals) if self.monitor_mode == "max" else np.nanargmin(vals))
 
     @property
-    def best_epoch(self):
+    def best_epoch(self) -> Optional[int]:
         """Number of the best epoch (counted from 1, like ``epoch``; None before any finite
         monitored value)."""
         i = self.best_index
         return None if i is None else self.epoch[i]
 
     @property
-    def best_loss(self):
+    def best_loss(self) -> Optional[float]:
         """The monitored value of the best epoch (None before any finite one)."""
         i = self.best_index
         return None if i is None else self.monitored[i]
 
-    def final_score(self, restored_best=False):
+    def final_score(self, restored_best: bool = False) -> float:
         """How good the weights the run ended with are, lower is better (inf if unusable):
         the monitored value of the best epoch when the run restored it, else of the last."""
         vals = self.monitored
@@ -126,10 +132,10 @@ class History:
             return math.inf
         return -v if self.monitor_mode == "max" else v
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.loss)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         last = f", last loss {self.loss[-1]:.6g}" if self.loss else ""
         flags = [f for f in ("stopped_early", "diverged", "interrupted") if getattr(self, f)]
         extra = f", restarts={len(self.restarts)}" if self.restarts else ""

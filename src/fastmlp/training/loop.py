@@ -46,11 +46,14 @@ import sys
 import time
 import warnings
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Callable, Mapping, Optional, Sequence
 
 import numpy as np
 
 from .. import _core
-from ..optim import get_schedule
+from .._typing import FloatArray
+from ..losses import Loss
+from ..optim import Optimizer, ScheduleLike, get_schedule
 from .callbacks import stop_requested
 from .history import DivergenceWarning, History, StopTraining
 from .objective import custom_loss_gradient
@@ -60,15 +63,17 @@ __all__ = ["Run", "best_of_restarts", "restart_workers", "warn_user"]
 _PKG_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def warn_user(message, category):
+def warn_user(message: str, category: type[Warning]) -> None:
     """warnings.warn pointing at the first frame outside fastmlp (the user's line)."""
-    frame, level = sys._getframe(1), 2
+    frame: Any = sys._getframe(1)
+    level = 2
     while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_PKG_DIR):
         frame, level = frame.f_back, level + 1
     warnings.warn(message, category, stacklevel=level)
 
 
-def _weighted_rows(sw, idx, n):
+def _weighted_rows(sw: FloatArray, idx: Optional[np.ndarray], n: int
+                   ) -> tuple[float, Optional[FloatArray]]:
     """Per-row factors n_b w_i / S_b turning a batch-mean gradient into the weighted mean."""
     wb = sw[idx] if idx is not None else sw
     S = float(wb.sum())
@@ -91,10 +96,15 @@ class Run:
     ``on_divergence`` ('warn' or 'raise').
     """
 
-    def __init__(self, engine, X, Y, *, optimizer, schedule=None, batch_size, epochs,
-                 shuffle=True, seed=0, epoch0=0, samples0=0, drop_last=False,
-                 sample_weight=None, validate=None, callbacks=(), objective=None,
-                 custom_loss=None, n_threads=None, on_divergence="warn"):
+    def __init__(self, engine: Any, X: FloatArray, Y: FloatArray, *, optimizer: Optimizer,
+                 schedule: ScheduleLike = None, batch_size: int, epochs: int,
+                 shuffle: bool = True, seed: int = 0, epoch0: int = 0, samples0: int = 0,
+                 drop_last: bool = False, sample_weight: Optional[FloatArray] = None,
+                 validate: Optional[Callable[[], Mapping[str, float]]] = None,
+                 callbacks: Sequence[Any] = (),
+                 objective: Optional[Callable[[float], float]] = None,
+                 custom_loss: Optional[Loss] = None, n_threads: Optional[int] = None,
+                 on_divergence: str = "warn") -> None:
         self.engine = engine
         self.X, self.Y = X, Y
         self.optimizer = optimizer
@@ -120,12 +130,12 @@ class Run:
         self.epochs_done = 0
 
     # -- state kept for Ctrl-C ------------------------------------------------------------
-    def _snapshot(self):
+    def _snapshot(self) -> tuple[Any, ...]:
         opt = self.optimizer
         return (self.engine.theta.copy(), {k: v.copy() for k, v in opt.state.items()},
                 opt.t, opt.lr, self.epochs_done, len(self.history))
 
-    def _restore(self, snap):
+    def _restore(self, snap: tuple[Any, ...]) -> None:
         theta, state, t, lr, done, n = snap
         opt = self.optimizer
         self.engine.theta[...] = theta
@@ -140,14 +150,16 @@ class Run:
         self.history._truncate(n)
 
     # -- one epoch, one engine call per batch ----------------------------------------------
-    def _epoch_per_batch(self, epoch, batch_cbs, s1, s2, progress=(), interval=math.inf):
+    def _epoch_per_batch(self, epoch: int, batch_cbs: Sequence[Any], s1: Optional[FloatArray],
+                         s2: Optional[FloatArray], progress: Sequence[Any] = (),
+                         interval: float = math.inf) -> tuple[float, bool]:
         eng, loss, opt = self.engine, self.custom_loss, self.optimizer
         n_batches = self._batch_plan()[0]
         last_report = time.perf_counter()
         X, Y, sw, B, nt = self.X, self.Y, self.sample_weight, self.batch_size, self.n_threads
         N = X.shape[0]
         in_order = (not self.shuffle) or B >= N
-        order = None if in_order else _core.permutation(self.seed, epoch, N)
+        order: Any = None if in_order else _core.permutation(self.seed, epoch, N)
         total, seen = 0.0, 0
         for bi, start in enumerate(range(0, N, B)):
             nb = min(B, N - start)
@@ -184,7 +196,7 @@ class Run:
         return (total / seen if seen else math.nan), False
 
     # -- one epoch as several engine calls (progress reports within a long epoch) ----------
-    def _batch_plan(self):
+    def _batch_plan(self) -> tuple[int, int]:
         """(batches in an epoch, rows they cover): the whole-epoch call's cut into batches."""
         N, B = self.X.shape[0], self.batch_size
         full, short = divmod(N, B)
@@ -192,7 +204,9 @@ class Run:
             return full + 1, N
         return full, full * B
 
-    def _epoch_in_chunks(self, epoch, s1, s2, progress_cbs, interval, per_batch_s):
+    def _epoch_in_chunks(self, epoch: int, s1: Optional[FloatArray], s2: Optional[FloatArray],
+                         progress_cbs: Sequence[Any], interval: float,
+                         per_batch_s: Optional[float]) -> tuple[float, bool]:
         """Epoch ``epoch`` (0-based) as train_epochs calls over consecutive batch ranges;
         returns (mean loss, diverged)."""
         eng, opt, nt = self.engine, self.optimizer, self.n_threads
@@ -200,7 +214,7 @@ class Run:
         N = X.shape[0]
         n_batches, rows_end = self._batch_plan()
         in_order = (not self.shuffle) or B >= N
-        order = None if in_order else _core.permutation(self.seed, epoch, N)
+        order: Any = None if in_order else _core.permutation(self.seed, epoch, N)
         done = 0
         total, seen = 0.0, 0
         chunk = 1 if per_batch_s is None else _chunk_batches(interval, per_batch_s, n_batches)
@@ -240,7 +254,7 @@ class Run:
         return (total / seen if seen else math.nan), False
 
     # -- the run ---------------------------------------------------------------------------
-    def _diverged(self, epoch):
+    def _diverged(self, epoch: int) -> None:
         """Record and report divergence in epoch number ``epoch`` (counted from 1)."""
         hist, opt = self.history, self.optimizer
         hist.diverged = True
@@ -254,7 +268,7 @@ class Run:
             raise FloatingPointError(msg)
         warn_user(msg, DivergenceWarning)
 
-    def execute(self):
+    def execute(self) -> History:
         """Train; returns the :class:`History` (also ``self.history``)."""
         eng, opt, hist, sched = self.engine, self.optimizer, self.history, self.schedule
         opt._ensure_state(eng.n_params, eng.dtype)
@@ -359,7 +373,7 @@ class Run:
         return hist
 
 
-def _chunk_batches(interval, per_batch_s, n_batches):
+def _chunk_batches(interval: float, per_batch_s: float, n_batches: int) -> int:
     """How many batches take about ``interval`` seconds (at least 1, at most the epoch)."""
     if not per_batch_s > 0:
         return n_batches
@@ -369,7 +383,8 @@ def _chunk_batches(interval, per_batch_s, n_batches):
 # ---------------------------------------------------------------------------------------------
 # restarts: several starting points, the best kept
 # ---------------------------------------------------------------------------------------------
-def restart_workers(restarts, n_threads, callbacks=(), verbose=0, progress=False):
+def restart_workers(restarts: int, n_threads: Optional[int], callbacks: Sequence[Any] = (),
+                    verbose: int = 0, progress: bool = False) -> int:
     """How many restarts run at once: one per engine thread, when nothing in the loop talks
     to the user (callbacks, progress, verbose output stay on one sequential run)."""
     if callbacks or verbose or progress:
@@ -378,7 +393,9 @@ def restart_workers(restarts, n_threads, callbacks=(), verbose=0, progress=False
     return max(1, min(restarts, threads))
 
 
-def best_of_restarts(restarts, train_one, workers):
+def best_of_restarts(restarts: int,
+                     train_one: Callable[[int, Optional[int]], tuple[History, Any]],
+                     workers: int) -> tuple[int, list[tuple[History, Any]]]:
     """Run ``train_one(r, n_threads)`` for r = 0..restarts-1 -> (History, result); return
     (index of the best, [(History, result), ...]).
 
@@ -410,7 +427,7 @@ def best_of_restarts(restarts, train_one, workers):
     return best, done
 
 
-def copy_optimizer_template(opt):
+def copy_optimizer_template(opt: Optimizer) -> Optimizer:
     """A fresh copy of ``opt``: same hyper-parameters, no state, lr back at base_lr."""
     template = copy.deepcopy(opt)
     template.reset_state()
