@@ -99,8 +99,8 @@ def make_moons(n_samples: int = 200, noise: float = 0.1, seed: SeedLike = None,
 
 def make_blobs(n_samples: int = 200, centers: Union[int, ArrayLike] = 3, n_features: int = 2,
                cluster_std: Union[float, ArrayLike] = 1.0,
-               box: tuple[float, float] = (-10.0, 10.0),
-               seed=None, shuffle=True):
+               box: tuple[float, float] = (-10.0, 10.0), seed: SeedLike = None,
+               shuffle: bool = True) -> tuple[NDArray[Any], NDArray[Any]]:
     """Isotropic Gaussian clusters. Returns ``X`` (n, n_features) and ``y`` in 0..k-1.
 
     ``centers``: the number of clusters (centres drawn uniformly in ``box``) or an array
