@@ -336,7 +336,7 @@ def gradcheck(model: Any, X: ArrayLike, y: ArrayLike, loss: Any = None,
         ``activations``, ``dtype``, ``forward(X, keep=True)`` and ``backward(trace, y, loss)``)
     X, y : a small batch (a few samples are enough; the cost is 2 forward passes per entry).
     loss : loss name or Loss object; default the model's loss.
-    eps : relative step h = eps * max(1, |w|); default 1e-6 (float64), 4e-3 (float32).
+    eps : relative step ``h = eps * max(1, |w|)``; default 1e-6 (float64), 4e-3 (float32).
     params : "all", a tensor name ("W1", "b2", "alpha1"), a group ("W", "b", "alpha") or a
         list of these.
     max_checks : check at most this many entries per tensor, sampled with ``seed``.

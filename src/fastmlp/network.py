@@ -78,9 +78,13 @@ class MLP:
         Biases start at 0, PReLU slopes at ``prelu_init``.
     leaky_alpha : float
         The fixed slope of leaky_relu.
+    prelu_init : float
+        The initial slope of every PReLU unit (learned from there).
     n_threads : int or None
         Threads for this model's engine calls (None: ``fastmlp.get_num_threads()``).
 
+    Notes
+    -----
     ``weights``, ``biases`` and ``alphas`` are views of the engine's memory: writing into
     them changes the model. ``fit`` called again continues from the current weights (and
     optimiser state); ``reset()`` starts over.
