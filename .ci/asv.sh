@@ -5,5 +5,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
-benchmarks/dashboard.sh --quick --bench 'TimeFit.time_fit_fastmlp$'
+benchmarks/dashboard.sh --quick --bench 'TimeFit.time_fit_fastmlp'
 "$PY" benchmarks/check_dashboard.py bench_train.TimeFit.time_fit_fastmlp
