@@ -1,7 +1,7 @@
 """The documentation's code runs and its printed claims hold.
 
-The README's Python blocks run as one script, and so do those of the site's chapter tour
-(docs/tour.md), each in a fresh interpreter with Python's default warning filters -- what a
+The README's Python blocks run as one script, and so do those of the site's pages (the
+chapter tour, docs/tour.md, and the front page), each in a fresh interpreter with Python's default warning filters -- what a
 user sees. Nothing may be written to stderr (no warning, no error). A ``print(...)`` whose
 source line ends with a comment makes a claim: the printed text must equal the comment (up to
 the first ':' when the comment goes on to explain), unless the README claims something a
@@ -26,7 +26,6 @@ import fastmlp
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
-TOUR = ROOT / "docs" / "tour.md"
 
 needs_docs = pytest.mark.skipif(not README.is_file(), reason="not run from a source tree")
 
@@ -158,13 +157,14 @@ def test_readme_python_blocks_run_as_one_script_and_print_what_they_claim(tmp_pa
 
 
 @needs_docs
-def test_the_tour_runs_and_prints_what_it_claims(tmp_path):
-    code = python_blocks(TOUR)
+@pytest.mark.parametrize("page,n_claims", [("tour.md", 15), ("index.md", 1)])
+def test_the_site_pages_run_and_print_what_they_claim(tmp_path, page, n_claims):
+    code = python_blocks(ROOT / "docs" / page)
     out, printed = run_script(code, tmp_path)
     assert out.returncode == 0, out.stderr[-3000:]
     assert out.stderr == "", out.stderr[-3000:]
     checked = check_claims(code, printed)
-    assert len(checked) >= 15, checked
+    assert len(checked) >= n_claims, checked
 
 
 @needs_docs
