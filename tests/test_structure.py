@@ -134,6 +134,16 @@ def test_import_fastmlp_does_not_import_the_reference():
     assert out.stdout.strip() == "[]"
 
 
+def test_import_fastmlp_stays_light():
+    """The type annotations cost nothing at run time: numpy.typing, numpy.random (NumPy loads
+    it on first use), scikit-learn and matplotlib stay out of ``import fastmlp``."""
+    code = ("import sys, fastmlp; print(sorted(m for m in sys.modules if m in "
+            "('numpy.typing', 'numpy.random', 'sklearn', 'matplotlib', 'tqdm')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
+
+
 def test_the_reference_shares_the_containers():
     assert reference.Trace is fm.Trace and reference.Gradients is fm.Gradients
 

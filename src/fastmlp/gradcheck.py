@@ -46,6 +46,8 @@ exactly zero; the check agrees with that away from the jumps (entries crossing a
 skipped) and warns that the network contains such units.
 """
 
+from __future__ import annotations
+
 import math
 import warnings
 from typing import Any, Optional, Sequence, Union

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from .training.callbacks import EarlyStopping
     from .training.history import History
 
-InitLike = Union[str, Callable[[np.random.Generator, int, int, str], ArrayLike], None]
+    InitLike = Union[str, Callable[[np.random.Generator, int, int, str], ArrayLike], None]
 
 __all__ = ["MLP", "Perceptron", "Trace", "Gradients", "NotFittedError"]
 
