@@ -43,6 +43,9 @@ class TimeFit(_Base):
     def time_fit_reference(self, name):
         self._fit("reference")
 
+    def time_fit_numpy(self, name):
+        self._fit("numpy")
+
 
 class PeakMemFit(_Base):
     """Peak RSS of the process (asv's peakmem) around one fastmlp fit."""

@@ -5,7 +5,7 @@
     python benchmarks/compare.py --workloads xor,digits --json out.json
     python benchmarks/compare.py --quick --peers fastmlp --baseline /path/to/old/venv/bin/python
 
-Every peer (fastmlp, fastmlp.reference, PyTorch, scikit-learn) and each GEMM runtime is
+Every peer (fastmlp, the careful NumPy MLP of numpy_mlp.py, fastmlp.reference, PyTorch, scikit-learn) and each GEMM runtime is
 measured in its own subprocess, one after the other with a pause between, each limited to
 2 threads: OpenBLAS's and libgomp's worker threads spin after each call, so runtimes must
 never be interleaved call by call in one process.  Each number is the median of
@@ -33,7 +33,7 @@ except ImportError:                   # python benchmarks/compare.py
     import workloads as W  # noqa: E402
 
 THREADS = 2
-PEERS = ["fastmlp", "reference", "torch", "sklearn"]
+PEERS = ["fastmlp", "numpy", "reference", "torch", "sklearn"]
 PAUSE_S = 0.5
 
 
@@ -172,7 +172,7 @@ def worker_train(peer, names, quick, min_time, repeats):
                 r = _median_rate(fn, work, min_time, repeats)
                 r.pop("values")
                 r["epochs"] = r.pop("scale")
-                if not quick or v in ("fastmlp", "engine", "reference"):
+                if not quick or v in ("fastmlp", "engine", "numpy", "reference"):
                     r["loss"] = float(fn(W.check_epochs(name), sh=False))
                 r["n_samples"] = n
             except Exception as exc:          # report, do not stop the whole table
@@ -457,7 +457,7 @@ def main(argv=None):
                                               extra)
     restarts = (train.get("fastmlp") or {}).get("_restarts")
 
-    cols = [p for p in ["fastmlp", "engine", "reference", "torch", "sklearn"]
+    cols = [p for p in ["fastmlp", "engine", "numpy", "reference", "torch", "sklearn"]
             if p in peers or (p == "engine" and "fastmlp" in peers and W.has_mlp())]
     rows, loss_rows = [], []
     for name in names:

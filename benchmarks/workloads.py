@@ -61,6 +61,9 @@ WORKLOADS = {w.name: w for w in [
              2048),
     Workload("regression", (8, 64, 64, 1), "tanh", "square", 32, "float64", 20000, 0.01, 4000),
     Workload("online", (784, 128, 10), "relu", "cross_entropy", 1, "float32", 2000, 0.01, 400),
+    # deep and narrow: 8 hidden tanh layers of width 64 on the digits data
+    Workload("deep", (64,) + (64,) * 8 + (10,), "tanh", "cross_entropy", 64, "float64", 1797,
+             0.05, 1797),
 ]}
 NAMES = list(WORKLOADS)
 
@@ -128,7 +131,7 @@ def get_data(name, n=None):
     n = w.n_samples if n is None else min(int(n), w.n_samples)
     if name == "xor":
         X, y = _xor()
-    elif name == "digits":
+    elif name in ("digits", "deep"):
         X, y = _digits(n)
     elif name in ("mnist", "wide", "online"):
         X, y = _prototypes(n, 784, 10, seed={"mnist": 11, "wide": 12, "online": 13}[name],
@@ -236,6 +239,18 @@ def fit_reference(w, X, y, Y, epochs, seed=0, shuffle=True):
     return float(hist[-1]) if hist else float("nan")
 
 
+def fit_numpy(w, X, y, Y, epochs, seed=0, shuffle=True):
+    """The careful NumPy peer (benchmarks/numpy_mlp.py): the reference's maths with
+    preallocated buffers, in-place ufuncs and one matmul per product."""
+    try:
+        from . import numpy_mlp
+    except ImportError:
+        import numpy_mlp
+    hist = numpy_mlp.train(X, Y, w.sizes, w.acts, w.loss, w.lr, epochs, w.batch, seed=seed,
+                           dtype=w.dtype, shuffle=shuffle)
+    return float(hist[-1]) if hist else float("nan")
+
+
 def torch_model(w):
     import torch
     from torch import nn
@@ -317,7 +332,7 @@ def check_epochs(name):
 
 
 FITTERS = {"fastmlp": fit_fastmlp, "engine": fit_engine, "reference": fit_reference,
-           "torch": fit_torch, "sklearn": fit_sklearn}
+           "numpy": fit_numpy, "torch": fit_torch, "sklearn": fit_sklearn}
 
 
 # ------------------------------------------------------------------------------------------

@@ -1,32 +1,37 @@
 /*
  * fastmlp.h -- the C API of the fastmlp engine (C11 + OpenMP, no Python headers).
  *
- * Map of the engine, from the bottom up:
+ * Map of the engine, from the bottom up (csrc/; the per-dtype code of each module is a body
+ * file *.inc compiled for float and double by fm_dtypes.h):
  *
- *   1. gemm.h / gemm*.c  -- C = alpha*op(A)*op(B) + beta*C, packed BLIS-style, with an
+ *   1. gemm/             -- C = alpha*op(A)*op(B) + beta*C, packed BLIS-style, with an
  *                           epilogue callback run on each finished block of C (bias + sigma,
- *                           or the sigma' mask), CPU-specific microkernels chosen at run time.
- *   2. activations.c     -- sigma and sigma' of the chapter's nine activations (+ softmax for the
+ *                           or the sigma' mask), CPU-specific kernels (gemm_ukr_<isa>.c)
+ *                           chosen at run time.
+ *   2. nn/activations.c  -- sigma and sigma' of the chapter's nine activations (+ softmax for the
  *                           output layer), element-wise over a (rows x cols) block; used both as
  *                           stand-alone kernels and as GEMM epilogues. Sigmoid, tanh and
- *                           softmax's exp run on vecmath*.c: own vectorised exp per ISA
+ *                           softmax's exp run on vecmath/: own vectorised exp per ISA
  *                           (AVX-512, AVX2; libm when portable), chosen at run time.
- *   3. losses.c          -- value of each loss and delta^L = dC/dz^L, numerically stable.
- *   4. network.c         -- forward pass, backward pass (chapter 5), one training step, and whole
+ *   3. nn/losses.c       -- value of each loss and delta^L = dC/dz^L, numerically stable.
+ *   4. nn/network.c      -- forward pass, backward pass (chapter 5), one training step, and whole
  *                           epochs (batches gathered from a shuffled order) over a workspace.
- *   5. optim.c           -- fused parameter updates (SGD, momentum/Nesterov, Adam, weight decay).
+ *   5. nn/optim.c        -- fused parameter updates (SGD, momentum/Nesterov, Adam, weight decay).
  *   6. rng.c             -- a counter-based generator: the same permutation on any thread count.
+ *   team.h / team.c      -- how every parallel region is opened: a team of threads splitting
+ *                           each phase by outputs, with a spin barrier between phases.
+ *   config.c             -- build facts, the thread count and the tunables (below).
  *
  * Conventions
  *   - Every matrix is row-major; samples are rows. Layer l (1..L) maps N_{l-1} inputs to N_l
  *     outputs with W^l stored (N_{l-1} x N_l) -- the transpose of the chapter's W^l -- so a batch
  *     forward pass is Z^l = A^{l-1} W^l + b^l.
  *   - Every function exists for float (suffix _s) and double (suffix _d); one source body is
- *     compiled twice.
+ *     compiled twice (fm_dtypes.h).
  *   - Functions return an fm_status and never print, abort or allocate inside a training step.
  *     The caller (the Cython layer) has checked every pointer, shape and dtype.
- *   - nthreads <= 0 means "all of OpenMP's threads"; results never depend on nthreads: work is
- *     split over outputs, never over a sum.
+ *   - nthreads <= 0 means the default, fm_max_threads(); results never depend on nthreads:
+ *     work is split over outputs, never over a sum.
  */
 #ifndef FASTMLP_H
 #define FASTMLP_H
@@ -46,7 +51,8 @@ typedef enum {
     FM_ERR_INTERRUPT = 4  /* the caller's stop flag was raised (between epochs) */
 } fm_status;
 
-/* Activation codes (the chapter's table, in its order; softmax is output-only). */
+/* Activation codes (the chapter's table, in its order; softmax is output-only; exp is the
+   log link of Poisson regression). */
 typedef enum {
     FM_ACT_STEP = 0,      /* 0 (z<0), 0.5 (z=0), 1 (z>0); sigma' = 0 */
     FM_ACT_SIGN = 1,      /* -1, 0, 1; sigma' = 0 */
@@ -58,20 +64,23 @@ typedef enum {
     FM_ACT_LEAKY = 7,     /* z (z>=0), alpha z (z<0), alpha fixed; sigma' = 1 or alpha */
     FM_ACT_PRELU = 8,     /* as leaky, one learned alpha per neuron (column) */
     FM_ACT_SOFTMAX = 9,   /* row-wise softmax, output layer only */
-    FM_N_ACT = 10
+    FM_ACT_EXP = 10,      /* e^z; sigma' = a */
+    FM_N_ACT = 11
 } fm_activation;
 
 /* Loss codes. Targets Y are always the canonical float matrix (n x N_L):
    square: real targets; hinge/logistic: +-1; cross_entropy: one-hot or probabilities
-   (with a softmax output); margin: one-hot. The cost is the MEAN over the batch of the
-   per-sample cost, which is the SUM over output units. */
+   (with a softmax output); margin: one-hot; poisson: counts or rates y >= 0 (with an exp
+   output: the half Poisson deviance y log(y/a) - y + a, computed from z = log a). The cost
+   is the MEAN over the batch of the per-sample cost, which is the SUM over output units. */
 typedef enum {
     FM_LOSS_SQUARE = 0,
     FM_LOSS_HINGE = 1,
     FM_LOSS_LOGISTIC = 2,
     FM_LOSS_CROSS_ENTROPY = 3,
     FM_LOSS_MARGIN = 4,
-    FM_N_LOSS = 5
+    FM_LOSS_POISSON = 5,
+    FM_N_LOSS = 6
 } fm_loss;
 
 /* Does sigma' of this activation need z (1), or is the output a enough (0)? */
@@ -94,10 +103,7 @@ fm_status fm_act_deriv_d(int act, int rows, int cols, const double *z, ptrdiff_t
                          const double *a, ptrdiff_t lda, double *d, ptrdiff_t ldd,
                          double leaky, const double *prelu, int nthreads);
 
-/* Element count above which element-wise kernels use OpenMP (measured; see activations.c). */
-extern ptrdiff_t fm_parallel_threshold;
-
-/* Vector maths behind sigmoid, tanh and softmax (vecmath*.c): y = f(x) over n contiguous
+/* Vector maths behind sigmoid, tanh and softmax (vecmath/): y = f(x) over n contiguous
    elements, serial, y == x allowed. Kernel sets: "avx512", "avx2" (own exp with a polynomial;
    about 1-3 ulp, see vecmath_body.inc) or "portable" (libm); chosen like the GEMM's (best the
    CPU supports, capped by the environment variable FASTMLP_ISA) on first use.
@@ -209,6 +215,9 @@ fm_status fm_update_d(const fm_net *net, fm_opt *opt, double *theta, const doubl
    n_b w_i / S_b before the backward products. A batch with S_b <= 0 is skipped: nothing
    changes (opt->t included) and *loss_out is NaN. */
 int fm_step_is_fused(const fm_net *net, const fm_opt *opt, int n);
+/* Chunks of the data-parallel step for a batch of n rows under the current tunables (0: the
+   step is split by outputs instead); see dp_chunks below. */
+int fm_step_chunks(const fm_net *net, int n);
 fm_status fm_train_step_s(const fm_net *net, fm_opt *opt, float *theta, float *grad,
                           float *state1, float *state2, const float *X, const float *Y,
                           const float *sw, int n, float *work, const fm_workspace *ws,
@@ -241,13 +250,6 @@ fm_status fm_train_epochs_d(const fm_net *net, fm_opt *opt, double *theta, doubl
                             const fm_workspace *ws, double *losses_out, int *epochs_done,
                             volatile int *stop, int nthreads);
 
-/* Plain-SGD steps on batches of at most this many rows apply dW to W inside the GEMM instead
-   of materialising the gradient (then `grad` holds only the bias and alpha gradients). */
-extern int fm_fused_sgd_max_batch;
-/* Steps of fewer flops (6 x weights x rows) run on one thread; larger ones on a team of
-   threads inside one parallel region (one region per call of fm_train_epochs). */
-extern double fm_team_min_flops;
-
 /* ---- 6. random numbers --------------------------------------------------------------------------
    perm <- a uniformly random permutation of 0..N-1 determined by (seed, stream) only. */
 void fm_permutation(uint64_t seed, uint64_t stream, int64_t N, int64_t *perm);
@@ -260,6 +262,41 @@ int fm_openmp_enabled(void);
 int fm_max_threads(void);
 void fm_set_max_threads(int n);
 const char *fm_cpu_features(void); /* e.g. "avx512f avx512dq avx512vl avx512bw avx2 fma" */
+
+/* Tunables (defaults measured; see config.c). Safe to set while other threads are inside the
+   engine: each call reads each tunable once, so it runs wholly with the old or the new value.
+   Setters clamp negative values (and NaN) to 0.
+     parallel_threshold   element count from which element-wise kernels (activations, losses,
+                          a long optimiser update) use threads
+     fused_sgd_max_batch  plain-SGD steps on batches of at most this many rows apply dW to W
+                          inside the GEMM instead of materialising the gradient (then `grad`
+                          holds only the bias and alpha gradients); 0 turns fusion off
+     team_min_flops       steps of fewer flops (6 x weights x rows) run on one thread; larger
+                          ones on a team of threads in one parallel region (one per call of
+                          fm_train_epochs)
+     gemm_par_flops       products of fewer flops (2MNK) run on the calling thread alone; larger
+                          ones on at most one thread per half of this many flops
+     dp_chunks            a training step of dp_min_flops <= 6 x weights x rows < dp_max_flops
+     dp_min_flops         is data parallel: the batch is cut into dp_chunks fixed chunks (fewer
+     dp_max_flops         when a chunk would hold under 8 rows), each chunk's whole forward and
+                          backward pass runs on one thread, and the chunks' gradients are summed
+                          in chunk order. The chunks never depend on the thread count, so
+                          results are the same for every thread count; dp_chunks < 2 turns it
+                          off (every step then runs the output-split path) */
+ptrdiff_t fm_get_parallel_threshold(void);
+void fm_set_parallel_threshold(ptrdiff_t n);
+int fm_get_fused_sgd_max_batch(void);
+void fm_set_fused_sgd_max_batch(int n);
+double fm_get_team_min_flops(void);
+void fm_set_team_min_flops(double flops);
+double fm_get_gemm_par_flops(void);
+void fm_set_gemm_par_flops(double flops);
+int fm_get_dp_chunks(void);
+void fm_set_dp_chunks(int n);
+double fm_get_dp_min_flops(void);
+void fm_set_dp_min_flops(double flops);
+double fm_get_dp_max_flops(void);
+void fm_set_dp_max_flops(double flops);
 
 #ifdef __cplusplus
 }

@@ -1,20 +1,45 @@
-/* fm_dtypes.h -- compile one body file for float, then for double.
+/* fm_dtypes.h -- the engine's one way to write code once for float and double.
 
-   A .c file defines FM_BODY (the .inc file to instantiate) and includes this header; the body
-   sees, per dtype:
-     T            float / double            F(name)   name##_s / name##_d (public suffix)
-     VM(name)     vecmath kernel member     SQRT      sqrtf / sqrt
-     UINT, SINT   same-width integers       EXPMASK, SIGNBIT   the exponent / sign bits
-     GEMM, GEMM_TEAM   fm_?gemm / fm_?gemm_team
-   Deliberately no include guard: it is meant to be included once per body. */
+   The idiom. Code that exists per dtype (kernels, engine bodies, kernel-table types) is written
+   ONCE, generic in T, in a body file (*.inc, no include guard). The file that needs it defines
+   FM_BODY as the body's path (relative to csrc/) and includes this header, which compiles the
+   body twice, for float and then for double:
+
+       #define FM_BODY "nn/losses.inc"
+       #include "fm_dtypes.h"
+
+   Inside a body, per dtype:
+     T                float / double
+     F(name)          name##_s / name##_d: the name of everything the body defines (functions,
+                      types, tables), and of every per-dtype parameter it reads (see below)
+     IS_DOUBLE        0 / 1, for #if
+     SQRT EXP TANH FMA   the libm function of that dtype (FMA is fused: use it only where the
+                      file is compiled with an FMA instruction set)
+     UINT, SINT       same-width integers; EXPMASK, SIGNBIT: the exponent / sign bits
+     GEMM, GEMM_TEAM  fm_sgemm, fm_sgemm_team / fm_dgemm, fm_dgemm_team (BLAS-style names)
+
+   Parameters of a body that differ per dtype (a register tile, a vector type, an intrinsic)
+   are defined by the includer as NAME_s and NAME_d before the include, and read by the body
+   as F(NAME), which becomes NAME_s or NAME_d. A body that reads many of them aliases them
+   once at its top (#define VT F(VT)) and #undefs the aliases at its end. This is also how a
+   body serves several instruction sets: a kernel file (*_avx2.c, *_avx512.c, compiled with
+   that ISA's flags) defines its vector types and intrinsics as NAME_s / NAME_d and includes
+   the shared body; its tables (designated initialisers, one per ISA and dtype) then name the
+   functions the body defined. A parameter that does not depend on the dtype is a plain macro
+   of the includer (MULADD for gemm_direct.inc). A body #undefs its own helper macros at its
+   end, so a file may include several bodies; this header #undefs all of the above after each
+   pass. */
 #ifndef FM_BODY
 #error "define FM_BODY before including fm_dtypes.h"
 #endif
 
 #define T float
 #define F(name) name##_s
-#define VM(name) name##_s
+#define IS_DOUBLE 0
 #define SQRT sqrtf
+#define EXP expf
+#define TANH tanhf
+#define FMA __builtin_fmaf
 #define UINT uint32_t
 #define SINT int32_t
 #define EXPMASK 0x7f800000u
@@ -24,8 +49,11 @@
 #include FM_BODY
 #undef T
 #undef F
-#undef VM
+#undef IS_DOUBLE
 #undef SQRT
+#undef EXP
+#undef TANH
+#undef FMA
 #undef UINT
 #undef SINT
 #undef EXPMASK
@@ -35,8 +63,11 @@
 
 #define T double
 #define F(name) name##_d
-#define VM(name) name##_d
+#define IS_DOUBLE 1
 #define SQRT sqrt
+#define EXP exp
+#define TANH tanh
+#define FMA __builtin_fma
 #define UINT uint64_t
 #define SINT int64_t
 #define EXPMASK 0x7ff0000000000000ull
@@ -46,8 +77,11 @@
 #include FM_BODY
 #undef T
 #undef F
-#undef VM
+#undef IS_DOUBLE
 #undef SQRT
+#undef EXP
+#undef TANH
+#undef FMA
 #undef UINT
 #undef SINT
 #undef EXPMASK

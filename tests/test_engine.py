@@ -574,6 +574,13 @@ def test_evaluate_and_predict_in_chunks_equal_reference(dtype):
     assert np.array_equal(eng.predict(X, chunk=33), out)
     with pytest.raises(ValueError, match="must have 250 rows"):
         eng.evaluate(X, Y[:10])
+    # one chunk (the one-pass path) gives the same rows, in an array of its own: a later
+    # pass through the same workspace does not change it
+    first = eng.predict(X[:20])
+    assert np.array_equal(first, out[:20]) and first.flags.owndata
+    eng.predict(X[20:40])
+    assert np.array_equal(first, out[:20])
+    assert eng.predict(X[:0]).shape == (0, 4)
 
 
 @pytest.mark.parametrize("spec", [(0, 0.1, 0.9, True, 1e-3, 0, 0, 0, 5),

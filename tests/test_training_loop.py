@@ -170,9 +170,10 @@ def test_estimator_honours_ctrl_c_between_epochs():
         warnings.simplefilter("always")
         est.fit(X, y)
     timer.join()
-    assert time.perf_counter() - t0 < 30
+    assert time.perf_counter() - t0 < 60
     assert any("interrupted" in str(r.message) for r in rec)
-    assert 0 < est.n_iter_ < 400 and len(est.loss_curve_) == est.n_iter_
+    # on a loaded machine the interrupt may come within the first epoch: 0 epochs then
+    assert 0 <= est.n_iter_ < 400 and len(est.loss_curve_) == est.n_iter_
     assert all(np.isfinite(c).all() for c in est.coefs_)
 
 

@@ -1,12 +1,15 @@
 /* gemm.c - fastmlp's GEMM framework: dispatch, threading, packing buffers, the five loops.
  *
- * Map (Goto / BLIS organisation; the loops are in gemm_driver.inc, instantiated below for
- * float and double; microkernels and packing routines live in gemm_ukr_<isa>.c):
+ * Map (Goto / BLIS organisation; the loops are in the body gemm_driver.inc, instantiated
+ * below for float and double; each kernel set is a file gemm_ukr_<isa>.c whose table names
+ * the microkernel, packing and direct product it instantiated from the bodies
+ * gemm_ukr_{scalar,simd}.inc, gemm_pack.inc and gemm_direct{,_tiles}.inc):
  *
  *   fm_?gemm
  *     M or N == 0 ............. nothing to do
  *     K == 0 or alpha == 0 .... C = beta*C, epilogue once on all of C
- *     M, N, K <= 64 ........... kt->small: direct unpacked product (serial), epilogue once on C
+ *     FM_GEMM_DIRECT shapes ... kt->direct: direct unpacked product, threads split the longer
+ *                               side; epilogue once on each thread's block
  *     otherwise ............... threads split C into a tm x tn grid of MR/NR-aligned blocks
  *                               (never K); each thread runs the five loops on its block:
  *   loop 5  jc: N in steps of NC
@@ -19,15 +22,15 @@
  *
  * Determinism: every element of C is produced by the same sequence of operations whatever
  * the thread count: the K order and KC slicing are fixed, edge tiles run the full microkernel
- * on zero-padded panels and store a part, and the small/packed choice depends on the shape
+ * on zero-padded panels and store a part, and the direct/packed choice depends on the shape
  * only. Threads change only which thread computes which tile.
  *
- * Threading: below FM_GEMM_PAR_FLOPS (2*M*N*K) no OpenMP region is entered at all. Above
- * it, at most one thread per FM_GEMM_FLOPS_PER_THREAD.
+ * Threading: below fm_get_gemm_par_flops() (2*M*N*K; read once per call) no OpenMP region
+ * is entered at all. Above it, at most one thread per half of that many flops.
  *
  * Memory: each OS thread (caller threads and OpenMP workers alike) owns one thread-local,
  * 64-byte-aligned packing buffer, grown when a call needs more and otherwise reused, so after
- * warm-up no call allocates. The buffer lives until process exit (at most
+ * warm-up no call allocates. The buffer lives until its thread exits (at most
  * (MC*KC + KC*NC) elements per thread: about 2.2 MB for float). Calls from several OS threads
  * at once are safe. If the buffer cannot be allocated, that block is computed by a plain
  * unpacked loop instead (slow, and not bitwise equal to the packed path, but never a crash).
@@ -40,21 +43,9 @@
 #include "gemm_internal.h"
 #include "fm_internal.h"
 
-#include <omp.h>
+#include <pthread.h>
 #include <stdatomic.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-
-/* Measured on the 2-core Zen 4 (forced 2 threads vs 1, back-to-back calls, warm workers):
-   2 threads already win at 2.6e5 flops (2.5 -> 1.9 us) and give 1.7x at 1e6 (12.4 -> 7.1 us);
-   waking sleeping workers costs more, so the cut is set a little higher than the warm one. */
-#ifndef FM_GEMM_PAR_FLOPS
-#define FM_GEMM_PAR_FLOPS 1.0e6
-#endif
-#ifndef FM_GEMM_FLOPS_PER_THREAD
-#define FM_GEMM_FLOPS_PER_THREAD 5.0e5
-#endif
 
 /* Inside a team the caller already opened (no fork/join per call), splitting pays off much
    earlier: a barrier costs well under a microsecond when the team's threads are running. */
@@ -62,32 +53,45 @@
 #define FM_GEMM_TEAM_FLOPS 6.0e4
 #endif
 
-double fm_gemm_par_flops = FM_GEMM_PAR_FLOPS;
-
 /* ---- thread-local packing buffer ---------------------------------------------------- */
 
 static _Thread_local void *tls_buf;
 static _Thread_local size_t tls_cap;
 
-static void *fm_gemm_tls_buffer(size_t bytes)
+/* A thread that exits (an OpenMP worker the runtime lets go when a smaller team follows, a
+   caller's thread) frees its buffer through this key's destructor. */
+static pthread_key_t tls_key;
+static pthread_once_t tls_key_once = PTHREAD_ONCE_INIT;
+static int tls_key_ok;
+
+static void fm_gemm_tls_key_init(void) { tls_key_ok = pthread_key_create(&tls_key, free) == 0; }
+
+/* the slow path, kept out of line so the callers' hot paths stay as small as before */
+static __attribute__((noinline)) void *fm_gemm_tls_grow(size_t bytes)
 {
-    if (bytes > tls_cap) {
-        size_t cap = (bytes + 4095) & ~(size_t)4095;
-        void *p = aligned_alloc(64, cap);
-        if (!p) return NULL;   /* the caller falls back to the unpacked loop */
-        free(tls_buf);
-        tls_buf = p;
-        tls_cap = cap;
-    }
-    return tls_buf;
+    size_t cap = (bytes + 4095) & ~(size_t)4095;
+    void *p = aligned_alloc(64, cap);
+    if (!p) return NULL;   /* the caller falls back to the unpacked loop */
+    free(tls_buf);
+    tls_buf = p;
+    tls_cap = cap;
+    pthread_once(&tls_key_once, fm_gemm_tls_key_init);
+    if (tls_key_ok) pthread_setspecific(tls_key, p);
+    return p;
+}
+
+static inline void *fm_gemm_tls_buffer(size_t bytes)
+{
+    return bytes > tls_cap ? fm_gemm_tls_grow(bytes) : tls_buf;
 }
 
 /* Threads to use for a product of `flops` operations (1 = serial, no OpenMP region). */
 static int fm_gemm_threads(int nthreads, double flops)
 {
-    if (flops < fm_gemm_par_flops) return 1;
+    const double par_flops = fm_gemm_par_flops_relaxed();
+    if (flops < par_flops) return 1;
     int nt = nthreads > 0 ? nthreads : fm_default_threads();
-    double cap = flops / (fm_gemm_par_flops * 0.5);
+    double cap = flops / (par_flops * 0.5);
     if ((double)nt > cap) nt = (int)cap;
     return nt < 1 ? 1 : nt;
 }
@@ -95,17 +99,15 @@ static int fm_gemm_threads(int nthreads, double flops)
 /* ---- dispatch ------------------------------------------------------------------------ */
 
 typedef struct {
-    const char *name;
-    int level;                         /* FM_ISA_*: what the CPU must support */
-    const fm_gemm_kernels_s *ks;
-    const fm_gemm_kernels_d *kd;
+    const fm_gemm_kernels_s *k_s;      /* read as F(k) by the driver */
+    const fm_gemm_kernels_d *k_d;
 } fm_isa;
 
 /* indexed by level (fm_isa_level / fm_isa_supported in config.c decide) */
 static const fm_isa fm_isas[FM_N_ISA] = {
-    {"portable", FM_ISA_PORTABLE, &fm_gemm_portable_s, &fm_gemm_portable_d},
-    {"avx2", FM_ISA_AVX2, &fm_gemm_avx2_s, &fm_gemm_avx2_d},
-    {"avx512", FM_ISA_AVX512, &fm_gemm_avx512_s, &fm_gemm_avx512_d},
+    [FM_ISA_PORTABLE] = {.k_s = &fm_gemm_portable_s, .k_d = &fm_gemm_portable_d},
+    [FM_ISA_AVX2] = {.k_s = &fm_gemm_avx2_s, .k_d = &fm_gemm_avx2_d},
+    [FM_ISA_AVX512] = {.k_s = &fm_gemm_avx512_s, .k_d = &fm_gemm_avx512_d},
 };
 
 static _Atomic(const fm_isa *) fm_isa_cur;
@@ -120,7 +122,7 @@ static const fm_isa *fm_isa_get(void)
     return p;
 }
 
-const char *fm_gemm_isa(void) { return fm_isa_get()->name; }
+const char *fm_gemm_isa(void) { return fm_isa_get()->k_s->name; }
 
 int fm_gemm_set_isa(const char *name)
 {
@@ -130,48 +132,7 @@ int fm_gemm_set_isa(const char *name)
     return 0;
 }
 
-/* ---- the driver, once per dtype ------------------------------------------------------ */
+/* ---- the driver and the entry points, once per dtype --------------------------------- */
 
-#define FM_T float
-#define FM_KT fm_gemm_kernels_s
-#define FM_EPI fm_epilogue_s
-#define FM_N(x) fm_s##x
-#include "gemm_driver.inc"
-
-#define FM_T double
-#define FM_KT fm_gemm_kernels_d
-#define FM_EPI fm_epilogue_d
-#define FM_N(x) fm_d##x
-#include "gemm_driver.inc"
-
-void fm_sgemm(int transA, int transB, int M, int N, int K, float alpha,
-              const float *A, ptrdiff_t lda, const float *B, ptrdiff_t ldb,
-              float beta, float *C, ptrdiff_t ldc, fm_epilogue_s epi, const void *ctx, int nthreads)
-{
-    fm_sgemm_(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, epi, ctx, nthreads,
-              fm_isa_get()->ks);
-}
-
-void fm_dgemm(int transA, int transB, int M, int N, int K, double alpha,
-              const double *A, ptrdiff_t lda, const double *B, ptrdiff_t ldb,
-              double beta, double *C, ptrdiff_t ldc, fm_epilogue_d epi, const void *ctx, int nthreads)
-{
-    fm_dgemm_(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, epi, ctx, nthreads,
-              fm_isa_get()->kd);
-}
-
-void fm_sgemm_team(int t, int p, int transA, int transB, int M, int N, int K, float alpha,
-                   const float *A, ptrdiff_t lda, const float *B, ptrdiff_t ldb, float beta,
-                   float *C, ptrdiff_t ldc, fm_epilogue_s epi, const void *ctx)
-{
-    fm_sgemm_team_(t, p, transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, epi, ctx,
-                   fm_isa_get()->ks);
-}
-
-void fm_dgemm_team(int t, int p, int transA, int transB, int M, int N, int K, double alpha,
-                   const double *A, ptrdiff_t lda, const double *B, ptrdiff_t ldb, double beta,
-                   double *C, ptrdiff_t ldc, fm_epilogue_d epi, const void *ctx)
-{
-    fm_dgemm_team_(t, p, transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, epi, ctx,
-                   fm_isa_get()->kd);
-}
+#define FM_BODY "gemm/gemm_driver.inc"
+#include "fm_dtypes.h"

@@ -11,8 +11,10 @@
  * full matrix; the blocks tile C with no overlap. It is called from the thread that
  * computed the block, while the block is still hot in cache.
  *
- * nthreads <= 0 means "use omp_get_max_threads()"; 1 means serial. Results are bitwise
- * identical for every thread count (threads split M and N, never K).
+ * nthreads <= 0 means the engine's default (fm_max_threads()); 1 means serial; products of
+ * fewer than fm_get_gemm_par_flops() flops (2MNK, see fastmlp.h) always run on the calling
+ * thread alone. Results are bitwise identical for every thread count (threads split M and N,
+ * never K).
  *
  * Safe to call concurrently from several OS threads (packing buffers are thread-local).
  */
@@ -45,10 +47,6 @@ void fm_sgemm_team(int t, int p, int transA, int transB, int M, int N, int K, fl
 void fm_dgemm_team(int t, int p, int transA, int transB, int M, int N, int K, double alpha,
                    const double *A, ptrdiff_t lda, const double *B, ptrdiff_t ldb, double beta,
                    double *C, ptrdiff_t ldc, fm_epilogue_d epi, const void *ctx);
-
-/* Products of fewer flops (2MNK) run on the calling thread alone; larger ones on at most
-   one thread per half of this many flops. Tunable (see _core.set_gemm_par_flops). */
-extern double fm_gemm_par_flops;
 
 /* "avx512", "avx2" or "portable": the kernel set chosen (at first use: the best one this
    CPU supports, or the one named by the environment variable FASTMLP_ISA if that is lower). */

@@ -16,10 +16,10 @@
  *       Packs op(A)[0:mc, 0:kc] into ceil(mc/MR) micro-panels of MR*kc (zero-padded rows).
  *   pack_b(trans, kc, nc, B, ldb, Bp)
  *       Packs op(B)[0:kc, 0:nc] into ceil(nc/NR) micro-panels of kc*NR (zero-padded cols).
- *   small(..., work)
+ *   direct(..., work)
  *       Direct, unpacked product, used for shapes the framework picks by FM_GEMM_DIRECT
- *       (all dimensions small, or few rows); full fm_?gemm semantics except epilogue and
- *       threading (done by the caller). K >= 1. work: 64-byte aligned scratch of
+ *       (all dimensions small, or few rows or columns); full fm_?gemm semantics except
+ *       epilogue and threading (done by the caller). K >= 1. work: 64-byte aligned scratch of
  *       (transB ? K*N : 0) + N elements (op(B) may be copied there first, then a row of
  *       accumulators); NULL when !transB and N <= FM_SMALL_DIM.
  */
@@ -35,39 +35,9 @@
     (((M) <= FM_SMALL_DIM && (N) <= FM_SMALL_DIM && (K) <= FM_SMALL_DIM) ||          \
      (M) <= (kt)->direct_m || (N) <= (kt)->direct_n)
 
-typedef struct {
-    const char *name;
-    int mr, nr;          /* register tile */
-    int mc, kc, nc;      /* cache blocks: A block mc x kc (L2), B panel kc x nc (L3) */
-    int direct_m, direct_n; /* also take the direct path when M <= direct_m or N <= direct_n */
-    void (*ukr)(int k, const float *Ap, const float *Bp, float *C, ptrdiff_t ldc,
-                int m, int n, float alpha, float beta);
-    void (*pack_a)(int trans, int mc, int kc, const float *A, ptrdiff_t lda, float *Ap);
-    void (*pack_b)(int trans, int kc, int nc, const float *B, ptrdiff_t ldb, float *Bp);
-    void (*small)(int transA, int transB, int M, int N, int K, float alpha,
-                  const float *A, ptrdiff_t lda, const float *B, ptrdiff_t ldb,
-                  float beta, float *C, ptrdiff_t ldc, float *work);
-} fm_gemm_kernels_s;
-
-typedef struct {
-    const char *name;
-    int mr, nr;
-    int mc, kc, nc;
-    int direct_m, direct_n;
-    void (*ukr)(int k, const double *Ap, const double *Bp, double *C, ptrdiff_t ldc,
-                int m, int n, double alpha, double beta);
-    void (*pack_a)(int trans, int mc, int kc, const double *A, ptrdiff_t lda, double *Ap);
-    void (*pack_b)(int trans, int kc, int nc, const double *B, ptrdiff_t ldb, double *Bp);
-    void (*small)(int transA, int transB, int M, int N, int K, double alpha,
-                  const double *A, ptrdiff_t lda, const double *B, ptrdiff_t ldb,
-                  double beta, double *C, ptrdiff_t ldc, double *work);
-} fm_gemm_kernels_d;
-
-extern const fm_gemm_kernels_s fm_gemm_portable_s;
-extern const fm_gemm_kernels_d fm_gemm_portable_d;
-extern const fm_gemm_kernels_s fm_gemm_avx2_s;
-extern const fm_gemm_kernels_d fm_gemm_avx2_d;
-extern const fm_gemm_kernels_s fm_gemm_avx512_s;
-extern const fm_gemm_kernels_d fm_gemm_avx512_d;
+/* fm_gemm_kernels_s / _d: one table per kernel set and dtype (fields as above), and the
+   tables fm_gemm_{portable,avx2,avx512}_{s,d} */
+#define FM_BODY "gemm/gemm_table.inc"
+#include "fm_dtypes.h"
 
 #endif /* FASTMLP_GEMM_INTERNAL_H */

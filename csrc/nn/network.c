@@ -2,12 +2,9 @@
    backward pass, one training step and whole epochs (bodies in network.inc). */
 #include "fm_internal.h"
 #include "gemm/gemm.h"
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
-
-/* Largest batch for which plain SGD is fused into the weight-gradient GEMM (measured). */
-int fm_fused_sgd_max_batch = 1 << 30;
-/* Smallest step (flops) that is split over a team of threads. */
-double fm_team_min_flops = 4.0e6;
 
 fm_status fm_net_init(fm_net *net) {
     const int L = net->n_layers;
@@ -19,6 +16,7 @@ fm_status fm_net_init(fm_net *net) {
     }
     if (net->loss < 0 || net->loss >= FM_N_LOSS) return FM_ERR_ARG;
     if (net->loss == FM_LOSS_CROSS_ENTROPY && net->acts[L] != FM_ACT_SOFTMAX) return FM_ERR_ARG;
+    if (net->loss == FM_LOSS_POISSON && net->acts[L] != FM_ACT_EXP) return FM_ERR_ARG;
     ptrdiff_t off = 0;
     net->w_off[0] = net->b_off[0] = net->alpha_off[0] = -1;
     for (int l = 1; l <= L; ++l) { net->w_off[l] = off; off += (ptrdiff_t)net->sizes[l - 1] * net->sizes[l]; }
@@ -60,25 +58,91 @@ fm_status fm_workspace_init(const fm_net *net, int max_batch, size_t elem_size, 
 
 /* Plain SGD only. Measured on the 2-core Zen 4: 1.8x on batch 1 (784-128-10), +5-10 % on
    batches of 64-256; slower on tiny networks, where its magnitude checks cost more than the
-   dW pass they save -- hence the 4096-weight floor. */
-int fm_step_is_fused(const fm_net *net, const fm_opt *opt, int n) {
-    return opt->kind == FM_OPT_SGD && opt->momentum == 0 && n <= fm_fused_sgd_max_batch &&
+   dW pass they save -- hence the 4096-weight floor. max_batch: the value of
+   fm_get_fused_sgd_max_batch() that a training entry point read once for the whole call. */
+static int fm_step_fused(const fm_net *net, const fm_opt *opt, int n, int max_batch) {
+    return opt->kind == FM_OPT_SGD && opt->momentum == 0 && n <= max_batch &&
            net->n_weights >= 4096;
 }
 
-/* Measured on the 2-vCPU Zen 4 (train_epochs, 2 threads; a team with its spin barrier vs one
-   thread per step whose large GEMMs fork/join on their own), samples/s:
-     mnist  (39 Mflop/step)  368k vs 230k     wide   (2.9 Gflop/step) 19.1k vs 16.8k
-     digits (0.9 Mflop/step) 1.51M vs 1.52M   regression (0.9 Mflop)  1.06M vs 1.10M
-     online (0.6 Mflop/step) 54k vs 73k       xor: no difference
-   so steps of >= 4 Mflop run on a team. */
-int fm_team_size(int nthreads, double flops) {
+int fm_step_is_fused(const fm_net *net, const fm_opt *opt, int n) {
+    return fm_step_fused(net, opt, n, fm_get_fused_sgd_max_batch());
+}
+
+/* ---- the data-parallel step: when, and its gradient buffers --------------------------------
+   A step of n rows is cut into C fixed chunks (rows [c n / C, (c+1) n / C)); each chunk's
+   forward and backward pass runs on one thread; the chunks' gradients are summed in chunk
+   order; the update is split over the parameters. C depends on the network, n and the
+   tunables only -- never on the thread count -- so every thread count gives the same bits.
+   Used for steps of dp_min_flops <= 6 x weights x n < dp_max_flops (config.c), with chunks of
+   at least FM_DP_MIN_ROWS rows. */
+#define FM_DP_MIN_ROWS 8
+
+/* chunks for a step of n rows (0: the output-split path) */
+static int fm_dp_chunks_of(const fm_net *net, int n, const fm_team_shared *sh) {
+    int c = sh->dp_chunks;
+    if (c > n / FM_DP_MIN_ROWS) c = n / FM_DP_MIN_ROWS;
+    if (c < 2) return 0;
+    const double flops = 6.0 * (double)net->n_weights * (double)n;
+    return flops >= sh->dp_min_flops && flops < sh->dp_max_flops ? c : 0;
+}
+
+int fm_step_chunks(const fm_net *net, int n) {
+    fm_team_shared sh;
+    fm_team_init(&sh);
+    sh.dp_chunks = fm_get_dp_chunks();
+    sh.dp_min_flops = fm_get_dp_min_flops();
+    sh.dp_max_flops = fm_get_dp_max_flops();
+    return fm_dp_chunks_of(net, n, &sh);
+}
+
+/* The calling thread's gradient buffers (grown, then reused; freed when the thread exits). */
+static _Thread_local void *dp_tls_buf;
+static _Thread_local size_t dp_tls_cap;
+static pthread_key_t dp_tls_key;
+static pthread_once_t dp_tls_once = PTHREAD_ONCE_INIT;
+static int dp_tls_key_ok;
+static void fm_dp_key_init(void) { dp_tls_key_ok = pthread_key_create(&dp_tls_key, free) == 0; }
+
+static void *fm_dp_buffer(size_t bytes) {
+    if (bytes <= dp_tls_cap) return dp_tls_buf;
+    size_t cap = (bytes + 4095) & ~(size_t)4095;
+    void *p = aligned_alloc(64, cap);
+    if (!p) return NULL;
+    free(dp_tls_buf);
+    dp_tls_buf = p;
+    dp_tls_cap = cap;
+    pthread_once(&dp_tls_once, fm_dp_key_init);
+    if (dp_tls_key_ok) pthread_setspecific(dp_tls_key, p);
+    return p;
+}
+
+/* thread 0 of a data-parallel call: the call is over, release the helpers (F(dp_serve)) */
+static void fm_dp_finish(fm_team_shared *sh) {
+    if (sh->dp_helpers)
+        atomic_store_explicit(&sh->dp_claim, (uint64_t)UINT32_MAX << 32, memory_order_release);
+}
+
+/* threads for a call whose steps are data parallel in C chunks: one per chunk at most */
+static int fm_dp_team_size(int nthreads, int C) {
     int nt = fm_nthreads(nthreads);
-    if (nt > FM_TEAM_MAX) nt = FM_TEAM_MAX;
-    if (flops < fm_team_min_flops) return 1;
-    if (fm_team_min_flops <= 0) return nt;
-    double cap = flops / (fm_team_min_flops * 0.5);   /* at least half the threshold each */
-    return (double)nt < cap ? nt : (cap < 1 ? 1 : (int)cap);
+    if (nt > C) nt = C;
+    return nt < FM_TEAM_MAX ? nt : FM_TEAM_MAX;
+}
+
+/* Read the tunables once for a training call on batches of up to `batch` rows and get the
+   buffers its data-parallel steps need. Returns the chunk count of a `batch`-row step; when
+   that is 0 (or no buffer can be had) sh->dp_chunks = 0: every step of the call, a short last
+   batch included, takes the output-split path. */
+static int fm_dp_setup(fm_team_shared *sh, const fm_net *net, int batch, size_t elem) {
+    sh->dp_chunks = fm_get_dp_chunks();
+    sh->dp_min_flops = fm_get_dp_min_flops();
+    sh->dp_max_flops = fm_get_dp_max_flops();
+    const int c = fm_dp_chunks_of(net, batch, sh);   /* no smaller batch gets more */
+    sh->dp_stride = (net->n_params + 15) / 16 * 16;
+    sh->dp_buf = c ? fm_dp_buffer((size_t)c * (size_t)sh->dp_stride * elem) : NULL;
+    if (!sh->dp_buf) sh->dp_chunks = 0;
+    return sh->dp_chunks ? c : 0;
 }
 
 #define FM_BODY "nn/network.inc"

@@ -8,6 +8,7 @@
     trace = net.forward(X[:8])            # trace.z[l], trace.a[l]
     grads = net.backward(trace, y[:8])    # grads.delta[l], grads.dW[l], grads.db[l]
     net.save("model.npz"); fm.load("model.npz")
+    fm.lr_sweep(net, X, y).lr; net.fit(X, y, lr="auto")     # tune the learning rate
 """
 from __future__ import annotations
 
@@ -27,11 +28,13 @@ from .gradcheck import gradcheck  # binds the function over the submodule
 from .io import load
 from .network import MLP
 from .perceptron import Perceptron
-from .training import Callback, DivergenceWarning, History, StopTraining
+from .training import (Callback, DivergenceWarning, History, StopTraining, lr_range_test,
+                       lr_sweep)
 
 __all__ = ["MLP", "Perceptron", "Trace", "Gradients", "History", "Callback", "StopTraining",
            "DivergenceWarning", "NotFittedError", "load", "losses", "optim", "activations",
-           "show_config", "set_num_threads", "get_num_threads", "gradcheck", "__version__"]
+           "show_config", "set_num_threads", "get_num_threads", "gradcheck", "lr_sweep",
+           "lr_range_test", "__version__"]
 
 # Submodules loaded on first use (``fm.plot.plot_history(...)`` after ``import fastmlp``):
 # importing fastmlp loads neither matplotlib nor scikit-learn nor the NumPy reference.
@@ -79,6 +82,9 @@ def show_config(print_: bool = True) -> dict[str, Any]:
         "vecmath_kernels": cfg.get("vecmath_kernels"),
         "parallel_threshold": cfg.get("parallel_threshold"),
         "team_min_flops": cfg.get("team_min_flops"),
+        "data_parallel": (f"steps of {cfg.get('dp_min_flops'):.3g} <= 6 x weights x rows < "
+                          f"{cfg.get('dp_max_flops'):.3g} flops in {cfg.get('dp_chunks')} "
+                          f"fixed chunks" if cfg.get("dp_chunks", 0) >= 2 else "off"),
         "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "(unset)"),
     }
     if print_:

@@ -125,12 +125,25 @@ def derive_seed(seed: int, *keys: int) -> int:
                .generate_state(1, np.uint64)[0])
 
 
+_all_finite: Any = None
+
+
 def check_X(X: ArrayLike, n_features: int, dtype: DTypeLike, name: str = "X") -> FloatArray:
     """X as a C-contiguous 2-D array of ``dtype`` with ``n_features`` columns, all finite."""
-    # The engine's one-pass finiteness check (no temporary the size of X). Imported here,
-    # not at the top, so that this module -- and the NumPy reference, which takes Trace and
-    # Gradients from it -- does not load the compiled engine.
-    from ._core import all_finite
+    # The engine's one-pass finiteness check (no temporary the size of X). Looked up on
+    # first use, not imported at the top, so that this module -- and the NumPy reference,
+    # which takes Trace and Gradients from it -- does not load the compiled engine.
+    global _all_finite
+    if _all_finite is None:
+        from ._core import all_finite
+        _all_finite = all_finite
+    if (type(X) is np.ndarray and X.ndim == 2 and X.dtype == dtype
+            and X.shape[1] == n_features and X.flags.c_contiguous):
+        # the common case of a prediction call, decided without a conversion (batch-1
+        # latency: this check is a measurable part of a small model's predict)
+        if not _all_finite(X):
+            raise ValueError(f"{name} contains NaN or infinite values")
+        return X
     if isinstance(X, (str, bytes)) or X is None:
         raise TypeError(f"{name} must be a 2-D numeric array, got {type(X).__name__}")
     try:
@@ -148,7 +161,7 @@ def check_X(X: ArrayLike, n_features: int, dtype: DTypeLike, name: str = "X") ->
         raise ValueError(f"{name} has {arr.shape[1]} features, but the model expects "
                          f"{n_features} (layer_sizes[0])")
     arr = np.ascontiguousarray(arr, dtype=dtype)
-    if not all_finite(arr):
+    if not _all_finite(arr):
         raise ValueError(f"{name} contains NaN or infinite values")
     return arr
 

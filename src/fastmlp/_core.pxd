@@ -23,11 +23,13 @@ cdef extern from "fastmlp.h" nogil:
     enum: FM_ACT_LEAKY
     enum: FM_ACT_PRELU
     enum: FM_ACT_SOFTMAX
+    enum: FM_ACT_EXP
     enum: FM_LOSS_SQUARE
     enum: FM_LOSS_HINGE
     enum: FM_LOSS_LOGISTIC
     enum: FM_LOSS_CROSS_ENTROPY
     enum: FM_LOSS_MARGIN
+    enum: FM_LOSS_POISSON
     enum: FM_OPT_SGD
     enum: FM_OPT_ADAM
     enum: FM_OPT_ADAM_EFFICIENT
@@ -43,16 +45,12 @@ cdef extern from "fastmlp.h" nogil:
     fm_status fm_act_deriv_d(int act, int rows, int cols, const double *z, ptrdiff_t ldz,
                              const double *a, ptrdiff_t lda, double *d, ptrdiff_t ldd,
                              double leaky, const double *prelu, int nthreads)
-    ptrdiff_t fm_parallel_threshold
 
 cdef extern from "fm_internal.h" nogil:
     int fm_all_finite_s(const float *x, ptrdiff_t n)
     int fm_all_finite_d(const double *x, ptrdiff_t n)
 
 cdef extern from "fastmlp.h" nogil:
-    int fm_fused_sgd_max_batch
-    double fm_team_min_flops
-
     fm_status fm_loss_s(int loss, int act, int n, int m, const float *Y, const float *z,
                         const float *a, float *delta, double leaky, const float *prelu,
                         double *rowloss, double *value_out, int nthreads)
@@ -98,6 +96,7 @@ cdef extern from "fastmlp.h" nogil:
                             const fm_workspace *ws, double *loss_out, int nthreads)
 
     int fm_step_is_fused(const fm_net *net, const fm_opt *opt, int n)
+    int fm_step_chunks(const fm_net *net, int n)
 
     ctypedef struct fm_opt:
         int kind
@@ -144,6 +143,20 @@ cdef extern from "fastmlp.h" nogil:
     int fm_max_threads()
     void fm_set_max_threads(int n)
     const char *fm_cpu_features()
+    ptrdiff_t fm_get_parallel_threshold()
+    void fm_set_parallel_threshold(ptrdiff_t n)
+    int fm_get_fused_sgd_max_batch()
+    void fm_set_fused_sgd_max_batch(int n)
+    double fm_get_team_min_flops()
+    void fm_set_team_min_flops(double flops)
+    double fm_get_gemm_par_flops()
+    void fm_set_gemm_par_flops(double flops)
+    int fm_get_dp_chunks()
+    void fm_set_dp_chunks(int n)
+    double fm_get_dp_min_flops()
+    void fm_set_dp_min_flops(double flops)
+    double fm_get_dp_max_flops()
+    void fm_set_dp_max_flops(double flops)
 
     fm_status fm_vec_eval_s(int func, ptrdiff_t n, const float *x, float *y)
     fm_status fm_vec_eval_d(int func, ptrdiff_t n, const double *x, double *y)
@@ -159,6 +172,5 @@ cdef extern from "gemm/gemm.h" nogil:
     void fm_dgemm(int transA, int transB, int M, int N, int K, double alpha,
                   const double *A, ptrdiff_t lda, const double *B, ptrdiff_t ldb,
                   double beta, double *C, ptrdiff_t ldc, fm_epilogue_d epi, const void *ctx, int nthreads)
-    double fm_gemm_par_flops
     const char *fm_gemm_isa()
     int fm_gemm_set_isa(const char *name)

@@ -33,10 +33,11 @@ ACTIVATION_CODES = {
     "step": FM_ACT_STEP, "sign": FM_ACT_SIGN, "linear": FM_ACT_LINEAR,
     "piecewise_linear": FM_ACT_PIECEWISE, "sigmoid": FM_ACT_SIGMOID, "tanh": FM_ACT_TANH,
     "relu": FM_ACT_RELU, "leaky_relu": FM_ACT_LEAKY, "prelu": FM_ACT_PRELU,
-    "softmax": FM_ACT_SOFTMAX,
+    "softmax": FM_ACT_SOFTMAX, "exp": FM_ACT_EXP,
 }
 LOSS_CODES = {"square": FM_LOSS_SQUARE, "hinge": FM_LOSS_HINGE, "logistic": FM_LOSS_LOGISTIC,
-              "cross_entropy": FM_LOSS_CROSS_ENTROPY, "margin": FM_LOSS_MARGIN}
+              "cross_entropy": FM_LOSS_CROSS_ENTROPY, "margin": FM_LOSS_MARGIN,
+              "poisson": FM_LOSS_POISSON}
 OPT_CODES = {"sgd": FM_OPT_SGD, "adam": FM_OPT_ADAM, "adam_efficient": FM_OPT_ADAM_EFFICIENT}
 MAX_LAYERS = FM_MAX_LAYERS
 _F64 = np.dtype(np.float64)

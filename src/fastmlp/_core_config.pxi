@@ -11,10 +11,13 @@ def config():
         "cpu_features": fm_cpu_features().decode(),
         "gemm_kernels": fm_gemm_isa().decode(),
         "vecmath_kernels": fm_vecmath_isa().decode(),
-        "parallel_threshold": fm_parallel_threshold,
-        "fused_sgd_max_batch": fm_fused_sgd_max_batch,
-        "team_min_flops": fm_team_min_flops,
-        "gemm_par_flops": fm_gemm_par_flops,
+        "parallel_threshold": fm_get_parallel_threshold(),
+        "fused_sgd_max_batch": fm_get_fused_sgd_max_batch(),
+        "team_min_flops": fm_get_team_min_flops(),
+        "gemm_par_flops": fm_get_gemm_par_flops(),
+        "dp_chunks": fm_get_dp_chunks(),
+        "dp_min_flops": fm_get_dp_min_flops(),
+        "dp_max_flops": fm_get_dp_max_flops(),
     }
 
 
@@ -31,23 +34,21 @@ def get_num_threads():
 
 def set_parallel_threshold(Py_ssize_t n):
     """Element count above which element-wise kernels use threads (for tuning and tests)."""
-    global fm_parallel_threshold
     if n < 0:
         raise ValueError(f"threshold must be >= 0, got {n}")
-    fm_parallel_threshold = n
+    fm_set_parallel_threshold(n)
 
 
 def set_fused_sgd_max_batch(int n):
     """Largest batch for which a plain-SGD step is fused into the weight-gradient GEMM
     (0 turns fusion off). Results agree with the unfused step to rounding."""
-    global fm_fused_sgd_max_batch
     if n < 0:
         raise ValueError(f"n must be >= 0, got {n}")
-    fm_fused_sgd_max_batch = n
+    fm_set_fused_sgd_max_batch(n)
 
 
 def get_fused_sgd_max_batch():
-    return fm_fused_sgd_max_batch
+    return fm_get_fused_sgd_max_batch()
 
 
 def all_finite(arr):
@@ -70,23 +71,52 @@ def set_team_min_flops(double flops):
     """Smallest training step (6 x weights x rows flops) that runs on a team of threads in
     one parallel region; smaller steps run on one thread, whose large products may still
     use threads of their own. For tuning and benchmarks."""
-    global fm_team_min_flops
     if not flops >= 0:
         raise ValueError(f"flops must be >= 0, got {flops}")
-    fm_team_min_flops = flops
+    fm_set_team_min_flops(flops)
 
 
 def get_team_min_flops():
-    return fm_team_min_flops
+    return fm_get_team_min_flops()
 
 
 def set_gemm_par_flops(double flops):
     """Smallest product (2MNK flops) that the GEMM splits over threads (for tuning)."""
-    global fm_gemm_par_flops
     if not flops >= 0:
         raise ValueError(f"flops must be >= 0, got {flops}")
-    fm_gemm_par_flops = flops
+    fm_set_gemm_par_flops(flops)
 
 
 def get_gemm_par_flops():
-    return fm_gemm_par_flops
+    return fm_get_gemm_par_flops()
+
+
+def set_data_parallel(chunks=None, min_flops=None, max_flops=None):
+    """When a training step is data parallel: the batch cut into `chunks` fixed chunks (fewer
+    where a chunk would hold under 8 rows; < 2 turns it off), each chunk's forward and
+    backward pass on one thread, the chunks' gradients summed in chunk order. Used for steps
+    of min_flops <= 6 x weights x rows < max_flops. The chunks never depend on the thread
+    count, so results are the same for every thread count; changing these settings changes
+    the rounding of the gradient sums (as a different batch split would). None: unchanged."""
+    if chunks is not None:
+        if isinstance(chunks, bool) or not isinstance(chunks, (int, np.integer)):
+            raise TypeError(f"chunks must be an int, got {type(chunks).__name__}")
+        if not 0 <= chunks <= 64:
+            raise ValueError(f"chunks must be in [0, 64], got {chunks}")
+    for name, v in (("min_flops", min_flops), ("max_flops", max_flops)):
+        if v is not None and not (isinstance(v, (int, float, np.integer, np.floating))
+                                  and not isinstance(v, bool)):
+            raise TypeError(f"{name} must be a number, got {type(v).__name__}")
+        if v is not None and not v >= 0:
+            raise ValueError(f"{name} must be >= 0, got {v}")
+    if chunks is not None:
+        fm_set_dp_chunks(int(chunks))
+    if min_flops is not None:
+        fm_set_dp_min_flops(float(min_flops))
+    if max_flops is not None:
+        fm_set_dp_max_flops(float(max_flops))
+
+
+def get_data_parallel():
+    """(chunks, min_flops, max_flops): see set_data_parallel."""
+    return fm_get_dp_chunks(), fm_get_dp_min_flops(), fm_get_dp_max_flops()

@@ -51,6 +51,8 @@ cdef class Engine:
             if self.net.acts[l] == FM_ACT_SOFTMAX and l != len(sizes) - 1:
                 raise ValueError("softmax is only allowed as the output activation")
         self.net.loss = _loss_code(loss)
+        if self.net.loss == FM_LOSS_POISSON and self.net.acts[len(sizes) - 1] != FM_ACT_EXP:
+            raise ValueError("the poisson loss needs the exp output activation (a = e^z)")
         self.net.leaky = leaky
         _check_status(fm_net_init(&self.net), "Engine")
         self.theta = np.zeros(self.net.n_params, dtype=self.dtype)
@@ -206,11 +208,13 @@ cdef class Engine:
         """Output a^L for any number of rows, computed in chunks through the workspace."""
         X = self._X(X)
         cdef int n = X.shape[0]
+        cdef int nt = _nt(n_threads)
+        if 0 < n <= chunk:      # one pass: a copy of the workspace's a^L, nothing else
+            return self._forward(X, nt).copy()
         out = np.empty((n, self.net.sizes[self.net.n_layers]), dtype=self.dtype)
         cdef int step = max(min(chunk, n), 1)
         if step > self.ws.max_batch:
             self.reserve(step)
-        cdef int nt = _nt(n_threads)
         for start in range(0, n, step):
             out[start:start + step] = self._forward(X[start:start + step], nt)
         return out
@@ -349,6 +353,13 @@ cdef class Engine:
                                  <float*>s2, nt)
         _check_status(st, "update")
         return opt.t
+
+    def step_chunks(self, int n):
+        """Chunks of the data-parallel step for a batch of n rows under the current settings
+        (set_data_parallel); 0: the step is split over the threads by outputs instead."""
+        if n < 1:
+            raise ValueError(f"n must be >= 1, got {n}")
+        return fm_step_chunks(&self.net, n)
 
     def train_step(self, X, Y, spec, state1=None, state2=None, n_threads=None,
                    sample_weight=None):

@@ -75,6 +75,7 @@ ACTIVATION_NAMES = NameTable("activation", {
     "leaky_relu": ("leaky", "leakyrelu", "lrelu"),
     "prelu": ("parametric_relu",),
     "softmax": ("softargmax",),
+    "exp": ("exponential",),
 })
 
 _LOG_LOSS = ("it means the logistic loss for one output and the softmax cross-entropy for "
@@ -87,6 +88,7 @@ LOSS_NAMES = NameTable("loss", {
     "logistic": ("binary_crossentropy", "bce"),
     "cross_entropy": ("ce", "crossentropy", "categorical_crossentropy", "softmax", "nll"),
     "margin": ("large_margin", "multiclass_hinge", "multi_margin", "weston_watkins"),
+    "poisson": ("poisson_deviance", "half_poisson_deviance"),
 }, ambiguous={"log_loss": _LOG_LOSS, "logloss": _LOG_LOSS, "log": _LOG_LOSS})
 
 OPTIMIZER_NAMES = NameTable("optimizer", {

@@ -15,6 +15,7 @@ relu                max(0, z)                                            [z > 0]
 leaky_relu          z (z>=0), alpha z (z<0), alpha fixed                 1 or alpha
 prelu               same form, alpha learned (one per neuron)            1 or alpha
 softmax             e^z_i / sum_j e^z_j (row-wise, output layer only)    full Jacobian
+exp                 e^z (the log link of Poisson regression)             a
 ==================  ===================================================  =====================
 
 The engine evaluates them in C (:func:`forward` and :func:`derivative` call
@@ -68,6 +69,8 @@ _SPECS: list[Activation] = [
     _spec("leaky_relu", "Leaky ReLU (fixed alpha)", relu_family=True),
     _spec("prelu", "PReLU (learned alpha per neuron)", relu_family=True),
     _spec("softmax", "softmax (output layer only)", output_only=True, nonnegative=True),
+    _spec("exp", "exponential (a positive rate; Poisson regression's output)",
+          nonnegative=True),
 ]
 
 ACTIVATIONS: dict[str, Activation] = {s.name: s for s in _SPECS}

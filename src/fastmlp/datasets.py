@@ -235,10 +235,10 @@ def _render(a, b, width, canvas):
 
 
 @functools.lru_cache(maxsize=4)
-def _digits_cached(n_samples, seed):
+def _digits_cached(n_samples, seed, out=8):
     rng = np.random.default_rng(seed)
     strokes = _glyph_strokes()
-    canvas, out = 24, 8
+    canvas = out * max(1, 24 // out)      # drawn at >= 24 px, averaged down to out x out
     y = np.arange(n_samples, dtype=np.int64) % 10
     y = y[rng.permutation(n_samples)]
     images = np.empty((n_samples, out, out))
@@ -262,29 +262,33 @@ def _digits_cached(n_samples, seed):
 
 @overload
 def load_digits(n_samples: int = ..., seed: int = ...,
-                return_X_y: Literal[False] = ...) -> Bunch: ...
+                return_X_y: Literal[False] = ..., size: int = ...) -> Bunch: ...
 @overload
 def load_digits(n_samples: int = ..., seed: int = ..., *,
-                return_X_y: Literal[True]) -> tuple[NDArray[Any], NDArray[Any]]: ...
+                return_X_y: Literal[True],
+                size: int = ...) -> tuple[NDArray[Any], NDArray[Any]]: ...
 
 
-def load_digits(n_samples: int = 1797, seed: int = 0,
-                return_X_y: bool = False) -> Union[Bunch, tuple[NDArray[Any], NDArray[Any]]]:
-    """Rendered 8x8 digit images, 10 classes: our own stand-in for the UCI digits set.
+def load_digits(n_samples: int = 1797, seed: int = 0, return_X_y: bool = False,
+                size: int = 8) -> Union[Bunch, tuple[NDArray[Any], NDArray[Any]]]:
+    """Rendered digit images, 10 classes: our own stand-in for the UCI digits set (8x8) or,
+    with ``size=28``, an MNIST-shaped set (28x28, 784 features).
 
-    Returns a :class:`Bunch` with ``data`` (n, 64) float64 in 0..16, ``target`` (n,) int64,
-    ``images`` (n, 8, 8), ``target_names`` and ``DESCR``; or ``(data, target)`` with
-    ``return_X_y=True``. The same ``(n_samples, seed)`` always gives the same data. The
-    classes are balanced (sample i is digit i mod 10 before a seeded shuffle).
+    Returns a :class:`Bunch` with ``data`` (n, size**2) float64 in 0..16, ``target`` (n,)
+    int64, ``images`` (n, size, size), ``target_names`` and ``DESCR``; or ``(data,
+    target)`` with ``return_X_y=True``. The same ``(n_samples, seed, size)`` always gives
+    the same data. The classes are balanced (sample i is digit i mod 10 before a seeded
+    shuffle).
     """
     n = _check_n("n_samples", n_samples)
     if isinstance(seed, bool) or not isinstance(seed, INTEGER_TYPES):
         raise TypeError(f"seed must be an int, got {seed!r}")
-    images, y = _digits_cached(n, int(seed))
+    size = _check_n("size", size, 4)
+    images, y = _digits_cached(n, int(seed), size)
     images, y = images.copy(), y.copy()
-    X = images.reshape(n, 64)
+    X = images.reshape(n, size * size)
     if return_X_y:
         return X, y
     return Bunch(data=X, target=y, images=images, target_names=np.arange(10),
-                 feature_names=[f"pixel_{r}_{c}" for r in range(8) for c in range(8)],
+                 feature_names=[f"pixel_{r}_{c}" for r in range(size) for c in range(size)],
                  DESCR=load_digits.__doc__)

@@ -12,7 +12,12 @@ hinge           sum_i max(0, 1 - y_i f_i)                   +-1                 
 logistic        sum_i log(1 + exp(-y_i f_i))                +-1                       a score
 cross_entropy   -sum_i y_i log p_i,  p = softmax(z^L)       one-hot / probabilities   softmax
 margin          sum_{j != y} max(0, 1 + f_j - f_y)          one-hot (true class y)    any
+poisson         sum_i y_i log(y_i / f_i) - y_i + f_i        counts / rates >= 0       exp
 ==============  ==========================================  ========================  ==========
+
+poisson is half the Poisson deviance (scikit-learn's ``MLPRegressor(loss='poisson')``), with
+``0 log 0 = 0``; its output is ``f = e^z`` and the engine computes it from z, so
+``delta^L = (f - y) / n``.
 
 "a score" means an output whose sign is the class: hinge and logistic refuse outputs that are
 never negative (softmax, sigmoid, step, relu, piecewise_linear).
@@ -42,7 +47,7 @@ from ._typing import ArrayLike, DTypeLike, FloatArray, NDArray
 from .activations import ACTIVATIONS, canonical_name, get_activation
 
 __all__ = ["Loss", "SquareLoss", "HingeLoss", "LogisticLoss", "CrossEntropyLoss", "MarginLoss",
-           "LOSSES", "ALIASES", "get_loss", "Encoded", "missing_loss_error"]
+           "PoissonLoss", "LOSSES", "ALIASES", "get_loss", "Encoded", "missing_loss_error"]
 
 
 class Encoded:
@@ -426,7 +431,35 @@ class MarginLoss(Loss):
         return g / a.dtype.type(Y.shape[0])
 
 
-_BUILTIN_CLASSES = (SquareLoss, HingeLoss, LogisticLoss, CrossEntropyLoss, MarginLoss)
+class PoissonLoss(Loss):
+    """Half the Poisson deviance: C_k = sum_i y_i log(y_i / f_i) - y_i + f_i, y_i >= 0,
+    f = e^z (computed from z when given: y log y - y z - y + e^z)."""
+    name = "poisson"
+    code = _core.LOSS_CODES[name]
+    default_output = "exp"
+    allowed_outputs = ("exp",)
+    encoding = "real"
+
+    def _encode_real(self, y: ArrayLike, n_outputs: int,
+                     dtype: np.dtype[Any]) -> Encoded:
+        enc = super()._encode_real(y, n_outputs, dtype)
+        if np.any(enc.Y < 0):
+            raise ValueError("the poisson loss needs targets y >= 0 (counts or rates), got "
+                             f"a minimum of {float(enc.Y.min())}")
+        return enc
+
+    def value(self, Y: FloatArray, a: FloatArray, z: Optional[FloatArray] = None) -> float:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ylogy = np.where(Y > 0, Y * np.log(np.where(Y > 0, Y, 1)), 0.0)
+            log_a = z if z is not None else np.log(a)
+            return float(np.sum(ylogy - Y * log_a - Y + a) / Y.shape[0])
+
+    def gradient(self, Y: FloatArray, a: FloatArray) -> FloatArray:
+        return (1 - Y / a) / a.dtype.type(Y.shape[0])
+
+
+_BUILTIN_CLASSES = (SquareLoss, HingeLoss, LogisticLoss, CrossEntropyLoss, MarginLoss,
+                    PoissonLoss)
 LOSSES: dict[str, type[Loss]] = {cls.name: cls for cls in _BUILTIN_CLASSES}
 ALIASES = LOSS_NAMES.aliases
 

@@ -485,7 +485,7 @@ class MLP:
 
     # -- training -------------------------------------------------------------------------
     def fit(self, X: ArrayLike, y: ArrayLike, loss: Optional[LossLike] = None,
-            optimizer: OptimizerLike = None, lr: Optional[float] = None,
+            optimizer: OptimizerLike = None, lr: Union[float, str, None] = None,
             batch_size: Optional[int] = 32, epochs: int = 10, shuffle: bool = True,
             drop_last: bool = False, validation_split: float = 0.0,
             validation_data: Optional[Sequence[ArrayLike]] = None,
@@ -522,8 +522,14 @@ class MLP:
             How the parameters move: a name, or an :class:`~fastmlp.optim.Optimizer`
             (e.g. ``fm.optim.SGD(lr=0.1, momentum=0.9)``), whose state is used and updated.
             None continues with the previous fit's optimiser, else ``SGD(lr=0.01)``.
-        lr : float or None, default None
-            Overrides the optimiser's learning rate eta (its ``base_lr``).
+        lr : float, 'auto' or None, default None
+            Overrides the optimiser's learning rate eta (its ``base_lr``). ``'auto'`` first
+            runs a short sweep on this fit's data and options
+            (:mod:`fastmlp.training.lr_search`: four rates a decade apart for the optimiser,
+            three bisection stages, a tenth of the epochs, 1 to 10, and at least 50 steps;
+            the largest rate within 10 % of the lowest final validation -- else training --
+            loss wins), then trains with that rate: ``history.lr_search`` holds the sweep,
+            and the weights are those of ``fit(lr=<that rate>)``.
         batch_size : int or None, default 32
             Samples per step. None is full-batch gradient descent (one step per epoch),
             1 is stochastic gradient descent, B is mini-batch SGD. A B larger than the
@@ -592,7 +598,8 @@ class MLP:
         History
             One entry per completed epoch: ``epoch`` (numbers from 1), ``loss``,
             ``val_loss``, ``val_metric``, ``lr``, ``time``; ``best_epoch``, ``stopped_early``,
-            ``diverged``, ``interrupted``, ``restarts``. Also kept as ``history_``.
+            ``diverged``, ``interrupted``, ``restarts``, ``lr_search`` (with ``lr='auto'``).
+            Also kept as ``history_``.
 
         Raises
         ------

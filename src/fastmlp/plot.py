@@ -11,6 +11,10 @@ labels stay inside a saved figure. ``fastmlp.plot`` is also reachable as ``fm.pl
 * :func:`plot_decision_regions` -- the class a model predicts over a 2-D input plane, with
   the samples on top.
 * :func:`plot_xor` -- the chapter's point in one figure: a perceptron next to an MLP on XOR.
+* :func:`plot_lr_sweep` -- a learning-rate sweep: one loss curve per rate (too small, about
+  right, too large), or each rate's final loss against the rate.
+* :func:`plot_lr_range` -- the learning-rate range test: loss against rate, the suggestion
+  marked.
 """
 
 from __future__ import annotations
@@ -26,7 +30,10 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-__all__ = ["plot_history", "plot_decision_regions", "plot_xor"]
+    from .training.lr_results import LRRangeResult, LRSweepResult
+
+__all__ = ["plot_history", "plot_decision_regions", "plot_xor", "plot_lr_sweep",
+           "plot_lr_range"]
 
 _INSTALL = "fastmlp.plot needs matplotlib: pip install fastmlp[plot] (or pip install matplotlib)"
 
@@ -163,3 +170,98 @@ def plot_xor(perceptron: Any, mlp: Any, X: Optional[ArrayLike] = None,
         ax.set_title(f"{name.strip()}: accuracy {100 * _accuracy(model, X, y):.0f} %")
     fig.suptitle("XOR: not linearly separable")
     return fig
+
+
+def _sweep_label(result: LRSweepResult, i: int) -> str:
+    label = f"lr={result.lrs[i]:.3g}"
+    if i == result.index:
+        label += " (chosen)"
+    if result.diverged[i]:
+        label += f", diverged in epoch {result.diverged_epoch[i]}"
+    return label
+
+
+def plot_lr_sweep(result: LRSweepResult, ax: Optional[Axes] = None, kind: str = "curves",
+                  indices: Optional[Sequence[int]] = None, log: bool = True,
+                  title: Optional[str] = None) -> Axes:
+    """Plot a learning-rate sweep (an :class:`~fastmlp.training.LRSweepResult`).
+
+    ``kind='curves'``: the monitored loss (validation loss when measured, else training
+    loss) per epoch, one line per rate; a rate that diverged ends in a cross at its last
+    finite epoch. ``indices``: which rates (indices into ``result.lrs``; default all, e.g.
+    ``result.picture()`` for too small / about right / too large). ``kind='final'``: each
+    rate's final loss against the rate (log x axis), diverged rates as crosses along the
+    top, the chosen rate marked. ``log``: logarithmic loss axis. Returns the Axes.
+    """
+    if kind not in ("curves", "final"):
+        raise ValueError(f"kind must be 'curves' or 'final', got {kind!r}")
+    n = len(result.lrs)
+    idx = list(range(n)) if indices is None else [int(i) for i in indices]
+    if any(not 0 <= i < n for i in idx):
+        raise ValueError(f"indices must be in 0..{n - 1}, got {idx}")
+    curves = result.val_loss if result.val_loss is not None else result.loss
+    what = "validation loss" if result.val_loss is not None else "training loss"
+    plt = _pyplot()
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5.5, 3.8))
+    if kind == "curves":
+        for i in idx:
+            v = np.asarray(curves[i], dtype=np.float64)
+            epochs = np.arange(1, len(v) + 1)
+            (line,) = ax.plot(epochs, v, marker="." if len(v) < 30 else None,
+                              lw=2.5 if i == result.index else 1.5, label=_sweep_label(result, i))
+            if result.diverged[i] and len(v):
+                ax.plot(epochs[-1:], v[-1:], "x", ms=10, mew=2, color=line.get_color())
+        ax.set_xlabel("epoch")
+    else:
+        lrs = result.lrs[idx]
+        final = np.array([result.final[i] for i in idx])
+        ok = np.array([not result.diverged[i] and np.isfinite(result.final[i]) for i in idx])
+        ax.plot(lrs[ok], final[ok], "o-", label=f"final {what}")
+        if (~ok).any():
+            top = np.nanmax(final[ok]) if ok.any() else 1.0
+            ax.plot(lrs[~ok], np.full((~ok).sum(), top), "x", color="tab:red", ms=10, mew=2,
+                    label="diverged")
+        if result.index is not None and result.lr is not None and result.index in idx:
+            ax.axvline(result.lr, color="tab:green", ls="--",
+                       label=f"chosen lr={result.lr:.3g} ({result.rule})")
+        ax.set_xscale("log")
+        ax.set_xlabel("learning rate")
+    ax.set_ylabel(what)
+    if log:
+        ax.set_yscale("log")
+    return _finish(ax, title)
+
+
+def _finish(ax: Axes, title: Optional[str]) -> Axes:
+    ax.legend(fontsize="small")
+    ax.grid(True, alpha=0.3)
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def plot_lr_range(result: LRRangeResult, ax: Optional[Axes] = None,
+                  title: Optional[str] = None) -> Axes:
+    """Plot a learning-rate range test (an :class:`~fastmlp.training.LRRangeResult`): each
+    batch's loss (faint) and its smoothed value against the rate (log x axis), the
+    suggested rate marked by a vertical line. The y axis stops a little above the first
+    smoothed loss, so the explosion at the end does not flatten the rest. Returns the Axes.
+    """
+    plt = _pyplot()
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5.5, 3.8))
+    lrs, raw, sm = result.lrs, result.loss, result.smoothed
+    ax.plot(lrs, raw, color="tab:blue", alpha=0.3, lw=1, label="batch loss")
+    ax.plot(lrs, sm, color="tab:blue", lw=2, label="smoothed")
+    ax.axvline(result.lr, color="tab:green", ls="--",
+               label=f"suggested lr={result.lr:.3g} ({result.rule})")
+    finite = sm[np.isfinite(sm)]
+    if finite.size:
+        lo, hi = float(finite.min()), float(max(finite[0], finite.min()))
+        pad = 0.1 * (hi - lo) if hi > lo else 0.1 * abs(hi) + 1e-12
+        ax.set_ylim(lo - pad, hi + 2 * pad)
+    ax.set_xscale("log")
+    ax.set_xlabel("learning rate")
+    ax.set_ylabel("training loss")
+    return _finish(ax, title)

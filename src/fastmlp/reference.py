@@ -46,6 +46,8 @@ C_k is a SUM over the output units i:
     logistic       C_k = sum_i log(1 + exp(-yhat_i f_i))         yhat in {-1,+1}
     cross_entropy  C_k = -sum_i yhat_i log p_i,  p = softmax(z^L) yhat one-hot/prob.
     margin         C_k = sum_{j != y} max(0, 1 + f_j - f_y)       y the true class
+    poisson        C_k = sum_i yhat_i log(yhat_i / f_i) - yhat_i + f_i   yhat >= 0,
+                   f = e^z (exp output; 0 log 0 = 0): half the Poisson deviance
 
 ``loss_gradient`` returns grad C(y) = dC/da^L for the whole batch, i.e. already
 divided by n.
@@ -62,12 +64,13 @@ Backpropagation (chapter 5)
 
 A softmax output has a full Jacobian J = diag(p) - p p^T, so there
 delta^L = J^T grad C = p * (g - sum_i p_i g_i) row by row; with the cross
-entropy this simplifies to the stable fused form delta^L = (P - Y) / n.
+entropy this simplifies to the stable fused form delta^L = (P - Y) / n; likewise the
+Poisson loss with its exp output gives delta^L = (f - Y) / n.
 
 Derivative conventions sigma'(z) (at kinks they are *chosen*, as listed):
 step 0 everywhere (also at 0), sign 0 everywhere, linear 1, piecewise_linear
 1 on the open interval (-1/2, 1/2) else 0, sigmoid a(1-a), tanh 1-a^2, relu
-1 for z > 0 else 0, leaky_relu / prelu 1 for z >= 0 else alpha.  Because
+1 for z > 0 else 0, leaky_relu / prelu 1 for z >= 0 else alpha, exp a = e^z.  Because
 sigma' of step and sign is zero, gradient descent cannot move any weight
 below a layer of step or sign units: their gradient is exactly zero.
 
@@ -252,6 +255,9 @@ def _act(name, z, alpha):
                         else alpha * z)
     if name == "softmax":
         return _softmax(z)
+    if name == "exp":
+        with np.errstate(over="ignore"):
+            return np.exp(z)
     raise AssertionError(name)
 
 
@@ -276,6 +282,11 @@ def _act_derivative(name, z, alpha, a=None):
         return np.where(z >= 0, one, z.dtype.type(alpha))
     if name == "prelu":
         return np.where(z >= 0, one, np.broadcast_to(alpha, z.shape))
+    if name == "exp":
+        if a is None:
+            with np.errstate(over="ignore"):
+                a = np.exp(z)
+        return a.copy()
     raise AssertionError(name)
 
 
@@ -342,6 +353,7 @@ def encode_targets(loss, y, n_outputs, dtype=None):
       rows (non-negative, each summing to 1).
     * margin: one-hot rows; accepts class indices or one-hot rows (the margin
       loss needs one true class per sample, so probability rows are refused).
+    * poisson: real targets >= 0 as given (a 1-D y becomes a column).
 
     ``dtype``: float32 or float64; None keeps float32 input, else float64.
     """
@@ -356,12 +368,14 @@ def encode_targets(loss, y, n_outputs, dtype=None):
     if y.ndim not in (1, 2):
         raise ValueError(f"y must be 1-D or 2-D, got shape {y.shape}")
 
-    if loss in ("square", "hinge", "logistic"):
+    if loss in ("square", "hinge", "logistic", "poisson"):
         if y.ndim == 1:
             y = y[:, None]
         if y.shape[1] != n_outputs:
             raise ValueError(f"y has {y.shape[1]} columns, expected n_outputs={n_outputs}")
-        if loss != "square":
+        if loss == "poisson":
+            _check_target_values(loss, y, "y")
+        elif loss != "square":
             values = set(np.unique(y).tolist())
             if values <= {-1.0, 1.0}:
                 pass
@@ -402,6 +416,10 @@ def _check_target_values(loss, Y, argname="Y"):
         if not (np.all((Y == 0) | (Y == 1)) and np.all(Y.sum(axis=1) == 1)):
             raise ValueError(f"{argname} for the margin loss must hold one-hot rows "
                              f"(one true class per sample)")
+    elif loss == "poisson":
+        if np.any(Y < 0):
+            raise ValueError(f"{argname} for the poisson loss must hold values >= 0 "
+                             f"(counts or rates)")
 
 
 def _check_Y_against(Y, out, out_name):
@@ -440,6 +458,10 @@ def _loss_value(loss, Y, a_L, z_L):
     elif loss == "margin":
         m, _, _ = _margin_parts(Y, a_L)
         per_sample = np.sum(np.maximum(0, m), axis=1)
+    elif loss == "poisson":                  # y log(y / f) - y + f, with 0 log 0 = 0
+        with np.errstate(divide="ignore"):
+            ylog = np.where(Y > 0, Y * np.log(np.where(Y > 0, Y, 1) / a_L), 0 * Y)
+        per_sample = np.sum(ylog - Y + a_L, axis=1)
     return float(np.sum(per_sample) / n)
 
 
@@ -459,6 +481,8 @@ def _loss_gradient(loss, Y, a_L):
         m, y, rows = _margin_parts(Y, a_L)
         g = (m > 0).astype(a_L.dtype)
         g[rows, y] = -g.sum(axis=1)
+    elif loss == "poisson":
+        g = 1 - Y / a_L
     return g / a_L.dtype.type(n)
 
 
@@ -496,12 +520,14 @@ def loss_gradient(loss, Y, a_L):
     _check_target_values(loss, Y)
     if loss == "cross_entropy" and np.any((a_L <= 0) & (Y != 0)):
         raise ValueError("a_L: cross_entropy needs probabilities p > 0 where Y != 0")
+    if loss == "poisson" and np.any(a_L <= 0):
+        raise ValueError("a_L: the poisson loss needs rates f > 0")
     return _loss_gradient(loss, Y, a_L)
 
 
 def _output_delta(loss, out_act, Y, z_L, a_L, alpha):
-    if loss == "cross_entropy" and out_act == "softmax":
-        return (a_L - Y) / a_L.dtype.type(Y.shape[0])       # fused, stable: (P - Y)/n
+    if (loss, out_act) in (("cross_entropy", "softmax"), ("poisson", "exp")):
+        return (a_L - Y) / a_L.dtype.type(Y.shape[0])       # fused, stable: (a - Y)/n
     g = _loss_gradient(loss, Y, a_L)
     if out_act == "softmax":                                 # J^T g, row by row
         return a_L * (g - np.sum(a_L * g, axis=1, keepdims=True))
@@ -513,13 +539,17 @@ def output_delta(loss, output_activation, Y, z_L, a_L, alpha=None):
     """delta^L = dC/dz^L for the output layer.
 
     General case: sigma'(z^L) * grad C(y).  Softmax output: J^T grad C.
-    cross_entropy requires a softmax output and then uses the fused (P - Y)/n.
+    cross_entropy requires a softmax output and then uses the fused (P - Y)/n;
+    poisson requires an exp output and uses (f - Y)/n.
     ``alpha``: the leaky_relu slope or the prelu vector of the output layer.
     """
     loss = canonical_loss(loss)
     out_act = canonical_activation(output_activation, "output_activation")
     if loss == "cross_entropy" and out_act != "softmax":
         raise ValueError(f"output_activation: cross_entropy needs a softmax output, "
+                         f"got {output_activation!r}")
+    if loss == "poisson" and out_act != "exp":
+        raise ValueError(f"output_activation: the poisson loss needs an exp output, "
                          f"got {output_activation!r}")
     z_L = _as_real_array("z_L", z_L, ndim=2)
     a_L = _as_real_array("a_L", a_L, dtype=z_L.dtype, ndim=2)
@@ -709,6 +739,9 @@ def backward(trace, Y, weights, activations, loss, alphas=None, leaky_alpha=LEAK
     if loss == "cross_entropy" and names[-1] != "softmax":
         raise ValueError(f"activations: cross_entropy needs a softmax output layer, "
                          f"got {names[-1]!r}")
+    if loss == "poisson" and names[-1] != "exp":
+        raise ValueError(f"activations: the poisson loss needs an exp output layer, "
+                         f"got {names[-1]!r}")
     Y = _check_Y_against(Y, trace.output, "the network")
     _check_target_values(loss, Y)
     return _backward(trace, Y, weights, names, loss, alphas, leaky)
@@ -877,6 +910,9 @@ def train(X, Y, layer_sizes, activations, loss, lr=0.1, epochs=10, batch_size=No
     names = _check_activations(activations, len(sizes) - 1)
     if loss == "cross_entropy" and names[-1] != "softmax":
         raise ValueError(f"activations: cross_entropy needs a softmax output layer, "
+                         f"got {names[-1]!r}")
+    if loss == "poisson" and names[-1] != "exp":
+        raise ValueError(f"activations: the poisson loss needs an exp output layer, "
                          f"got {names[-1]!r}")
     lr = _check_scalar("lr", lr, 0, low_open=True)
     epochs = check_int("epochs", epochs, 0)

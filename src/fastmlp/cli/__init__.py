@@ -1,9 +1,10 @@
-"""The ``fastmlp`` command line: ``python -m fastmlp {demo,train,predict,info}``.
+"""The ``fastmlp`` command line: ``python -m fastmlp {demo,train,predict,export,info}``.
 
 * ``demo``     -- the chapter in one run, on built-in data: the perceptron fails on XOR, a
   2-4-1 MLP solves it, then an MLP learns rendered 8x8 digits (test accuracy, time, samples/s).
 * ``train``    -- train an MLP on a CSV / .npy / .npz file and save it (``.npz``).
 * ``predict``  -- load a saved model and print or write its predictions for a data file.
+* ``export``   -- write a saved model as an ONNX graph (needs the onnx extra).
 * ``info``     -- how this fastmlp was built (compiler, OpenMP, threads, GEMM kernels).
 
 Bad input (missing or unreadable files, bad cells, unknown columns, bad options, an output
@@ -22,7 +23,7 @@ import sys
 from typing import Optional, Sequence
 
 from .._version import __version__
-from . import demo, info, train
+from . import demo, export, info, train
 from .common import CLIError, Parser, one_line
 from .data import load_data
 
@@ -39,6 +40,7 @@ def build_parser() -> Parser:
     sub.required = True
     demo.add_parser(sub)
     train.add_parsers(sub)
+    export.add_parser(sub)
     info.add_parser(sub)
     return p
 

@@ -1,16 +1,22 @@
 """``fastmlp demo``: the chapter in one run, on built-in data (XOR: perceptron vs MLP; an MLP
-on rendered 8x8 digits)."""
+on rendered 8x8 digits; learning rates too small, about right and too large)."""
 from __future__ import annotations
 
 import argparse
+import os
 import time
-from typing import Any, Optional, TextIO
+from typing import TYPE_CHECKING, Any, Optional, TextIO
+
+import numpy as np
 
 from .. import datasets
 from ..network import MLP
 from ..perceptron import Perceptron
 from ..plot import _accuracy, plot_xor     # plot imports matplotlib only inside its functions
 from .common import CLIError, check_output_path, one_line, positive_int, set_threads
+
+if TYPE_CHECKING:
+    from ..training.lr_results import LRSweepResult
 
 __all__ = ["add_parser", "cmd_demo"]
 
@@ -22,14 +28,17 @@ def add_parser(sub: Any) -> None:
         description="Shows the chapter's point on built-in data: a single-layer perceptron "
                     "cannot learn XOR, a 2-4-1 MLP can; then trains a 64-64-10 ReLU MLP on "
                     "rendered 8x8 digits and reports test accuracy, training time and "
-                    "samples per second. Everything runs on the C engine.")
+                    "samples per second; then sweeps the learning rate and shows one too "
+                    "small, one about right and one too large. Everything runs on the C "
+                    "engine.")
     d.add_argument("--quick", action="store_true",
                    help="smaller data and fewer epochs (a few seconds)")
     d.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     d.add_argument("--threads", type=positive_int, default=None, metavar="N",
                    help="OpenMP threads for the engine (default: all)")
     d.add_argument("--plot", metavar="FILE.png", default=None,
-                   help="also save the XOR figure (needs matplotlib)")
+                   help="also save the XOR figure there and the learning-rate figure next "
+                        "to it, as FILE-lr.png (needs matplotlib)")
     d.set_defaults(run=cmd_demo)
 
 
@@ -80,7 +89,57 @@ def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
           file=out)
     print(f"training accuracy {100 * acc_tr:5.1f} %   test accuracy {100 * acc_te:5.1f} %",
           file=out)
+    _learning_rates(Xtr, ytr, seed, args, out)
     return 0
+
+
+def _learning_rates(X: Any, y: Any, seed: int, args: argparse.Namespace,
+                    out: TextIO) -> None:
+    """The chapter's picture of the learning rate, from a sweep: one copy of the network per
+    rate, all from the same weights, trained side by side."""
+    from ..training.lr_search import lr_sweep
+    epochs = 8 if args.quick else 15
+    print("\n== 3. The learning rate: neither too small nor too large (chapter 4.3) ==",
+          file=out)
+    net = MLP([64, 64, 10], activation="relu", output="softmax", loss="cross_entropy",
+              seed=seed)
+    t0 = time.perf_counter()
+    res = lr_sweep(net, X, y, np.logspace(-3, 1, 9), epochs=epochs, optimizer="sgd",
+                   batch_size=32, validation_split=0.2)
+    secs = time.perf_counter() - t0
+    print(f"a sweep: {len(res.lrs)} rates from {res.lrs[0]:g} to {res.lrs[-1]:g}, one copy of "
+          f"the network each from the same weights, {epochs} epochs, {res.workers} at a time "
+          f"({secs:.2f} s); validation loss after epoch 1, 2, ..., {epochs}:", file=out)
+    for name, i in zip(("too small", "about right", "too large"), res.picture()):
+        v = res.val_loss[i]
+        shown = " ".join(f"{x:.3g}" for x in v[:3])
+        if len(v) > 4:
+            shown += f" ... {v[-1]:.3g}"
+        elif len(v) > 3:
+            shown += f" {v[-1]:.3g}"
+        note = f"  diverged in epoch {res.diverged_epoch[i]}" if res.diverged[i] else ""
+        print(f"  {name:11s}  lr={res.lrs[i]:<7.3g} {shown}{note}", file=out)
+    print(f"-> chosen: lr={res.lr:.3g}, {res.reason}", file=out)
+    if args.plot:
+        root, ext = os.path.splitext(args.plot)
+        _save_lr_plot(res, f"{root}-lr{ext or '.png'}", out)
+
+
+def _save_lr_plot(res: LRSweepResult, path: str, out: TextIO) -> None:
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+        fig, axes = plt.subplots(1, 2, figsize=(11, 4), constrained_layout=True)
+        res.plot(ax=axes[0], indices=res.picture(), title="too small, about right, too large")
+        res.plot(ax=axes[1], kind="final", title="every rate of the sweep")
+        fig.savefig(path, dpi=100)
+        plt.close(fig)
+    except ImportError as exc:
+        raise CLIError(str(exc)) from None
+    except OSError as exc:
+        raise CLIError(f"{path}: cannot save the figure ({one_line(exc)})") from None
+    print(f"saved the learning-rate figure to {path}", file=out)
 
 
 def _fit_xor(X: Any, y: Any, seed: int, quick: bool) -> tuple[MLP, float, float]:

@@ -8,7 +8,7 @@ import io
 import sys
 import time
 import warnings
-from typing import Any, Optional, TextIO
+from typing import Any, Optional, TextIO, Union
 
 import numpy as np
 
@@ -46,6 +46,16 @@ def _hidden(text: str) -> list[int]:
     if any(s < 1 for s in sizes):
         raise argparse.ArgumentTypeError(f"layer sizes must be positive, got {text!r}")
     return sizes
+
+
+def _lr(text: str) -> Union[float, str]:
+    if text.strip().lower() == "auto":
+        return "auto"
+    try:
+        return positive_float(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"expected a positive number or 'auto', got "
+                                         f"{text!r}") from None
 
 
 def _batch(text: str) -> Optional[int]:
@@ -87,8 +97,9 @@ def add_parsers(sub: Any) -> None:
     t.add_argument("--epochs", type=positive_int, default=20, help="epochs (default 20)")
     t.add_argument("--batch-size", type=_batch, default=32, metavar="B",
                    help="mini-batch size B; 1 is SGD, 'full' is gradient descent (default 32)")
-    t.add_argument("--lr", type=positive_float, default=None,
-                   help="learning rate eta (default: 0.01 for sgd, 0.001 for adam)")
+    t.add_argument("--lr", type=_lr, default=None,
+                   help="learning rate eta, or 'auto': a short sweep chooses it (default: "
+                        "0.01 for sgd, 0.001 for adam)")
     t.add_argument("--optimizer", choices=tuple(OPTIMIZERS), default="sgd",
                    help="optimizer (default sgd)")
     t.add_argument("--validation-split", type=fraction, default=0.0, metavar="F",
@@ -232,6 +243,9 @@ def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
           f"{epochs} epochs on {n_train} samples, "
           f"{'full batch' if batch >= n_train else f'batch {batch}'}, in {seconds:.2f} s "
           f"({n_train * max(epochs, 1) / max(seconds, 1e-9):,.0f} samples/s)", file=out)
+    search = hist.lr_search
+    if search is not None:
+        print(f"learning rate: auto -> {search.lr:.3g} ({search.reason})", file=out)
     if epochs and not hist.diverged:
         tail = f", validation loss {hist.val_loss[-1]:.6g}" if n_val else ""
         print(f"final training loss {hist.loss[-1]:.6g}{tail}", file=out)

@@ -13,21 +13,43 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state, column_or_1d
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
+from .._version import __version__
 from ..training import best_of_restarts, restart_workers
 from ..training.loop import warn_user
+from ._lr import search_learning_rate
+from ._compat import TagsMixin, check_sample_weight, validate_data
 from ._network import Network
 from ._threads import resolve_n_threads
 
 
-class EngineEstimator(BaseEstimator):
+DOC_URL = ("https://fastmlp.readthedocs.io/en/{version}/api/sklearn.html"
+           "#fastmlp.sklearn.{estimator_name}")
+
+
+def doc_version(version=__version__):
+    """The documentation's version slug: the release itself, 'latest' for a development
+    build (a version with a dev/local part)."""
+    plain = all(part.isdigit() for part in version.split("."))
+    return version if plain else "latest"
+
+
+class EngineEstimator(TagsMixin, BaseEstimator):
     """Base of the estimators: subclasses define ``_settings()`` (a Settings),
     ``_plan(Y, dtype, n_features)`` (a Plan; sets output attributes), ``_init_network(net,
     rs)``, ``_validate_y``, ``_encode``, ``_decode_targets``, ``_predict_net``,
     ``_score_fn`` and ``_check_params()`` (returns the hidden layer sizes)."""
 
     _restarts = 1
+
+    # the HTML representation's link to this estimator's documentation (scikit-learn >= 1.4)
+    _doc_link_module = "fastmlp"
+    _doc_link_template = DOC_URL
+
+    def _doc_link_url_param_generator(self, estimator=None):
+        # scikit-learn >= 1.5 calls it without arguments, 1.4 with the estimator again
+        return {"version": doc_version(), "estimator_name": type(self).__name__}
 
     # -- the fitted network -------------------------------------------------------------------
     def _expose(self):
@@ -127,6 +149,7 @@ class EngineEstimator(BaseEstimator):
                                  "lbfgs is not stochastic.")
         if incremental and s.early_stopping:
             raise ValueError("partial_fit does not support early_stopping=True")
+        auto_lr = s.learning_rate_init == "auto" and s.solver != "lbfgs"
         first = not hasattr(self, "_net") or (not self.warm_start and not incremental)
         X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"], multi_output=True,
                              dtype=(np.float64, np.float32), reset=first,
@@ -134,7 +157,7 @@ class EngineEstimator(BaseEstimator):
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
+            sample_weight = check_sample_weight(sample_weight, X, dtype=np.float64)
         Y = self._validate_y(y, incremental, first, classes)
         self.n_threads_ = nt = resolve_n_threads(self.n_threads)
         rs = check_random_state(self.random_state)
@@ -161,6 +184,10 @@ class EngineEstimator(BaseEstimator):
         if first:
             self.t_ = 0
         t0 = self.t_
+        for k in ("lr_search_", "learning_rate_init_"):
+            self.__dict__.pop(k, None)
+        if auto_lr:             # fastmlp's extension: a learning-rate sweep first
+            s = search_learning_rate(self, nets[0], split, s, nt, t0)
 
         def train_one(r, threads):
             net = nets[r]
@@ -197,7 +224,7 @@ class EngineEstimator(BaseEstimator):
         return (np.ascontiguousarray(X_tr), np.ascontiguousarray(Y_tr), sw_tr,
                 (X_val, self._decode_targets(Y_val, plan), sw_val))
 
-    def _train_network(self, net, split, s, nt, incremental, t0):
+    def _train_network(self, net, split, s, nt, incremental, t0, quiet=False):
         X, Y, sw, val = split
         if s.solver == "lbfgs":
             hist, n_iter, failed = net.train_lbfgs(X, Y, sw, s, nt)
@@ -210,7 +237,8 @@ class EngineEstimator(BaseEstimator):
             validate = lambda: {"val_score": self._score_net(net, X_val, y_val, sw_val)}  # noqa: E731
         w = None if sw is None else np.ascontiguousarray(sw, dtype=net.plan.dtype)
         return net.train(X, Y, w, s, nt, epochs=1 if incremental else s.max_iter,
-                         samples0=t0, validate=validate, verbose=self.verbose)
+                         samples0=t0, validate=validate, verbose=self.verbose and not quiet,
+                         on_divergence="ignore" if quiet else "warn")
 
     def _record(self, hist, net, s, split, incremental, first):
         """The fitted attributes scikit-learn names, from the run's History."""
@@ -247,11 +275,6 @@ class EngineEstimator(BaseEstimator):
                 and not hist.diverged and not hist.interrupted):
             warn_user("Stochastic Optimizer: Maximum iterations (%d) reached and the "
                       "optimization hasn't converged yet." % s.max_iter, ConvergenceWarning)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
-        return tags
 
 
 def copy_network(net):

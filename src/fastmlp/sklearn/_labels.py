@@ -12,19 +12,18 @@ class LabelEncoding:
     ``_decode_targets`` and ``_predict_net`` (labels from the network's outputs)."""
 
     def _validate_y(self, y, incremental, first, classes=None):
+        """scikit-learn's rules: a fit (or the first partial_fit) defines ``classes_`` (from
+        ``classes`` on the first partial_fit, from y otherwise); later calls check y
+        against them."""
         check_classification_targets(y)
         if first:
             self._label_binarizer = LabelBinarizer()
             if incremental and not type_of_target(y).startswith("multilabel"):
                 self._label_binarizer.fit(classes)
-                extra = np.setdiff1d(unique_labels(y), self._label_binarizer.classes_)
-                if len(extra):
-                    raise ValueError(f"`y` has classes not in `classes`: {extra}; "
-                                     f"`classes` is {self._label_binarizer.classes_}")
             else:
                 self._label_binarizer.fit(y)
             self.classes_ = self._label_binarizer.classes_
-        else:
+        if not first or incremental:
             labels = unique_labels(y)
             if self.warm_start and not incremental:
                 if set(labels) != set(self.classes_):
@@ -62,8 +61,9 @@ class LabelEncoding:
     def _check_partial_classes(self, y, classes):
         """partial_fit: ``classes`` is required on the first call and fixed afterwards."""
         if not hasattr(self, "classes_"):
-            if classes is None and not type_of_target(y).startswith("multilabel"):
+            if classes is None:
                 raise ValueError("classes must be passed on the first call to partial_fit.")
-        elif classes is not None and not np.array_equal(np.unique(classes), self.classes_):
+        elif classes is not None and not np.array_equal(unique_labels(classes),
+                                                        self.classes_):
             raise ValueError(f"`classes={classes!r}` is not the same as on last call to "
                              f"partial_fit, was: {self.classes_!r}")

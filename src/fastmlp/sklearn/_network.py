@@ -97,10 +97,11 @@ class _ObjectiveInSklearnUnits:
 
 
 class _Printer:
-    """scikit-learn's verbose lines."""
+    """scikit-learn's verbose lines (after the stopping rule, so it can say it stopped)."""
 
-    def __init__(self, validation):
+    def __init__(self, validation, stopper, s):
         self.validation = validation
+        self.stopper, self.s = stopper, s
         self.i = 0
 
     def on_epoch_end(self, epoch, logs):
@@ -108,6 +109,10 @@ class _Printer:
         print("Iteration %d, loss = %.8f" % (self.i, logs["loss"]))
         if self.validation:
             print("Validation score: %f" % logs["val_score"])
+        if self.stopper.stopped:
+            what = "Validation score" if self.validation else "Training loss"
+            print("%s did not improve more than tol=%f for %d consecutive epochs. Stopping."
+                  % (what, self.s.tol, self.s.n_iter_no_change))
         return False
 
 
@@ -200,8 +205,12 @@ class Network:
         if s.batch_size == "auto":
             B = min(200, n)
         else:
+            if s.batch_size > n:
+                warn_user("Got `batch_size` less than 1 or larger than sample size. It is "
+                          "going to be clipped", UserWarning)
             B = int(np.clip(s.batch_size, 1, n))
-        callbacks = [self.stopper] + ([_Printer(validate is not None)] if verbose else [])
+        callbacks = [self.stopper] + (
+            [_Printer(validate is not None, self.stopper, s)] if verbose else [])
         run = Run(self.engine, X, Y, optimizer=self.optimizer, schedule=self.schedule,
                   batch_size=B, epochs=epochs, shuffle=bool(s.shuffle), seed=self.seed,
                   epoch0=self.epoch, samples0=samples0, sample_weight=sw,
@@ -237,18 +246,23 @@ class Network:
         res = scipy.optimize.minimize(
             fun, x0, method="L-BFGS-B", jac=True,
             options={"maxfun": s.max_fun, "maxiter": s.max_iter, "gtol": s.tol})
-        n_iter = int(getattr(res, "nit", 0))
+        n_iter = min(int(getattr(res, "nit", 0)), s.max_iter)
         finite = bool(np.all(np.isfinite(res.x))) and math.isfinite(res.fun)
         eng.theta[:] = res.x if finite else x0
         hist = History()
-        hist._append(0, {"loss": float(res.fun) if finite else math.nan})
+        hist._append(1, {"loss": float(res.fun) if finite else math.nan})   # epochs count from 1
         if not finite:
             hist.diverged = True
             warn_user("L-BFGS diverged: the loss or the weights became NaN or infinite; the "
                       "model keeps its initial weights. Scale the inputs (e.g. "
                       "StandardScaler) or use a stochastic solver.", DivergenceWarning)
         failed = None
-        if res.status == 1 or n_iter >= s.max_iter:
+        if res.status != 0:          # scikit-learn's message (sklearn.utils.optimize)
             failed = (f"lbfgs failed to converge after {n_iter} iteration(s) "
-                      f"(status={res.status}): {res.message}")
+                      f"(status={res.status}):\n{res.message}\n")
+            if n_iter == s.max_iter:
+                failed += ("\nIncrease the number of iterations to improve the convergence "
+                           f"(max_iter={s.max_iter}).")
+            failed += ("\nYou might also want to scale the data as shown in:\n"
+                       "    https://scikit-learn.org/stable/modules/preprocessing.html")
         return hist, n_iter, failed

@@ -8,6 +8,7 @@ The smallest of: the engine's OpenMP default (which honours ``OMP_NUM_THREADS`` 
 from __future__ import annotations
 
 import os
+import sys
 from numbers import Integral
 
 from .. import _core
@@ -17,6 +18,8 @@ __all__ = ["resolve_n_threads"]
 
 def _dask_share():
     """cpu_count // task threads of the dask workers living in this process, or None."""
+    if "distributed" not in sys.modules:     # no dask worker here (and importing it is slow)
+        return None
     try:
         from distributed import get_worker          # optional dependency
         from distributed.worker import Worker

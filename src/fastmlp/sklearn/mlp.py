@@ -10,53 +10,80 @@ import numpy as np
 from scipy.special import expit
 from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.metrics import accuracy_score, r2_score
+from sklearn.utils._param_validation import (Hidden, Interval, InvalidParameterError,
+                                             Options, StrOptions)
 from sklearn.utils.metaestimators import available_if
 
+from .._names import ACTIVATION_NAMES
 from ..activations import canonical_name, get_activation
 from ._base import EngineEstimator
+from ._compat import validate_params
 from ._labels import LabelEncoding
 from ._network import Plan, Settings
-from ._threads import resolve_n_threads
 
 __all__ = ["MLPClassifier", "MLPRegressor"]
 
-_SOLVERS = ("sgd", "adam", "lbfgs")
-
-
-def check_number(est, name, lo, hi=None, lo_open=False, hi_open=False, integral=False):
-    """scikit-learn's wording for a numeric parameter out of its range."""
-    v = getattr(est, name)
-    ok = isinstance(v, (Integral if integral else Real)) and not isinstance(v, bool)
-    if ok:
-        ok = (v > lo if lo_open else v >= lo) and (
-            hi is None or (v < hi if hi_open else v <= hi))
-    if not ok:
-        rng = f"{'(' if lo_open else '['}{lo}, {hi if hi is not None else 'inf'}" \
-              f"{')' if hi_open or hi is None else ']'}"
-        raise ValueError(f"The '{name}' parameter of {type(est).__name__} must be "
-                         f"{'an int' if integral else 'a float'} in the range {rng}. "
-                         f"Got {v!r} instead.")
-
-
-def check_common(est):
-    """Parameters every estimator shares: batch_size, n_threads, dtype."""
-    if not (est.batch_size == "auto" or (isinstance(est.batch_size, Integral)
-                                         and not isinstance(est.batch_size, bool)
-                                         and est.batch_size >= 1)):
-        raise ValueError(f"The 'batch_size' parameter must be 'auto' or an int >= 1. "
-                         f"Got {est.batch_size!r} instead.")
+def check_dtype_param(est):
+    """fastmlp's ``dtype`` parameter: None, 'float32' or 'float64'."""
     if est.dtype not in (None, "float32", "float64", np.float32, np.float64):
         try:
             ok = np.dtype(est.dtype) in (np.float32, np.float64)
         except TypeError:
             ok = False
         if not ok:
-            raise ValueError(f"dtype must be None, 'float32' or 'float64', got {est.dtype!r}")
-    resolve_n_threads(est.n_threads)
+            raise InvalidParameterError(
+                f"The 'dtype' parameter of {type(est).__name__} must be None, 'float32' or "
+                f"'float64'. Got {est.dtype!r} instead.")
+
+
+def _check_activation(est):
+    """``activation``: scikit-learn's four names or any element-wise activation of
+    :mod:`fastmlp.activations` (its aliases, case-insensitive)."""
+    name = ACTIVATION_NAMES.get(est.activation)
+    if name is None or get_activation(name).output_only:
+        valid = sorted({n for n in ACTIVATION_NAMES.names if not get_activation(n).output_only}
+                       | {"identity", "logistic"})
+        raise InvalidParameterError(
+            f"The 'activation' parameter of {type(est).__name__} must be a str among "
+            f"{set(valid)} (or one of their aliases, see fastmlp.activations). Got "
+            f"{est.activation!r} instead.")
 
 
 class _BaseMLP(EngineEstimator):
     """The parameters and checks of scikit-learn's two MLP estimators."""
+
+    # scikit-learn's table (same errors), plus fastmlp's own parameters; activation, loss
+    # and dtype are checked in _check_params
+    _parameter_constraints: dict = {
+        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "solver": [StrOptions({"lbfgs", "sgd", "adam"})],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
+        # 'auto' is fastmlp's extension (a learning-rate sweep before training), hidden from
+        # scikit-learn's message so a bad number is reported in scikit-learn's own words
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither"),
+                               Hidden(StrOptions({"auto"}))],
+        "power_t": [Interval(Real, 0, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "shuffle": ["boolean"],
+        "random_state": ["random_state"],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+        "momentum": [Interval(Real, 0, 1, closed="both")],
+        "nesterovs_momentum": ["boolean"],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+        "beta_1": [Interval(Real, 0, 1, closed="left")],
+        "beta_2": [Interval(Real, 0, 1, closed="left")],
+        "epsilon": [Interval(Real, 0, None, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left"),
+                             Options(Real, {np.inf})],
+        "max_fun": [Interval(Integral, 1, None, closed="left")],
+        "restarts": [Interval(Integral, 1, None, closed="left")],
+        "n_threads": [Interval(Integral, 1, None, closed="left"), None],
+    }
 
     def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, solver="adam",
                  alpha=0.0001, batch_size="auto", learning_rate="constant",
@@ -64,7 +91,7 @@ class _BaseMLP(EngineEstimator):
                  random_state=None, tol=1e-4, verbose=False, warm_start=False, momentum=0.9,
                  nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
                  beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000,
-                 loss=None, restarts=1, n_threads=None, dtype=None):
+                 loss="log_loss", restarts=1, n_threads=None, dtype=None):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
@@ -98,41 +125,25 @@ class _BaseMLP(EngineEstimator):
         return int(self.restarts)
 
     def _check_params(self):
+        lr = self.learning_rate_init
+        if isinstance(lr, str) and lr != "auto":
+            raise InvalidParameterError(
+                f"The 'learning_rate_init' parameter of {type(self).__name__} must be a float "
+                f"in the range (0.0, inf) or 'auto' (fastmlp's extension). Got {lr!r} instead.")
+        validate_params(self)
+        _check_activation(self)
+        check_dtype_param(self)
         hidden = self.hidden_layer_sizes
         hidden = list(hidden) if hasattr(hidden, "__iter__") else [hidden]
         if any(isinstance(h, bool) or not isinstance(h, Integral) or h <= 0 for h in hidden):
-            raise ValueError(f"hidden_layer_sizes must be > 0, got {self.hidden_layer_sizes}.")
-        if get_activation(self.activation).output_only:      # names: fastmlp.activations
-            raise ValueError(f"activation {self.activation!r} is for the output layer only; "
-                             f"the hidden layers need an element-wise activation")
-        if self.solver not in _SOLVERS:
-            raise ValueError(f"The 'solver' parameter must be one of {_SOLVERS}. "
-                             f"Got {self.solver!r} instead.")
-        if self.learning_rate not in ("constant", "invscaling", "adaptive"):
-            raise ValueError(f"The 'learning_rate' parameter must be one of 'constant', "
-                             f"'invscaling', 'adaptive'. Got {self.learning_rate!r} instead.")
-        check_number(self, "alpha", 0)
-        check_number(self, "learning_rate_init", 0, lo_open=True)
-        check_number(self, "power_t", 0)
-        check_number(self, "max_iter", 1, integral=True)
-        check_number(self, "tol", 0)
-        check_number(self, "momentum", 0, 1)
-        check_number(self, "validation_fraction", 0, 1, hi_open=True)
-        check_number(self, "beta_1", 0, 1, hi_open=True)
-        check_number(self, "beta_2", 0, 1, hi_open=True)
-        check_number(self, "epsilon", 0, lo_open=True)
-        check_number(self, "max_fun", 1, integral=True)
-        check_number(self, "restarts", 1, integral=True)
-        if not (self.n_iter_no_change == np.inf or (
-                isinstance(self.n_iter_no_change, Integral) and self.n_iter_no_change >= 1)):
-            raise ValueError(f"The 'n_iter_no_change' parameter must be an int >= 1 or "
-                             f"numpy.inf. Got {self.n_iter_no_change!r} instead.")
-        check_common(self)
+            raise ValueError(f"hidden_layer_sizes must be > 0, got {hidden}.")
         return hidden
 
     def _settings(self):
         return Settings(
-            solver=self.solver, learning_rate_init=float(self.learning_rate_init),
+            solver=self.solver, learning_rate_init=(
+                self.learning_rate_init if isinstance(self.learning_rate_init, str)
+                else float(self.learning_rate_init)),
             learning_rate=self.learning_rate, power_t=float(self.power_t),
             momentum=float(self.momentum), nesterov=bool(self.nesterovs_momentum),
             beta_1=float(self.beta_1), beta_2=float(self.beta_2), epsilon=float(self.epsilon),
@@ -154,6 +165,9 @@ class _BaseMLP(EngineEstimator):
         if self.solver not in ("sgd", "adam"):
             raise AttributeError(f"partial_fit is only available for stochastic optimizers. "
                                  f"{self.solver} is not stochastic.")
+        if isinstance(self.learning_rate_init, str) and self.learning_rate_init == "auto":
+            raise AttributeError("partial_fit is not available with learning_rate_init='auto' "
+                                 "(fit chooses the rate by a sweep); give a number")
         return True
 
 
@@ -164,13 +178,14 @@ class MLPClassifier(ClassifierMixin, LabelEncoding, _BaseMLP):
     meaning (``activation`` also takes the chapter's ``step``, ``sign``, ``piecewise_linear``,
     ``leaky_relu``, ``prelu``, ``sigmoid`` and ``linear``), plus fastmlp's own:
 
-    loss : {None, 'cross_entropy', 'logistic', 'hinge', 'square', 'margin'}
-        None: scikit-learn's log-loss -- softmax + cross-entropy for multi-class, one
-        logistic output per label (binary, multi-label). 'cross_entropy' forces a softmax
-        output (two units for a binary problem); 'logistic', 'hinge' and 'square' train one
-        linear output per class (one for a binary problem) against +-1 targets; 'margin' is
-        the multi-class large-margin loss on linear outputs. ``predict_proba`` exists for
-        None, 'cross_entropy' and 'logistic'.
+    loss : {'log_loss', 'cross_entropy', 'logistic', 'hinge', 'square', 'margin'}
+        'log_loss' (the default; None means the same): scikit-learn's -- softmax +
+        cross-entropy for multi-class, one logistic output per label (binary,
+        multi-label). 'cross_entropy' forces a softmax output (two units for a binary
+        problem); 'logistic', 'hinge' and 'square' train one linear output per class (one
+        for a binary problem) against +-1 targets; 'margin' is the multi-class large-margin
+        loss on linear outputs. ``predict_proba`` exists for 'log_loss', 'cross_entropy'
+        and 'logistic'.
     restarts : int, default=1
         Train from this many random starting points (drawn in turn from ``random_state``;
         run in parallel, one per thread, when ``verbose`` is off) and keep the best (lowest
@@ -179,6 +194,16 @@ class MLPClassifier(ClassifierMixin, LabelEncoding, _BaseMLP):
         OpenMP threads of the engine; None resolves inside fit (``n_threads_``).
     dtype : None, 'float32' or 'float64'
         None follows the input's float dtype (float32 stays float32; anything else float64).
+    learning_rate_init : float or 'auto', default=0.001
+        scikit-learn's initial learning rate; ``'auto'`` is fastmlp's extension: ``fit``
+        first runs the short learning-rate sweep behind ``fastmlp.MLP.fit(lr='auto')`` --
+        copies of the initial network, trained in parallel by the chosen solver for a tenth
+        of ``max_iter`` epochs (1 to 10, at least 50 steps), four rates a decade apart then
+        three bisection stages; the largest rate within 10 % of the lowest final training
+        loss (of the lowest 1 - validation score with ``early_stopping``) wins -- then
+        trains with it. The chosen rate is ``learning_rate_init_``, the sweep
+        ``lr_search_`` (a ``fastmlp.training.LRSweepResult``). There is no
+        ``partial_fit`` then; ``solver='lbfgs'`` ignores it.
 
     Divergence (the same policy as ``fastmlp.MLP.fit``): a step whose loss or gradient is
     not finite changes nothing and ends training with a ``fastmlp.DivergenceWarning``; the
@@ -186,24 +211,19 @@ class MLPClassifier(ClassifierMixin, LabelEncoding, _BaseMLP):
     ``early_stopping``. Ctrl-C ends ``fit`` at the last completed epoch.
     """
 
-    _LOSSES = (None, "cross_entropy", "logistic", "hinge", "square", "margin")
+    _parameter_constraints: dict = {
+        **_BaseMLP._parameter_constraints,
+        "loss": [StrOptions({"log_loss", "cross_entropy", "logistic", "hinge", "square",
+                             "margin"}), None],
+    }
     _y_numeric = False
     _score_fn = staticmethod(accuracy_score)
-
-    def _check_params(self):
-        if self.loss not in self._LOSSES:
-            hint = (" ('log_loss' is the default, None: softmax cross-entropy for several "
-                    "classes, logistic outputs for binary and multi-label targets)"
-                    if self.loss == "log_loss" else "")
-            raise ValueError(f"The 'loss' parameter of MLPClassifier must be one of "
-                             f"{self._LOSSES}. Got {self.loss!r} instead{hint}.")
-        return super()._check_params()
 
     def _plan(self, Y, dtype, n_features, hidden):
         k = Y.shape[1]
         y_type = self._label_binarizer.y_type_
         loss = self.loss
-        if loss is None:
+        if loss in (None, "log_loss"):
             loss = "cross_entropy" if y_type == "multiclass" else "logistic"
         n_out = 2 if loss in ("cross_entropy", "margin") and k == 1 else k
         if loss in ("cross_entropy", "margin") and y_type.startswith("multilabel"):
@@ -231,7 +251,7 @@ class MLPClassifier(ClassifierMixin, LabelEncoding, _BaseMLP):
         return self._predict_net(self._sync(), X)
 
     def _has_proba(self):
-        return self.loss in (None, "cross_entropy", "logistic")
+        return self.loss in (None, "log_loss", "cross_entropy", "logistic")
 
     @available_if(_has_proba)
     def predict_proba(self, X):
@@ -262,25 +282,40 @@ class MLPClassifier(ClassifierMixin, LabelEncoding, _BaseMLP):
         return self._fit(X, y, sample_weight=sample_weight, incremental=False)
 
     @available_if(_BaseMLP._check_solver)
-    def partial_fit(self, X, y, classes=None, sample_weight=None):
-        """One epoch over (X, y); ``classes`` is required on the first call."""
+    def partial_fit(self, X, y, sample_weight=None, classes=None):
+        """One epoch over (X, y) (scikit-learn >= 1.7's argument order: ``sample_weight``
+        before ``classes``). ``classes`` (every class of the whole problem) is required on
+        the first call; ``y`` may hold only some of them."""
+        if (classes is None and sample_weight is not None and not hasattr(self, "classes_")
+                and np.ndim(sample_weight) == 1 and len(sample_weight) != len(y)):
+            raise ValueError("classes must be passed on the first call to partial_fit. (The "
+                             "third argument of partial_fit is sample_weight, as in "
+                             "scikit-learn >= 1.7: give classes=... by keyword.)")
         self._check_partial_classes(y, classes)
         return self._fit(X, y, sample_weight=sample_weight, incremental=True, classes=classes)
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.classifier_tags.multi_label = True
+    def _fastmlp_tags(self):
+        tags = super()._fastmlp_tags()
+        tags["multi_label"] = True
         return tags
+
+    def __sklearn_tags__(self):
+        return self._with_fastmlp_tags(super().__sklearn_tags__())
 
 
 class MLPRegressor(RegressorMixin, _BaseMLP):
     """Multi-layer perceptron regressor trained by fastmlp's C engine.
 
-    Parameters are those of :class:`sklearn.neural_network.MLPRegressor` (``loss`` is
-    'squared_error', scikit-learn's ``0.5 * mean`` squared error, or fastmlp's 'square',
-    the chapter's ``sum_j (y_j - f_j)^2`` per sample), plus ``restarts``, ``n_threads`` and
-    ``dtype`` as in :class:`MLPClassifier`. Multi-output targets train one linear output
-    unit per target.
+    Parameters are those of :class:`sklearn.neural_network.MLPRegressor`, plus
+    ``restarts``, ``n_threads``, ``dtype`` and ``learning_rate_init='auto'`` (fastmlp's
+    extension: a learning-rate sweep before training) as in :class:`MLPClassifier`. Multi-output
+    targets train one output unit per target.
+
+    loss : {'squared_error', 'poisson', 'square'}
+        'squared_error': scikit-learn's half mean squared error, on linear outputs.
+        'poisson': scikit-learn's half Poisson deviance ``y log(y / f) - y + f`` on exp
+        outputs ``f = e^z`` (``out_activation_ = 'exp'``); targets must be >= 0.
+        'square' (fastmlp's): the chapter's ``sum_j (y_j - f_j)^2`` per sample.
     """
 
     _y_numeric = True
@@ -303,21 +338,28 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
             beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, n_iter_no_change=n_iter_no_change,
             max_fun=max_fun, loss=loss, restarts=restarts, n_threads=n_threads, dtype=dtype)
 
-    def _check_params(self):
-        if self.loss not in ("squared_error", "square"):
-            raise ValueError(f"The 'loss' parameter of MLPRegressor must be 'squared_error' or "
-                             f"'square'. Got {self.loss!r} instead.")
-        return super()._check_params()
+    _parameter_constraints: dict = {
+        **_BaseMLP._parameter_constraints,
+        "loss": [StrOptions({"squared_error", "poisson", "square"})],
+    }
 
     def _validate_y(self, y, incremental, first, classes=None):
         y = np.asarray(y, dtype=np.float64)
+        if self.loss == "poisson" and np.any(y < 0):
+            raise ValueError("MLPRegressor with loss='poisson' needs targets y >= 0 (counts "
+                             f"or rates); y has a minimum of {float(y.min())}.")
         return y.reshape(-1, 1) if y.ndim == 1 else y
 
     def _plan(self, Y, dtype, n_features, hidden):
         m = Y.shape[1]
-        sk = self.loss == "squared_error"
         self.n_outputs_ = m
         self.n_layers_ = len(hidden) + 2
+        if self.loss == "poisson":
+            # the engine's poisson loss is scikit-learn's (value and gradient (f - y)/n)
+            self.out_activation_ = "exp"
+            return Plan([n_features] + list(hidden) + [m],
+                        self._hidden_acts(hidden) + ["exp"], "poisson", dtype)
+        sk = self.loss == "squared_error"
         self.out_activation_ = "identity"
         # engine square loss = sum_j (y - a)^2 per sample: gradient 2x scikit-learn's,
         # value 2m x scikit-learn's 0.5 * mean over all entries
@@ -347,3 +389,6 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     def partial_fit(self, X, y, sample_weight=None):
         """One epoch over (X, y)."""
         return self._fit(X, y, sample_weight=sample_weight, incremental=True)
+
+    def __sklearn_tags__(self):
+        return self._with_fastmlp_tags(super().__sklearn_tags__())

@@ -2,7 +2,8 @@
 
 A callback is any object with ``on_epoch_end(epoch, logs)`` (return True, or raise
 :class:`StopTraining`, to stop after this epoch; ``epoch`` is the epoch's number, counted
-from 1 as in :class:`~fastmlp.training.History`) and/or ``on_batch_end(batch, logs)``; it may
+from 1 as in :class:`~fastmlp.training.History`) and/or ``on_batch_end(batch, logs)`` (return
+True to end the epoch after this batch and stop: the partial epoch is recorded); it may
 also define ``on_train_begin(run)`` and ``on_train_end(run)``, where ``run`` is the
 :class:`~fastmlp.training.loop.Run` (its ``engine``, ``history``, ``optimizer``).
 

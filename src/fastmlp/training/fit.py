@@ -9,17 +9,19 @@ before every epoch (the last short batch is kept unless ``drop_last=True``).
 from __future__ import annotations
 
 import copy
-from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Any, Optional, Sequence, Union
 
 import numpy as np
 
-from .._common import REAL_TYPES, check_int, derive_seed
-from .._typing import ArrayLike, FloatArray
-from ..losses import Loss, LossLike, missing_loss_error
+from .._common import check_int, derive_seed
+from .._typing import ArrayLike
+from ..losses import LossLike, missing_loss_error
 from ..optim import Optimizer, OptimizerLike, Schedule, ScheduleLike, get_optimizer, get_schedule
 from .callbacks import EarlyStopping, EpochLogger, ProgressBar
+from .data import check_validation, prepare, validator
 from .history import History
 from .loop import Run, best_of_restarts, copy_optimizer_template, restart_workers
+from .lr_search import continue_chosen, search_for_fit
 
 if TYPE_CHECKING:
     from ..network import MLP
@@ -40,49 +42,8 @@ def _check_callbacks(callbacks: Any) -> list[Any]:
     return list(callbacks)
 
 
-def _check_sample_weight(sample_weight: Optional[ArrayLike], n: int) -> Optional[FloatArray]:
-    if sample_weight is None:
-        return None
-    w = np.asarray(sample_weight)
-    if w.dtype.kind not in "biuf":
-        raise TypeError(f"sample_weight must hold real numbers, got dtype {w.dtype}")
-    if w.ndim == 0:
-        w = np.full(n, float(w))
-    if w.ndim != 1 or w.shape[0] != n:
-        raise ValueError(f"sample_weight must be 1-D with one weight per sample ({n}), got "
-                         f"shape {w.shape}")
-    w = np.ascontiguousarray(w, dtype=np.float64)
-    if not np.all(np.isfinite(w)) or np.any(w < 0):
-        raise ValueError("sample_weight must be finite and >= 0")
-    if not w.sum() > 0:
-        raise ValueError("sample_weight must not sum to zero")
-    return w
-
-
-def _validator(model: MLP, Xv: FloatArray, Yv: FloatArray, wv: Optional[FloatArray],
-               n_threads: Optional[int]) -> Callable[[], dict[str, float]]:
-    """The validation logs of the model's current weights: val_loss and val_metric."""
-    eng, loss = model.engine, model.loss
-    assert loss is not None
-
-    def validate() -> dict[str, float]:
-        if not loss.builtin:
-            a = eng.predict(Xv, n_threads=n_threads)
-            if wv is None:
-                value = float(loss.value(Yv, a))
-            else:
-                value = float(np.average([loss.value(Yv[i:i + 1], a[i:i + 1])
-                                          for i in range(len(a))], weights=wv))
-        else:
-            # the engine's loss is the model's: loss and output in one pass, in chunks
-            kw = {} if wv is None else {"sample_weight": wv}
-            value, a = eng.evaluate(Xv, Yv, n_threads=n_threads, **kw)
-        return {"val_loss": float(value), "val_metric": Loss.metric(Yv, a, model._mode)}
-    return validate
-
-
 def fit(model: MLP, X: ArrayLike, y: ArrayLike, loss: Optional[LossLike] = None,
-        optimizer: OptimizerLike = None, lr: Optional[float] = None,
+        optimizer: OptimizerLike = None, lr: Union[float, str, None] = None,
         batch_size: Optional[int] = 32, epochs: int = 10, shuffle: bool = True,
         drop_last: bool = False, validation_split: float = 0.0,
         validation_data: Optional[Sequence[ArrayLike]] = None, validation_shuffle: bool = False,
@@ -108,12 +69,7 @@ def fit(model: MLP, X: ArrayLike, y: ArrayLike, loss: Optional[LossLike] = None,
                       ("validation_shuffle", validation_shuffle)):
         if not isinstance(val, (bool, np.bool_)):
             raise TypeError(f"{name} must be True or False, got {val!r}")
-    if isinstance(validation_split, bool) or not isinstance(validation_split, REAL_TYPES) \
-            or not (0 <= validation_split < 1):
-        raise ValueError(f"validation_split must be a number in [0, 1), got "
-                         f"{validation_split!r}")
-    if validation_split and validation_data is not None:
-        raise ValueError("give validation_split or validation_data, not both")
+    check_validation(validation_split, validation_data)
     if early_stopping is True:
         early_stopping = 10
     if isinstance(early_stopping, EarlyStopping):
@@ -129,66 +85,28 @@ def fit(model: MLP, X: ArrayLike, y: ArrayLike, loss: Optional[LossLike] = None,
     nt = model.n_threads if n_threads is None else n_threads
     callbacks = _check_callbacks(callbacks)
     sched = get_schedule(schedule)
+    auto = isinstance(lr, str)
+    if auto and lr != "auto":
+        raise ValueError(f"lr must be a positive number or 'auto', got {lr!r}")
+    rate = None if isinstance(lr, str) else lr
     if optimizer is None and model.optimizer_ is not None:
-        opt = get_optimizer(model.optimizer_, lr)
+        opt = get_optimizer(model.optimizer_, rate)
     else:
-        opt = get_optimizer(optimizer, lr)
+        opt = get_optimizer(optimizer, rate)
+    before = dict(model.__dict__) if auto else None
 
     # -- loss and data --------------------------------------------------------------------
     if loss is not None:
         model._set_loss(loss)
     elif model.loss is None:
         raise missing_loss_error(y, model.layer_sizes[-1])
-    the_loss = model.loss
-    assert the_loss is not None
-    X = model._X(X)
-    n = X.shape[0]
-    if n == 0:
-        raise ValueError("X has no samples (0 rows)")
-    Y = model._encode(the_loss, y, n, fitting=True).Y
-    sw = _check_sample_weight(sample_weight, n)
-    Xv: Optional[FloatArray] = None
-    Yv: Optional[FloatArray] = None
-    wv: Optional[FloatArray] = None
-    if validation_data is not None:
-        if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
-            raise TypeError("validation_data must be a pair (X_val, y_val) or a triple "
-                            "(X_val, y_val, sample_weight_val)")
-        Xv = model._X(validation_data[0], "validation_data X")
-        if Xv.shape[0] == 0:
-            raise ValueError("validation_data has no samples")
-        Yv = model._encode(the_loss, validation_data[1], Xv.shape[0], fitting=False).Y
-        if len(validation_data) == 3:
-            wv = _check_sample_weight(validation_data[2], Xv.shape[0])
-    elif validation_split:
-        n_val = int(round(n * validation_split))
-        if n_val < 1 or n - n_val < 1:
-            raise ValueError(f"validation_split={validation_split} of {n} samples leaves "
-                             f"{n_val} for validation and {n - n_val} for training; both "
-                             f"need at least 1")
-        if validation_shuffle:
-            order = np.random.default_rng(derive_seed(model.seed if seed is None else seed,
-                                                      7)).permutation(n)
-            X, Y = X[order], Y[order]
-            sw = None if sw is None else sw[order]
-        X, Xv = np.ascontiguousarray(X[:n - n_val]), np.ascontiguousarray(X[n - n_val:])
-        Y, Yv = np.ascontiguousarray(Y[:n - n_val]), np.ascontiguousarray(Y[n - n_val:])
-        if sw is not None:
-            sw, wv = np.ascontiguousarray(sw[:n - n_val]), np.ascontiguousarray(sw[n - n_val:])
-    n_train = X.shape[0]
-    if batch_size is None:
-        B = n_train
-    else:
-        # at most the whole training set (scikit-learn's rule; no warning, since the default
-        # of 32 exceeds a toy data set)
-        B = min(check_int("batch_size", batch_size, 1), n_train)
-    shuffle_seed = derive_seed(model.seed if seed is None else seed, 0)
-    if sw is not None:
-        sw = sw.astype(model.dtype)
-    if wv is not None:
-        wv = wv.astype(model.dtype)
+    X, Y, sw, Xv, Yv, wv, B, shuffle_seed = prepare(
+        model, X, y, batch_size=batch_size, validation_split=validation_split,
+        validation_data=validation_data, validation_shuffle=validation_shuffle,
+        sample_weight=sample_weight, seed=seed)
 
-    def one_run(m: MLP, o: Optimizer, s: Schedule, threads: Optional[int]) -> History:
+    def one_run(m: MLP, o: Optimizer, s: Schedule, threads: Optional[int],
+                n_epochs: int = epochs, quiet: bool = False) -> History:
         cbs: list[Any] = []
         if stopper_args is not None:
             cbs.append(EarlyStopping(*stopper_args))
@@ -198,21 +116,36 @@ def fit(model: MLP, X: ArrayLike, y: ArrayLike, loss: Optional[LossLike] = None,
             cbs.append(ProgressBar(epochs))
         if verbose >= 2:
             cbs.append(EpochLogger())
-        run = Run(m.engine, X, Y, optimizer=o, schedule=s, batch_size=B, epochs=epochs,
+        run = Run(m.engine, X, Y, optimizer=o, schedule=s, batch_size=B, epochs=n_epochs,
                   shuffle=bool(shuffle), seed=shuffle_seed, epoch0=m.epochs_trained_,
                   drop_last=bool(drop_last), sample_weight=sw,
                   validate=(None if Xv is None or Yv is None
-                            else _validator(m, Xv, Yv, wv, threads)),
-                  callbacks=cbs + callbacks,
+                            else validator(m, Xv, Yv, wv, threads)),
+                  callbacks=[] if quiet else cbs + callbacks,   # quiet: an lr='auto' candidate
                   custom_loss=None if m.loss is None or m.loss.builtin else m.loss,
                   n_threads=threads,
-                  on_divergence=on_divergence)
+                  on_divergence="ignore" if quiet else on_divergence)
         hist = run.execute()
         m.epochs_trained_ += run.epochs_done
         return hist
 
+    search = kept = None
+    if auto:
+        plain = restarts == 1 and early_stopping is None and not callbacks and not verbose \
+            and not progress
+        search, kept = search_for_fit(model, before, opt, sched, nt, epochs,
+                                      X.shape[0] // B if drop_last else -(-X.shape[0] // B),
+                                      one_run, plain)
+        opt.set_base_lr(search.lr)
+        if verbose:
+            print(f"lr='auto': {search.lr:.3g}, {search.reason}")
+
     if restarts == 1:
-        hist = one_run(model, opt, sched, nt)
+        if kept is not None:
+            hist = continue_chosen(model, opt, search, kept, one_run, nt, epochs)
+        else:
+            hist = one_run(model, opt, sched, nt)
+        hist.lr_search = search
         model.optimizer_ = opt
         model.history_ = hist
         return hist
@@ -242,5 +175,6 @@ def fit(model: MLP, X: ArrayLike, y: ArrayLike, loss: Optional[LossLike] = None,
     hist = done[best][0]
     hist.restarts = [h for h, _ in done]
     hist.best_restart = best
+    hist.lr_search = search
     model.history_ = hist
     return hist

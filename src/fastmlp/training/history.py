@@ -37,7 +37,8 @@ class History:
     (``history.val_loss[history.best_index]``). Flags: ``stopped_early``, ``diverged``
     (``diverged_epoch``: the number of the epoch that diverged),
     ``interrupted``. With restarts, ``restarts`` holds every restart's History and
-    ``best_restart`` the index of the one kept.
+    ``best_restart`` the index of the one kept. With ``lr='auto'``, ``lr_search`` holds the
+    sweep that chose the rate (a :class:`~fastmlp.training.lr_results.LRSweepResult`).
     """
 
     _KEYS = ("loss", "val_loss", "val_metric", "val_score", "lr", "time")
@@ -78,6 +79,11 @@ class History:
             getattr(self, k).extend([math.nan] * n)
         self.lr.extend([float(lr)] * n)
         self.time.extend([float(time_per_epoch)] * n)
+
+    def _prepend(self, other: History) -> None:
+        """Put the epochs of ``other`` (the run this one continues) before this run's."""
+        for k in ("epoch",) + self._KEYS:
+            getattr(self, k)[:0] = getattr(other, k)
 
     def _truncate(self, n: int) -> None:
         for k in ("epoch",) + self._KEYS:

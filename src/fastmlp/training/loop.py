@@ -58,7 +58,7 @@ from .callbacks import stop_requested
 from .history import DivergenceWarning, History, StopTraining
 from .objective import custom_loss_gradient
 
-__all__ = ["Run", "best_of_restarts", "restart_workers", "warn_user"]
+__all__ = ["Run", "best_of_restarts", "restart_workers", "run_concurrently", "warn_user"]
 
 _PKG_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -93,7 +93,8 @@ class Run:
     e.g. ``{'val_loss': .., 'val_metric': ..}``), ``callbacks``, ``objective`` (maps the
     engine's mean loss to the reported 'loss', e.g. an estimator's units plus its L2 term),
     ``custom_loss`` (a :class:`fastmlp.losses.Loss` computed in NumPy), ``n_threads``,
-    ``on_divergence`` ('warn' or 'raise').
+    ``on_divergence`` ('warn', 'raise', or 'ignore': only recorded in the History, for
+    runs that expect some rates to diverge, e.g. a learning-rate sweep).
     """
 
     def __init__(self, engine: Any, X: FloatArray, Y: FloatArray, *, optimizer: Optimizer,
@@ -128,6 +129,7 @@ class Run:
         self.history.monitor = "val_loss" if validate is not None else "loss"
         self.restored_best = False
         self.epochs_done = 0
+        self.stop_after_epoch = False     # set when a callback's on_batch_end returns True
 
     # -- state kept for Ctrl-C ------------------------------------------------------------
     def _snapshot(self) -> tuple[Any, ...]:
@@ -187,12 +189,17 @@ class Run:
                 opt.t = int(eng.update(opt.spec(S), s1, s2, n_threads=nt))
             total += val * nb
             seen += nb
+            stop = False
             for cb in batch_cbs:
-                cb.on_batch_end(bi, {"loss": val, "size": nb, "epoch": epoch + 1})
+                if cb.on_batch_end(bi, {"loss": val, "size": nb, "epoch": epoch + 1}) is True:
+                    stop = True
             if progress and time.perf_counter() - last_report >= interval:
                 last_report = time.perf_counter()
                 for cb in progress:
                     cb.on_progress(epoch + 1, bi + 1, n_batches, {"loss": total / seen})
+            if stop:
+                self.stop_after_epoch = True
+                break
         return (total / seen if seen else math.nan), False
 
     # -- one epoch as several engine calls (progress reports within a long epoch) ----------
@@ -266,7 +273,8 @@ class Run:
                f"(e.g. lr={opt.lr / 10:g}).")
         if self.on_divergence == "raise":
             raise FloatingPointError(msg)
-        warn_user(msg, DivergenceWarning)
+        if self.on_divergence == "warn":
+            warn_user(msg, DivergenceWarning)
 
     def execute(self) -> History:
         """Train; returns the :class:`History` (also ``self.history``)."""
@@ -346,7 +354,7 @@ class Run:
                         logs.update(self.validate())
                     hist._append(e + 1, logs)
                     snap = self._snapshot()
-                    stop = stop_requested(epoch_cbs, e + 1, logs)
+                    stop = stop_requested(epoch_cbs, e + 1, logs) or self.stop_after_epoch
                     try:
                         opt.lr = sched(e + 1, opt.base_lr, opt.lr, logs)
                     except StopTraining:
@@ -406,25 +414,42 @@ def best_of_restarts(restarts: int,
     restarts after the interrupted one, keeping what finished. The best run is the one with
     the lowest :meth:`History.final_score` (ties: the earliest).
     """
-    done = []
+    done = run_concurrently(restarts, train_one, workers)
+    scores = [h.final_score(h.restored_best) for h, _ in done]
+    best = min(range(len(done)), key=lambda i: (scores[i], i))
+    return best, done
+
+
+def run_concurrently(n: int, train_one: Callable[[int, Optional[int]], tuple[History, Any]],
+                     workers: int, name: str = "fastmlp-restart"
+                     ) -> list[tuple[History, Any]]:
+    """[train_one(i, n_threads) for i in range(n)], ``workers`` at a time -> a list of
+    (History, result) pairs.
+
+    With ``workers > 1`` each call runs in a pool thread with a single-threaded engine
+    (``n_threads=1``); the engine releases the GIL, so the runs are truly parallel, and
+    its results do not depend on the thread count, so they are bitwise those of running
+    the calls in turn. Sequentially (``n_threads=None``: the caller's), a Ctrl-C that a
+    run turned into ``history.interrupted`` ends the series after that run, keeping what
+    finished. Used by restarts and by learning-rate sweeps.
+    """
+    done: list[tuple[History, Any]] = []
     if workers > 1:
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fastmlp-restart") as ex:
-            futures = [ex.submit(train_one, r, 1) for r in range(restarts)]
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=name) as ex:
+            futures = [ex.submit(train_one, i, 1) for i in range(n)]
             try:
                 for f in futures:
                     done.append(f.result())
-            except KeyboardInterrupt:
+            except BaseException:
                 for f in futures:
                     f.cancel()
                 raise
     else:
-        for r in range(restarts):
-            done.append(train_one(r, None))
+        for i in range(n):
+            done.append(train_one(i, None))
             if done[-1][0].interrupted:
                 break
-    scores = [h.final_score(h.restored_best) for h, _ in done]
-    best = min(range(len(done)), key=lambda i: (scores[i], i))
-    return best, done
+    return done
 
 
 def copy_optimizer_template(opt: Optimizer) -> Optimizer:

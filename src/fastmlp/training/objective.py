@@ -36,6 +36,9 @@ def row_costs(loss, Y, out):
             h = np.maximum(0.0, 1.0 + out - out[rows, cls][:, None])
             h[rows, cls] = 0.0
             return h.sum(axis=1)
+        if loss == "poisson":                         # y log(y / a) - y + a, 0 log 0 = 0
+            ylog = np.where(Y > 0, Y * np.log(np.where(Y > 0, Y, 1.0) / out), 0.0)
+            return (ylog - Y + out).sum(axis=1)
     raise ValueError(f"no per-sample cost for loss {loss!r}")
 
 
@@ -72,8 +75,9 @@ def _weighted_chunk(engine, loss_name, out_act, leaky, Xb, Yb, wb, n_threads):
     if S <= 0:
         return 0.0, S
     cw = (wb * (len(wb) / S)).astype(out.dtype)[:, None]
-    if out_act == "softmax":
-        # fused softmax + cross-entropy delta (P - Y)/n: targets P - c (P - Y) give c (P - Y)/n
+    if out_act == "softmax" or loss_name == "poisson":
+        # the fused deltas (a - Y)/n of softmax + cross-entropy and exp + poisson: targets
+        # a - c (a - Y) give c (a - Y)/n
         engine.backward(Xb, Y=np.ascontiguousarray(out - cw * (out - Yb)), n_threads=n_threads)
     else:
         _, delta = _core.loss(loss_name, out_act, Yb, out, out, leaky=leaky,

@@ -1,0 +1,163 @@
+/* team.h -- the engine's one way to run code on several threads: a team (internal).
+
+   A team is p threads running the same code, each knowing its rank t = 0..p-1. Every phase is
+   split between them by outputs (rows, columns, tiles, parameter ranges: fm_team_range), never
+   over a sum, so results are bitwise the same for every p. FM_TEAM_RUN opens every parallel
+   region of the engine: for p <= 1 it runs its body once on the calling thread (t = 0,
+   p = 1: the serial engine, the same code, barriers are no-ops), otherwise once on each thread
+   of one OpenMP parallel region. A body of several phases (a training step, a whole run)
+   separates them by fm_team_barrier, so one region serves a whole run instead of a fork/join
+   per kernel; decisions (is the loss finite? may the step be fused?) are taken from shared
+   slots after a barrier, so every thread takes the same branch. */
+#ifndef FM_TEAM_H
+#define FM_TEAM_H
+#include "fastmlp.h"
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#ifdef _OPENMP
+#include <omp.h>
+#define FM_TEAM_REGION_ _Pragma("omp parallel num_threads(fm_team_p_)")
+#else
+static inline int omp_get_thread_num(void) { return 0; }
+static inline int omp_get_num_threads(void) { return 1; }
+#define FM_TEAM_REGION_
+#endif
+
+/* The default thread count for nthreads <= 0: fm_set_max_threads's value (process-wide),
+   further limited by OpenMP's own setting in the calling thread (OMP_NUM_THREADS,
+   omp_set_num_threads -- which is what threadpoolctl adjusts). In config.c. */
+int fm_default_threads(void);
+
+/* Threads to use for this call: nthreads <= 0 means the default above. */
+static inline int fm_nthreads(int nthreads) {
+#ifdef _OPENMP
+    if (nthreads <= 0) nthreads = fm_default_threads();
+    return nthreads < 1 ? 1 : nthreads;
+#else
+    (void)nthreads;
+    return 1;
+#endif
+}
+
+#define FM_TEAM_MAX 64
+/* What a team's threads share; only bodies that synchronise need one. */
+typedef struct {
+    /* a counting spin barrier: libgomp's costs ~0.5 us here, and a step needs ~10 of them */
+    _Alignas(64) _Atomic int arrived;
+    _Alignas(64) _Atomic int generation;
+    _Alignas(64) double loss;         /* the batch loss, summed by thread 0 in row order */
+    double slot[FM_TEAM_MAX][2 * FM_MAX_LAYERS + 2];   /* per-thread values, for reductions */
+    int flag[FM_TEAM_MAX];
+    int stop;
+    int fused_max_batch;   /* fm_get_fused_sgd_max_batch(), read once by a training entry point */
+    /* the data-parallel step (network.c), read once by a training entry point: */
+    int dp_chunks;                    /* fm_get_dp_chunks() (0: never) */
+    double dp_min_flops, dp_max_flops;
+    void *dp_buf;                     /* dp_chunks gradient vectors, dp_stride elements apart */
+    ptrdiff_t dp_stride;
+    int dp_helpers;                   /* threads serving chunks (fm_dp_serve) besides thread 0 */
+    /* a step's chunks, published by thread 0: (step << 32) | next chunk to claim, claimed by
+       compare-and-swap so a late helper can never claim a chunk of a step already done */
+    _Alignas(64) _Atomic uint64_t dp_claim;
+    _Alignas(64) _Atomic int dp_done;  /* chunks of the current step finished */
+    const void *dp_job;                /* the current step's description (network.inc) */
+} fm_team_shared;
+
+typedef struct {
+    int t, p;
+    fm_team_shared *sh;
+    int gemm_threads;   /* p == 1: threads each GEMM may open on its own (fork/join per call) */
+} fm_team;
+
+static inline void fm_team_init(fm_team_shared *sh) {
+    atomic_init(&sh->arrived, 0);
+    atomic_init(&sh->generation, 0);
+    sh->dp_chunks = 0;
+    sh->dp_buf = NULL;
+    sh->dp_helpers = 0;
+    atomic_init(&sh->dp_claim, 0);
+    atomic_init(&sh->dp_done, 0);
+    sh->dp_job = NULL;
+}
+
+/* Run the statements given as the last argument(s) on a team of P threads that share SH (may
+   be NULL for a body without barriers); inside them, `tm` (the 4th argument: a name) is this
+   thread's const fm_team *.
+     P <= 1  once, on the calling thread: tm->t = 0, tm->p = 1, tm->gemm_threads = GEMM_THREADS
+             (what a GEMM of the body may open on its own)
+     P > 1   in one OpenMP parallel region of P threads (tm->p: the number OpenMP gave, at
+             most P; it must not exceed FM_TEAM_MAX when SH is used), tm->gemm_threads = 1.
+   The statements are compiled twice (once per case) and must not return or jump out; a
+   result is written to a variable of the caller, by thread 0 where every thread has one. */
+#define FM_TEAM_RUN(P, SH, GEMM_THREADS, tm, ...)                                              \
+    do {                                                                                       \
+        const int fm_team_p_ = (P);                                                            \
+        if (fm_team_p_ <= 1) {                                                                 \
+            const fm_team fm_team_1_ = {.t = 0, .p = 1, .sh = (SH),                            \
+                                        .gemm_threads = (GEMM_THREADS)};                       \
+            const fm_team *const tm = &fm_team_1_;                                             \
+            __VA_ARGS__                                                                        \
+        } else {                                                                               \
+            FM_TEAM_REGION_                                                                    \
+            {                                                                                  \
+                const fm_team fm_team_t_ = {.t = omp_get_thread_num(),                         \
+                                            .p = omp_get_num_threads(), .sh = (SH),            \
+                                            .gemm_threads = 1};                                \
+                const fm_team *const tm = &fm_team_t_;                                         \
+                __VA_ARGS__                                                                    \
+            }                                                                                  \
+        }                                                                                      \
+    } while (0)
+
+/* Every write made by any team thread before the barrier is visible to all after it. Waiters
+   spin briefly, then yield the CPU (so an oversubscribed machine still makes progress). */
+static inline void fm_team_barrier(const fm_team *tm) {
+    if (tm->p <= 1) return;
+    fm_team_shared *sh = tm->sh;
+    int gen = atomic_load_explicit(&sh->generation, memory_order_acquire);
+    if (atomic_fetch_add_explicit(&sh->arrived, 1, memory_order_acq_rel) == tm->p - 1) {
+        atomic_store_explicit(&sh->arrived, 0, memory_order_relaxed);
+        atomic_fetch_add_explicit(&sh->generation, 1, memory_order_release);
+        return;
+    }
+    for (unsigned spins = 0;
+         atomic_load_explicit(&sh->generation, memory_order_acquire) == gen; ++spins) {
+        if (spins < 20000) {
+#if defined(__x86_64__) || defined(__i386__)
+            __builtin_ia32_pause();
+#endif
+        } else {
+            sched_yield();
+        }
+    }
+}
+
+/* One round of waiting for another thread: a pause while i is small, then the CPU handed
+   back to the scheduler (the awaited thread may be descheduled on a loaded machine). */
+static inline void fm_wait_round(unsigned i) {
+    if (i < 2000) {
+#if defined(__x86_64__) || defined(__i386__)
+        __builtin_ia32_pause();
+#endif
+    } else {
+        sched_yield();
+    }
+}
+
+/* [*lo, *hi): thread t's share of 0..n (boundaries multiples of `align`) */
+static inline void fm_team_range(const fm_team *tm, ptrdiff_t n, ptrdiff_t align,
+                                 ptrdiff_t *lo, ptrdiff_t *hi) {
+    if (tm->p == 1) { *lo = 0; *hi = n; return; }
+    ptrdiff_t units = (n + align - 1) / align;
+    *lo = (ptrdiff_t)((int64_t)units * tm->t / tm->p) * align;
+    *hi = (ptrdiff_t)((int64_t)units * (tm->t + 1) / tm->p) * align;
+    if (*lo > n) *lo = n;
+    if (*hi > n) *hi = n;
+}
+
+/* Threads for a step of `flops` operations: 1 below fm_get_team_min_flops() (barriers would
+   cost more than they save; large products still use threads of their own), else up to
+   nthreads (at most FM_TEAM_MAX). In team.c. */
+int fm_team_size(int nthreads, double flops);
+#endif
