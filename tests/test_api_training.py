@@ -205,8 +205,8 @@ def test_validation_early_stopping_restores_best():
     Xv, yv = X[90:], y[90:]
     Yv = np.eye(3)[yv]
     val_now = net.backward(net.forward(Xv), yv).loss
-    assert val_now == pytest.approx(h.val_loss[h.best_epoch], rel=1e-9)
-    assert h.val_metric[h.best_epoch] == pytest.approx(net.score(Xv, yv))
+    assert val_now == pytest.approx(h.val_loss[h.best_index], rel=1e-9)
+    assert h.val_metric[h.best_index] == pytest.approx(net.score(Xv, yv))
     assert Yv.shape == (30, 3)
 
 
@@ -276,12 +276,12 @@ class BatchCounter:
 
 def test_callbacks_stop_and_batch_path_equals_epoch_path():
     X, y = data(64)
-    rec = Recorder(stop_at=2)
+    rec = Recorder(stop_at=3)       # epochs are numbered from 1
     net = fm.MLP([4, 6, 3], loss="ce", seed=0)
     h = net.fit(X, y, epochs=10, batch_size=16, callbacks=[rec])
-    assert len(h) == 3 and [e for e, _ in rec.epochs] == [0, 1, 2]
+    assert len(h) == 3 and [e for e, _ in rec.epochs] == [1, 2, 3] == h.epoch
     net2 = fm.MLP([4, 6, 3], loss="ce", seed=0)
-    h2 = net2.fit(X, y, epochs=10, batch_size=16, callbacks=[Recorder(2, StopTraining())])
+    h2 = net2.fit(X, y, epochs=10, batch_size=16, callbacks=[Recorder(3, StopTraining())])
     assert len(h2) == 3
     np.testing.assert_array_equal(net.theta, net2.theta)
     bc = BatchCounter()
@@ -302,7 +302,7 @@ def test_keyboard_interrupt_leaves_last_completed_epoch():
     net = fm.MLP([4, 6, 3], loss="ce", seed=0)
     with pytest.warns(RuntimeWarning, match="interrupted"):
         h = net.fit(X, y, epochs=10, batch_size=16,
-                    callbacks=[Recorder(stop_at=1, exc=KeyboardInterrupt())])
+                    callbacks=[Recorder(stop_at=2, exc=KeyboardInterrupt())])
     assert h.interrupted and len(h) == 2
     np.testing.assert_array_equal(net.theta, ref.theta)
     assert net.epochs_trained_ == 2

@@ -118,16 +118,16 @@ def test_divergence_is_recorded_per_rate_without_warnings():
         warnings.simplefilter("error", fm.DivergenceWarning)
         res = fm.lr_sweep(net, X, y, lrs, epochs=4, batch_size=20)
     assert res.diverged.tolist() == [False, False, True, True]
-    assert res.diverged_epoch == [None, None, 1, 0]
+    assert res.diverged_epoch == [None, None, 2, 1]     # epochs count from 1
     for i in (2, 3):
-        assert res.histories[i].diverged and len(res.histories[i]) == res.diverged_epoch[i]
+        assert res.histories[i].diverged and len(res.histories[i]) + 1 == res.diverged_epoch[i]
         assert math.isinf(res.scores[i])
         with pytest.warns(fm.DivergenceWarning,
                           match=f"diverged in epoch {res.diverged_epoch[i]}:"):
             copy.deepcopy(net).fit(X, y, lr=lrs[i], batch_size=20, epochs=4)
     assert res.lr == 1e-4 and not res.diverged[res.index]
     assert res.largest_stable_lr == 1e-4
-    assert "diverged in epoch 1" in res.table() and "diverged in epoch 0" in res.table()
+    assert "diverged in epoch 2" in res.table() and "diverged in epoch 1" in res.table()
 
 
 def test_every_rate_diverging_is_a_clear_error_and_leaves_the_model_unchanged():
@@ -135,17 +135,18 @@ def test_every_rate_diverging_is_a_clear_error_and_leaves_the_model_unchanged():
     net = fm.MLP([4, 8, 1], activation="relu", loss="square", seed=0)
     before = _state(net)
     with pytest.raises(SweepDivergedError, match=r"every learning rate .* diverged .*smallest, "
-                                                 r"0\.1, diverged in epoch 0") as exc:
+                                                 r"0\.1, diverged in epoch 1") as exc:
         fm.lr_sweep(net, X, y, [0.1, 1.0, 10.0], epochs=2)
     assert isinstance(exc.value, FloatingPointError)
     assert exc.value.result.diverged.all() and exc.value.result.lr is None
     assert "no largest stable rate" in str(exc.value)
     assert _state(net) == before
-    # lr='auto' the same: the model keeps its loss-less, class-less, untrained state
+    # lr='auto' the same: the model keeps its loss-less, class-less, untrained state (the
+    # loss given to this fit included)
     bare = fm.MLP([4, 8, 1], activation="relu", seed=0)
     before = _state(bare)
     with pytest.raises(SweepDivergedError, match="every learning rate"):
-        bare.fit(X, y, lr="auto", epochs=5)
+        bare.fit(X, y, loss="square", lr="auto", epochs=5)
     assert _state(bare) == before and bare.loss is None
 
 
@@ -175,7 +176,6 @@ def test_other_bad_arguments_are_refused():
     for kw, match in [(dict(epochs=0), "epochs"), (dict(rule="best"), "rule must be one of"),
                       (dict(num=0), "num"), (dict(refine=-1), "refine"),
                       (dict(parallel=1), "parallel"), (dict(n_threads=0), "n_threads"),
-                      (dict(batch_size=1000), "larger than"),
                       (dict(validation_split=1.5), "validation_split")]:
         with pytest.raises((ValueError, TypeError), match=match):
             fm.lr_sweep(_net(), X, y, **kw)
@@ -186,6 +186,14 @@ def test_other_bad_arguments_are_refused():
                       (dict(rule="valley"), "rule must be one of")]:
         with pytest.raises(ValueError, match=match):
             fm.lr_range_test(_net(), X, y, **kw)
+
+
+def test_a_batch_larger_than_the_data_is_the_whole_set():
+    X, y = _digits(50)
+    big = fm.lr_sweep(_net(), X, y, [0.01, 0.1], epochs=2, batch_size=1000)
+    full = fm.lr_sweep(_net(), X, y, [0.01, 0.1], epochs=2, batch_size=None)
+    for a, b in zip(big.loss, full.loss):
+        np.testing.assert_array_equal(a, b)
 
 
 def test_default_grids_suit_the_optimiser():
@@ -407,7 +415,7 @@ def test_plots_of_a_sweep_and_a_range_test():
     try:
         ax = res.plot()
         assert len(ax.get_legend().get_texts()) == 4
-        assert "diverged in epoch 1" in " ".join(t.get_text() for t in ax.get_legend().get_texts())
+        assert "diverged in epoch 2" in " ".join(t.get_text() for t in ax.get_legend().get_texts())
         curves = [l for l in ax.get_lines() if len(l.get_xdata()) > 1]
         np.testing.assert_array_equal(curves[0].get_ydata(), res.loss[0])
         ax = res.plot(kind="final", indices=[0, 1, 2])

@@ -39,6 +39,16 @@ class _TopLevelImports(ast.NodeVisitor):
 
     visit_AsyncFunctionDef = visit_Lambda = visit_FunctionDef
 
+    def visit_If(self, node):
+        """``if TYPE_CHECKING:`` imports are for type checkers: they never run."""
+        test = node.test
+        name = test.id if isinstance(test, ast.Name) else getattr(test, "attr", None)
+        if name == "TYPE_CHECKING":
+            for child in node.orelse:
+                self.visit(child)
+            return
+        self.generic_visit(node)
+
 
 def import_graph():
     """{module: set of fastmlp modules its top-level code imports}."""
@@ -119,6 +129,16 @@ def test_the_reference_and_the_name_table_do_not_need_the_engine():
 
 def test_import_fastmlp_does_not_import_the_reference():
     code = "import sys, fastmlp; print(sorted(m for m in sys.modules if 'reference' in m))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
+
+
+def test_import_fastmlp_stays_light():
+    """The type annotations cost nothing at run time: numpy.typing, numpy.random (NumPy loads
+    it on first use), scikit-learn and matplotlib stay out of ``import fastmlp``."""
+    code = ("import sys, fastmlp; print(sorted(m for m in sys.modules if m in "
+            "('numpy.typing', 'numpy.random', 'sklearn', 'matplotlib', 'tqdm')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"

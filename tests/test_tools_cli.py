@@ -255,9 +255,25 @@ def test_bad_model_files(capsys, tmp_path):
     data = _write(tmp_path / "d.csv", "a,b\n1,2\n")
     assert_one_line_error(*run(capsys, "predict", tmp_path / "none.npz", data), "no such file")
     junk = _write(tmp_path / "junk.npz", b"not a model at all")
-    assert_one_line_error(*run(capsys, "predict", junk, data), "cannot load")
+    assert_one_line_error(*run(capsys, "predict", junk, data), "not a fastmlp model file")
     np.savez(tmp_path / "other.npz", X=np.zeros((2, 2)))
-    assert_one_line_error(*run(capsys, "predict", tmp_path / "other.npz", data), "cannot load")
+    assert_one_line_error(*run(capsys, "predict", tmp_path / "other.npz", data),
+                          "not a fastmlp model file")
+    # a CSV, a pickled .npy: the same words, never numpy's allow_pickle advice
+    for path in (data, tmp_path / "obj.npy"):
+        if path.suffix == ".npy":
+            np.save(path, np.array([{"a": 1}], dtype=object), allow_pickle=True)
+        rc, out, err = run(capsys, "predict", path, data)
+        assert_one_line_error(rc, out, err, "not a fastmlp model file")
+        assert "pickle" not in err
+    # a model file with a damaged entry: it is one, but it cannot be loaded
+    fastmlp.MLP([2, 1], loss="square", seed=0).save(tmp_path / "good.npz")
+    with zipfile.ZipFile(tmp_path / "good.npz") as src, \
+            zipfile.ZipFile(tmp_path / "m.npz", "w") as dst:
+        for name in src.namelist():
+            dst.writestr(name, b"garbage" if name == "config.npy" else src.read(name))
+    assert_one_line_error(*run(capsys, "predict", tmp_path / "m.npz", data),
+                          "cannot load this fastmlp model")
 
 
 @needs_mlp
@@ -311,3 +327,166 @@ def test_small_file_batch_clamped(capsys, tmp_path):
                        "--loss", "logistic", "--output", tmp_path / "x.npz")
     assert rc == 0, err
     assert "full batch" in out and "2-4-1" in out
+
+
+# ------------------------------------------------------------------------------------------
+# what a newcomer tries: text labels, the task, divergence, paths, --plot
+# ------------------------------------------------------------------------------------------
+SPECIES = np.array(["setosa", "versicolor", "virginica"])
+
+
+def _species_csv(path, n=150, seed=0):
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 3, n)
+    X = rng.normal(size=(n, 4)) + 3 * np.eye(4)[y]
+    with open(path, "w") as f:
+        f.write("a,b,c,d,species\n")
+        for row, t in zip(X, y):
+            f.write(",".join(f"{v:.4f}" for v in row) + f",{SPECIES[t]}\n")
+    return X, SPECIES[y]
+
+
+@needs_mlp
+def test_text_labels_train_and_predict_as_text(capsys, tmp_path):
+    data = tmp_path / "flowers.csv"
+    X, labels = _species_csv(data)
+    rc, out, err = run(capsys, "train", data, "--target", "species", "--hidden", "8",
+                       "--epochs", "40", "--lr", "0.1", "--output", tmp_path / "m")
+    assert rc == 0 and err == "", err
+    assert out.splitlines()[0] == ("task: classify, 3 classes (guessed: the target holds text "
+                                   "labels (3 distinct); --task regress to change)")
+    assert f"saved model to {tmp_path / 'm.npz'}" in out        # the file actually written
+    rc, out, err = run(capsys, "predict", tmp_path / "m.npz", data, "--target", "species")
+    assert rc == 0, err
+    pred = np.array(out.split())
+    assert set(pred) <= set(SPECIES) and np.mean(pred == labels) > 0.9
+    rc, out, err = run(capsys, "predict", tmp_path / "m.npz", data, "--target", "species",
+                       "--proba", "--output", tmp_path / "p.csv")
+    assert rc == 0, err
+    assert (tmp_path / "p.csv").read_text().splitlines()[0] == \
+        "p_setosa,p_versicolor,p_virginica"
+    # an .npz whose y holds text labels works the same way
+    np.savez(tmp_path / "f.npz", X=X, y=labels)
+    rc, out, err = run(capsys, "train", tmp_path / "f.npz", "--epochs", "2",
+                       "--output", tmp_path / "m2.npz")
+    assert rc == 0 and "3 classes" in out, err
+    # text labels cannot be regressed; features must still be numbers
+    assert_one_line_error(*run(capsys, "train", data, "--target", "species", "--task",
+                               "regress"), "--task regress needs numbers", f"'{labels[0]}'")
+    assert_one_line_error(*run(capsys, "train", data, "--target", "a"),
+                          "column 'species'", "is not a number")
+
+
+@needs_mlp
+@pytest.mark.parametrize("values,task,words", [
+    (lambda rng, n: rng.integers(0, 3, n), "classify", "holds 3 distinct integers"),
+    (lambda rng, n: rng.integers(0, 35, n), "regress", "35 distinct integers"),
+    (lambda rng, n: rng.normal(size=n), "regress", "non-integer numbers"),
+])
+def test_the_task_guess_is_printed_and_can_be_overridden(capsys, tmp_path, values, task,
+                                                         words):
+    rng = np.random.default_rng(0)
+    n = 200
+    X = rng.normal(size=(n, 3))
+    y = values(rng, n)
+    np.savez(tmp_path / "d.npz", X=X, y=y)
+    rc, out, err = run(capsys, "train", tmp_path / "d.npz", "--epochs", "2", "--lr", "1e-4",
+                       "--output", tmp_path / "m.npz")
+    assert rc == 0, err
+    first = out.splitlines()[0]
+    assert first.startswith(f"task: {task}") and "guessed" in first and words in first
+    other = "regress" if task == "classify" else "classify"
+    assert f"--task {other} to change" in first
+    assert ("square loss" in out) == (task == "regress")
+    if y.dtype.kind == "i":          # an integer target can go either way when asked
+        rc, out, err = run(capsys, "train", tmp_path / "d.npz", "--epochs", "2", "--task",
+                           other, "--lr", "1e-4", "--output", tmp_path / "m.npz")
+        assert rc == 0, err
+        assert out.splitlines()[0].startswith(f"task: {other}") and "(--task)" in out
+        n_out = len(np.unique(y)) if other == "classify" else 1
+        assert fastmlp.load(tmp_path / "m.npz").layer_sizes[-1] == n_out
+    else:
+        assert_one_line_error(*run(capsys, "train", tmp_path / "d.npz", "--task", "classify"),
+                              "class labels")
+    assert_one_line_error(*run(capsys, "train", tmp_path / "d.npz", "--task", other,
+                               "--loss", "square" if other == "classify" else "hinge"),
+                          f"--task is {other}")
+
+
+@needs_mlp
+def test_a_diverged_run_exits_3_with_one_line_and_writes_no_model(capsys, tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(100, 3))
+    np.savez(tmp_path / "d.npz", X=X, y=X @ [1.0, 2.0, 3.0] * 10)
+    model = tmp_path / "m.npz"
+    rc, out, err = run(capsys, "train", tmp_path / "d.npz", "--lr", "1e6", "--output", model)
+    assert rc == 3 and not model.exists()
+    assert "Warning" not in err and "Traceback" not in err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("fastmlp: error: training diverged in "
+                                                   "epoch 1 ")
+    assert "--lr" in lines[0] and "no model written" in lines[0]
+    rc, out, err = run(capsys, "train", tmp_path / "d.npz", "--lr", "1e6", "--output", model,
+                       "--keep-diverged")
+    assert rc == 3 and model.exists()
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("fastmlp: warning: training diverged")
+    assert str(model) in lines[0]
+    assert np.all(np.isfinite(fastmlp.load(model).theta))
+
+
+@needs_mlp
+def test_validation_leaving_few_training_samples_warns(capsys, tmp_path):
+    data = tmp_path / "flowers.csv"
+    _species_csv(data, n=200)
+    rc, out, err = run(capsys, "train", data, "--target", "species", "--epochs", "2",
+                       "--validation-split", "0.99", "--output", tmp_path / "m.npz")
+    assert rc == 0
+    assert err.strip() == ("fastmlp: warning: --validation-split 0.99 leaves 2 of 200 samples "
+                           "for training: too few to learn from")
+    rc, out, err = run(capsys, "train", data, "--target", "species", "--epochs", "2",
+                       "--validation-split", "0.9", "--output", tmp_path / "m.npz")
+    assert rc == 0 and err == ""          # 20 training samples: no warning
+
+
+@needs_mlp
+def test_output_paths_are_checked_before_training(capsys, tmp_path):
+    data = tmp_path / "flowers.csv"
+    _species_csv(data)
+    target = tmp_path / "no_such_dir" / "m.npz"
+    rc, out, err = run(capsys, "train", data, "--target", "species", "--output", target)
+    assert_one_line_error(rc, out, err, str(target), "does not exist")
+    assert out == ""                      # nothing was trained
+    assert_one_line_error(*run(capsys, "train", data, "--target", "species", "--output",
+                               tmp_path), str(tmp_path), "is a directory")
+    net = fastmlp.MLP([4, 3], loss="cross_entropy", seed=0)
+    net.fit(np.zeros((3, 4)), ["a", "b", "c"], epochs=1)
+    net.save(tmp_path / "m.npz")
+    rc, out, err = run(capsys, "predict", tmp_path / "m.npz", data, "--target", "species",
+                       "--output", target.with_suffix(".csv"))
+    assert_one_line_error(rc, out, err, "no_such_dir", "does not exist")
+
+
+def test_demo_plot_needs_matplotlib_before_it_starts(capsys, tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)        # import matplotlib fails
+    rc, out, err = run(capsys, "demo", "--quick", "--plot", tmp_path / "xor.png")
+    assert_one_line_error(rc, out, err, "--plot needs matplotlib", "pip install")
+    assert out == ""                      # nothing ran
+    monkeypatch.undo()
+    assert_one_line_error(*run(capsys, "demo", "--quick", "--plot",
+                               tmp_path / "nope" / "xor.png"), "does not exist")
+
+
+def test_an_internal_error_exits_1_with_one_line(capsys, monkeypatch):
+    import fastmlp.cli.info
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("something inside broke")
+
+    monkeypatch.delenv("FASTMLP_DEBUG", raising=False)
+    monkeypatch.setattr(fastmlp.cli.info, "show_config", broken)
+    rc, out, err = run(capsys, "info")
+    assert rc == 1
+    assert err.strip().splitlines() == ["fastmlp: error: internal error RuntimeError: "
+                                        "something inside broke (set FASTMLP_DEBUG=1 for a "
+                                        "traceback)"]

@@ -147,3 +147,38 @@ def test_with_real_models(tmp_path):
     ax = plot.plot_decision_regions(net, Xm, ym, resolution=80)
     ax.figure.savefig(tmp_path / "moons.png")
     assert (tmp_path / "moons.png").stat().st_size > 1000
+
+
+def _inside_figure(fig):
+    """Everything drawn on every Axes lies inside the figure (nothing clipped on save)."""
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    fb = fig.bbox
+    for ax in fig.axes:
+        b = ax.get_tightbbox(renderer)
+        if not (b.x0 >= fb.x0 and b.y0 >= fb.y0 and b.x1 <= fb.x1 and b.y1 <= fb.y1):
+            return False
+    return True
+
+
+def test_figures_keep_their_labels_inside(tmp_path):
+    X, y = datasets.xor()
+    axes = [plot.plot_history({"loss": [1.0, 0.5, 0.2], "val_loss": [1.1, 0.6, 0.3]}),
+            plot.plot_decision_regions(Linear(), X, y)]
+    for ax in axes:
+        assert ax.xaxis.label.get_text() and ax.yaxis.label.get_text()
+        assert _inside_figure(ax.figure)
+    assert _inside_figure(plot.plot_xor(Linear(), XorOracle()))
+    # and a figure made without the layout does clip them: the check can fail
+    fig, ax = plt.subplots(figsize=(5, 3.5))
+    plot.plot_history({"loss": [1.0, 0.5]}, ax=ax)
+    assert not _inside_figure(fig)
+
+
+def test_plot_is_reachable_from_the_package_lazily():
+    code = ("import sys, fastmlp as fm; before = 'fastmlp.plot' in sys.modules;"
+            "f = fm.plot.plot_history; print(before, 'fastmlp.plot' in sys.modules,"
+            "'matplotlib' in sys.modules, 'plot' in dir(fm))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["False", "True", "False", "True"]

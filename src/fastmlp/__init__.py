@@ -10,9 +10,14 @@
     net.save("model.npz"); fm.load("model.npz")
     fm.lr_sweep(net, X, y).lr; net.fit(X, y, lr="auto")     # tune the learning rate
 """
+from __future__ import annotations
+
+import importlib
 import os
 import platform
 import sys
+from types import ModuleType
+from typing import Any
 
 import numpy as np
 
@@ -31,20 +36,38 @@ __all__ = ["MLP", "Perceptron", "Trace", "Gradients", "History", "Callback", "St
            "show_config", "set_num_threads", "get_num_threads", "gradcheck", "lr_sweep",
            "lr_range_test", "__version__"]
 
+# Submodules loaded on first use (``fm.plot.plot_history(...)`` after ``import fastmlp``):
+# importing fastmlp loads neither matplotlib nor scikit-learn nor the NumPy reference.
+_LAZY_SUBMODULES = ("plot", "datasets", "sklearn", "reference")
 
-def set_num_threads(n):
+
+def __getattr__(name: str) -> ModuleType:
+    if name in _LAZY_SUBMODULES:
+        module = importlib.import_module(f".{name}", __name__)
+        globals()[name] = module
+        return module
+    raise AttributeError(f"module 'fastmlp' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    # fastmlp.sklearn is left out: listing must not import scikit-learn (pydoc and
+    # inspect.getmembers fetch every listed name)
+    return sorted(set(globals()) | {"plot", "datasets", "reference"})
+
+
+def set_num_threads(n: int) -> None:
     """Set the number of OpenMP threads the engine uses by default (1 to
     ``fastmlp._core.MAX_THREADS``; ValueError outside). The threads are started once to check
     that the system allows them: RuntimeError, the setting unchanged, when it does not."""
     _core.set_num_threads(n)
 
 
-def get_num_threads():
+def get_num_threads() -> int:
     """The number of OpenMP threads the engine uses by default."""
     return _core.get_num_threads()
 
 
-def show_config(print_=True):
+def show_config(print_: bool = True) -> dict[str, Any]:
     """Print and return how this build is configured: compiler, OpenMP, threads, CPU
     features, GEMM kernel set, NumPy version."""
     cfg = dict(_core.config())

@@ -5,12 +5,23 @@ argument checks and seed helpers.
 Imports only NumPy (the compiled engine is loaded by :func:`check_X` when it first runs), so
 that :mod:`fastmlp.reference` can use it and stay independent of the engine.
 """
+from __future__ import annotations
+
 import numbers
+from typing import Any, Literal, Optional, cast, overload
 
 import numpy as np
 
+from ._typing import ArrayLike, DTypeLike, FloatArray, SeedLike
+
 __all__ = ["Trace", "Gradients", "NotFittedError", "check_X", "check_dtype", "check_int",
-           "seed_int", "derive_seed"]
+           "seed_int", "derive_seed", "INTEGER_TYPES", "REAL_TYPES"]
+
+# isinstance checks for numbers: at run time the ABCs (Python's and NumPy's numbers, bool
+# included -- callers refuse it first); for type checkers, which do not know that int is an
+# Integral, the checks narrow to int and float
+INTEGER_TYPES = cast("tuple[type[int], ...]", (numbers.Integral,))
+REAL_TYPES = cast("tuple[type[float], ...]", (numbers.Real,))
 
 
 class Trace:
@@ -22,20 +33,20 @@ class Trace:
 
     __slots__ = ("z", "a")
 
-    def __init__(self, z, a):
+    def __init__(self, z: list[Any], a: list[Any]) -> None:
         self.z, self.a = z, a
 
     @property
-    def output(self):
+    def output(self) -> FloatArray:
         return self.a[-1]
 
     @property
-    def L(self):
+    def L(self) -> int:
         return len(self.a) - 1
 
     n_layers = L
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         shapes = [a.shape for a in self.a]
         return f"Trace(L={self.L}, a shapes={shapes})"
 
@@ -50,15 +61,16 @@ class Gradients:
 
     __slots__ = ("delta", "dW", "db", "dalpha", "loss")
 
-    def __init__(self, delta, dW, db, dalpha, loss):
+    def __init__(self, delta: list[Any], dW: list[Any], db: list[Any], dalpha: list[Any],
+                 loss: float) -> None:
         self.delta, self.dW, self.db, self.dalpha, self.loss = delta, dW, db, dalpha, loss
 
-    def as_list(self):
+    def as_list(self) -> list[FloatArray]:
         """[dW^1..dW^L, db^1..db^L, dalpha of each prelu layer]: the order of
         :func:`fastmlp.reference.parameters`, ready for the update functions."""
-        return self.dW[1:] + self.db[1:] + [d for d in self.dalpha[1:] if d is not None]
+        return [d for d in self.dW[1:] + self.db[1:] + self.dalpha[1:] if d is not None]
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"Gradients(L={len(self.dW) - 1}, loss={self.loss!r})"
 
 
@@ -66,7 +78,7 @@ class NotFittedError(ValueError, AttributeError):
     """The model needs ``fit`` first for this (e.g. class labels need ``classes_``)."""
 
 
-def check_dtype(dtype):
+def check_dtype(dtype: DTypeLike) -> np.dtype[Any]:
     """``dtype`` as a NumPy dtype, float32 or float64 (TypeError otherwise)."""
     try:
         dt = np.dtype(dtype)
@@ -77,12 +89,21 @@ def check_dtype(dtype):
     return dt
 
 
-def check_int(name, x, low, allow_none=False, high=None):
+@overload
+def check_int(name: str, x: Any, low: int, allow_none: Literal[False] = ...,
+              high: Optional[int] = ...) -> int: ...
+@overload
+def check_int(name: str, x: Any, low: int, allow_none: bool,
+              high: Optional[int] = ...) -> Optional[int]: ...
+
+
+def check_int(name: str, x: Any, low: int, allow_none: bool = False,
+              high: Optional[int] = None) -> Optional[int]:
     """``x`` as an int >= ``low`` (and <= ``high`` when given; None passes when
     ``allow_none``); bools are refused."""
     if x is None and allow_none:
         return None
-    if isinstance(x, (bool, np.bool_)) or not isinstance(x, numbers.Integral):
+    if isinstance(x, (bool, np.bool_)) or not isinstance(x, INTEGER_TYPES):
         raise TypeError(f"{name} must be an integer{' or None' if allow_none else ''}, got "
                         f"{type(x).__name__} {x!r}"[:300])
     if x < low:
@@ -92,28 +113,28 @@ def check_int(name, x, low, allow_none=False, high=None):
     return int(x)
 
 
-def seed_int(seed):
+def seed_int(seed: SeedLike) -> int:
     """A concrete int seed (stored, so a saved model can be re-initialised identically)."""
     if seed is None:
         return int(np.random.SeedSequence().generate_state(1, np.uint64)[0] >> np.uint64(1))
     if isinstance(seed, np.random.Generator):
         return int(seed.integers(0, 2**63 - 1))
-    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, numbers.Integral) or seed < 0:
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, INTEGER_TYPES) or seed < 0:
         raise TypeError(f"seed must be None, a non-negative int or a numpy Generator, got "
                         f"{seed!r}")
     return int(seed)
 
 
-def derive_seed(seed, *keys):
+def derive_seed(seed: int, *keys: int) -> int:
     """A uint64 seed derived from ``seed`` and integer keys (restarts, shuffling)."""
     return int(np.random.SeedSequence([int(seed)] + [int(k) for k in keys])
                .generate_state(1, np.uint64)[0])
 
 
-_all_finite = None
+_all_finite: Any = None
 
 
-def check_X(X, n_features, dtype, name="X"):
+def check_X(X: ArrayLike, n_features: int, dtype: DTypeLike, name: str = "X") -> FloatArray:
     """X as a C-contiguous 2-D array of ``dtype`` with ``n_features`` columns, all finite."""
     # The engine's one-pass finiteness check (no temporary the size of X). Looked up on
     # first use, not imported at the top, so that this module -- and the NumPy reference,

@@ -1,6 +1,8 @@
 """The model file (its layout is described in :mod:`fastmlp.io`): written atomically, read
 without pickle and without trusting it. This module knows nothing about models: ``MLP.save``
 and ``MLP.load`` make and check the config it stores."""
+from __future__ import annotations
+
 import errno
 import json
 import os
@@ -8,10 +10,18 @@ import stat
 import tempfile
 import zipfile
 import zlib
+from typing import IO, Any, Callable, Optional, Union
 
 import numpy as np
 
-__all__ = ["FORMAT_VERSION", "MAX_BYTES", "write", "read"]
+from ._typing import ArrayLike, NDArray
+
+PathLike = Union[str, "os.PathLike[str]"]
+# what MLP.load expects of a config: (theta length, theta dtype, number of classes: None for
+# a model without classes, "any" when not checked)
+Expect = Callable[[dict[str, Any]], tuple[Optional[int], Any, Union[int, str, None]]]
+
+__all__ = ["FORMAT_VERSION", "MAX_BYTES", "write", "read", "is_model_file"]
 
 FORMAT_VERSION = 1
 MAX_BYTES = 1 << 30          # load's default limit on any array of a model file (1 GiB)
@@ -23,7 +33,7 @@ class _Invalid(ValueError):
     """The file's contents are not a model this version can read (wrapped with the path)."""
 
 
-def _classes_array(classes):
+def _classes_array(classes: ArrayLike) -> NDArray[Any]:
     classes = np.asarray(classes)
     if classes.dtype.kind not in "biufU":
         try:
@@ -39,12 +49,12 @@ def _classes_array(classes):
 # ---------------------------------------------------------------------------------------------
 # writing
 # ---------------------------------------------------------------------------------------------
-_unnamed_ok = [hasattr(os, "O_TMPFILE")]
+_unnamed_ok: list[bool] = [hasattr(os, "O_TMPFILE")]
 _AT_FDCWD, _AT_EMPTY_PATH = -100, 0x1000      # Linux's values
-_libc = []
+_libc: list[Any] = []
 
 
-def _link_unnamed(fd, name):
+def _link_unnamed(fd: int, name: str) -> None:
     """Give the unnamed (O_TMPFILE) file open as ``fd`` the name ``name``: linkat with
     AT_EMPTY_PATH, else through /proc/self/fd (the two ways Linux offers; which one a
     system allows depends on its kernel, privileges and mounts)."""
@@ -64,18 +74,19 @@ def _link_unnamed(fd, name):
     os.link(f"/proc/self/fd/{fd}", name, follow_symlinks=True)
 
 
-def _temp_name(directory):
-    return os.path.join(directory, f".fastmlp-{os.getpid()}-"
-                                   f"{next(tempfile._get_candidate_names())}.npz.tmp")
+def _temp_name(directory: str) -> str:
+    names = tempfile._get_candidate_names()  # type: ignore[attr-defined]
+    return os.path.join(directory, f".fastmlp-{os.getpid()}-{next(names)}.npz.tmp")
 
 
-def _write_temp(directory, mode, arrays):
+def _write_temp(directory: str, mode: Optional[int],
+                arrays: dict[str, NDArray[Any]]) -> str:
     """Write ``arrays`` (numpy.savez) to a new file in ``directory`` and return its name. The
     file has mode 0666 less the umask, or ``mode``. On Linux it is first an unnamed file
     (O_TMPFILE), which the kernel removes if the process dies, and gets its name only once
     it is complete."""
-    def fill(f):
-        np.savez(f, **arrays)
+    def fill(f: IO[bytes]) -> None:
+        np.savez(f, **arrays)  # type: ignore[arg-type]  # numpy's stub: allow_pickle
         f.flush()
         if mode is not None:
             os.fchmod(f.fileno(), mode)
@@ -119,7 +130,8 @@ def _write_temp(directory, mode, arrays):
     raise FileExistsError(f"no free temporary file name in {directory!r}")
 
 
-def write(path, config, theta, classes=None):
+def write(path: PathLike, config: dict[str, Any], theta: NDArray[Any],
+          classes: Optional[ArrayLike] = None) -> str:
     """Write ``config`` (a JSON-able dict), ``theta`` and ``classes`` (optional) to ``path``
     (``.npz`` appended when missing); returns the path.
 
@@ -134,7 +146,7 @@ def write(path, config, theta, classes=None):
     path = os.fspath(path)
     if not path.endswith(".npz"):
         path += ".npz"
-    arrays = {
+    arrays: dict[str, NDArray[Any]] = {
         "fastmlp_format": np.array([FORMAT_VERSION], dtype=np.int64),
         "config": np.array([json.dumps(config)]),
         "theta": np.array(theta, copy=True),
@@ -152,9 +164,10 @@ def write(path, config, theta, classes=None):
         mode = stat.S_IMODE(st.st_mode)
     directory = os.path.dirname(os.path.abspath(target))
     tmp = _write_temp(directory, mode, arrays)
+    pending: Optional[str] = tmp            # removed on the way out unless renamed
     try:
         os.replace(tmp, target)
-        tmp = None
+        pending = None
         try:                            # the rename itself survives a crash
             dfd = os.open(directory, os.O_RDONLY)
             try:
@@ -164,9 +177,9 @@ def write(path, config, theta, classes=None):
         except OSError:
             pass
     finally:
-        if tmp is not None:
+        if pending is not None:
             try:
-                os.unlink(tmp)
+                os.unlink(pending)
             except OSError:
                 pass
     return path
@@ -175,7 +188,8 @@ def write(path, config, theta, classes=None):
 # ---------------------------------------------------------------------------------------------
 # reading
 # ---------------------------------------------------------------------------------------------
-def _header(zf, name, max_bytes):
+def _header(zf: zipfile.ZipFile, name: str,
+            max_bytes: Optional[int]) -> tuple[tuple[int, ...], np.dtype[Any]]:
     """(shape, dtype) of member ``name``'s .npy header, checked against its size and the
     limit before anything is read into memory."""
     info = zf.getinfo(name + ".npy")
@@ -204,12 +218,13 @@ def _header(zf, name, max_bytes):
     return tuple(int(s) for s in shape), dtype
 
 
-def _array(zf, name):
+def _array(zf: zipfile.ZipFile, name: str) -> NDArray[Any]:
     with zf.open(name + ".npy") as m:
         return np.lib.format.read_array(m, allow_pickle=False)
 
 
-def read(path, max_bytes=MAX_BYTES, expect=None):
+def read(path: PathLike, max_bytes: Optional[int] = MAX_BYTES, expect: Optional[Expect] = None
+         ) -> tuple[str, dict[str, Any], NDArray[Any], Optional[NDArray[Any]]]:
     """``(path, config, theta, classes)`` from a file written by :func:`write` (``path``
     with ``.npz`` appended when only that exists; ``classes`` None when not stored).
 
@@ -253,7 +268,8 @@ def read(path, max_bytes=MAX_BYTES, expect=None):
                          f"{str(exc)[:300]}") from None
 
 
-def _read_open(f, max_bytes, expect):
+def _read_open(f: IO[bytes], max_bytes: Optional[int], expect: Optional[Expect]
+               ) -> tuple[dict[str, Any], NDArray[Any], Optional[NDArray[Any]]]:
     with zipfile.ZipFile(f) as zf:
         entries = zf.namelist()
         if len(entries) > _MAX_ENTRIES:
@@ -303,3 +319,13 @@ def _read_open(f, max_bytes, expect):
         elif n_classes not in (None, "any"):
             raise _Invalid(f"the model needs its {n_classes} classes, none are stored")
     return config, theta, classes
+
+
+def is_model_file(path: PathLike) -> bool:
+    """Does ``path`` look like a file :func:`write` made (a zip archive holding the format
+    entry)? Reads only the archive's directory; says nothing about the contents' validity."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            return "fastmlp_format.npy" in z.namelist()
+    except (OSError, zipfile.BadZipFile, ValueError):
+        return False

@@ -30,6 +30,7 @@ import numpy as np
 
 from . import _core
 from ._names import ACTIVATION_NAMES
+from ._typing import ArrayLike, FloatArray
 
 __all__ = ["Activation", "ACTIVATIONS", "ALIASES", "get_activation", "canonical_name",
            "forward", "derivative", "RELU_FAMILY"]
@@ -40,24 +41,24 @@ class Activation:
     """Description of one activation function."""
     name: str
     code: int
-    aliases: tuple = ()
+    aliases: tuple[str, ...] = ()
     output_only: bool = False     # softmax
     relu_family: bool = False     # He initialisation by default
     zero_gradient: bool = False   # step, sign: sigma' = 0, gradient descent cannot train
     nonnegative: bool = False     # outputs never negative (bad for sign-based losses)
     doc: str = field(default="", compare=False)
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.name
 
 
-def _spec(name, doc, **flags):
+def _spec(name: str, doc: str, **flags: bool) -> Activation:
     """The spec of ``name``: its code from the C enum, its aliases from the name table."""
     return Activation(name, _core.ACTIVATION_CODES[name], ACTIVATION_NAMES.aliases_of(name),
                       doc=doc, **flags)
 
 
-_SPECS = [
+_SPECS: list[Activation] = [
     _spec("step", "unit step (Heaviside)", zero_gradient=True, nonnegative=True),
     _spec("sign", "sign", zero_gradient=True),
     _spec("linear", "linear"),
@@ -72,25 +73,25 @@ _SPECS = [
           nonnegative=True),
 ]
 
-ACTIVATIONS = {s.name: s for s in _SPECS}
+ACTIVATIONS: dict[str, Activation] = {s.name: s for s in _SPECS}
 ALIASES = ACTIVATION_NAMES.aliases
 RELU_FAMILY = tuple(s.name for s in _SPECS if s.relu_family)
 
 
-def canonical_name(name, argname="activation"):
+def canonical_name(name: str | Activation, argname: str = "activation") -> str:
     """The canonical activation name for ``name`` (case, '-' and aliases resolved)."""
     if isinstance(name, Activation):
         return name.name
     return ACTIVATION_NAMES.resolve(name, argname)
 
 
-def get_activation(name, argname="activation"):
+def get_activation(name: str | Activation, argname: str = "activation") -> Activation:
     """The :class:`Activation` spec for a name or alias."""
     return ACTIVATIONS[canonical_name(name, argname)]
 
 
 # ---- C versions ---------------------------------------------------------------------------------
-def _as_float_matrix(z):
+def _as_float_matrix(z: ArrayLike) -> tuple[FloatArray, bool]:
     z = np.asarray(z)
     if z.dtype not in (np.float32, np.float64):
         z = z.astype(np.float64)
@@ -102,7 +103,8 @@ def _as_float_matrix(z):
     return np.ascontiguousarray(z[None, :] if squeeze else z), squeeze
 
 
-def forward(name, z, leaky_alpha=0.01, alpha=None, n_threads=None):
+def forward(name: str, z: ArrayLike, leaky_alpha: float = 0.01, alpha: ArrayLike | None = None,
+            n_threads: int | None = None) -> FloatArray:
     """a = sigma(z) computed by the C engine (z: 1-D or 2-D; softmax works row-wise)."""
     spec = get_activation(name)
     z2, squeeze = _as_float_matrix(z)
@@ -112,7 +114,8 @@ def forward(name, z, leaky_alpha=0.01, alpha=None, n_threads=None):
     return out[0] if squeeze else out
 
 
-def derivative(name, z, a=None, leaky_alpha=0.01, alpha=None, n_threads=None):
+def derivative(name: str, z: ArrayLike, a: ArrayLike | None = None, leaky_alpha: float = 0.01,
+               alpha: ArrayLike | None = None, n_threads: int | None = None) -> FloatArray:
     """sigma'(z) computed by the C engine (element-wise; not softmax)."""
     spec = get_activation(name)
     z2, squeeze = _as_float_matrix(z)

@@ -13,10 +13,15 @@ Every generator takes ``seed`` (an int, a :class:`numpy.random.Generator` or Non
 deterministic for a given seed. Features are float64, labels are int64 class indices.
 """
 
+from __future__ import annotations
+
 import functools
-import numbers
+from typing import Any, Literal, Union, overload
 
 import numpy as np
+
+from ._common import INTEGER_TYPES, REAL_TYPES
+from ._typing import ArrayLike, NDArray, SeedLike
 
 __all__ = ["Bunch", "xor", "make_moons", "make_blobs", "make_spirals", "load_digits",
            "train_test_split"]
@@ -25,37 +30,37 @@ __all__ = ["Bunch", "xor", "make_moons", "make_blobs", "make_spirals", "load_dig
 class Bunch(dict):
     """A dict whose keys are also attributes (``digits.data`` == ``digits["data"]``)."""
 
-    def __getattr__(self, key):
+    def __getattr__(self, key: str) -> Any:
         try:
             return self[key]
         except KeyError:
             raise AttributeError(key) from None
 
-    def __dir__(self):
+    def __dir__(self) -> list[str]:
         return list(self.keys()) + list(super().__dir__())
 
 
 def _rng(seed):
     if isinstance(seed, np.random.Generator):
         return seed
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral)):
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, INTEGER_TYPES)):
         raise TypeError(f"seed must be an int, a numpy Generator or None, got {seed!r}")
     return np.random.default_rng(seed)
 
 
 def _check_n(name, n, low=1):
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < low:
+    if isinstance(n, bool) or not isinstance(n, INTEGER_TYPES) or n < low:
         raise ValueError(f"{name} must be an integer >= {low}, got {n!r}")
     return int(n)
 
 
 def _check_noise(noise):
-    if not isinstance(noise, numbers.Real) or not np.isfinite(noise) or noise < 0:
+    if not isinstance(noise, REAL_TYPES) or not np.isfinite(noise) or noise < 0:
         raise ValueError(f"noise must be a finite number >= 0, got {noise!r}")
     return float(noise)
 
 
-def xor(signed=False):
+def xor(signed: bool = False) -> tuple[NDArray[Any], NDArray[Any]]:
     """The XOR problem: ``X`` (4, 2) = the corners of the unit square, ``y`` (4,) = x1 XOR x2.
 
     ``signed=True`` gives inputs and labels in {-1, +1} (the form used with tanh/sign units
@@ -73,7 +78,8 @@ def _split_counts(n, k):
     return [n // k + (1 if i < n % k else 0) for i in range(k)]
 
 
-def make_moons(n_samples=200, noise=0.1, seed=None, shuffle=True):
+def make_moons(n_samples: int = 200, noise: float = 0.1, seed: SeedLike = None,
+               shuffle: bool = True) -> tuple[NDArray[Any], NDArray[Any]]:
     """Two interleaving half circles in 2-D. Returns ``X`` (n, 2) and ``y`` in {0, 1}.
 
     ``noise``: standard deviation of Gaussian noise added to every coordinate.
@@ -91,8 +97,10 @@ def make_moons(n_samples=200, noise=0.1, seed=None, shuffle=True):
     return _maybe_shuffle(X, y, rng, shuffle)
 
 
-def make_blobs(n_samples=200, centers=3, n_features=2, cluster_std=1.0, box=(-10.0, 10.0),
-               seed=None, shuffle=True):
+def make_blobs(n_samples: int = 200, centers: Union[int, ArrayLike] = 3, n_features: int = 2,
+               cluster_std: Union[float, ArrayLike] = 1.0,
+               box: tuple[float, float] = (-10.0, 10.0), seed: SeedLike = None,
+               shuffle: bool = True) -> tuple[NDArray[Any], NDArray[Any]]:
     """Isotropic Gaussian clusters. Returns ``X`` (n, n_features) and ``y`` in 0..k-1.
 
     ``centers``: the number of clusters (centres drawn uniformly in ``box``) or an array
@@ -100,7 +108,7 @@ def make_blobs(n_samples=200, centers=3, n_features=2, cluster_std=1.0, box=(-10
     """
     n = _check_n("n_samples", n_samples)
     rng = _rng(seed)
-    if isinstance(centers, numbers.Integral) and not isinstance(centers, bool):
+    if isinstance(centers, INTEGER_TYPES) and not isinstance(centers, bool):
         k = _check_n("centers", centers)
         d = _check_n("n_features", n_features)
         C = rng.uniform(box[0], box[1], size=(k, d))
@@ -119,7 +127,9 @@ def make_blobs(n_samples=200, centers=3, n_features=2, cluster_std=1.0, box=(-10
     return _maybe_shuffle(X, y, rng, shuffle)
 
 
-def make_spirals(n_samples=200, n_classes=2, noise=0.1, turns=1.5, seed=None, shuffle=True):
+def make_spirals(n_samples: int = 200, n_classes: int = 2, noise: float = 0.1,
+                 turns: float = 1.5, seed: SeedLike = None,
+                 shuffle: bool = True) -> tuple[NDArray[Any], NDArray[Any]]:
     """Interleaved spirals in 2-D (the classic "two spirals" problem for ``n_classes=2``).
 
     Each class is an Archimedean spiral arm from the centre out to radius 1 over ``turns``
@@ -148,16 +158,18 @@ def _maybe_shuffle(X, y, rng, shuffle):
     return np.ascontiguousarray(X, dtype=np.float64), np.ascontiguousarray(y)
 
 
-def train_test_split(X, y, test_size=0.25, seed=None):
+def train_test_split(X: ArrayLike, y: ArrayLike, test_size: float = 0.25,
+                     seed: SeedLike = None) -> tuple[NDArray[Any], NDArray[Any],
+                                                     NDArray[Any], NDArray[Any]]:
     """Shuffle and split: ``X_train, X_test, y_train, y_test`` (``test_size``: fraction or count)."""
     X = np.asarray(X)
     y = np.asarray(y)
     if len(X) != len(y):
         raise ValueError(f"X has {len(X)} rows but y has {len(y)}")
     n = len(y)
-    if isinstance(test_size, numbers.Integral) and not isinstance(test_size, bool):
+    if isinstance(test_size, INTEGER_TYPES) and not isinstance(test_size, bool):
         n_test = int(test_size)
-    elif isinstance(test_size, numbers.Real) and 0 < test_size < 1:
+    elif isinstance(test_size, REAL_TYPES) and 0 < test_size < 1:
         n_test = int(round(n * test_size))
     else:
         raise ValueError(f"test_size must be a fraction in (0, 1) or a count, got {test_size!r}")
@@ -248,7 +260,17 @@ def _digits_cached(n_samples, seed, out=8):
     return images, y
 
 
-def load_digits(n_samples=1797, seed=0, return_X_y=False, size=8):
+@overload
+def load_digits(n_samples: int = ..., seed: int = ...,
+                return_X_y: Literal[False] = ..., size: int = ...) -> Bunch: ...
+@overload
+def load_digits(n_samples: int = ..., seed: int = ..., *,
+                return_X_y: Literal[True],
+                size: int = ...) -> tuple[NDArray[Any], NDArray[Any]]: ...
+
+
+def load_digits(n_samples: int = 1797, seed: int = 0, return_X_y: bool = False,
+                size: int = 8) -> Union[Bunch, tuple[NDArray[Any], NDArray[Any]]]:
     """Rendered digit images, 10 classes: our own stand-in for the UCI digits set (8x8) or,
     with ``size=28``, an MNIST-shaped set (28x28, 784 features).
 
@@ -259,7 +281,7 @@ def load_digits(n_samples=1797, seed=0, return_X_y=False, size=8):
     shuffle).
     """
     n = _check_n("n_samples", n_samples)
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+    if isinstance(seed, bool) or not isinstance(seed, INTEGER_TYPES):
         raise TypeError(f"seed must be an int, got {seed!r}")
     size = _check_n("size", size, 4)
     images, y = _digits_cached(n, int(seed), size)

@@ -46,11 +46,16 @@ exactly zero; the check agrees with that away from the jumps (entries crossing a
 skipped) and warns that the network contains such units.
 """
 
+from __future__ import annotations
+
 import math
-import numbers
 import warnings
+from typing import Any, Optional, Sequence, Union
 
 import numpy as np
+
+from ._common import INTEGER_TYPES, REAL_TYPES
+from ._typing import ArrayLike
 
 from ._names import ACTIVATION_NAMES, LOSS_NAMES
 from .losses import get_loss
@@ -253,7 +258,7 @@ def _select(tensors, params):
     if params is None or (isinstance(params, str) and params == "all"):
         return tensors
     wanted = [params] if isinstance(params, str) else list(params)
-    chosen = set()
+    chosen: set = set()
     for p in wanted:
         if not isinstance(p, str):
             raise TypeError(f"params must be 'all', a name or a list of names, got {p!r}")
@@ -312,7 +317,7 @@ def _same(p, q):
 def _check_positive(name, v):
     if v is None:
         return None
-    if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v) or v < 0:
+    if isinstance(v, bool) or not isinstance(v, REAL_TYPES) or not math.isfinite(v) or v < 0:
         raise ValueError(f"{name} must be a finite number >= 0, got {v!r}")
     return float(v)
 
@@ -320,8 +325,11 @@ def _check_positive(name, v):
 # ------------------------------------------------------------------------------------------
 # the check
 # ------------------------------------------------------------------------------------------
-def gradcheck(model, X, y, loss=None, eps=None, params="all", max_checks=None, seed=0,
-              rtol=None, atol=None, skip_kinks=True, warn=True):
+def gradcheck(model: Any, X: ArrayLike, y: ArrayLike, loss: Any = None,
+              eps: Optional[float] = None, params: Union[str, Sequence[str], None] = "all",
+              max_checks: Optional[int] = None, seed: int = 0, rtol: Optional[float] = None,
+              atol: Optional[float] = None, skip_kinks: bool = True,
+              warn: bool = True) -> GradcheckReport:
     """Compare ``model.backward``'s gradients with central finite differences of the loss.
 
     Parameters
@@ -330,7 +338,7 @@ def gradcheck(model, X, y, loss=None, eps=None, params="all", max_checks=None, s
         ``activations``, ``dtype``, ``forward(X, keep=True)`` and ``backward(trace, y, loss)``)
     X, y : a small batch (a few samples are enough; the cost is 2 forward passes per entry).
     loss : loss name or Loss object; default the model's loss.
-    eps : relative step h = eps * max(1, |w|); default 1e-6 (float64), 4e-3 (float32).
+    eps : relative step ``h = eps * max(1, |w|)``; default 1e-6 (float64), 4e-3 (float32).
     params : "all", a tensor name ("W1", "b2", "alpha1"), a group ("W", "b", "alpha") or a
         list of these.
     max_checks : check at most this many entries per tensor, sampled with ``seed``.
@@ -350,7 +358,7 @@ def gradcheck(model, X, y, loss=None, eps=None, params="all", max_checks=None, s
     if eps == 0:
         raise ValueError("eps must be > 0")
     if max_checks is not None and (isinstance(max_checks, bool) or
-                                   not isinstance(max_checks, numbers.Integral) or
+                                   not isinstance(max_checks, INTEGER_TYPES) or
                                    max_checks < 1):
         raise ValueError(f"max_checks must be None or an integer >= 1, got {max_checks!r}")
 

@@ -17,20 +17,27 @@ process leaves none). A new file gets the permissions ``open`` would give (0666 
 umask), an existing one keeps its own; a symbolic link is followed (the file it points to is
 replaced, the link stays). Loading trusts nothing in the file: see :func:`load`.
 """
-from ._npz import FORMAT_VERSION, MAX_BYTES, read
+from __future__ import annotations
+
+import os
+from typing import Optional, Union
+
+from ._npz import FORMAT_VERSION, MAX_BYTES
 from .network import MLP
+
+PathLike = Union[str, "os.PathLike[str]"]
 
 __all__ = ["save", "load", "FORMAT_VERSION", "MAX_BYTES"]
 
 
-def save(model, path):
+def save(model: MLP, path: PathLike) -> str:
     """Write ``model`` to ``path`` (``.npz`` appended when missing); returns the path."""
     if not isinstance(model, MLP):
         raise TypeError(f"save() writes MLP models, got {type(model).__name__} (pickle it)")
     return model.save(path)
 
 
-def load(path, max_bytes=MAX_BYTES):
+def load(path: PathLike, max_bytes: Optional[int] = MAX_BYTES) -> MLP:
     """Read a model written by :func:`save`, trusting nothing in the file.
 
     Only a regular file is opened. Everything is checked before it is used: the archive's

@@ -37,14 +37,17 @@ delta^L = sigma'(z^L) * grad C in C, and the C backward pass and update. Set
 """
 from __future__ import annotations
 
+from typing import Any, Iterator, Optional, Union
+
 import numpy as np
 
 from . import _core
 from ._names import LOSS_NAMES
+from ._typing import ArrayLike, DTypeLike, FloatArray, NDArray
 from .activations import ACTIVATIONS, canonical_name, get_activation
 
 __all__ = ["Loss", "SquareLoss", "HingeLoss", "LogisticLoss", "CrossEntropyLoss", "MarginLoss",
-           "PoissonLoss", "LOSSES", "ALIASES", "get_loss", "Encoded"]
+           "PoissonLoss", "LOSSES", "ALIASES", "get_loss", "Encoded", "missing_loss_error"]
 
 
 class Encoded:
@@ -55,28 +58,28 @@ class Encoded:
     """
     __slots__ = ("Y", "classes", "mode")
 
-    def __init__(self, Y, classes, mode):
+    def __init__(self, Y: FloatArray, classes: Optional[NDArray[Any]], mode: str) -> None:
         self.Y, self.classes, self.mode = Y, classes, mode
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Any]:
         return iter((self.Y, self.classes, self.mode))
 
 
-def _softplus(t):
+def _softplus(t: FloatArray) -> FloatArray:
     return np.maximum(t, 0) + np.log1p(np.exp(-np.abs(t)))
 
 
-def _sigmoid(t):
+def _sigmoid(t: FloatArray) -> FloatArray:
     e = np.exp(-np.abs(t))
     return np.where(t >= 0, 1 / (1 + e), e / (1 + e))
 
 
-def _log_softmax(z):
+def _log_softmax(z: FloatArray) -> FloatArray:
     s = z - z.max(axis=1, keepdims=True)
     return s - np.log(np.exp(s).sum(axis=1, keepdims=True))
 
 
-def ovr_probabilities(scores):
+def ovr_probabilities(scores: ArrayLike) -> NDArray[np.float64]:
     """One-vs-rest class probabilities from logistic scores (n, k): the sigmoids of each
     row normalised to sum 1, p_k / sum_j p_j. Where a row's scores are so negative (below
     about -709) that sigmoids underflow to 0 -- 0/0 once a whole row does -- that row is
@@ -96,7 +99,7 @@ def ovr_probabilities(scores):
     return p
 
 
-def _unique_labels(y):
+def _unique_labels(y: NDArray[Any]) -> NDArray[Any]:
     try:
         return np.unique(y)
     except TypeError as exc:
@@ -114,31 +117,32 @@ class Loss:
       allowed_outputs: tuple of allowed output activations (None: any);
       encoding: 'real', 'pm1', 'onehot' or 'prob' (how labels become the matrix Y).
     """
-    name = "custom"
-    code = None
-    default_output = "linear"
-    allowed_outputs = None
-    encoding = "real"
+    name: str = "custom"
+    code: Optional[int] = None
+    default_output: str = "linear"
+    allowed_outputs: Optional[tuple[str, ...]] = None
+    encoding: str = "real"
 
     # -- maths (NumPy) -----------------------------------------------------------------------
-    def value(self, Y, a, z=None):  # pragma: no cover - abstract
+    def value(self, Y: FloatArray, a: FloatArray,
+              z: Optional[FloatArray] = None) -> float:  # pragma: no cover - abstract
         """The mean over samples of the per-sample cost."""
         raise NotImplementedError(f"{type(self).__name__} must implement value(Y, a)")
 
-    def gradient(self, Y, a):  # pragma: no cover - abstract
+    def gradient(self, Y: FloatArray, a: FloatArray) -> FloatArray:  # pragma: no cover
         """grad C = dC/da^L of the mean cost (shape of a, already divided by n)."""
         raise NotImplementedError(f"{type(self).__name__} must implement gradient(Y, a)")
 
     @property
-    def builtin(self):
+    def builtin(self) -> bool:
         return self.code is not None and type(self) in _BUILTIN_CLASSES
 
     @property
-    def is_classifier(self):
+    def is_classifier(self) -> bool:
         return self.encoding != "real"
 
     # -- outputs -----------------------------------------------------------------------------
-    def check_output(self, output):
+    def check_output(self, output: str) -> str:
         """Raise ValueError if ``output`` (an activation name) does not suit this loss."""
         name = canonical_name(output, "output")
         if self.allowed_outputs is not None and name not in self.allowed_outputs:
@@ -147,7 +151,8 @@ class Loss:
         return name
 
     # -- labels ------------------------------------------------------------------------------
-    def encode(self, y, n_outputs, classes=None, dtype=np.float64):
+    def encode(self, y: ArrayLike, n_outputs: int, classes: Optional[ArrayLike] = None,
+               dtype: DTypeLike = np.float64) -> Encoded:
         """Labels/targets ``y`` -> :class:`Encoded` (canonical ``Y`` of shape (n, n_outputs)).
 
         ``classes``: the classes seen by an earlier fit (labels must be among them);
@@ -160,15 +165,17 @@ class Loss:
             return self._encode_pm1(y, n_outputs, classes, dtype)
         return self._encode_onehot(y, n_outputs, classes, dtype)
 
-    def _encode_real(self, y, n_outputs, dtype):
+    def _encode_real(self, y: ArrayLike, n_outputs: int, dtype: np.dtype[Any]) -> Encoded:
         y = np.asarray(y)
         if y.dtype.kind not in "biuf":
             raise ValueError(f"the {self.name} loss needs real-valued targets, got dtype "
                              f"{y.dtype}")
         if y.ndim == 1:
             if n_outputs != 1:
-                raise ValueError(f"y is 1-D but the network has {n_outputs} outputs; give y "
-                                 f"of shape (n_samples, {n_outputs})")
+                raise ValueError(f"y is 1-D but the network has {n_outputs} outputs and the "
+                                 f"{self.name} loss: for class labels use "
+                                 f"loss='cross_entropy' (one output unit per class); for "
+                                 f"regression give y of shape (n_samples, {n_outputs})")
             y = y[:, None]
         if y.ndim != 2 or y.shape[1] != n_outputs:
             raise ValueError(f"y must have shape (n_samples, {n_outputs}), got {y.shape}")
@@ -177,7 +184,8 @@ class Loss:
             raise ValueError("y contains NaN or infinite values")
         return Encoded(Y, None, "regression")
 
-    def _labels_1d(self, y, classes, n_outputs):
+    def _labels_1d(self, y: NDArray[Any], classes: Optional[ArrayLike],
+                   n_outputs: int) -> tuple[NDArray[Any], Optional[NDArray[Any]]]:
         if y.dtype.kind == "f":
             if not np.all(np.isfinite(y)):
                 raise ValueError("y contains NaN or infinite values")
@@ -194,7 +202,8 @@ class Loss:
                                  f"seen before, classes_={classes.tolist()[:10]}")
         return labels, classes
 
-    def _encode_pm1(self, y, n_outputs, classes, dtype):
+    def _encode_pm1(self, y: ArrayLike, n_outputs: int, classes: Optional[ArrayLike],
+                    dtype: np.dtype[Any]) -> Encoded:
         y = np.asarray(y)
         if y.ndim == 2 and y.shape[1] == 1:
             y = y[:, 0]
@@ -216,8 +225,9 @@ class Loss:
             elif not vals <= set(np.asarray(classes).tolist()):
                 raise ValueError(f"y holds values {sorted(vals)[:6]}, expected "
                                  f"{np.asarray(classes).tolist()}")
+            classes = np.asarray(classes)
             Y = np.where(y == classes[1], 1.0, -1.0).astype(dtype)
-            return Encoded(np.ascontiguousarray(Y), np.asarray(classes), "multilabel")
+            return Encoded(np.ascontiguousarray(Y), classes, "multilabel")
         if y.ndim != 1:
             raise ValueError(f"y must be 1-D labels or a 2-D label matrix, got shape {y.shape}")
         labels, classes = self._labels_1d(y, classes, n_outputs)
@@ -245,7 +255,8 @@ class Loss:
         Y[np.arange(y.shape[0]), idx] = 1
         return Encoded(Y, classes, "ovr")
 
-    def _encode_onehot(self, y, n_outputs, classes, dtype):
+    def _encode_onehot(self, y: ArrayLike, n_outputs: int, classes: Optional[ArrayLike],
+                       dtype: np.dtype[Any]) -> Encoded:
         y = np.asarray(y)
         if y.ndim == 2 and not (y.shape[1] == 1 and n_outputs > 1):
             if y.shape[1] != n_outputs:
@@ -290,7 +301,7 @@ class Loss:
 
     # -- predictions -------------------------------------------------------------------------
     @staticmethod
-    def decode(out, classes, mode):
+    def decode(out: ArrayLike, classes: ArrayLike, mode: str) -> NDArray[Any]:
         """Network outputs -> labels (``classes`` indexed by sign or argmax)."""
         out = np.asarray(out)
         classes = np.asarray(classes)
@@ -303,7 +314,7 @@ class Loss:
         raise ValueError(f"cannot decode labels for mode {mode!r}")
 
     @staticmethod
-    def metric(Y, a, mode):
+    def metric(Y: ArrayLike, a: ArrayLike, mode: Optional[str]) -> float:
         """Accuracy (classification modes) or R^2 (regression), from canonical Y and outputs."""
         Y, a = np.asarray(Y), np.asarray(a)
         if mode == "regression":
@@ -314,17 +325,17 @@ class Loss:
         return float(np.mean(np.argmax(a, axis=1) == np.argmax(Y, axis=1)))
 
     # -- misc --------------------------------------------------------------------------------
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"{type(self).__name__}()"
 
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> bool:
         return type(self) is type(other)
 
-    def __hash__(self):
+    def __hash__(self) -> int:
         return hash(type(self))
 
 
-def r2_score(Y, A):
+def r2_score(Y: ArrayLike, A: ArrayLike) -> float:
     """Coefficient of determination, averaged uniformly over the output columns."""
     Y = np.asarray(Y, dtype=np.float64)
     A = np.asarray(A, dtype=np.float64)
@@ -346,15 +357,16 @@ class SquareLoss(Loss):
     allowed_outputs = None
     encoding = "real"
 
-    def value(self, Y, a, z=None):
+    def value(self, Y: FloatArray, a: FloatArray, z: Optional[FloatArray] = None) -> float:
         return float(np.sum((Y - a) ** 2) / Y.shape[0])
 
-    def gradient(self, Y, a):
+    def gradient(self, Y: FloatArray, a: FloatArray) -> FloatArray:
         return 2 * (a - Y) / a.dtype.type(Y.shape[0])
 
 
 # outputs whose sign can be the class (hinge, logistic): those that can be negative
-_SCORE_OUTPUTS = tuple(a.name for a in ACTIVATIONS.values() if not a.nonnegative)
+_SCORE_OUTPUTS: tuple[str, ...] = tuple(a.name for a in ACTIVATIONS.values()
+                                        if not a.nonnegative)
 
 
 class HingeLoss(Loss):
@@ -365,10 +377,10 @@ class HingeLoss(Loss):
     allowed_outputs = _SCORE_OUTPUTS
     encoding = "pm1"
 
-    def value(self, Y, a, z=None):
+    def value(self, Y: FloatArray, a: FloatArray, z: Optional[FloatArray] = None) -> float:
         return float(np.sum(np.maximum(0, 1 - Y * a)) / Y.shape[0])
 
-    def gradient(self, Y, a):
+    def gradient(self, Y: FloatArray, a: FloatArray) -> FloatArray:
         return np.where(Y * a < 1, -Y, 0 * Y) / a.dtype.type(Y.shape[0])
 
 
@@ -380,11 +392,11 @@ class LogisticLoss(Loss):
     allowed_outputs = _SCORE_OUTPUTS
     encoding = "pm1"
 
-    def value(self, Y, a, z=None):
+    def value(self, Y: FloatArray, a: FloatArray, z: Optional[FloatArray] = None) -> float:
         with np.errstate(under="ignore"):
             return float(np.sum(_softplus(-Y * a)) / Y.shape[0])
 
-    def gradient(self, Y, a):
+    def gradient(self, Y: FloatArray, a: FloatArray) -> FloatArray:
         with np.errstate(under="ignore"):
             return -Y * _sigmoid(-Y * a) / a.dtype.type(Y.shape[0])
 
@@ -397,14 +409,14 @@ class CrossEntropyLoss(Loss):
     allowed_outputs = ("softmax",)
     encoding = "prob"
 
-    def value(self, Y, a, z=None):
+    def value(self, Y: FloatArray, a: FloatArray, z: Optional[FloatArray] = None) -> float:
         with np.errstate(under="ignore", divide="ignore"):
             if z is not None:
                 return float(-np.sum(Y * _log_softmax(z)) / Y.shape[0])
             tiny = np.finfo(a.dtype).tiny
             return float(-np.sum(Y * np.log(np.maximum(a, tiny))) / Y.shape[0])
 
-    def gradient(self, Y, a):
+    def gradient(self, Y: FloatArray, a: FloatArray) -> FloatArray:
         g = np.zeros_like(a)
         nz = Y != 0
         g[nz] = -Y[nz] / a[nz]
@@ -420,7 +432,7 @@ class MarginLoss(Loss):
     encoding = "onehot"
 
     @staticmethod
-    def _parts(Y, a):
+    def _parts(Y: FloatArray, a: FloatArray) -> tuple[FloatArray, NDArray[Any], NDArray[Any]]:
         n = a.shape[0]
         y = np.argmax(Y, axis=1)
         rows = np.arange(n)
@@ -428,11 +440,11 @@ class MarginLoss(Loss):
         m[rows, y] = 0
         return m, y, rows
 
-    def value(self, Y, a, z=None):
+    def value(self, Y: FloatArray, a: FloatArray, z: Optional[FloatArray] = None) -> float:
         m, _, _ = self._parts(Y, a)
         return float(np.sum(np.maximum(0, m)) / Y.shape[0])
 
-    def gradient(self, Y, a):
+    def gradient(self, Y: FloatArray, a: FloatArray) -> FloatArray:
         m, y, rows = self._parts(Y, a)
         g = (m > 0).astype(a.dtype)
         g[rows, y] = -g.sum(axis=1)
@@ -448,30 +460,62 @@ class PoissonLoss(Loss):
     allowed_outputs = ("exp",)
     encoding = "real"
 
-    def _encode_real(self, y, n_outputs, dtype):
+    def _encode_real(self, y: ArrayLike, n_outputs: int,
+                     dtype: np.dtype[Any]) -> Encoded:
         enc = super()._encode_real(y, n_outputs, dtype)
         if np.any(enc.Y < 0):
             raise ValueError("the poisson loss needs targets y >= 0 (counts or rates), got "
                              f"a minimum of {float(enc.Y.min())}")
         return enc
 
-    def value(self, Y, a, z=None):
+    def value(self, Y: FloatArray, a: FloatArray, z: Optional[FloatArray] = None) -> float:
         with np.errstate(divide="ignore", invalid="ignore"):
             ylogy = np.where(Y > 0, Y * np.log(np.where(Y > 0, Y, 1)), 0.0)
             log_a = z if z is not None else np.log(a)
             return float(np.sum(ylogy - Y * log_a - Y + a) / Y.shape[0])
 
-    def gradient(self, Y, a):
+    def gradient(self, Y: FloatArray, a: FloatArray) -> FloatArray:
         return (1 - Y / a) / a.dtype.type(Y.shape[0])
 
 
 _BUILTIN_CLASSES = (SquareLoss, HingeLoss, LogisticLoss, CrossEntropyLoss, MarginLoss,
                     PoissonLoss)
-LOSSES = {cls.name: cls for cls in _BUILTIN_CLASSES}
+LOSSES: dict[str, type[Loss]] = {cls.name: cls for cls in _BUILTIN_CLASSES}
 ALIASES = LOSS_NAMES.aliases
 
 
-def get_loss(loss, argname="loss"):
+def missing_loss_error(y: Optional[ArrayLike] = None,
+                       n_outputs: Optional[int] = None) -> ValueError:
+    """The ValueError for a model that has no loss (the rule: fastmlp never guesses the task
+    from the targets; the message names the losses, with a hint drawn from ``y``)."""
+    hint = ""
+    if y is not None:
+        yy = np.asarray(y)
+        if yy.ndim == 1 and yy.size and (yy.dtype.kind in "biuUSO" or (
+                yy.dtype.kind == "f" and np.all(np.isfinite(yy))
+                and np.all(yy == np.round(yy)))):
+            k: Optional[int]
+            try:
+                k = len(np.unique(yy))
+            except TypeError:
+                k = None
+            if k is not None and k <= 1000:
+                hint = (f" (y holds {k} distinct labels: for classification use "
+                        f"loss='cross_entropy'"
+                        + (f", with {k} output units" if n_outputs not in (None, k) else "")
+                        + ")")
+    return ValueError(
+        f"this MLP has no loss, and fit does not guess one from y{hint}: give "
+        f"loss='cross_entropy' for class labels (one softmax output unit per class), "
+        f"loss='square' for regression (real-valued targets), or 'logistic', 'hinge' or "
+        f"'margin' -- to MLP(..., loss=...) or to fit(..., loss=...)")
+
+
+LossLike = Union[str, Loss, "type[Loss]"]
+"""A loss: a name or alias ('square', 'cross_entropy', 'ce', ...), a Loss class or instance."""
+
+
+def get_loss(loss: LossLike, argname: str = "loss") -> Loss:
     """A :class:`Loss` instance from a name/alias ('ce', 'mse', ...), a Loss class or instance.
 
     'log_loss' (also 'log', 'logloss') is refused as ambiguous: choose 'logistic' or
@@ -486,7 +530,9 @@ def get_loss(loss, argname="loss"):
     return LOSSES[LOSS_NAMES.resolve(loss, argname)]()
 
 
-def output_delta(loss, output, Y, z, a, leaky_alpha=0.01, alpha=None, n_threads=None):
+def output_delta(loss: Loss, output: str, Y: FloatArray, z: FloatArray, a: FloatArray,
+                 leaky_alpha: float = 0.01, alpha: Optional[FloatArray] = None,
+                 n_threads: Optional[int] = None) -> FloatArray:
     """delta^L = sigma'(z^L) (.) grad C(a) for any loss with a NumPy ``gradient`` (C sigma').
 
     Softmax outputs use the Jacobian-vector product p * (g - sum_i p_i g_i) row by row.

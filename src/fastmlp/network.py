@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import copy
 import functools
+import os
 import warnings
+from typing import (TYPE_CHECKING, Any, Callable, Literal, Optional, Sequence, TypeVar, Union,
+                    cast, overload)
 
 import numpy as np
 
@@ -20,41 +23,53 @@ from . import _core, _npz
 # derive_seed: training.py imports it from here
 from ._common import (Gradients, NotFittedError, Trace, check_dtype, check_int,  # noqa: F401
                       check_X, derive_seed, seed_int)
+from ._typing import ArrayLike, DTypeLike, FloatArray, NDArray, SeedLike
 from ._version import __version__
 from .activations import ACTIVATIONS, canonical_name
-from .losses import Loss, get_loss, ovr_probabilities, r2_score
+from .losses import Loss, get_loss, missing_loss_error, ovr_probabilities, r2_score
 from .perceptron import Perceptron  # noqa: F401  (fastmlp.network.Perceptron)
-from .training import fit as _fit
+from .training.fit import fit as _fit
+
+if TYPE_CHECKING:
+    from .losses import LossLike
+    from .optim import Optimizer, OptimizerLike, ScheduleLike
+    from .training.callbacks import EarlyStopping
+    from .training.history import History
+
+    InitLike = Union[str, Callable[[np.random.Generator, int, int, str], ArrayLike], None]
 
 __all__ = ["MLP", "Perceptron", "Trace", "Gradients", "NotFittedError"]
 
 
-def _reads(method):
+_Method = TypeVar("_Method", bound=Callable[..., Any])
+
+
+def _reads(method: _Method) -> _Method:
     """The method reads the model: any number of threads may run it at once (it waits
     while another thread fits the model)."""
     @functools.wraps(method)
-    def reading(self, *args, **kwargs):
+    def reading(self: MLP, *args: Any, **kwargs: Any) -> Any:
         lock = self._lock
         lock.acquire_read()
         try:
             return method(self, *args, **kwargs)
         finally:
             lock.release_read()
-    return reading
+    return cast(_Method, reading)
 
 
-def _writes(method):
+def _writes(method: _Method) -> _Method:
     """The method changes the model: it runs alone (other threads' calls on this model wait
     for it, and it waits for theirs); in its own thread it may call any other method."""
     @functools.wraps(method)
-    def writing(self, *args, **kwargs):
+    def writing(self: MLP, *args: Any, **kwargs: Any) -> Any:
         lock = self._lock
         lock.acquire_write()
         try:
             return method(self, *args, **kwargs)
         finally:
             lock.release_write()
-    return writing
+    return cast(_Method, writing)
 
 
 _INITS = ("glorot", "he", "uniform", "normal")
@@ -95,9 +110,13 @@ class MLP:
         Biases start at 0, PReLU slopes at ``prelu_init``.
     leaky_alpha : float
         The fixed slope of leaky_relu.
+    prelu_init : float
+        The initial slope of every PReLU unit (learned from there).
     n_threads : int or None
         Threads for this model's engine calls (None: ``fastmlp.get_num_threads()``).
 
+    Notes
+    -----
     ``weights``, ``biases`` and ``alphas`` are views of the engine's memory: writing into
     them changes the model. ``fit`` called again continues from the current weights (and
     optimiser state); ``reset()`` starts over.
@@ -110,9 +129,17 @@ class MLP:
     wait for each other. Writing into ``weights``/``theta`` directly is not covered.
     """
 
-    def __init__(self, layer_sizes, activation="relu", output=None, loss=None,
-                 dtype="float64", seed=None, init=None, leaky_alpha=0.01, prelu_init=0.25,
-                 n_threads=None):
+    loss: Optional[Loss]
+    optimizer_: Optional[Optimizer]
+    history_: Optional[History]
+    classes_: NDArray[Any]
+    epochs_trained_: int
+
+    def __init__(self, layer_sizes: Sequence[int], activation: Union[str, Sequence[str]] = "relu",
+                 output: Optional[str] = None, loss: Optional[LossLike] = None,
+                 dtype: DTypeLike = "float64", seed: SeedLike = None, init: InitLike = None,
+                 leaky_alpha: float = 0.01, prelu_init: float = 0.25,
+                 n_threads: Optional[int] = None) -> None:
         if isinstance(layer_sizes, (str, bytes)) or not hasattr(layer_sizes, "__len__"):
             raise TypeError(f"layer_sizes must be a list of ints [N_0, ..., N_L], got "
                             f"{layer_sizes!r}")
@@ -130,7 +157,7 @@ class MLP:
                                  f"{len(activation)}")
             hidden = [canonical_name(a, "activation") for a in activation]
         else:
-            hidden = [canonical_name(activation, "activation")] * (L - 1)
+            hidden = [canonical_name(cast(str, activation), "activation")] * (L - 1)
         for h in hidden:
             if ACTIVATIONS[h].output_only:
                 raise ValueError(f"{h} is only allowed as the output activation")
@@ -172,30 +199,30 @@ class MLP:
 
     # -- construction ---------------------------------------------------------------------
     @property
-    def activations(self):
+    def activations(self) -> list[str]:
         """Activation of each layer 1..L (a 0-based list of L names)."""
         return self.hidden_activations + [self.output]
 
-    def _engine_loss_code(self):
-        if self.loss is not None and self.loss.builtin:
+    def _engine_loss_code(self) -> int:
+        if self.loss is not None and self.loss.builtin and self.loss.code is not None:
             return self.loss.code
         # no loss, or one computed in Python (its gradient goes to the engine): the engine's
         # own loss is not used
         return _core.LOSS_CODES["square"]
 
-    def _new_engine(self, max_batch=1, loss_code=None):
+    def _new_engine(self, max_batch: int = 1, loss_code: Optional[int] = None) -> Any:
         codes = [ACTIVATIONS[a].code for a in self.activations]
         if loss_code is None:
             loss_code = self._engine_loss_code()
         return _core.Engine(self.layer_sizes, codes, loss_code, self.dtype,
                             leaky=self.leaky_alpha, max_batch=max_batch)
 
-    def _rebuild_engine(self):
+    def _rebuild_engine(self) -> None:
         theta = self.engine.theta.copy()
         self.engine = self._new_engine(self.engine.max_batch)
         self.engine.theta[...] = theta
 
-    def _reset_training_state(self):
+    def _reset_training_state(self) -> None:
         self.epochs_trained_ = 0
         self.optimizer_ = None
         self.history_ = None
@@ -203,7 +230,7 @@ class MLP:
             self.__dict__.pop(attr, None)
 
     @_writes
-    def initialize(self, seed=None):
+    def initialize(self, seed: SeedLike = None) -> MLP:
         """Draw fresh weights from ``default_rng(seed)`` (default: the model's seed)."""
         rng = np.random.default_rng(self.seed if seed is None else seed_int(seed))
         W, b, al = self.engine.weights(), self.engine.biases(), self.engine.alphas()
@@ -238,7 +265,7 @@ class MLP:
         return self
 
     @_writes
-    def reset(self, seed=None):
+    def reset(self, seed: SeedLike = None) -> MLP:
         """Start over: new initial weights (model seed, or ``seed``), no optimiser state,
         no classes, epoch count 0."""
         if seed is not None:
@@ -247,7 +274,7 @@ class MLP:
         return self.initialize()
 
     @_writes
-    def _set_loss(self, loss):
+    def _set_loss(self, loss: LossLike) -> Loss:
         """Make ``loss`` the model's loss (output activation adapted if it was not explicit)."""
         loss = get_loss(loss)
         out = self.output
@@ -264,17 +291,17 @@ class MLP:
 
     # -- parameters -----------------------------------------------------------------------
     @property
-    def weights(self):
+    def weights(self) -> list[FloatArray]:
         """[W^1, ..., W^L], each (N_{l-1}, N_l): views of the engine's parameter vector."""
         return self.engine.weights()
 
     @property
-    def biases(self):
+    def biases(self) -> list[FloatArray]:
         """[b^1, ..., b^L]: views of the engine's parameter vector."""
         return self.engine.biases()
 
     @property
-    def alphas(self):
+    def alphas(self) -> list[Optional[FloatArray]]:
         """PReLU slopes per layer (views; None for non-PReLU layers)."""
         return self.engine.alphas()
 
@@ -282,17 +309,18 @@ class MLP:
     intercepts_ = biases
 
     @property
-    def theta(self):
+    def theta(self) -> FloatArray:
         """All parameters as one flat vector (a view): [W^1..W^L | b^1..b^L | alphas]."""
         return self.engine.theta
 
     @property
-    def grad(self):
+    def grad(self) -> FloatArray:
         """The gradient vector of the last backward pass (a view; layout of ``theta``)."""
         return self.engine.grad
 
     @_writes
-    def set_weights(self, weights, biases, alphas=None):
+    def set_weights(self, weights: Sequence[ArrayLike], biases: Sequence[ArrayLike],
+                    alphas: Optional[Sequence[Optional[ArrayLike]]] = None) -> MLP:
         """Copy given weights/biases (and PReLU alphas) into the model."""
         L = self.n_layers
         if len(weights) != L or len(biases) != L:
@@ -311,36 +339,47 @@ class MLP:
         return self
 
     @property
-    def n_params(self):
+    def n_params(self) -> int:
         return int(self.engine.n_params)
 
     @property
-    def n_layers(self):
+    def n_layers(self) -> int:
         return len(self.layer_sizes) - 1
 
     @property
-    def n_features_in_(self):
+    def n_features_in_(self) -> int:
         return self.layer_sizes[0]
 
     @property
-    def n_outputs_(self):
+    def n_outputs_(self) -> int:
         return self.layer_sizes[-1]
 
     # -- passes ---------------------------------------------------------------------------
-    def _X(self, X, name="X"):
+    def _X(self, X: ArrayLike, name: str = "X") -> FloatArray:
         return check_X(X, self.layer_sizes[0], self.dtype, name)
 
-    def _outputs(self, X, n_threads=None):
+    def _outputs(self, X: ArrayLike, n_threads: Optional[int] = None) -> FloatArray:
         X = self._X(X)
         if X.shape[0] == 0:
             return np.empty((0, self.layer_sizes[-1]), dtype=self.dtype)
         return self.engine.predict(X, n_threads=self._nt(n_threads))
 
-    def _nt(self, n_threads=None):
+    def _nt(self, n_threads: Optional[int] = None) -> Optional[int]:
         return self.n_threads if n_threads is None else n_threads
 
+    @overload
+    def forward(self, X: ArrayLike, keep: Literal[True] = ...,
+                n_threads: Optional[int] = ...) -> Trace: ...
+    @overload
+    def forward(self, X: ArrayLike, keep: Literal[False],
+                n_threads: Optional[int] = ...) -> FloatArray: ...
+    @overload
+    def forward(self, X: ArrayLike, keep: bool,
+                n_threads: Optional[int] = ...) -> Union[Trace, FloatArray]: ...
+
     @_reads
-    def forward(self, X, keep=True, n_threads=None):
+    def forward(self, X: ArrayLike, keep: bool = True,
+                n_threads: Optional[int] = None) -> Union[Trace, FloatArray]:
         """Forward pass of a batch. ``keep=True``: a :class:`Trace` with ``z[l]``, ``a[l]``
         (chapter notation); ``keep=False``: only the output a^L."""
         if not keep:
@@ -353,7 +392,8 @@ class MLP:
         return Trace(z, a)
 
     @_writes
-    def backward(self, trace, y, loss=None, n_threads=None):
+    def backward(self, trace: Trace, y: ArrayLike, loss: Optional[LossLike] = None,
+                 n_threads: Optional[int] = None) -> Gradients:
         """Backward pass (chapter 5) for the batch of ``trace``; returns :class:`Gradients`.
 
         ``y``: labels/targets (encoded with the loss, using ``classes_`` when fitted).
@@ -390,16 +430,16 @@ class MLP:
         dalpha = [None] + [None if d is None else d.copy() for d in eng.grad_alphas()]
         return Gradients(delta, dW, db, dalpha, float(value))
 
-    def _resolve_loss(self, loss):
+    def _resolve_loss(self, loss: Optional[LossLike]) -> Loss:
         if loss is not None:
             loss = get_loss(loss)
             loss.check_output(self.output)
             return loss
         if self.loss is None:
-            raise ValueError("this model has no loss: give loss=... (or build it with loss=)")
+            raise missing_loss_error()
         return self.loss
 
-    def _encode(self, loss, y, n, fitting):
+    def _encode(self, loss: Loss, y: ArrayLike, n: int, fitting: bool) -> Any:
         """Encode y for ``loss``; when fitting, remember classes_ / mode."""
         if y is None:
             raise ValueError("y is required")
@@ -424,10 +464,10 @@ class MLP:
         return enc
 
     # -- predictions ----------------------------------------------------------------------
-    def _is_classifier(self):
+    def _is_classifier(self) -> bool:
         return self.loss is not None and self.loss.is_classifier
 
-    def predict(self, X, n_threads=None):
+    def predict(self, X: ArrayLike, n_threads: Optional[int] = None) -> NDArray[Any]:
         """Class labels (classification losses; needs ``classes_`` from fit) or the raw
         outputs (square loss / no loss: shape (n, N_L), 1-D if fit saw a 1-D y)."""
         lock = self._lock          # as @_reads, written out: this is the latency path
@@ -437,8 +477,8 @@ class MLP:
         finally:
             lock.release_read()
 
-    def _predict(self, X, n_threads=None):
-        if self._is_classifier():
+    def _predict(self, X: ArrayLike, n_threads: Optional[int] = None) -> NDArray[Any]:
+        if self.loss is not None and self.loss.is_classifier:
             classes = getattr(self, "classes_", None)
             if classes is None:
                 raise NotFittedError(f"this MLP with the {self.loss.name} loss has not been "
@@ -451,7 +491,7 @@ class MLP:
             return out[:, 0]
         return out
 
-    def decision_function(self, X, n_threads=None):
+    def decision_function(self, X: ArrayLike, n_threads: Optional[int] = None) -> FloatArray:
         """The raw outputs a^L (1-D for a single output unit)."""
         lock = self._lock          # as @_reads
         lock.acquire_read()
@@ -461,7 +501,7 @@ class MLP:
             lock.release_read()
         return out[:, 0] if out.shape[1] == 1 else out
 
-    def predict_proba(self, X, n_threads=None):
+    def predict_proba(self, X: ArrayLike, n_threads: Optional[int] = None) -> FloatArray:
         """Class probabilities, columns in the order of ``classes_``.
 
         cross_entropy: the softmax outputs; logistic: sigmoid of the margin ([1-p, p] for
@@ -493,22 +533,22 @@ class MLP:
         return (np.hstack([1 - p, p]) if mode == "binary" else p).astype(self.dtype)
 
     @_reads
-    def score(self, X, y, n_threads=None):
+    def score(self, X: ArrayLike, y: ArrayLike, n_threads: Optional[int] = None) -> float:
         """Accuracy for classification losses, R^2 (uniform over outputs) otherwise. Needs
         at least one sample."""
-        y = np.asarray(y)
-        if np.ndim(X) >= 1 and len(X) == 0:
+        y = yt = np.asarray(y)
+        if np.ndim(X) >= 1 and len(X) == 0:  # type: ignore[arg-type]
             raise ValueError("score needs at least one sample: X has 0 rows")
         if self._is_classifier():
             pred = self._predict(X, n_threads)
-            if y.shape[0] != pred.shape[0]:
+            if yt.shape[0] != pred.shape[0]:
                 raise ValueError(f"X and y have different lengths: {pred.shape[0]} and "
-                                 f"{y.shape[0]}")
-            if getattr(self, "_mode", None) == "multiclass" and y.ndim == 2 and y.shape[1] > 1:
-                y = self.classes_[np.argmax(y, axis=1)]
+                                 f"{yt.shape[0]}")
+            if getattr(self, "_mode", None) == "multiclass" and yt.ndim == 2 and yt.shape[1] > 1:
+                yt = self.classes_[np.argmax(yt, axis=1)]
             if pred.ndim == 2:
-                return float(np.mean(np.all(pred == y.reshape(pred.shape), axis=1)))
-            return float(np.mean(pred == y.reshape(-1)))
+                return float(np.mean(np.all(pred == yt.reshape(pred.shape), axis=1)))
+            return float(np.mean(pred == yt.reshape(-1)))
         out = self._outputs(X, n_threads)
         if y.shape[0] != out.shape[0]:
             raise ValueError(f"X and y have different lengths: {out.shape[0]} and {y.shape[0]}")
@@ -516,16 +556,156 @@ class MLP:
 
     # -- training -------------------------------------------------------------------------
     @_writes
-    def fit(self, X, y, loss=None, optimizer=None, lr=None, batch_size=32, epochs=10,
-            shuffle=True, drop_last=False, validation_split=0.0, validation_data=None,
-            validation_shuffle=False, early_stopping=None, min_delta=0.0, restarts=1,
-            callbacks=None, verbose=0, progress=False, schedule=None, seed=None,
-            n_threads=None, on_divergence="warn", sample_weight=None):
-        """Train on (X, y); returns a :class:`~fastmlp.training.History`.
+    def fit(self, X: ArrayLike, y: ArrayLike, loss: Optional[LossLike] = None,
+            optimizer: OptimizerLike = None, lr: Union[float, str, None] = None,
+            batch_size: Optional[int] = 32, epochs: int = 10, shuffle: bool = True,
+            drop_last: bool = False, validation_split: float = 0.0,
+            validation_data: Optional[Sequence[ArrayLike]] = None,
+            validation_shuffle: bool = False,
+            early_stopping: Union[int, bool, EarlyStopping, None] = None,
+            min_delta: float = 0.0, restarts: int = 1,
+            callbacks: Optional[Sequence[Any]] = None, verbose: int = 0,
+            progress: bool = False, schedule: ScheduleLike = None, seed: Optional[int] = None,
+            n_threads: Optional[int] = None, on_divergence: str = "warn",
+            sample_weight: Optional[ArrayLike] = None) -> History:
+        """Train the network on ``(X, y)`` (chapter 4.3) and return what happened.
 
-        Every option is described in :func:`fastmlp.training.fit`. ``batch_size=None`` is
-        full-batch gradient descent, 1 is SGD, B is mini-batch SGD. Calling fit again
-        continues from the current weights and optimiser state; ``reset()`` starts over.
+        Calling ``fit`` again continues from the current weights and optimiser state (and
+        the epoch numbering); :meth:`reset` starts over.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Inputs, converted once to the model's dtype (C-contiguous). NaN or infinite
+            values raise ValueError.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Targets, encoded for the loss: class labels of any type (numbers, strings) for
+            the classification losses (learned into ``classes_``), one-hot or probability
+            rows for ``cross_entropy``, real values for ``square``.
+        loss : str, Loss or None, default None
+            The loss to minimise: a name (``'square'``, ``'hinge'``, ``'logistic'``,
+            ``'cross_entropy'``, ``'margin'`` or an alias), a
+            :class:`~fastmlp.losses.Loss` subclass or instance (a user-defined loss trains
+            on a slower, per-batch path). None uses the model's loss. fastmlp does not
+            guess the task from ``y``: a model with no loss raises ValueError naming
+            ``loss='cross_entropy'`` (classification) and ``loss='square'`` (regression).
+            A loss given here becomes the model's loss.
+        optimizer : {'sgd', 'adam'}, Optimizer or None, default None
+            How the parameters move: a name, or an :class:`~fastmlp.optim.Optimizer`
+            (e.g. ``fm.optim.SGD(lr=0.1, momentum=0.9)``), whose state is used and updated.
+            None continues with the previous fit's optimiser, else ``SGD(lr=0.01)``.
+        lr : float, 'auto' or None, default None
+            Overrides the optimiser's learning rate eta (its ``base_lr``). ``'auto'`` first
+            runs a short sweep on this fit's data and options
+            (:mod:`fastmlp.training.lr_search`: four rates a decade apart for the optimiser,
+            three bisection stages, a tenth of the epochs, 1 to 10, and at least 50 steps;
+            the largest rate within 10 % of the lowest final validation -- else training --
+            loss wins), then trains with that rate: ``history.lr_search`` holds the sweep,
+            and the weights are those of ``fit(lr=<that rate>)``.
+        batch_size : int or None, default 32
+            Samples per step. None is full-batch gradient descent (one step per epoch),
+            1 is stochastic gradient descent, B is mini-batch SGD. A B larger than the
+            training set means the whole set (no error and no warning; scikit-learn's rule).
+        epochs : int, default 10
+            Passes over the training set (>= 0). Epochs are numbered from 1, continuing
+            across calls.
+        shuffle : bool, default True
+            Reshuffle the samples before every epoch (a counter-based order seeded by
+            ``seed``: the same on any number of threads).
+        drop_last : bool, default False
+            Skip the last, short batch of each epoch.
+        validation_split : float, default 0.0
+            Fraction in [0, 1) of the samples held out to measure ``val_loss`` and
+            ``val_metric`` after every epoch: the LAST fraction, as in Keras (see
+            ``validation_shuffle``).
+        validation_data : tuple or None, default None
+            ``(X_val, y_val)`` or ``(X_val, y_val, sample_weight_val)`` to validate on
+            instead; not together with ``validation_split``.
+        validation_shuffle : bool, default False
+            Hold out a random fraction (drawn with the seed) instead of the last one.
+        early_stopping : int, bool, EarlyStopping or None, default None
+            Stop when the monitored value (``val_loss`` with validation, else the training
+            loss) has not improved by more than ``min_delta`` for this many epochs, and
+            restore the best epoch's weights. True means 10; an
+            :class:`~fastmlp.training.EarlyStopping` gives full control.
+        min_delta : float, default 0.0
+            The improvement ``early_stopping`` requires.
+        restarts : int, default 1
+            Train this many fresh initialisations (the first from the model's seed, the
+            others from seeds derived from it) and keep the best by validation loss (or
+            training loss). Independent restarts run in parallel, one per engine thread,
+            with bitwise the results of running them in turn; every restart's History is in
+            ``history.restarts``. Ctrl-C keeps the restarts that finished, stops those
+            running at their next epoch boundary, skips the rest and keeps the best of those
+            that ran (``history.interrupted`` is then True and ``history.restarts`` lists
+            only those).
+        callbacks : list or None, default None
+            Objects with ``on_epoch_end(epoch, logs)`` (return True to stop) and/or
+            ``on_batch_end(batch, logs)``, ``on_progress(epoch, batches_done, n_batches,
+            logs)``, ``on_train_begin(run)``, ``on_train_end(run)``; see
+            :mod:`fastmlp.training.callbacks`. ``on_batch_end`` makes training call the
+            engine once per batch.
+        verbose : int, default 0
+            0 silent, 1 a progress bar, 2 one line per epoch on stdout.
+        progress : bool, default False
+            A progress bar on stderr (tqdm when installed). It advances within an epoch
+            when an epoch takes longer than about a second.
+        schedule : Schedule, callable or None, default None
+            A learning-rate schedule from :mod:`fastmlp.optim` (``Cosine``, ``StepLR``,
+            ``ReduceOnPlateau``, ...) applied between epochs.
+        seed : int or None, default None
+            Seed of the shuffling (and of ``validation_shuffle``); None derives it from the
+            model's seed, so the same model seed gives the same run.
+        n_threads : int or None, default None
+            Engine threads for this call (default: the model's, else
+            ``fastmlp.get_num_threads()``). Results do not depend on it.
+        on_divergence : {'warn', 'raise'}, default 'warn'
+            When a step's loss or gradient becomes NaN or infinite, that step changes
+            nothing and training stops: 'warn' emits a
+            :class:`~fastmlp.training.DivergenceWarning` (``history.diverged`` is True),
+            'raise' raises FloatingPointError.
+        sample_weight : array-like of shape (n_samples,) or None, default None
+            One weight >= 0 per sample: every batch's loss is the weighted mean of its
+            samples' costs (scikit-learn's definition), inside the same C call.
+
+        Returns
+        -------
+        History
+            One entry per completed epoch: ``epoch`` (numbers from 1), ``loss``,
+            ``val_loss``, ``val_metric``, ``lr``, ``time``; ``best_epoch``, ``stopped_early``,
+            ``diverged``, ``interrupted``, ``restarts``, ``lr_search`` (with ``lr='auto'``).
+            Also kept as ``history_``.
+
+        Raises
+        ------
+        ValueError
+            Bad data or options (the message says what was wrong and what was expected),
+            or no loss.
+        TypeError
+            Arguments of the wrong type.
+        FloatingPointError
+            Divergence with ``on_divergence='raise'``.
+
+        See Also
+        --------
+        fastmlp.training.Run : the training loop every front end uses.
+        fastmlp.sklearn.MLPClassifier : the same training behind scikit-learn's interface.
+
+        Notes
+        -----
+        Without callbacks, validation or a changing schedule, all epochs run in one C call.
+        Ctrl-C leaves the model at the end of the last completed epoch
+        (``history.interrupted``).
+
+        Examples
+        --------
+        >>> import numpy as np, fastmlp as fm
+        >>> X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], float)
+        >>> y = np.array([0, 1, 1, 0])
+        >>> net = fm.MLP([2, 4, 1], activation="tanh", loss="logistic", seed=0)
+        >>> hist = net.fit(X, y, optimizer=fm.optim.SGD(lr=0.5), epochs=500)
+        >>> net.score(X, y), hist.epoch[-1]
+        (1.0, 500)
         """
         return _fit(self, X, y, loss=loss, optimizer=optimizer, lr=lr, batch_size=batch_size,
                    epochs=epochs, shuffle=shuffle, drop_last=drop_last,
@@ -537,7 +717,7 @@ class MLP:
                    sample_weight=sample_weight)
 
     # -- description ----------------------------------------------------------------------
-    def summary(self):
+    def summary(self) -> str:
         """A table: layer, sizes, activation, parameters (returned as a string)."""
         rows = [("layer", "in -> out", "activation", "params")]
         al = self.alphas
@@ -558,7 +738,7 @@ class MLP:
         out.append(f"total parameters: {self.n_params:,}")
         return "\n".join(out)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         hidden = self.hidden_activations
         act = hidden[0] if hidden and all(h == hidden[0] for h in hidden) else hidden
         s = (f"MLP({self.layer_sizes}, activation={act!r}, output={self.output!r}, "
@@ -569,7 +749,7 @@ class MLP:
 
     # -- persistence ----------------------------------------------------------------------
     @_reads
-    def save(self, path):
+    def save(self, path: Union[str, os.PathLike[str]]) -> str:
         """Save to a versioned ``.npz`` readable without pickle, atomically (``.npz``
         appended when missing; the layout: :mod:`fastmlp.io`); returns the path. The
         optimiser is not stored. A new file gets the umask's permissions, an existing one
@@ -579,28 +759,29 @@ class MLP:
                           getattr(self, "classes_", None))
 
     @classmethod
-    def load(cls, path, max_bytes=_npz.MAX_BYTES):
+    def load(cls, path: Union[str, os.PathLike[str]],
+             max_bytes: Optional[int] = _npz.MAX_BYTES) -> MLP:
         """A model saved by :meth:`save` (the same as :func:`fastmlp.load`: nothing in the
         file is trusted; ``max_bytes`` caps every array; every failure is a ValueError
         naming the file)."""
         return cls._from_saved(*_npz.read(path, max_bytes, cls._saved_expect))
 
     @staticmethod
-    def _saved_expect(cfg):
+    def _saved_expect(cfg: dict[str, Any]) -> tuple[int, np.dtype[Any], Optional[int]]:
         """Check a loaded config's fields, types and sizes before anything is built from it;
         returns what its parameter vector and classes must be: (n_params, dtype, n_classes
         or None). Raises ValueError."""
-        def need(key, ok, what):
+        def need(key: str, ok: Callable[[Any], bool], what: str) -> Any:
             if key not in cfg:
                 raise ValueError(f"the config has no {key!r}")
             if not ok(cfg[key]):
                 raise ValueError(f"config {key!r} must be {what}, got {cfg[key]!r}"[:300])
             return cfg[key]
 
-        def is_int(v, lo, hi):
+        def is_int(v: Any, lo: int, hi: int) -> bool:
             return isinstance(v, int) and not isinstance(v, bool) and lo <= v <= hi
 
-        def is_num(v):
+        def is_num(v: Any) -> bool:
             return isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v)
 
         if cfg.get("class") != "MLP":
@@ -634,7 +815,7 @@ class MLP:
                      "ovr": sizes[-1], "multiclass": sizes[-1]}[mode]
         return n, np.dtype(dtype), n_classes
 
-    def _saved_config(self):
+    def _saved_config(self) -> dict[str, Any]:
         loss = self.loss
         return {
             "class": "MLP",
@@ -657,7 +838,8 @@ class MLP:
         }
 
     @classmethod
-    def _from_saved(cls, path, cfg, theta, classes):
+    def _from_saved(cls, path: str, cfg: dict[str, Any], theta: NDArray[Any],
+                    classes: Optional[NDArray[Any]]) -> MLP:
         """The model :meth:`_saved_config` described (warns about a user-defined loss, which
         is not stored, on behalf of the caller's caller: ``load``)."""
         try:
@@ -688,14 +870,14 @@ class MLP:
         return model
 
     @_reads
-    def __getstate__(self):
+    def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         state.pop("engine")
         state.pop("_lock", None)
         state["_theta"] = self.engine.theta.copy()
         return state
 
-    def __setstate__(self, state):
+    def __setstate__(self, state: dict[str, Any]) -> None:
         theta = state.pop("_theta")
         self.__dict__.update(state)
         self._lock = _core.ModelLock()
@@ -704,7 +886,7 @@ class MLP:
             raise ValueError("pickled parameters do not match the network's shape")
         self.engine.theta[...] = theta
 
-    def __deepcopy__(self, memo):
+    def __deepcopy__(self, memo: dict[int, Any]) -> MLP:
         new = MLP.__new__(MLP)
         new.__setstate__(copy.deepcopy(self.__getstate__(), memo))
         return new

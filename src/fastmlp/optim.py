@@ -23,28 +23,36 @@ resumable: train 2 epochs, save both model and optimiser state, load them, train
 the result equals 4 epochs straight.
 
 Schedules change ``optimizer.lr`` between epochs (the fit loop calls them); they compute from
-``optimizer.base_lr`` (the lr given by the user) and the *global* epoch number (epochs the
-model has been trained so far, so a resumed fit continues the schedule).
+``optimizer.base_lr`` (the lr given by the user) and the number of epochs the model has
+completed so far (a count over all its fits, so a resumed fit continues the schedule).
 """
 from __future__ import annotations
 
 import copy
 import math
-import numbers
+from typing import Any, Callable, Dict, Mapping, Optional, Tuple, Union
 
 import numpy as np
 
 from . import _core
-from ._common import StopTraining
+from ._common import INTEGER_TYPES as _INTEGERS
+from ._common import REAL_TYPES, StopTraining
 from ._names import OPTIMIZER_NAMES
+from ._typing import DTypeLike, FloatArray
+
+Logs = Mapping[str, float]
+"""What the fit loop reports after an epoch ('loss', 'val_loss', 'lr', 'samples_seen', ...)."""
+Spec = Tuple[Any, ...]
+
 
 __all__ = ["Optimizer", "SGD", "Adam", "get_optimizer",
            "Schedule", "Constant", "StepLR", "InverseScaling", "Cosine", "ReduceOnPlateau",
            "Adaptive", "get_schedule"]
 
 
-def _real(name, x, low=None, high=None, low_open=False, high_open=False):
-    if isinstance(x, (bool, np.bool_)) or not isinstance(x, numbers.Real):
+def _real(name: str, x: Any, low: Optional[float] = None, high: Optional[float] = None,
+          low_open: bool = False, high_open: bool = False) -> float:
+    if isinstance(x, (bool, np.bool_)) or not isinstance(x, REAL_TYPES):
         raise TypeError(f"{name} must be a real number, got {type(x).__name__} {x!r}")
     x = float(x)
     ok = math.isfinite(x)
@@ -63,44 +71,46 @@ def _real(name, x, low=None, high=None, low_open=False, high_open=False):
 
 class Optimizer:
     """Base class: hyper-parameters, lazily created state, the engine's spec tuple."""
-    kind = -1
-    _state_names: tuple = ()
+    kind: int = -1
+    _state_names: Tuple[str, ...] = ()
 
-    def __init__(self, lr, weight_decay=0.0, l2=0.0):
-        self.state = {}
-        self._lr = None
+    def __init__(self, lr: float, weight_decay: float = 0.0, l2: float = 0.0) -> None:
+        self.state: Dict[str, FloatArray] = {}
+        self._lr: Optional[float] = None
         self.lr = lr
-        self.base_lr = self.lr
+        self.base_lr: float = self.lr
         self.weight_decay = _real("weight_decay", weight_decay, 0)
         self.l2 = _real("l2", l2, 0)
         self.t = 0
 
     # lr is validated whenever it is set (also by schedules)
     @property
-    def lr(self):
+    def lr(self) -> float:
+        """The current learning rate eta (validated whenever it is set)."""
+        assert self._lr is not None
         return self._lr
 
     @lr.setter
-    def lr(self, value):
+    def lr(self, value: float) -> None:
         value = _real("lr", value, 0, low_open=True)
         old, self._lr = self._lr, value
         if old is not None and old != value:
             self._lr_changed(old, value)
 
-    def _lr_changed(self, old, new):
+    def _lr_changed(self, old: float, new: float) -> None:
         """Hook: the learning rate changed between steps (state may need rescaling)."""
 
-    def _set_lr_quietly(self, value):
+    def _set_lr_quietly(self, value: float) -> None:
         """Set lr without the rescaling hook (restoring a saved state)."""
         self._lr = _real("lr", value, 0, low_open=True)
 
-    def set_base_lr(self, lr):
+    def set_base_lr(self, lr: float) -> None:
         """Set both the current and the base learning rate (what schedules start from)."""
         self.lr = lr
         self.base_lr = self.lr
 
     # -- state ----------------------------------------------------------------------------
-    def _ensure_state(self, n_params, dtype):
+    def _ensure_state(self, n_params: int, dtype: DTypeLike) -> None:
         dtype = np.dtype(dtype)
         for name in self._needed_state():
             s = self.state.get(name)
@@ -113,15 +123,15 @@ class Optimizer:
             elif s.dtype != dtype or not s.flags.c_contiguous or not s.flags.writeable:
                 self.state[name] = np.ascontiguousarray(s, dtype=dtype).copy()
 
-    def _needed_state(self):
+    def _needed_state(self) -> Tuple[str, ...]:
         return self._state_names
 
-    def reset_state(self):
+    def reset_state(self) -> None:
         """Forget the state vectors and the step count (hyper-parameters are kept)."""
         self.state = {}
         self.t = 0
 
-    def spec(self, batch_weight=None):
+    def spec(self, batch_weight: Optional[float] = None) -> Spec:
         """The engine's tuple (kind, lr, momentum, nesterov, weight_decay, b1, b2, eps, t
         [, l2]). With ``batch_weight`` (an update applied outside the training step, whose
         batch weight sum the engine cannot know) l2 is folded into weight_decay."""
@@ -129,19 +139,19 @@ class Optimizer:
         wd, l2 = self.weight_decay, self.l2
         if batch_weight is not None and l2:
             wd, l2 = wd + l2 / float(batch_weight), 0.0
-        spec = (kind, self.lr, mom, nest, wd, b1, b2, eps, int(self.t))
+        spec: Spec = (kind, self.lr, mom, nest, wd, b1, b2, eps, int(self.t))
         return spec + (l2,) if l2 else spec
 
-    def _engine_params(self):
+    def _engine_params(self) -> Tuple[int, float, bool, float, float, float]:
         raise NotImplementedError
 
-    def _vectors(self):
+    def _vectors(self) -> Tuple[Optional[FloatArray], Optional[FloatArray]]:
         names = self._needed_state()
         s1 = self.state.get(names[0]) if len(names) > 0 else None
         s2 = self.state.get(names[1]) if len(names) > 1 else None
         return s1, s2
 
-    def step(self, model, n_threads=None):
+    def step(self, model: Any, n_threads: Optional[int] = None) -> int:
         """One update of ``model``'s parameters from its gradient (``model.backward`` first).
 
         ``model`` is an MLP (or a raw ``_core.Engine``). Returns the step count t. A step
@@ -155,23 +165,24 @@ class Optimizer:
                 return self._step(model.engine, n_threads)
         return self._step(model, n_threads)
 
-    def _step(self, engine, n_threads):
+    def _step(self, engine: Any, n_threads: Optional[int]) -> int:
         self._ensure_state(engine.n_params, engine.dtype)
         s1, s2 = self._vectors()
         self.t = int(engine.update(self.spec(), s1, s2, n_threads=n_threads))
         return self.t
 
     # -- (de)serialisation ------------------------------------------------------------------
-    def hyperparameters(self):
+    def hyperparameters(self) -> Dict[str, Any]:
+        """The constructor's arguments (lr is the base learning rate)."""
         raise NotImplementedError
 
-    def state_dict(self):
+    def state_dict(self) -> Dict[str, Any]:
         """Everything needed to resume: type, hyper-parameters, lr, base_lr, t, state copies."""
         return {"type": type(self).__name__, "hyperparameters": self.hyperparameters(),
                 "lr": self.lr, "base_lr": self.base_lr, "t": int(self.t),
                 "state": {k: np.array(v, copy=True) for k, v in self.state.items()}}
 
-    def load_state_dict(self, state):
+    def load_state_dict(self, state: Mapping[str, Any]) -> "Optimizer":
         """Restore what :meth:`state_dict` returned (arrays are copied)."""
         if not isinstance(state, dict) or "type" not in state:
             raise ValueError("state must be a dict from Optimizer.state_dict()")
@@ -179,11 +190,11 @@ class Optimizer:
             raise ValueError(f"state is for a {state['type']} optimiser, not "
                              f"{type(self).__name__}")
         hp = dict(state.get("hyperparameters", {}))
-        self.__init__(**hp)
+        self.__init__(**hp)  # type: ignore[misc]  # the same class: its own arguments
         self.lr = state.get("lr", self.lr)
         self.base_lr = _real("base_lr", state.get("base_lr", self.lr), 0, low_open=True)
         t = state.get("t", 0)
-        if isinstance(t, bool) or not isinstance(t, (numbers.Integral,)) or t < 0:
+        if isinstance(t, bool) or not isinstance(t, _INTEGERS) or t < 0:
             raise ValueError(f"t must be a non-negative int, got {t!r}")
         self.t = int(t)
         self.state = {}
@@ -198,11 +209,11 @@ class Optimizer:
             self.state[k] = np.ascontiguousarray(v)
         return self
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         hp = ", ".join(f"{k}={v!r}" for k, v in self.hyperparameters().items())
         return f"{type(self).__name__}({hp})"
 
-    def __deepcopy__(self, memo):
+    def __deepcopy__(self, memo: Dict[int, Any]) -> "Optimizer":
         new = copy.copy(self)
         new.state = {k: v.copy() for k, v in self.state.items()}
         return new
@@ -219,8 +230,9 @@ class SGD(Optimizer):
     """
     kind = _core.OPT_CODES["sgd"]
 
-    def __init__(self, lr=0.01, momentum=0.0, nesterov=False, weight_decay=0.0, l2=0.0,
-                 lr_in_velocity=False):
+    def __init__(self, lr: float = 0.01, momentum: float = 0.0, nesterov: bool = False,
+                 weight_decay: float = 0.0, l2: float = 0.0,
+                 lr_in_velocity: bool = False) -> None:
         super().__init__(lr, weight_decay, l2)
         self.momentum = _real("momentum", momentum, 0, 1, high_open=True)
         if not isinstance(nesterov, (bool, np.bool_)):
@@ -232,20 +244,20 @@ class SGD(Optimizer):
             raise TypeError(f"lr_in_velocity must be True or False, got {lr_in_velocity!r}")
         self.lr_in_velocity = bool(lr_in_velocity)
 
-    def _lr_changed(self, old, new):
+    def _lr_changed(self, old: float, new: float) -> None:
         v = self.state.get("velocity")
         if self.lr_in_velocity and v is not None:
             v *= old / new
 
-    def _needed_state(self):
+    def _needed_state(self) -> Tuple[str, ...]:
         return ("velocity",) if self.momentum > 0 else ()
 
     _state_names = ("velocity",)
 
-    def _engine_params(self):
+    def _engine_params(self) -> Tuple[int, float, bool, float, float, float]:
         return (self.kind, self.momentum, self.nesterov, 0.0, 0.0, 0.0)
 
-    def hyperparameters(self):
+    def hyperparameters(self) -> Dict[str, Any]:
         return {"lr": self.base_lr, "momentum": self.momentum, "nesterov": self.nesterov,
                 "weight_decay": self.weight_decay, "l2": self.l2,
                 "lr_in_velocity": self.lr_in_velocity}
@@ -261,8 +273,9 @@ class Adam(Optimizer):
     """
     _state_names = ("m", "v")
 
-    def __init__(self, lr=0.001, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, l2=0.0,
-                 efficient=False):
+    def __init__(self, lr: float = 0.001, betas: Tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 0.0, l2: float = 0.0,
+                 efficient: bool = False) -> None:
         super().__init__(lr, weight_decay, l2)
         if not isinstance(efficient, (bool, np.bool_)):
             raise TypeError(f"efficient must be True or False, got {efficient!r}")
@@ -276,21 +289,24 @@ class Adam(Optimizer):
         self.eps = _real("eps", eps, 0, low_open=True)
 
     @property
-    def kind(self):
-        return _core.OPT_CODES["adam_efficient" if self.efficient else "adam"]
+    def kind(self) -> int:  # type: ignore[override]  # a class attribute elsewhere
+        return int(_core.OPT_CODES["adam_efficient" if self.efficient else "adam"])
 
-    def _engine_params(self):
+    def _engine_params(self) -> Tuple[int, float, bool, float, float, float]:
         return (self.kind, 0.0, False, self.betas[0], self.betas[1], self.eps)
 
-    def hyperparameters(self):
+    def hyperparameters(self) -> Dict[str, Any]:
         return {"lr": self.base_lr, "betas": tuple(self.betas), "eps": self.eps,
                 "weight_decay": self.weight_decay, "l2": self.l2, "efficient": self.efficient}
 
 
-OPTIMIZERS = {"sgd": SGD, "adam": Adam}
+OPTIMIZERS: Dict[str, Callable[..., Optimizer]] = {"sgd": SGD, "adam": Adam}
+
+OptimizerLike = Union[str, Optimizer, "type[Optimizer]", None]
+"""An optimiser: a name ('sgd', 'adam'), an Optimizer instance or class, or None (SGD)."""
 
 
-def get_optimizer(optimizer, lr=None):
+def get_optimizer(optimizer: OptimizerLike, lr: Optional[float] = None) -> Optimizer:
     """An Optimizer from a name ('sgd', 'adam'), an instance or None (SGD); ``lr`` overrides."""
     if optimizer is None:
         optimizer = "sgd"
@@ -298,7 +314,8 @@ def get_optimizer(optimizer, lr=None):
         key = OPTIMIZER_NAMES.resolve(optimizer, "optimizer")
         return OPTIMIZERS[key]() if lr is None else OPTIMIZERS[key](lr=lr)
     if isinstance(optimizer, type) and issubclass(optimizer, Optimizer):
-        return optimizer() if lr is None else optimizer(lr=lr)
+        make: Callable[..., Optimizer] = optimizer
+        return make() if lr is None else make(lr=lr)
     if not isinstance(optimizer, Optimizer):
         raise TypeError(f"optimizer must be 'sgd', 'adam' or an Optimizer, got "
                         f"{type(optimizer).__name__}")
@@ -311,21 +328,24 @@ def get_optimizer(optimizer, lr=None):
 # Schedules: lr for the NEXT epoch, computed between epochs
 # ---------------------------------------------------------------------------------------------
 class Schedule:
-    """Base class. ``__call__(epoch, base_lr, lr, logs)`` -> lr for epoch ``epoch`` (0-based,
-    global). ``per_epoch`` False means the lr never changes (one C call may run all epochs)."""
+    """Base class. ``__call__(epoch, base_lr, lr, logs)`` -> the lr of the next epoch, where
+    ``epoch`` is the number of epochs the model has completed (0 before its first epoch; a
+    count, so epoch number ``epoch + 1`` -- counted from 1 as everywhere -- is the one about to
+    run). ``per_epoch`` False means the lr never changes (one C call may run all epochs)."""
     per_epoch = True
 
-    def __call__(self, epoch, base_lr, lr, logs=None):  # pragma: no cover - abstract
+    def __call__(self, epoch: int, base_lr: float, lr: float,
+                 logs: Optional[Logs] = None) -> float:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def state_dict(self):
+    def state_dict(self) -> Dict[str, Any]:
         return {k: v for k, v in vars(self).items()}
 
-    def load_state_dict(self, state):
+    def load_state_dict(self, state: Mapping[str, Any]) -> "Schedule":
         vars(self).update(state)
         return self
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_"))
         return f"{type(self).__name__}({args})"
 
@@ -334,39 +354,42 @@ class Constant(Schedule):
     """lr stays at base_lr."""
     per_epoch = False
 
-    def __call__(self, epoch, base_lr, lr, logs=None):
+    def __call__(self, epoch: int, base_lr: float, lr: float,
+                 logs: Optional[Logs] = None) -> float:
         return base_lr
 
 
 class StepLR(Schedule):
     """lr = base_lr * gamma ** (epoch // step_size)."""
 
-    def __init__(self, step_size, gamma=0.1):
-        if isinstance(step_size, bool) or not isinstance(step_size, numbers.Integral) \
+    def __init__(self, step_size: int, gamma: float = 0.1) -> None:
+        if isinstance(step_size, bool) or not isinstance(step_size, _INTEGERS) \
                 or step_size < 1:
             raise ValueError(f"step_size must be an int >= 1, got {step_size!r}")
         self.step_size = int(step_size)
         self.gamma = _real("gamma", gamma, 0, low_open=True)
 
-    def __call__(self, epoch, base_lr, lr, logs=None):
+    def __call__(self, epoch: int, base_lr: float, lr: float,
+                 logs: Optional[Logs] = None) -> float:
         return base_lr * self.gamma ** (epoch // self.step_size)
 
 
 class InverseScaling(Schedule):
     """lr = base_lr / (t + 1) ** power_t.
 
-    ``per='epoch'``: t is the global epoch number (from 0). ``per='sample'``: t is the number
+    ``per='epoch'``: t is the number of epochs completed. ``per='sample'``: t is the number
     of samples seen so far (scikit-learn's 'invscaling', lr updated after every epoch; the
     first epoch of a run keeps the optimiser's current lr).
     """
 
-    def __init__(self, power_t=0.5, per="epoch"):
+    def __init__(self, power_t: float = 0.5, per: str = "epoch") -> None:
         self.power_t = _real("power_t", power_t, 0)
         if per not in ("epoch", "sample"):
             raise ValueError(f"per must be 'epoch' or 'sample', got {per!r}")
         self.per = per
 
-    def __call__(self, epoch, base_lr, lr, logs=None):
+    def __call__(self, epoch: int, base_lr: float, lr: float,
+                 logs: Optional[Logs] = None) -> float:
         if self.per == "epoch":
             return base_lr / (epoch + 1) ** self.power_t
         if logs is None:
@@ -377,13 +400,14 @@ class InverseScaling(Schedule):
 class Cosine(Schedule):
     """lr = eta_min + (base_lr - eta_min) (1 + cos(pi min(epoch, T_max) / T_max)) / 2."""
 
-    def __init__(self, T_max, eta_min=0.0):
-        if isinstance(T_max, bool) or not isinstance(T_max, numbers.Integral) or T_max < 1:
+    def __init__(self, T_max: int, eta_min: float = 0.0) -> None:
+        if isinstance(T_max, bool) or not isinstance(T_max, _INTEGERS) or T_max < 1:
             raise ValueError(f"T_max must be an int >= 1, got {T_max!r}")
         self.T_max = int(T_max)
         self.eta_min = _real("eta_min", eta_min, 0)
 
-    def __call__(self, epoch, base_lr, lr, logs=None):
+    def __call__(self, epoch: int, base_lr: float, lr: float,
+                 logs: Optional[Logs] = None) -> float:
         e = min(epoch, self.T_max)
         out = self.eta_min + (base_lr - self.eta_min) * (1 + math.cos(math.pi * e / self.T_max)) / 2
         return max(out, 1e-300)
@@ -394,9 +418,10 @@ class ReduceOnPlateau(Schedule):
     else the training loss) has not improved by more than ``threshold`` (relative) for
     ``patience`` epochs; never below ``min_lr``."""
 
-    def __init__(self, factor=0.1, patience=10, min_lr=0.0, threshold=1e-4):
+    def __init__(self, factor: float = 0.1, patience: int = 10, min_lr: float = 0.0,
+                 threshold: float = 1e-4) -> None:
         self.factor = _real("factor", factor, 0, 1, low_open=True, high_open=True)
-        if isinstance(patience, bool) or not isinstance(patience, numbers.Integral) \
+        if isinstance(patience, bool) or not isinstance(patience, _INTEGERS) \
                 or patience < 0:
             raise ValueError(f"patience must be an int >= 0, got {patience!r}")
         self.patience = int(patience)
@@ -405,7 +430,8 @@ class ReduceOnPlateau(Schedule):
         self.best = math.inf
         self.wait = 0
 
-    def __call__(self, epoch, base_lr, lr, logs=None):
+    def __call__(self, epoch: int, base_lr: float, lr: float,
+                 logs: Optional[Logs] = None) -> float:
         logs = logs or {}
         value = logs.get("val_loss")
         if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -432,9 +458,10 @@ class Adaptive(Schedule):
     monitor: 'loss' (lower is better) or 'val_score' / 'val_metric' (higher is better).
     """
 
-    def __init__(self, factor=0.2, patience=10, tol=1e-4, min_lr=1e-6, monitor="loss"):
+    def __init__(self, factor: float = 0.2, patience: float = 10, tol: float = 1e-4,
+                 min_lr: float = 1e-6, monitor: str = "loss") -> None:
         self.factor = _real("factor", factor, 0, 1, low_open=True, high_open=True)
-        if not (patience == math.inf or (isinstance(patience, numbers.Integral)
+        if not (patience == math.inf or (isinstance(patience, _INTEGERS)
                                          and not isinstance(patience, bool) and patience >= 0)):
             raise ValueError(f"patience must be an int >= 0 or inf, got {patience!r}")
         self.patience = patience
@@ -448,10 +475,11 @@ class Adaptive(Schedule):
         self.count = 0
 
     @property
-    def _max(self):
+    def _max(self) -> bool:
         return self.monitor in ("val_score", "val_metric")
 
-    def __call__(self, epoch, base_lr, lr, logs=None):
+    def __call__(self, epoch: int, base_lr: float, lr: float,
+                 logs: Optional[Logs] = None) -> float:
         if logs is None:
             return lr
         v = logs[self.monitor]
@@ -475,7 +503,13 @@ SCHEDULES = {"constant": Constant, "step": StepLR, "invscaling": InverseScaling,
              "adaptive": Adaptive}
 
 
-def get_schedule(schedule):
+ScheduleLike = Union[Schedule, str, Callable[[int], float], None]
+"""A schedule: a Schedule, a name ('constant', 'invscaling', 'plateau', 'adaptive'), a
+function of the epoch count returning the lr, or None (constant)."""
+
+
+def get_schedule(schedule: ScheduleLike) -> Schedule:
+    """A :class:`Schedule` from ``schedule`` (see :data:`ScheduleLike`)."""
     if schedule is None:
         return Constant()
     if isinstance(schedule, Schedule):
@@ -497,8 +531,9 @@ def get_schedule(schedule):
 class _Callable(Schedule):
     """Wraps ``f(epoch) -> lr``."""
 
-    def __init__(self, f):
+    def __init__(self, f: Callable[[int], float]) -> None:
         self.f = f
 
-    def __call__(self, epoch, base_lr, lr, logs=None):
+    def __call__(self, epoch: int, base_lr: float, lr: float,
+                 logs: Optional[Logs] = None) -> float:
         return self.f(epoch)

@@ -2,12 +2,14 @@
 4.1): threshold units, NumPy updates, the units evaluated by the C activation kernel."""
 from __future__ import annotations
 
-import numbers
+
+from typing import Any
 
 import numpy as np
 
 from . import _core
-from ._common import NotFittedError, check_dtype, check_int, check_X, seed_int
+from ._common import REAL_TYPES, NotFittedError, check_dtype, check_int, check_X, seed_int
+from ._typing import ArrayLike, DTypeLike, FloatArray, NDArray, SeedLike
 from .activations import canonical_name, get_activation
 
 __all__ = ["Perceptron"]
@@ -31,8 +33,10 @@ class Perceptron:
     0/1 matrix, one column per unit.
     """
 
-    def __init__(self, n_inputs, n_outputs=1, activation="step", lr=1.0, seed=None,
-                 dtype="float64"):
+    classes_: NDArray[Any]
+
+    def __init__(self, n_inputs: int, n_outputs: int = 1, activation: str = "step",
+                 lr: float = 1.0, seed: SeedLike = None, dtype: DTypeLike = "float64") -> None:
         self.n_inputs = check_int("n_inputs", n_inputs, 1)
         self.n_outputs = check_int("n_outputs", n_outputs, 1)
         act = canonical_name(activation, "activation")
@@ -41,7 +45,7 @@ class Perceptron:
                              f"or 'sign', got {act!r}")
         self.activation = act
         self._code = get_activation(act).code
-        if isinstance(lr, bool) or not isinstance(lr, numbers.Real) or not np.isfinite(lr) \
+        if isinstance(lr, bool) or not isinstance(lr, REAL_TYPES) or not np.isfinite(lr) \
                 or lr <= 0:
             raise ValueError(f"lr must be a finite number > 0, got {lr!r}")
         self.lr = float(lr)
@@ -50,21 +54,21 @@ class Perceptron:
         self.W = np.zeros((self.n_inputs, self.n_outputs), dtype=self.dtype)
         self.b = np.zeros(self.n_outputs, dtype=self.dtype)
         self.converged_ = False
-        self.errors_ = []
+        self.errors_: list[int] = []
         self.n_iter_ = 0
 
     @property
-    def _low(self):
+    def _low(self) -> float:
         return 0.0 if self.activation == "step" else -1.0
 
-    def _z(self, X):
+    def _z(self, X: FloatArray) -> FloatArray:
         return np.ascontiguousarray(X @ self.W + self.b)
 
-    def _a(self, X):
+    def _a(self, X: FloatArray) -> FloatArray:
         """sigma(x W + b) by the C activation kernel."""
         return _core.act_forward(self._code, self._z(X))
 
-    def _targets(self, y, n):
+    def _targets(self, y: ArrayLike, n: int) -> FloatArray:
         y = np.asarray(y)
         if y.shape[0] != n:
             raise ValueError(f"X and y have different lengths: {n} and {y.shape[0]}")
@@ -100,7 +104,7 @@ class Perceptron:
         T[np.arange(n), np.searchsorted(classes, y)] = 1
         return T
 
-    def fit(self, X, y, epochs=100):
+    def fit(self, X: ArrayLike, y: ArrayLike, epochs: int = 100) -> "Perceptron":
         """Train with the perceptron rule for at most ``epochs`` epochs (from W = 0)."""
         X = check_X(X, self.n_inputs, self.dtype)
         if X.shape[0] == 0:
@@ -129,16 +133,16 @@ class Perceptron:
         self.n_iter_ = len(self.errors_)
         return self
 
-    def decision_function(self, X):
+    def decision_function(self, X: ArrayLike) -> FloatArray:
         X = check_X(X, self.n_inputs, self.dtype)
         z = self._z(X)
         return z[:, 0] if self.n_outputs == 1 else z
 
-    def forward(self, X):
+    def forward(self, X: ArrayLike) -> FloatArray:
         """The units' outputs sigma(x W + b) (computed by the C kernel)."""
         return self._a(check_X(X, self.n_inputs, self.dtype))
 
-    def predict(self, X):
+    def predict(self, X: ArrayLike) -> NDArray[Any]:
         if not hasattr(self, "classes_"):
             raise NotFittedError("this Perceptron has not been fitted yet; call fit() first")
         X = check_X(X, self.n_inputs, self.dtype)
@@ -148,7 +152,7 @@ class Perceptron:
         on = on.astype(np.intp)
         return self.classes_[on[:, 0]] if self._mode == "binary" else self.classes_[on]
 
-    def score(self, X, y):
+    def score(self, X: ArrayLike, y: ArrayLike) -> float:
         """Accuracy of ``predict`` (a point exactly on a boundary goes to the first class)."""
         pred = self.predict(X)
         y = np.asarray(y)
@@ -156,6 +160,6 @@ class Perceptron:
             return float(np.mean(np.all(pred == y.reshape(pred.shape), axis=1)))
         return float(np.mean(pred == y.reshape(-1)))
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return (f"Perceptron(n_inputs={self.n_inputs}, n_outputs={self.n_outputs}, "
                 f"activation={self.activation!r}, lr={self.lr}, seed={self.seed})")

@@ -2,7 +2,10 @@
 
 Importing ``fastmlp`` or ``fastmlp.plot`` does not import matplotlib; each function imports
 it when called and raises an ImportError that says what to install when it is missing. No
-backend is chosen here (use ``matplotlib.use("Agg")`` for files without a display).
+backend is chosen here (use ``matplotlib.use("Agg")`` for files without a display). The
+figures these functions create use matplotlib's constrained layout, so axis labels and tick
+labels stay inside a saved figure. ``fastmlp.plot`` is also reachable as ``fm.plot`` after
+``import fastmlp as fm`` (loaded on first use).
 
 * :func:`plot_history` -- training and validation loss per epoch.
 * :func:`plot_decision_regions` -- the class a model predicts over a 2-D input plane, with
@@ -14,9 +17,20 @@ backend is chosen here (use ``matplotlib.use("Agg")`` for files without a displa
   marked.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Mapping, Optional, Sequence
+
 import numpy as np
 
+from ._typing import ArrayLike, NDArray
 from .datasets import xor
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+    from .training.lr_results import LRRangeResult, LRSweepResult
 
 __all__ = ["plot_history", "plot_decision_regions", "plot_xor", "plot_lr_sweep",
            "plot_lr_range"]
@@ -24,7 +38,7 @@ __all__ = ["plot_history", "plot_decision_regions", "plot_xor", "plot_lr_sweep",
 _INSTALL = "fastmlp.plot needs matplotlib: pip install fastmlp[plot] (or pip install matplotlib)"
 
 
-def _pyplot():
+def _pyplot() -> Any:
     try:
         import matplotlib.pyplot as plt
     except ImportError as exc:
@@ -32,7 +46,7 @@ def _pyplot():
     return plt
 
 
-def _history_dict(history):
+def _history_dict(history: Any) -> Mapping[str, Sequence[float]]:
     """A dict of per-epoch lists from a History, a dict, or anything with .history."""
     h = getattr(history, "history", history)
     if not isinstance(h, dict):
@@ -41,7 +55,8 @@ def _history_dict(history):
     return h
 
 
-def plot_history(history, ax=None, log=False, keys=None, title=None):
+def plot_history(history: Any, ax: Optional[Axes] = None, log: bool = False,
+                 keys: Optional[Sequence[str]] = None, title: Optional[str] = None) -> Axes:
     """Plot the per-epoch training loss and, when recorded, the validation loss.
 
     ``history``: the History returned by ``fit`` (or its ``.history`` dict). ``log=True`` puts
@@ -55,7 +70,7 @@ def plot_history(history, ax=None, log=False, keys=None, title=None):
             raise ValueError(f"history has no 'loss' values to plot (keys: {sorted(h)})")
     plt = _pyplot()
     if ax is None:
-        _, ax = plt.subplots(figsize=(5, 3.5))
+        _, ax = plt.subplots(figsize=(5, 3.5), layout="constrained")
     labels = {"loss": "training loss", "val_loss": "validation loss"}
     for k in keys:
         if k not in h:
@@ -74,8 +89,9 @@ def plot_history(history, ax=None, log=False, keys=None, title=None):
     return ax
 
 
-def plot_decision_regions(model, X, y, ax=None, resolution=200, margin=0.5, title=None,
-                          cmap="coolwarm"):
+def plot_decision_regions(model: Any, X: ArrayLike, y: ArrayLike, ax: Optional[Axes] = None,
+                          resolution: int = 200, margin: float = 0.5,
+                          title: Optional[str] = None, cmap: str = "coolwarm") -> Axes:
     """Colour the 2-D input plane by the class ``model.predict`` gives, and scatter (X, y).
 
     ``X``: (n, 2) inputs; ``y``: their labels (used for the marker colours). The grid covers
@@ -93,7 +109,7 @@ def plot_decision_regions(model, X, y, ax=None, resolution=200, margin=0.5, titl
     y = y[:, 0] if y.shape[1] == 1 else np.argmax(y, axis=1)
     plt = _pyplot()
     if ax is None:
-        _, ax = plt.subplots(figsize=(4.5, 4))
+        _, ax = plt.subplots(figsize=(4.5, 4), layout="constrained")
     lo = X.min(axis=0) - margin
     hi = X.max(axis=0) + margin
     g0, g1 = np.meshgrid(np.linspace(lo[0], hi[0], resolution),
@@ -105,7 +121,7 @@ def plot_decision_regions(model, X, y, ax=None, resolution=200, margin=0.5, titl
         edges = np.concatenate([[classes[0] - 0.5], (classes[:-1] + classes[1:]) / 2,
                                 [classes[-1] + 0.5]])
     else:
-        edges = [classes[0] - 0.5, classes[0] + 0.5]
+        edges = np.array([classes[0] - 0.5, classes[0] + 0.5])
     ax.contourf(g0, g1, pred, levels=edges, cmap=cmap, alpha=0.35)
     ax.scatter(X[:, 0], X[:, 1], c=y.astype(np.float64), cmap=cmap, vmin=classes[0],
                vmax=classes[-1], edgecolors="k", s=60 if len(X) <= 50 else 15, zorder=3)
@@ -118,25 +134,26 @@ def plot_decision_regions(model, X, y, ax=None, resolution=200, margin=0.5, titl
     return ax
 
 
-def _labels(pred, y):
+def _labels(pred: ArrayLike, y: ArrayLike) -> NDArray[Any]:
     """Predictions as class labels: argmax of score columns; a real-valued single output
     (e.g. a sigmoid unit trained with the square loss) is thresholded half-way between the
     two classes of ``y``."""
-    pred = np.asarray(pred)
-    pred = pred.reshape(len(pred), -1)
-    pred = pred[:, 0] if pred.shape[1] == 1 else np.argmax(pred, axis=1)
+    p = np.asarray(pred)
+    p = p.reshape(len(p), -1)
+    p = p[:, 0] if p.shape[1] == 1 else np.argmax(p, axis=1)
     classes = np.unique(np.asarray(y).reshape(-1))
-    if len(classes) == 2 and not np.all(np.isin(pred, classes)):
-        pred = np.where(pred > (classes[0] + classes[1]) / 2, classes[1], classes[0])
-    return pred
+    if len(classes) == 2 and not np.all(np.isin(p, classes)):
+        p = np.where(p > (classes[0] + classes[1]) / 2, classes[1], classes[0])
+    return p
 
 
-def _accuracy(model, X, y):
+def _accuracy(model: Any, X: ArrayLike, y: ArrayLike) -> float:
     y = np.asarray(y).reshape(-1)
     return float(np.mean(_labels(model.predict(X), y) == y))
 
 
-def plot_xor(perceptron, mlp, X=None, y=None, resolution=200):
+def plot_xor(perceptron: Any, mlp: Any, X: Optional[ArrayLike] = None,
+             y: Optional[ArrayLike] = None, resolution: int = 200) -> Figure:
     """Two panels side by side: the perceptron's and the MLP's decision regions on XOR.
 
     Both models must already be fitted; ``X, y`` default to :func:`fastmlp.datasets.xor`.
@@ -145,7 +162,7 @@ def plot_xor(perceptron, mlp, X=None, y=None, resolution=200):
     if X is None or y is None:
         X, y = xor()
     plt = _pyplot()
-    fig, axes = plt.subplots(1, 2, figsize=(9, 4), constrained_layout=True)
+    fig, axes = plt.subplots(1, 2, figsize=(9, 4), layout="constrained")
     for ax, model, name in ((axes[0], perceptron, "perceptron (one layer)"),
                             (axes[1], mlp, "MLP " + "-".join(
                                 map(str, getattr(mlp, "layer_sizes", []))))):
@@ -155,7 +172,7 @@ def plot_xor(perceptron, mlp, X=None, y=None, resolution=200):
     return fig
 
 
-def _sweep_label(result, i):
+def _sweep_label(result: LRSweepResult, i: int) -> str:
     label = f"lr={result.lrs[i]:.3g}"
     if i == result.index:
         label += " (chosen)"
@@ -164,7 +181,9 @@ def _sweep_label(result, i):
     return label
 
 
-def plot_lr_sweep(result, ax=None, kind="curves", indices=None, log=True, title=None):
+def plot_lr_sweep(result: LRSweepResult, ax: Optional[Axes] = None, kind: str = "curves",
+                  indices: Optional[Sequence[int]] = None, log: bool = True,
+                  title: Optional[str] = None) -> Axes:
     """Plot a learning-rate sweep (an :class:`~fastmlp.training.LRSweepResult`).
 
     ``kind='curves'``: the monitored loss (validation loss when measured, else training
@@ -179,7 +198,7 @@ def plot_lr_sweep(result, ax=None, kind="curves", indices=None, log=True, title=
     n = len(result.lrs)
     idx = list(range(n)) if indices is None else [int(i) for i in indices]
     if any(not 0 <= i < n for i in idx):
-        raise ValueError(f"indices must be in 0..{n - 1}, got {list(indices)}")
+        raise ValueError(f"indices must be in 0..{n - 1}, got {idx}")
     curves = result.val_loss if result.val_loss is not None else result.loss
     what = "validation loss" if result.val_loss is not None else "training loss"
     plt = _pyplot()
@@ -203,7 +222,7 @@ def plot_lr_sweep(result, ax=None, kind="curves", indices=None, log=True, title=
             top = np.nanmax(final[ok]) if ok.any() else 1.0
             ax.plot(lrs[~ok], np.full((~ok).sum(), top), "x", color="tab:red", ms=10, mew=2,
                     label="diverged")
-        if result.index is not None and result.index in idx:
+        if result.index is not None and result.lr is not None and result.index in idx:
             ax.axvline(result.lr, color="tab:green", ls="--",
                        label=f"chosen lr={result.lr:.3g} ({result.rule})")
         ax.set_xscale("log")
@@ -214,7 +233,7 @@ def plot_lr_sweep(result, ax=None, kind="curves", indices=None, log=True, title=
     return _finish(ax, title)
 
 
-def _finish(ax, title):
+def _finish(ax: Axes, title: Optional[str]) -> Axes:
     ax.legend(fontsize="small")
     ax.grid(True, alpha=0.3)
     if title:
@@ -222,7 +241,8 @@ def _finish(ax, title):
     return ax
 
 
-def plot_lr_range(result, ax=None, title=None):
+def plot_lr_range(result: LRRangeResult, ax: Optional[Axes] = None,
+                  title: Optional[str] = None) -> Axes:
     """Plot a learning-rate range test (an :class:`~fastmlp.training.LRRangeResult`): each
     batch's loss (faint) and its smoothed value against the rate (log x axis), the
     suggested rate marked by a vertical line. The y axis stops a little above the first

@@ -601,7 +601,7 @@ def _check_network(weights, biases, activations, alphas, leaky_alpha):
     if not isinstance(W0, np.ndarray) or W0.dtype not in _FLOATS:
         raise TypeError(f"weights[0] must be a float32 or float64 ndarray, got {_describe(W0)}")
     dtype = W0.dtype
-    checked = []
+    checked: list = []
     for l, W in enumerate(weights):
         if not isinstance(W, np.ndarray) or W.dtype != dtype:
             raise TypeError(f"weights[{l}] must be a {dtype} ndarray like weights[0], "
@@ -651,7 +651,8 @@ def _alpha_of(name, alpha_l, leaky):
 
 def _forward(X, weights, biases, names, alphas, leaky):
     L = len(weights)
-    z, a = [None] * (L + 1), [None] * (L + 1)
+    z: list = [None] * (L + 1)
+    a: list = [None] * (L + 1)
     a[0] = X
     for l in range(1, L + 1):
         z[l] = a[l - 1] @ weights[l - 1] + biases[l - 1]       # z^l = a^{l-1} W + b
@@ -686,8 +687,8 @@ def forward(X, weights, biases, activations, alphas=None, leaky_alpha=LEAKY_ALPH
 def _backward(trace, Y, weights, names, loss, alphas, leaky):
     L = len(weights)
     z, a = trace.z, trace.a
-    delta = [None] * (L + 1)
-    dC_da = [None] * (L + 1)       # dC/da^l, kept only where a PReLU slope needs it
+    delta: list = [None] * (L + 1)
+    dC_da: list = [None] * (L + 1)       # dC/da^l, kept only where a PReLU slope needs it
     if names[L - 1] == "prelu":
         dC_da[L] = _loss_gradient(loss, Y, a[L])
     delta[L] = _output_delta(loss, names[L - 1], Y, z[L], a[L],
@@ -699,7 +700,9 @@ def _backward(trace, Y, weights, names, loss, alphas, leaky):
         delta[l] = sp * upstream
         if names[l - 1] == "prelu":
             dC_da[l] = upstream
-    dW, db, dalpha = [None] * (L + 1), [None] * (L + 1), [None] * (L + 1)
+    dW: list = [None] * (L + 1)
+    db: list = [None] * (L + 1)
+    dalpha: list = [None] * (L + 1)
     for l in range(1, L + 1):
         dW[l] = a[l - 1].T @ delta[l]                         # dC/dw_ij = delta_i a_j
         db[l] = delta[l].sum(axis=0)                          # dC/db_i = delta_i

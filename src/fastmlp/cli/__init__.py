@@ -7,14 +7,20 @@
 * ``export``   -- write a saved model as an ONNX graph (needs the onnx extra).
 * ``info``     -- how this fastmlp was built (compiler, OpenMP, threads, GEMM kernels).
 
-Bad input (missing or unreadable files, bad cells, unknown columns, bad options) is reported
-as one line ``fastmlp: error: ...`` on stderr with exit status 2 -- never a traceback. An
-unexpected internal error is reported the same way with status 1; set ``FASTMLP_DEBUG=1``
-to see its traceback.
+Bad input (missing or unreadable files, bad cells, unknown columns, bad options, an output
+path that cannot be written -- checked before training) is reported as one line
+``fastmlp: error: ...`` on stderr with exit status 2 -- never a traceback. A training run
+that diverged exits with status 3 and one line, and writes no model unless
+``--keep-diverged``. An unexpected internal error is reported the same way with status 1;
+set ``FASTMLP_DEBUG=1`` to see its traceback. Warnings are one line ``fastmlp: warning:
+...``.
 """
+
+from __future__ import annotations
 
 import os
 import sys
+from typing import Optional, Sequence
 
 from .._version import __version__
 from . import demo, export, info, train
@@ -24,7 +30,7 @@ from .data import load_data
 __all__ = ["main", "build_parser", "load_data", "CLIError"]
 
 
-def build_parser():
+def build_parser() -> Parser:
     p = Parser(prog="fastmlp",
                description="Multilayer perceptrons trained by C + OpenMP kernels "
                            "(chapter notation: z^l = W^l a^{l-1} + b^l, a^l = sigma(z^l)).",
@@ -39,7 +45,7 @@ def build_parser():
     return p
 
 
-def main(argv=None):
+def main(argv: Optional[Sequence[str]] = None) -> int:
     """Run the command line with ``argv`` (default ``sys.argv[1:]``); return the exit status."""
     parser = build_parser()
     try:
@@ -47,7 +53,7 @@ def main(argv=None):
     except SystemExit as exc:             # --help, --version, usage errors
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
     try:
-        return args.run(args, sys.stdout)
+        return int(args.run(args, sys.stdout))
     except CLIError as exc:
         print(f"fastmlp: error: {one_line(exc)}", file=sys.stderr)
         return 2
@@ -72,3 +78,4 @@ def main(argv=None):
             raise
         print(f"fastmlp: error: internal error {type(exc).__name__}: {one_line(exc)} "
               f"(set FASTMLP_DEBUG=1 for a traceback)", file=sys.stderr)
+        return 1

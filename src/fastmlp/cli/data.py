@@ -1,16 +1,23 @@
 """Reading the data files of ``train`` and ``predict``: CSV with a header row, .npy, .npz."""
+from __future__ import annotations
+
 import csv
 import os
 import zipfile
+from typing import Any, Iterable, Iterator, Optional, Sequence, TextIO, Union
 
 import numpy as np
+
+from .._typing import NDArray
+
+Rows = list[tuple[int, list[str]]]
 
 from .common import CLIError, one_line
 
 __all__ = ["load_data", "check_file"]
 
 
-def check_file(path):
+def check_file(path: str) -> None:
     if not os.path.exists(path):
         raise CLIError(f"{path}: no such file")
     if os.path.isdir(path):
@@ -19,7 +26,7 @@ def check_file(path):
         raise CLIError(f"{path}: permission denied")
 
 
-def _numeric_matrix(path, what, arr):
+def _numeric_matrix(path: str, what: str, arr: Any) -> NDArray[Any]:
     arr = np.asarray(arr)
     if arr.dtype.kind not in "biuf":
         raise CLIError(f"{path}: {what} holds {arr.dtype} values, expected numbers")
@@ -37,7 +44,7 @@ def _numeric_matrix(path, what, arr):
     return arr
 
 
-def _resolve_column(path, target, names):
+def _resolve_column(path: str, target: Union[str, int], names: Sequence[str]) -> int:
     """The index of column ``target`` (a header name, or an integer index)."""
     if target in names:
         return names.index(target)
@@ -51,10 +58,11 @@ def _resolve_column(path, target, names):
     raise CLIError(f"{path}: target column {target!r} not found (columns: {shown})")
 
 
-def _read_csv(path):
+def _read_csv(path: str) -> tuple[list[str], Rows]:
+    """(header, rows): the header names and the data rows as (line number, cells)."""
     try:
         with open(path, newline="", encoding="utf-8-sig") as f:
-            rows = [(reader_line, row) for reader_line, row in _csv_rows(f)]
+            rows = list(_csv_rows(f))
     except UnicodeDecodeError:
         raise CLIError(f"{path}: not a text CSV file (cannot decode it as UTF-8)") from None
     except csv.Error as exc:
@@ -65,35 +73,66 @@ def _read_csv(path):
     if len(rows) == 1:
         raise CLIError(f"{path}: has a header row but no data rows")
     ncol = len(header)
-    data = np.empty((len(rows) - 1, ncol))
-    for i, (line, row) in enumerate(rows[1:]):
+    for line, row in rows[1:]:
         if len(row) != ncol:
             raise CLIError(f"{path}: line {line} has {len(row)} cells, expected {ncol} "
                            f"(like the header)")
-        for j, cell in enumerate(row):
-            cell = cell.strip()
-            if not cell:
-                raise CLIError(f"{path}: line {line}, column {header[j]!r}: empty cell")
-            try:
-                v = float(cell)
-            except ValueError:
-                raise CLIError(f"{path}: line {line}, column {header[j]!r}: {cell!r} is not "
-                               f"a number") from None
-            if not np.isfinite(v):
-                raise CLIError(f"{path}: line {line}, column {header[j]!r}: {cell!r} is not "
-                               f"a finite number")
-            data[i, j] = v
-    return header, data
+    return header, rows[1:]
 
 
-def _csv_rows(f):
+def _csv_numbers(path: str, header: Sequence[str], rows: Rows,
+                 columns: Iterable[int]) -> NDArray[Any]:
+    """The cells of ``columns`` as a float matrix (an error names the first bad cell)."""
+    columns = list(columns)
+    data = np.empty((len(rows), len(columns)))
+    for i, (line, row) in enumerate(rows):
+        for k, j in enumerate(columns):
+            data[i, k] = _csv_number(path, header[j], line, row[j])
+    return data
+
+
+def _csv_number(path: str, name: str, line: int, cell: str) -> float:
+    cell = cell.strip()
+    if not cell:
+        raise CLIError(f"{path}: line {line}, column {name!r}: empty cell")
+    try:
+        v = float(cell)
+    except ValueError:
+        raise CLIError(f"{path}: line {line}, column {name!r}: {cell!r} is not "
+                       f"a number") from None
+    if not np.isfinite(v):
+        raise CLIError(f"{path}: line {line}, column {name!r}: {cell!r} is not "
+                       f"a finite number")
+    return v
+
+
+def _csv_target(path: str, header: Sequence[str], rows: Rows, j: int) -> NDArray[Any]:
+    """Column ``j`` as numbers when every cell is one, else as string labels (stripped)."""
+    cells = []
+    for line, row in rows:
+        cell = row[j].strip()
+        if not cell:
+            raise CLIError(f"{path}: line {line}, column {header[j]!r}: empty cell")
+        cells.append(cell)
+    try:
+        values = np.array([float(c) for c in cells])
+    except ValueError:
+        return np.array(cells)                  # class labels such as 'virginica'
+    if not np.all(np.isfinite(values)):
+        i = int(np.argmin(np.isfinite(values)))
+        raise CLIError(f"{path}: line {rows[i][0]}, column {header[j]!r}: {cells[i]!r} is "
+                       f"not a finite number")
+    return values
+
+
+def _csv_rows(f: TextIO) -> Iterator[tuple[int, list[str]]]:
     reader = csv.reader(f)
     for row in reader:
         if row and any(c.strip() for c in row):
             yield reader.line_num, row
 
 
-def _load_numpy(path):
+def _load_numpy(path: str) -> Any:
     npz = path.lower().endswith(".npz")
     try:
         if npz and not zipfile.is_zipfile(path):
@@ -117,13 +156,16 @@ def _load_numpy(path):
         raise CLIError(f"{path}: cannot read it as {kind}: {why}") from None
 
 
-def load_data(path, target=None, need_target=True):
+def load_data(path: str, target: Optional[Union[str, int]] = None, need_target: bool = True
+              ) -> tuple[NDArray[Any], Optional[NDArray[Any]], list[str]]:
     """Read a data file for the CLI: returns ``(X, y, feature_names)``.
 
     ``.npz``: arrays ``X`` and (when ``need_target``) ``y``; ``.npy``: a 2-D matrix whose
     column ``target`` (an index) is y; anything else is read as CSV with a header row and
-    ``target`` is a column name or index. With ``need_target=False`` a given ``target``
-    column is dropped and ``y`` is None. Raises :class:`CLIError` on any problem.
+    ``target`` is a column name or index. Features must be numbers; the target of a CSV
+    file (or the ``y`` of an .npz) may hold strings, returned as a string array of class
+    labels. With ``need_target=False`` a given ``target`` column is dropped (whatever it
+    holds) and ``y`` is None. Raises :class:`CLIError` on any problem.
     """
     check_file(path)
     low = path.lower()
@@ -139,23 +181,38 @@ def load_data(path, target=None, need_target=True):
         if "y" not in arrays:
             raise CLIError(f"{path}: no array 'y' in the archive (found: "
                            f"{', '.join(sorted(arrays))})")
-        y = _numeric_matrix(path, "y", arrays["y"])
+        y = np.asarray(arrays["y"])
+        if y.dtype.kind in "US" and y.ndim == 1:      # string class labels
+            y = y.astype(str)
+        else:
+            y = _numeric_matrix(path, "y", y)
         if y.shape[0] != X.shape[0]:
             raise CLIError(f"{path}: X has {X.shape[0]} rows but y has {y.shape[0]}")
-        return X, (y[:, 0] if y.shape[1] == 1 else y), names
+        return X, (y[:, 0] if y.ndim == 2 and y.shape[1] == 1 else y), names
     if low.endswith(".npy"):
         M = _numeric_matrix(path, "the array", _load_numpy(path))
         names = [str(j) for j in range(M.shape[1])]
-    else:
-        names, M = _read_csv(path)
+        if target is None:
+            if need_target:
+                raise CLIError(f"{path}: say which column is the target with --target COL")
+            return M, None, names
+        j = _resolve_column(path, target, names)
+        if M.shape[1] < 2 and need_target:
+            raise CLIError(f"{path}: only one column; need at least one feature besides "
+                           f"the target")
+        keep = [k for k in range(M.shape[1]) if k != j]
+        return (np.ascontiguousarray(M[:, keep]), M[:, j] if need_target else None,
+                [names[k] for k in keep])
+    names, rows = _read_csv(path)
     if target is None:
         if need_target:
             raise CLIError(f"{path}: say which column is the target with --target COL")
-        return M, None, names
+        return _csv_numbers(path, names, rows, range(len(names))), None, names
     j = _resolve_column(path, target, names)
-    if M.shape[1] < 2 and need_target:
+    if len(names) < 2 and need_target:
         raise CLIError(f"{path}: only one column; need at least one feature besides the target")
-    keep = [k for k in range(M.shape[1]) if k != j]
-    X = np.ascontiguousarray(M[:, keep])
-    return X, (M[:, j] if need_target else None), [names[k] for k in keep]
+    keep = [k for k in range(len(names)) if k != j]
+    X_csv = _csv_numbers(path, names, rows, keep)
+    y_csv = _csv_target(path, names, rows, j) if need_target else None
+    return X_csv, y_csv, [names[k] for k in keep]
 

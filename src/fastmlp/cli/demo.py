@@ -1,7 +1,11 @@
 """``fastmlp demo``: the chapter in one run, on built-in data (XOR: perceptron vs MLP; an MLP
 on rendered 8x8 digits; learning rates too small, about right and too large)."""
+from __future__ import annotations
+
+import argparse
 import os
 import time
+from typing import TYPE_CHECKING, Any, Optional, TextIO
 
 import numpy as np
 
@@ -9,19 +13,24 @@ from .. import datasets
 from ..network import MLP
 from ..perceptron import Perceptron
 from ..plot import _accuracy, plot_xor     # plot imports matplotlib only inside its functions
-from .common import CLIError, one_line, positive_int, set_threads
+from .common import CLIError, check_output_path, one_line, positive_int, set_threads
+
+if TYPE_CHECKING:
+    from ..training.lr_results import LRSweepResult
 
 __all__ = ["add_parser", "cmd_demo"]
 
 
-def add_parser(sub):
+def add_parser(sub: Any) -> None:
     """The ``demo`` command."""
     d = sub.add_parser(
         "demo", help="XOR (perceptron vs MLP) and rendered digits, on built-in data",
         description="Shows the chapter's point on built-in data: a single-layer perceptron "
                     "cannot learn XOR, a 2-4-1 MLP can; then trains a 64-64-10 ReLU MLP on "
                     "rendered 8x8 digits and reports test accuracy, training time and "
-                    "samples per second. Everything runs on the C engine.")
+                    "samples per second; then sweeps the learning rate and shows one too "
+                    "small, one about right and one too large. Everything runs on the C "
+                    "engine.")
     d.add_argument("--quick", action="store_true",
                    help="smaller data and fewer epochs (a few seconds)")
     d.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
@@ -33,19 +42,26 @@ def add_parser(sub):
     d.set_defaults(run=cmd_demo)
 
 
-def cmd_demo(args, out):
+def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
+    if args.plot:                 # before anything runs: matplotlib, and a writable path
+        try:
+            import matplotlib  # noqa: F401
+        except ImportError:
+            raise CLIError("--plot needs matplotlib: pip install fastmlp[plot] (or pip "
+                           "install matplotlib)") from None
+        check_output_path(args.plot, "figure")
     set_threads(args.threads)
     seed = args.seed
 
     print("== 1. XOR: a single layer cannot represent it (chapter 4.1) ==", file=out)
     X, y = datasets.xor()
-    per = Perceptron(2, 1)
+    per = Perceptron(2, 1, seed=seed)
     per.fit(X, y, epochs=100)
     acc_p = _accuracy(per, X, y)
     print(f"perceptron (2 -> 1):  accuracy {100 * acc_p:5.1f} %  "
           f"(converged: {per.converged_})", file=out)
     mlp, acc_m, t_xor = _fit_xor(X, y, seed, quick=args.quick)
-    print(f"MLP 2-4-1 ({'-'.join(mlp.activations)}, {mlp.loss.name} loss):  "
+    print(f"MLP 2-4-1 ({'-'.join(mlp.activations)}, logistic loss):  "
           f"accuracy {100 * acc_m:5.1f} %  (trained in {t_xor * 1e3:.0f} ms)", file=out)
     print(f"-> the perceptron {'fails' if acc_p < 1 else 'solves it?!'}, "
           f"the two-layer network {'solves it' if acc_m == 1 else 'did not converge'}",
@@ -77,7 +93,8 @@ def cmd_demo(args, out):
     return 0
 
 
-def _learning_rates(X, y, seed, args, out):
+def _learning_rates(X: Any, y: Any, seed: int, args: argparse.Namespace,
+                    out: TextIO) -> None:
     """The chapter's picture of the learning rate, from a sweep: one copy of the network per
     rate, all from the same weights, trained side by side."""
     from ..training.lr_search import lr_sweep
@@ -108,7 +125,7 @@ def _learning_rates(X, y, seed, args, out):
         _save_lr_plot(res, f"{root}-lr{ext or '.png'}", out)
 
 
-def _save_lr_plot(res, path, out):
+def _save_lr_plot(res: LRSweepResult, path: str, out: TextIO) -> None:
     try:
         import matplotlib
         matplotlib.use("Agg")
@@ -125,11 +142,11 @@ def _save_lr_plot(res, path, out):
     print(f"saved the learning-rate figure to {path}", file=out)
 
 
-def _fit_xor(X, y, seed, quick):
+def _fit_xor(X: Any, y: Any, seed: int, quick: bool) -> tuple[MLP, float, float]:
     """A 2-4-1 network (tanh hidden units, one linear output unit, logistic loss) trained by
     full-batch gradient descent; if a start gets stuck another seed is tried (restarts)."""
     t0 = time.perf_counter()
-    best = None
+    best: Optional[tuple[MLP, float]] = None
     for k in range(5):
         mlp = MLP([2, 4, 1], activation="tanh", loss="logistic", seed=seed + k)
         mlp.fit(X, y, loss="logistic", optimizer="sgd", lr=0.5, batch_size=None,
@@ -139,17 +156,16 @@ def _fit_xor(X, y, seed, quick):
             best = (mlp, acc)
         if acc == 1.0:
             break
+    assert best is not None
     return best[0], best[1], time.perf_counter() - t0
 
 
-def _demo_plot(per, mlp, path, out):
+def _demo_plot(per: Perceptron, mlp: MLP, path: str, out: TextIO) -> None:
     try:
         import matplotlib
         matplotlib.use("Agg")
         fig = plot_xor(per, mlp)
         fig.savefig(path, dpi=100)
-    except ImportError as exc:
-        raise CLIError(str(exc)) from None
     except OSError as exc:
         raise CLIError(f"{path}: cannot save the figure ({one_line(exc)})") from None
     print(f"saved the XOR figure to {path}", file=out)

@@ -1,7 +1,11 @@
 """``fastmlp export``: write a saved model (``.npz``) as an ONNX graph
 (:func:`fastmlp.onnx.to_onnx`), for onnxruntime or any other ONNX runtime."""
+from __future__ import annotations
+
+import argparse
 import os
 import tempfile
+from typing import Any, Iterable, TextIO
 
 from .common import CLIError, one_line, positive_int
 from .train import _load_model
@@ -9,7 +13,7 @@ from .train import _load_model
 __all__ = ["add_parser", "cmd_export"]
 
 
-def add_parser(sub):
+def add_parser(sub: Any) -> None:
     """The ``export`` command."""
     e = sub.add_parser(
         "export", help="write a saved model as ONNX (for onnxruntime and other runtimes)",
@@ -32,7 +36,7 @@ def add_parser(sub):
     e.set_defaults(run=cmd_export)
 
 
-def _describe_io(values):
+def _describe_io(values: Iterable[Any]) -> str:
     parts = []
     for v in values:
         t = v.type
@@ -46,7 +50,7 @@ def _describe_io(values):
     return "; ".join(parts)
 
 
-def cmd_export(args, out):
+def cmd_export(args: argparse.Namespace, out: TextIO) -> int:
     try:
         from .. import onnx as fonnx
     except ImportError as exc:

@@ -1,25 +1,40 @@
 """``fastmlp train`` (train an MLP on a data file and save it) and ``fastmlp predict``
 (print or write the predictions of a saved model)."""
+from __future__ import annotations
+
 import argparse
+import csv
+import io
+import sys
 import time
+import warnings
+from typing import Any, Optional, TextIO, Union
 
 import numpy as np
 
+from .._npz import is_model_file
 from ..activations import ACTIVATIONS
 from ..io import load
 from ..losses import LOSSES
 from ..network import MLP
 from ..optim import OPTIMIZERS
-from .common import CLIError, fraction, one_line, positive_float, positive_int, set_threads
+from .._typing import NDArray
+from ..training import DivergenceWarning
+from .common import (CLIError, check_output_path, fraction, one_line, positive_float,
+                     positive_int, set_threads, warn)
 from .data import check_file, load_data
 
-__all__ = ["add_parsers", "cmd_train", "cmd_predict"]
+__all__ = ["add_parsers", "cmd_train", "cmd_predict", "EXIT_DIVERGED", "guess_task"]
+
+EXIT_DIVERGED = 3           # exit status of a training run that diverged
+_MAX_GUESSED_CLASSES = 20   # an integer target with more distinct values is guessed regression
+_MIN_TRAIN = 10             # fewer training samples than this after validation: a warning
 
 # the canonical names (aliases are not offered); softmax is for the output layer only
 _HIDDEN_ACTIVATIONS = tuple(name for name, a in ACTIVATIONS.items() if not a.output_only)
 
 
-def _hidden(text):
+def _hidden(text: str) -> list[int]:
     text = text.strip()
     if text in ("", "none", "0"):
         return []
@@ -33,7 +48,7 @@ def _hidden(text):
     return sizes
 
 
-def _lr(text):
+def _lr(text: str) -> Union[float, str]:
     if text.strip().lower() == "auto":
         return "auto"
     try:
@@ -43,25 +58,29 @@ def _lr(text):
                                          f"{text!r}") from None
 
 
-def _batch(text):
+def _batch(text: str) -> Optional[int]:
     if text.lower() in ("full", "none", "all"):
         return None
     return positive_int(text)
 
 
-def add_parsers(sub):
+def add_parsers(sub: Any) -> None:
     """The ``train`` and ``predict`` commands."""
     t = sub.add_parser(
         "train", help="train an MLP on a CSV, .npy or .npz file and save it",
         description="Train an MLP and save it as .npz. DATA is a CSV file with a header row "
-                    "(every cell numeric), a .npy matrix (the target is the column --target "
-                    "names by index) or a .npz file with arrays X and y (no --target needed).",
-        epilog="The loss decides the task: cross_entropy (softmax output; the default when "
-               "the target holds a few distinct integers) and margin classify into K "
-               "classes (K output units); hinge and logistic take two classes (one output "
-               "unit); square (the default otherwise) does regression. Predictions of a "
-               "classifier are the original labels. Inputs are used as given: scale them "
-               "first.")
+                    "(numeric features; the target column may hold text class labels), a "
+                    ".npy matrix (the target is the column --target names by index) or a "
+                    ".npz file with arrays X and y (no --target needed).",
+        epilog="The task is classification or regression: --task says which; without it "
+               "the task is guessed from the target and the guess is printed (classify: "
+               "text labels, or at most 20 distinct integers; regress otherwise). "
+               "Classification trains with --loss cross_entropy by default (softmax output, "
+               "K output units for K classes; margin too), or hinge/logistic for two classes "
+               "(one output unit); regression with square. Predictions of a classifier are "
+               "the original labels. Inputs are used as given: scale them first. Exit "
+               "status: 0 success, 2 bad input or options, 3 training diverged (no model is "
+               "written unless --keep-diverged).")
     t.add_argument("data", metavar="DATA", help="training data: .csv, .npy or .npz")
     t.add_argument("--target", metavar="COL",
                    help="target column: a header name or a 0-based index (negative counts "
@@ -70,8 +89,11 @@ def add_parsers(sub):
                    help="hidden layer sizes (default 64; 'none' for no hidden layer)")
     t.add_argument("--activation", choices=_HIDDEN_ACTIVATIONS, default="relu",
                    help="hidden activation (default relu)")
+    t.add_argument("--task", choices=("classify", "regress"), default=None,
+                   help="classification or regression (default: guessed from the target, "
+                        "and the guess printed)")
     t.add_argument("--loss", choices=tuple(LOSSES), default=None,
-                   help="loss (default: cross_entropy for class labels, else square)")
+                   help="loss (default: cross_entropy to classify, square to regress)")
     t.add_argument("--epochs", type=positive_int, default=20, help="epochs (default 20)")
     t.add_argument("--batch-size", type=_batch, default=32, metavar="B",
                    help="mini-batch size B; 1 is SGD, 'full' is gradient descent (default 32)")
@@ -89,6 +111,9 @@ def add_parsers(sub):
                    help="where to save the model (default model.npz)")
     t.add_argument("--threads", type=positive_int, default=None, metavar="N",
                    help="OpenMP threads for the engine (default: all)")
+    t.add_argument("--keep-diverged", action="store_true",
+                   help="save the model even when training diverged (its last finite "
+                        "weights); the exit status is still 3")
     t.add_argument("-v", "--verbose", action="store_true", help="print the loss of every epoch")
 
     r = sub.add_parser(
@@ -108,101 +133,168 @@ def add_parsers(sub):
     r.set_defaults(run=cmd_predict)
 
 
-def _is_classes(y):
-    """Does the target look like class labels (a few distinct integers)?"""
-    return (y.ndim == 1 and np.all(y == np.round(y))
-            and len(np.unique(y)) <= max(2, min(100, len(y) // 2)))
+def guess_task(y: NDArray[Any]) -> tuple[str, str]:
+    """(task, reason): 'classify' or 'regress' for target ``y``, and why, in words."""
+    if y.dtype.kind in "US":
+        return "classify", f"the target holds text labels ({len(np.unique(y))} distinct)"
+    if y.ndim != 1:
+        return "regress", f"the target has {y.shape[1]} columns"
+    if not np.all(y == np.round(y)):
+        return "regress", "the target holds non-integer numbers"
+    k = len(np.unique(y))
+    if k <= min(_MAX_GUESSED_CLASSES, max(2, len(y) // 2)):
+        return "classify", f"the target holds {k} distinct integers"
+    return "regress", f"the target holds {k} distinct integers (more than look like classes)"
 
 
-def _choose_loss(y, loss, path):
-    """The loss (chosen from the target when not given) and the number of output units."""
+def _choose_loss(y: NDArray[Any], task: Optional[str], loss: Optional[str],
+                 path: str) -> tuple[str, str, str, NDArray[Any], int]:
+    """(task, how it was chosen, loss, y, output units) for the target ``y``."""
+    given = LOSSES[loss].encoding != "real" if loss else None
+    if task is None and loss is not None:
+        task, how = ("classify" if given else "regress"), f"from --loss {loss}"
+    elif task is None:
+        task, why = guess_task(y)
+        other = "regress" if task == "classify" else "classify"
+        how = f"guessed: {why}; --task {other} to change"
+    else:
+        how = "--task"
+        if loss is not None and given != (task == "classify"):
+            raise CLIError(f"--loss {loss} is a {'classification' if given else 'regression'} "
+                           f"loss, but --task is {task}")
     if loss is None:
-        loss = "cross_entropy" if _is_classes(y) else "square"
-    encoding = LOSSES[loss].encoding
-    if encoding != "real":                        # a classification loss
-        if y.ndim != 1 or not np.all(y == np.round(y)):
-            raise CLIError(f"{path}: the {loss} loss needs class labels (integers) in the "
-                           f"target column, got non-integer values")
-        classes = np.unique(y)
-        if len(classes) < 2:
-            raise CLIError(f"{path}: the target holds one class only ({classes[0]:g}); "
-                           f"nothing to learn")
-        if encoding == "pm1":                    # one output unit, two classes
-            if len(classes) != 2:
-                raise CLIError(f"{path}: the {loss} loss is binary, but the target holds "
-                               f"{len(classes)} classes; use --loss cross_entropy or margin")
-            return loss, y, 1
-        return loss, y, len(classes)
-    return loss, y, 1 if y.ndim == 1 else y.shape[1]
+        loss = "cross_entropy" if task == "classify" else "square"
+    if task == "regress":
+        if y.dtype.kind in "US":
+            bad = next(v for v in y.reshape(-1) if not _is_number(v))
+            raise CLIError(f"{path}: --task regress needs numbers in the target column, "
+                           f"got {str(bad)!r}")
+        return task, how, loss, y, 1 if y.ndim == 1 else y.shape[1]
+    if y.ndim != 1 or (y.dtype.kind == "f" and not np.all(y == np.round(y))):
+        raise CLIError(f"{path}: the {loss} loss needs class labels (integers or text) in "
+                       f"the target column, got non-integer values")
+    if y.dtype.kind == "f":
+        y = y.astype(np.int64)                     # integer labels print as integers
+    classes = np.unique(y)
+    if len(classes) < 2:
+        raise CLIError(f"{path}: the target holds one class only ({classes[0]!s}); "
+                       f"nothing to learn")
+    if LOSSES[loss].encoding == "pm1":             # one output unit, two classes
+        if len(classes) != 2:
+            raise CLIError(f"{path}: the {loss} loss is binary, but the target holds "
+                           f"{len(classes)} classes; use --loss cross_entropy or margin")
+        return task, how, loss, y, 1
+    return task, how, loss, y, len(classes)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 class _EpochPrinter:
     """A fit callback: one line per epoch, printed as soon as the epoch ends."""
 
-    def __init__(self, out):
+    def __init__(self, out: TextIO) -> None:
         self.out = out
-        self.n = 0
 
-    def on_epoch_end(self, epoch, logs):
-        self.n += 1
+    def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
         extra = f"  val_loss {logs['val_loss']:.6g}" if "val_loss" in logs else ""
-        print(f"epoch {self.n:4d}  loss {logs['loss']:.6g}{extra}", file=self.out, flush=True)
+        print(f"epoch {epoch:4d}  loss {logs['loss']:.6g}{extra}", file=self.out, flush=True)
 
 
-def cmd_train(args, out):
+def _model_path(path: str) -> str:
+    """Where MLP.save writes ``path`` (``.npz`` appended when missing)."""
+    return path if path.endswith(".npz") else path + ".npz"
+
+
+def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
+    check_output_path(args.output, "model")        # a directory is refused as given
+    output = _model_path(args.output)
+    check_output_path(output, "model")
     X, y, _ = load_data(args.data, args.target, need_target=True)
-    loss, y, n_out = _choose_loss(y, args.loss, args.data)
+    assert y is not None                           # need_target=True
+    task, how, loss, y, n_out = _choose_loss(y, args.task, args.loss, args.data)
     set_threads(args.threads)
     sizes = [X.shape[1], *args.hidden, n_out]
+    n_classes = f", {n_out if n_out > 1 else 2} classes" if task == "classify" else ""
+    print(f"task: {task}{n_classes} ({how})", file=out)
+    n_val = int(round(X.shape[0] * args.validation_split))
+    n_train = X.shape[0] - n_val
+    if args.validation_split and 0 < n_train < _MIN_TRAIN and n_val > 0:
+        warn(f"--validation-split {args.validation_split:g} leaves {n_train} of "
+             f"{X.shape[0]} samples for training: too few to learn from")
     model = MLP(sizes, activation=args.activation, output=LOSSES[loss].default_output,
                 loss=loss, dtype=args.dtype, seed=args.seed)
-    n_train = X.shape[0] - int(round(X.shape[0] * args.validation_split))
-    batch = args.batch_size
-    if batch is not None and batch >= n_train:   # a batch as large as the data: plain GD
-        batch = None
     callbacks = [_EpochPrinter(out)] if args.verbose else None
     t0 = time.perf_counter()
-    hist = model.fit(X, y, loss=loss, optimizer=args.optimizer, lr=args.lr,  # None: its default
-                     batch_size=batch, epochs=args.epochs,
-                     validation_split=args.validation_split, callbacks=callbacks)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DivergenceWarning)   # reported below, in one line
+        hist = model.fit(X, y, loss=loss, optimizer=args.optimizer, lr=args.lr,
+                         batch_size=args.batch_size, epochs=args.epochs,
+                         validation_split=args.validation_split, callbacks=callbacks)
     seconds = time.perf_counter() - t0
-    h = getattr(hist, "history", {}) or {}
-    losses = list(h.get("loss") or [])
-    val = list(h.get("val_loss") or [])
-    epochs = max(len(losses), 1)
+    batch = hist.params["batch_size"]
+    epochs = len(hist)
     print(f"trained {'-'.join(map(str, sizes))} {args.activation} MLP, {loss} loss, "
           f"{epochs} epochs on {n_train} samples, "
-          f"{'full batch' if batch is None else f'batch {batch}'}, in {seconds:.2f} s "
-          f"({n_train * epochs / max(seconds, 1e-9):,.0f} samples/s)", file=out)
-    search = getattr(hist, "lr_search", None)
+          f"{'full batch' if batch >= n_train else f'batch {batch}'}, in {seconds:.2f} s "
+          f"({n_train * max(epochs, 1) / max(seconds, 1e-9):,.0f} samples/s)", file=out)
+    search = hist.lr_search
     if search is not None:
         print(f"learning rate: auto -> {search.lr:.3g} ({search.reason})", file=out)
-    if losses:
-        tail = f", validation loss {val[-1]:.6g}" if val else ""
-        print(f"final training loss {losses[-1]:.6g}{tail}", file=out)
-    try:
-        model.save(args.output)
-    except OSError as exc:
-        raise CLIError(f"{args.output}: cannot save the model ({one_line(exc)})") from None
-    print(f"saved model to {args.output}", file=out)
+    if epochs and not hist.diverged:
+        tail = f", validation loss {hist.val_loss[-1]:.6g}" if n_val else ""
+        print(f"final training loss {hist.loss[-1]:.6g}{tail}", file=out)
+    if hist.diverged:
+        lr = model.optimizer_.lr if model.optimizer_ is not None else float("nan")
+        what = (f"training diverged in epoch {hist.diverged_epoch} (the loss or a gradient "
+                f"became NaN or infinite) with learning rate {lr:g}; try a smaller --lr "
+                f"(e.g. {lr / 10:g}) or standardised data")
+        if not args.keep_diverged:
+            print(f"fastmlp: error: {what}; no model written (--keep-diverged saves the "
+                  f"last finite weights)", file=sys.stderr)
+            return EXIT_DIVERGED
+    saved = _save(model, output)
+    if hist.diverged:
+        warn(f"{what}; saved its last finite weights to {saved} (--keep-diverged)")
+        return EXIT_DIVERGED
+    print(f"saved model to {saved}", file=out)
     return 0
 
 
-def _load_model(path):
+def _save(model: MLP, path: str) -> str:
+    try:
+        return model.save(path)
+    except OSError as exc:       # the message names the file asked for, not a temporary one
+        raise CLIError(f"{path}: cannot save the model ({exc.strerror or one_line(exc)})") \
+            from None
+
+
+def _load_model(path: str) -> MLP:
     check_file(path)
+    if not is_model_file(path):
+        raise CLIError(f"{path}: not a fastmlp model file (expected the .npz that "
+                       f"'fastmlp train' or MLP.save writes)")
     try:
         return load(path)
     except Exception as exc:  # any failure to read a user's file is a user error
-        raise CLIError(f"{path}: cannot load a fastmlp model ({type(exc).__name__}: "
-                       f"{one_line(exc)})") from None
+        raise CLIError(f"{path}: cannot load this fastmlp model ({one_line(exc)})") from None
 
 
-def _fmt(v):
+def _fmt(v: Any) -> str:
+    if isinstance(v, (str, np.str_)):
+        return str(v)
     v = float(v)
     return str(int(v)) if v == int(v) and abs(v) < 1e15 else repr(v)
 
 
-def cmd_predict(args, out):
+def cmd_predict(args: argparse.Namespace, out: TextIO) -> int:
+    if args.output:
+        check_output_path(args.output, "predictions")
     model = _load_model(args.model)
     X, _, _ = load_data(args.data, args.target, need_target=False)
     n_in = int(model.layer_sizes[0])
@@ -211,28 +303,32 @@ def cmd_predict(args, out):
             if X.shape[1] == n_in + 1 and args.target is None else ""
         raise CLIError(f"{args.data}: has {X.shape[1]} feature columns but the model takes "
                        f"{n_in} inputs{hint}")
+    classes = getattr(model, "classes_", None)
     if args.proba:
-        if not hasattr(model, "predict_proba"):
-            raise CLIError("this model has no predict_proba")
         P = np.asarray(model.predict_proba(X))
     else:
         P = np.asarray(model.predict(X))
     P = P.reshape(len(X), -1)
     if P.shape[1] == 1:
         header = ["prediction"]
+    elif args.proba and classes is not None and len(classes) == P.shape[1]:
+        header = [f"p_{_fmt(c)}" for c in classes]
     else:
         header = [f"{'p' if args.proba else 'prediction'}_{k}" for k in range(P.shape[1])]
-    lines = [",".join(_fmt(v) for v in row) for row in P]
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    for row in P:
+        writer.writerow([_fmt(v) for v in row])
+    body = buf.getvalue()
     if args.output:
         try:
             with open(args.output, "w", newline="") as f:
                 f.write(",".join(header) + "\n")
-                f.write("\n".join(lines) + "\n")
+                f.write(body)
         except OSError as exc:
-            raise CLIError(f"{args.output}: cannot write ({one_line(exc)})") from None
-        print(f"wrote {len(lines)} predictions to {args.output}", file=out)
+            raise CLIError(f"{args.output}: cannot write ({exc.strerror or one_line(exc)})") \
+                from None
+        print(f"wrote {len(P)} predictions to {args.output}", file=out)
     else:
-        print("\n".join(lines), file=out)
+        out.write(body)
     return 0
-
-

@@ -280,7 +280,7 @@ class Network:
         finite = bool(np.all(np.isfinite(res.x))) and math.isfinite(res.fun)
         eng.theta[:] = res.x if finite else x0
         hist = History()
-        hist._append(0, {"loss": float(res.fun) if finite else math.nan})
+        hist._append(1, {"loss": float(res.fun) if finite else math.nan})   # epochs count from 1
         if not finite:
             hist.diverged = True
             warn_user("L-BFGS diverged: the loss or the weights became NaN or infinite; the "

@@ -96,7 +96,7 @@ class BinaryResult:
     coef: np.ndarray
     intercept: float
     n_iter: int
-    diverged: object         # the epoch (0-based) whose step was not finite, or None
+    diverged: object         # the epoch (counted from 1) whose step was not finite, or None
 
 
 def _accuracy(y, pred, w):

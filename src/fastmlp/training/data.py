@@ -4,30 +4,33 @@ validation part split off, sample weights checked, the batch size and the shuffl
 """
 from __future__ import annotations
 
-import numbers
-from typing import NamedTuple, Optional
+from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Optional, Sequence
 
 import numpy as np
 
-from .._common import check_int, derive_seed
+from .._common import REAL_TYPES, check_int, derive_seed
+from .._typing import ArrayLike, FloatArray
 from ..losses import Loss
+
+if TYPE_CHECKING:
+    from ..network import MLP
 
 __all__ = ["TrainingData", "prepare", "check_sample_weight", "validator"]
 
 
 class TrainingData(NamedTuple):
     """What a :class:`~fastmlp.training.loop.Run` trains on (arrays in the model's dtype)."""
-    X: np.ndarray
-    Y: np.ndarray                   # targets encoded for the model's loss
-    sw: Optional[np.ndarray]        # training sample weights, or None
-    Xv: Optional[np.ndarray]        # validation inputs, or None
-    Yv: Optional[np.ndarray]
-    wv: Optional[np.ndarray]
-    batch_size: int                 # 1..len(X)
+    X: FloatArray
+    Y: FloatArray                   # targets encoded for the model's loss
+    sw: Optional[FloatArray]        # training sample weights, or None
+    Xv: Optional[FloatArray]        # validation inputs, or None
+    Yv: Optional[FloatArray]
+    wv: Optional[FloatArray]
+    batch_size: int                 # 1..len(X) (a larger request is clipped to len(X))
     shuffle_seed: int
 
 
-def check_sample_weight(sample_weight, n):
+def check_sample_weight(sample_weight: Optional[ArrayLike], n: int) -> Optional[FloatArray]:
     if sample_weight is None:
         return None
     w = np.asarray(sample_weight)
@@ -46,11 +49,13 @@ def check_sample_weight(sample_weight, n):
     return w
 
 
-def validator(model, Xv, Yv, wv, n_threads):
+def validator(model: MLP, Xv: FloatArray, Yv: FloatArray, wv: Optional[FloatArray],
+              n_threads: Optional[int]) -> Callable[[], dict[str, float]]:
     """The validation logs of the model's current weights: val_loss and val_metric."""
     eng, loss = model.engine, model.loss
+    assert loss is not None
 
-    def validate():
+    def validate() -> dict[str, float]:
         if not loss.builtin:
             a = eng.predict(Xv, n_threads=n_threads)
             if wv is None:
@@ -66,8 +71,9 @@ def validator(model, Xv, Yv, wv, n_threads):
     return validate
 
 
-def check_validation(validation_split, validation_data):
-    if isinstance(validation_split, bool) or not isinstance(validation_split, numbers.Real) \
+def check_validation(validation_split: float,
+                     validation_data: Optional[Sequence[ArrayLike]]) -> None:
+    if isinstance(validation_split, bool) or not isinstance(validation_split, REAL_TYPES) \
             or not (0 <= validation_split < 1):
         raise ValueError(f"validation_split must be a number in [0, 1), got "
                          f"{validation_split!r}")
@@ -75,24 +81,31 @@ def check_validation(validation_split, validation_data):
         raise ValueError("give validation_split or validation_data, not both")
 
 
-def prepare(model, X, y, *, batch_size=32, validation_split=0.0, validation_data=None,
-            validation_shuffle=False, sample_weight=None, seed=None):
+def prepare(model: MLP, X: ArrayLike, y: ArrayLike, *, batch_size: Optional[int] = 32,
+            validation_split: float = 0.0,
+            validation_data: Optional[Sequence[ArrayLike]] = None,
+            validation_shuffle: bool = False, sample_weight: Optional[ArrayLike] = None,
+            seed: Optional[int] = None) -> TrainingData:
     """The :class:`TrainingData` of (X, y) for ``model`` (whose loss is set). Encoding the
     targets records the classes on ``model`` (``classes_``), as fitting does.
 
     validation_split: the LAST fraction of the samples is held out, as in Keras
     (``validation_shuffle=True``: a random fraction drawn with the seed); validation_data:
     (X_val, y_val) or (X_val, y_val, w_val). batch_size: None (all training samples) or
-    1 <= B <= the number of training samples.
+    B >= 1; a B larger than the training set means the whole set (no error).
     """
     check_validation(validation_split, validation_data)
+    loss = model.loss
+    assert loss is not None                 # set by the caller
     X = model._X(X)
     n = X.shape[0]
     if n == 0:
         raise ValueError("X has no samples (0 rows)")
-    Y = model._encode(model.loss, y, n, fitting=True).Y
+    Y = model._encode(loss, y, n, fitting=True).Y
     sw = check_sample_weight(sample_weight, n)
-    Xv = Yv = wv = None
+    Xv: Optional[FloatArray] = None
+    Yv: Optional[FloatArray] = None
+    wv: Optional[FloatArray] = None
     if validation_data is not None:
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
             raise TypeError("validation_data must be a pair (X_val, y_val) or a triple "
@@ -100,7 +113,7 @@ def prepare(model, X, y, *, batch_size=32, validation_split=0.0, validation_data
         Xv = model._X(validation_data[0], "validation_data X")
         if Xv.shape[0] == 0:
             raise ValueError("validation_data has no samples")
-        Yv = model._encode(model.loss, validation_data[1], Xv.shape[0], fitting=False).Y
+        Yv = model._encode(loss, validation_data[1], Xv.shape[0], fitting=False).Y
         if len(validation_data) == 3:
             wv = check_sample_weight(validation_data[2], Xv.shape[0])
     elif validation_split:
@@ -122,10 +135,9 @@ def prepare(model, X, y, *, batch_size=32, validation_split=0.0, validation_data
     if batch_size is None:
         B = n_train
     else:
-        B = check_int("batch_size", batch_size, 1)
-        if B > n_train:
-            raise ValueError(f"batch_size={B} is larger than the {n_train} training samples; "
-                             f"use batch_size=None for full-batch gradient descent")
+        # at most the whole training set (scikit-learn's rule; no warning, since the default
+        # of 32 exceeds a toy data set)
+        B = min(check_int("batch_size", batch_size, 1), n_train)
     shuffle_seed = derive_seed(model.seed if seed is None else seed, 0)
     if sw is not None:
         sw = sw.astype(model.dtype)

@@ -9,70 +9,56 @@ before every epoch (the last short batch is kept unless ``drop_last=True``).
 from __future__ import annotations
 
 import copy
+from typing import TYPE_CHECKING, Any, Optional, Sequence, Union
 
 import numpy as np
 
 from .. import _core
 from .._common import check_int, derive_seed
-from ..optim import get_optimizer, get_schedule
+from .._typing import ArrayLike
+from ..losses import LossLike, missing_loss_error
+from ..optim import Optimizer, OptimizerLike, Schedule, ScheduleLike, get_optimizer, get_schedule
 from .callbacks import EarlyStopping, EpochLogger, ProgressBar
 from .data import check_validation, prepare, validator
+from .history import History
 from .loop import Run, best_of_restarts, copy_optimizer_template, restart_workers
 from .lr_search import continue_chosen, search_for_fit
+
+if TYPE_CHECKING:
+    from ..network import MLP
 
 __all__ = ["fit"]
 
 
-def _check_callbacks(callbacks):
+def _check_callbacks(callbacks: Any) -> list[Any]:
     if callbacks is None:
         return []
     if not isinstance(callbacks, (list, tuple)):
         callbacks = [callbacks]
     for cb in callbacks:
-        if not (callable(getattr(cb, "on_epoch_end", None))
-                or callable(getattr(cb, "on_batch_end", None))):
-            raise TypeError(f"callback {cb!r} has neither on_epoch_end nor on_batch_end")
+        if not any(callable(getattr(cb, hook, None))
+                   for hook in ("on_epoch_end", "on_batch_end", "on_progress")):
+            raise TypeError(f"callback {cb!r} has none of on_epoch_end, on_batch_end, "
+                            f"on_progress")
     return list(callbacks)
 
 
-def fit(model, X, y, loss=None, optimizer=None, lr=None, batch_size=32, epochs=10,
-        shuffle=True, drop_last=False, validation_split=0.0, validation_data=None,
-        validation_shuffle=False, early_stopping=None, min_delta=0.0, restarts=1,
-        callbacks=None, verbose=0, progress=False, schedule=None, seed=None, n_threads=None,
-        on_divergence="warn", sample_weight=None):
-    """Train ``model`` on (X, y); returns a :class:`~fastmlp.training.History`.
+def fit(model: MLP, X: ArrayLike, y: ArrayLike, loss: Optional[LossLike] = None,
+        optimizer: OptimizerLike = None, lr: Union[float, str, None] = None,
+        batch_size: Optional[int] = 32, epochs: int = 10, shuffle: bool = True,
+        drop_last: bool = False, validation_split: float = 0.0,
+        validation_data: Optional[Sequence[ArrayLike]] = None, validation_shuffle: bool = False,
+        early_stopping: Union[int, bool, EarlyStopping, None] = None, min_delta: float = 0.0,
+        restarts: int = 1, callbacks: Optional[Sequence[Any]] = None, verbose: int = 0,
+        progress: bool = False, schedule: ScheduleLike = None, seed: Optional[int] = None,
+        n_threads: Optional[int] = None, on_divergence: str = "warn",
+        sample_weight: Optional[ArrayLike] = None) -> History:
+    """Train ``model`` on ``(X, y)``; returns a :class:`~fastmlp.training.History`.
 
-    loss: name/Loss (default: the model's loss, else 'square'). optimizer: 'sgd', 'adam', an
-    Optimizer (its state is used and updated) or None (the optimiser of the previous fit, else
-    SGD(lr=0.01)); ``lr`` overrides its learning rate. ``lr='auto'`` first runs a short
-    sweep on this fit's data and options (:mod:`fastmlp.training.lr_search`: four rates a
-    decade apart for the optimiser, three bisection stages, a tenth of the epochs, 1 to 10,
-    and at least 50 steps; the largest rate within 10 % of the lowest final validation --
-    else training -- loss
-    wins), then trains with that rate: ``history.lr_search`` holds the sweep, and the
-    weights are those of ``fit(lr=<that rate>)``. batch_size: None (full-batch GD), 1
-    (SGD) or B (mini-batch, 1 <= B <= n_train). epochs >= 0. shuffle: reshuffle before every
-    epoch (seeded by ``seed``, default derived from the model's seed). validation_split:
-    fraction of the samples held out -- the LAST fraction, as in Keras (``validation_shuffle
-    =True`` picks a random one with the seed instead); or validation_data=(X_val, y_val) or
-    (X_val, y_val, w_val). sample_weight: one weight >= 0 per sample; every batch's loss is
-    the weighted mean of its samples' costs (scikit-learn's definition), in the engine's
-    whole-run C call. early_stopping: patience in epochs (or an
-    :class:`~fastmlp.training.EarlyStopping`), on val_loss (training loss without
-    validation); the best weights are restored. restarts: N > 1 trains N fresh
-    initialisations (the first from the model's seed, the others from seeds derived from
-    it), keeping the best by validation loss (or training loss); all N Histories are in
-    ``history.restarts``; Ctrl-C keeps the restarts that finished, stops those running at
-    their next epoch boundary, skips the rest, and keeps the best of those that ran
-    (``history.interrupted`` is then True and ``history.restarts`` lists only those).
-    callbacks: objects with on_epoch_end(epoch, logs) /
-    on_batch_end(batch, logs). verbose: 0 silent, 1 progress bar, 2 one line per epoch.
-    progress: a progress bar (tqdm if installed). schedule: a Schedule (see fastmlp.optim).
-    n_threads: engine threads. on_divergence: 'warn' (DivergenceWarning) or 'raise'
-    (FloatingPointError).
-
-    The input is converted once to the model's dtype (C-contiguous); NaN/inf raise
-    ValueError. fit continues from the current weights; ``model.reset()`` starts over.
+    The implementation of :meth:`fastmlp.MLP.fit`, whose docstring describes every
+    parameter (``model.fit(X, y, **options)`` is ``fit(model, X, y, **options)``). It
+    checks the options, encodes the targets, holds out validation data and builds one
+    :class:`~fastmlp.training.loop.Run` (or one per restart).
     """
     # -- options --------------------------------------------------------------------------
     epochs = check_int("epochs", epochs, 0)
@@ -103,24 +89,26 @@ def fit(model, X, y, loss=None, optimizer=None, lr=None, batch_size=32, epochs=1
     auto = isinstance(lr, str)
     if auto and lr != "auto":
         raise ValueError(f"lr must be a positive number or 'auto', got {lr!r}")
+    rate = None if isinstance(lr, str) else lr
     if optimizer is None and model.optimizer_ is not None:
-        opt = get_optimizer(model.optimizer_, None if auto else lr)
+        opt = get_optimizer(model.optimizer_, rate)
     else:
-        opt = get_optimizer(optimizer, None if auto else lr)
+        opt = get_optimizer(optimizer, rate)
     before = dict(model.__dict__) if auto else None
 
     # -- loss and data --------------------------------------------------------------------
     if loss is not None:
         model._set_loss(loss)
     elif model.loss is None:
-        model._set_loss("square")
+        raise missing_loss_error(y, model.layer_sizes[-1])
     X, Y, sw, Xv, Yv, wv, B, shuffle_seed = prepare(
         model, X, y, batch_size=batch_size, validation_split=validation_split,
         validation_data=validation_data, validation_shuffle=validation_shuffle,
         sample_weight=sample_weight, seed=seed)
 
-    def one_run(m, o, s, threads, n_epochs=epochs, quiet=False):
-        cbs = []
+    def one_run(m: MLP, o: Optimizer, s: Schedule, threads: Optional[int],
+                n_epochs: int = epochs, quiet: bool = False) -> History:
+        cbs: list[Any] = []
         if stopper_args is not None:
             cbs.append(EarlyStopping(*stopper_args))
         elif early_stopping is not None:
@@ -132,9 +120,11 @@ def fit(model, X, y, loss=None, optimizer=None, lr=None, batch_size=32, epochs=1
         run = Run(m.engine, X, Y, optimizer=o, schedule=s, batch_size=B, epochs=n_epochs,
                   shuffle=bool(shuffle), seed=shuffle_seed, epoch0=m.epochs_trained_,
                   drop_last=bool(drop_last), sample_weight=sw,
-                  validate=None if Xv is None else validator(m, Xv, Yv, wv, threads),
+                  validate=(None if Xv is None or Yv is None
+                            else validator(m, Xv, Yv, wv, threads)),
                   callbacks=[] if quiet else cbs + callbacks,   # quiet: an lr='auto' candidate
-                  custom_loss=None if m.loss.builtin else m.loss, n_threads=threads,
+                  custom_loss=None if m.loss is None or m.loss.builtin else m.loss,
+                  n_threads=threads,
                   on_divergence="ignore" if quiet else on_divergence)
         hist = run.execute()
         m.epochs_trained_ += run.epochs_done
@@ -169,7 +159,7 @@ def fit(model, X, y, loss=None, optimizer=None, lr=None, batch_size=32, epochs=1
     replicas = ([copy.deepcopy(model) for _ in range(restarts)] if workers > 1
                 else [model] * restarts)
 
-    def train_one(r, threads):
+    def train_one(r: int, threads: Optional[int]) -> tuple[History, Any]:
         m = replicas[r]
         m.initialize(seeds[r])
         m.epochs_trained_ = 0

@@ -13,6 +13,17 @@ How much runs in C per Python call:
   schedule, an objective to report): one ``train_epochs`` call per epoch;
 * otherwise ALL epochs run in ONE ``train_epochs`` call.
 
+**Progress within an epoch.** A callback with ``on_progress(epoch, batches_done, n_batches,
+logs)`` (the :class:`~fastmlp.training.ProgressBar`) hears about a long epoch while it runs,
+without falling back to one engine call per batch: an epoch that takes longer than twice the
+callback's ``progress_interval`` (0.5 s for the bar: so epochs over about a second) runs as
+several ``train_epochs`` calls over consecutive ranges of its batches, each about
+``progress_interval`` long. The batches are exactly those of the whole-epoch call (the same
+rows, in the same order, cut at the same places), so the weights are bitwise the same; the
+epoch's mean loss is assembled from the calls' means and may differ from the single call's in
+the last bits. Epochs shorter than that run in one call as before; the first epoch of a run
+(its length unknown) starts with one batch and grows the calls geometrically.
+
 The epoch order is ``fastmlp._core.permutation(seed, epoch)`` -- a counter-based generator,
 so it is the same on any number of threads and a resumed run continues the sequence.
 
@@ -49,11 +60,14 @@ import threading
 import time
 import warnings
 from concurrent.futures import CancelledError, ThreadPoolExecutor
+from typing import Any, Callable, Mapping, Optional, Sequence
 
 import numpy as np
 
 from .. import _core
-from ..optim import get_schedule
+from .._typing import FloatArray
+from ..losses import Loss
+from ..optim import Optimizer, ScheduleLike, get_schedule
 from .callbacks import stop_requested
 from .history import DivergenceWarning, History, StopTraining
 from .objective import custom_loss_gradient
@@ -63,9 +77,10 @@ __all__ = ["Run", "best_of_restarts", "restart_workers", "run_concurrently", "wa
 _PKG_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def warn_user(message, category):
+def warn_user(message: str, category: type[Warning]) -> None:
     """warnings.warn pointing at the first frame outside fastmlp (the user's line)."""
-    frame, level = sys._getframe(1), 2
+    frame: Any = sys._getframe(1)
+    level = 2
     while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_PKG_DIR):
         frame, level = frame.f_back, level + 1
     warnings.warn(message, category, stacklevel=level)
@@ -79,18 +94,18 @@ _active_lock = threading.Lock()
 _active_runs = 0
 
 
-def active_runs():
+def active_runs() -> int:
     """How many :class:`Run` are training in this process at this moment."""
     return _active_runs
 
 
-def _enter_run(delta):
+def _enter_run(delta: int) -> None:
     global _active_runs
     with _active_lock:
         _active_runs += delta
 
 
-def shared_threads(n_threads, share):
+def shared_threads(n_threads: Optional[int], share: bool) -> Optional[int]:
     """The thread count for one engine call of a run: ``n_threads`` (None: the engine's
     default) when it is alone or was given explicitly (``share`` False), else its share of
     the threads among the runs in flight."""
@@ -105,7 +120,8 @@ class _StopRequested(Exception):
     """Raised inside Run.execute when its StopFlag asks it to stop (a sibling run's Ctrl-C)."""
 
 
-def _weighted_rows(sw, idx, n):
+def _weighted_rows(sw: FloatArray, idx: Optional[np.ndarray], n: int
+                   ) -> tuple[float, Optional[FloatArray]]:
     """Per-row factors n_b w_i / S_b turning a batch-mean gradient into the weighted mean."""
     wb = sw[idx] if idx is not None else sw
     S = float(wb.sum())
@@ -129,10 +145,16 @@ class Run:
     runs that expect some rates to diverge, e.g. a learning-rate sweep).
     """
 
-    def __init__(self, engine, X, Y, *, optimizer, schedule=None, batch_size, epochs,
-                 shuffle=True, seed=0, epoch0=0, samples0=0, drop_last=False,
-                 sample_weight=None, validate=None, callbacks=(), objective=None,
-                 custom_loss=None, n_threads=None, on_divergence="warn", share_threads=None):
+    def __init__(self, engine: Any, X: FloatArray, Y: FloatArray, *, optimizer: Optimizer,
+                 schedule: ScheduleLike = None, batch_size: int, epochs: int,
+                 shuffle: bool = True, seed: int = 0, epoch0: int = 0, samples0: int = 0,
+                 drop_last: bool = False, sample_weight: Optional[FloatArray] = None,
+                 validate: Optional[Callable[[], Mapping[str, float]]] = None,
+                 callbacks: Sequence[Any] = (),
+                 objective: Optional[Callable[[float], float]] = None,
+                 custom_loss: Optional[Loss] = None, n_threads: Optional[int] = None,
+                 on_divergence: str = "warn",
+                 share_threads: Optional[bool] = None) -> None:
         self.engine = engine
         self.X, self.Y = X, Y
         self.optimizer = optimizer
@@ -162,17 +184,17 @@ class Run:
         # set by run_concurrently's caller on Ctrl-C: this run stops at its next epoch boundary
         self.stop = getattr(_worker, "stop", None)
 
-    def _check_stop(self):
+    def _check_stop(self) -> None:
         if self.stop is not None and self.stop.is_set():
             raise _StopRequested
 
     # -- state kept for Ctrl-C ------------------------------------------------------------
-    def _snapshot(self):
+    def _snapshot(self) -> tuple[Any, ...]:
         opt = self.optimizer
         return (self.engine.theta.copy(), {k: v.copy() for k, v in opt.state.items()},
                 opt.t, opt.lr, self.epochs_done, len(self.history))
 
-    def _restore(self, snap):
+    def _restore(self, snap: tuple[Any, ...]) -> None:
         theta, state, t, lr, done, n = snap
         opt = self.optimizer
         self.engine.theta[...] = theta
@@ -187,13 +209,17 @@ class Run:
         self.history._truncate(n)
 
     # -- one epoch, one engine call per batch ----------------------------------------------
-    def _epoch_per_batch(self, epoch, batch_cbs, s1, s2):
+    def _epoch_per_batch(self, epoch: int, batch_cbs: Sequence[Any], s1: Optional[FloatArray],
+                         s2: Optional[FloatArray], progress: Sequence[Any] = (),
+                         interval: float = math.inf) -> tuple[float, bool]:
         eng, loss, opt = self.engine, self.custom_loss, self.optimizer
+        n_batches = self._batch_plan()[0]
+        last_report = time.perf_counter()
         X, Y, sw, B = self.X, self.Y, self.sample_weight, self.batch_size
         nt = self._threads()
         N = X.shape[0]
         in_order = (not self.shuffle) or B >= N
-        order = None if in_order else _core.permutation(self.seed, epoch, N)
+        order: Any = None if in_order else _core.permutation(self.seed, epoch, N)
         total, seen = 0.0, 0
         for bi, start in enumerate(range(0, N, B)):
             nb = min(B, N - start)
@@ -224,15 +250,81 @@ class Run:
             seen += nb
             stop = False
             for cb in batch_cbs:
-                if cb.on_batch_end(bi, {"loss": val, "size": nb, "epoch": epoch}) is True:
+                if cb.on_batch_end(bi, {"loss": val, "size": nb, "epoch": epoch + 1}) is True:
                     stop = True
+            if progress and time.perf_counter() - last_report >= interval:
+                last_report = time.perf_counter()
+                for cb in progress:
+                    cb.on_progress(epoch + 1, bi + 1, n_batches, {"loss": total / seen})
             if stop:
                 self.stop_after_epoch = True
                 break
         return (total / seen if seen else math.nan), False
 
+    # -- one epoch as several engine calls (progress reports within a long epoch) ----------
+    def _batch_plan(self) -> tuple[int, int]:
+        """(batches in an epoch, rows they cover): the whole-epoch call's cut into batches."""
+        N, B = self.X.shape[0], self.batch_size
+        full, short = divmod(N, B)
+        if short and not (self.drop_last and full > 0):
+            return full + 1, N
+        return full, full * B
+
+    def _epoch_in_chunks(self, epoch: int, s1: Optional[FloatArray], s2: Optional[FloatArray],
+                         progress_cbs: Sequence[Any], interval: float,
+                         per_batch_s: Optional[float]) -> tuple[float, bool]:
+        """Epoch ``epoch`` (0-based) as train_epochs calls over consecutive batch ranges;
+        returns (mean loss, diverged)."""
+        eng, opt = self.engine, self.optimizer
+        X, Y, sw, B = self.X, self.Y, self.sample_weight, self.batch_size
+        N = X.shape[0]
+        n_batches, rows_end = self._batch_plan()
+        in_order = (not self.shuffle) or B >= N
+        order: Any = None if in_order else _core.permutation(self.seed, epoch, N)
+        done = 0
+        total, seen = 0.0, 0
+        chunk = 1 if per_batch_s is None else _chunk_batches(interval, per_batch_s, n_batches)
+        while done < n_batches:
+            k = min(chunk, n_batches - done)
+            r0, r1 = done * B, min((done + k) * B, rows_end)
+            if in_order:
+                Xc, Yc = X[r0:r1], Y[r0:r1]
+                wc = None if sw is None else sw[r0:r1]
+            else:
+                idx = order[r0:r1]
+                Xc, Yc = X[idx], Y[idx]
+                wc = None if sw is None else sw[idx]
+            kw = {} if wc is None else {"sample_weight": wc}
+            t0 = time.perf_counter()
+            losses, t, div = eng.train_epochs(Xc, Yc, min(B, r1 - r0), 1, opt.spec(), s1, s2,
+                                              shuffle=False, epoch0=epoch,
+                                              n_threads=self._threads(),
+                                              stop=self.stop, **kw)
+            opt.t = int(t)
+            if eng.interrupted:
+                self._check_stop()
+                raise KeyboardInterrupt
+            if div:
+                return math.nan, True
+            rows = r1 - r0
+            if wc is not None:            # batches of weight sum 0 are skipped, not counted
+                sums = np.add.reduceat(wc, np.arange(0, rows, B))
+                sizes = np.minimum(B, rows - np.arange(0, rows, B))
+                rows = int(sizes[sums > 0].sum())
+            if rows:
+                total += float(losses[0]) * rows
+                seen += rows
+            done += k
+            dt = max(time.perf_counter() - t0, 1e-9) / k
+            chunk = min(2 * k, _chunk_batches(interval, dt, n_batches))
+            logs = {"loss": total / seen if seen else math.nan}
+            for cb in progress_cbs:
+                cb.on_progress(epoch + 1, done, n_batches, logs)
+        return (total / seen if seen else math.nan), False
+
     # -- the run ---------------------------------------------------------------------------
-    def _diverged(self, epoch):
+    def _diverged(self, epoch: int) -> None:
+        """Record and report divergence in epoch number ``epoch`` (counted from 1)."""
         hist, opt = self.history, self.optimizer
         hist.diverged = True
         hist.diverged_epoch = int(epoch)
@@ -246,10 +338,10 @@ class Run:
         if self.on_divergence == "warn":
             warn_user(msg, DivergenceWarning)
 
-    def _threads(self):
+    def _threads(self) -> Optional[int]:
         return shared_threads(self.n_threads, self.share_threads)
 
-    def execute(self):
+    def execute(self) -> History:
         """Train; returns the :class:`History` (also ``self.history``)."""
         _enter_run(1)
         try:
@@ -257,13 +349,16 @@ class Run:
         finally:
             _enter_run(-1)
 
-    def _execute(self):
+    def _execute(self) -> History:
         eng, opt, hist, sched = self.engine, self.optimizer, self.history, self.schedule
         opt._ensure_state(eng.n_params, eng.dtype)
         s1, s2 = opt._vectors()
         cbs = self.callbacks
         batch_cbs = [cb for cb in cbs if callable(getattr(cb, "on_batch_end", None))]
         epoch_cbs = [cb for cb in cbs if callable(getattr(cb, "on_epoch_end", None))]
+        progress_cbs = [cb for cb in cbs if callable(getattr(cb, "on_progress", None))]
+        interval = min((float(getattr(cb, "progress_interval", 0.5)) for cb in progress_cbs),
+                       default=math.inf)
         per_batch = self.custom_loss is not None or bool(batch_cbs)
         per_epoch = (per_batch or self.validate is not None or bool(epoch_cbs)
                      or sched.per_epoch or self.objective is not None)
@@ -290,20 +385,27 @@ class Run:
                     n_threads=self._threads(), stop=self.stop, **sw_kw)
                 opt.t = int(t)
                 dt = (time.perf_counter() - t0) / max(len(losses) + div, 1)
-                hist._extend(e0, losses, opt.lr, dt)
+                hist._extend(e0 + 1, losses, opt.lr, dt)
                 self.epochs_done = len(losses)
                 if div:
-                    self._diverged(e0 + len(losses))
+                    self._diverged(e0 + len(losses) + 1)
                 if eng.interrupted:   # Ctrl-C, honoured by the engine between two epochs
                     self._check_stop()
                     raise KeyboardInterrupt
             else:
+                epoch_s = None            # the last epoch's duration (None: not known yet)
                 for i in range(self.epochs):
                     e = e0 + i
                     self._check_stop()
                     t0 = time.perf_counter()
                     if per_batch:
-                        v, div = self._epoch_per_batch(e, batch_cbs, s1, s2)
+                        v, div = self._epoch_per_batch(e, batch_cbs, s1, s2, progress_cbs,
+                                                       interval)
+                    elif progress_cbs and (epoch_s is None or epoch_s > 2 * interval):
+                        n_batches = self._batch_plan()[0]
+                        v, div = self._epoch_in_chunks(
+                            e, s1, s2, progress_cbs, interval,
+                            None if epoch_s is None else epoch_s / max(n_batches, 1))
                     else:
                         losses, t, div = eng.train_epochs(
                             self.X, self.Y, self.batch_size, 1, opt.spec(), s1, s2,
@@ -316,18 +418,19 @@ class Run:
                             raise KeyboardInterrupt
                         v = losses[0] if len(losses) else math.nan
                     if div:
-                        self._diverged(e)
+                        self._diverged(e + 1)
                         break
                     self.epochs_done += 1
-                    logs = {"loss": float(v), "lr": opt.lr, "time": time.perf_counter() - t0,
+                    epoch_s = time.perf_counter() - t0
+                    logs = {"loss": float(v), "lr": opt.lr, "time": epoch_s,
                             "samples_seen": self.samples0 + n * self.epochs_done}
                     if self.objective is not None:
                         logs["loss"] = float(self.objective(logs["loss"]))
                     if self.validate is not None:
                         logs.update(self.validate())
-                    hist._append(e, logs)
+                    hist._append(e + 1, logs)
                     snap = self._snapshot()
-                    stop = stop_requested(epoch_cbs, e, logs) or self.stop_after_epoch
+                    stop = stop_requested(epoch_cbs, e + 1, logs) or self.stop_after_epoch
                     try:
                         opt.lr = sched(e + 1, opt.base_lr, opt.lr, logs)
                     except StopTraining:
@@ -355,10 +458,18 @@ class Run:
         return hist
 
 
+def _chunk_batches(interval: float, per_batch_s: float, n_batches: int) -> int:
+    """How many batches take about ``interval`` seconds (at least 1, at most the epoch)."""
+    if not per_batch_s > 0:
+        return n_batches
+    return int(max(1, min(n_batches, interval / per_batch_s)))
+
+
 # ---------------------------------------------------------------------------------------------
 # restarts: several starting points, the best kept
 # ---------------------------------------------------------------------------------------------
-def restart_workers(restarts, n_threads, callbacks=(), verbose=0, progress=False):
+def restart_workers(restarts: int, n_threads: Optional[int], callbacks: Sequence[Any] = (),
+                    verbose: int = 0, progress: bool = False) -> int:
     """How many restarts run at once: one per engine thread, when nothing in the loop talks
     to the user (callbacks, progress, verbose output stay on one sequential run)."""
     if callbacks or verbose or progress:
@@ -367,7 +478,9 @@ def restart_workers(restarts, n_threads, callbacks=(), verbose=0, progress=False
     return max(1, min(restarts, threads))
 
 
-def best_of_restarts(restarts, train_one, workers):
+def best_of_restarts(restarts: int,
+                     train_one: Callable[[int, Optional[int]], tuple[History, Any]],
+                     workers: int) -> tuple[int, list[tuple[History, Any]]]:
     """Run ``train_one(r, n_threads)`` for r = 0..restarts-1 -> (History, result); return
     (index of the best, [(History, result), ...]).
 
@@ -399,7 +512,9 @@ def best_of_restarts(restarts, train_one, workers):
     return best, done
 
 
-def _as_worker(stop, locks, train_one, i, threads):
+def _as_worker(stop: Any, locks: Sequence[Any],
+               train_one: Callable[[int, Optional[int]], tuple[History, Any]], i: int,
+               threads: Optional[int]) -> tuple[History, Any]:
     """train_one(i, threads) in a pool thread, acting for the caller: it sees the caller's
     StopFlag and counts as the writer of every model the caller is fitting (its ModelLocks)."""
     me = threading.get_ident()
@@ -414,7 +529,9 @@ def _as_worker(stop, locks, train_one, i, threads):
             lock.remove_guest(me)
 
 
-def run_concurrently(n, train_one, workers, name="fastmlp-restart"):
+def run_concurrently(n: int, train_one: Callable[[int, Optional[int]], tuple[History, Any]],
+                     workers: int, name: str = "fastmlp-restart"
+                     ) -> list[tuple[History, Any]]:
     """[train_one(i, n_threads) for i in range(n)], ``workers`` at a time -> a list of
     (History, result) pairs, in order.
 
@@ -431,7 +548,7 @@ def run_concurrently(n, train_one, workers, name="fastmlp-restart"):
     ran -- a prefix of 0..n-1, possibly shorter than n. A second Ctrl-C does not cut that
     wait short. Any other exception stops the other runs the same way and is re-raised.
     """
-    done = []
+    done: list[tuple[History, Any]] = []
     if workers <= 1:
         for i in range(n):
             try:
@@ -469,7 +586,7 @@ def run_concurrently(n, train_one, workers, name="fastmlp-restart"):
     return done
 
 
-def copy_optimizer_template(opt):
+def copy_optimizer_template(opt: Optimizer) -> Optimizer:
     """A fresh copy of ``opt``: same hyper-parameters, no state, lr back at base_lr."""
     template = copy.deepcopy(opt)
     template.reset_state()

@@ -30,6 +30,7 @@ where the smoothed loss falls fastest), or a callable ``rule(result) -> rate``.
 from __future__ import annotations
 
 import math
+from typing import Optional
 
 import numpy as np
 
@@ -92,7 +93,7 @@ class LRSweepResult:
     rate's last monitored value; NaN where none), ``scores`` (what the rules compare, lower
     is better: the final loss, or 1 - the final score; inf for a diverged rate),
     ``diverged`` (bool per rate), ``diverged_epoch`` (per rate: the epoch of the sweep,
-    counted from 0, in which it diverged; None if it did not), ``stage`` (0 for the grid's
+    counted from 1, in which it diverged; None if it did not), ``stage`` (0 for the grid's
     rates, k for those refinement stage k added), ``epochs``, ``workers`` (how many
     candidates ran at once), and the choice: ``index``, ``lr``, ``rule`` (its name) and
     ``reason`` (a sentence). ``table()`` prints it all, ``picture()`` picks the chapter's
@@ -114,14 +115,17 @@ class LRSweepResult:
         self.val_loss = ([np.asarray(h.val_loss, dtype=np.float64) for h in self.histories]
                          if has_val else None)
         self.diverged = np.array([bool(h.diverged) for h in self.histories])
-        self.diverged_epoch = [len(h) if h.diverged else None for h in self.histories]
+        # the epochs of the sweep are numbered from 1, as everywhere: a run that diverged
+        # recorded the epochs before the one that diverged
+        self.diverged_epoch = [len(h) + 1 if h.diverged else None for h in self.histories]
         self.final = np.array([float(h.monitored[-1]) if len(h) else math.nan
                                for h in self.histories])
         scores = 1.0 - self.final if self.mode == "max" else self.final.copy()
         scores[self.diverged | ~np.isfinite(scores)] = math.inf
         self.scores = scores
-        self.index = None
-        self.lr = None
+        self.index: Optional[int] = None
+        self.lr: Optional[float] = None
+        self.workers = 1                 # how many candidates ran at once (set by the sweep)
         self.rule = rule if isinstance(rule, str) else getattr(rule, "__name__", "custom")
         self.reason = None
         if np.all(np.isinf(scores)):
@@ -174,13 +178,14 @@ class LRSweepResult:
     def table(self):
         """One line per rate: final training loss, final validation loss (when measured),
         divergence, refinement stage, the choice."""
-        val = self.val_loss is not None
+        vl = self.val_loss
+        val = vl is not None
         rows = [f"{'lr':>10s} {'loss':>11s}" + (f" {'val_loss':>11s}" if val else "") + "  note"]
         for i, lr in enumerate(self.lrs):
             loss = self.loss[i][-1] if len(self.loss[i]) else math.nan
             row = f"{_fmt(lr):>10s} {loss:11.5g}"
-            if val:
-                row += f" {self.val_loss[i][-1] if len(self.val_loss[i]) else math.nan:11.5g}"
+            if vl is not None:
+                row += f" {vl[i][-1] if len(vl[i]) else math.nan:11.5g}"
             notes = []
             if self.diverged[i]:
                 notes.append(f"diverged in epoch {self.diverged_epoch[i]}")

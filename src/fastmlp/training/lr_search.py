@@ -21,12 +21,13 @@ from __future__ import annotations
 
 import copy
 import math
-import numbers
+
+from typing import Any
 
 import numpy as np
 
 from .. import _core
-from .._common import check_int
+from .._common import REAL_TYPES, check_int
 from ..optim import Adam, Optimizer, Schedule, get_optimizer, get_schedule
 from .data import prepare, validator
 from .loop import Run, restart_workers, run_concurrently
@@ -71,10 +72,10 @@ def check_lrs(lrs, name="lrs"):
         raise TypeError(f"{name} must be a sequence of learning rates, got {lrs!r}") from None
     if a.dtype.kind not in "iuf":
         raise TypeError(f"{name} must hold real numbers, got {lrs!r}")
-    a = a.astype(np.float64).reshape(-1) if a.ndim <= 1 else None
-    if a is None:
+    if a.ndim > 1:
         raise ValueError(f"{name} must be a 1-D sequence of learning rates, got shape "
                          f"{np.shape(lrs)}")
+    a = a.astype(np.float64).reshape(-1)
     if a.size == 0:
         raise ValueError(f"{name} is empty: give at least one learning rate (or None for the "
                          f"default grid)")
@@ -87,7 +88,7 @@ def check_lrs(lrs, name="lrs"):
 
 
 def _check_lr(name, value):
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real) \
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, REAL_TYPES) \
             or not (math.isfinite(value) and value > 0):
         raise ValueError(f"{name} must be a positive finite number, got {value!r}")
     return float(value)
@@ -168,7 +169,8 @@ def sweep(lrs, train_one, n_threads=None, epochs=1, rule="largest_near_min", par
     for stage in range(int(refine) + 1):
         w = restart_workers(len(todo), n_threads) if parallel else 1
         workers = max(workers, w)
-        done = run_concurrently(len(todo), lambda i, t, todo=todo: train_one(todo[i], t), w,
+        stage_lrs = list(todo)
+        done = run_concurrently(len(stage_lrs), lambda i, t: train_one(stage_lrs[i], t), w,
                                 name="fastmlp-lr-sweep")
         if len(done) < len(todo) or any(h.interrupted for h, _ in done):
             raise KeyboardInterrupt("learning-rate sweep interrupted")
@@ -195,7 +197,7 @@ def _resolve(model, optimizer, n_threads):
     if model.loss is None:
         raise ValueError("the model has no loss, so there is nothing to measure a learning "
                          "rate by: build it with loss=... (e.g. MLP(sizes, loss='square')) "
-                         "or fit it once")
+                         "or fit it once with loss=...")
     if n_threads is not None:
         check_int("n_threads", n_threads, 1, high=_core.MAX_THREADS)
     base = copy.deepcopy(model)
@@ -257,8 +259,8 @@ def lr_sweep(model, X, y, lrs=None, *, epochs=5, optimizer=None, batch_size=32,
                   batch_size=data.batch_size, epochs=epochs, shuffle=bool(shuffle),
                   seed=data.shuffle_seed, epoch0=m.epochs_trained_, drop_last=bool(drop_last),
                   sample_weight=data.sw,
-                  validate=None if data.Xv is None else validator(m, data.Xv, data.Yv,
-                                                                   data.wv, threads),
+                  validate=(None if data.Xv is None or data.Yv is None
+                            else validator(m, data.Xv, data.Yv, data.wv, threads)),
                   custom_loss=None if m.loss.builtin else m.loss, n_threads=threads,
                   on_divergence="ignore")
         return run.execute(), None
@@ -339,7 +341,7 @@ class _Ramp:
         self.loss, self.smoothed = [], []
         self.avg, self.best = 0.0, math.inf
         self.stopped = None
-        self.opt = None
+        self.opt: Any = None         # the Run's optimiser (set by on_train_begin)
 
     def on_train_begin(self, run):
         self.opt = run.optimizer
