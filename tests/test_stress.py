@@ -91,3 +91,46 @@ def test_repeated_fork_after_openmp():
             want = train()                      # the parent opens regions again, then forks
     finally:
         _core.set_team_min_flops(before)
+
+
+def test_oversubscribed_data_parallel_fits_match_a_lone_fit():
+    """Four threads each train their own model with data-parallel steps on 3 engine threads
+    (12 spinning threads on this machine's cores: helpers are descheduled mid-round all the
+    time). Every model must equal the one trained alone, on one thread."""
+    dp = _core.get_data_parallel()
+    _core.set_data_parallel(chunks=3, min_flops=0, max_flops=float("inf"))
+    try:
+        rng = np.random.default_rng(5)
+        X = rng.normal(size=(960, 12))
+        y = (X[:, 0] * X[:, 1] > 0).astype(int)
+
+        def train(n_threads):
+            m = fm.MLP([12, 48, 48, 2], activation="tanh", loss="cross_entropy", seed=3)
+            m.fit(X, y, epochs=4 * SCALE, batch_size=30, seed=1, n_threads=n_threads,
+                  optimizer=fm.optim.Adam(lr=0.01))
+            return m.weights
+
+        alone = train(1)
+        _core.widest_team(reset=True)
+        results, errors = [], []
+
+        def worker():
+            try:
+                results.append(train(3))
+            except BaseException as e:           # pragma: no cover - reported below
+                errors.append(e)
+
+        threads = [threading.Thread(target=worker) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert not errors and len(results) == 4
+        assert _core.widest_team() == 3               # the fits did run on 3-thread teams
+        for weights in results:
+            for a, b in zip(weights, alone):
+                assert np.array_equal(a, b)
+        print(f"\nstress: {len(results)} oversubscribed data-parallel fits bitwise equal to "
+              f"a lone one-thread fit")
+    finally:
+        _core.set_data_parallel(*dp)
