@@ -132,6 +132,20 @@ int fm_team_admit(int p);
         }                                                                                      \
     } while (0)
 
+/* Round i of waiting for another thread: a pause for the first `spin` rounds, then the CPU
+   handed back to the scheduler (the awaited thread may be descheduled on a loaded machine). */
+#define FM_SPIN_BARRIER 20000   /* a barrier's threads: one phase of a step away */
+#define FM_SPIN_DP 2000          /* a data-parallel helper: waits out thread 0's serial work */
+static inline void fm_wait_round(unsigned i, unsigned spin) {
+    if (i < spin) {
+#if defined(__x86_64__) || defined(__i386__)
+        __builtin_ia32_pause();
+#endif
+    } else {
+        sched_yield();
+    }
+}
+
 /* Every write made by any team thread before the barrier is visible to all after it. Waiters
    spin briefly, then yield the CPU (so an oversubscribed machine still makes progress). */
 static inline void fm_team_barrier(const fm_team *tm) {
@@ -143,28 +157,8 @@ static inline void fm_team_barrier(const fm_team *tm) {
         atomic_fetch_add_explicit(&sh->generation, 1, memory_order_release);
         return;
     }
-    for (unsigned spins = 0;
-         atomic_load_explicit(&sh->generation, memory_order_acquire) == gen; ++spins) {
-        if (spins < 20000) {
-#if defined(__x86_64__) || defined(__i386__)
-            __builtin_ia32_pause();
-#endif
-        } else {
-            sched_yield();
-        }
-    }
-}
-
-/* One round of waiting for another thread: a pause while i is small, then the CPU handed
-   back to the scheduler (the awaited thread may be descheduled on a loaded machine). */
-static inline void fm_wait_round(unsigned i) {
-    if (i < 2000) {
-#if defined(__x86_64__) || defined(__i386__)
-        __builtin_ia32_pause();
-#endif
-    } else {
-        sched_yield();
-    }
+    for (unsigned i = 0; atomic_load_explicit(&sh->generation, memory_order_acquire) == gen; ++i)
+        fm_wait_round(i, FM_SPIN_BARRIER);
 }
 
 /* [*lo, *hi): thread t's share of 0..n (boundaries multiples of `align`) */
