@@ -89,4 +89,16 @@ int fm_update_block_fails_d(const fm_opt *o, ptrdiff_t n_weights, ptrdiff_t i0, 
                            double c2);
 void fm_update_block_d(const fm_opt *o, ptrdiff_t n_weights, ptrdiff_t i0, ptrdiff_t i1,
                       double *theta, const double *grad, double *s1, double *s2, double c1, double c2);
+/* A thread's scratch buffer for one use (scratch.c): declare it `static _Thread_local
+   fm_scratch name;` and ask fm_scratch_get for at least `bytes`: the buffer, 64-byte aligned
+   and reused while it is large enough, or NULL when it cannot be grown (the old one is kept).
+   Freed when the thread exits. */
+typedef struct {
+    void *p;
+    size_t cap;
+} fm_scratch;
+void *fm_scratch_grow(fm_scratch *s, size_t bytes);   /* out of line: the slow path */
+static inline void *fm_scratch_get(fm_scratch *s, size_t bytes) {
+    return bytes > s->cap ? fm_scratch_grow(s, bytes) : s->p;
+}
 #endif

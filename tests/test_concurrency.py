@@ -214,8 +214,9 @@ def _rss():
 @pytest.mark.skipif(not __import__("os").path.exists("/proc/self/statm"), reason="Linux /proc")
 def test_no_memory_growth_per_thread():
     """200 short-lived threads that train (each GEMM packs into a per-thread buffer, freed
-    when the thread ends) and 200 fit(restarts=2) calls (a thread per restart): RSS grows
-    by less than 10 MB."""
+    when the thread ends), 200 that train with data-parallel steps (per-thread gradient
+    vectors, freed the same way) and 200 fit(restarts=2) calls (a thread per restart): RSS
+    grows by less than 10 MB."""
     X, y = _data(n=256, d=64, k=4)
 
     def train():
@@ -225,6 +226,30 @@ def test_no_memory_growth_per_thread():
     def restarts():
         m = fm.MLP([64, 128, 4], loss="cross_entropy", seed=1)
         m.fit(X, y, epochs=1, batch_size=128, restarts=2, n_threads=2)
+
+    def train_dp():
+        m = fm.MLP([64, 512, 4], loss="cross_entropy", seed=1)   # 35k parameters
+        m.fit(X, y, epochs=1, batch_size=128, n_threads=2)
+
+    dp = _core.get_data_parallel()
+    _core.set_data_parallel(chunks=2, min_flops=0, max_flops=float("inf"))
+    try:
+        for _ in range(10):                   # warm-up
+            t = threading.Thread(target=train_dp)
+            t.start()
+            t.join()
+        gc.collect()
+        start = _rss()
+        for _ in range(200):
+            t = threading.Thread(target=train_dp)
+            t.start()
+            t.join()
+        gc.collect()
+        dp_growth = _rss() - start
+    finally:
+        _core.set_data_parallel(*dp)
+    print(f"RSS growth: data-parallel threads {dp_growth / 2**20:.2f} MB")
+    assert dp_growth < 10 * 2**20
 
     for fn in (train, restarts):              # warm-up: allocator pools, imports
         for _ in range(10):

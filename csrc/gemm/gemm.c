@@ -29,8 +29,8 @@
  * is entered at all. Above it, at most one thread per half of that many flops.
  *
  * Memory: each OS thread (caller threads and OpenMP workers alike) owns one thread-local,
- * 64-byte-aligned packing buffer, grown when a call needs more and otherwise reused, so after
- * warm-up no call allocates. The buffer lives until its thread exits (at most
+ * 64-byte-aligned packing buffer (an fm_scratch, scratch.c), grown when a call needs more and
+ * otherwise reused, so after warm-up no call allocates. The buffer lives until its thread exits (at most
  * (MC*KC + KC*NC) elements per thread: about 2.2 MB for float). Calls from several OS threads
  * at once are safe. If the buffer cannot be allocated, that block is computed by a plain
  * unpacked loop instead (slow, and not bitwise equal to the packed path, but never a crash).
@@ -43,7 +43,6 @@
 #include "gemm_internal.h"
 #include "fm_internal.h"
 
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 
@@ -55,35 +54,9 @@
 
 /* ---- thread-local packing buffer ---------------------------------------------------- */
 
-static _Thread_local void *tls_buf;
-static _Thread_local size_t tls_cap;
+static _Thread_local fm_scratch pack_buf;
 
-/* A thread that exits (an OpenMP worker the runtime lets go when a smaller team follows, a
-   caller's thread) frees its buffer through this key's destructor. */
-static pthread_key_t tls_key;
-static pthread_once_t tls_key_once = PTHREAD_ONCE_INIT;
-static int tls_key_ok;
-
-static void fm_gemm_tls_key_init(void) { tls_key_ok = pthread_key_create(&tls_key, free) == 0; }
-
-/* the slow path, kept out of line so the callers' hot paths stay as small as before */
-static __attribute__((noinline)) void *fm_gemm_tls_grow(size_t bytes)
-{
-    size_t cap = (bytes + 4095) & ~(size_t)4095;
-    void *p = aligned_alloc(64, cap);
-    if (!p) return NULL;   /* the caller falls back to the unpacked loop */
-    free(tls_buf);
-    tls_buf = p;
-    tls_cap = cap;
-    pthread_once(&tls_key_once, fm_gemm_tls_key_init);
-    if (tls_key_ok) pthread_setspecific(tls_key, p);
-    return p;
-}
-
-static inline void *fm_gemm_tls_buffer(size_t bytes)
-{
-    return bytes > tls_cap ? fm_gemm_tls_grow(bytes) : tls_buf;
-}
+static inline void *fm_gemm_tls_buffer(size_t bytes) { return fm_scratch_get(&pack_buf, bytes); }
 
 /* Threads to use for a product of `flops` operations (1 = serial, no OpenMP region). */
 static int fm_gemm_threads(int nthreads, double flops)

@@ -2,7 +2,6 @@
    backward pass, one training step and whole epochs (bodies in network.inc). */
 #include "fm_internal.h"
 #include "gemm/gemm.h"
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -100,25 +99,7 @@ int fm_step_chunks(const fm_net *net, int n) {
 }
 
 /* The calling thread's gradient buffers (grown, then reused; freed when the thread exits). */
-static _Thread_local void *dp_tls_buf;
-static _Thread_local size_t dp_tls_cap;
-static pthread_key_t dp_tls_key;
-static pthread_once_t dp_tls_once = PTHREAD_ONCE_INIT;
-static int dp_tls_key_ok;
-static void fm_dp_key_init(void) { dp_tls_key_ok = pthread_key_create(&dp_tls_key, free) == 0; }
-
-static void *fm_dp_buffer(size_t bytes) {
-    if (bytes <= dp_tls_cap) return dp_tls_buf;
-    size_t cap = (bytes + 4095) & ~(size_t)4095;
-    void *p = aligned_alloc(64, cap);
-    if (!p) return NULL;
-    free(dp_tls_buf);
-    dp_tls_buf = p;
-    dp_tls_cap = cap;
-    pthread_once(&dp_tls_once, fm_dp_key_init);
-    if (dp_tls_key_ok) pthread_setspecific(dp_tls_key, p);
-    return p;
-}
+static _Thread_local fm_scratch dp_buf;
 
 /* thread 0 of a data-parallel call: the call is over, release the helpers (F(dp_serve)) */
 static void fm_dp_finish(fm_team_shared *sh) {
@@ -143,7 +124,7 @@ static int fm_dp_setup(fm_team_shared *sh, const fm_net *net, int batch, size_t 
     sh->dp_max_flops = fm_get_dp_max_flops();
     const int c = fm_dp_chunks_of(net, batch, sh);   /* no smaller batch gets more */
     sh->dp_stride = (net->n_params + 15) / 16 * 16;
-    sh->dp_buf = c ? fm_dp_buffer((size_t)c * (size_t)sh->dp_stride * elem) : NULL;
+    sh->dp_buf = c ? fm_scratch_get(&dp_buf, (size_t)c * (size_t)sh->dp_stride * elem) : NULL;
     if (!sh->dp_buf) sh->dp_chunks = 0;
     for (int k = 0; k < FM_TEAM_MAX; ++k) atomic_init(&sh->dp_taken[k].r, 0);
     return sh->dp_chunks ? c : 0;
