@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from fastmlp import _core
-from fastmlp import reference as R
 
-from test_sample_weight_engine import OPTS, close, engine_params, ref_weighted, setup
+from test_sample_weight_engine import (OPTS, close, engine_params, ref_first_step, ref_weighted,
+                                       setup)
 
 DTYPES = [np.float64, np.float32]
 HIDDEN = [a for a in _core.ACTIVATION_CODES if a != "softmax"]
@@ -111,17 +111,7 @@ def test_weighted_step_against_reference(dtype, opt, fused, l2, weighted, dp, fu
     assert t == 1
     ref_value, g, S = ref_weighted(params, acts, "square", X, Y, w)
     close(value, ref_value, dtype)
-    ref = R.parameters(*params)
-    wd = base[4] + l2 / S
-    if opt == "sgd":
-        R.sgd_update(ref, g, lr=base[1], weight_decay=wd)
-    elif opt == "momentum":
-        R.momentum_update(ref, g, [np.zeros_like(p) for p in ref], lr=base[1],
-                          momentum=base[2], nesterov=True, weight_decay=wd)
-    else:
-        R.adam_update(ref, g, [np.zeros_like(p) for p in ref],
-                      [np.zeros_like(p) for p in ref], 1, lr=base[1], beta1=base[5],
-                      beta2=base[6], eps=base[7], weight_decay=wd)
+    ref = ref_first_step(params, g, opt, base[4] + l2 / S)
     for mine, theirs in zip(engine_params(eng), ref):
         close(mine, theirs, dtype)
 

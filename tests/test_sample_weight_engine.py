@@ -96,6 +96,23 @@ OPTS = {  # name -> (spec without t and l2, state vectors)
     "adam": ((1, 0.01, 0.0, False, 1e-3, 0.9, 0.999, 1e-8), 2),
 }
 
+def ref_first_step(params, g, opt, wd):
+    """The reference's parameters after the first step of OPTS[opt] from gradient g, with
+    L2 coefficient wd."""
+    base = OPTS[opt][0]
+    ref = R.parameters(*params)
+    if opt == "sgd":
+        R.sgd_update(ref, g, lr=base[1], weight_decay=wd)
+    elif opt == "momentum":
+        R.momentum_update(ref, g, [np.zeros_like(p) for p in ref], lr=base[1],
+                          momentum=base[2], nesterov=True, weight_decay=wd)
+    else:
+        R.adam_update(ref, g, [np.zeros_like(p) for p in ref],
+                      [np.zeros_like(p) for p in ref], 1, lr=base[1], beta1=base[5],
+                      beta2=base[6], eps=base[7], weight_decay=wd)
+    return ref
+
+
 
 # --------------------------------------------------------------------------------------
 # one weighted step against the reference
@@ -120,17 +137,7 @@ def test_weighted_step_equals_reference(dtype, case, opt, fused, l2, fusion):
     close(value, ref_value, dtype)
     if not fused:   # the stored gradient is the weighted mean's (no decay in it)
         close(eng.grad, np.concatenate([x.ravel() for x in g]), dtype)
-    ref = R.parameters(*params)
-    wd = base[4] + l2 / S
-    if opt == "sgd":
-        R.sgd_update(ref, g, lr=base[1], weight_decay=wd)
-    elif opt == "momentum":
-        R.momentum_update(ref, g, [np.zeros_like(p) for p in ref], lr=base[1],
-                          momentum=base[2], nesterov=True, weight_decay=wd)
-    else:
-        R.adam_update(ref, g, [np.zeros_like(p) for p in ref],
-                      [np.zeros_like(p) for p in ref], 1, lr=base[1], beta1=base[5],
-                      beta2=base[6], eps=base[7], weight_decay=wd)
+    ref = ref_first_step(params, g, opt, base[4] + l2 / S)
     for mine, theirs in zip(engine_params(eng), ref):
         close(mine, theirs, dtype)
 
