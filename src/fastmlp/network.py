@@ -23,8 +23,8 @@ from . import _core, _npz
 # derive_seed: training.py imports it from here
 from ._common import (Gradients, NotFittedError, Trace, check_dtype, check_int,  # noqa: F401
                       check_X, derive_seed, seed_int)
+from ._model_config import check_mlp_config, mlp_config
 from ._typing import ArrayLike, DTypeLike, FloatArray, NDArray, SeedLike
-from ._version import __version__
 from .activations import ACTIVATIONS, canonical_name
 from .losses import Loss, get_loss, missing_loss_error, ovr_probabilities, r2_score
 from .perceptron import Perceptron  # noqa: F401  (fastmlp.network.Perceptron)
@@ -755,7 +755,7 @@ class MLP:
         optimiser is not stored. A new file gets the umask's permissions, an existing one
         keeps its own; a symbolic link is followed (its target is replaced); no temporary
         file is left behind (see :func:`fastmlp._npz.write`)."""
-        return _npz.write(path, self._saved_config(), self.engine.theta,
+        return _npz.write(path, mlp_config(self), self.engine.theta,
                           getattr(self, "classes_", None))
 
     @classmethod
@@ -764,83 +764,12 @@ class MLP:
         """A model saved by :meth:`save` (the same as :func:`fastmlp.load`: nothing in the
         file is trusted; ``max_bytes`` caps every array; every failure is a ValueError
         naming the file)."""
-        return cls._from_saved(*_npz.read(path, max_bytes, cls._saved_expect))
-
-    @staticmethod
-    def _saved_expect(cfg: dict[str, Any]) -> tuple[int, np.dtype[Any], Optional[int]]:
-        """Check a loaded config's fields, types and sizes before anything is built from it;
-        returns what its parameter vector and classes must be: (n_params, dtype, n_classes
-        or None). Raises ValueError."""
-        def need(key: str, ok: Callable[[Any], bool], what: str) -> Any:
-            if key not in cfg:
-                raise ValueError(f"the config has no {key!r}")
-            if not ok(cfg[key]):
-                raise ValueError(f"config {key!r} must be {what}, got {cfg[key]!r}"[:300])
-            return cfg[key]
-
-        def is_int(v: Any, lo: int, hi: int) -> bool:
-            return isinstance(v, int) and not isinstance(v, bool) and lo <= v <= hi
-
-        def is_num(v: Any) -> bool:
-            return isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v)
-
-        if cfg.get("class") != "MLP":
-            raise ValueError(f"unknown model class {cfg.get('class')!r}"[:300])
-        sizes = need("layer_sizes", lambda v: isinstance(v, list)
-                     and 2 <= len(v) <= _core.MAX_LAYERS + 1
-                     and all(is_int(s, 1, 2 ** 31 - 1) for s in v),
-                     f"a list of 2..{_core.MAX_LAYERS + 1} ints in [1, 2**31)")
-        L = len(sizes) - 1
-        hidden = need("hidden_activations", lambda v: isinstance(v, list) and len(v) == L - 1
-                      and all(isinstance(a, str) for a in v), f"a list of {L - 1} names")
-        out = need("output", lambda v: isinstance(v, str), "a name")
-        need("loss", lambda v: v is None or isinstance(v, str), "a name or null")
-        dtype = need("dtype", lambda v: v in ("float32", "float64"), "'float32' or 'float64'")
-        need("seed", lambda v: is_int(v, 0, 2 ** 64), "an int >= 0")
-        need("leaky_alpha", is_num, "a finite number")
-        need("prelu_init", is_num, "a finite number")
-        if cfg.get("n_threads") is not None and not is_int(cfg["n_threads"], 1, _core.MAX_THREADS):
-            raise ValueError(f"config 'n_threads' must be null or an int in [1, "
-                             f"{_core.MAX_THREADS}], got {cfg['n_threads']!r}"[:300])
-        if not is_int(cfg.get("epochs_trained", 0), 0, 2 ** 63):
-            raise ValueError(f"config 'epochs_trained' must be an int >= 0, got "
-                             f"{cfg.get('epochs_trained')!r}"[:300])
-        mode = cfg.get("mode")
-        if mode not in (None, "regression", "binary", "ovr", "multilabel", "multiclass"):
-            raise ValueError(f"config 'mode' is unknown: {mode!r}"[:300])
-        acts = [canonical_name(a, "activation") for a in hidden] + [canonical_name(out, "output")]
-        n = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
-        n += sum(b for b, act in zip(sizes[1:], acts) if act == "prelu")
-        n_classes = {None: None, "regression": None, "binary": 2, "multilabel": 2,
-                     "ovr": sizes[-1], "multiclass": sizes[-1]}[mode]
-        return n, np.dtype(dtype), n_classes
-
-    def _saved_config(self) -> dict[str, Any]:
-        loss = self.loss
-        return {
-            "class": "MLP",
-            "layer_sizes": list(self.layer_sizes),
-            "hidden_activations": list(self.hidden_activations),
-            "output": self.output,
-            "output_explicit": bool(self._output_explicit),
-            "loss": None if loss is None or not loss.builtin else loss.name,
-            "custom_loss": None if loss is None or loss.builtin else type(loss).__qualname__,
-            "dtype": self.dtype.name,
-            "seed": int(self.seed),
-            "init": self.init if isinstance(self.init, str) or self.init is None else None,
-            "leaky_alpha": self.leaky_alpha,
-            "prelu_init": self.prelu_init,
-            "n_threads": self.n_threads,
-            "epochs_trained": int(self.epochs_trained_),
-            "mode": getattr(self, "_mode", None),
-            "y_1d": bool(getattr(self, "_y_1d", False)),
-            "fastmlp_version": __version__,
-        }
+        return cls._from_saved(*_npz.read(path, max_bytes, check_mlp_config))
 
     @classmethod
     def _from_saved(cls, path: str, cfg: dict[str, Any], theta: NDArray[Any],
                     classes: Optional[NDArray[Any]]) -> MLP:
-        """The model :meth:`_saved_config` described (warns about a user-defined loss, which
+        """The model :func:`~fastmlp._model_config.mlp_config` described (warns about a user-defined loss, which
         is not stored, on behalf of the caller's caller: ``load``)."""
         try:
             if cfg.get("class") != "MLP":
