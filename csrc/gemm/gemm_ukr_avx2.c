@@ -2,8 +2,9 @@
  * the dispatcher checked both).
  *
  * Tile: MR rows x two ymm vectors (float 6 x 16, double 6 x 8): 12 accumulators, 2 B
- * vectors and one broadcast fit the 16 ymm registers. Stores use maskload/maskstore, so
- * edge tiles run exactly the same arithmetic. Microkernel: gemm_ukr_simd.inc. */
+ * vectors and one broadcast fit the 16 ymm registers. Full tiles are stored plainly, edge
+ * tiles with maskload/maskstore, so edge tiles run exactly the same arithmetic.
+ * Microkernel: gemm_ukr_simd.inc; direct product: gemm_direct_tiles.inc (register tiles). */
 #include "gemm_internal.h"
 
 #include <immintrin.h>
@@ -26,6 +27,9 @@ static inline __m256i mask_pd(int n)
 #define V_ZERO_s _mm256_setzero_ps
 #define V_SET1_s _mm256_set1_ps
 #define V_LOAD_s _mm256_load_ps
+#define V_LOADU_s _mm256_loadu_ps
+#define V_STORE_s _mm256_store_ps
+#define V_STOREU_s _mm256_storeu_ps
 #define V_MUL_s _mm256_mul_ps
 #define V_FMA_s _mm256_fmadd_ps
 #define V_MASK_s mask_ps
@@ -40,27 +44,33 @@ static inline __m256i mask_pd(int n)
 #define V_ZERO_d _mm256_setzero_pd
 #define V_SET1_d _mm256_set1_pd
 #define V_LOAD_d _mm256_load_pd
+#define V_LOADU_d _mm256_loadu_pd
+#define V_STORE_d _mm256_store_pd
+#define V_STOREU_d _mm256_storeu_pd
 #define V_MUL_d _mm256_mul_pd
 #define V_FMA_d _mm256_fmadd_pd
 #define V_MASK_d mask_pd
 #define V_LOADM_d _mm256_maskload_pd
 #define V_STOREM_d _mm256_maskstore_pd
-#define MULADD(a, b, c) FMA((a), (b), (c))
+/* the direct product's tiles: up to 2 vectors x 8 rows (one vector) or 6 rows (two) */
+#define DIRECT_NV 2
+#define DIRECT_ROWS(nv) ((nv) == 1 ? 8 : 6)
+#define UKR_VIA_TILE
 
 #define FM_BODY "gemm/gemm_ukr_simd.inc"
 #include "fm_dtypes.h"
 #define FM_BODY "gemm/gemm_pack.inc"
 #include "fm_dtypes.h"
-#define FM_BODY "gemm/gemm_direct.inc"
+#define FM_BODY "gemm/gemm_direct_tiles.inc"
 #include "fm_dtypes.h"
 
 const fm_gemm_kernels_s fm_gemm_avx2_s = {
     .name = "avx2", .mr = MR_s, .nr = NR_s, .mc = 120, .kc = 256, .nc = 2048,
-    .direct_m = 4, .direct_n = 0,
+    .direct_m = 6, .direct_n = 16,
     .ukr = ukr_s, .pack_a = pack_a_s, .pack_b = pack_b_s, .direct = direct_s,
 };
 const fm_gemm_kernels_d fm_gemm_avx2_d = {
     .name = "avx2", .mr = MR_d, .nr = NR_d, .mc = 96, .kc = 256, .nc = 1024,
-    .direct_m = 4, .direct_n = 0,
+    .direct_m = 6, .direct_n = 16,
     .ukr = ukr_d, .pack_a = pack_a_d, .pack_b = pack_b_d, .direct = direct_d,
 };

@@ -17,6 +17,9 @@
 #define V_ZERO_s _mm512_setzero_ps
 #define V_SET1_s _mm512_set1_ps
 #define V_LOAD_s _mm512_load_ps
+#define V_LOADU_s _mm512_loadu_ps
+#define V_STORE_s _mm512_store_ps
+#define V_STOREU_s _mm512_storeu_ps
 #define V_MUL_s _mm512_mul_ps
 #define V_FMA_s _mm512_fmadd_ps
 #define V_MASK_s(n) ((n) >= 16 ? (__mmask16)~0 : (n) <= 0 ? (__mmask16)0 : (__mmask16)((1u << (n)) - 1u))
@@ -31,11 +34,18 @@
 #define V_ZERO_d _mm512_setzero_pd
 #define V_SET1_d _mm512_set1_pd
 #define V_LOAD_d _mm512_load_pd
+#define V_LOADU_d _mm512_loadu_pd
+#define V_STORE_d _mm512_store_pd
+#define V_STOREU_d _mm512_storeu_pd
 #define V_MUL_d _mm512_mul_pd
 #define V_FMA_d _mm512_fmadd_pd
 #define V_MASK_d(n) ((n) >= 8 ? (__mmask8)~0 : (n) <= 0 ? (__mmask8)0 : (__mmask8)((1u << (n)) - 1u))
 #define V_LOADM_d(p, m) _mm512_maskz_loadu_pd((m), (p))
 #define V_STOREM_d _mm512_mask_storeu_pd
+
+/* the direct product's tiles: up to 4 vectors x 8 rows (one vector) or 6 rows (more) */
+#define DIRECT_NV 4
+#define DIRECT_ROWS(nv) ((nv) == 1 ? 8 : 6)
 
 #define FM_BODY "gemm/gemm_ukr_simd.inc"
 #include "fm_dtypes.h"
