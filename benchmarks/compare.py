@@ -4,6 +4,7 @@
     python benchmarks/compare.py --quick             # <= ~60 s: fewer samples, shorter runs
     python benchmarks/compare.py --workloads xor,digits --json out.json
     python benchmarks/compare.py --quick --peers fastmlp --baseline /path/to/old/venv/bin/python
+    python benchmarks/compare.py --isa avx2          # the AVX2 kernels against OpenBLAS's
 
 Every peer (fastmlp, the careful NumPy MLP of numpy_mlp.py, fastmlp.reference, PyTorch, scikit-learn) and each GEMM runtime is
 measured in its own subprocess, one after the other with a pause between, each limited to
@@ -38,6 +39,14 @@ except ImportError:                   # python benchmarks/compare.py
 THREADS = 2
 PEERS = ["fastmlp", "numpy", "reference", "torch", "sklearn"]
 PAUSE_S = 0.5
+# --isa NAME: fastmlp's kernel set (FASTMLP_ISA) and the OpenBLAS kernel the NumPy peers get
+# (OPENBLAS_CORETYPE), so that one machine measures a lower ISA against its OpenBLAS peer
+ISA_ENV = {
+    "avx2": {"FASTMLP_ISA": "avx2", "OPENBLAS_CORETYPE": "Haswell"},
+    "avx512": {"FASTMLP_ISA": "avx512"},        # OpenBLAS picks its own kernel for the CPU
+    "portable": {"FASTMLP_ISA": "portable", "OPENBLAS_CORETYPE": "Prescott"},
+}
+ISA = None
 
 
 # ------------------------------------------------------------------------------------------
@@ -54,7 +63,28 @@ def _thread_env():
               "BLIS_NUM_THREADS", "NUMEXPR_NUM_THREADS"):
         env[k] = str(THREADS)
     env.pop("PYTHONWARNINGS", None)
+    if ISA:
+        env.update(ISA_ENV[ISA])
     return env
+
+
+def blas_kernels():
+    """What threadpoolctl reports for the BLAS libraries NumPy loaded, in a subprocess with
+    the workers' environment (so --isa's OPENBLAS_CORETYPE applies): e.g. 'openblas Haswell'."""
+    code = ("import numpy, json\n"
+            "try:\n"
+            "    from threadpoolctl import threadpool_info\n"
+            "    print(json.dumps([f\"{i.get('internal_api')} {i.get('architecture')} \"\n"
+            "                      f\"({i.get('num_threads')} threads)\"\n"
+            "                      for i in threadpool_info() if i.get('user_api') == 'blas']))\n"
+            "except ImportError:\n"
+            "    print(json.dumps(['threadpoolctl not installed']))\n")
+    try:
+        p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           env=_thread_env(), timeout=120)
+        return ", ".join(json.loads(p.stdout.strip().splitlines()[-1]))
+    except Exception as e:                     # noqa: BLE001 - a report line, never fatal
+        return f"unknown ({e})"
 
 
 def _fmt(x, unit=""):
@@ -148,6 +178,7 @@ def show_config():
         else:
             vers.append(f"{mod}: not installed")
     lines.append("peers: " + ", ".join(vers))
+    lines.append("NumPy's BLAS kernel (threadpoolctl, in the workers): " + blas_kernels())
     fm_path = "fastmlp.MLP.fit" if W.has_mlp() else "Engine.train_epochs (no fastmlp.MLP yet)"
     lines.append(f"fastmlp column measures {fm_path}")
     return "\n".join(lines), cfg
@@ -200,9 +231,16 @@ def main(argv=None):
                          "commit's, in its own venv): its fastmlp and engine columns are "
                          "measured in the same run, alternating with this build's, and "
                          "printed as new/baseline ratios")
+    ap.add_argument("--isa", choices=sorted(ISA_ENV),
+                    help="run fastmlp with FASTMLP_ISA=ISA and NumPy with the matching "
+                         "OPENBLAS_CORETYPE (avx2: Haswell), to measure a lower kernel set "
+                         "against OpenBLAS's kernels for it on this machine")
     ap.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
-    global THREADS
+    global THREADS, ISA
+    if a.isa:
+        ISA = a.isa
+        os.environ.update(ISA_ENV[a.isa])     # this process's show_config() reports it too
     THREADS = CW.THREADS = max(1, a.threads)
     repeats = max(1, a.repeats or 3)
     min_time = a.min_time or (0.1 if a.quick else 0.3)

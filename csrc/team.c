@@ -1,9 +1,39 @@
 /* team.c -- the size of a team (team.h), and what keeps teams safe in a process: a probe
    before a thread asks for more threads than ever before, and the fork handler. */
+#if defined(__linux__) && !defined(_GNU_SOURCE)
+#define _GNU_SOURCE 1   /* syscall() */
+#endif
 #include "team.h"
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdlib.h>
+#if defined(__linux__)
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
+
+/* ---- sleeping on a word (fm_event in team.h) ---------------------------------------------- */
+void fm_futex_wait(_Atomic uint32_t *word, uint32_t seen) {
+#if defined(__linux__)
+    /* returns at once if *word != seen (checked atomically by the kernel), on a wake-up, or
+       spuriously: the caller re-checks */
+    syscall(SYS_futex, (uint32_t *)word, FUTEX_WAIT_PRIVATE, seen, NULL, NULL, 0);
+#else
+    (void)word;
+    (void)seen;
+    sched_yield();
+#endif
+}
+
+void fm_futex_wake_all(_Atomic uint32_t *word) {
+#if defined(__linux__)
+    syscall(SYS_futex, (uint32_t *)word, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
+#else
+    (void)word;
+#endif
+}
 
 /* Measured on the 2-vCPU Zen 4 (train_epochs, 2 threads; a team with its spin barrier vs one
    thread per step whose large GEMMs fork/join on their own), samples/s:

@@ -12,9 +12,13 @@
 #ifndef FM_TEAM_H
 #define FM_TEAM_H
 #include "fastmlp.h"
+#include "gemm/gemm.h"
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <x86intrin.h>
+#endif
 #ifdef _OPENMP
 #include <omp.h>
 #define FM_TEAM_REGION_ _Pragma("omp parallel num_threads(fm_team_admit(fm_team_p_))")
@@ -48,12 +52,79 @@ static inline int fm_nthreads(int nthreads) {
 }
 
 #define FM_TEAM_MAX 64
+#define FM_GEMM_CLAIMS (2 * FM_MAX_LAYERS)
+
+/* ---- waiting: a brief spin, then sleep ------------------------------------------------------
+   An fm_event is a 32-bit word that threads wait on until it changes. A waiter spins for
+   FM_SPIN_TICKS time-stamp ticks (about 10-20 us: long enough to catch a thread that is
+   one phase of a step away, far shorter than a scheduler's time slice), then sleeps in the
+   kernel (a futex on Linux; elsewhere it yields) until the word changes. Whoever changes the
+   word calls fm_event_wake, which costs a system call only when somebody sleeps. So a thread
+   waiting for a descheduled team-mate gives its core away within microseconds, instead of
+   spinning through the time slice that the late thread needs -- the collapse of a spinning
+   team on a machine shared with another busy process. */
+#define FM_SPIN_TICKS 40000u
+typedef struct {
+    _Alignas(64) _Atomic uint32_t v;
+    _Atomic int sleepers;
+} fm_event;
+
+static inline void fm_event_init(fm_event *e, uint32_t v) {
+    atomic_init(&e->v, v);
+    atomic_init(&e->sleepers, 0);
+}
+
+/* Sleep while *word == seen (or until woken); wake every sleeper on word. In team.c (a futex on
+   Linux; elsewhere a yield and nothing). */
+void fm_futex_wait(_Atomic uint32_t *word, uint32_t seen);
+void fm_futex_wake_all(_Atomic uint32_t *word);
+
+static inline uint64_t fm_ticks_(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    return __rdtsc();
+#else
+    return 0;
+#endif
+}
+
+static inline void fm_pause_(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+
+/* Return once e->v != seen (acquire: what the changer wrote before the change is visible). */
+static inline void fm_event_wait(fm_event *e, uint32_t seen) {
+    const uint64_t t0 = fm_ticks_();
+    for (unsigned i = 0;; ++i) {
+        if (atomic_load_explicit(&e->v, memory_order_acquire) != seen) return;
+        fm_pause_();
+        /* without a time-stamp counter (t0 == 0): a fixed count of pauses */
+        if (t0 ? (i & 15) == 15 && fm_ticks_() - t0 > FM_SPIN_TICKS : i > 4000) break;
+    }
+    /* sleepers before the re-check, the changer's store before its sleepers check (both
+       sequentially consistent): either this thread sees the change or the changer sees it */
+    atomic_fetch_add_explicit(&e->sleepers, 1, memory_order_seq_cst);
+    while (atomic_load_explicit(&e->v, memory_order_seq_cst) == seen) fm_futex_wait(&e->v, seen);
+    atomic_fetch_sub_explicit(&e->sleepers, 1, memory_order_relaxed);
+}
+
+/* After changing e->v (with a sequentially consistent store or read-modify-write): wake every
+   thread sleeping on it. */
+static inline void fm_event_wake(fm_event *e) {
+    if (atomic_load_explicit(&e->sleepers, memory_order_seq_cst) > 0) fm_futex_wake_all(&e->v);
+}
 #define FM_DP_END (~(uint64_t)0 >> 16)   /* the last round of a data-parallel call */
 /* What a team's threads share; only bodies that synchronise need one. */
 typedef struct {
-    /* a counting spin barrier: libgomp's costs ~0.5 us here, and a step needs ~10 of them */
+    /* the team's GEMM calls take blocks through these words: call number s of the team
+       (counted by every thread alike, fm_team.gemm_seq) uses word s % FM_GEMM_CLAIMS; more
+       words than the products a step issues between two barriers (at most FM_MAX_LAYERS) */
+    fm_gemm_claim_word gemm_claims[FM_GEMM_CLAIMS];
+    /* a counting barrier (spin briefly, then sleep: fm_event): libgomp's costs ~0.5 us
+       here, and a step needs ~10 of them */
     _Alignas(64) _Atomic int arrived;
-    _Alignas(64) _Atomic int generation;
+    fm_event generation;
     _Alignas(64) double loss;         /* the batch loss, summed by thread 0 in row order */
     double slot[FM_TEAM_MAX][2 * FM_MAX_LAYERS + 2];   /* per-thread values, for reductions */
     int flag[FM_TEAM_MAX];
@@ -68,7 +139,8 @@ typedef struct {
     /* a round of a data-parallel step, published by thread 0: round << 16 | its item count
        (round: 1, 2, ... never reused; FM_DP_END ends the call) */
     _Alignas(64) _Atomic uint64_t dp_claim;
-    _Alignas(64) _Atomic int dp_done;  /* items of the current round finished */
+    fm_event dp_posted;                /* bumped after every store to dp_claim: helpers sleep on it */
+    fm_event dp_done;                  /* v: items of the current round finished */
     const void *dp_job;                /* the current round's description (network.inc) */
     /* item k is taken in round r when dp_taken[k].r = r (one line each: no false sharing) */
     struct { _Alignas(64) _Atomic uint64_t r; } dp_taken[FM_TEAM_MAX];
@@ -82,16 +154,19 @@ typedef struct {
     int t, p;
     fm_team_shared *sh;
     int gemm_threads;   /* p == 1: threads each GEMM may open on its own (fork/join per call) */
+    uint32_t *gemm_seq; /* this thread's count of the team's GEMM calls (fm_team_claim) */
 } fm_team;
 
 static inline void fm_team_init(fm_team_shared *sh) {
     atomic_init(&sh->arrived, 0);
-    atomic_init(&sh->generation, 0);
+    fm_event_init(&sh->generation, 0);
+    for (int i = 0; i < FM_GEMM_CLAIMS; ++i) atomic_init(&sh->gemm_claims[i].w, 0);
     sh->dp_chunks = 0;
     sh->dp_buf = NULL;
     sh->dp_helpers = 0;
     atomic_init(&sh->dp_claim, 0);
-    atomic_init(&sh->dp_done, 0);
+    fm_event_init(&sh->dp_posted, 0);
+    fm_event_init(&sh->dp_done, 0);
     sh->dp_job = NULL;
     sh->wmax_valid = sh->wmax_exact = 0;
 }
@@ -116,49 +191,47 @@ int fm_team_admit(int p);
     do {                                                                                       \
         const int fm_team_p_ = (P);                                                            \
         if (fm_team_p_ <= 1) {                                                                 \
+            uint32_t fm_team_seq_ = 0;                                                         \
             const fm_team fm_team_1_ = {.t = 0, .p = 1, .sh = (SH),                            \
-                                        .gemm_threads = (GEMM_THREADS)};                       \
+                                        .gemm_threads = (GEMM_THREADS),                        \
+                                        .gemm_seq = &fm_team_seq_};                            \
             const fm_team *const tm = &fm_team_1_;                                             \
             __VA_ARGS__                                                                        \
         } else {                                                                               \
             FM_TEAM_REGION_                                                                    \
             {                                                                                  \
+                uint32_t fm_team_seq_ = 0;                                                     \
                 const fm_team fm_team_t_ = {.t = omp_get_thread_num(),                         \
                                             .p = omp_get_num_threads(), .sh = (SH),            \
-                                            .gemm_threads = 1};                                \
+                                            .gemm_threads = 1, .gemm_seq = &fm_team_seq_};     \
                 const fm_team *const tm = &fm_team_t_;                                         \
                 __VA_ARGS__                                                                    \
             }                                                                                  \
         }                                                                                      \
     } while (0)
 
-/* Round i of waiting for another thread: a pause for the first `spin` rounds, then the CPU
-   handed back to the scheduler (the awaited thread may be descheduled on a loaded machine). */
-#define FM_SPIN_BARRIER 20000   /* a barrier's threads: one phase of a step away */
-#define FM_SPIN_DP 2000          /* a data-parallel helper: waits out thread 0's serial work */
-static inline void fm_wait_round(unsigned i, unsigned spin) {
-    if (i < spin) {
-#if defined(__x86_64__) || defined(__i386__)
-        __builtin_ia32_pause();
-#endif
-    } else {
-        sched_yield();
-    }
-}
-
 /* Every write made by any team thread before the barrier is visible to all after it. Waiters
-   spin briefly, then yield the CPU (so an oversubscribed machine still makes progress). */
+   spin briefly, then sleep (fm_event_wait), so a team on a machine shared with other busy
+   processes never burns the core its late member needs. */
 static inline void fm_team_barrier(const fm_team *tm) {
     if (tm->p <= 1) return;
     fm_team_shared *sh = tm->sh;
-    int gen = atomic_load_explicit(&sh->generation, memory_order_acquire);
+    uint32_t gen = atomic_load_explicit(&sh->generation.v, memory_order_acquire);
     if (atomic_fetch_add_explicit(&sh->arrived, 1, memory_order_acq_rel) == tm->p - 1) {
         atomic_store_explicit(&sh->arrived, 0, memory_order_relaxed);
-        atomic_fetch_add_explicit(&sh->generation, 1, memory_order_release);
+        atomic_fetch_add_explicit(&sh->generation.v, 1, memory_order_seq_cst);
+        fm_event_wake(&sh->generation);
         return;
     }
-    for (unsigned i = 0; atomic_load_explicit(&sh->generation, memory_order_acquire) == gen; ++i)
-        fm_wait_round(i, FM_SPIN_BARRIER);
+    fm_event_wait(&sh->generation, gen);
+}
+
+/* The claim of this thread's next team GEMM call (every thread of the team calls this once
+   per team GEMM, in the same order, so that all pass the same word and number). */
+static inline fm_gemm_claim fm_team_claim(const fm_team *tm) {
+    uint32_t s = (*tm->gemm_seq)++;
+    fm_gemm_claim c = {&tm->sh->gemm_claims[s % FM_GEMM_CLAIMS], s};
+    return c;
 }
 
 /* [*lo, *hi): thread t's share of 0..n (boundaries multiples of `align`) */
