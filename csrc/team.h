@@ -55,23 +55,30 @@ static inline int fm_nthreads(int nthreads) {
 #define FM_GEMM_CLAIMS (2 * FM_MAX_LAYERS)
 
 /* ---- waiting: a brief spin, then sleep ------------------------------------------------------
-   An fm_event is a 32-bit word that threads wait on until it changes. A waiter spins for
-   FM_SPIN_TICKS time-stamp ticks (about 10-20 us: long enough to catch a thread that is
-   one phase of a step away, far shorter than a scheduler's time slice), then sleeps in the
-   kernel (a futex on Linux; elsewhere it yields) until the word changes. Whoever changes the
-   word calls fm_event_wake, which costs a system call only when somebody sleeps. So a thread
-   waiting for a descheduled team-mate gives its core away within microseconds, instead of
-   spinning through the time slice that the late thread needs -- the collapse of a spinning
-   team on a machine shared with another busy process. */
-#define FM_SPIN_TICKS 40000u
+   An fm_event is a 32-bit word that threads wait on until it changes. A waiter spins for at
+   most `spin` time-stamp ticks, then sleeps in the kernel (a futex on Linux; elsewhere it
+   yields) until the word changes. Whoever changes the word calls fm_event_wake, which costs a
+   system call only when somebody sleeps. So a thread waiting for a descheduled team-mate
+   gives its core away within microseconds, instead of spinning through the time slice that
+   the late thread needs -- the collapse of a spinning team on a machine shared with other
+   busy processes.
+   The spin adapts, per event, as an adaptive mutex's does: a wait that had to sleep halves it
+   (down to FM_SPIN_MIN_TICKS: about a microsecond), a wait that the spin caught doubles it (up
+   to FM_SPIN_MAX_TICKS: about 15 us, one phase of a step). On a quiet machine waits are
+   caught by the spin and cost no system call; where the team's threads share a core, spinning
+   only delays the thread that is awaited, and the spin shrinks to almost nothing. */
+#define FM_SPIN_MAX_TICKS 40000u
+#define FM_SPIN_MIN_TICKS 2500u
 typedef struct {
     _Alignas(64) _Atomic uint32_t v;
     _Atomic int sleepers;
+    _Atomic uint32_t spin;   /* the current spin budget, in ticks (relaxed: a hint) */
 } fm_event;
 
 static inline void fm_event_init(fm_event *e, uint32_t v) {
     atomic_init(&e->v, v);
     atomic_init(&e->sleepers, 0);
+    atomic_init(&e->spin, FM_SPIN_MAX_TICKS);
 }
 
 /* Sleep while *word == seen (or until woken); wake every sleeper on word. In team.c (a futex on
@@ -96,12 +103,19 @@ static inline void fm_pause_(void) {
 /* Return once e->v != seen (acquire: what the changer wrote before the change is visible). */
 static inline void fm_event_wait(fm_event *e, uint32_t seen) {
     const uint64_t t0 = fm_ticks_();
+    const uint32_t budget = atomic_load_explicit(&e->spin, memory_order_relaxed);
     for (unsigned i = 0;; ++i) {
-        if (atomic_load_explicit(&e->v, memory_order_acquire) != seen) return;
+        if (atomic_load_explicit(&e->v, memory_order_acquire) != seen) {
+            if (budget < FM_SPIN_MAX_TICKS)          /* caught by the spin: spin longer */
+                atomic_store_explicit(&e->spin, budget * 2, memory_order_relaxed);
+            return;
+        }
         fm_pause_();
         /* without a time-stamp counter (t0 == 0): a fixed count of pauses */
-        if (t0 ? (i & 15) == 15 && fm_ticks_() - t0 > FM_SPIN_TICKS : i > 4000) break;
+        if (t0 ? (i & 7) == 7 && fm_ticks_() - t0 > budget : i > budget / 16) break;
     }
+    if (budget > FM_SPIN_MIN_TICKS)                  /* the spin was wasted: spin less */
+        atomic_store_explicit(&e->spin, budget / 2, memory_order_relaxed);
     /* sleepers before the re-check, the changer's store before its sleepers check (both
        sequentially consistent): either this thread sees the change or the changer sees it */
     atomic_fetch_add_explicit(&e->sleepers, 1, memory_order_seq_cst);

@@ -1,0 +1,82 @@
+"""2 threads against 1, quiet and with busy processes beside the fit (a machine shared with a
+web server, a notebook or another BLAS): the fit's speed with 2 threads as a ratio of its
+speed with 1 thread, medians of alternating runs.
+
+    python benchmarks/threads_under_load.py                       # digits, mnist; 0 and 1 busy
+    python benchmarks/threads_under_load.py --workloads mnist --busy 0,1,2 --rounds 9
+    FASTMLP_ISA=avx2 python benchmarks/threads_under_load.py      # the AVX2 kernels
+
+A busy process is a plain Python loop (one core each), started before the measurements of
+its row and stopped after them. Ratio > 1: 2 threads are faster. Check `uptime` first: the
+machine must otherwise be idle.
+"""
+import argparse
+import multiprocessing as mp
+import os
+import statistics
+import sys
+import time
+
+try:
+    from . import workloads as W
+except ImportError:
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import workloads as W  # noqa: E402
+
+
+def _spin(stop):
+    x = 0
+    while not stop.is_set():
+        for _ in range(10000):
+            x += 1
+
+
+def _rate(w, X, y, Y, n_threads, min_time):
+    """samples/s of whole epochs of fastmlp's fit, epochs grown until a run lasts min_time"""
+    epochs = 1
+    while True:
+        t0 = time.perf_counter()
+        W.fit_fastmlp(w, X, y, Y, epochs, n_threads=n_threads)
+        dt = time.perf_counter() - t0
+        if dt >= min_time:
+            return epochs * len(X) / dt
+        epochs *= 2
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--workloads", default="digits,mnist")
+    ap.add_argument("--busy", default="0,1", help="busy processes per row (comma-separated)")
+    ap.add_argument("--rounds", type=int, default=7, help="alternating 1/2-thread runs")
+    ap.add_argument("--min-time", type=float, default=0.3)
+    a = ap.parse_args(argv)
+    import fastmlp
+    fastmlp.show_config()
+    print("load average at start: " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
+    print(f"\n{'workload':10s} {'busy':>4s} {'1 thread':>12s} {'2 threads':>12s} {'2t / 1t':>8s}")
+    for name in a.workloads.split(","):
+        w = W.WORKLOADS[name]
+        X, y, Y = W.get_data(name)
+        W.fit_fastmlp(w, X, y, Y, 1, n_threads=2)               # warm-up
+        for busy in (int(b) for b in a.busy.split(",")):
+            stop = mp.Event()
+            procs = [mp.Process(target=_spin, args=(stop,), daemon=True) for _ in range(busy)]
+            for p in procs:
+                p.start()
+            time.sleep(0.2 if busy else 0)
+            r = {1: [], 2: []}
+            try:
+                for _ in range(a.rounds):
+                    for nt in (1, 2):
+                        r[nt].append(_rate(w, X, y, Y, nt, a.min_time))
+            finally:
+                stop.set()
+                for p in procs:
+                    p.join()
+            m1, m2 = statistics.median(r[1]), statistics.median(r[2])
+            print(f"{name:10s} {busy:4d} {m1:12.0f} {m2:12.0f} {m2 / m1:8.2f}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
