@@ -35,6 +35,9 @@
  * at once are safe. If the buffer cannot be allocated, that block is computed by a plain
  * unpacked loop instead (slow, and not bitwise equal to the packed path, but never a crash).
  *
+ * Blocks: each kernel table's MC, KC, NC are fitted to this CPU's caches once, at the first
+ * dispatch (gemm_config.c: the configuration layer).
+ *
  * Dispatch: the kernel set is chosen once by fm_isa_level() (config.c: best the CPU supports,
  * checked with __builtin_cpu_supports for every flag its file is compiled with; FASTMLP_ISA
  * may name a lower one) and kept in an atomic; fm_gemm_set_isa overrides it for tests.
@@ -76,12 +79,45 @@ typedef struct {
     const fm_gemm_kernels_d *k_d;
 } fm_isa;
 
-/* indexed by level (fm_isa_level / fm_isa_supported in config.c decide) */
+/* indexed by level (fm_isa_level / fm_isa_supported in config.c decide): the kernel files'
+   tables as they are, and copies whose cache blocks gemm_config.c fitted to this CPU's caches
+   (made once, at the first dispatch; the driver only reads the copies) */
 static const fm_isa fm_isas[FM_N_ISA] = {
     [FM_ISA_PORTABLE] = {.k_s = &fm_gemm_portable_s, .k_d = &fm_gemm_portable_d},
     [FM_ISA_AVX2] = {.k_s = &fm_gemm_avx2_s, .k_d = &fm_gemm_avx2_d},
     [FM_ISA_AVX512] = {.k_s = &fm_gemm_avx512_s, .k_d = &fm_gemm_avx512_d},
 };
+static fm_gemm_kernels_s fm_tuned_s[FM_N_ISA];
+static fm_gemm_kernels_d fm_tuned_d[FM_N_ISA];
+static fm_isa fm_tuned[FM_N_ISA];
+static atomic_int fm_tuned_ready = 0;
+
+static void fm_tune_all(void)
+{
+    static atomic_flag busy = ATOMIC_FLAG_INIT;
+    while (atomic_flag_test_and_set_explicit(&busy, memory_order_acquire)) {
+    }
+    if (!atomic_load_explicit(&fm_tuned_ready, memory_order_relaxed)) {
+        for (int i = 0; i < FM_N_ISA; ++i) {
+            fm_tuned_s[i] = *fm_isas[i].k_s;
+            fm_tuned_d[i] = *fm_isas[i].k_d;
+            fm_gemm_tune_blocks(fm_tuned_s[i].mr, fm_tuned_s[i].nr, &fm_tuned_s[i].mc,
+                                &fm_tuned_s[i].kc, &fm_tuned_s[i].nc);
+            fm_gemm_tune_blocks(fm_tuned_d[i].mr, fm_tuned_d[i].nr, &fm_tuned_d[i].mc,
+                                &fm_tuned_d[i].kc, &fm_tuned_d[i].nc);
+            fm_tuned[i].k_s = &fm_tuned_s[i];
+            fm_tuned[i].k_d = &fm_tuned_d[i];
+        }
+        atomic_store_explicit(&fm_tuned_ready, 1, memory_order_release);
+    }
+    atomic_flag_clear_explicit(&busy, memory_order_release);
+}
+
+static const fm_isa *fm_isa_at(int level)
+{
+    if (!atomic_load_explicit(&fm_tuned_ready, memory_order_acquire)) fm_tune_all();
+    return &fm_tuned[level];
+}
 
 static _Atomic(const fm_isa *) fm_isa_cur;
 
@@ -89,10 +125,20 @@ static const fm_isa *fm_isa_get(void)
 {
     const fm_isa *p = atomic_load_explicit(&fm_isa_cur, memory_order_acquire);
     if (!p) {
-        p = &fm_isas[fm_isa_level()];
+        p = fm_isa_at(fm_isa_level());
         atomic_store_explicit(&fm_isa_cur, p, memory_order_release);
     }
     return p;
+}
+
+void fm_gemm_blocks(int dsize, int *mr, int *nr, int *mc, int *kc, int *nc)
+{
+    const fm_isa *p = fm_isa_get();
+    if (dsize == 4) {
+        *mr = p->k_s->mr; *nr = p->k_s->nr; *mc = p->k_s->mc; *kc = p->k_s->kc; *nc = p->k_s->nc;
+    } else {
+        *mr = p->k_d->mr; *nr = p->k_d->nr; *mc = p->k_d->mc; *kc = p->k_d->kc; *nc = p->k_d->nc;
+    }
 }
 
 const char *fm_gemm_isa(void) { return fm_isa_get()->k_s->name; }
@@ -101,7 +147,7 @@ int fm_gemm_set_isa(const char *name)
 {
     int level = fm_isa_from_name(name);
     if (level < 0 || !fm_isa_supported(level)) return -1;
-    atomic_store_explicit(&fm_isa_cur, &fm_isas[level], memory_order_release);
+    atomic_store_explicit(&fm_isa_cur, fm_isa_at(level), memory_order_release);
     return 0;
 }
 

@@ -71,6 +71,13 @@ const char *fm_gemm_isa(void);
    does not support it. Not meant to be called while other threads are inside a GEMM. */
 int fm_gemm_set_isa(const char *name);
 
+/* The blocking of the current kernel set for a dtype of dsize bytes (4: float, 8: double):
+   register tile MR x NR and cache blocks MC, KC, NC (fitted to this CPU's caches). */
+void fm_gemm_blocks(int dsize, int *mr, int *nr, int *mc, int *kc, int *nc);
+/* This CPU's caches as the GEMM's configuration layer sees them (bytes; L3: its share per
+   core) and where they were read ("sysfs", "cpuid", "FASTMLP_GEMM_CACHES", ...). */
+void fm_gemm_caches(long *l1d, long *l2, long *l3_per_core, const char **source);
+
 #ifdef __cplusplus
 }
 #endif

@@ -40,4 +40,8 @@
 #define FM_BODY "gemm/gemm_table.inc"
 #include "fm_dtypes.h"
 
+/* gemm_config.c: a table's cache blocks (given: those measured on the reference caches)
+   fitted to this CPU's caches */
+void fm_gemm_tune_blocks(int mr, int nr, int *mc, int *kc, int *nc);
+
 #endif /* FASTMLP_GEMM_INTERNAL_H */

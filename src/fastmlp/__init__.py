@@ -67,6 +67,19 @@ def get_num_threads() -> int:
     return _core.get_num_threads()
 
 
+def _blocks_line(b: Any) -> str:
+    """'f32 6x16 mc=120 kc=256 nc=2048, f64 ...; caches L1d 32K L2 1024K L3 16384K/core (sysfs)'"""
+    if not b:
+        return "-"
+    parts = []
+    for dt in ("float32", "float64"):
+        d = b[dt]
+        parts.append(f"f{dt[-2:]} {d['mr']}x{d['nr']} mc={d['mc']} kc={d['kc']} nc={d['nc']}")
+    c = b["caches"]
+    return (", ".join(parts) + f"; caches L1d {c['l1d'] // 1024}K L2 {c['l2'] // 1024}K "
+            f"L3 {c['l3_per_core'] // 1024}K/core ({c['source']})")
+
+
 def show_config(print_: bool = True) -> dict[str, Any]:
     """Print and return how this build is configured: compiler, OpenMP, threads, CPU
     features, GEMM kernel set, NumPy version."""
@@ -81,6 +94,7 @@ def show_config(print_: bool = True) -> dict[str, Any]:
         "threads": cfg.get("max_threads"),
         "cpu_features": cfg.get("cpu_features"),
         "gemm_kernels": cfg.get("gemm_kernels"),
+        "gemm_blocks": _blocks_line(cfg.get("gemm_blocking")),
         "vecmath_kernels": cfg.get("vecmath_kernels"),
         "parallel_threshold": cfg.get("parallel_threshold"),
         "team_min_flops": cfg.get("team_min_flops"),

@@ -179,3 +179,5 @@ cdef extern from "gemm/gemm.h" nogil:
                   double beta, double *C, ptrdiff_t ldc, fm_epilogue_d epi, const void *ctx, int nthreads)
     const char *fm_gemm_isa()
     int fm_gemm_set_isa(const char *name)
+    void fm_gemm_blocks(int dsize, int *mr, int *nr, int *mc, int *kc, int *nc)
+    void fm_gemm_caches(long *l1d, long *l2, long *l3_per_core, const char **source)

@@ -2,6 +2,21 @@
 # Configuration: config(), the default thread count and the engine's tunables.
 
 
+def gemm_blocking():
+    """The GEMM's blocking for the current kernel set: per dtype the register tile (mr, nr)
+    and the cache blocks (mc, kc, nc) fitted to this CPU's caches, and the caches as read
+    (bytes; l3 is the share per core) with where they were read from."""
+    cdef int mr, nr, mc, kc, nc
+    cdef long l1, l2, l3
+    cdef const char *src
+    fm_gemm_caches(&l1, &l2, &l3, &src)
+    out = {"caches": {"l1d": l1, "l2": l2, "l3_per_core": l3, "source": src.decode()}}
+    for name, size in (("float32", 4), ("float64", 8)):
+        fm_gemm_blocks(size, &mr, &nr, &mc, &kc, &nc)
+        out[name] = {"mr": mr, "nr": nr, "mc": mc, "kc": kc, "nc": nc}
+    return out
+
+
 def config():
     """What this build is: compiler, OpenMP, threads, CPU features, GEMM kernels."""
     return {
@@ -10,6 +25,7 @@ def config():
         "max_threads": fm_max_threads(),
         "cpu_features": fm_cpu_features().decode(),
         "gemm_kernels": fm_gemm_isa().decode(),
+        "gemm_blocking": gemm_blocking(),
         "vecmath_kernels": fm_vecmath_isa().decode(),
         "parallel_threshold": fm_get_parallel_threshold(),
         "fused_sgd_max_batch": fm_get_fused_sgd_max_batch(),
