@@ -98,3 +98,29 @@ def test_no_cpu_is_used_after_a_call_returns():
     """)
     assert out["widest"] == 2, out
     assert out["cpu"] < 0.05 * out["wall"], out
+
+
+@pytest.mark.parametrize("isa", ["portable", "avx2", "avx512"])
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_same_bits_for_every_thread_count_on_each_kernel_set(isa, case):
+    """The blocks a team's GEMMs are cut into, and which thread takes which, never change a
+    bit: 1, 2 and 3 threads (3: blocks that do not divide evenly) train the same model, with
+    each kernel set this CPU has."""
+    out = _run(f"""
+        try:
+            _core.set_gemm_isa({isa!r}); _core.set_vecmath_isa({isa!r})
+        except ValueError:
+            print(json.dumps({{"skip": True}})); raise SystemExit
+        sizes, (X, y), batch, act = {CASES[case]}
+        X, y = X[:512], y[:512]
+        ws = []
+        for nt in (1, 2, 3):
+            m = fm.MLP(sizes, activation=act, loss="cross_entropy", seed=0, dtype=X.dtype)
+            m.fit(X, y, epochs=2, batch_size=batch, n_threads=nt, shuffle=True, seed=1)
+            ws.append(m.weights)
+        same = all(np.array_equal(a, b) for w in ws[1:] for a, b in zip(ws[0], w))
+        print(json.dumps({{"skip": False, "same": same, "gemm": _core.gemm_isa()}}))
+    """)
+    if out["skip"]:
+        pytest.skip(f"{isa} is not supported by this CPU")
+    assert out["gemm"] == isa and out["same"], out
