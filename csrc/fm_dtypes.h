@@ -16,7 +16,8 @@
      SQRT EXP TANH FMA   the libm function of that dtype (FMA is fused: use it only where the
                       file is compiled with an FMA instruction set)
      UINT, SINT       same-width integers; EXPMASK, SIGNBIT: the exponent / sign bits
-     GEMM, GEMM_TEAM  fm_sgemm, fm_sgemm_team / fm_dgemm, fm_dgemm_team (BLAS-style names)
+     GEMM, GEMM_NBLOCKS, GEMM_BLOCK
+                      fm_sgemm, fm_sgemm_nblocks, ... / fm_dgemm, ... (BLAS-style names)
 
    Parameters of a body that differ per dtype (a register tile, a vector type, an intrinsic)
    are defined by the includer as NAME_s and NAME_d before the include, and read by the body
@@ -45,7 +46,8 @@
 #define EXPMASK 0x7f800000u
 #define SIGNBIT 0x80000000u
 #define GEMM fm_sgemm
-#define GEMM_TEAM fm_sgemm_team
+#define GEMM_NBLOCKS fm_sgemm_nblocks
+#define GEMM_BLOCK fm_sgemm_block
 #include FM_BODY
 #undef T
 #undef F
@@ -59,7 +61,8 @@
 #undef EXPMASK
 #undef SIGNBIT
 #undef GEMM
-#undef GEMM_TEAM
+#undef GEMM_NBLOCKS
+#undef GEMM_BLOCK
 
 #define T double
 #define F(name) name##_d
@@ -73,7 +76,8 @@
 #define EXPMASK 0x7ff0000000000000ull
 #define SIGNBIT 0x8000000000000000ull
 #define GEMM fm_dgemm
-#define GEMM_TEAM fm_dgemm_team
+#define GEMM_NBLOCKS fm_dgemm_nblocks
+#define GEMM_BLOCK fm_dgemm_block
 #include FM_BODY
 #undef T
 #undef F
@@ -87,6 +91,7 @@
 #undef EXPMASK
 #undef SIGNBIT
 #undef GEMM
-#undef GEMM_TEAM
+#undef GEMM_NBLOCKS
+#undef GEMM_BLOCK
 
 #undef FM_BODY

@@ -12,7 +12,6 @@
 #ifndef FM_TEAM_H
 #define FM_TEAM_H
 #include "fastmlp.h"
-#include "gemm/gemm.h"
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -52,7 +51,6 @@ static inline int fm_nthreads(int nthreads) {
 }
 
 #define FM_TEAM_MAX 64
-#define FM_GEMM_CLAIMS (2 * FM_MAX_LAYERS)
 
 /* ---- waiting: a brief spin, then sleep ------------------------------------------------------
    An fm_event is a 32-bit word that threads wait on until it changes. A waiter spins for at
@@ -131,10 +129,6 @@ static inline void fm_event_wake(fm_event *e) {
 #define FM_DP_END (~(uint64_t)0 >> 16)   /* the last round of a data-parallel call */
 /* What a team's threads share; only bodies that synchronise need one. */
 typedef struct {
-    /* the team's GEMM calls take blocks through these words: call number s of the team
-       (counted by every thread alike, fm_team.gemm_seq) uses word s % FM_GEMM_CLAIMS; more
-       words than the products a step issues between two barriers (at most FM_MAX_LAYERS) */
-    fm_gemm_claim_word gemm_claims[FM_GEMM_CLAIMS];
     /* a counting barrier (spin briefly, then sleep: fm_event): libgomp's costs ~0.5 us
        here, and a step needs ~10 of them */
     _Alignas(64) _Atomic int arrived;
@@ -168,13 +162,11 @@ typedef struct {
     int t, p;
     fm_team_shared *sh;
     int gemm_threads;   /* p == 1: threads each GEMM may open on its own (fork/join per call) */
-    uint32_t *gemm_seq; /* this thread's count of the team's GEMM calls (fm_team_claim) */
 } fm_team;
 
 static inline void fm_team_init(fm_team_shared *sh) {
     atomic_init(&sh->arrived, 0);
     fm_event_init(&sh->generation, 0);
-    for (int i = 0; i < FM_GEMM_CLAIMS; ++i) atomic_init(&sh->gemm_claims[i].w, 0);
     sh->dp_chunks = 0;
     sh->dp_buf = NULL;
     sh->dp_helpers = 0;
@@ -182,6 +174,7 @@ static inline void fm_team_init(fm_team_shared *sh) {
     fm_event_init(&sh->dp_posted, 0);
     fm_event_init(&sh->dp_done, 0);
     sh->dp_job = NULL;
+    for (int k = 0; k < FM_TEAM_MAX; ++k) atomic_init(&sh->dp_taken[k].r, 0);
     sh->wmax_valid = sh->wmax_exact = 0;
 }
 
@@ -205,19 +198,16 @@ int fm_team_admit(int p);
     do {                                                                                       \
         const int fm_team_p_ = (P);                                                            \
         if (fm_team_p_ <= 1) {                                                                 \
-            uint32_t fm_team_seq_ = 0;                                                         \
             const fm_team fm_team_1_ = {.t = 0, .p = 1, .sh = (SH),                            \
-                                        .gemm_threads = (GEMM_THREADS),                        \
-                                        .gemm_seq = &fm_team_seq_};                            \
+                                        .gemm_threads = (GEMM_THREADS)};                       \
             const fm_team *const tm = &fm_team_1_;                                             \
             __VA_ARGS__                                                                        \
         } else {                                                                               \
             FM_TEAM_REGION_                                                                    \
             {                                                                                  \
-                uint32_t fm_team_seq_ = 0;                                                     \
                 const fm_team fm_team_t_ = {.t = omp_get_thread_num(),                         \
                                             .p = omp_get_num_threads(), .sh = (SH),            \
-                                            .gemm_threads = 1, .gemm_seq = &fm_team_seq_};     \
+                                            .gemm_threads = 1};                                \
                 const fm_team *const tm = &fm_team_t_;                                         \
                 __VA_ARGS__                                                                    \
             }                                                                                  \
@@ -238,14 +228,6 @@ static inline void fm_team_barrier(const fm_team *tm) {
         return;
     }
     fm_event_wait(&sh->generation, gen);
-}
-
-/* The claim of this thread's next team GEMM call (every thread of the team calls this once
-   per team GEMM, in the same order, so that all pass the same word and number). */
-static inline fm_gemm_claim fm_team_claim(const fm_team *tm) {
-    uint32_t s = (*tm->gemm_seq)++;
-    fm_gemm_claim c = {&tm->sh->gemm_claims[s % FM_GEMM_CLAIMS], s};
-    return c;
 }
 
 /* [*lo, *hi): thread t's share of 0..n (boundaries multiples of `align`) */

@@ -8,10 +8,14 @@
  *   fm_?gemm
  *     M or N == 0 ............. nothing to do
  *     K == 0 or alpha == 0 .... C = beta*C, epilogue once on all of C
- *     FM_GEMM_DIRECT shapes ... kt->direct: direct unpacked product, threads split the longer
- *                               side; epilogue once on each thread's block
- *     otherwise ............... threads split C into a tm x tn grid of MR/NR-aligned blocks
- *                               (never K); each thread runs the five loops on its block:
+ *     with threads ............ C is cut into about two blocks per thread (never along K) that
+ *                               the threads take until none is left (fm_gemm_claim below);
+ *                               fm_?gemm_nblocks / fm_?gemm_block hand the same blocks to a
+ *                               caller's own threads (a training step's rounds)
+ *     FM_GEMM_DIRECT shapes ... kt->direct on a block: direct unpacked product (blocks cut
+ *                               the longer side); epilogue once on each block
+ *     otherwise ............... blocks of MR/NR-aligned ranges on a tm x tn grid; the five
+ *                               loops on each block:
  *   loop 5  jc: N in steps of NC
  *   loop 4    pc: K in steps of KC ......... this thread packs B[pc:+KC, jc:+NC] -> Bp (L3)
  *   loop 3      ic: M in steps of MC ....... this thread packs A[ic:+MC, pc:+KC] -> Ap (L2)
@@ -47,10 +51,24 @@
 #include "fm_internal.h"
 
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 
-/* Inside a team the caller already opened (no fork/join per call), splitting pays off much
-   earlier: a barrier costs well under a microsecond when the team's threads are running. */
+/* Work sharing between the threads of one product: C is cut into blocks (by shape and p only)
+   and each thread takes blocks until none is left, so a thread that the system has
+   descheduled holds up only the block it is computing. The blocks are counted in one 64-bit
+   word tagged with a sequence number (seq 0 for a call's own threads). */
+typedef struct {
+    _Alignas(64) _Atomic uint64_t w;
+} fm_gemm_claim_word;
+typedef struct {
+    fm_gemm_claim_word *word;
+    uint32_t seq;
+} fm_gemm_claim;
+
+/* Products shared by the threads serving a step (fm_?gemm_nblocks: no fork/join per call)
+   split from this many flops: a round costs well under a microsecond when the threads are
+   running. */
 #ifndef FM_GEMM_TEAM_FLOPS
 #define FM_GEMM_TEAM_FLOPS 6.0e4
 #endif

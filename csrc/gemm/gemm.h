@@ -22,7 +22,6 @@
 #define FASTMLP_GEMM_H
 
 #include <stddef.h>
-#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -38,31 +37,24 @@ void fm_dgemm(int transA, int transB, int M, int N, int K, double alpha,
               const double *A, ptrdiff_t lda, const double *B, ptrdiff_t ldb,
               double beta, double *C, ptrdiff_t ldc, fm_epilogue_d epi, const void *ctx, int nthreads);
 
-/* Work sharing for the team entry points: C is cut into blocks (by shape and p only), and each
-   thread takes blocks until none is left, so a thread that the system has descheduled holds
-   up only the block it is computing. The blocks of one call are counted in one 64-bit word
-   shared by the team, tagged with the call's sequence number: every thread of the team
-   passes the same word and seq for the same call (a team numbers its calls 0, 1, 2, ...
-   on every thread and uses word seq % n of an array of n words; a word is reused only after
-   every thread has left the call that used it last). The word needs no reset between calls. */
-typedef struct {
-    _Alignas(64) _Atomic uint64_t w;
-} fm_gemm_claim_word;
-typedef struct {
-    fm_gemm_claim_word *word;
-    uint32_t seq;
-} fm_gemm_claim;
-
-/* The same product computed by a team of p threads that the caller has already opened (an
-   OpenMP parallel region): every thread calls it with its t = 0..p-1 and the same claim, and
-   computes blocks of C until none is left (small products: thread 0 alone). No barrier
-   inside; results are bitwise those of fm_?gemm. */
-void fm_sgemm_team(fm_gemm_claim claim, int t, int p, int transA, int transB, int M, int N, int K, float alpha,
-                   const float *A, ptrdiff_t lda, const float *B, ptrdiff_t ldb, float beta,
-                   float *C, ptrdiff_t ldc, fm_epilogue_s epi, const void *ctx);
-void fm_dgemm_team(fm_gemm_claim claim, int t, int p, int transA, int transB, int M, int N, int K, double alpha,
-                   const double *A, ptrdiff_t lda, const double *B, ptrdiff_t ldb, double beta,
-                   double *C, ptrdiff_t ldc, fm_epilogue_d epi, const void *ctx);
+/* The same product cut into blocks that any threads compute, in any order and on any thread
+   (work sharing driven by the caller: a thread that is not running holds up nobody):
+   fm_?gemm_nblocks gives the number of blocks for about p threads, at most maxblocks (0: the
+   product is too small to share -- call fm_?gemm with nthreads = 1 instead); fm_?gemm_block
+   computes block b (0 <= b < that number) with the same arguments. The blocks tile C without
+   overlap; each runs the epilogue on its own part of C; together they give bitwise what
+   fm_?gemm gives. */
+int fm_sgemm_nblocks(int p, int maxblocks, int transA, int transB, int M, int N, int K,
+                     float alpha);
+void fm_sgemm_block(int b, int p, int maxblocks, int transA, int transB, int M, int N, int K,
+                    float alpha, const float *A, ptrdiff_t lda, const float *B, ptrdiff_t ldb,
+                    float beta, float *C, ptrdiff_t ldc, fm_epilogue_s epi, const void *ctx);
+int fm_dgemm_nblocks(int p, int maxblocks, int transA, int transB, int M, int N, int K,
+                     double alpha);
+void fm_dgemm_block(int b, int p, int maxblocks, int transA, int transB, int M, int N, int K,
+                    double alpha, const double *A, ptrdiff_t lda, const double *B,
+                    ptrdiff_t ldb, double beta, double *C, ptrdiff_t ldc, fm_epilogue_d epi,
+                    const void *ctx);
 
 /* "avx512", "avx2" or "portable": the kernel set chosen (at first use: the best one this
    CPU supports, or the one named by the environment variable FASTMLP_ISA if that is lower). */

@@ -76,8 +76,9 @@ int fm_step_is_fused(const fm_net *net, const fm_opt *opt, int n) {
    Used for steps of dp_min_flops <= 6 x weights x n < dp_max_flops (config.c), with chunks of
    at least FM_DP_MIN_ROWS rows. */
 #define FM_DP_MIN_ROWS 8
-/* the rounds of a data-parallel step (network.inc: F(step_dp)) and their smallest block */
-enum { DP_CHUNKS, DP_CHECK, DP_WRITE };
+/* the rounds of a data-parallel step (network.inc: F(step_dp)) and their smallest block; and
+   the round of a product shared by the threads serving a step (network.inc: F(tgemm)) */
+enum { DP_CHUNKS, DP_CHECK, DP_WRITE, DP_GEMM };
 #define FM_DP_MIN_BLOCK 512
 
 /* chunks for a step of n rows (0: the output-split path) */
@@ -129,7 +130,6 @@ static int fm_dp_setup(fm_team_shared *sh, const fm_net *net, int batch, size_t 
     sh->dp_stride = (net->n_params + 15) / 16 * 16;
     sh->dp_buf = c ? fm_scratch_get(&dp_buf, (size_t)c * (size_t)sh->dp_stride * elem) : NULL;
     if (!sh->dp_buf) sh->dp_chunks = 0;
-    for (int k = 0; k < FM_TEAM_MAX; ++k) atomic_init(&sh->dp_taken[k].r, 0);
     return sh->dp_chunks ? c : 0;
 }
 
