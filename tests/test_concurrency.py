@@ -155,6 +155,73 @@ def test_estimator_predictions_from_many_threads():
             n_threads=4, calls=20)
 
 
+def test_estimator_refit_on_new_labels_is_atomic_for_predictions():
+    """A refit replaces classes_, the label binariser and the network together: a prediction
+    that arrives while the refit is under way (here: held inside fit, after the new labels
+    are known) waits for it and then sees the new state whole -- never the new labels on
+    the old network, nor a missing attribute."""
+    pytest.importorskip("sklearn")
+    import warnings
+    from sklearn.exceptions import ConvergenceWarning
+    from fastmlp.sklearn import MLPClassifier
+
+    inside, release = threading.Event(), threading.Event()
+
+    class Held(MLPClassifier):
+        hold = False
+
+        def _init_network(self, net, rs):
+            super()._init_network(net, rs)
+            if self.hold:
+                inside.set()
+                assert release.wait(30)
+
+    X, y = _data(n=200, d=6, k=2)
+    old_y = np.where(y == 1, "dog", "cat")
+    new_y = np.where(y == 1, "ant", "bee")        # inverted: class 1 is now the first label
+    kw = dict(hidden_layer_sizes=(8,), max_iter=5, random_state=0, n_threads=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        want_new = MLPClassifier(**kw).fit(X, new_y).predict(X)
+        est = Held(**kw).fit(X, old_y)
+        want_old = est.predict(X)
+        est.hold = True
+        errors, got = [], {}
+
+        def refit():
+            try:
+                est.fit(X, new_y)
+            except BaseException as e:          # pragma: no cover - reported below
+                errors.append(e)
+
+        def predict(name, fn):
+            try:
+                got[name] = fn()
+            except BaseException as e:
+                errors.append(e)
+
+        f = threading.Thread(target=refit)
+        f.start()
+        assert inside.wait(30)
+        readers = [threading.Thread(target=predict, args=("predict", lambda: est.predict(X))),
+                   threading.Thread(target=predict, args=("proba", lambda: est.predict_proba(X))),
+                   threading.Thread(target=predict, args=("score", lambda: est.score(X, new_y)))]
+        for t in readers:
+            t.start()
+        threading.Event().wait(0.3)
+        waiting = [t.is_alive() for t in readers]
+        release.set()
+        f.join(30)
+        for t in readers:
+            t.join(30)
+    assert errors == []
+    assert waiting == [True, True, True]          # they waited for the refit
+    assert set(want_old) == {"cat", "dog"} and set(want_new) <= {"ant", "bee"}
+    assert np.array_equal(got["predict"], want_new)
+    assert got["score"] == np.mean(want_new == new_y)
+    assert np.array_equal(est.classes_[got["proba"].argmax(axis=1)], want_new)
+
+
 def test_engine_refuses_overlapping_exclusive_calls():
     """The engine's own guard: a training call on an engine another thread is using is a
     RuntimeError, never a crash (models serialise these calls with their lock)."""
