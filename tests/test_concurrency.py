@@ -368,3 +368,59 @@ def test_thread_start_failure_is_an_exception_not_an_exit():
             return "could start only" in str(exc) and fm.get_num_threads() == before
         return "no error"
     assert in_forked_child(child, timeout=60) is True
+
+
+_CONCURRENT_TEAMS = r"""
+import resource, threading
+import numpy as np
+import fastmlp as fm
+from fastmlp import _core
+
+_core.set_team_min_flops(0)                 # every step on a team of 48 threads
+rng = np.random.default_rng(0)
+X, y = rng.normal(size=(96, 8)), rng.integers(0, 3, 96)
+
+def train(n_threads):
+    m = fm.MLP([8, 16, 3], loss="cross_entropy", seed=1)
+    m.fit(X, y, epochs=2, batch_size=48, n_threads=n_threads, seed=2)
+    return m.theta
+
+want = train(1)
+vsz = int(open("/proc/self/statm").read().split()[0]) * 4096
+# room for one team of 48 threads of 16 MiB stacks (and some slack), not for six
+resource.setrlimit(resource.RLIMIT_AS, (vsz + (47 + 24) * (16 << 20), resource.RLIM_INFINITY))
+start, got, errors = threading.Barrier(6), [], []
+
+def worker():
+    try:
+        start.wait()
+        got.append(train(48))
+    except BaseException as e:
+        errors.append(repr(e))
+
+threads = [threading.Thread(target=worker) for _ in range(6)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+print("errors", errors)
+print("equal", len(got) == 6 and all(np.array_equal(g, want) for g in got))
+print("shortfalls", _core.config()["thread_shortfalls"] > 0)
+"""
+
+
+def test_concurrent_teams_under_a_memory_limit_shrink_instead_of_exiting():
+    """Before: six threads each opening a 48-thread team under an address-space limit that
+    fits one team passed the per-thread probe each, then libgomp could not start the
+    threads ("Thread creation failed") and ended the process with status 1. Now widening
+    admissions are serialised and each starts its team's threads before the next probes:
+    the teams that do not fit run on fewer threads, with the same results."""
+    import os
+    import subprocess
+    import sys
+    env = dict(os.environ, OMP_STACKSIZE="16M", MALLOC_ARENA_MAX="2", OMP_WAIT_POLICY="passive")
+    out = subprocess.run([sys.executable, "-c", _CONCURRENT_TEAMS], env=env, timeout=240,
+                         capture_output=True, text=True)
+    assert out.returncode == 0, (out.returncode, out.stdout, out.stderr[-2000:])
+    assert "errors []" in out.stdout and "equal True" in out.stdout, out.stdout
+    assert "shortfalls True" in out.stdout, out.stdout
