@@ -63,6 +63,10 @@ class Perceptron(ClassifierMixin, EngineEstimator):
     failing step changes nothing, that binary problem stops, and a
     ``fastmlp.DivergenceWarning`` names the class.
 
+    Ctrl-C ends the whole fit, whatever ``n_jobs``: the binary problems running stop at
+    their next epoch boundary (keeping that epoch's weights), those not started keep their
+    starting weights, and ``fit`` returns with a RuntimeWarning.
+
     fastmlp's own parameters:
 
     activation : {'step', 'sign'}

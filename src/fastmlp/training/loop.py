@@ -59,13 +59,15 @@ import sys
 import threading
 import time
 import warnings
-from concurrent.futures import CancelledError, ThreadPoolExecutor
+from concurrent.futures import CancelledError
+from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any, Callable, Mapping, Optional, Sequence
 
 import numpy as np
 
 from .. import _core
 from .._typing import FloatArray
+from .._workers import Workers
 from ..losses import Loss
 from ..optim import Optimizer, ScheduleLike, get_schedule
 from .callbacks import stop_requested
@@ -560,15 +562,19 @@ def run_concurrently(n: int, train_one: Callable[[int, Optional[int]], tuple[His
         return done
     stop = _core.StopFlag()
     locks = _core.held_write_locks()
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=name) as ex:
+    with Workers(workers, name) as ex:
         futures = [ex.submit(_as_worker, stop, locks, train_one, i, 1) for i in range(n)]
         interrupted = False
         try:
             for f in futures:
                 while True:
                     try:
-                        done.append(f.result())
+                        # in short waits: a Ctrl-C that comes without a signal to interrupt
+                        # a blocking wait (_thread.interrupt_main) is seen within 50 ms
+                        done.append(f.result(timeout=0.05))
                         break
+                    except FutureTimeout:
+                        continue
                     except CancelledError:
                         break
                     except KeyboardInterrupt:
