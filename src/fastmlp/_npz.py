@@ -323,8 +323,11 @@ def _read_open(f: IO[bytes], max_bytes: Optional[int], expect: Optional[Expect]
 
 def is_model_file(path: PathLike) -> bool:
     """Does ``path`` look like a file :func:`write` made (a zip archive holding the format
-    entry)? Reads only the archive's directory; says nothing about the contents' validity."""
+    entry)? Reads only the archive's directory; says nothing about the contents' validity.
+    Only a regular file is opened (a FIFO would block, a device never end)."""
     try:
+        if not os.path.isfile(path):
+            return False
         with zipfile.ZipFile(path) as z:
             return "fastmlp_format.npy" in z.namelist()
     except (OSError, zipfile.BadZipFile, ValueError):
