@@ -58,6 +58,11 @@ def _reads(method: _Method) -> _Method:
     return cast(_Method, reading)
 
 
+# the models (by id) whose fit is running: only the thread holding a model's write lock (or
+# a guest acting for it) can be inside its fit, so a second fit of one of these is nested
+_FITTING: set[int] = set()
+
+
 def _writes(method: _Method) -> _Method:
     """The method changes the model: it runs alone (other threads' calls on this model wait
     for it, and it waits for theirs); in its own thread it may call any other method."""
@@ -707,14 +712,26 @@ class MLP:
         >>> net.score(X, y), hist.epoch[-1]
         (1.0, 500)
         """
-        return _fit(self, X, y, loss=loss, optimizer=optimizer, lr=lr, batch_size=batch_size,
-                   epochs=epochs, shuffle=shuffle, drop_last=drop_last,
-                   validation_split=validation_split, validation_data=validation_data,
-                   validation_shuffle=validation_shuffle, early_stopping=early_stopping,
-                   min_delta=min_delta, restarts=restarts, callbacks=callbacks,
-                   verbose=verbose, progress=progress, schedule=schedule, seed=seed,
-                   n_threads=n_threads, on_divergence=on_divergence,
-                   sample_weight=sample_weight)
+        key = id(self)
+        if key in _FITTING:
+            raise RuntimeError(
+                "MLP.fit called while a fit of the same model is running on this thread (from "
+                "a callback, a validation or loss function): the outer fit would silently "
+                "lose its epochs. Fit a copy (copy.deepcopy(model)) or stop the outer fit "
+                "first (return True from on_epoch_end)")
+        _FITTING.add(key)
+        try:
+            return _fit(self, X, y, loss=loss, optimizer=optimizer, lr=lr,
+                        batch_size=batch_size, epochs=epochs, shuffle=shuffle,
+                        drop_last=drop_last, validation_split=validation_split,
+                        validation_data=validation_data,
+                        validation_shuffle=validation_shuffle, early_stopping=early_stopping,
+                        min_delta=min_delta, restarts=restarts, callbacks=callbacks,
+                        verbose=verbose, progress=progress, schedule=schedule, seed=seed,
+                        n_threads=n_threads, on_divergence=on_divergence,
+                        sample_weight=sample_weight)
+        finally:
+            _FITTING.discard(key)
 
     # -- description ----------------------------------------------------------------------
     def summary(self) -> str:
