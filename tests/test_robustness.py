@@ -194,3 +194,41 @@ def test_minor_argument_checks():
         m.score(np.empty((0, 2)), np.empty(0))
     with pytest.raises(ValueError, match="layer_sizes"):
         fm.MLP([2, 2 ** 40])
+
+
+def test_epochs_bound_is_the_same_with_and_without_callbacks():
+    """Before: fit(epochs=2**62) said 'n_epochs must be an int >= 0' (the engine's words)
+    while the same value was accepted with a callback. Both refuse it now, saying the
+    bound; the CLI's --epochs too."""
+    import fastmlp as fm
+    X, y = np.zeros((4, 2)), np.array([0, 1, 0, 1])
+
+    class Noop:
+        def on_epoch_end(self, epoch, logs):
+            return False
+
+    for cbs in (None, [Noop()]):
+        m = fm.MLP([2, 3, 2], loss="cross_entropy", seed=0)
+        with pytest.raises(ValueError, match=r"at most 2\*\*62 - 1"):
+            m.fit(X, y, epochs=2 ** 62, callbacks=cbs)
+        assert m.epochs_trained_ == 0
+    from fastmlp.__main__ import main
+    try:
+        rc = main(["train", "nofile.csv", "--epochs", str(2 ** 62)])
+    except SystemExit as exc:
+        rc = exc.code
+    assert rc == 2
+
+
+def test_n_threads_zero_is_refused_by_predict_as_by_fit():
+    """Before: predict(n_threads=0) was accepted although its error text gives [1, 1024];
+    fit refused 0. Both refuse it now."""
+    import fastmlp as fm
+    X, y = np.zeros((4, 2)), np.array([0, 1, 0, 1])
+    m = fm.MLP([2, 3, 2], loss="cross_entropy", seed=0)
+    m.fit(X, y, epochs=1)
+    for call in (lambda: m.predict(X, n_threads=0), lambda: m.predict_proba(X, n_threads=0),
+                 lambda: m.forward(X, n_threads=0), lambda: m.fit(X, y, n_threads=0)):
+        with pytest.raises(ValueError, match="n_threads"):
+            call()
+    assert m.predict(X, n_threads=1).shape == (4,)

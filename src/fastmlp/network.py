@@ -23,7 +23,7 @@ from . import _core, _npz
 # derive_seed: training.py imports it from here
 from ._common import (Gradients, NotFittedError, Trace, check_dtype, check_int,  # noqa: F401
                       check_X, derive_seed, seed_int)
-from ._model_config import check_mlp_config, mlp_config
+from ._model_config import check_classes, check_mlp_config, mlp_config
 from ._typing import ArrayLike, DTypeLike, FloatArray, NDArray, SeedLike
 from .activations import ACTIVATIONS, canonical_name
 from .losses import Loss, get_loss, missing_loss_error, ovr_probabilities, r2_score
@@ -806,6 +806,7 @@ class MLP:
                 model._mode = cfg["mode"]
             model._y_1d = bool(cfg.get("y_1d", False))
             if classes is not None:
+                check_classes(classes)
                 model.classes_ = classes
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"{path!r}: invalid fastmlp model contents: {exc}") from None

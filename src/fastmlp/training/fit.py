@@ -15,6 +15,7 @@ import numpy as np
 
 from .. import _core
 from .._common import check_int, derive_seed
+from .._model_config import MAX_EPOCHS
 from .._typing import ArrayLike
 from ..losses import LossLike, missing_loss_error
 from ..optim import Optimizer, OptimizerLike, Schedule, ScheduleLike, get_optimizer, get_schedule
@@ -62,6 +63,9 @@ def fit(model: MLP, X: ArrayLike, y: ArrayLike, loss: Optional[LossLike] = None,
     """
     # -- options --------------------------------------------------------------------------
     epochs = check_int("epochs", epochs, 0)
+    if model.epochs_trained_ + epochs > MAX_EPOCHS:
+        raise ValueError(f"epochs must be at most 2**62 - 1 = {MAX_EPOCHS} in all, counting "
+                         f"the {model.epochs_trained_} already trained, got {epochs}")
     restarts = check_int("restarts", restarts, 1)
     verbose = check_int("verbose", verbose, 0)
     if on_divergence not in ("warn", "raise"):
