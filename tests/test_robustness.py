@@ -232,3 +232,23 @@ def test_n_threads_zero_is_refused_by_predict_as_by_fit():
         with pytest.raises(ValueError, match="n_threads"):
             call()
     assert m.predict(X, n_threads=1).shape == (4,)
+
+
+@pytest.mark.parametrize("where", ["X", "y"])
+def test_a_finite_value_that_overflows_float32_says_so(where):
+    """Before: a float32 model given a finite 1e39 said 'contains NaN or infinite values'.
+    Now it names the value, where it is, and that it overflows float32; a real NaN keeps the
+    old message."""
+    import fastmlp as fm
+    X, y = np.zeros((3, 2)), np.zeros(3)
+    (X if where == "X" else y)[1] = 1e39
+    m = fm.MLP([2, 3, 1], loss="square", dtype="float32", seed=0)
+    with pytest.raises(ValueError, match=r"1e\+39 overflows float32") as info:
+        m.fit(X, y, epochs=1)
+    assert f"{where}[1" in str(info.value)
+    if where == "X":
+        with pytest.raises(ValueError, match="overflows float32"):
+            m.predict(X)
+    X[1] = np.nan
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        m.fit(X, np.zeros(3), epochs=1)
