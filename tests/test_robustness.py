@@ -252,3 +252,29 @@ def test_a_finite_value_that_overflows_float32_says_so(where):
     X[1] = np.nan
     with pytest.raises(ValueError, match="NaN or infinite"):
         m.fit(X, np.zeros(3), epochs=1)
+
+
+def test_the_perceptron_rule_follows_the_divergence_policy():
+    """Before: fm.Perceptron's updates on inputs near 1e308 overflowed and left NaN or
+    infinite weights, with only numpy RuntimeWarnings. Now the failing step changes
+    nothing, training stops with a DivergenceWarning naming the epoch, and the weights are
+    the last finite ones."""
+    import fastmlp as fm
+    from fastmlp.training import DivergenceWarning
+    X = np.array([[1e308, -1e308], [-1e308, 1e308], [1e308, 1e308], [-1e308, -1e308]])
+    y = np.array([0, 1, 1, 0])
+    p = fm.Perceptron(2, seed=0)
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always")
+        p.fit(X, y, epochs=50)
+    cats = [r.category for r in rec]
+    assert DivergenceWarning in cats, [str(r.message) for r in rec]
+    assert not any(c is RuntimeWarning for c in cats), [str(r.message) for r in rec]
+    assert np.isfinite(p.W).all() and np.isfinite(p.b).all()
+    assert p.diverged_ is not None and p.n_iter_ == p.diverged_ - 1
+    assert not p.converged_
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        assert p.predict(X[:2]).shape == (2,)
+    q = fm.Perceptron(2, seed=0).fit(X / 1e308, y, epochs=50)    # scaled: no divergence
+    assert q.diverged_ is None
