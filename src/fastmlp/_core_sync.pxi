@@ -25,11 +25,14 @@ def held_write_locks():
 # incremented in a forked child: locks and guards taken by the parent's threads, which do
 # not exist in the child, are void there
 cdef unsigned long _fork_generation = 0
+# the thread that called fork (the one thread a child starts with)
+cdef unsigned long _fork_thread = 0
 
 
 def _after_fork_in_child():
-    global _fork_generation
+    global _fork_generation, _fork_thread
     _fork_generation += 1
+    _fork_thread = PyThread_get_thread_ident()
 
 
 if hasattr(os, "register_at_fork"):
@@ -46,7 +49,9 @@ cdef class ModelLock:
     of its work to (restarts, learning-rate sweeps), which then count as the writer.
     A waiting writer goes first: readers that arrive after it wait for it to finish, so a
     stream of predictions never starves a ``fit``. In a forked child the lock starts free
-    (the parent's threads that held it do not exist there).
+    (the parent's threads that held it do not exist there), unless the thread that forked
+    held it for writing (a fork inside a fit callback): that thread still does, and the fit
+    it is in goes on in the child.
 
     ``acquire_read``/``release_read`` cost about as much as two attribute lookups while no
     writer is about; ``reading()``/``writing()`` are the same as context managers.
@@ -67,8 +72,15 @@ cdef class ModelLock:
     cdef inline void _check_fork(self):
         if self.gen != _fork_generation:
             self.gen = _fork_generation
-            self.readers = self.depth = self.waiting = self.writers_waiting = 0
-            self.writer = 0
+            # Only the thread that called fork exists in the child. If it held the lock for
+            # writing (a fork inside a fit callback), it still does: the fit goes on in the
+            # child and releases it (with its nested reads, the only readers a held write
+            # lock admits). Everything the parent's other threads held or waited for is void.
+            if self.writer != 0 and self.writer == _fork_thread:
+                self.waiting = self.writers_waiting = 0
+            else:
+                self.readers = self.depth = self.waiting = self.writers_waiting = 0
+                self.writer = 0
             self.guests = None
             self.cond = threading.Condition(threading.Lock())
 
