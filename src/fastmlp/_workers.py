@@ -7,20 +7,22 @@ a long fit with restarts in a daemon thread kept the process alive after its mai
 ended. These threads are joined only by ``shutdown`` (the ``with`` block's end)."""
 from __future__ import annotations
 
-import queue
+import collections
 import threading
 from concurrent.futures import Future
-from typing import Any, Callable, Optional
+from typing import Any, Callable
 
 __all__ = ["Workers"]
 
-_Item = Optional[tuple[Future, Callable[..., Any], tuple[Any, ...]]]
+_Item = tuple[Future, Callable[..., Any], tuple[Any, ...]]
 
 
 class Workers:
     """``with Workers(n, name) as ex: f = ex.submit(fn, *args)`` -- up to n threads, started
     as work arrives; ``f`` is a :class:`concurrent.futures.Future` (cancel, result). The
-    block's end waits for every submitted call that was not cancelled."""
+    block's end waits for every submitted call that was not cancelled. Calls start in the
+    order submitted, and taking the next call and starting it is one step for
+    :meth:`cancel_pending`, so the calls that ever start are a prefix of those submitted."""
 
     def __init__(self, max_workers: int, thread_name_prefix: str = "fastmlp-worker") -> None:
         if max_workers < 1:
@@ -28,17 +30,20 @@ class Workers:
         self._max = int(max_workers)
         self._prefix = thread_name_prefix
         self._daemon = threading.current_thread().daemon
-        self._queue: queue.SimpleQueue[_Item] = queue.SimpleQueue()
+        self._items: collections.deque[_Item] = collections.deque()
+        self._cond = threading.Condition(threading.Lock())
         self._threads: list[threading.Thread] = []
         self._submitted = 0
         self._closed = False
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> Future:
-        if self._closed:
-            raise RuntimeError("cannot submit to a Workers pool after shutdown")
         f: Future = Future()
-        self._queue.put((f, fn, args))
-        self._submitted += 1
+        with self._cond:
+            if self._closed:
+                raise RuntimeError("cannot submit to a Workers pool after shutdown")
+            self._items.append((f, fn, args))
+            self._submitted += 1
+            self._cond.notify()
         if len(self._threads) < min(self._max, self._submitted):
             t = threading.Thread(target=self._work, daemon=self._daemon,
                                  name=f"{self._prefix}_{len(self._threads)}")
@@ -46,14 +51,23 @@ class Workers:
             self._threads.append(t)
         return f
 
+    def cancel_pending(self) -> None:
+        """Cancel every call not yet started (the last ones submitted)."""
+        with self._cond:
+            for f, _, _ in self._items:
+                f.cancel()
+            self._items.clear()
+
     def _work(self) -> None:
         while True:
-            item = self._queue.get()
-            if item is None:
-                return
-            f, fn, args = item
-            if not f.set_running_or_notify_cancel():
-                continue
+            with self._cond:
+                while not self._items and not self._closed:
+                    self._cond.wait()
+                if not self._items:
+                    return
+                f, fn, args = self._items.popleft()
+                if not f.set_running_or_notify_cancel():
+                    continue
             try:
                 result = fn(*args)
             except BaseException as exc:     # handed to the caller through the future
@@ -62,10 +76,9 @@ class Workers:
                 f.set_result(result)
 
     def shutdown(self, wait: bool = True) -> None:
-        if not self._closed:
+        with self._cond:
             self._closed = True
-            for _ in self._threads:
-                self._queue.put(None)
+            self._cond.notify_all()
         if wait:
             for t in self._threads:
                 t.join()

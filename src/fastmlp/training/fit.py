@@ -9,6 +9,7 @@ before every epoch (the last short batch is kept unless ``drop_last=True``).
 from __future__ import annotations
 
 import copy
+import threading
 from typing import TYPE_CHECKING, Any, Optional, Sequence, Union
 
 import numpy as np
@@ -160,20 +161,29 @@ def fit(model: MLP, X: ArrayLike, y: ArrayLike, loss: Optional[LossLike] = None,
     seeds = [model.seed if r == 0 else derive_seed(model.seed, 1000 + r)
              for r in range(restarts)]
     workers = restart_workers(restarts, nt, callbacks, verbose, progress)
-    replicas = ([copy.deepcopy(model) for _ in range(restarts)] if workers > 1
-                else [model] * restarts)
+    # Memory: a replica exists only while its run does (one per worker at a time), and of the
+    # finished runs only the best one's weights and optimiser state are kept -- the one
+    # best_of_restarts will pick (lowest (score, index) among the runs that returned, all
+    # of which it gets) -- so fit(restarts=R) costs about workers + 1 runs, not R.
+    best_run: dict[str, Any] = {}
+    best_lock = threading.Lock()
 
     def train_one(r: int, threads: Optional[int]) -> tuple[History, Any]:
-        m = replicas[r]
+        m = copy.deepcopy(model) if workers > 1 else model
         m.initialize(seeds[r])
         m.epochs_trained_ = 0
         o = copy.deepcopy(template)
         h = one_run(m, o, copy.deepcopy(sched), nt if threads is None else threads)
         h.params.update(init_seed=seeds[r], restart=r, parallel_restarts=workers)
-        return h, (m.engine.theta.copy(), o, m.epochs_trained_)
+        key = (h.final_score(h.restored_best), r)
+        with best_lock:
+            if "key" not in best_run or key < best_run["key"]:
+                best_run.update(key=key, state=(m.engine.theta.copy(), o, m.epochs_trained_))
+        return h, None
 
     best, done = best_of_restarts(restarts, train_one, workers)
-    theta, o, ep = done[best][1]
+    assert best_run["key"][1] == best, (best_run["key"], best)
+    theta, o, ep = best_run.pop("state")
     model.engine.theta[...] = theta
     model.epochs_trained_ = ep
     model.optimizer_ = o

@@ -547,7 +547,7 @@ def run_concurrently(n: int, train_one: Callable[[int, Optional[int]], tuple[His
     Ctrl-C while runs are in flight (``workers > 1``): every running :class:`Run` stops at
     its next epoch boundary (a shared :class:`fastmlp._core.StopFlag`; its History is then
     ``interrupted``), the calls not started are dropped, and the list holds the calls that
-    ran -- a prefix of 0..n-1, possibly shorter than n. A second Ctrl-C does not cut that
+    ran -- a prefix of 0..n-1, possibly shorter than n, holding every call that returned. A second Ctrl-C does not cut that
     wait short. Any other exception stops the other runs the same way and is re-raised.
     """
     done: list[tuple[History, Any]] = []
@@ -581,13 +581,11 @@ def run_concurrently(n: int, train_one: Callable[[int, Optional[int]], tuple[His
                         if not interrupted:
                             interrupted = True
                             stop.set()
-                            for g in futures:
-                                g.cancel()
+                            ex.cancel_pending()
                         # wait on: this run ends at its next epoch boundary
         except BaseException:
             stop.set()
-            for f in futures:
-                f.cancel()
+            ex.cancel_pending()
             raise
     return done
 
