@@ -424,3 +424,27 @@ def test_concurrent_teams_under_a_memory_limit_shrink_instead_of_exiting():
     assert out.returncode == 0, (out.returncode, out.stdout, out.stderr[-2000:])
     assert "errors []" in out.stdout and "equal True" in out.stdout, out.stdout
     assert "shortfalls True" in out.stdout, out.stdout
+
+
+@pytest.mark.skipif(not __import__("os").path.exists("/proc/self/statm"), reason="Linux /proc")
+def test_forward_keep_does_not_keep_a_workspace_for_the_whole_input():
+    """Before: forward(X, keep=True) pooled the workspace it made for all of X's rows (here
+    about 130 MB) until the model was deleted. Now a workspace larger than a prediction
+    chunk is freed when the call ends; the trace itself is the caller's."""
+    rng = np.random.default_rng(0)
+    m = fm.MLP([64, 1024, 1024, 4], loss="cross_entropy", seed=0)
+    X = rng.normal(size=(4000, 64))
+    m.forward(X[:10], keep=True)                  # warm-up: small workspace, imports
+    m.predict_proba(X[:2000])
+    gc.collect()
+    before = _rss()
+    for _ in range(3):
+        t = m.forward(X, keep=True)
+        assert t.a[-1].shape == (4000, 4)
+        del t
+    gc.collect()
+    grown = _rss() - before
+    print(f"RSS growth after forward(keep=True) on 4000 rows: {grown / 2**20:.1f} MB")
+    assert grown < 30 * 2**20
+    np.testing.assert_array_equal(m.forward(X[:50], keep=True).a[-1],
+                                  m.predict_proba(X[:50]))
