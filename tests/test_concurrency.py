@@ -448,3 +448,55 @@ def test_forward_keep_does_not_keep_a_workspace_for_the_whole_input():
     assert grown < 30 * 2**20
     np.testing.assert_array_equal(m.forward(X[:50], keep=True).a[-1],
                                   m.predict_proba(X[:50]))
+
+
+_HANDOFF = r"""
+import sys, threading
+from concurrent.futures import ThreadPoolExecutor
+import numpy as np, fastmlp as fm
+rng = np.random.default_rng(0)
+X, y = rng.normal(size=(60, 4)), rng.integers(0, 2, 60)
+m = fm.MLP([4, 8, 2], loss="cross_entropy", seed=0)
+mode, errors = sys.argv[1], []
+
+class Handoff:
+    def on_epoch_end(self, epoch, logs):
+        if mode == "pool":                   # score in a pool thread, waiting for its result
+            with ThreadPoolExecutor(1) as ex:
+                ex.submit(m.score, X, y).result()
+        else:                                # predict in a thread, joined
+            def target():
+                try:
+                    m.predict(X)
+                except RuntimeError as e:
+                    errors.append(str(e))
+            t = threading.Thread(target=target)
+            t.start()
+            t.join()
+        return False
+
+try:
+    m.fit(X, y, epochs=2, callbacks=[Handoff()])
+except RuntimeError as e:
+    errors.append(str(e))
+print("deadlock" in " ".join(errors), len(errors))
+print(m.predict(X[:3]).shape)                 # the model is usable afterwards
+"""
+
+
+@pytest.mark.parametrize("mode", ["pool", "thread"])
+def test_a_callback_that_waits_for_a_prediction_in_another_thread_raises(mode):
+    """Before: a fit callback that handed score/predict to another thread and waited for it
+    deadlocked (the other thread waits for the fit's write lock, the fit for the thread).
+    Now the waiting call sees that the fit's thread waits for it and raises RuntimeError."""
+    import subprocess
+    import sys
+    try:
+        out = subprocess.run([sys.executable, "-c", _HANDOFF, mode], capture_output=True,
+                             text=True, timeout=60)
+    except subprocess.TimeoutExpired:
+        pytest.fail("the callback's hand-off deadlocked")
+    assert out.returncode == 0, out.stderr[-2000:]
+    lines = out.stdout.split("\n")
+    assert lines[0].startswith("True"), out.stdout
+    assert lines[1] == "(3,)", out.stdout
