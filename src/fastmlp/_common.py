@@ -134,6 +134,20 @@ def derive_seed(seed: int, *keys: int) -> int:
 _all_finite: Any = None
 
 
+def check_n_threads(n_threads: Any) -> Optional[int]:
+    """``n_threads``: None or an int in [1, MAX_THREADS] -- checked, and worded, the same way
+    by the constructor, fit and the engine's calls (predict, forward, ...)."""
+    if n_threads is None:
+        return None
+    from ._core import MAX_THREADS      # (on use: this module does not load the engine)
+    if isinstance(n_threads, (bool, np.bool_)) or not isinstance(n_threads, INTEGER_TYPES):
+        raise TypeError(f"n_threads must be an int or None, got {type(n_threads).__name__}")
+    if not 1 <= n_threads <= MAX_THREADS:
+        raise ValueError(f"n_threads must be None or an int in [1, {MAX_THREADS}], got "
+                         f"{n_threads}")
+    return int(n_threads)
+
+
 def nonfinite_error(name: str, before: Any, after: NDArray[Any]) -> ValueError:
     """The error for ``after`` (``before`` converted to the model's dtype) holding a NaN or
     infinity: a finite value that became infinite in the conversion overflows the dtype

@@ -22,7 +22,7 @@ import numpy as np
 from . import _core, _npz
 # derive_seed: training.py imports it from here
 from ._common import (Gradients, NotFittedError, Trace, check_dtype, check_int,  # noqa: F401
-                      check_X, derive_seed, seed_int)
+                      check_n_threads, check_X, derive_seed, seed_int)
 from ._model_config import check_classes, check_mlp_config, mlp_config
 from ._typing import ArrayLike, DTypeLike, FloatArray, NDArray, SeedLike
 from .activations import ACTIVATIONS, canonical_name
@@ -195,7 +195,7 @@ class MLP:
         if not np.isfinite(self.prelu_init):
             raise ValueError(f"prelu_init must be finite, got {prelu_init!r}")
         if n_threads is not None:
-            check_int("n_threads", n_threads, 1, high=_core.MAX_THREADS)
+            check_n_threads(n_threads)
         self.n_threads = n_threads
         self._lock = _core.ModelLock()
         self.engine = self._new_engine()

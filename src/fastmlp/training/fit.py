@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Optional, Sequence, Union
 import numpy as np
 
 from .. import _core
-from .._common import check_int, derive_seed
+from .._common import check_int, check_n_threads, derive_seed
 from .._model_config import MAX_EPOCHS
 from .._typing import ArrayLike
 from ..losses import LossLike, missing_loss_error
@@ -87,7 +87,7 @@ def fit(model: MLP, X: ArrayLike, y: ArrayLike, loss: Optional[LossLike] = None,
         stopper_args = (check_int("early_stopping", early_stopping, 1), float(min_delta))
         EarlyStopping(*stopper_args)            # validates min_delta
     if n_threads is not None:
-        check_int("n_threads", n_threads, 1, high=_core.MAX_THREADS)
+        check_n_threads(n_threads)
     nt = model.n_threads if n_threads is None else n_threads
     callbacks = _check_callbacks(callbacks)
     sched = get_schedule(schedule)
