@@ -526,7 +526,12 @@ def test_fifos_and_devices_are_refused_as_models_data_and_outputs(tmp_path):
     fifo = tmp_path / "model.fifo"
     os.mkfifo(fifo)
     _one_line_exit_2(_cli("predict", fifo, data, "--target", "species"), "not a regular file")
-    _one_line_exit_2(_cli("export", fifo, tmp_path / "m.onnx"))
+    try:
+        import onnx  # noqa: F401
+        words = ("not a regular file",)
+    except ImportError:                              # export stops at the missing extra
+        words = ("onnx",)
+    _one_line_exit_2(_cli("export", fifo, tmp_path / "m.onnx"), *words)
     _one_line_exit_2(_cli("predict", "/dev/zero", data, "--target", "species"),
                      "not a regular file")
     _one_line_exit_2(_cli("predict", model, "/dev/zero"), "/dev/zero", "not a regular file")
