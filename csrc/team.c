@@ -138,6 +138,14 @@ int fm_probe_threads(int n, int *err) {
     return started + 1;
 }
 
+/* Admissions that widen a thread's pool take turns: a probe alone proves nothing while
+   another thread's probe has passed and its team's threads are not started yet (six threads
+   probing for 48 each under a limit that fits one team all pass, then libgomp cannot start
+   the threads and ends the process). So, holding this mutex, a widening admission probes and
+   then starts its pool with a region of the admitted width; the threads libgomp keeps are
+   in use when the next one probes. */
+static pthread_mutex_t fm_admit_mutex = PTHREAD_MUTEX_INITIALIZER;
+
 int fm_team_admit(int p) {
     /* the most threads this OS thread has had in one team so far (OpenMP keeps them) */
     static _Thread_local int granted = 1;
@@ -146,12 +154,29 @@ int fm_team_admit(int p) {
         atomic_store_explicit(&fm_openmp_used, 1, memory_order_relaxed);
     if (p > FM_MAX_THREADS) p = FM_MAX_THREADS;
     if (p > granted) {
+        pthread_mutex_lock(&fm_admit_mutex);
         int can = fm_probe_threads(p, NULL);
         if (can < p) {
             atomic_fetch_add_explicit(&fm_shortfalls, 1, memory_order_relaxed);
             p = can;
         }
-        if (p > granted) granted = p;
+        if (p > granted) {
+#ifdef _OPENMP
+            if (!omp_in_parallel()) {
+                /* starts this thread's pool of p - 1 threads, kept for its later teams (a
+                   body that does something: an empty region may be compiled away) */
+                volatile int started = 0;
+#pragma omp parallel num_threads(p)
+                {
+#pragma omp atomic
+                    started += 1;
+                }
+                (void)started;
+            }
+#endif
+            granted = p;
+        }
+        pthread_mutex_unlock(&fm_admit_mutex);
     }
     int w = atomic_load_explicit(&fm_widest, memory_order_relaxed);
     while (p > w && !atomic_compare_exchange_weak_explicit(&fm_widest, &w, p, memory_order_relaxed,

@@ -155,6 +155,73 @@ def test_estimator_predictions_from_many_threads():
             n_threads=4, calls=20)
 
 
+def test_estimator_refit_on_new_labels_is_atomic_for_predictions():
+    """A refit replaces classes_, the label binariser and the network together: a prediction
+    that arrives while the refit is under way (here: held inside fit, after the new labels
+    are known) waits for it and then sees the new state whole -- never the new labels on
+    the old network, nor a missing attribute."""
+    pytest.importorskip("sklearn")
+    import warnings
+    from sklearn.exceptions import ConvergenceWarning
+    from fastmlp.sklearn import MLPClassifier
+
+    inside, release = threading.Event(), threading.Event()
+
+    class Held(MLPClassifier):
+        hold = False
+
+        def _init_network(self, net, rs):
+            super()._init_network(net, rs)
+            if self.hold:
+                inside.set()
+                assert release.wait(30)
+
+    X, y = _data(n=200, d=6, k=2)
+    old_y = np.where(y == 1, "dog", "cat")
+    new_y = np.where(y == 1, "ant", "bee")        # inverted: class 1 is now the first label
+    kw = dict(hidden_layer_sizes=(8,), max_iter=5, random_state=0, n_threads=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        want_new = MLPClassifier(**kw).fit(X, new_y).predict(X)
+        est = Held(**kw).fit(X, old_y)
+        want_old = est.predict(X)
+        est.hold = True
+        errors, got = [], {}
+
+        def refit():
+            try:
+                est.fit(X, new_y)
+            except BaseException as e:          # pragma: no cover - reported below
+                errors.append(e)
+
+        def predict(name, fn):
+            try:
+                got[name] = fn()
+            except BaseException as e:
+                errors.append(e)
+
+        f = threading.Thread(target=refit)
+        f.start()
+        assert inside.wait(30)
+        readers = [threading.Thread(target=predict, args=("predict", lambda: est.predict(X))),
+                   threading.Thread(target=predict, args=("proba", lambda: est.predict_proba(X))),
+                   threading.Thread(target=predict, args=("score", lambda: est.score(X, new_y)))]
+        for t in readers:
+            t.start()
+        threading.Event().wait(0.3)
+        waiting = [t.is_alive() for t in readers]
+        release.set()
+        f.join(30)
+        for t in readers:
+            t.join(30)
+    assert errors == []
+    assert waiting == [True, True, True]          # they waited for the refit
+    assert set(want_old) == {"cat", "dog"} and set(want_new) <= {"ant", "bee"}
+    assert np.array_equal(got["predict"], want_new)
+    assert got["score"] == np.mean(want_new == new_y)
+    assert np.array_equal(est.classes_[got["proba"].argmax(axis=1)], want_new)
+
+
 def test_engine_refuses_overlapping_exclusive_calls():
     """The engine's own guard: a training call on an engine another thread is using is a
     RuntimeError, never a crash (models serialise these calls with their lock)."""
@@ -301,3 +368,135 @@ def test_thread_start_failure_is_an_exception_not_an_exit():
             return "could start only" in str(exc) and fm.get_num_threads() == before
         return "no error"
     assert in_forked_child(child, timeout=60) is True
+
+
+_CONCURRENT_TEAMS = r"""
+import resource, threading
+import numpy as np
+import fastmlp as fm
+from fastmlp import _core
+
+_core.set_team_min_flops(0)                 # every step on a team of 48 threads
+rng = np.random.default_rng(0)
+X, y = rng.normal(size=(96, 8)), rng.integers(0, 3, 96)
+
+def train(n_threads):
+    m = fm.MLP([8, 16, 3], loss="cross_entropy", seed=1)
+    m.fit(X, y, epochs=2, batch_size=48, n_threads=n_threads, seed=2)
+    return m.theta
+
+want = train(1)
+vsz = int(open("/proc/self/statm").read().split()[0]) * 4096
+# room for one team of 48 threads of 16 MiB stacks (and some slack), not for six
+resource.setrlimit(resource.RLIMIT_AS, (vsz + (47 + 24) * (16 << 20), resource.RLIM_INFINITY))
+start, got, errors = threading.Barrier(6), [], []
+
+def worker():
+    try:
+        start.wait()
+        got.append(train(48))
+    except BaseException as e:
+        errors.append(repr(e))
+
+threads = [threading.Thread(target=worker) for _ in range(6)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+print("errors", errors)
+print("equal", len(got) == 6 and all(np.array_equal(g, want) for g in got))
+print("shortfalls", _core.config()["thread_shortfalls"] > 0)
+"""
+
+
+def test_concurrent_teams_under_a_memory_limit_shrink_instead_of_exiting():
+    """Before: six threads each opening a 48-thread team under an address-space limit that
+    fits one team passed the per-thread probe each, then libgomp could not start the
+    threads ("Thread creation failed") and ended the process with status 1. Now widening
+    admissions are serialised and each starts its team's threads before the next probes:
+    the teams that do not fit run on fewer threads, with the same results."""
+    import os
+    import subprocess
+    import sys
+    env = dict(os.environ, OMP_STACKSIZE="16M", MALLOC_ARENA_MAX="2", OMP_WAIT_POLICY="passive")
+    out = subprocess.run([sys.executable, "-c", _CONCURRENT_TEAMS], env=env, timeout=240,
+                         capture_output=True, text=True)
+    assert out.returncode == 0, (out.returncode, out.stdout, out.stderr[-2000:])
+    assert "errors []" in out.stdout and "equal True" in out.stdout, out.stdout
+    assert "shortfalls True" in out.stdout, out.stdout
+
+
+@pytest.mark.skipif(not __import__("os").path.exists("/proc/self/statm"), reason="Linux /proc")
+def test_forward_keep_does_not_keep_a_workspace_for_the_whole_input():
+    """Before: forward(X, keep=True) pooled the workspace it made for all of X's rows (here
+    about 130 MB) until the model was deleted. Now a workspace larger than a prediction
+    chunk is freed when the call ends; the trace itself is the caller's."""
+    rng = np.random.default_rng(0)
+    m = fm.MLP([64, 1024, 1024, 4], loss="cross_entropy", seed=0)
+    X = rng.normal(size=(4000, 64))
+    m.forward(X[:10], keep=True)                  # warm-up: small workspace, imports
+    m.predict_proba(X[:2000])
+    gc.collect()
+    before = _rss()
+    for _ in range(3):
+        t = m.forward(X, keep=True)
+        assert t.a[-1].shape == (4000, 4)
+        del t
+    gc.collect()
+    grown = _rss() - before
+    print(f"RSS growth after forward(keep=True) on 4000 rows: {grown / 2**20:.1f} MB")
+    assert grown < 30 * 2**20
+    np.testing.assert_array_equal(m.forward(X[:50], keep=True).a[-1],
+                                  m.predict_proba(X[:50]))
+
+
+_HANDOFF = r"""
+import sys, threading
+from concurrent.futures import ThreadPoolExecutor
+import numpy as np, fastmlp as fm
+rng = np.random.default_rng(0)
+X, y = rng.normal(size=(60, 4)), rng.integers(0, 2, 60)
+m = fm.MLP([4, 8, 2], loss="cross_entropy", seed=0)
+mode, errors = sys.argv[1], []
+
+class Handoff:
+    def on_epoch_end(self, epoch, logs):
+        if mode == "pool":                   # score in a pool thread, waiting for its result
+            with ThreadPoolExecutor(1) as ex:
+                ex.submit(m.score, X, y).result()
+        else:                                # predict in a thread, joined
+            def target():
+                try:
+                    m.predict(X)
+                except RuntimeError as e:
+                    errors.append(str(e))
+            t = threading.Thread(target=target)
+            t.start()
+            t.join()
+        return False
+
+try:
+    m.fit(X, y, epochs=2, callbacks=[Handoff()])
+except RuntimeError as e:
+    errors.append(str(e))
+print("deadlock" in " ".join(errors), len(errors))
+print(m.predict(X[:3]).shape)                 # the model is usable afterwards
+"""
+
+
+@pytest.mark.parametrize("mode", ["pool", "thread"])
+def test_a_callback_that_waits_for_a_prediction_in_another_thread_raises(mode):
+    """Before: a fit callback that handed score/predict to another thread and waited for it
+    deadlocked (the other thread waits for the fit's write lock, the fit for the thread).
+    Now the waiting call sees that the fit's thread waits for it and raises RuntimeError."""
+    import subprocess
+    import sys
+    try:
+        out = subprocess.run([sys.executable, "-c", _HANDOFF, mode], capture_output=True,
+                             text=True, timeout=60)
+    except subprocess.TimeoutExpired:
+        pytest.fail("the callback's hand-off deadlocked")
+    assert out.returncode == 0, out.stderr[-2000:]
+    lines = out.stdout.split("\n")
+    assert lines[0].startswith("True"), out.stdout
+    assert lines[1] == "(3,)", out.stdout

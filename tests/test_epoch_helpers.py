@@ -1,7 +1,7 @@
 """The helper threads behind Engine.train_epochs(interruptible=True): reused from call to
-call, one per concurrent caller (callers in different threads do not queue behind one
-another), named "fastmlp-train-epochs" only while they run an engine call, and working in
-a forked child."""
+call by the main thread (callers in other threads, which Ctrl-C does not reach, run the call
+on their own thread), named "fastmlp-train-epochs" only while they run an engine call, and
+working in a forked child."""
 import multiprocessing
 import sys
 import threading
@@ -49,23 +49,29 @@ def test_helper_thread_is_reused_and_named_while_running():
 
 
 def test_concurrent_callers_run_at_the_same_time():
-    """Two Python threads each start a long interruptible run: two helpers run at once
-    (seen by their names), and each result equals a run on its own."""
+    """Two Python threads (not the main thread, which alone receives Ctrl-C) each start a
+    long interruptible run: each runs it on its own thread -- no helper, which would outlive
+    a daemon caller at interpreter exit -- and the two run at once; each result equals a run
+    on its own."""
+    import time
     n_epochs = 1_500_000                      # about half a second each
-    results, most = {}, [0]
+    results, spans, helpers_seen = {}, {}, [0]
     start = threading.Barrier(3)
     done = threading.Event()
 
     def caller(k):
         eng, X, Y = xor_engine()
         start.wait()
+        t0 = time.monotonic()
         results[k] = eng.train_epochs(X, Y, 4, n_epochs, SPEC, interruptible=True,
                                       n_threads=1)
+        spans[k] = (t0, time.monotonic())
 
     def watch():
         start.wait()
         while not done.is_set():
-            most[0] = max(most[0], sum(t.name == RUNNING for t in threading.enumerate()))
+            helpers_seen[0] = max(helpers_seen[0],
+                                  sum(t.name == RUNNING for t in threading.enumerate()))
             done.wait(0.002)
 
     threads = [threading.Thread(target=caller, args=(k,)) for k in range(2)]
@@ -76,7 +82,9 @@ def test_concurrent_callers_run_at_the_same_time():
         t.join()
     done.set()
     watcher.join()
-    assert most[0] == 2
+    assert helpers_seen[0] == 0
+    (a0, a1), (b0, b1) = spans[0], spans[1]
+    assert a0 < b1 and b0 < a1                 # the two runs overlapped in time
     eng, X, Y = xor_engine()
     losses, t, _ = eng.train_epochs(X, Y, 4, n_epochs, SPEC, n_threads=1)
     for k in range(2):

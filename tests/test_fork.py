@@ -101,3 +101,51 @@ def test_model_lock_held_at_fork_is_free_in_the_child():
         assert in_forked_child(child, timeout=60) == 2
     finally:
         m._lock.release_read()
+
+
+@pytest.mark.skipif(sys.platform == "win32" or not hasattr(os, "fork"), reason="needs fork")
+def test_fork_inside_a_fit_callback_lets_the_child_finish_and_fit_again():
+    """Before: os.fork() inside a fit callback broke the child's fit ('ModelLock.release_write
+    from a thread that does not hold it': the child's lock had been reset under the fit that
+    held it). Now the forking thread keeps its write lock in the child: the child's fit ends
+    normally, with the parent's result, and the model can be fitted and used again there."""
+    import subprocess
+    code = r'''
+import os, numpy as np, fastmlp as fm
+rng = np.random.default_rng(0)
+X, y = rng.normal(size=(60, 4)), rng.integers(0, 2, 60)
+m = fm.MLP([4, 8, 2], loss="cross_entropy", seed=0)
+
+class ForkOnce:
+    pid, child = None, False
+    def on_epoch_end(self, epoch, logs):
+        if epoch == 2 and self.pid is None and not self.child:
+            pid = os.fork()
+            if pid == 0:
+                self.child = True
+            else:
+                self.pid = pid
+        return False
+
+cb = ForkOnce()
+try:
+    h = m.fit(X, y, epochs=4, callbacks=[cb])
+    theta = m.theta.copy()
+    h2 = m.fit(X, y, epochs=1)
+    status = "ok %d %d %s %d" % (len(h), len(h2), m.predict(X).shape, hash(theta.tobytes()))
+except BaseException as e:
+    status = "error %s: %s" % (type(e).__name__, e)
+if cb.child:
+    print("child:", status, flush=True)
+    os._exit(0 if status.startswith("ok") else 1)
+_, st = os.waitpid(cb.pid, 0)
+print("parent:", status, flush=True)
+print("child exit", os.waitstatus_to_exitcode(st), flush=True)
+'''
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    lines = dict(line.split(":", 1) for line in out.stdout.splitlines() if ":" in line)
+    assert lines["parent"].strip().startswith("ok 4 1"), out.stdout
+    assert lines["child"] == lines["parent"], out.stdout       # the same fit, bit for bit
+    assert "child exit 0" in out.stdout, out.stdout

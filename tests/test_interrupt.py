@@ -137,3 +137,39 @@ def test_ctrl_c_stops_a_long_prediction_and_leaves_the_model_usable():
     assert net._lock.state == (0, False, 0)     # the read lock was released
     p = net.predict_proba(X[:10])
     assert p.shape == (10, 3) and np.allclose(p.sum(axis=1), 1)
+
+
+@pytest.mark.parametrize("n_jobs", [None, 2])
+def test_ctrl_c_ends_the_whole_one_vs_all_perceptron_fit(monkeypatch, n_jobs):
+    """Before: with n_jobs=None Ctrl-C stopped only the class being trained (the others went
+    on training); with n_jobs=2 the KeyboardInterrupt came only after the whole fit. Now the
+    running problems stop at their next epoch boundary, the rest are skipped, and fit
+    returns promptly with a RuntimeWarning, the estimator usable."""
+    pytest.importorskip("sklearn")
+    import time
+    from fastmlp.sklearn import Perceptron
+    from fastmlp.training import loop
+    started = []
+    execute = loop.Run.execute
+
+    def recording(self):
+        started.append(time.monotonic())
+        return execute(self)
+    monkeypatch.setattr(loop.Run, "execute", recording)
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(3000, 40)), rng.integers(0, 4, 3000)
+    # 4 problems of 4000 epochs: tens of seconds of work
+    est = Perceptron(max_iter=4000, tol=None, n_jobs=n_jobs)
+    timer = _interrupt_after(lambda: started and time.monotonic() - started[0] > 0.3)
+    t0 = time.monotonic()
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always")
+        est.fit(X, y)
+    took = time.monotonic() - t0
+    timer.join()
+    assert took < 0.3 + 4.0, took
+    assert any(issubclass(r.category, RuntimeWarning) and "interrupted" in str(r.message)
+               for r in rec)
+    assert 0 < est.n_iter_ < 4000
+    assert len(started) < 4 or n_jobs == 2
+    assert est.predict(X).shape == (3000,) and np.all(np.isfinite(est.coef_))

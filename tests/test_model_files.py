@@ -219,3 +219,73 @@ def test_a_kill_during_save_leaves_no_temporary_file(tmp_path):
     _, status = os.waitpid(pid, 0)
     assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL
     assert os.listdir(tmp_path) == []
+
+
+def _patch_zip(path, flag_bits=0, method=None):
+    """A copy of the model file with every entry's general-purpose flag bits or compression
+    method changed in both the local and the central headers."""
+    raw = bytearray(open(path, "rb").read())
+    for sig, flag_at, method_at in ((b"PK\x03\x04", 6, 8), (b"PK\x01\x02", 8, 10)):
+        i = raw.find(sig)
+        while i >= 0:
+            if flag_bits:
+                raw[i + flag_at] |= flag_bits
+            if method is not None:
+                raw[i + method_at:i + method_at + 2] = method.to_bytes(2, "little")
+            i = raw.find(sig, i + 4)
+    out = str(path).replace(".npz", "-zip.npz")
+    open(out, "wb").write(bytes(raw))
+    return out
+
+
+def test_unsupported_compression_and_encryption_are_value_errors(tmp_path):
+    """Before: an entry compressed with deflate64 (or any method zipfile lacks) raised
+    NotImplementedError and the encrypted flag RuntimeError. Both are ValueErrors naming
+    the file now."""
+    m, path = _fitted(tmp_path)
+    _bad(_patch_zip(path, method=9), "not a readable fastmlp model file")     # deflate64
+    _bad(_patch_zip(path, method=99), "not a readable fastmlp model file")
+    _bad(_patch_zip(path, flag_bits=0x1), "not a readable fastmlp model file")  # encrypted
+
+
+def test_configs_that_would_break_fit_later_are_refused_at_load(tmp_path):
+    """Before: epochs_trained=2**63 loaded and the next fit raised OverflowError; classes
+    [1, 0] loaded and fit raised IndexError. Both are refused by load."""
+    m, path = _fitted(tmp_path)
+    cfg = _config(path)
+    for bad in (2 ** 63, 2 ** 62):
+        cfg["epochs_trained"] = bad
+        _bad(_rewrite(path, config=np.array([json.dumps(cfg)])), "epochs_trained")
+    cfg["epochs_trained"] = 2 ** 62 - 2               # the most, less one: loads and fits
+    ok = fm.load(_rewrite(path, config=np.array([json.dumps(cfg)])))
+    X = np.random.default_rng(0).normal(size=(6, 3))
+    assert len(ok.fit(X, np.arange(6) % 3, epochs=1)) == 1
+    with pytest.raises(ValueError, match="epochs"):
+        ok.fit(X, np.arange(6) % 3, epochs=2)
+    _bad(_rewrite(path, classes=np.array([1, 0, 2])), "sorted")
+    _bad(_rewrite(path, classes=np.array(["b", "a", "c"])), "sorted")
+    _bad(_rewrite(path, classes=np.array([0, 0, 2])), "distinct")
+
+
+def test_save_errors_name_the_requested_path(tmp_path, monkeypatch):
+    """Before: a failure while writing or renaming named the internal temporary file
+    (.fastmlp-PID-XXXX.npz.tmp). Now it names the path save was given."""
+    m, _ = _fitted(tmp_path)
+    target = tmp_path / "wanted.npz"
+
+    def full(*a, **k):
+        raise OSError(28, "No space left on device", str(tmp_path / ".fastmlp-1-x.npz.tmp"))
+    monkeypatch.setattr(_npz.np, "savez", full)
+    with pytest.raises(OSError) as info:
+        m.save(target)
+    assert info.value.errno == 28 and info.value.filename == str(target)
+    assert ".tmp" not in str(info.value)
+    monkeypatch.undo()
+
+    def refuse(src, dst):
+        raise PermissionError(13, "Permission denied", src, dst)
+    monkeypatch.setattr(_npz.os, "replace", refuse)
+    with pytest.raises(PermissionError) as info:
+        m.save(target)
+    assert info.value.filename == str(target) and ".tmp" not in str(info.value)
+    assert [f for f in os.listdir(tmp_path) if f.endswith(".tmp")] == []

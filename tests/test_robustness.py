@@ -194,3 +194,87 @@ def test_minor_argument_checks():
         m.score(np.empty((0, 2)), np.empty(0))
     with pytest.raises(ValueError, match="layer_sizes"):
         fm.MLP([2, 2 ** 40])
+
+
+def test_epochs_bound_is_the_same_with_and_without_callbacks():
+    """Before: fit(epochs=2**62) said 'n_epochs must be an int >= 0' (the engine's words)
+    while the same value was accepted with a callback. Both refuse it now, saying the
+    bound; the CLI's --epochs too."""
+    import fastmlp as fm
+    X, y = np.zeros((4, 2)), np.array([0, 1, 0, 1])
+
+    class Noop:
+        def on_epoch_end(self, epoch, logs):
+            return False
+
+    for cbs in (None, [Noop()]):
+        m = fm.MLP([2, 3, 2], loss="cross_entropy", seed=0)
+        with pytest.raises(ValueError, match=r"at most 2\*\*62 - 1"):
+            m.fit(X, y, epochs=2 ** 62, callbacks=cbs)
+        assert m.epochs_trained_ == 0
+    from fastmlp.__main__ import main
+    try:
+        rc = main(["train", "nofile.csv", "--epochs", str(2 ** 62)])
+    except SystemExit as exc:
+        rc = exc.code
+    assert rc == 2
+
+
+def test_n_threads_zero_is_refused_by_predict_as_by_fit():
+    """Before: predict(n_threads=0) was accepted although its error text gives [1, 1024];
+    fit refused 0. Both refuse it now."""
+    import fastmlp as fm
+    X, y = np.zeros((4, 2)), np.array([0, 1, 0, 1])
+    m = fm.MLP([2, 3, 2], loss="cross_entropy", seed=0)
+    m.fit(X, y, epochs=1)
+    for call in (lambda: m.predict(X, n_threads=0), lambda: m.predict_proba(X, n_threads=0),
+                 lambda: m.forward(X, n_threads=0), lambda: m.fit(X, y, n_threads=0)):
+        with pytest.raises(ValueError, match=r"n_threads must be None or an int in \[1, 1024\]"):
+            call()
+    assert m.predict(X, n_threads=1).shape == (4,)
+
+
+@pytest.mark.parametrize("where", ["X", "y"])
+def test_a_finite_value_that_overflows_float32_says_so(where):
+    """Before: a float32 model given a finite 1e39 said 'contains NaN or infinite values'.
+    Now it names the value, where it is, and that it overflows float32; a real NaN keeps the
+    old message."""
+    import fastmlp as fm
+    X, y = np.zeros((3, 2)), np.zeros(3)
+    (X if where == "X" else y)[1] = 1e39
+    m = fm.MLP([2, 3, 1], loss="square", dtype="float32", seed=0)
+    with pytest.raises(ValueError, match=r"1e\+39 overflows float32") as info:
+        m.fit(X, y, epochs=1)
+    assert f"{where}[1" in str(info.value)
+    if where == "X":
+        with pytest.raises(ValueError, match="overflows float32"):
+            m.predict(X)
+    X[1] = np.nan
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        m.fit(X, np.zeros(3), epochs=1)
+
+
+def test_the_perceptron_rule_follows_the_divergence_policy():
+    """Before: fm.Perceptron's updates on inputs near 1e308 overflowed and left NaN or
+    infinite weights, with only numpy RuntimeWarnings. Now the failing step changes
+    nothing, training stops with a DivergenceWarning naming the epoch, and the weights are
+    the last finite ones."""
+    import fastmlp as fm
+    from fastmlp.training import DivergenceWarning
+    X = np.array([[1e308, -1e308], [-1e308, 1e308], [1e308, 1e308], [-1e308, -1e308]])
+    y = np.array([0, 1, 1, 0])
+    p = fm.Perceptron(2, seed=0)
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always")
+        p.fit(X, y, epochs=50)
+    cats = [r.category for r in rec]
+    assert DivergenceWarning in cats, [str(r.message) for r in rec]
+    assert not any(c is RuntimeWarning for c in cats), [str(r.message) for r in rec]
+    assert np.isfinite(p.W).all() and np.isfinite(p.b).all()
+    assert p.diverged_ is not None and p.n_iter_ == p.diverged_ - 1
+    assert not p.converged_
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        assert p.predict(X[:2]).shape == (2,)
+    q = fm.Perceptron(2, seed=0).fit(X / 1e308, y, epochs=50)    # scaled: no divergence
+    assert q.diverged_ is None

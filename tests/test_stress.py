@@ -72,6 +72,69 @@ def test_threads_share_a_model_while_it_is_fitted():
     assert np.array_equal(m.predict_proba(X), states[-1])
 
 
+def test_estimator_shared_while_refitted_on_relabelled_classes():
+    """Three threads call predict/predict_proba/score on a scikit-learn estimator while a
+    fourth refits it, alternately on two labellings with different classes (one inverted):
+    every answer is the one the old or the new fitted state gives, labels included."""
+    pytest.importorskip("sklearn")
+    import warnings
+    from sklearn.exceptions import ConvergenceWarning
+    from fastmlp.sklearn import MLPClassifier
+
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(300, 8))
+    y = (X[:, 0] + X[:, 1] > 0).astype(int)
+    labellings = [np.where(y == 1, "dog", "cat"), np.where(y == 1, "ant", "bee")]
+    kw = dict(hidden_layer_sizes=(12,), max_iter=3, random_state=0, n_threads=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        refs = [MLPClassifier(**kw).fit(X, lab) for lab in labellings]
+        preds = [r.predict(X) for r in refs]
+        probas = [r.predict_proba(X) for r in refs]
+        scores = {r.score(X, lab) for r in refs for lab in labellings}
+        est = MLPClassifier(**kw).fit(X, labellings[0])
+        rounds = 10 * SCALE
+        counts, bad = [0], []
+        done = threading.Event()
+
+        def fitter():
+            for i in range(rounds):
+                est.fit(X, labellings[(i + 1) % 2])
+                threading.Event().wait(0.005)
+            done.set()
+
+        def reader(t):
+            r = np.random.default_rng(t)
+            while not done.is_set():
+                which = int(r.integers(3))
+                try:
+                    if which == 0:
+                        p = est.predict(X)
+                        ok = any(np.array_equal(p, q) for q in preds)
+                    elif which == 1:
+                        p = est.predict_proba(X)
+                        ok = any(np.array_equal(p, q) for q in probas)
+                    else:
+                        ok = est.score(X, labellings[t % 2]) in scores
+                except Exception as e:
+                    ok = False
+                    bad.append(repr(e))
+                counts[0] += 1
+                if not ok:
+                    bad.append(which)
+
+        threads = [threading.Thread(target=reader, args=(t,)) for t in range(3)]
+        f = threading.Thread(target=fitter)
+        for t in threads:
+            t.start()
+        f.start()
+        f.join()
+        for t in threads:
+            t.join()
+    print(f"stress: {counts[0]} estimator predictions checked during {rounds} refits")
+    assert bad == [] and counts[0] > 0
+
+
 @pytest.mark.skipif(sys.platform == "win32" or not hasattr(os, "fork"), reason="needs fork")
 def test_repeated_fork_after_openmp():
     before = _core.get_team_min_flops()

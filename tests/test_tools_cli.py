@@ -490,3 +490,93 @@ def test_an_internal_error_exits_1_with_one_line(capsys, monkeypatch):
     assert err.strip().splitlines() == ["fastmlp: error: internal error RuntimeError: "
                                         "something inside broke (set FASTMLP_DEBUG=1 for a "
                                         "traceback)"]
+
+
+def _cli(*argv, timeout=60, cwd=None):
+    """python -m fastmlp argv in a subprocess (for what used to hang: a timeout fails)."""
+    try:
+        return subprocess.run([sys.executable, "-m", "fastmlp", *map(str, argv)], cwd=cwd,
+                              capture_output=True, text=True, timeout=timeout, env=_env())
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"fastmlp {' '.join(map(str, argv))} still running after {timeout} s")
+
+
+def _one_line_exit_2(out, *words):
+    assert out.returncode == 2, (out.returncode, out.stdout, out.stderr)
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("fastmlp: error: "), out.stderr
+    for w in words:
+        assert w in lines[0], (w, lines[0])
+
+
+@needs_mlp
+@pytest.mark.skipif(not hasattr(os, "mkfifo") or not os.path.exists("/dev/zero"),
+                    reason="needs FIFOs and /dev/zero")
+def test_fifos_and_devices_are_refused_as_models_data_and_outputs(tmp_path):
+    """Before: predict/export opened a FIFO or /dev/zero given as the model (is_model_file
+    read it before load's regular-file check) and hung; predict MODEL /dev/zero grew memory
+    without bound and train /dev/zero ran until killed; train -o FIFO trained in full, then
+    failed to save. Now each is a one-line error, exit 2, before any work."""
+    data = tmp_path / "flowers.csv"
+    _species_csv(data)
+    model = tmp_path / "m.npz"
+    net = fastmlp.MLP([4, 3], loss="cross_entropy", seed=0)
+    net.fit(np.zeros((3, 4)), ["a", "b", "c"], epochs=1)
+    net.save(model)
+    fifo = tmp_path / "model.fifo"
+    os.mkfifo(fifo)
+    _one_line_exit_2(_cli("predict", fifo, data, "--target", "species"), "not a regular file")
+    try:
+        import onnx  # noqa: F401
+        words = ("not a regular file",)
+    except ImportError:                              # export stops at the missing extra
+        words = ("onnx",)
+    _one_line_exit_2(_cli("export", fifo, tmp_path / "m.onnx"), *words)
+    _one_line_exit_2(_cli("predict", "/dev/zero", data, "--target", "species"),
+                     "not a regular file")
+    _one_line_exit_2(_cli("predict", model, "/dev/zero"), "/dev/zero", "not a regular file")
+    _one_line_exit_2(_cli("predict", model, fifo), "not a regular file")
+    _one_line_exit_2(_cli("train", "/dev/zero", "--target", "0"), "not a regular file")
+    out = _cli("train", data, "--target", "species", "-o", fifo)
+    _one_line_exit_2(out, str(fifo), "not a regular file")
+    assert out.stdout == ""                          # nothing was trained
+    out = _cli("predict", model, data, "--target", "species", "-o", fifo)
+    _one_line_exit_2(out, "not a regular file")
+
+
+def test_a_npy_header_larger_than_its_file_is_refused_before_reading(capsys, tmp_path):
+    """A .npy whose header claims a huge array (numpy would allocate it before finding the
+    file short) is refused from the header, as the model reader does."""
+    import io
+    path = tmp_path / "big.npy"
+    hdr = np.lib.format.header_data_from_array_1_0(np.zeros((4, 3)))
+    hdr["shape"] = (4_000_000_000, 3)
+    buf = io.BytesIO()
+    np.lib.format.write_array_header_1_0(buf, hdr)
+    path.write_bytes(buf.getvalue() + np.zeros((4, 3)).tobytes())
+    assert_one_line_error(*run(capsys, "train", path, "--target", "0"), "corrupt or truncated",
+                          "96000000000 bytes")
+    npz = tmp_path / "big.npz"
+    with zipfile.ZipFile(npz, "w") as zf:
+        zf.writestr("X.npy", path.read_bytes())
+        zf.writestr("y.npy", path.read_bytes())
+    assert_one_line_error(*run(capsys, "train", npz), "entry 'X.npy'", "corrupt or truncated")
+
+
+@needs_mlp
+def test_empty_output_names_and_networks_too_large_for_memory(capsys, tmp_path, monkeypatch):
+    """Before: -o "" wrote a hidden '.npz' and a network too large for memory exited 1 as
+    'internal error MemoryError'. Now both are one-line user errors, exit 2."""
+    data = tmp_path / "flowers.csv"
+    _species_csv(data)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("FASTMLP_DEBUG", raising=False)
+    rc, out, err = run(capsys, "train", data, "--target", "species", "-o", "")
+    assert_one_line_error(rc, out, err, "give a file name for the model")
+    assert out == "" and not (tmp_path / ".npz").exists()
+    assert_one_line_error(*run(capsys, "train", data, "--target", "species", "-o",
+                               str(tmp_path) + os.sep), "give a file name")
+    rc, out, err = run(capsys, "train", data, "--target", "species", "--hidden",
+                       "1000000,1000000", "-o", tmp_path / "huge.npz")
+    assert_one_line_error(rc, out, err, "out of memory", "--hidden")
+    assert not (tmp_path / "huge.npz").exists()

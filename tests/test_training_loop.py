@@ -188,3 +188,33 @@ def test_estimator_restarts_in_parallel_equal_sequential():
     for a, b in zip(one.coefs_ + one.intercepts_, par.coefs_ + par.intercepts_):
         np.testing.assert_array_equal(a, b)
     assert one.loss_curve_ == par.loss_curve_
+
+
+def test_a_fit_of_the_same_model_inside_its_fit_is_a_clear_error():
+    """Before: a callback that refit the model (here with another loss) ran, and the outer
+    fit silently lost its epochs. Now the inner fit raises RuntimeError; the model stays
+    usable and can be fitted again."""
+    import re
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(40, 3)), rng.integers(0, 2, 40)
+    m = fm.MLP([3, 4, 2], loss="cross_entropy", seed=0)
+    calls = []
+
+    class Refit:
+        def on_epoch_end(self, epoch, logs):
+            calls.append(epoch)
+            m.fit(X, np.eye(2)[y], loss="square", epochs=1)
+
+    with pytest.raises(RuntimeError, match=re.escape("fit of the same model is running")):
+        m.fit(X, y, epochs=3, callbacks=[Refit()])
+    assert calls == [1]
+    hist = m.fit(X, y, epochs=2)            # not left locked or marked as fitting
+    assert len(hist) == 2 and np.isfinite(m.theta).all()
+    other = fm.MLP([3, 4, 2], loss="cross_entropy", seed=1)
+
+    class FitOther:                          # another model may be fitted from a callback
+        def on_epoch_end(self, epoch, logs):
+            other.fit(X, y, epochs=1)
+
+    assert len(m.fit(X, y, epochs=2, callbacks=[FitOther()])) == 2
+    assert other.epochs_trained_ == 2

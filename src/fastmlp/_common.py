@@ -12,7 +12,7 @@ from typing import Any, Literal, Optional, cast, overload
 
 import numpy as np
 
-from ._typing import ArrayLike, DTypeLike, FloatArray, SeedLike
+from ._typing import ArrayLike, DTypeLike, FloatArray, NDArray, SeedLike
 
 __all__ = ["Trace", "Gradients", "NotFittedError", "check_X", "check_dtype", "check_int",
            "seed_int", "derive_seed", "INTEGER_TYPES", "REAL_TYPES"]
@@ -134,6 +134,40 @@ def derive_seed(seed: int, *keys: int) -> int:
 _all_finite: Any = None
 
 
+def check_n_threads(n_threads: Any) -> Optional[int]:
+    """``n_threads``: None or an int in [1, MAX_THREADS] -- checked, and worded, the same way
+    by the constructor, fit and the engine's calls (predict, forward, ...)."""
+    if n_threads is None:
+        return None
+    from ._core import MAX_THREADS      # (on use: this module does not load the engine)
+    if isinstance(n_threads, (bool, np.bool_)) or not isinstance(n_threads, INTEGER_TYPES):
+        raise TypeError(f"n_threads must be an int or None, got {type(n_threads).__name__}")
+    if not 1 <= n_threads <= MAX_THREADS:
+        raise ValueError(f"n_threads must be None or an int in [1, {MAX_THREADS}], got "
+                         f"{n_threads}")
+    return int(n_threads)
+
+
+def nonfinite_error(name: str, before: Any, after: NDArray[Any]) -> ValueError:
+    """The error for ``after`` (``before`` converted to the model's dtype) holding a NaN or
+    infinity: a finite value that became infinite in the conversion overflows the dtype
+    (e.g. 1e39 in a float32 model), which says more than 'NaN or infinite'."""
+    try:
+        src = np.asarray(before)
+        if src.shape == after.shape and src.dtype.kind in "biuf":
+            grew = np.isfinite(src) & ~np.isfinite(after)
+            if grew.any():
+                at = tuple(int(i) for i in np.argwhere(grew)[0])
+                info = np.finfo(after.dtype)
+                return ValueError(
+                    f"{name}{list(at)} = {src[at].item()!r} overflows {after.dtype} (the model's "
+                    f"dtype holds magnitudes up to {float(info.max):.4g}): scale the data or "
+                    f"use a float64 model")
+    except (TypeError, ValueError):
+        pass
+    return ValueError(f"{name} contains NaN or infinite values")
+
+
 def check_X(X: ArrayLike, n_features: int, dtype: DTypeLike, name: str = "X") -> FloatArray:
     """X as a C-contiguous 2-D array of ``dtype`` with ``n_features`` columns, all finite."""
     # The engine's one-pass finiteness check (no temporary the size of X). Looked up on
@@ -166,9 +200,11 @@ def check_X(X: ArrayLike, n_features: int, dtype: DTypeLike, name: str = "X") ->
     if arr.shape[1] != n_features:
         raise ValueError(f"{name} has {arr.shape[1]} features, but the model expects "
                          f"{n_features} (layer_sizes[0])")
-    arr = np.ascontiguousarray(arr, dtype=dtype)
+    src = arr
+    with np.errstate(over="ignore"):
+        arr = np.ascontiguousarray(arr, dtype=dtype)
     if not _all_finite(arr):
-        raise ValueError(f"{name} contains NaN or infinite values")
+        raise nonfinite_error(name, src, arr)
     return arr
 
 

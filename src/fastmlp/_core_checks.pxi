@@ -167,12 +167,13 @@ cdef inline void *_ptr(object arr):
 
 
 cdef inline int _nt(object n_threads) except? -1:
-    """n_threads as the C side takes it: None (or 0) is the default count, else 1..MAX_THREADS."""
+    """n_threads as the C side takes it: None is the default count (0 to C), else
+    1..MAX_THREADS (0 is refused, as fit refuses it)."""
     if n_threads is None:
         return 0
     if not isinstance(n_threads, (int, np.integer)) or isinstance(n_threads, bool):
         raise TypeError(f"n_threads must be an int or None, got {type(n_threads).__name__}")
-    if not (0 <= n_threads <= MAX_THREADS):
+    if not (1 <= n_threads <= MAX_THREADS):
         raise ValueError(f"n_threads must be None or an int in [1, {MAX_THREADS}], got "
                          f"{n_threads}")
     return n_threads

@@ -41,6 +41,11 @@ cdef _Workspace _new_workspace(const fm_net *net, int rows, object dtype):
 # at the same time as others, up to this many)
 cdef enum:
     _POOL_MAX = 8
+    # the largest workspace (in rows) the pool keeps: predict's default chunk. A call on
+    # more rows at once (forward_trace of a whole input, predict with a larger chunk) gets a
+    # workspace of its own, freed when the call ends, instead of one kept until the engine
+    # is deleted
+    _POOL_MAX_ROWS = 1024
 
 
 cdef class Engine:
@@ -158,6 +163,8 @@ cdef class Engine:
         """A workspace for a shared call of up to `rows` rows: a free one from the pool, or
         a new one. The caller hands it back with _give."""
         cdef _Workspace w
+        if rows > _POOL_MAX_ROWS:
+            return _new_workspace(&self.net, rows, self.dtype)
         while self._pool:
             w = <_Workspace>self._pool.pop()
             if w.ws.max_batch >= rows:
@@ -166,7 +173,7 @@ cdef class Engine:
         return _new_workspace(&self.net, rows, self.dtype)
 
     cdef int _give(self, _Workspace w) except -1:
-        if len(self._pool) < _POOL_MAX:
+        if w.ws.max_batch <= _POOL_MAX_ROWS and len(self._pool) < _POOL_MAX:
             self._pool.append(w)
         return 0
 

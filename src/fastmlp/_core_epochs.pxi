@@ -136,6 +136,13 @@ cdef bint _run_in_helper(_EpochRun run) except -1:
     """Run `run` in a helper thread while this thread waits; True if Ctrl-C (a
     KeyboardInterrupt here) stopped it. The engine then stops at the next epoch boundary,
     never in the middle of an epoch; this waits for that."""
+    # Only the main thread receives Ctrl-C: any other thread runs the call itself. (A helper
+    # would outlive it: the pool's threads are joined at interpreter exit, so a long fit in
+    # a daemon thread kept the process alive after its main thread had ended.)
+    if threading.current_thread() is not threading.main_thread():
+        run.finished = None
+        run.go()
+        return False
     # completion is signalled by an Event set after the C call returns (not by the future,
     # whose wait a KeyboardInterrupt could cut short before the call ends)
     run.finished = threading.Event()
@@ -157,5 +164,9 @@ cdef bint _run_in_helper(_EpochRun run) except -1:
                 run.finished.wait(0.05)
             except KeyboardInterrupt:     # a second Ctrl-C: still wait for the epoch
                 pass
+    except BaseException:         # e.g. SystemExit from a signal handler: stop, then raise
+        run.stop[0] = 1
+        run.finished.wait()
+        raise
     future.result()               # re-raises anything unexpected from the helper
     return interrupted

@@ -9,6 +9,7 @@
 # threading.Condition. (This module does not declare itself free-threading compatible, so a
 # free-threaded interpreter keeps the GIL on while it is loaded.)
 import os
+import sys
 import threading
 from cpython.pythread cimport PyThread_get_thread_ident
 
@@ -25,15 +26,62 @@ def held_write_locks():
 # incremented in a forked child: locks and guards taken by the parent's threads, which do
 # not exist in the child, are void there
 cdef unsigned long _fork_generation = 0
+# the thread that called fork (the one thread a child starts with)
+cdef unsigned long _fork_thread = 0
 
 
 def _after_fork_in_child():
-    global _fork_generation
+    global _fork_generation, _fork_thread
     _fork_generation += 1
+    _fork_thread = PyThread_get_thread_ident()
 
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def _running_here():
+    """ids of what the calling thread is: its Thread object and the futures it is running
+    (a pool thread's: concurrent.futures' work item, fastmlp._workers.Workers' item)."""
+    from concurrent.futures import Future
+    mine = {id(threading.current_thread())}
+    f = sys._getframe()
+    while f is not None:
+        loc = f.f_locals
+        for name in ("self", "f", "work_item", "item"):
+            obj = loc.get(name)
+            if isinstance(obj, Future):
+                mine.add(id(obj))
+            elif isinstance(getattr(obj, "future", None), Future):
+                mine.add(id(obj.future))
+        f = f.f_back
+    return mine
+
+
+def _writer_waits_for_me(unsigned long writer):
+    """A message when the thread holding the write lock is blocked waiting for the calling
+    thread -- joining it, or waiting for the result of the future it runs (a fit callback
+    that hands predict/score to another thread and waits: both would wait forever) -- else
+    None. Called only by a reader that has waited a while, so it costs nothing otherwise."""
+    frame = sys._current_frames().get(writer)
+    if frame is None:
+        return None
+    waited = set()
+    depth = 0
+    while frame is not None and depth < 12:          # the writer's innermost calls
+        # Future.result / Thread.join without a timeout: a wait with one ends by itself
+        if frame.f_code.co_name in ("result", "join"):
+            loc = frame.f_locals
+            if loc.get("timeout") is None and loc.get("self") is not None:
+                waited.add(id(loc["self"]))
+        frame = frame.f_back
+        depth += 1
+    if not waited or not (waited & _running_here()):
+        return None
+    return ("deadlock: this call waits for a fit (or another exclusive call) of the same "
+            "model, and the thread running that fit is waiting for this thread (a fit "
+            "callback handed predict/score/forward to another thread and waits for it). "
+            "Call it in the callback's own thread, or on a copy of the model")
 
 
 cdef class ModelLock:
@@ -46,7 +94,9 @@ cdef class ModelLock:
     of its work to (restarts, learning-rate sweeps), which then count as the writer.
     A waiting writer goes first: readers that arrive after it wait for it to finish, so a
     stream of predictions never starves a ``fit``. In a forked child the lock starts free
-    (the parent's threads that held it do not exist there).
+    (the parent's threads that held it do not exist there), unless the thread that forked
+    held it for writing (a fork inside a fit callback): that thread still does, and the fit
+    it is in goes on in the child.
 
     ``acquire_read``/``release_read`` cost about as much as two attribute lookups while no
     writer is about; ``reading()``/``writing()`` are the same as context managers.
@@ -67,8 +117,15 @@ cdef class ModelLock:
     cdef inline void _check_fork(self):
         if self.gen != _fork_generation:
             self.gen = _fork_generation
-            self.readers = self.depth = self.waiting = self.writers_waiting = 0
-            self.writer = 0
+            # Only the thread that called fork exists in the child. If it held the lock for
+            # writing (a fork inside a fit callback), it still does: the fit goes on in the
+            # child and releases it (with its nested reads, the only readers a held write
+            # lock admits). Everything the parent's other threads held or waited for is void.
+            if self.writer != 0 and self.writer == _fork_thread:
+                self.waiting = self.writers_waiting = 0
+            else:
+                self.readers = self.depth = self.waiting = self.writers_waiting = 0
+                self.writer = 0
             self.guests = None
             self.cond = threading.Condition(threading.Lock())
 
@@ -82,12 +139,19 @@ cdef class ModelLock:
         if (self.writer == 0 and self.writers_waiting == 0) or self._is_writer(me):
             self.readers += 1
             return
+        cdef int rounds = 0
         with self.cond:
             self.waiting += 1
             try:
                 while not ((self.writer == 0 and self.writers_waiting == 0)
                            or self._is_writer(me)):
-                    self.cond.wait()
+                    # short waits: a writer that waits for this very thread is found below
+                    self.cond.wait(0.05)
+                    rounds += 1
+                    if self.writer != 0 and (rounds == 2 or rounds % 10 == 0):
+                        why = _writer_waits_for_me(self.writer)
+                        if why is not None:
+                            raise RuntimeError(why)
             finally:
                 self.waiting -= 1
             self.readers += 1

@@ -14,7 +14,22 @@ from .activations import canonical_name
 if TYPE_CHECKING:
     from .network import MLP
 
-__all__ = ["check_mlp_config", "mlp_config"]
+__all__ = ["check_mlp_config", "check_classes", "mlp_config", "MAX_EPOCHS"]
+
+# the most epochs one fit may run, and the most a model may have trained: the engine counts
+# epochs in int64, and epochs_trained + epochs must stay below 2**63
+MAX_EPOCHS = 2 ** 62 - 1
+
+
+def check_classes(classes: Any) -> None:
+    """A loaded model's classes must be sorted and distinct (predict maps output k to
+    classes[k], fit finds labels by binary search): ValueError otherwise."""
+    c = np.asarray(classes)
+    if c.ndim != 1:
+        raise ValueError(f"classes must be 1-D, got shape {c.shape}")
+    if c.size > 1 and not bool(np.all(c[1:] > c[:-1])):
+        raise ValueError(f"classes must be sorted and distinct, got {c[:8].tolist()!r}"
+                         f"{' ...' if c.size > 8 else ''}"[:300])
 
 
 def check_mlp_config(cfg: dict[str, Any]) -> tuple[int, np.dtype[Any], Optional[int]]:
@@ -52,8 +67,8 @@ def check_mlp_config(cfg: dict[str, Any]) -> tuple[int, np.dtype[Any], Optional[
     if cfg.get("n_threads") is not None and not is_int(cfg["n_threads"], 1, _core.MAX_THREADS):
         raise ValueError(f"config 'n_threads' must be null or an int in [1, "
                          f"{_core.MAX_THREADS}], got {cfg['n_threads']!r}"[:300])
-    if not is_int(cfg.get("epochs_trained", 0), 0, 2 ** 63):
-        raise ValueError(f"config 'epochs_trained' must be an int >= 0, got "
+    if not is_int(cfg.get("epochs_trained", 0), 0, MAX_EPOCHS):
+        raise ValueError(f"config 'epochs_trained' must be an int in [0, 2**62), got "
                          f"{cfg.get('epochs_trained')!r}"[:300])
     mode = cfg.get("mode")
     if mode not in (None, "regression", "binary", "ovr", "multilabel", "multiclass"):

@@ -130,6 +130,14 @@ def _write_temp(directory: str, mode: Optional[int],
     raise FileExistsError(f"no free temporary file name in {directory!r}")
 
 
+def _named(exc: OSError, path: str) -> OSError:
+    """``exc`` about the file the caller asked for, not the temporary file it failed on
+    (same errno, so the same OSError subclass)."""
+    if exc.errno is None:
+        return OSError(f"cannot save {path!r}: {exc}")
+    return OSError(exc.errno, f"cannot save the model: {exc.strerror or exc}", path)
+
+
 def write(path: PathLike, config: dict[str, Any], theta: NDArray[Any],
           classes: Optional[ArrayLike] = None) -> str:
     """Write ``config`` (a JSON-able dict), ``theta`` and ``classes`` (optional) to ``path``
@@ -163,10 +171,16 @@ def write(path: PathLike, config: dict[str, Any], theta: NDArray[Any],
             raise ValueError(f"{path!r} exists and is not a regular file; not overwritten")
         mode = stat.S_IMODE(st.st_mode)
     directory = os.path.dirname(os.path.abspath(target))
-    tmp = _write_temp(directory, mode, arrays)
+    try:
+        tmp = _write_temp(directory, mode, arrays)
+    except OSError as exc:
+        raise _named(exc, path) from None
     pending: Optional[str] = tmp            # removed on the way out unless renamed
     try:
-        os.replace(tmp, target)
+        try:
+            os.replace(tmp, target)
+        except OSError as exc:
+            raise _named(exc, path) from None
         pending = None
         try:                            # the rename itself survives a crash
             dfd = os.open(directory, os.O_RDONLY)
@@ -262,7 +276,10 @@ def read(path: PathLike, max_bytes: Optional[int] = MAX_BYTES, expect: Optional[
                          f"refuse such files early)") from None
     except (ValueError, OSError, EOFError, KeyError, IndexError, TypeError, OverflowError,
             RecursionError, UnicodeError, zipfile.BadZipFile, zipfile.LargeZipFile,
-            zlib.error, json.JSONDecodeError) as exc:
+            zlib.error, json.JSONDecodeError,
+            # zipfile's words for an unsupported compression method (deflate64, ...) and
+            # for an entry flagged as encrypted
+            NotImplementedError, RuntimeError) as exc:
         raise ValueError(f"{path!r} is not a readable fastmlp model file (corrupt, truncated "
                          f"or written by something else): {type(exc).__name__}: "
                          f"{str(exc)[:300]}") from None
@@ -323,8 +340,11 @@ def _read_open(f: IO[bytes], max_bytes: Optional[int], expect: Optional[Expect]
 
 def is_model_file(path: PathLike) -> bool:
     """Does ``path`` look like a file :func:`write` made (a zip archive holding the format
-    entry)? Reads only the archive's directory; says nothing about the contents' validity."""
+    entry)? Reads only the archive's directory; says nothing about the contents' validity.
+    Only a regular file is opened (a FIFO would block, a device never end)."""
     try:
+        if not os.path.isfile(path):
+            return False
         with zipfile.ZipFile(path) as z:
             return "fastmlp_format.npy" in z.namelist()
     except (OSError, zipfile.BadZipFile, ValueError):

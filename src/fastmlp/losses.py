@@ -42,6 +42,7 @@ from typing import Any, Iterator, Optional, Union
 import numpy as np
 
 from . import _core
+from ._common import nonfinite_error
 from ._names import LOSS_NAMES
 from ._typing import ArrayLike, DTypeLike, FloatArray, NDArray
 from .activations import ACTIVATIONS, canonical_name, get_activation
@@ -179,9 +180,10 @@ class Loss:
             y = y[:, None]
         if y.ndim != 2 or y.shape[1] != n_outputs:
             raise ValueError(f"y must have shape (n_samples, {n_outputs}), got {y.shape}")
-        Y = np.ascontiguousarray(y, dtype=dtype)
+        with np.errstate(over="ignore"):
+            Y = np.ascontiguousarray(y, dtype=dtype)
         if not np.all(np.isfinite(Y)):
-            raise ValueError("y contains NaN or infinite values")
+            raise nonfinite_error("y", y, Y)
         return Encoded(Y, None, "regression")
 
     def _labels_1d(self, y: NDArray[Any], classes: Optional[ArrayLike],
@@ -264,9 +266,10 @@ class Loss:
                                  f"({n_outputs}), got shape {y.shape}")
             if y.dtype.kind not in "biuf":
                 raise ValueError(f"a 2-D y must be numeric (one-hot rows), got dtype {y.dtype}")
-            Y = np.ascontiguousarray(y, dtype=dtype)
+            with np.errstate(over="ignore"):
+                Y = np.ascontiguousarray(y, dtype=dtype)
             if not np.all(np.isfinite(Y)):
-                raise ValueError("y contains NaN or infinite values")
+                raise nonfinite_error("y", y, Y)
             if self.encoding == "onehot":
                 if not (np.all((Y == 0) | (Y == 1)) and np.all(Y.sum(axis=1) == 1)):
                     raise ValueError(f"a 2-D y for the {self.name} loss must hold one-hot rows "

@@ -22,8 +22,8 @@ import numpy as np
 from . import _core, _npz
 # derive_seed: training.py imports it from here
 from ._common import (Gradients, NotFittedError, Trace, check_dtype, check_int,  # noqa: F401
-                      check_X, derive_seed, seed_int)
-from ._model_config import check_mlp_config, mlp_config
+                      check_n_threads, check_X, derive_seed, seed_int)
+from ._model_config import check_classes, check_mlp_config, mlp_config
 from ._typing import ArrayLike, DTypeLike, FloatArray, NDArray, SeedLike
 from .activations import ACTIVATIONS, canonical_name
 from .losses import Loss, get_loss, missing_loss_error, ovr_probabilities, r2_score
@@ -56,6 +56,11 @@ def _reads(method: _Method) -> _Method:
         finally:
             lock.release_read()
     return cast(_Method, reading)
+
+
+# the models (by id) whose fit is running: only the thread holding a model's write lock (or
+# a guest acting for it) can be inside its fit, so a second fit of one of these is nested
+_FITTING: set[int] = set()
 
 
 def _writes(method: _Method) -> _Method:
@@ -190,7 +195,7 @@ class MLP:
         if not np.isfinite(self.prelu_init):
             raise ValueError(f"prelu_init must be finite, got {prelu_init!r}")
         if n_threads is not None:
-            check_int("n_threads", n_threads, 1, high=_core.MAX_THREADS)
+            check_n_threads(n_threads)
         self.n_threads = n_threads
         self._lock = _core.ModelLock()
         self.engine = self._new_engine()
@@ -707,14 +712,26 @@ class MLP:
         >>> net.score(X, y), hist.epoch[-1]
         (1.0, 500)
         """
-        return _fit(self, X, y, loss=loss, optimizer=optimizer, lr=lr, batch_size=batch_size,
-                   epochs=epochs, shuffle=shuffle, drop_last=drop_last,
-                   validation_split=validation_split, validation_data=validation_data,
-                   validation_shuffle=validation_shuffle, early_stopping=early_stopping,
-                   min_delta=min_delta, restarts=restarts, callbacks=callbacks,
-                   verbose=verbose, progress=progress, schedule=schedule, seed=seed,
-                   n_threads=n_threads, on_divergence=on_divergence,
-                   sample_weight=sample_weight)
+        key = id(self)
+        if key in _FITTING:
+            raise RuntimeError(
+                "MLP.fit called while a fit of the same model is running on this thread (from "
+                "a callback, a validation or loss function): the outer fit would silently "
+                "lose its epochs. Fit a copy (copy.deepcopy(model)) or stop the outer fit "
+                "first (return True from on_epoch_end)")
+        _FITTING.add(key)
+        try:
+            return _fit(self, X, y, loss=loss, optimizer=optimizer, lr=lr,
+                        batch_size=batch_size, epochs=epochs, shuffle=shuffle,
+                        drop_last=drop_last, validation_split=validation_split,
+                        validation_data=validation_data,
+                        validation_shuffle=validation_shuffle, early_stopping=early_stopping,
+                        min_delta=min_delta, restarts=restarts, callbacks=callbacks,
+                        verbose=verbose, progress=progress, schedule=schedule, seed=seed,
+                        n_threads=n_threads, on_divergence=on_divergence,
+                        sample_weight=sample_weight)
+        finally:
+            _FITTING.discard(key)
 
     # -- description ----------------------------------------------------------------------
     def summary(self) -> str:
@@ -789,6 +806,7 @@ class MLP:
                 model._mode = cfg["mode"]
             model._y_1d = bool(cfg.get("y_1d", False))
             if classes is not None:
+                check_classes(classes)
                 model.classes_ = classes
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"{path!r}: invalid fastmlp model contents: {exc}") from None

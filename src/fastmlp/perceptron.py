@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -11,6 +12,7 @@ from . import _core
 from ._common import REAL_TYPES, NotFittedError, check_dtype, check_int, check_X, seed_int
 from ._typing import ArrayLike, DTypeLike, FloatArray, NDArray, SeedLike
 from .activations import canonical_name, get_activation
+from .training.history import DivergenceWarning
 
 __all__ = ["Perceptron"]
 
@@ -27,6 +29,10 @@ class Perceptron:
     starting from W = 0, b = 0. ``fit`` stops after an epoch without a mistake
     (``converged_ = True``); on a problem that is not linearly separable (XOR) it never
     does -- that is the chapter's point: ``converged_`` stays False and ``score`` < 1.
+
+    Divergence follows the library's one policy (as ``MLP.fit``): an update that would make
+    a weight NaN or infinite (inputs near the dtype's limit) changes nothing, training stops
+    with a ``fastmlp.DivergenceWarning`` and ``diverged_`` holds the epoch (from 1).
 
     Labels: any two classes for one output unit (``classes_[1]`` is the positive class);
     K classes on K units (one unit per class, prediction by the largest z); or a 2-D
@@ -56,13 +62,15 @@ class Perceptron:
         self.converged_ = False
         self.errors_: list[int] = []
         self.n_iter_ = 0
+        self.diverged_: Any = None      # the epoch (from 1) a step would have diverged in
 
     @property
     def _low(self) -> float:
         return 0.0 if self.activation == "step" else -1.0
 
     def _z(self, X: FloatArray) -> FloatArray:
-        return np.ascontiguousarray(X @ self.W + self.b)
+        with np.errstate(over="ignore"):     # a z beyond the dtype's range is +-inf: its sign
+            return np.ascontiguousarray(X @ self.W + self.b)    # is what the unit needs
 
     def _a(self, X: FloatArray) -> FloatArray:
         """sigma(x W + b) by the C activation kernel."""
@@ -116,16 +124,33 @@ class Perceptron:
         self.b[...] = 0
         self.errors_ = []
         self.converged_ = False
+        self.diverged_ = None
         lr = self.dtype.type(self.lr)
-        for _ in range(epochs):
+        for epoch in range(1, epochs + 1):
             mistakes = 0
-            for k in rng.permutation(X.shape[0]):
-                x = X[k:k + 1]
-                err = T[k] - self._a(x)[0]
-                if np.any(err != 0):
-                    mistakes += 1
-                    self.W += lr * np.outer(x[0], err)
-                    self.b += lr * err
+            with np.errstate(over="ignore", invalid="ignore"):
+                for k in rng.permutation(X.shape[0]):
+                    x = X[k:k + 1]
+                    err = T[k] - self._a(x)[0]
+                    if np.any(err != 0):
+                        W = self.W + lr * np.outer(x[0], err)
+                        b = self.b + lr * err
+                        if not (np.isfinite(W).all() and np.isfinite(b).all()
+                                and np.isfinite(err).all()):
+                            self.diverged_ = epoch      # the step is refused: see below
+                            break
+                        mistakes += 1
+                        self.W[...] = W
+                        self.b[...] = b
+            if self.diverged_ is not None:
+                # the library's one divergence policy (as MLP.fit): the failing step changes
+                # nothing, training stops, the weights stay the last finite ones
+                warnings.warn(f"Perceptron.fit: training diverged in epoch {epoch}: a step "
+                              f"would have made the weights NaN or infinite, so training "
+                              f"stopped with the last finite weights. Scale the inputs or "
+                              f"use a smaller lr (lr={self.lr:g}).", DivergenceWarning,
+                              stacklevel=2)
+                break
             self.errors_.append(mistakes)
             if mistakes == 0:
                 self.converged_ = True

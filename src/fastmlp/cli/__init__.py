@@ -73,6 +73,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except KeyboardInterrupt:
         print("fastmlp: interrupted", file=sys.stderr)
         return 130
+    except MemoryError:                   # a network or data set too large: the user's input
+        if os.environ.get("FASTMLP_DEBUG"):
+            raise
+        print("fastmlp: error: out of memory: the network (--hidden) or the data is too large "
+              "for this machine; use smaller layers, fewer rows or --dtype float32",
+              file=sys.stderr)
+        return 2
     except Exception as exc:  # an internal error: still one line unless debugging
         if os.environ.get("FASTMLP_DEBUG"):
             raise

@@ -31,6 +31,8 @@ def warn(message: str) -> None:
 def check_output_path(path: str, what: str) -> None:
     """Fail early (before any training) when ``what`` cannot be written to ``path``: the
     message names the path and the reason."""
+    if not path or not os.path.basename(path) or os.path.basename(path) in (".npz", ".csv"):
+        raise CLIError(f"{path!r}: give a file name for the {what}")
     if os.path.isdir(path):
         raise CLIError(f"{path}: is a directory; give a file name for the {what}")
     directory = os.path.dirname(os.path.abspath(path))
@@ -40,6 +42,9 @@ def check_output_path(path: str, what: str) -> None:
     if not os.access(directory, os.W_OK | os.X_OK):
         raise CLIError(f"{path}: cannot write the {what} there: no permission to create "
                        f"files in {os.path.dirname(path) or directory!r}")
+    if os.path.exists(path) and not os.path.isfile(path):
+        raise CLIError(f"{path}: cannot write the {what} there: it exists and is not a "
+                       f"regular file (a FIFO, device or socket)")
     if os.path.exists(path) and not os.access(path, os.W_OK):
         raise CLIError(f"{path}: cannot write the {what}: the file exists and is read-only")
 

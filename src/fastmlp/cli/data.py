@@ -4,7 +4,7 @@ from __future__ import annotations
 import csv
 import os
 import zipfile
-from typing import Any, Iterable, Iterator, Optional, Sequence, TextIO, Union
+from typing import IO, Any, Iterable, Iterator, Optional, Sequence, TextIO, Union
 
 import numpy as np
 
@@ -18,12 +18,39 @@ __all__ = ["load_data", "check_file"]
 
 
 def check_file(path: str) -> None:
+    """An input file (data or model) must be a readable regular file: a FIFO would block and
+    a device (/dev/zero) never end, before anything could check what it holds."""
     if not os.path.exists(path):
         raise CLIError(f"{path}: no such file")
     if os.path.isdir(path):
         raise CLIError(f"{path}: is a directory, expected a file")
+    if not os.path.isfile(path):
+        raise CLIError(f"{path}: not a regular file (a FIFO, device or socket); expected a "
+                       f"data or model file")
     if not os.access(path, os.R_OK):
         raise CLIError(f"{path}: permission denied")
+
+
+def _check_npy_header(path: str, what: str, f: IO[bytes], size: int) -> None:
+    """The array a .npy header describes must be what the file (or archive entry) of
+    ``size`` bytes holds: a header claiming more would make numpy allocate it first."""
+    try:
+        version = np.lib.format.read_magic(f)
+        if version == (1, 0):
+            shape, _, dtype = np.lib.format.read_array_header_1_0(f)
+        else:
+            shape, _, dtype = np.lib.format.read_array_header_2_0(f)
+    except (ValueError, OSError, EOFError) as exc:
+        raise CLIError(f"{path}: cannot read it as {what}: {one_line(exc)}") from None
+    if dtype.hasobject:
+        return                 # refused by np.load (no pickle) with its own message
+    count = 1
+    for n in shape:
+        count *= int(n)
+    nbytes = count * dtype.itemsize
+    if nbytes != size - f.tell():
+        raise CLIError(f"{path}: cannot read it as {what}: corrupt or truncated (the header "
+                       f"describes {nbytes} bytes of data, the file holds {size - f.tell()})")
 
 
 def _numeric_matrix(path: str, what: str, arr: Any) -> NDArray[Any]:
@@ -141,7 +168,16 @@ def _load_numpy(path: str) -> Any:
             with open(path, "rb") as f:
                 if f.read(6) != b"\x93NUMPY":
                     raise CLIError(f"{path}: not a .npy file (no NumPy header)")
-    except OSError as exc:
+                f.seek(0)
+                _check_npy_header(path, "a .npy array", f, os.fstat(f.fileno()).st_size)
+        else:
+            with zipfile.ZipFile(path) as zf:
+                for info in zf.infolist():
+                    if info.filename.endswith(".npy"):
+                        with zf.open(info) as m:
+                            _check_npy_header(path, f"an .npz archive (entry "
+                                              f"{info.filename!r})", m, info.file_size)
+    except (OSError, zipfile.BadZipFile, zipfile.LargeZipFile) as exc:
         raise CLIError(f"{path}: cannot read it ({one_line(exc)})") from None
     try:
         obj = np.load(path, allow_pickle=False)

@@ -20,8 +20,9 @@ from ..network import MLP
 from ..optim import OPTIMIZERS
 from .._typing import NDArray
 from ..training import DivergenceWarning
-from .common import (CLIError, check_output_path, fraction, one_line, positive_float,
-                     positive_int, set_threads, warn)
+from .._model_config import MAX_EPOCHS
+from .common import (CLIError, _number, check_output_path, fraction, one_line,
+                     positive_float, positive_int, set_threads, warn)
 from .data import check_file, load_data
 
 __all__ = ["add_parsers", "cmd_train", "cmd_predict", "EXIT_DIVERGED", "guess_task"]
@@ -94,7 +95,7 @@ def add_parsers(sub: Any) -> None:
                         "and the guess printed)")
     t.add_argument("--loss", choices=tuple(LOSSES), default=None,
                    help="loss (default: cross_entropy to classify, square to regress)")
-    t.add_argument("--epochs", type=positive_int, default=20, help="epochs (default 20)")
+    t.add_argument("--epochs", type=_epochs, default=20, help="epochs (default 20)")
     t.add_argument("--batch-size", type=_batch, default=32, metavar="B",
                    help="mini-batch size B; 1 is SGD, 'full' is gradient descent (default 32)")
     t.add_argument("--lr", type=_lr, default=None,
@@ -204,6 +205,12 @@ class _EpochPrinter:
     def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
         extra = f"  val_loss {logs['val_loss']:.6g}" if "val_loss" in logs else ""
         print(f"epoch {epoch:4d}  loss {logs['loss']:.6g}{extra}", file=self.out, flush=True)
+
+
+def _epochs(text: str) -> int:
+    """--epochs: a positive integer the engine can count (at most 2**62 - 1)."""
+    return _number(text, int, lambda v: 1 <= v <= MAX_EPOCHS,
+                   f"a positive integer at most 2**62 - 1 = {MAX_EPOCHS}")
 
 
 def _model_path(path: str) -> str:

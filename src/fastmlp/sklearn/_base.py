@@ -6,6 +6,8 @@ and how its targets are encoded and scored."""
 from __future__ import annotations
 
 import copy
+import functools
+import threading
 
 import numpy as np
 import scipy.sparse as sp
@@ -15,6 +17,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state, column_or_1d
 from sklearn.utils.validation import check_is_fitted
 
+from .. import _core
 from .._version import __version__
 from ..training import best_of_restarts, restart_workers
 from ..training.loop import warn_user
@@ -33,6 +36,58 @@ def doc_version(version=__version__):
     build (a version with a dev/local part)."""
     plain = all(part.isdigit() for part in version.split("."))
     return version if plain else "latest"
+
+
+# the estimators the calling thread is inside a locked method of (so that score -> predict,
+# predict -> decision_function do not take the estimator's lock twice)
+_inside = threading.local()
+
+
+def _estimator_lock(est):
+    """The estimator's readers-writer lock (a ``fastmlp._core.ModelLock``), made on first
+    use; ``dict.setdefault`` makes two threads that race here agree on one lock. A copy or an
+    unpickled estimator gets a free lock of its own (ModelLock pickles as a new lock)."""
+    lock = est.__dict__.get("_fitted_state_lock")
+    if lock is None:
+        lock = est.__dict__.setdefault("_fitted_state_lock", _core.ModelLock())
+    return lock
+
+
+def _locked(write):
+    """Decorator: run the method holding the estimator's lock, for reading (predictions: any
+    number at once) or writing (fit, partial_fit: alone). Every fitted attribute --
+    ``classes_``, the label binariser, the network, ``n_features_in_`` -- changes only under
+    the write lock, so a prediction sees the whole old fitted state or the whole new one."""
+
+    def wrap(method):
+        @functools.wraps(method)
+        def locked(self, *args, **kwargs):
+            held = getattr(_inside, "ids", None)
+            if held is None:
+                held = _inside.ids = set()
+            key = id(self)
+            if key in held:          # nested call of this thread: the lock is already held
+                return method(self, *args, **kwargs)
+            lock = _estimator_lock(self)
+            if write:
+                lock.acquire_write()
+            else:
+                lock.acquire_read()
+            held.add(key)
+            try:
+                return method(self, *args, **kwargs)
+            finally:
+                held.discard(key)
+                if write:
+                    lock.release_write()
+                else:
+                    lock.release_read()
+        return locked
+    return wrap
+
+
+reads = _locked(False)
+writes = _locked(True)
 
 
 class EngineEstimator(TagsMixin, BaseEstimator):
@@ -92,6 +147,7 @@ class EngineEstimator(TagsMixin, BaseEstimator):
         self._expose()
         return net
 
+    @reads
     def __getstate__(self):
         state = dict(super().__getstate__())
         for k in ("coefs_", "intercepts_", "alphas_"):

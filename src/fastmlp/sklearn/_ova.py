@@ -29,13 +29,13 @@ from __future__ import annotations
 
 import math
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..optim import SGD
 from ..training import NoImprovement, Run
+from ..training.loop import run_concurrently, warn_user
 from ._network import Network, Plan
 
 __all__ = ["SCALE", "SGDRule", "BinaryTask", "BinaryResult", "train_all"]
@@ -97,6 +97,7 @@ class BinaryResult:
     intercept: float
     n_iter: int
     diverged: object         # the epoch (counted from 1) whose step was not finite, or None
+    interrupted: bool = False  # Ctrl-C stopped it at an epoch boundary
 
 
 def _accuracy(y, pred, w):
@@ -248,7 +249,7 @@ class _Printer:
 
 
 def _train_one(task, X_all, rule, dtype, n_threads, sparse):
-    """Train one binary problem; returns its :class:`BinaryResult`."""
+    """Train one binary problem; returns its (History, :class:`BinaryResult`)."""
     nf = X_all.shape[1]
     net = Network(Plan([nf, 1], ["linear"], "hinge", dtype))
     net.model.weights[0][:, 0] = task.coef
@@ -317,18 +318,35 @@ def _train_one(task, X_all, rule, dtype, n_threads, sparse):
         run.execute()
     except FloatingPointError:            # the failing step changed nothing
         diverged = run.history.diverged_epoch
-    return BinaryResult(task.index, net.model.weights[0][:, 0].copy(),
-                        float(net.model.biases[0][0]), len(run.history), diverged)
+    return run.history, BinaryResult(task.index, net.model.weights[0][:, 0].copy(),
+                                     float(net.model.biases[0][0]), len(run.history),
+                                     diverged, bool(run.history.interrupted))
 
 
 def train_all(tasks, X, rule, dtype, n_jobs, n_threads, sparse=False):
     """Train every task on the rows of X (dense; ``sparse``: it came from a sparse matrix),
     ``n_jobs`` at a time, each engine on ``n_threads`` threads (one thread when several run
-    at once); returns the results in task order."""
+    at once); returns the results in task order.
+
+    Ctrl-C ends the whole fit (:func:`fastmlp.training.run_concurrently`): the problems
+    running stop at their next epoch boundary, those not started are skipped, and the
+    results returned are those of the problems that ran (a prefix of ``tasks``), with a
+    RuntimeWarning; a KeyboardInterrupt only when none had started."""
     workers = max(1, min(int(n_jobs), len(tasks)))
     X = np.ascontiguousarray(X, dtype=dtype)
-    if workers == 1:
-        return [_train_one(t, X, rule, dtype, n_threads, sparse) for t in tasks]
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fastmlp-ova") as ex:
-        futures = [ex.submit(_train_one, t, X, rule, dtype, 1, sparse) for t in tasks]
-        return [f.result() for f in futures]
+
+    def one(i, threads):
+        return _train_one(tasks[i], X, rule, dtype, n_threads if threads is None else threads,
+                          sparse)
+
+    done = run_concurrently(len(tasks), one, workers, name="fastmlp-ova")
+    if not done:
+        raise KeyboardInterrupt
+    stopped = sum(r.interrupted for _, r in done)
+    if stopped or len(done) < len(tasks):
+        if workers > 1 or not stopped:     # sequentially, the stopped run has said so
+            warn_user(f"training interrupted (KeyboardInterrupt): {len(done) - stopped} of "
+                      f"{len(tasks)} one-vs-all problems finished, {stopped} stopped at an "
+                      f"epoch boundary, {len(tasks) - len(done)} not started (they keep "
+                      f"their starting weights)", RuntimeWarning)
+    return [r for _, r in done]

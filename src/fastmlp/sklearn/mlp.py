@@ -17,7 +17,7 @@ from sklearn.utils.metaestimators import available_if
 from .._names import ACTIVATION_NAMES
 from ..activations import canonical_name, get_activation
 from ..losses import ovr_probabilities
-from ._base import EngineEstimator
+from ._base import EngineEstimator, reads, writes
 from ._compat import validate_params
 from ._labels import LabelEncoding
 from ._network import Plan, Settings
@@ -246,6 +246,7 @@ class MLPClassifier(ClassifierMixin, LabelEncoding, _BaseMLP):
             return 2.0 * Y - 1.0
         return Y
 
+    @reads
     def predict(self, X):
         """Predict class labels (or label indicators for multi-label targets)."""
         X = self._check_X_predict(X)
@@ -255,6 +256,7 @@ class MLPClassifier(ClassifierMixin, LabelEncoding, _BaseMLP):
         return self.loss in (None, "log_loss", "cross_entropy", "logistic")
 
     @available_if(_has_proba)
+    @reads
     def predict_proba(self, X):
         """Class probabilities: softmax outputs, or sigmoid of the logistic outputs (binary:
         two columns; multi-label: one per label; multi-class logistic: normalised)."""
@@ -273,16 +275,19 @@ class MLPClassifier(ClassifierMixin, LabelEncoding, _BaseMLP):
         return p
 
     @available_if(_has_proba)
+    @reads
     def predict_log_proba(self, X):
         p = self.predict_proba(X)
         return np.log(p, out=p)
 
+    @writes
     def fit(self, X, y, sample_weight=None):
         """Fit the model to X and y (class labels, or a binary indicator matrix for
         multi-label); ``sample_weight`` weights each sample's loss."""
         return self._fit(X, y, sample_weight=sample_weight, incremental=False)
 
     @available_if(_BaseMLP._check_solver)
+    @writes
     def partial_fit(self, X, y, sample_weight=None, classes=None):
         """One epoch over (X, y) (scikit-learn >= 1.7's argument order: ``sample_weight``
         before ``classes``). ``classes`` (every class of the whole problem) is required on
@@ -294,6 +299,8 @@ class MLPClassifier(ClassifierMixin, LabelEncoding, _BaseMLP):
                              "scikit-learn >= 1.7: give classes=... by keyword.)")
         self._check_partial_classes(y, classes)
         return self._fit(X, y, sample_weight=sample_weight, incremental=True, classes=classes)
+
+    score = reads(ClassifierMixin.score)
 
     def _fastmlp_tags(self):
         tags = super()._fastmlp_tags()
@@ -371,6 +378,8 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     def _encode(self, Y, plan):
         return Y
 
+    score = reads(RegressorMixin.score)
+
     def _decode_targets(self, Yt, plan):
         return Yt[:, 0] if Yt.shape[1] == 1 else Yt
 
@@ -378,15 +387,18 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         out = self._output(X, net)
         return out[:, 0] if out.shape[1] == 1 else out
 
+    @reads
     def predict(self, X):
         """Predicted targets, shape (n_samples,) or (n_samples, n_outputs)."""
         X = self._check_X_predict(X)
         return self._predict_net(self._sync(), X)
 
+    @writes
     def fit(self, X, y, sample_weight=None):
         return self._fit(X, y, sample_weight=sample_weight, incremental=False)
 
     @available_if(_BaseMLP._check_solver)
+    @writes
     def partial_fit(self, X, y, sample_weight=None):
         """One epoch over (X, y)."""
         return self._fit(X, y, sample_weight=sample_weight, incremental=True)

@@ -20,7 +20,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..training import DivergenceWarning
 from ..training.loop import warn_user
-from ._base import EngineEstimator
+from ._base import EngineEstimator, reads, writes
 from ._compat import check_sample_weight, validate_data, validate_params
 from ._network import Network, Plan
 from ._ova import SPARSE_INTERCEPT_DECAY, BinaryTask, SGDRule, train_all
@@ -62,6 +62,10 @@ class Perceptron(ClassifierMixin, EngineEstimator):
     Divergence follows fastmlp's one policy (scikit-learn raises a ValueError instead): the
     failing step changes nothing, that binary problem stops, and a
     ``fastmlp.DivergenceWarning`` names the class.
+
+    Ctrl-C ends the whole fit, whatever ``n_jobs``: the binary problems running stop at
+    their next epoch boundary (keeping that epoch's weights), those not started keep their
+    starting weights, and ``fit`` returns with a RuntimeWarning.
 
     fastmlp's own parameters:
 
@@ -159,6 +163,7 @@ class Perceptron(ClassifierMixin, EngineEstimator):
             self.intercepts_ = [np.asarray(self.intercept_, dtype=dt).copy()]
         return super()._sync()
 
+    @reads
     def __getstate__(self):
         if "_net" in self.__dict__:
             self._sync()
@@ -174,6 +179,7 @@ class Perceptron(ClassifierMixin, EngineEstimator):
         if coef is not None:
             self.coef_ = coef
 
+    @writes
     def sparsify(self):
         """Convert ``coef_`` to a scipy.sparse CSR matrix (as scikit-learn's; predictions
         are unchanged)."""
@@ -182,6 +188,7 @@ class Perceptron(ClassifierMixin, EngineEstimator):
         self.coef_ = sp.csr_matrix(self.coef_)
         return self
 
+    @writes
     def densify(self):
         """Convert ``coef_`` back to a dense array (the default)."""
         check_is_fitted(self, msg="Estimator, %(name)s, must be fitted before densifying.")
@@ -191,12 +198,14 @@ class Perceptron(ClassifierMixin, EngineEstimator):
         return self
 
     # -- prediction -------------------------------------------------------------------------
+    @reads
     def decision_function(self, X):
         """Confidence scores ``X coef_^T + intercept_``: (n_samples,) for two classes (the
         second class's), else (n_samples, n_classes)."""
         out = self._output(self._check_X_predict(X))
         return out[:, 0] if out.shape[1] == 1 else out
 
+    @reads
     def predict(self, X):
         """Class labels: the second class where the score is > 0 (two classes), else the
         class of the largest score."""
@@ -206,6 +215,7 @@ class Perceptron(ClassifierMixin, EngineEstimator):
         return self.classes_[scores.argmax(axis=1)]
 
     # -- fit ----------------------------------------------------------------------------------
+    @writes
     def fit(self, X, y, coef_init=None, intercept_init=None, sample_weight=None):
         """Fit by scikit-learn's perceptron rule for up to ``max_iter`` epochs.
 
@@ -234,6 +244,7 @@ class Perceptron(ClassifierMixin, EngineEstimator):
                       "increasing max_iter to improve the fit.", ConvergenceWarning)
         return self
 
+    @writes
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """One epoch over (X, y). ``classes`` (every class of the whole problem) is required
         on the first call; ``y`` may hold only some of them."""
@@ -403,6 +414,8 @@ class Perceptron(ClassifierMixin, EngineEstimator):
             batch_size=int(self.batch_size),
             intercept_decay=SPARSE_INTERCEPT_DECAY if sparse else 1.0,
             verbose=int(self.verbose))
+
+    score = reads(ClassifierMixin.score)
 
     def _fastmlp_tags(self):
         tags = super()._fastmlp_tags()

@@ -9,12 +9,14 @@ before every epoch (the last short batch is kept unless ``drop_last=True``).
 from __future__ import annotations
 
 import copy
+import threading
 from typing import TYPE_CHECKING, Any, Optional, Sequence, Union
 
 import numpy as np
 
 from .. import _core
-from .._common import check_int, derive_seed
+from .._common import check_int, check_n_threads, derive_seed
+from .._model_config import MAX_EPOCHS
 from .._typing import ArrayLike
 from ..losses import LossLike, missing_loss_error
 from ..optim import Optimizer, OptimizerLike, Schedule, ScheduleLike, get_optimizer, get_schedule
@@ -62,6 +64,9 @@ def fit(model: MLP, X: ArrayLike, y: ArrayLike, loss: Optional[LossLike] = None,
     """
     # -- options --------------------------------------------------------------------------
     epochs = check_int("epochs", epochs, 0)
+    if model.epochs_trained_ + epochs > MAX_EPOCHS:
+        raise ValueError(f"epochs must be at most 2**62 - 1 = {MAX_EPOCHS} in all, counting "
+                         f"the {model.epochs_trained_} already trained, got {epochs}")
     restarts = check_int("restarts", restarts, 1)
     verbose = check_int("verbose", verbose, 0)
     if on_divergence not in ("warn", "raise"):
@@ -82,7 +87,7 @@ def fit(model: MLP, X: ArrayLike, y: ArrayLike, loss: Optional[LossLike] = None,
         stopper_args = (check_int("early_stopping", early_stopping, 1), float(min_delta))
         EarlyStopping(*stopper_args)            # validates min_delta
     if n_threads is not None:
-        check_int("n_threads", n_threads, 1, high=_core.MAX_THREADS)
+        check_n_threads(n_threads)
     nt = model.n_threads if n_threads is None else n_threads
     callbacks = _check_callbacks(callbacks)
     sched = get_schedule(schedule)
@@ -156,20 +161,29 @@ def fit(model: MLP, X: ArrayLike, y: ArrayLike, loss: Optional[LossLike] = None,
     seeds = [model.seed if r == 0 else derive_seed(model.seed, 1000 + r)
              for r in range(restarts)]
     workers = restart_workers(restarts, nt, callbacks, verbose, progress)
-    replicas = ([copy.deepcopy(model) for _ in range(restarts)] if workers > 1
-                else [model] * restarts)
+    # Memory: a replica exists only while its run does (one per worker at a time), and of the
+    # finished runs only the best one's weights and optimiser state are kept -- the one
+    # best_of_restarts will pick (lowest (score, index) among the runs that returned, all
+    # of which it gets) -- so fit(restarts=R) costs about workers + 1 runs, not R.
+    best_run: dict[str, Any] = {}
+    best_lock = threading.Lock()
 
     def train_one(r: int, threads: Optional[int]) -> tuple[History, Any]:
-        m = replicas[r]
+        m = copy.deepcopy(model) if workers > 1 else model
         m.initialize(seeds[r])
         m.epochs_trained_ = 0
         o = copy.deepcopy(template)
         h = one_run(m, o, copy.deepcopy(sched), nt if threads is None else threads)
         h.params.update(init_seed=seeds[r], restart=r, parallel_restarts=workers)
-        return h, (m.engine.theta.copy(), o, m.epochs_trained_)
+        key = (h.final_score(h.restored_best), r)
+        with best_lock:
+            if "key" not in best_run or key < best_run["key"]:
+                best_run.update(key=key, state=(m.engine.theta.copy(), o, m.epochs_trained_))
+        return h, None
 
     best, done = best_of_restarts(restarts, train_one, workers)
-    theta, o, ep = done[best][1]
+    assert best_run["key"][1] == best, (best_run["key"], best)
+    theta, o, ep = best_run.pop("state")
     model.engine.theta[...] = theta
     model.epochs_trained_ = ep
     model.optimizer_ = o

@@ -59,13 +59,15 @@ import sys
 import threading
 import time
 import warnings
-from concurrent.futures import CancelledError, ThreadPoolExecutor
+from concurrent.futures import CancelledError
+from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any, Callable, Mapping, Optional, Sequence
 
 import numpy as np
 
 from .. import _core
 from .._typing import FloatArray
+from .._workers import Workers
 from ..losses import Loss
 from ..optim import Optimizer, ScheduleLike, get_schedule
 from .callbacks import stop_requested
@@ -545,7 +547,7 @@ def run_concurrently(n: int, train_one: Callable[[int, Optional[int]], tuple[His
     Ctrl-C while runs are in flight (``workers > 1``): every running :class:`Run` stops at
     its next epoch boundary (a shared :class:`fastmlp._core.StopFlag`; its History is then
     ``interrupted``), the calls not started are dropped, and the list holds the calls that
-    ran -- a prefix of 0..n-1, possibly shorter than n. A second Ctrl-C does not cut that
+    ran -- a prefix of 0..n-1, possibly shorter than n, holding every call that returned. A second Ctrl-C does not cut that
     wait short. Any other exception stops the other runs the same way and is re-raised.
     """
     done: list[tuple[History, Any]] = []
@@ -560,28 +562,30 @@ def run_concurrently(n: int, train_one: Callable[[int, Optional[int]], tuple[His
         return done
     stop = _core.StopFlag()
     locks = _core.held_write_locks()
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=name) as ex:
+    with Workers(workers, name) as ex:
         futures = [ex.submit(_as_worker, stop, locks, train_one, i, 1) for i in range(n)]
         interrupted = False
         try:
             for f in futures:
                 while True:
                     try:
-                        done.append(f.result())
+                        # in short waits: a Ctrl-C that comes without a signal to interrupt
+                        # a blocking wait (_thread.interrupt_main) is seen within 50 ms
+                        done.append(f.result(timeout=0.05))
                         break
+                    except FutureTimeout:
+                        continue
                     except CancelledError:
                         break
                     except KeyboardInterrupt:
                         if not interrupted:
                             interrupted = True
                             stop.set()
-                            for g in futures:
-                                g.cancel()
+                            ex.cancel_pending()
                         # wait on: this run ends at its next epoch boundary
         except BaseException:
             stop.set()
-            for f in futures:
-                f.cancel()
+            ex.cancel_pending()
             raise
     return done
 

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from .. import _core
-from .._common import REAL_TYPES, check_int
+from .._common import REAL_TYPES, check_int, check_n_threads
 from ..optim import Adam, Optimizer, Schedule, get_optimizer, get_schedule
 from .data import prepare, validator
 from .loop import Run, restart_workers, run_concurrently
@@ -199,7 +199,7 @@ def _resolve(model, optimizer, n_threads):
                          "rate by: build it with loss=... (e.g. MLP(sizes, loss='square')) "
                          "or fit it once with loss=...")
     if n_threads is not None:
-        check_int("n_threads", n_threads, 1, high=_core.MAX_THREADS)
+        check_n_threads(n_threads)
     base = copy.deepcopy(model)
     if optimizer is None and base.optimizer_ is not None:
         opt = base.optimizer_
