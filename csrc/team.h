@@ -51,6 +51,10 @@ static inline int fm_nthreads(int nthreads) {
 }
 
 #define FM_TEAM_MAX 64
+/* fm_team_rate_helpers, below */
+#define FM_LATE_TICKS 50000u
+#define FM_SOLO_ROUNDS_MIN 16
+#define FM_SOLO_ROUNDS_MAX 4096
 
 /* ---- waiting: a brief spin, then sleep ------------------------------------------------------
    An fm_event is a 32-bit word that threads wait on until it changes. A waiter spins for at
@@ -65,7 +69,7 @@ static inline int fm_nthreads(int nthreads) {
    to FM_SPIN_MAX_TICKS: about 15 us, one phase of a step). On a quiet machine waits are
    caught by the spin and cost no system call; where the team's threads share a core, spinning
    only delays the thread that is awaited, and the spin shrinks to almost nothing. */
-#define FM_SPIN_MAX_TICKS 40000u
+#define FM_SPIN_MAX_TICKS 200000u
 #define FM_SPIN_MIN_TICKS 2500u
 typedef struct {
     _Alignas(64) _Atomic uint32_t v;
@@ -152,6 +156,8 @@ typedef struct {
     const void *dp_job;                /* the current round's description (network.inc) */
     /* item k is taken in round r when dp_taken[k].r = r (one line each: no false sharing) */
     struct { _Alignas(64) _Atomic uint64_t r; } dp_taken[FM_TEAM_MAX];
+    /* rounds thread 0 runs without its helpers (they were late: fm_team_rate_helpers) */
+    int solo_left, solo_backoff;
     /* fused SGD steps: a bound on max |W^l| carried from step to step (valid: set at all;
        exact: measured since the last step) -- see step_fused_team in nn/network.inc */
     int wmax_valid, wmax_exact;
@@ -175,6 +181,8 @@ static inline void fm_team_init(fm_team_shared *sh) {
     fm_event_init(&sh->dp_done, 0);
     sh->dp_job = NULL;
     for (int k = 0; k < FM_TEAM_MAX; ++k) atomic_init(&sh->dp_taken[k].r, 0);
+    sh->solo_left = 0;
+    sh->solo_backoff = FM_SOLO_ROUNDS_MIN;
     sh->wmax_valid = sh->wmax_exact = 0;
 }
 
@@ -228,6 +236,23 @@ static inline void fm_team_barrier(const fm_team *tm) {
         return;
     }
     fm_event_wait(&sh->generation, gen);
+}
+
+/* Helpers that are not running: after a round, thread 0 compares the time it waited for the
+   helpers' items (after finishing all it could take) with the time it worked. Waiting longer
+   than it worked, plus FM_LATE_TICKS of slack for a wake-up, means a helper was descheduled
+   in the middle of an item (the machine is shared with busy processes): thread 0 then runs the
+   next solo_backoff rounds alone -- at one thread's speed, instead of waiting a scheduler
+   time slice for a late item -- and doubles the backoff (up to FM_SOLO_ROUNDS_MAX) while the
+   helpers stay late; a round on time resets it. Which thread computes an item never changes
+   a bit, so neither does this. */
+static inline void fm_team_rate_helpers(fm_team_shared *sh, uint64_t worked, uint64_t waited) {
+    if (waited > worked + FM_LATE_TICKS) {
+        sh->solo_left = sh->solo_backoff;
+        if (sh->solo_backoff < FM_SOLO_ROUNDS_MAX) sh->solo_backoff *= 2;
+    } else {
+        sh->solo_backoff = FM_SOLO_ROUNDS_MIN;
+    }
 }
 
 /* [*lo, *hi): thread t's share of 0..n (boundaries multiples of `align`) */
