@@ -180,7 +180,7 @@ static inline void fm_team_init(fm_team_shared *sh) {
     fm_event_init(&sh->dp_posted, 0);
     fm_event_init(&sh->dp_done, 0);
     sh->dp_job = NULL;
-    for (int k = 0; k < FM_TEAM_MAX; ++k) atomic_init(&sh->dp_taken[k].r, 0);
+    /* dp_taken[]: zeroed where a call first gets helpers (SERVED_RUN in network.inc) */
     sh->solo_left = 0;
     sh->solo_backoff = FM_SOLO_ROUNDS_MIN;
     sh->wmax_valid = sh->wmax_exact = 0;

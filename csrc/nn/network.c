@@ -78,7 +78,7 @@ int fm_step_is_fused(const fm_net *net, const fm_opt *opt, int n) {
 #define FM_DP_MIN_ROWS 8
 /* the rounds of a data-parallel step (network.inc: F(step_dp)) and their smallest block; and
    the round of a product shared by the threads serving a step (network.inc: F(tgemm)) */
-enum { DP_CHUNKS, DP_CHECK, DP_WRITE, DP_GEMM };
+enum { DP_CHUNKS, DP_CHECK, DP_WRITE, DP_GEMM, DP_GATHER, DP_MAXABS };
 #define FM_DP_MIN_BLOCK 512
 
 /* chunks for a step of n rows (0: the output-split path) */
