@@ -322,6 +322,80 @@ def test_log_loss_is_the_default_and_means_none(iris):
 
 
 # ---------------------------------------------------------------------------------------
+# shuffle=True: scikit-learn's epoch order from the same random_state
+# ---------------------------------------------------------------------------------------
+def _cancer():
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.model_selection import train_test_split as split
+    from sklearn.preprocessing import StandardScaler
+    X, y = load_breast_cancer(return_X_y=True)
+    Xtr, _, ytr, _ = split(StandardScaler().fit_transform(X), y, random_state=0)
+    assert Xtr.shape[0] == 426          # several batches of every size used below
+    return Xtr, ytr
+
+
+def _max_diff(a, b):
+    return max(float(np.abs(u - v).max())
+               for u, v in zip(a.coefs_ + a.intercepts_, b.coefs_ + b.intercepts_))
+
+
+@pytest.mark.parametrize("params", [
+    dict(),                                                        # adam, batch 200
+    dict(solver="sgd", batch_size=32, momentum=0.5),
+    dict(solver="sgd", batch_size=50, learning_rate="invscaling", nesterovs_momentum=False),
+    dict(early_stopping=True, batch_size=64),                      # the split draws first
+    dict(batch_size=1000),                                         # one batch, still shuffled
+], ids=["adam", "sgd-momentum", "sgd-invscaling", "early-stopping", "one-batch"])
+def test_shuffled_classifier_weights_are_sklearns(params):
+    X, y = _cancer()
+    p = dict(hidden_layer_sizes=(10,), random_state=0, max_iter=6, shuffle=True, **params)
+    a = _quiet(sknn.MLPClassifier(**p).fit, X, y)
+    b = _quiet(MLPClassifier(**p).fit, X, y)
+    assert a.n_iter_ == b.n_iter_ == 6
+    assert _max_diff(a, b) < 1e-10
+    # a differently seeded fit really is differently shuffled (the test has teeth)
+    c = _quiet(MLPClassifier(**dict(p, random_state=1)).fit, X, y)
+    assert _max_diff(a, c) > 1e-3
+
+
+def test_shuffled_partial_fit_and_warm_start_are_sklearns():
+    X, y = _cancer()
+    p = dict(hidden_layer_sizes=(8,), random_state=3, batch_size=40)
+    a, b = sknn.MLPClassifier(**p), MLPClassifier(**p)
+    for _ in range(3):                  # each call starts a fresh stream, as scikit-learn's
+        a.partial_fit(X, y, classes=[0, 1])
+        b.partial_fit(X, y, classes=[0, 1])
+    assert _max_diff(a, b) < 1e-10
+    p = dict(p, warm_start=True, max_iter=3)
+    a, b = sknn.MLPClassifier(**p), MLPClassifier(**p)
+    for _ in range(2):
+        _quiet(a.fit, X, y)
+        _quiet(b.fit, X, y)
+    assert _max_diff(a, b) < 1e-10
+
+
+def test_shuffled_regressor_weights_are_sklearns():
+    from sklearn.datasets import load_diabetes
+    X, y = load_diabetes(return_X_y=True)
+    rs = np.random.RandomState(7)           # a RandomState instance is drawn from in turn
+    p = dict(hidden_layer_sizes=(8,), max_iter=5, batch_size=50, solver="sgd",
+             learning_rate_init=1e-3)
+    a = _quiet(sknn.MLPRegressor(random_state=np.random.RandomState(7), **p).fit, X, y)
+    b = _quiet(MLPRegressor(random_state=rs, **p).fit, X, y)
+    assert _max_diff(a, b) < 1e-10
+
+
+def test_restarts_after_the_first_shuffle_differently_and_reproducibly():
+    X, y = _cancer()
+    p = dict(hidden_layer_sizes=(6,), random_state=0, max_iter=3, batch_size=50)
+    one = _quiet(MLPClassifier(**p).fit, X, y)
+    a = _quiet(MLPClassifier(restarts=3, **p).fit, X, y)
+    b = _quiet(MLPClassifier(restarts=3, **p).fit, X, y)
+    assert _max_diff(a, b) == 0.0
+    assert a.n_iter_ == one.n_iter_ == 3
+
+
+# ---------------------------------------------------------------------------------------
 # documentation link, import without scikit-learn
 # ---------------------------------------------------------------------------------------
 @pytest.mark.skipif(SKLEARN_VERSION < (1, 4), reason="documentation links: scikit-learn 1.4")
