@@ -15,7 +15,7 @@ import pytest
 
 import fastmlp as fm
 
-_EXTRA = "the onnx extra is not installed (pip install 'fastmlp[onnx]')"
+_EXTRA = "the onnx extra is not installed (pip install onnx onnxruntime skl2onnx)"
 onnx = pytest.importorskip("onnx", reason=_EXTRA)
 ort = pytest.importorskip("onnxruntime", reason=_EXTRA)
 fonnx = pytest.importorskip("fastmlp.onnx", reason=_EXTRA)
@@ -564,7 +564,9 @@ def test_cli_export_without_the_extra(tmp_path):
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert res.returncode == 2, res.stderr
     lines = res.stderr.strip().splitlines()
-    assert len(lines) == 1 and "pip install 'fastmlp[onnx]'" in lines[0], res.stderr
+    assert len(lines) == 1, res.stderr
+    assert "pip install onnx onnxruntime skl2onnx" in lines[0], res.stderr
+    assert 'pip install ".[onnx]"' in lines[0] and "fastmlp[" not in lines[0], res.stderr
 
 
 @pytest.mark.parametrize("dtype,tol", [(np.float64, 1e-12), (np.float32, 1e-5)])

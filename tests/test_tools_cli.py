@@ -55,6 +55,15 @@ def test_help_each_command(capsys, cmd, options):
         assert o in out, o
 
 
+def test_export_help_names_the_packages_to_install(capsys):
+    rc, out, _ = run(capsys, "export", "--help")
+    assert rc == 0
+    out = " ".join(out.split())
+    assert "pip install onnx onnxruntime skl2onnx" in out
+    assert 'pip install ".[onnx]"' in out and "rebuilds the C extension" in out
+    assert "fastmlp[" not in out
+
+
 @pytest.mark.parametrize("argv,words", [
     ([], ["COMMAND"]),
     (["frobnicate"], ["frobnicate"]),

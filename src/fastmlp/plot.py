@@ -1,4 +1,4 @@
-"""Figures for training curves and decision regions (needs matplotlib: ``pip install fastmlp[plot]``).
+"""Figures for training curves and decision regions (needs matplotlib: ``pip install matplotlib``).
 
 Importing ``fastmlp`` or ``fastmlp.plot`` does not import matplotlib; each function imports
 it when called and raises an ImportError that says what to install when it is missing. No
@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Mapping, Optional, Sequence
 
 import numpy as np
 
+from ._install import install_hint
 from ._typing import ArrayLike, NDArray
 from .datasets import xor
 
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
 __all__ = ["plot_history", "plot_decision_regions", "plot_xor", "plot_lr_sweep",
            "plot_lr_range"]
 
-_INSTALL = "fastmlp.plot needs matplotlib: pip install fastmlp[plot] (or pip install matplotlib)"
+_INSTALL = "fastmlp.plot needs matplotlib: " + install_hint("plot")
 
 
 def _pyplot() -> Any:

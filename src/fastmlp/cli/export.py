@@ -7,6 +7,7 @@ import os
 import tempfile
 from typing import Any, Iterable, TextIO
 
+from .._install import install_hint
 from .common import CLIError, one_line, positive_int
 from .train import _load_model
 
@@ -20,7 +21,7 @@ def add_parser(sub: Any) -> None:
         description="Write the model saved in MODEL.npz as an ONNX graph. Classifiers output "
                     "'label' and 'probabilities' (or, with --zipmap, skl2onnx's "
                     "'output_label' and 'output_probability'); regressors 'variable'. The "
-                    "input is 'X'. Needs the onnx extra: pip install 'fastmlp[onnx]'.")
+                    "input is 'X'. Needs onnx: " + install_hint("onnx") + ".")
     e.add_argument("model", metavar="MODEL.npz", help="a model saved by 'fastmlp train' or "
                                                        "MLP.save")
     e.add_argument("output", metavar="MODEL.onnx", nargs="?", default=None,
@@ -54,8 +55,8 @@ def cmd_export(args: argparse.Namespace, out: TextIO) -> int:
     try:
         from .. import onnx as fonnx
     except ImportError as exc:
-        raise CLIError(f"export needs the onnx extra: pip install 'fastmlp[onnx]' "
-                       f"({one_line(exc.__cause__ or exc)})") from None
+        raise CLIError(f"export needs onnx ({one_line(exc.__cause__ or exc)}): "
+                       + install_hint("onnx")) from None
     model = _load_model(args.model)
     onx = fonnx.to_onnx(model, dtype=args.dtype, opset=args.opset, name=args.name,
                         zipmap=args.zipmap)
