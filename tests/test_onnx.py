@@ -551,6 +551,14 @@ def test_cli_export(tmp_path, capsys):
     out, err = capsys.readouterr()
     assert rc == 2 and "missing.npz" in err
     assert not list(tmp_path.glob(".fastmlp-*"))
+    # a missing directory: train's clean message, no temporary file's name
+    target = tmp_path / "no_such_dir" / "m.onnx"
+    rc = main(["export", str(model), str(target)])
+    out, err = capsys.readouterr()
+    assert rc == 2 and out == ""
+    assert err.strip() == (f"fastmlp: error: {target}: cannot write the ONNX graph there: "
+                           f"directory '{target.parent}' does not exist")
+    assert ".tmp" not in err and ".fastmlp-" not in err
 
 
 def test_cli_export_without_the_extra(tmp_path):
