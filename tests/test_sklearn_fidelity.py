@@ -403,13 +403,41 @@ def test_restarts_after_the_first_shuffle_differently_and_reproducibly():
 def test_html_repr_links_to_fastmlp_docs(cls):
     from sklearn.utils import estimator_html_repr
     from fastmlp.sklearn._base import doc_version
-    url = (f"https://fastmlp.readthedocs.io/en/{doc_version()}/api/sklearn.html"
+    url = (f"https://fastmlp.readthedocs.io/en/{doc_version()}/api.html"
            f"#fastmlp.sklearn.{cls.__name__}")
     assert cls()._get_doc_link() == url
     assert url in estimator_html_repr(cls())
     assert doc_version("0.1.0") == "0.1.0"
     assert doc_version("0.2.0.dev3+g1234") == "latest"
     assert fastmlp.__version__ in url or doc_version() == "latest"
+
+
+@pytest.mark.parametrize("cls", [MLPClassifier, MLPRegressor, Perceptron])
+def test_html_repr_link_target_is_a_page_the_docs_build(cls):
+    """The link's page is built from docs/ (api.rst -> api.html) and documents the
+    estimator under the link's anchor (automodule fastmlp.sklearn, the class a member);
+    a site built in docs/_build/html has that id."""
+    import re
+    from urllib.parse import urlparse
+    from fastmlp.sklearn._base import DOC_URL
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    docs = os.path.join(root, "docs")
+    if not os.path.isdir(docs):
+        pytest.skip("run from an installed copy without the docs")
+    link = urlparse(DOC_URL.format(version="latest", estimator_name=cls.__name__))
+    page = link.path.split("/en/latest/", 1)[1]
+    assert page.endswith(".html")
+    stem = page[:-len(".html")]
+    sources = [f for f in (stem + ".rst", stem + ".md") if os.path.exists(os.path.join(docs, f))]
+    assert sources, f"{page}: no docs/{stem}.rst or .md builds it"
+    text = open(os.path.join(docs, sources[0]), encoding="utf-8").read()
+    module, _, name = link.fragment.rpartition(".")
+    assert module == "fastmlp.sklearn" and name == cls.__name__
+    block = re.search(r"^\.\. automodule:: fastmlp\.sklearn\n((?:   .*\n)*)", text, re.M)
+    assert block and re.search(rf":members:.*\b{name}\b", block.group(1)), sources[0]
+    built = os.path.join(docs, "_build", "html", page)
+    if os.path.exists(built):
+        assert f'id="{link.fragment}"' in open(built, encoding="utf-8").read()
 
 
 def _import_sklearn_without(blocked):

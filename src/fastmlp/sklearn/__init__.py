@@ -9,7 +9,7 @@ conventions map onto the engine is described in :mod:`fastmlp.sklearn._network` 
 and :mod:`fastmlp.sklearn._ova` (the perceptron).
 
 Documentation links: an estimator's HTML representation (in Jupyter) links to
-``https://fastmlp.readthedocs.io/en/{version}/api/sklearn.html#fastmlp.sklearn.{name}``,
+``https://fastmlp.readthedocs.io/en/{version}/api.html#fastmlp.sklearn.{name}``,
 ``{version}`` being fastmlp's version for a release (``0.1.0``) and ``latest`` for a
 development build.
 

@@ -27,8 +27,11 @@ from ._network import Network
 from ._threads import resolve_n_threads
 
 
-DOC_URL = ("https://fastmlp.readthedocs.io/en/{version}/api/sklearn.html"
-           "#fastmlp.sklearn.{estimator_name}")
+# the API reference is one page, docs/api.rst -> api.html, where each estimator's entry
+# has the id fastmlp.sklearn.<name> (automodule fastmlp.sklearn)
+DOC_PAGE = "api.html"
+DOC_URL = ("https://fastmlp.readthedocs.io/en/{version}/" + DOC_PAGE
+           + "#fastmlp.sklearn.{estimator_name}")
 
 
 def doc_version(version=__version__):
