@@ -182,7 +182,11 @@ def sweep(lrs, train_one, n_threads=None, epochs=1, rule="largest_near_min", par
         w = restart_workers(len(todo), n_threads) if parallel else 1
         workers = max(workers, w)
         stage_lrs = list(todo)
-        done = run_concurrently(len(stage_lrs), lambda i, t: train_one(stage_lrs[i], t), w,
+        # a lone candidate of a parallel sweep (a step beyond the edge) also runs on one
+        # thread, as every candidate of a parallel sweep does (same bits on any count)
+        one = parallel and w == 1 and len(stage_lrs) == 1 and workers > 1
+        done = run_concurrently(len(stage_lrs),
+                                lambda i, t: train_one(stage_lrs[i], 1 if one else t), w,
                                 name="fastmlp-lr-sweep")
         if len(done) < len(todo) or any(h.interrupted for h, _ in done):
             raise KeyboardInterrupt("learning-rate sweep interrupted")
