@@ -10,4 +10,8 @@ for page in index tour cli api development; do
 done
 grep -q 'id="fastmlp.MLP.fit"' docs/_build/html/api.html \
     || { echo "docs: the API reference has no MLP.fit" >&2; exit 1; }
+for est in MLPClassifier MLPRegressor Perceptron; do    # the estimators' HTML-repr links
+    grep -q "id=\"fastmlp.sklearn.$est\"" docs/_build/html/api.html \
+        || { echo "docs: api.html has no fastmlp.sklearn.$est" >&2; exit 1; }
+done
 echo "docs: built in docs/_build/html"

@@ -2,6 +2,7 @@
 docs/_build/html``; the `docs` extra installs what it needs). The API reference is generated
 from the installed package's docstrings (numpydoc); the pages are Markdown (MyST)."""
 import os
+import re
 import sys
 
 import fastmlp
@@ -50,8 +51,19 @@ def _add_optional_pages(app, docname, source):
                                       "\n".join(_OPTIONAL_PAGES))
 
 
+_SKLEARN_REF = re.compile(r":ref:`([^`<]*?)\s*(?:<[^`>]*>)?`")
+
+
+def _plain_sklearn_refs(app, what, name, obj, options, lines):
+    """Methods the estimators inherit from scikit-learn (``score``) keep scikit-learn's
+    docstrings, whose ``:ref:`` labels point into scikit-learn's own site: as plain text."""
+    if getattr(obj, "__module__", "").startswith("sklearn."):
+        lines[:] = [_SKLEARN_REF.sub(r"\1", line) for line in lines]
+
+
 def setup(app):
     app.connect("source-read", _add_optional_pages)
+    app.connect("autodoc-process-docstring", _plain_sklearn_refs)
 
 
 sys.dont_write_bytecode = True

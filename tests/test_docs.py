@@ -184,7 +184,11 @@ def test_readme_commands_run_without_errors_or_warnings(tmp_path):
     (tmp_path / "examples").symlink_to(ROOT / "examples")
     commands = [c for part in (line.split("&&") for line in shell_blocks(README))
                 for c in (p.strip() for p in part)
-                if c.startswith("python -m fastmlp")]
+                if c.startswith(("python -m fastmlp", "mkdir -p "))]
+    for c in [c for c in commands if c.startswith("mkdir -p ")]:
+        for d in shlex.split(c)[2:]:
+            (tmp_path / d).mkdir(parents=True, exist_ok=True)
+    commands = [c for c in commands if c.startswith("python -m fastmlp")]
     assert any(" demo" in c for c in commands) and any(" train " in c for c in commands)
     env = dict(os.environ)
     env.pop("FASTMLP_DEBUG", None)
@@ -201,7 +205,12 @@ def test_readme_commands_run_without_errors_or_warnings(tmp_path):
     assert re.search(r"MLP 2-4-1 .*accuracy 100\.0 %", demo)
     train = next(v for k, v in outputs.items() if " train " in k)
     assert train.startswith("task: classify, 3 classes (guessed: the target holds text labels")
-    preds = (tmp_path / "predictions.csv").read_text().splitlines()
+    # every file the commands write lies in build/ (ignored by git), none beside the sources
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["build", "examples"]
+    assert "build/" in (ROOT / ".gitignore").read_text().splitlines()
+    assert {p.name for p in (tmp_path / "build" / "cli").iterdir()} >= {
+        "colours.npz", "auto.npz", "predictions.csv"}
+    preds = (tmp_path / "build" / "cli" / "predictions.csv").read_text().splitlines()
     assert preds[0] == "prediction" and len(preds) == 151
     truth = [line.rsplit(",", 1)[1] for line in
              (ROOT / "examples" / "colours.csv").read_text().splitlines()[1:]]
@@ -220,3 +229,44 @@ def test_mlp_fit_documents_every_parameter():
     assert "fastmlp.MLP.fit" in inspect.getdoc(fastmlp.training.fit)
     assert list(inspect.signature(fastmlp.training.fit).parameters)[1:] == ["X", "y"] + \
         params[2:]
+
+
+def test_readthedocs_config_builds_the_sphinx_site_with_its_extras():
+    path = ROOT / ".readthedocs.yaml"
+    if not path.exists():
+        pytest.skip("run from an installed copy without the source tree")
+    yaml = pytest.importorskip("yaml")
+    tomllib = pytest.importorskip("tomllib")
+    conf = yaml.safe_load(path.read_text())
+    assert conf["version"] == 2
+    assert (ROOT / conf["sphinx"]["configuration"]).is_file()
+    assert conf["sphinx"]["fail_on_warning"] is True            # as CI's sphinx -W
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"]
+    (install,) = conf["python"]["install"]
+    assert install["method"] == "pip" and install["path"] == "."
+    # the docs' tools, and scikit-learn for the fastmlp.sklearn reference
+    assert {"docs", "sklearn"} <= set(install["extra_requirements"]) <= set(extras)
+
+
+def test_verbose_1_and_progress_differ_as_documented(capsys):
+    """progress=True: the bar on stderr only; verbose=1: the same bar and, on stdout, what
+    fit chose; verbose=2: epoch lines on stdout, no bar."""
+    import numpy as np
+    doc = inspect.getdoc(fastmlp.MLP.fit)
+    assert "0 silent; 1 the progress bar of ``progress=True``" in doc
+    assert "Only the progress bar, on stderr" in doc
+    X = np.random.default_rng(0).normal(size=(64, 3))
+    y = (X[:, 0] > 0).astype(int)
+
+    def fit(**kw):
+        fastmlp.MLP([3, 4, 2], loss="cross_entropy", seed=0).fit(X, y, epochs=3, **kw)
+        return capsys.readouterr()
+
+    done = re.compile(r"\b3(\.0+)?/3\b")          # the bar's last state (tqdm or fastmlp's)
+    bar = fit(progress=True, lr="auto")
+    assert bar.out == "" and done.search(bar.err)
+    v1 = fit(verbose=1, lr="auto")
+    assert v1.out.startswith("lr='auto': ") and done.search(v1.err)
+    v2 = fit(verbose=2)
+    assert v2.out.count("epoch ") == 3 and v2.err == ""

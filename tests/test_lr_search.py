@@ -52,6 +52,7 @@ def _curves_equal(a, b):
 # ---------------------------------------------------------------------------------------------
 # lr_sweep
 # ---------------------------------------------------------------------------------------------
+@pytest.mark.filterwarnings("ignore:lr_sweep chose:UserWarning")     # extend=0 at an edge
 @pytest.mark.parametrize("validation", [0.0, 0.25], ids=["train-loss", "validation"])
 def test_each_candidate_is_exactly_a_fit_with_its_rate(validation):
     X, y = _digits()
@@ -59,7 +60,7 @@ def test_each_candidate_is_exactly_a_fit_with_its_rate(validation):
     sgd = optim.SGD(lr=0.5, momentum=0.5)
     lrs = [0.003, 0.03, 0.3]
     res = fm.lr_sweep(net, X, y, lrs, epochs=3, optimizer=sgd, batch_size=16,
-                      validation_split=validation)
+                      validation_split=validation, extend=0)
     assert isinstance(res, LRSweepResult) and res.lrs.tolist() == lrs
     for i, lr in enumerate(lrs):
         m = copy.deepcopy(net)
@@ -87,9 +88,10 @@ def test_parallel_equals_sequential_and_every_thread_count(refine):
     assert par.workers == 2 and seq.workers == 1 and one.workers == 1
     _curves_equal(par, seq)
     _curves_equal(par, one)
-    assert len(par.lrs) == 7 + 2 * refine
-    assert sorted(par.stage.tolist()) == sorted([0] * 7 + [k for k in range(1, refine + 1)
-                                                           for _ in range(2)])
+    n_beyond = int(par.beyond.sum())         # rates past the grid's edge (extend=3)
+    assert len(par.lrs) == 7 + 2 * refine + n_beyond
+    assert sorted(par.stage[~par.beyond].tolist()) == sorted(
+        [0] * 7 + [k for k in range(1, refine + 1) for _ in range(2)])
 
 
 def test_the_model_is_left_unchanged():
@@ -106,7 +108,9 @@ def test_the_model_is_left_unchanged():
         np.testing.assert_array_equal(net.theta, theta)
     assert not hasattr(fresh, "classes_") and fresh.optimizer_ is None
     # a trained model sweeps its own optimiser (Adam here): the default grid is Adam's
-    res = fm.lr_sweep(trained, X, y, epochs=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)        # extend=0: maybe at an edge
+        res = fm.lr_sweep(trained, X, y, epochs=1, extend=0)
     np.testing.assert_allclose(res.lrs, default_lrs(optim.Adam()))
 
 
@@ -376,15 +380,21 @@ def _cli(capsys, *argv):
 def test_cli_train_lr_auto_is_mlp_fit_lr_auto(capsys, tmp_path):
     X, y = _digits(200)
     np.savez(tmp_path / "d.npz", X=X, y=y)
-    rc, out, err = _cli(capsys, "train", tmp_path / "d.npz", "--lr", "auto", "--epochs", 10,
-                        "--validation-split", 0.2, "--output", tmp_path / "a.npz")
-    assert rc == 0, err
-    net = fm.MLP([64, 64, 10], activation="relu", output="softmax", loss="cross_entropy",
-                 seed=0)
-    h = net.fit(X, y, loss="cross_entropy", optimizer="sgd", lr="auto", batch_size=32,
-                epochs=10, validation_split=0.2)
-    np.testing.assert_array_equal(fm.load(tmp_path / "a.npz").theta, net.theta)
-    assert f"learning rate: auto -> {h.lr_search.lr:.3g} ({h.lr_search.reason})" in out
+    from fastmlp.cli.train import split_rows
+    tr, va = split_rows(y, 0.2, seed=0, stratify=True)    # the CLI's split (--seed 0)
+    for split, fit_kw in ((["--no-shuffle-split"], dict(validation_split=0.2)),
+                          ([], dict(validation_data=(X[va], y[va])))):
+        rc, out, err = _cli(capsys, "train", tmp_path / "d.npz", "--lr", "auto", "--epochs",
+                            10, "--validation-split", 0.2, *split,
+                            "--output", tmp_path / "a.npz")
+        assert rc == 0, err
+        net = fm.MLP([64, 64, 10], activation="relu", output="softmax", loss="cross_entropy",
+                     seed=0)
+        Xf, yf = (X, y) if split else (X[tr], y[tr])
+        h = net.fit(Xf, yf, loss="cross_entropy", optimizer="sgd", lr="auto", batch_size=32,
+                    epochs=10, **fit_kw)
+        np.testing.assert_array_equal(fm.load(tmp_path / "a.npz").theta, net.theta)
+        assert f"learning rate: auto -> {h.lr_search.lr:.3g} ({h.lr_search.reason})" in out
     rc, out, err = _cli(capsys, "train", tmp_path / "d.npz", "--lr", "fast")
     assert rc == 2 and "expected a positive number or 'auto', got 'fast'" in err
     assert len(err.strip().splitlines()) == 1
@@ -427,7 +437,9 @@ def test_plots_of_a_sweep_and_a_range_test():
         rt = fm.lr_range_test(net, X, y, num_steps=30, batch_size=20)
         ax = rt.plot()
         np.testing.assert_array_equal(ax.get_lines()[1].get_ydata(), rt.smoothed)
-        assert ax.get_lines()[2].get_xdata()[0] == rt.lr
+        suggested = next(l for l in ax.get_lines()
+                         if l.get_label().startswith("suggested lr="))
+        assert suggested.get_xdata()[0] == rt.lr
     finally:
         plt.close("all")
 
@@ -439,3 +451,80 @@ def test_range_test_that_diverges_at_once_is_a_clear_error():
     with pytest.raises(FloatingPointError, match="first batch .*start lower"):
         fm.lr_range_test(net, X, y, start_lr=1.0, end_lr=10.0)
     assert _state(net) == before
+
+
+# ---------------------------------------------------------------------------------------------
+# the second hour: grid edges, the table in print(), readable figures
+# ---------------------------------------------------------------------------------------------
+def test_a_rate_chosen_at_the_grid_edge_extends_the_grid_or_warns():
+    X, y = _digits()
+    net = _net()
+    lrs = [1e-4, 1e-3, 1e-2]                     # far too small: the largest wins
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")           # extending far enough: no warning
+        res = fm.lr_sweep(net, X, y, lrs, epochs=2, batch_size=32, extend=5)
+    assert len(res.lrs) > 3 and res.beyond.sum() == len(res.lrs) - 3
+    np.testing.assert_allclose(res.lrs[res.beyond], 10.0 ** np.arange(-1, -1 + res.beyond.sum()))
+    assert res.at_edge is None and res.lr > 1e-2
+    assert "(beyond the grid)" in res.table() and "beyond the grid's edge" in res.reason
+    with pytest.warns(UserWarning, match=r"lr_sweep chose lr=0\.01, the largest rate it tried "
+                                         r"\(after 0 grid steps beyond the edge\): a larger "
+                                         r"rate may be better"):
+        res = fm.lr_sweep(net, X, y, lrs, epochs=2, batch_size=32, extend=0)
+    assert res.at_edge == "largest" and res.lrs.tolist() == lrs
+    with pytest.raises(ValueError, match="extend"):
+        fm.lr_sweep(net, X, y, lrs, extend=-1)
+
+
+def test_print_of_table_lr_and_reason_keeps_the_rate_off_the_table(capsys):
+    X, y = _digits()
+    res = fm.lr_sweep(_net(), X, y, [1e-3, 1e-2, 1e-1, 1.0, 10.0], epochs=2)
+    assert res.table().endswith("\n")
+    print(res.table(), res.lr, res.reason)
+    lines = capsys.readouterr().out.splitlines()
+    rows = res.table().splitlines()
+    assert lines[:len(rows)] == rows                       # every row as table() has it
+    assert lines[len(rows)].split()[0] == f"{res.lr}"      # the rate on a line of its own
+
+
+def _inside(fig, artist, renderer):
+    box = artist.get_window_extent(renderer)
+    fb = fig.bbox
+    return box.x0 >= fb.x0 - 1 and box.x1 <= fb.x1 + 1 and box.y0 >= fb.y0 - 1 \
+        and box.y1 <= fb.y1 + 1
+
+
+def test_sweep_and_range_figures_are_readable_when_saved(tmp_path):
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    X, y = _digits()
+    net = _net()
+    try:
+        res = fm.lr_sweep(net, X, y, [1e-2, 1e-1, 1.0, 30.0], epochs=3)
+        ax = res.plot()
+        fig = ax.figure
+        fig.savefig(tmp_path / "sweep.png")                 # no bbox_inches: as users do
+        renderer = fig.canvas.get_renderer()
+        legend = ax.get_legend()
+        lo, hi = ax.get_xlim()
+        shown = [t for t, x in zip(ax.get_xticklabels(), ax.get_xticks()) if lo <= x <= hi]
+        texts = [ax.xaxis.label, ax.yaxis.label, legend] + shown
+        assert all(_inside(fig, t, renderer) for t in texts)
+        # the legend sits beside the axes, over no curve
+        assert legend.get_window_extent(renderer).x0 >= ax.get_window_extent(renderer).x1
+        ticks = [t for t in ax.get_xticks() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
+        assert ticks and all(float(t).is_integer() for t in ticks)   # whole epochs
+        rt = fm.lr_range_test(net, X, y, num_steps=60)
+        ax = rt.plot()
+        fig = ax.figure
+        fig.savefig(tmp_path / "range.png")
+        renderer = fig.canvas.get_renderer()
+        labels = [t.get_text() for t in ax.get_legend().get_texts()]
+        assert any("a tenth of the minimum's rate" in t and f"lr={rt.lr:.3g}" in t
+                   for t in labels), labels
+        assert f"minimum at lr={rt.lrs[rt.min_index]:.3g}" in labels
+        assert _inside(fig, ax.get_legend(), renderer)
+        assert _inside(fig, ax.xaxis.label, renderer)
+    finally:
+        plt.close("all")

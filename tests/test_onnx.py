@@ -15,7 +15,7 @@ import pytest
 
 import fastmlp as fm
 
-_EXTRA = "the onnx extra is not installed (pip install 'fastmlp[onnx]')"
+_EXTRA = "the onnx extra is not installed (pip install onnx onnxruntime skl2onnx)"
 onnx = pytest.importorskip("onnx", reason=_EXTRA)
 ort = pytest.importorskip("onnxruntime", reason=_EXTRA)
 fonnx = pytest.importorskip("fastmlp.onnx", reason=_EXTRA)
@@ -551,6 +551,14 @@ def test_cli_export(tmp_path, capsys):
     out, err = capsys.readouterr()
     assert rc == 2 and "missing.npz" in err
     assert not list(tmp_path.glob(".fastmlp-*"))
+    # a missing directory: train's clean message, no temporary file's name
+    target = tmp_path / "no_such_dir" / "m.onnx"
+    rc = main(["export", str(model), str(target)])
+    out, err = capsys.readouterr()
+    assert rc == 2 and out == ""
+    assert err.strip() == (f"fastmlp: error: {target}: cannot write the ONNX graph there: "
+                           f"directory '{target.parent}' does not exist")
+    assert ".tmp" not in err and ".fastmlp-" not in err
 
 
 def test_cli_export_without_the_extra(tmp_path):
@@ -564,7 +572,9 @@ def test_cli_export_without_the_extra(tmp_path):
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert res.returncode == 2, res.stderr
     lines = res.stderr.strip().splitlines()
-    assert len(lines) == 1 and "pip install 'fastmlp[onnx]'" in lines[0], res.stderr
+    assert len(lines) == 1, res.stderr
+    assert "pip install onnx onnxruntime skl2onnx" in lines[0], res.stderr
+    assert 'pip install ".[onnx]"' in lines[0] and "fastmlp[" not in lines[0], res.stderr
 
 
 @pytest.mark.parametrize("dtype,tol", [(np.float64, 1e-12), (np.float32, 1e-5)])

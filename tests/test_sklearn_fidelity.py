@@ -322,6 +322,80 @@ def test_log_loss_is_the_default_and_means_none(iris):
 
 
 # ---------------------------------------------------------------------------------------
+# shuffle=True: scikit-learn's epoch order from the same random_state
+# ---------------------------------------------------------------------------------------
+def _cancer():
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.model_selection import train_test_split as split
+    from sklearn.preprocessing import StandardScaler
+    X, y = load_breast_cancer(return_X_y=True)
+    Xtr, _, ytr, _ = split(StandardScaler().fit_transform(X), y, random_state=0)
+    assert Xtr.shape[0] == 426          # several batches of every size used below
+    return Xtr, ytr
+
+
+def _max_diff(a, b):
+    return max(float(np.abs(u - v).max())
+               for u, v in zip(a.coefs_ + a.intercepts_, b.coefs_ + b.intercepts_))
+
+
+@pytest.mark.parametrize("params", [
+    dict(),                                                        # adam, batch 200
+    dict(solver="sgd", batch_size=32, momentum=0.5),
+    dict(solver="sgd", batch_size=50, learning_rate="invscaling", nesterovs_momentum=False),
+    dict(early_stopping=True, batch_size=64),                      # the split draws first
+    dict(batch_size=1000),                                         # one batch, still shuffled
+], ids=["adam", "sgd-momentum", "sgd-invscaling", "early-stopping", "one-batch"])
+def test_shuffled_classifier_weights_are_sklearns(params):
+    X, y = _cancer()
+    p = dict(hidden_layer_sizes=(10,), random_state=0, max_iter=6, shuffle=True, **params)
+    a = _quiet(sknn.MLPClassifier(**p).fit, X, y)
+    b = _quiet(MLPClassifier(**p).fit, X, y)
+    assert a.n_iter_ == b.n_iter_ == 6
+    assert _max_diff(a, b) < 1e-10
+    # a differently seeded fit really is differently shuffled (the test has teeth)
+    c = _quiet(MLPClassifier(**dict(p, random_state=1)).fit, X, y)
+    assert _max_diff(a, c) > 1e-3
+
+
+def test_shuffled_partial_fit_and_warm_start_are_sklearns():
+    X, y = _cancer()
+    p = dict(hidden_layer_sizes=(8,), random_state=3, batch_size=40)
+    a, b = sknn.MLPClassifier(**p), MLPClassifier(**p)
+    for _ in range(3):                  # each call starts a fresh stream, as scikit-learn's
+        a.partial_fit(X, y, classes=[0, 1])
+        b.partial_fit(X, y, classes=[0, 1])
+    assert _max_diff(a, b) < 1e-10
+    p = dict(p, warm_start=True, max_iter=3)
+    a, b = sknn.MLPClassifier(**p), MLPClassifier(**p)
+    for _ in range(2):
+        _quiet(a.fit, X, y)
+        _quiet(b.fit, X, y)
+    assert _max_diff(a, b) < 1e-10
+
+
+def test_shuffled_regressor_weights_are_sklearns():
+    from sklearn.datasets import load_diabetes
+    X, y = load_diabetes(return_X_y=True)
+    rs = np.random.RandomState(7)           # a RandomState instance is drawn from in turn
+    p = dict(hidden_layer_sizes=(8,), max_iter=5, batch_size=50, solver="sgd",
+             learning_rate_init=1e-3)
+    a = _quiet(sknn.MLPRegressor(random_state=np.random.RandomState(7), **p).fit, X, y)
+    b = _quiet(MLPRegressor(random_state=rs, **p).fit, X, y)
+    assert _max_diff(a, b) < 1e-10
+
+
+def test_restarts_after_the_first_shuffle_differently_and_reproducibly():
+    X, y = _cancer()
+    p = dict(hidden_layer_sizes=(6,), random_state=0, max_iter=3, batch_size=50)
+    one = _quiet(MLPClassifier(**p).fit, X, y)
+    a = _quiet(MLPClassifier(restarts=3, **p).fit, X, y)
+    b = _quiet(MLPClassifier(restarts=3, **p).fit, X, y)
+    assert _max_diff(a, b) == 0.0
+    assert a.n_iter_ == one.n_iter_ == 3
+
+
+# ---------------------------------------------------------------------------------------
 # documentation link, import without scikit-learn
 # ---------------------------------------------------------------------------------------
 @pytest.mark.skipif(SKLEARN_VERSION < (1, 4), reason="documentation links: scikit-learn 1.4")
@@ -329,7 +403,7 @@ def test_log_loss_is_the_default_and_means_none(iris):
 def test_html_repr_links_to_fastmlp_docs(cls):
     from sklearn.utils import estimator_html_repr
     from fastmlp.sklearn._base import doc_version
-    url = (f"https://fastmlp.readthedocs.io/en/{doc_version()}/api/sklearn.html"
+    url = (f"https://fastmlp.readthedocs.io/en/{doc_version()}/api.html"
            f"#fastmlp.sklearn.{cls.__name__}")
     assert cls()._get_doc_link() == url
     assert url in estimator_html_repr(cls())
@@ -338,12 +412,41 @@ def test_html_repr_links_to_fastmlp_docs(cls):
     assert fastmlp.__version__ in url or doc_version() == "latest"
 
 
-def test_import_without_sklearn_says_how_to_install(tmp_path):
+@pytest.mark.parametrize("cls", [MLPClassifier, MLPRegressor, Perceptron])
+def test_html_repr_link_target_is_a_page_the_docs_build(cls):
+    """The link's page is built from docs/ (api.rst -> api.html) and documents the
+    estimator under the link's anchor (automodule fastmlp.sklearn, the class a member);
+    a site built in docs/_build/html has that id."""
+    import re
+    from urllib.parse import urlparse
+    from fastmlp.sklearn._base import DOC_URL
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    docs = os.path.join(root, "docs")
+    if not os.path.isdir(docs):
+        pytest.skip("run from an installed copy without the docs")
+    link = urlparse(DOC_URL.format(version="latest", estimator_name=cls.__name__))
+    page = link.path.split("/en/latest/", 1)[1]
+    assert page.endswith(".html")
+    stem = page[:-len(".html")]
+    sources = [f for f in (stem + ".rst", stem + ".md") if os.path.exists(os.path.join(docs, f))]
+    assert sources, f"{page}: no docs/{stem}.rst or .md builds it"
+    text = open(os.path.join(docs, sources[0]), encoding="utf-8").read()
+    module, _, name = link.fragment.rpartition(".")
+    assert module == "fastmlp.sklearn" and name == cls.__name__
+    block = re.search(r"^\.\. automodule:: fastmlp\.sklearn\n((?:   .*\n)*)", text, re.M)
+    assert block and re.search(rf":members:.*\b{name}\b", block.group(1)), sources[0]
+    built = os.path.join(docs, "_build", "html", page)
+    if os.path.exists(built):
+        assert f'id="{link.fragment}"' in open(built, encoding="utf-8").read()
+
+
+def _import_sklearn_without(blocked):
     code = ("import sys\n"
             "class Block:\n"
             "    def find_spec(self, name, path=None, target=None):\n"
-            "        if name == 'sklearn' or name.startswith('sklearn.'):\n"
-            "            raise ImportError(\"No module named 'sklearn'\")\n"
+            f"        for b in {blocked!r}:\n"
+            "            if name == b or name.startswith(b + '.'):\n"
+            "                raise ModuleNotFoundError(f'No module named {name!r}', name=name)\n"
             "sys.meta_path.insert(0, Block())\n"
             "import fastmlp\n"
             "try:\n"
@@ -353,7 +456,40 @@ def test_import_without_sklearn_says_how_to_install(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          timeout=120)
     assert out.returncode == 0, out.stderr
-    assert 'pip install "fastmlp[sklearn]"' in out.stdout
+    return out.stdout
+
+
+@pytest.mark.parametrize("blocked", [["sklearn"], ["sklearn", "scipy"]])
+def test_import_without_sklearn_says_how_to_install(blocked):
+    msg = _import_sklearn_without(blocked)
+    assert "needs scikit-learn, which is not installed" in msg
+    assert "pip install scikit-learn (or, from a fastmlp checkout, " in msg
+    assert 'pip install ".[sklearn]"' in msg and "rebuilds the C extension" in msg
+    assert "scipy" not in msg and "fastmlp[" not in msg
+
+
+def test_import_with_sklearn_but_without_scipy_names_scipy():
+    msg = _import_sklearn_without(["scipy"])
+    assert "scipy is missing" in msg and "pip install scikit-learn scipy" in msg
+
+
+def test_no_hint_installs_fastmlp_from_an_index():
+    """fastmlp is on no package index: no message or document says pip install fastmlp[..]."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    if not os.path.exists(os.path.join(root, "pyproject.toml")):
+        pytest.skip("run from an installed copy without the source tree")
+    hits = []
+    for top in ("src", "docs", "README.md"):
+        path = os.path.join(root, top)
+        files = [path] if os.path.isfile(path) else [
+            os.path.join(d, f) for d, _, fs in os.walk(path) for f in fs
+            if f.endswith((".py", ".pyx", ".pxi", ".md", ".rst"))]
+        for f in files:
+            for line in open(f, encoding="utf-8"):
+                # the one place each that says why such a hint cannot work is fine
+                if "fastmlp[" in line and "package index" not in line:
+                    hits.append((os.path.relpath(f, root), line.strip()))
+    assert hits == []
 
 
 def test_sklearn_floor_is_enforced_and_declared():

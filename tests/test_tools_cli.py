@@ -1,5 +1,6 @@
 """The command line: python -m fastmlp {demo,train,predict,info}."""
 import os
+import re
 import subprocess
 import sys
 import zipfile
@@ -53,6 +54,15 @@ def test_help_each_command(capsys, cmd, options):
     assert f"usage: fastmlp {cmd}" in out
     for o in options:
         assert o in out, o
+
+
+def test_export_help_names_the_packages_to_install(capsys):
+    rc, out, _ = run(capsys, "export", "--help")
+    assert rc == 0
+    out = " ".join(out.split())
+    assert "pip install onnx onnxruntime skl2onnx" in out
+    assert 'pip install ".[onnx]"' in out and "rebuilds the C extension" in out
+    assert "fastmlp[" not in out
 
 
 @pytest.mark.parametrize("argv,words", [
@@ -424,7 +434,9 @@ def test_a_diverged_run_exits_3_with_one_line_and_writes_no_model(capsys, tmp_pa
     assert "Warning" not in err and "Traceback" not in err
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("fastmlp: error: training diverged in "
-                                                   "epoch 1 ")
+                                                   "epoch 1, before completing an epoch ")
+    assert out.startswith("task: regress") and "trained" not in out   # not "0 epochs"
+    assert "--lr auto, or --lr 0.01 (sgd's default)" in lines[0]       # not "e.g. 1e+05"
     assert "--lr" in lines[0] and "no model written" in lines[0]
     rc, out, err = run(capsys, "train", tmp_path / "d.npz", "--lr", "1e6", "--output", model,
                        "--keep-diverged")
@@ -440,10 +452,14 @@ def test_validation_leaving_few_training_samples_warns(capsys, tmp_path):
     data = tmp_path / "flowers.csv"
     _species_csv(data, n=200)
     rc, out, err = run(capsys, "train", data, "--target", "species", "--epochs", "2",
-                       "--validation-split", "0.99", "--output", tmp_path / "m.npz")
+                       "--validation-split", "0.985", "--output", tmp_path / "m.npz")
     assert rc == 0
-    assert err.strip() == ("fastmlp: warning: --validation-split 0.99 leaves 2 of 200 samples "
-                           "for training: too few to learn from")
+    assert err.strip() == ("fastmlp: warning: --validation-split 0.985 leaves 3 of 200 "
+                           "samples for training: too few to learn from")
+    # fewer training rows than classes: the stratified split cannot keep one of each
+    assert_one_line_error(*run(capsys, "train", data, "--target", "species", "--epochs", "2",
+                               "--validation-split", "0.99", "--output", tmp_path / "m.npz"),
+                          "leaves 2 samples for training, fewer than the 3 classes")
     rc, out, err = run(capsys, "train", data, "--target", "species", "--epochs", "2",
                        "--validation-split", "0.9", "--output", tmp_path / "m.npz")
     assert rc == 0 and err == ""          # 20 training samples: no warning
@@ -580,3 +596,139 @@ def test_empty_output_names_and_networks_too_large_for_memory(capsys, tmp_path, 
                        "1000000,1000000", "-o", tmp_path / "huge.npz")
     assert_one_line_error(rc, out, err, "out of memory", "--hidden")
     assert not (tmp_path / "huge.npz").exists()
+
+
+# ------------------------------------------------------------------------------------------
+# the second hour: divergence by loss growth, huge rates, the validation split, scores,
+# feature scales, predict's target hint
+# ------------------------------------------------------------------------------------------
+def _iris_csv(path, sort=False):
+    datasets = pytest.importorskip("sklearn.datasets")
+    X, y = datasets.load_iris(return_X_y=True)
+    if sort:
+        X, y = X[np.argsort(y, kind="stable")], np.sort(y)
+    with open(path, "w") as f:
+        f.write("sl,sw,pl,pw,species\n")
+        for row, t in zip(X, y):
+            f.write(",".join(f"{v:g}" for v in row) + f",{SPECIES[t]}\n")
+
+
+@needs_mlp
+def test_a_loss_that_ends_far_above_its_start_is_divergence(capsys, tmp_path):
+    data, model = tmp_path / "iris.csv", tmp_path / "m.npz"
+    _iris_csv(data)
+    rc, out, err = run(capsys, "train", data, "--target", "species", "--lr", "1e6",
+                       "-o", model)
+    assert rc == 3 and not model.exists()        # the loss stays finite, but grows
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("fastmlp: error: training diverged: the training loss rose "
+                               "from ")
+    assert "(the initial weights) to " in lines[0] and "no model written" in lines[0]
+    assert "--lr auto, or --lr 0.01 (sgd's default)" in lines[0]
+    assert "saved model" not in out and "accuracy" not in out
+    rc, out, err = run(capsys, "train", data, "--target", "species", "--lr", "1e6",
+                       "-o", model, "--keep-diverged")
+    assert rc == 3 and model.exists()
+    assert err.startswith("fastmlp: warning: training diverged: the training loss rose")
+    # a rate that trains: exit 0
+    rc, out, err = run(capsys, "train", data, "--target", "species", "--lr", "0.1",
+                       "-o", model)
+    assert rc == 0 and err == "", err
+
+
+@needs_mlp
+def test_a_rate_of_1e300_says_so_without_a_zero_epoch_run(capsys, tmp_path):
+    data = tmp_path / "iris.csv"
+    _iris_csv(data)
+    rc, out, err = run(capsys, "train", data, "--target", "species", "--lr", "1e300",
+                       "-o", tmp_path / "m.npz")
+    assert rc == 3
+    assert "0 epochs" not in out and "trained" not in out
+    assert "training diverged in epoch 1, before completing an epoch" in err
+    assert "--lr auto, or --lr 0.01 (sgd's default)" in err and "1e+299" not in err
+    rc, out, err = run(capsys, "train", data, "--target", "species", "--lr", "1e300",
+                       "--optimizer", "adam", "-o", tmp_path / "m.npz")
+    assert rc == 3 and "--lr 0.001 (adam's default)" in err
+    # a rate near a sensible one gets a tenth of it
+    from fastmlp.cli.train import _smaller_lr
+    assert _smaller_lr(0.5, "sgd") == "a smaller --lr (e.g. 0.05)"
+
+
+def test_split_rows_is_shuffled_stratified_and_seeded():
+    from fastmlp.cli.train import split_rows
+    y = np.repeat(np.array(["a", "b", "c"]), [100, 30, 20])       # sorted, unbalanced
+    tr, va = split_rows(y, 0.2, seed=0, stratify=True)
+    assert len(va) == 30 and len(tr) == 120
+    assert sorted(np.concatenate([tr, va]).tolist()) == list(range(150))
+    assert dict(zip(*np.unique(y[va], return_counts=True))) == {"a": 20, "b": 6, "c": 4}
+    tr2, va2 = split_rows(y, 0.2, seed=0, stratify=True)
+    assert np.array_equal(va, va2)                                 # seeded
+    assert not np.array_equal(va, split_rows(y, 0.2, seed=1, stratify=True)[1])
+    assert not np.array_equal(va, np.arange(120, 150))             # not the last rows
+    tr, va = split_rows(y, 0.2, seed=0, stratify=True, shuffle=False)
+    assert np.array_equal(va, np.arange(120, 150))                 # --no-shuffle-split
+    tr, va = split_rows(np.arange(50.0), 0.2, seed=0, stratify=False)  # regression
+    assert len(va) == 10 and not np.array_equal(va, np.arange(40, 50))
+    # a small class keeps a training row
+    tr, va = split_rows(np.array([0] * 8 + [1]), 0.5, seed=0, stratify=True)
+    assert 8 in tr and len(va) == 4
+
+
+@needs_mlp
+def test_validation_split_of_a_sorted_file_holds_every_class_and_scores_print(capsys,
+                                                                              tmp_path):
+    data = tmp_path / "iris.csv"
+    _iris_csv(data, sort=True)              # the last 30 rows are all virginica
+    rc, out, err = run(capsys, "train", data, "--target", "species", "--lr", "0.05",
+                       "--epochs", "40", "--validation-split", "0.2", "-o", tmp_path / "m.npz")
+    assert rc == 0 and err == "", err
+    assert "on 120 samples" in out
+    line = next(l for l in out.splitlines() if l.startswith("training accuracy"))
+    m = re.fullmatch(r"training accuracy (\d+\.\d) %, validation accuracy (\d+\.\d) %", line)
+    assert m, line
+    assert float(m.group(2)) >= 80.0
+    rc, out, err = run(capsys, "train", data, "--target", "species", "--lr", "0.05",
+                       "--epochs", "40", "--validation-split", "0.2", "--no-shuffle-split",
+                       "-o", tmp_path / "m.npz")
+    assert rc == 0
+    assert "validation accuracy" in out
+    # regression prints R^2
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 3))
+    np.savez(tmp_path / "r.npz", X=X, y=X @ [1.0, -1.0, 0.5])
+    rc, out, err = run(capsys, "train", tmp_path / "r.npz", "--validation-split", "0.25",
+                       "-o", tmp_path / "r_model.npz")
+    assert rc == 0, err
+    assert re.search(r"^training R\^2 [-0-9.e]+, validation R\^2 [-0-9.e]+$", out, re.M), out
+
+
+@needs_mlp
+def test_feature_scales_orders_of_magnitude_apart_warn(capsys, tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(100, 3))
+    y = (X[:, 0] > 0).astype(int)
+    np.savez(tmp_path / "ok.npz", X=X, y=y)
+    rc, out, err = run(capsys, "train", tmp_path / "ok.npz", "-o", tmp_path / "m.npz")
+    assert rc == 0 and err == ""
+    np.savez(tmp_path / "wide.npz", X=X * [1.0, 1000.0, 1.0], y=y)
+    rc, out, err = run(capsys, "train", tmp_path / "wide.npz", "--lr", "1e-6",
+                       "-o", tmp_path / "m.npz")
+    lines = err.strip().splitlines()
+    assert lines[0].startswith("fastmlp: warning: the feature columns' scales differ by a "
+                               "factor of 1.0"), err
+    assert "'x1'" in lines[0] and "scale them first" in lines[0]
+
+
+@needs_mlp
+def test_predict_without_target_on_a_file_holding_it_suggests_target(capsys, tmp_path):
+    data = tmp_path / "flowers.csv"
+    _species_csv(data)
+    model = tmp_path / "m.npz"
+    assert run(capsys, "train", data, "--target", "species", "-o", model)[0] == 0
+    rc, out, err = run(capsys, "predict", model, data)
+    assert_one_line_error(rc, out, err, "is not a number",
+                          "if 'species' is the target column, drop it with --target species")
+    rc, out, err = run(capsys, "predict", model, data, "--target", "species")
+    assert rc == 0 and len(out.splitlines()) == 150
+

@@ -48,7 +48,8 @@ def test_importing_fastmlp_does_not_import_matplotlib():
 def test_missing_matplotlib_message(monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
-    with pytest.raises(ImportError, match=r"pip install fastmlp\[plot\]"):
+    with pytest.raises(ImportError, match=r"pip install matplotlib \(or, from a fastmlp "
+                                          r"checkout, pip install \"\.\[plot\]\""):
         plot.plot_history({"loss": [1.0, 0.5]})
 
 

@@ -651,9 +651,13 @@ class MLP:
             :mod:`fastmlp.training.callbacks`. ``on_batch_end`` makes training call the
             engine once per batch.
         verbose : int, default 0
-            0 silent, 1 a progress bar, 2 one line per epoch on stdout.
+            0 silent; 1 the progress bar of ``progress=True`` (on stderr) plus a line on
+            stdout for what ``fit`` chose (the rate ``lr='auto'`` picked); 2 one line per
+            epoch on stdout (loss, validation, rate, time) instead of the bar, plus that
+            line. Any verbose output runs ``restarts`` one after another.
         progress : bool, default False
-            A progress bar on stderr (tqdm when installed). It advances within an epoch
+            Only the progress bar, on stderr (tqdm when installed), nothing on stdout; with
+            ``verbose=2`` both the bar and the epoch lines. It advances within an epoch
             when an epoch takes longer than about a second.
         schedule : Schedule, callable or None, default None
             A learning-rate schedule from :mod:`fastmlp.optim` (``Cosine``, ``StepLR``,

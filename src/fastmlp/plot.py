@@ -1,4 +1,4 @@
-"""Figures for training curves and decision regions (needs matplotlib: ``pip install fastmlp[plot]``).
+"""Figures for training curves and decision regions (needs matplotlib: ``pip install matplotlib``).
 
 Importing ``fastmlp`` or ``fastmlp.plot`` does not import matplotlib; each function imports
 it when called and raises an ImportError that says what to install when it is missing. No
@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Mapping, Optional, Sequence
 
 import numpy as np
 
+from ._install import install_hint
 from ._typing import ArrayLike, NDArray
 from .datasets import xor
 
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
 __all__ = ["plot_history", "plot_decision_regions", "plot_xor", "plot_lr_sweep",
            "plot_lr_range"]
 
-_INSTALL = "fastmlp.plot needs matplotlib: pip install fastmlp[plot] (or pip install matplotlib)"
+_INSTALL = "fastmlp.plot needs matplotlib: " + install_hint("plot")
 
 
 def _pyplot() -> Any:
@@ -203,7 +204,7 @@ def plot_lr_sweep(result: LRSweepResult, ax: Optional[Axes] = None, kind: str = 
     what = "validation loss" if result.val_loss is not None else "training loss"
     plt = _pyplot()
     if ax is None:
-        _, ax = plt.subplots(figsize=(5.5, 3.8))
+        ax = _new_axes(plt)
     if kind == "curves":
         for i in idx:
             v = np.asarray(curves[i], dtype=np.float64)
@@ -213,6 +214,8 @@ def plot_lr_sweep(result: LRSweepResult, ax: Optional[Axes] = None, kind: str = 
             if result.diverged[i] and len(v):
                 ax.plot(epochs[-1:], v[-1:], "x", ms=10, mew=2, color=line.get_color())
         ax.set_xlabel("epoch")
+        from matplotlib.ticker import MaxNLocator
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))    # epochs are whole
     else:
         lrs = result.lrs[idx]
         final = np.array([result.final[i] for i in idx])
@@ -230,11 +233,22 @@ def plot_lr_sweep(result: LRSweepResult, ax: Optional[Axes] = None, kind: str = 
     ax.set_ylabel(what)
     if log:
         ax.set_yscale("log")
-    return _finish(ax, title)
+    return _finish(ax, title, outside=True)
 
 
-def _finish(ax: Axes, title: Optional[str]) -> Axes:
-    ax.legend(fontsize="small")
+def _new_axes(plt: Any) -> Axes:
+    """A figure of its own, laid out by constrained layout: labels and the legend outside
+    the axes are kept inside the figure, also by ``savefig``."""
+    fig = plt.figure(figsize=(7.0, 3.8), constrained_layout=True)
+    return fig.add_subplot()
+
+
+def _finish(ax: Axes, title: Optional[str], outside: bool = False) -> Axes:
+    if outside:      # beside the axes, so it never covers a curve
+        ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.02, 1.0),
+                  borderaxespad=0.0)
+    else:
+        ax.legend(fontsize="small")
     ax.grid(True, alpha=0.3)
     if title:
         ax.set_title(title)
@@ -250,12 +264,17 @@ def plot_lr_range(result: LRRangeResult, ax: Optional[Axes] = None,
     """
     plt = _pyplot()
     if ax is None:
-        _, ax = plt.subplots(figsize=(5.5, 3.8))
+        ax = _new_axes(plt)
     lrs, raw, sm = result.lrs, result.loss, result.smoothed
     ax.plot(lrs, raw, color="tab:blue", alpha=0.3, lw=1, label="batch loss")
     ax.plot(lrs, sm, color="tab:blue", lw=2, label="smoothed")
+    at = lrs[result.min_index]
+    ax.plot([at], [sm[result.min_index]], "o", color="tab:orange",
+            label=f"minimum at lr={at:.3g}")
+    rule = {"minimum": "a tenth of the minimum's rate",
+            "steepest": "where the smoothed loss falls fastest"}.get(result.rule, result.rule)
     ax.axvline(result.lr, color="tab:green", ls="--",
-               label=f"suggested lr={result.lr:.3g} ({result.rule})")
+               label=f"suggested lr={result.lr:.3g}\n({rule})")
     finite = sm[np.isfinite(sm)]
     if finite.size:
         lo, hi = float(finite.min()), float(max(finite[0], finite.min()))
@@ -264,4 +283,4 @@ def plot_lr_range(result: LRRangeResult, ax: Optional[Axes] = None,
     ax.set_xscale("log")
     ax.set_xlabel("learning rate")
     ax.set_ylabel("training loss")
-    return _finish(ax, title)
+    return _finish(ax, title, outside=True)

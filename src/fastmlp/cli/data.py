@@ -14,7 +14,15 @@ Rows = list[tuple[int, list[str]]]
 
 from .common import CLIError, one_line
 
-__all__ = ["load_data", "check_file"]
+__all__ = ["load_data", "check_file", "NotANumber"]
+
+
+class NotANumber(CLIError):
+    """A feature cell that is not a number; ``column`` names its column."""
+
+    def __init__(self, message: str, column: str) -> None:
+        super().__init__(message)
+        self.column = column
 
 
 def check_file(path: str) -> None:
@@ -125,8 +133,8 @@ def _csv_number(path: str, name: str, line: int, cell: str) -> float:
     try:
         v = float(cell)
     except ValueError:
-        raise CLIError(f"{path}: line {line}, column {name!r}: {cell!r} is not "
-                       f"a number") from None
+        raise NotANumber(f"{path}: line {line}, column {name!r}: {cell!r} is not "
+                         f"a number", name) from None
     if not np.isfinite(v):
         raise CLIError(f"{path}: line {line}, column {name!r}: {cell!r} is not "
                        f"a finite number")

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Optional, TextIO
 
 import numpy as np
 
+from .._install import install_hint
 from .. import datasets
 from ..network import MLP
 from ..perceptron import Perceptron
@@ -47,8 +48,7 @@ def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
         try:
             import matplotlib  # noqa: F401
         except ImportError:
-            raise CLIError("--plot needs matplotlib: pip install fastmlp[plot] (or pip "
-                           "install matplotlib)") from None
+            raise CLIError("--plot needs matplotlib: " + install_hint("plot")) from None
         check_output_path(args.plot, "figure")
     set_threads(args.threads)
     seed = args.seed

@@ -7,7 +7,8 @@ import os
 import tempfile
 from typing import Any, Iterable, TextIO
 
-from .common import CLIError, one_line, positive_int
+from .._install import install_hint
+from .common import CLIError, check_output_path, one_line, positive_int
 from .train import _load_model
 
 __all__ = ["add_parser", "cmd_export"]
@@ -20,7 +21,7 @@ def add_parser(sub: Any) -> None:
         description="Write the model saved in MODEL.npz as an ONNX graph. Classifiers output "
                     "'label' and 'probabilities' (or, with --zipmap, skl2onnx's "
                     "'output_label' and 'output_probability'); regressors 'variable'. The "
-                    "input is 'X'. Needs the onnx extra: pip install 'fastmlp[onnx]'.")
+                    "input is 'X'. Needs onnx: " + install_hint("onnx") + ".")
     e.add_argument("model", metavar="MODEL.npz", help="a model saved by 'fastmlp train' or "
                                                        "MLP.save")
     e.add_argument("output", metavar="MODEL.onnx", nargs="?", default=None,
@@ -54,15 +55,16 @@ def cmd_export(args: argparse.Namespace, out: TextIO) -> int:
     try:
         from .. import onnx as fonnx
     except ImportError as exc:
-        raise CLIError(f"export needs the onnx extra: pip install 'fastmlp[onnx]' "
-                       f"({one_line(exc.__cause__ or exc)})") from None
+        raise CLIError(f"export needs onnx ({one_line(exc.__cause__ or exc)}): "
+                       + install_hint("onnx")) from None
     model = _load_model(args.model)
-    onx = fonnx.to_onnx(model, dtype=args.dtype, opset=args.opset, name=args.name,
-                        zipmap=args.zipmap)
     path = args.output
     if path is None:
         stem = args.model[:-4] if args.model.endswith(".npz") else args.model
         path = stem + ".onnx"
+    check_output_path(path, "ONNX graph")          # train's messages, before any work
+    onx = fonnx.to_onnx(model, dtype=args.dtype, opset=args.opset, name=args.name,
+                        zipmap=args.zipmap)
     data = onx.SerializeToString()
     directory = os.path.dirname(os.path.abspath(path))
     tmp = None
@@ -74,7 +76,9 @@ def cmd_export(args: argparse.Namespace, out: TextIO) -> int:
     except OSError as exc:
         if tmp is not None and os.path.exists(tmp):
             os.unlink(tmp)
-        raise CLIError(f"{path}: cannot write ({one_line(exc)})") from None
+        # the message names the file asked for, never the temporary file
+        raise CLIError(f"{path}: cannot write the ONNX graph "
+                       f"({exc.strerror or one_line(exc)})") from None
     print(f"wrote {path} ({len(data):,} bytes, opset "
           f"{onx.opset_import[0].version}): input {_describe_io(onx.graph.input)}; "
           f"outputs {_describe_io(onx.graph.output)}", file=out)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import csv
 import io
+import shlex
 import sys
 import time
 import warnings
@@ -23,7 +24,7 @@ from ..training import DivergenceWarning
 from .._model_config import MAX_EPOCHS
 from .common import (CLIError, _number, check_output_path, fraction, one_line,
                      positive_float, positive_int, set_threads, warn)
-from .data import check_file, load_data
+from .data import NotANumber, check_file, load_data
 
 __all__ = ["add_parsers", "cmd_train", "cmd_predict", "EXIT_DIVERGED", "guess_task"]
 
@@ -79,9 +80,12 @@ def add_parsers(sub: Any) -> None:
                "Classification trains with --loss cross_entropy by default (softmax output, "
                "K output units for K classes; margin too), or hinge/logistic for two classes "
                "(one output unit); regression with square. Predictions of a classifier are "
-               "the original labels. Inputs are used as given: scale them first. Exit "
-               "status: 0 success, 2 bad input or options, 3 training diverged (no model is "
-               "written unless --keep-diverged).")
+               "the original labels. Inputs are used as given: scale them first (a warning says "
+               "when the columns' scales differ by a factor of 100 or more). Exit "
+               "status: 0 success, 2 bad input or options, 3 training diverged -- a loss "
+               "or gradient became NaN or infinite, or the training loss ended more than "
+               "10 times above the initial weights' -- (no model is written unless "
+               "--keep-diverged).")
     t.add_argument("data", metavar="DATA", help="training data: .csv, .npy or .npz")
     t.add_argument("--target", metavar="COL",
                    help="target column: a header name or a 0-based index (negative counts "
@@ -104,7 +108,13 @@ def add_parsers(sub: Any) -> None:
     t.add_argument("--optimizer", choices=tuple(OPTIMIZERS), default="sgd",
                    help="optimizer (default sgd)")
     t.add_argument("--validation-split", type=fraction, default=0.0, metavar="F",
-                   help="fraction of the training data held out to measure validation loss")
+                   help="fraction of the data held out to measure validation loss and "
+                        "score: rows drawn at random (--seed), stratified by class when "
+                        "classifying (each class keeps its share), as scikit-learn's "
+                        "early-stopping split")
+    t.add_argument("--no-shuffle-split", action="store_true",
+                   help="with --validation-split: hold out the last rows of the file, in "
+                        "order (e.g. time-ordered data), instead of a random stratified draw")
     t.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     t.add_argument("--dtype", choices=("float32", "float64"), default="float64",
                    help="precision of the model (default float64)")
@@ -218,56 +228,164 @@ def _model_path(path: str) -> str:
     return path if path.endswith(".npz") else path + ".npz"
 
 
+_GROWTH = 10.0          # a final training loss this many times the initial one: diverged
+_SCALE_RATIO = 100.0    # feature standard deviations this far apart: a scaling warning
+
+
+def split_rows(y: NDArray[Any], fraction: float, seed: int, stratify: bool,
+               shuffle: bool = True) -> tuple[NDArray[Any], NDArray[Any]]:
+    """(training rows, validation rows) of a held-out ``fraction`` (round(n * fraction)
+    rows), each in file order. ``shuffle``: rows drawn at random with ``seed``;
+    ``stratify`` (classification): each class contributes its share (largest remainders,
+    as scikit-learn's stratified split), so a small class is not left out by chance.
+    Without ``shuffle``: the last rows."""
+    n = len(y)
+    n_val = int(round(n * fraction))
+    if not shuffle or n_val == 0:
+        return np.arange(n - n_val), np.arange(n - n_val, n)
+    rng = np.random.default_rng(seed)
+    if not stratify:
+        perm = rng.permutation(n)
+        return np.sort(perm[n_val:]), np.sort(perm[:n_val])
+    classes, inverse = np.unique(y, return_inverse=True)
+    counts = np.bincount(inverse, minlength=len(classes))
+    if n - n_val < len(classes):
+        raise CLIError(f"--validation-split {fraction:g} leaves {n - n_val} samples for "
+                       f"training, fewer than the {len(classes)} classes")
+    share = counts * (n_val / n)
+    take = np.floor(share).astype(np.int64)
+    rest = n_val - int(take.sum())
+    if rest > 0:       # the largest remainders get the rows left (ties: at random)
+        order = np.lexsort((rng.random(len(classes)), -(share - take)))
+        take[order[:rest]] += 1
+    # every class keeps a training row; the rows this moves go to the classes with most left
+    over = np.maximum(take - (counts - 1), 0)
+    take -= over
+    for _ in range(int(over.sum())):
+        take[np.argmax(counts - 1 - take)] += 1
+    val = np.concatenate([rng.permutation(np.flatnonzero(inverse == k))[:take[k]]
+                          for k in range(len(classes))])
+    mask = np.zeros(n, bool)
+    mask[val] = True
+    return np.flatnonzero(~mask), np.flatnonzero(mask)
+
+
+def _mean_loss(model: MLP, X: NDArray[Any], y: NDArray[Any], loss: str) -> float:
+    """The model's mean training loss on (X, y) (the fit's loss, from z^L in chunks)."""
+    lf = LOSSES[loss]()
+    Y = lf.encode(y, int(model.layer_sizes[-1])).Y
+    total = 0.0
+    with np.errstate(all="ignore"):
+        for r in range(0, X.shape[0], 4096):
+            tr = model.forward(X[r:r + 4096], keep=True)
+            total += lf.value(Y[r:r + 4096], tr.a[-1], tr.z[-1]) * len(tr.a[-1])
+    return total / X.shape[0]
+
+
+def _scale_warning(X: NDArray[Any], names: list[str]) -> Optional[str]:
+    """A warning when the columns' standard deviations differ by a factor of 100 or more
+    (constant columns left out): gradient descent then needs a rate no one rate fits."""
+    sd = X.std(axis=0)
+    live = np.flatnonzero(sd > 0)
+    if len(live) < 2:
+        return None
+    hi, lo = live[np.argmax(sd[live])], live[np.argmin(sd[live])]
+    if sd[hi] < _SCALE_RATIO * sd[lo]:
+        return None
+    return (f"the feature columns' scales differ by a factor of {sd[hi] / sd[lo]:.3g} "
+            f"(standard deviation of {names[hi]!r}: {sd[hi]:.3g}, of {names[lo]!r}: "
+            f"{sd[lo]:.3g}); scale them first (subtract each column's mean and divide by "
+            f"its standard deviation), or training may be slow or diverge")
+
+
+def _smaller_lr(lr: float, optimizer: str) -> str:
+    """What to try instead of a learning rate that diverged."""
+    default = OPTIMIZERS[optimizer]().lr
+    if lr / 10 > max(1.0, default):      # far off: a tenth is still far too large
+        return f"--lr auto, or --lr {default:g} ({optimizer}'s default)"
+    return f"a smaller --lr (e.g. {lr / 10:g})"
+
+
+def _score_words(model: MLP, X: NDArray[Any], y: NDArray[Any], task: str) -> str:
+    v = model.score(X, y)
+    return f"accuracy {100 * v:.1f} %" if task == "classify" else f"R^2 {v:.4g}"
+
+
 def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
     check_output_path(args.output, "model")        # a directory is refused as given
     output = _model_path(args.output)
     check_output_path(output, "model")
-    X, y, _ = load_data(args.data, args.target, need_target=True)
+    X, y, names = load_data(args.data, args.target, need_target=True)
     assert y is not None                           # need_target=True
     task, how, loss, y, n_out = _choose_loss(y, args.task, args.loss, args.data)
     set_threads(args.threads)
     sizes = [X.shape[1], *args.hidden, n_out]
     n_classes = f", {n_out if n_out > 1 else 2} classes" if task == "classify" else ""
     print(f"task: {task}{n_classes} ({how})", file=out)
-    n_val = int(round(X.shape[0] * args.validation_split))
-    n_train = X.shape[0] - n_val
+    tr, va = split_rows(y, args.validation_split, args.seed, stratify=task == "classify",
+                        shuffle=not args.no_shuffle_split)
+    n_train, n_val = len(tr), len(va)
+    if n_train == 0:
+        raise CLIError(f"--validation-split {args.validation_split:g} leaves no samples "
+                       f"for training")
     if args.validation_split and 0 < n_train < _MIN_TRAIN and n_val > 0:
         warn(f"--validation-split {args.validation_split:g} leaves {n_train} of "
              f"{X.shape[0]} samples for training: too few to learn from")
+    X_tr, y_tr = np.ascontiguousarray(X[tr]), y[tr]
+    validation = (np.ascontiguousarray(X[va]), y[va]) if n_val else None
+    scales = _scale_warning(X_tr, names)
+    if scales:
+        warn(scales)
     model = MLP(sizes, activation=args.activation, output=LOSSES[loss].default_output,
                 loss=loss, dtype=args.dtype, seed=args.seed)
+    loss0 = _mean_loss(model, X_tr, y_tr, loss)
     callbacks = [_EpochPrinter(out)] if args.verbose else None
     t0 = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DivergenceWarning)   # reported below, in one line
-        hist = model.fit(X, y, loss=loss, optimizer=args.optimizer, lr=args.lr,
+        hist = model.fit(X_tr, y_tr, loss=loss, optimizer=args.optimizer, lr=args.lr,
                          batch_size=args.batch_size, epochs=args.epochs,
-                         validation_split=args.validation_split, callbacks=callbacks)
+                         validation_data=validation, callbacks=callbacks)
     seconds = time.perf_counter() - t0
     batch = hist.params["batch_size"]
     epochs = len(hist)
-    print(f"trained {'-'.join(map(str, sizes))} {args.activation} MLP, {loss} loss, "
-          f"{epochs} epochs on {n_train} samples, "
-          f"{'full batch' if batch >= n_train else f'batch {batch}'}, in {seconds:.2f} s "
-          f"({n_train * max(epochs, 1) / max(seconds, 1e-9):,.0f} samples/s)", file=out)
+    if epochs:
+        print(f"trained {'-'.join(map(str, sizes))} {args.activation} MLP, {loss} loss, "
+              f"{epochs} epochs on {n_train} samples, "
+              f"{'full batch' if batch >= n_train else f'batch {batch}'}, in {seconds:.2f} s "
+              f"({n_train * epochs / max(seconds, 1e-9):,.0f} samples/s)", file=out)
     search = hist.lr_search
     if search is not None:
         print(f"learning rate: auto -> {search.lr:.3g} ({search.reason})", file=out)
-    if epochs and not hist.diverged:
+    lr = model.optimizer_.lr if model.optimizer_ is not None else float("nan")
+    what = None
+    if hist.diverged:
+        done = (f"after {epochs} complete epoch{'s' if epochs != 1 else ''}" if epochs
+                else "before completing an epoch")
+        what = (f"training diverged in epoch {hist.diverged_epoch}, {done} (the loss or a "
+                f"gradient became NaN or infinite) with learning rate {lr:g}")
+    else:
+        loss1 = _mean_loss(model, X_tr, y_tr, loss) if epochs else loss0
+        if not np.isfinite(loss1) or loss1 > _GROWTH * loss0:
+            what = (f"training diverged: the training loss rose from {loss0:.4g} (the "
+                    f"initial weights) to {loss1:.4g} in {epochs} epochs with learning rate "
+                    f"{lr:g}")
+    if what is None and epochs:
         tail = f", validation loss {hist.val_loss[-1]:.6g}" if n_val else ""
         print(f"final training loss {hist.loss[-1]:.6g}{tail}", file=out)
-    if hist.diverged:
-        lr = model.optimizer_.lr if model.optimizer_ is not None else float("nan")
-        what = (f"training diverged in epoch {hist.diverged_epoch} (the loss or a gradient "
-                f"became NaN or infinite) with learning rate {lr:g}; try a smaller --lr "
-                f"(e.g. {lr / 10:g}) or standardised data")
+        vscore = (f", validation {_score_words(model, validation[0], validation[1], task)}"
+                  if validation is not None else "")
+        print(f"training {_score_words(model, X_tr, y_tr, task)}{vscore}", file=out)
+    if what is not None:
+        what += f"; try {_smaller_lr(lr, args.optimizer)}, or standardised data"
         if not args.keep_diverged:
             print(f"fastmlp: error: {what}; no model written (--keep-diverged saves the "
-                  f"last finite weights)", file=sys.stderr)
+                  f"last {'finite ' if hist.diverged else ''}weights)", file=sys.stderr)
             return EXIT_DIVERGED
     saved = _save(model, output)
-    if hist.diverged:
-        warn(f"{what}; saved its last finite weights to {saved} (--keep-diverged)")
+    if what is not None:
+        warn(f"{what}; saved its last {'finite ' if hist.diverged else ''}weights to {saved} "
+             f"(--keep-diverged)")
         return EXIT_DIVERGED
     print(f"saved model to {saved}", file=out)
     return 0
@@ -303,7 +421,13 @@ def cmd_predict(args: argparse.Namespace, out: TextIO) -> int:
     if args.output:
         check_output_path(args.output, "predictions")
     model = _load_model(args.model)
-    X, _, _ = load_data(args.data, args.target, need_target=False)
+    try:
+        X, _, _ = load_data(args.data, args.target, need_target=False)
+    except NotANumber as exc:
+        if args.target is not None:
+            raise
+        raise CLIError(f"{exc}; if {exc.column!r} is the target column, drop it with "
+                       f"--target {shlex.quote(exc.column)}") from None
     n_in = int(model.layer_sizes[0])
     if X.shape[1] != n_in:
         hint = " (use --target COL to drop the target column)" \

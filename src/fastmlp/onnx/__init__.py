@@ -24,17 +24,19 @@ MLPRegressor:
 * regressors: ``variable`` (n, n_outputs), ``predict``'s values.
 
 The input is ``X`` (n, n_features) of the graph's float type (the model's dtype unless
-``dtype`` says otherwise). onnx is needed (``pip install 'fastmlp[onnx]'``, which also
-brings onnxruntime and skl2onnx); skl2onnx only for :func:`register`.
+``dtype`` says otherwise). onnx is needed (``pip install onnx onnxruntime skl2onnx``, or
+``pip install ".[onnx]"`` from a checkout); skl2onnx only for :func:`register`.
 """
 from __future__ import annotations
+
+from .._install import install_hint
 
 try:
     import onnx
     from onnx import helper
 except ImportError as exc:      # pragma: no cover - exercised only without the extra
-    raise ImportError("fastmlp.onnx needs the 'onnx' package: pip install 'fastmlp[onnx]' "
-                      "(onnx, onnxruntime, skl2onnx)") from exc
+    raise ImportError("fastmlp.onnx needs the 'onnx' package: "
+                      + install_hint("onnx")) from exc
 
 import numpy as np
 

@@ -9,7 +9,7 @@ conventions map onto the engine is described in :mod:`fastmlp.sklearn._network` 
 and :mod:`fastmlp.sklearn._ova` (the perceptron).
 
 Documentation links: an estimator's HTML representation (in Jupyter) links to
-``https://fastmlp.readthedocs.io/en/{version}/api/sklearn.html#fastmlp.sklearn.{name}``,
+``https://fastmlp.readthedocs.io/en/{version}/api.html#fastmlp.sklearn.{name}``,
 ``{version}`` being fastmlp's version for a release (``0.1.0``) and ``latest`` for a
 development build.
 
@@ -19,23 +19,31 @@ Modules: ``mlp`` (MLPClassifier, MLPRegressor), ``perceptron`` (Perceptron), ``_
 ``_threads`` (``resolve_n_threads``), ``_compat`` (differences between scikit-learn
 releases).
 
-scikit-learn is an optional dependency of fastmlp (``pip install "fastmlp[sklearn]"``): it is
-imported in this package only.
+scikit-learn is an optional dependency of fastmlp (``pip install scikit-learn``, or
+``pip install ".[sklearn]"`` from a checkout): it is imported in this package only.
 """
+from .._install import distribution, install_hint  # noqa: E402
+
 try:
-    import scipy  # noqa: F401
     import sklearn
+    import scipy  # noqa: F401
 except ImportError as exc:      # pragma: no cover - exercised in a subprocess by the tests
-    raise ImportError(
-        f"fastmlp.sklearn needs scikit-learn, which is not installed ({exc}). Install "
-        f"fastmlp's scikit-learn extra: pip install \"fastmlp[sklearn]\"") from exc
+    _missing = distribution(exc.name or "sklearn")
+    if _missing == "scikit-learn":
+        _why, _pkgs = "scikit-learn, which is not installed", "scikit-learn"
+    else:                       # scikit-learn is there, one of its own dependencies is not
+        _why = f"scikit-learn, which cannot be imported: {_missing} is missing"
+        _pkgs = f"scikit-learn {_missing}"
+    raise ImportError(f"fastmlp.sklearn needs {_why}. Install it: "
+                      f"{install_hint('sklearn', _pkgs)}") from exc
 
 from ._compat import SKLEARN_FLOOR, SKLEARN_VERSION  # noqa: E402
 
 if SKLEARN_VERSION < SKLEARN_FLOOR:     # pragma: no cover - checked in a subprocess
     raise ImportError(
         f"fastmlp.sklearn needs scikit-learn >= {'.'.join(map(str, SKLEARN_FLOOR))}, found "
-        f"{sklearn.__version__}. Upgrade it: pip install -U \"fastmlp[sklearn]\"")
+        f"{sklearn.__version__}. Upgrade it: pip install -U "
+        f"\"scikit-learn>={'.'.join(map(str, SKLEARN_FLOOR))}\"")
 
 from ._threads import resolve_n_threads  # noqa: E402
 from .mlp import MLPClassifier, MLPRegressor  # noqa: E402

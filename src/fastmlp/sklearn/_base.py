@@ -27,8 +27,11 @@ from ._network import Network
 from ._threads import resolve_n_threads
 
 
-DOC_URL = ("https://fastmlp.readthedocs.io/en/{version}/api/sklearn.html"
-           "#fastmlp.sklearn.{estimator_name}")
+# the API reference is one page, docs/api.rst -> api.html, where each estimator's entry
+# has the id fastmlp.sklearn.<name> (automodule fastmlp.sklearn)
+DOC_PAGE = "api.html"
+DOC_URL = ("https://fastmlp.readthedocs.io/en/{version}/" + DOC_PAGE
+           + "#fastmlp.sklearn.{estimator_name}")
 
 
 def doc_version(version=__version__):
@@ -233,10 +236,13 @@ class EngineEstimator(TagsMixin, BaseEstimator):
                                  f"{list(hidden)}; refit with warm_start=False")
             nets = [net]
             split = self._split(X, Y, sample_weight, s, rs, net.plan)
-        for net in nets:
-            if net.seed is None or not incremental:
-                # the shuffling seed, drawn from random_state after the init and the split
-                net.seed = int(rs.randint(0, 2 ** 62))
+        # the shuffling streams: scikit-learn's, random_state itself after the init and the
+        # split (fresh in every fit/partial_fit call, as scikit-learn's); further restarts
+        # get streams seeded from a copy of it, so the first one's draws stay scikit-learn's
+        extra = copy.deepcopy(rs).randint(0, 2 ** 31 - 1, size=len(nets) - 1)
+        for r, net in enumerate(nets):
+            net.seed = 0
+            net.shuffle_rs = rs if r == 0 else np.random.RandomState(int(extra[r - 1]))
         if first:
             self.t_ = 0
         t0 = self.t_

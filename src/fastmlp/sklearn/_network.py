@@ -31,6 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.optimize
+from sklearn.utils import shuffle as sk_shuffle
 
 from ..network import MLP
 from ..optim import SGD, Adam, Adaptive, Constant, InverseScaling
@@ -135,6 +136,7 @@ class Network:
         self.schedule = None
         self.stopper = None
         self.seed = None
+        self.shuffle_rs = None      # scikit-learn's shuffling stream (a RandomState)
         self.epoch = 0
 
     def __deepcopy__(self, memo):
@@ -143,6 +145,7 @@ class Network:
         new.optimizer = copy.deepcopy(self.optimizer, memo)
         new.schedule = copy.deepcopy(self.schedule, memo)
         new.stopper = copy.deepcopy(self.stopper, memo)
+        new.shuffle_rs = copy.deepcopy(self.shuffle_rs, memo)
         return new
 
     # -- parameters ---------------------------------------------------------------------------
@@ -224,7 +227,8 @@ class Network:
         callbacks = [self.stopper] + (
             [_Printer(validate is not None, self.stopper, s)] if verbose else [])
         run = Run(self.engine, X, Y, optimizer=self.optimizer, schedule=self.schedule,
-                  batch_size=B, epochs=epochs, shuffle=bool(s.shuffle), seed=self.seed,
+                  batch_size=B, epochs=epochs, shuffle=bool(s.shuffle), seed=self.seed or 0,
+                  epoch_order=_sklearn_order(self.shuffle_rs, n) if s.shuffle else None,
                   epoch0=self.epoch, samples0=samples0, sample_weight=sw,
                   validate=validate, callbacks=callbacks,
                   objective=_ObjectiveInSklearnUnits(self, s.alpha if s.alpha_per_batch
@@ -296,3 +300,19 @@ class Network:
             failed += ("\nYou might also want to scale the data as shown in:\n"
                        "    https://scikit-learn.org/stable/modules/preprocessing.html")
         return hist, n_iter, failed
+
+
+def _sklearn_order(rs, n):
+    """scikit-learn's epoch order (``MLP._fit_stochastic``): each epoch starts with
+    ``sample_idx = shuffle(sample_idx, random_state=rs)``, sample_idx starting at
+    ``arange(n)`` in every fit/partial_fit call, rs the estimator's RandomState after the
+    weight init and the early-stopping split. None (no stream): fastmlp's own order."""
+    if rs is None:
+        return None
+    idx = np.arange(n, dtype=int)
+
+    def order(epoch):
+        nonlocal idx
+        idx = sk_shuffle(idx, random_state=rs)
+        return idx
+    return order

@@ -206,6 +206,14 @@ class MLPClassifier(ClassifierMixin, LabelEncoding, _BaseMLP):
         ``lr_search_`` (a ``fastmlp.training.LRSweepResult``). There is no
         ``partial_fit`` then; ``solver='lbfgs'`` ignores it.
 
+    Randomness is scikit-learn's: the initial weights, the ``early_stopping`` split and,
+    with ``shuffle=True``, every epoch's order (``sklearn.utils.shuffle`` of the previous
+    epoch's order, starting in order at each ``fit``/``partial_fit`` call) are drawn from
+    ``random_state`` in scikit-learn's order, so the same ``random_state`` and settings
+    give scikit-learn's weights (float64: to 1e-10) with or without shuffling. Only the
+    first of several ``restarts`` draws so; the others shuffle from streams seeded from a
+    copy of ``random_state`` (reproducible, not scikit-learn's).
+
     Divergence (the same policy as ``fastmlp.MLP.fit``): a step whose loss or gradient is
     not finite changes nothing and ends training with a ``fastmlp.DivergenceWarning``; the
     model keeps its last finite weights, or the best validation epoch's with

@@ -144,7 +144,10 @@ class Run:
     engine's mean loss to the reported 'loss', e.g. an estimator's units plus its L2 term),
     ``custom_loss`` (a :class:`fastmlp.losses.Loss` computed in NumPy), ``n_threads``,
     ``on_divergence`` ('warn', 'raise', or 'ignore': only recorded in the History, for
-    runs that expect some rates to diverge, e.g. a learning-rate sweep).
+    runs that expect some rates to diverge, e.g. a learning-rate sweep), ``epoch_order``
+    (a callable ``epoch -> rows``, called once as each epoch starts, giving that epoch's
+    order of the rows in place of ``fastmlp._core.permutation(seed, epoch)``; used only
+    with ``shuffle=True``, e.g. by the scikit-learn estimators to draw scikit-learn's order).
     """
 
     def __init__(self, engine: Any, X: FloatArray, Y: FloatArray, *, optimizer: Optimizer,
@@ -156,7 +159,8 @@ class Run:
                  objective: Optional[Callable[[float], float]] = None,
                  custom_loss: Optional[Loss] = None, n_threads: Optional[int] = None,
                  on_divergence: str = "warn",
-                 share_threads: Optional[bool] = None) -> None:
+                 share_threads: Optional[bool] = None,
+                 epoch_order: Optional[Callable[[int], Any]] = None) -> None:
         self.engine = engine
         self.X, self.Y = X, Y
         self.optimizer = optimizer
@@ -177,6 +181,7 @@ class Run:
         # share the threads with concurrent runs: by default when the count was left open
         self.share_threads = n_threads is None if share_threads is None else bool(share_threads)
         self.on_divergence = on_divergence
+        self.epoch_order = epoch_order if self.shuffle else None
         self.has_validation = validate is not None
         self.history = History()
         self.history.monitor = "val_loss" if validate is not None else "loss"
@@ -210,6 +215,16 @@ class Run:
         self.epochs_done = done
         self.history._truncate(n)
 
+    def _order(self, epoch: int, N: int, in_order: bool) -> Any:
+        """Epoch ``epoch``'s row order (None: in order). An ``epoch_order`` is asked for
+        every epoch, a single batch included (its draws are part of its stream)."""
+        if self.epoch_order is not None:
+            order = np.asarray(self.epoch_order(epoch), dtype=np.intp)
+            if order.shape != (N,):
+                raise ValueError(f"epoch_order gave {order.shape} rows, expected ({N},)")
+            return order
+        return None if in_order else _core.permutation(self.seed, epoch, N)
+
     # -- one epoch, one engine call per batch ----------------------------------------------
     def _epoch_per_batch(self, epoch: int, batch_cbs: Sequence[Any], s1: Optional[FloatArray],
                          s2: Optional[FloatArray], progress: Sequence[Any] = (),
@@ -221,7 +236,8 @@ class Run:
         nt = self._threads()
         N = X.shape[0]
         in_order = (not self.shuffle) or B >= N
-        order: Any = None if in_order else _core.permutation(self.seed, epoch, N)
+        order: Any = self._order(epoch, N, in_order)
+        in_order = order is None
         total, seen = 0.0, 0
         for bi, start in enumerate(range(0, N, B)):
             nb = min(B, N - start)
@@ -282,7 +298,8 @@ class Run:
         N = X.shape[0]
         n_batches, rows_end = self._batch_plan()
         in_order = (not self.shuffle) or B >= N
-        order: Any = None if in_order else _core.permutation(self.seed, epoch, N)
+        order: Any = self._order(epoch, N, in_order)
+        in_order = order is None
         done = 0
         total, seen = 0.0, 0
         chunk = 1 if per_batch_s is None else _chunk_batches(interval, per_batch_s, n_batches)
@@ -363,7 +380,8 @@ class Run:
                        default=math.inf)
         per_batch = self.custom_loss is not None or bool(batch_cbs)
         per_epoch = (per_batch or self.validate is not None or bool(epoch_cbs)
-                     or sched.per_epoch or self.objective is not None)
+                     or sched.per_epoch or self.objective is not None
+                     or self.epoch_order is not None)
         sw_kw = {} if self.sample_weight is None else {"sample_weight": self.sample_weight}
         n = self.X.shape[0]
         e0 = self.epoch0
@@ -409,11 +427,17 @@ class Run:
                             e, s1, s2, progress_cbs, interval,
                             None if epoch_s is None else epoch_s / max(n_batches, 1))
                     else:
+                        Xe, Ye, kw_e, shuffle_e = self.X, self.Y, sw_kw, self.shuffle
+                        if self.epoch_order is not None:     # the rows in the epoch's order
+                            rows = self._order(e, n, False)
+                            Xe, Ye, shuffle_e = self.X[rows], self.Y[rows], False
+                            if self.sample_weight is not None:
+                                kw_e = {"sample_weight": self.sample_weight[rows]}
                         losses, t, div = eng.train_epochs(
-                            self.X, self.Y, self.batch_size, 1, opt.spec(), s1, s2,
-                            shuffle=self.shuffle, seed=self.seed, epoch0=e,
+                            Xe, Ye, self.batch_size, 1, opt.spec(), s1, s2,
+                            shuffle=shuffle_e, seed=self.seed, epoch0=e,
                             drop_last=self.drop_last, n_threads=self._threads(),
-                            stop=self.stop, **sw_kw)
+                            stop=self.stop, **kw_e)
                         opt.t = int(t)
                         if eng.interrupted:
                             self._check_stop()

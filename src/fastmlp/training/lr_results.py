@@ -101,10 +101,13 @@ class LRSweepResult:
     """
 
     def __init__(self, lrs, histories, epochs, rule="largest_near_min", optimizer=None,
-                 stage=None):
+                 stage=None, beyond=None):
         self.lrs = np.asarray(lrs, dtype=np.float64)
         self.stage = (np.zeros(len(self.lrs), dtype=int) if stage is None
                       else np.asarray(stage, dtype=int))
+        # the rates added one grid step beyond an edge the chosen rate was at
+        self.beyond = (np.zeros(len(self.lrs), dtype=bool) if beyond is None
+                       else np.asarray(beyond, dtype=bool))
         self.histories = list(histories)
         self.epochs = int(epochs)
         self.optimizer = optimizer
@@ -142,13 +145,27 @@ class LRSweepResult:
         template = _SWEEP_REASONS.get(rule) if isinstance(rule, str) else None
         how = (template.format(what=what, best="lowest") if template
                else f"chosen by the rule {self.rule!r}")
-        refined = int(self.stage.max()) if self.stage.size else 0
+        refined = int(self.stage[~self.beyond].max()) if (~self.beyond).any() else 0
+        n_beyond = int(self.beyond.sum())
         self.reason = (f"{how} ({self.monitor} {self.final[idx]:.4g}) after {self.epochs} epoch"
                        f"{'s' if self.epochs != 1 else ''} of a sweep over {len(self.lrs)} rates"
                        + (f" ({refined} refinement stage{'s' if refined > 1 else ''})"
-                          if refined else ""))
+                          if refined else "")
+                       + (f" ({n_beyond} beyond the grid's edge)" if n_beyond else ""))
 
     # -- views --------------------------------------------------------------------------------
+    @property
+    def at_edge(self):
+        """'smallest' or 'largest' when the chosen rate is that end of the rates tried
+        (a better rate may lie beyond it), None when it is inside them or none was chosen."""
+        if self.index is None or len(self.lrs) < 2:
+            return None
+        if self.index == 0:
+            return "smallest"
+        if self.index == len(self.lrs) - 1:
+            return "largest"
+        return None
+
     @property
     def stable_lrs(self):
         """The rates that did not diverge."""
@@ -189,12 +206,15 @@ class LRSweepResult:
             notes = []
             if self.diverged[i]:
                 notes.append(f"diverged in epoch {self.diverged_epoch[i]}")
-            if self.stage[i]:
+            if self.beyond[i]:
+                notes.append("(beyond the grid)")
+            elif self.stage[i]:
                 notes.append(f"(refinement {self.stage[i]})")
             if i == self.index:
                 notes.append(f"<- chosen ({self.rule})")
             rows.append(f"{row}  {'  '.join(notes)}".rstrip())
-        return "\n".join(rows)
+        # ends with a newline: print(res.table(), res.lr) puts the rate on a line of its own
+        return "\n".join(rows) + "\n"
 
     def plot(self, ax=None, kind="curves", indices=None, log=True, title=None):
         """Draw the sweep with :func:`fastmlp.plot.plot_lr_sweep` (needs matplotlib):

@@ -30,7 +30,7 @@ from .. import _core
 from .._common import REAL_TYPES, check_int, check_n_threads
 from ..optim import Adam, Optimizer, Schedule, get_optimizer, get_schedule
 from .data import prepare, validator
-from .loop import Run, restart_workers, run_concurrently
+from .loop import Run, restart_workers, run_concurrently, warn_user
 from .lr_results import (LRRangeResult, LRSweepResult, SweepDivergedError, check_range_rule,
                          check_sweep_rule)
 
@@ -151,38 +151,60 @@ def refinement(lrs, index):
     return [float(below), float(above)]
 
 
+def edge_step(lrs, index):
+    """The rate one grid step beyond the edge of ``lrs`` (ascending) where ``lrs[index]``
+    is, or None when ``index`` is inside the grid (or the grid has one rate)."""
+    lrs = np.asarray(lrs, dtype=np.float64)
+    if lrs.size < 2 or 0 < index < lrs.size - 1:
+        return None
+    if index == 0:
+        return float(lrs[0] * lrs[0] / lrs[1])
+    return float(lrs[-1] * lrs[-1] / lrs[-2])
+
+
 def sweep(lrs, train_one, n_threads=None, epochs=1, rule="largest_near_min", parallel=True,
-          refine=0, optimizer=None):
+          refine=0, optimizer=None, extend=0):
     """The core every sweep shares: ``train_one(lr, n_threads) -> (History, payload)`` trains
     a copy of the model, from the same weights, with rate ``lr``.
 
     Stage 0 trains the rates ``lrs``; each of ``refine`` further stages trains the two rates
     :func:`refinement` proposes around the best so far (by ``rule``), halving the spacing
-    there. A stage's candidates run ``restart_workers(n, n_threads)`` at a time (one per
+    there. Then, while the chosen rate is at an edge of the rates tried, up to ``extend``
+    more stages each try the rate one grid step beyond that edge (:func:`edge_step`). A stage's candidates run ``restart_workers(n, n_threads)`` at a time (one per
     thread, single-threaded engines) when ``parallel``, else in turn with ``n_threads``.
     Returns (:class:`LRSweepResult` over every rate tried, [payload per rate, same order]).
     A Ctrl-C ends the sweep with KeyboardInterrupt; every candidate diverging raises
     :class:`SweepDivergedError`.
     """
-    rates, stages, runs = [], [], []
+    rates, stages, runs, past = [], [], [], []
     todo, workers = [float(lr) for lr in lrs], 1
-    for stage in range(int(refine) + 1):
+    for stage in range(int(refine) + int(extend) + 1):
         w = restart_workers(len(todo), n_threads) if parallel else 1
         workers = max(workers, w)
         stage_lrs = list(todo)
-        done = run_concurrently(len(stage_lrs), lambda i, t: train_one(stage_lrs[i], t), w,
+        # a lone candidate of a parallel sweep (a step beyond the edge) also runs on one
+        # thread, as every candidate of a parallel sweep does (same bits on any count)
+        one = parallel and w == 1 and len(stage_lrs) == 1 and workers > 1
+        done = run_concurrently(len(stage_lrs),
+                                lambda i, t: train_one(stage_lrs[i], 1 if one else t), w,
                                 name="fastmlp-lr-sweep")
         if len(done) < len(todo) or any(h.interrupted for h, _ in done):
             raise KeyboardInterrupt("learning-rate sweep interrupted")
         rates += todo
         stages += [stage] * len(todo)
+        past += [stage > refine] * len(todo)
         runs += done
         order = np.argsort(rates, kind="stable")
         result = LRSweepResult(np.asarray(rates)[order], [runs[i][0] for i in order], epochs,
-                               rule, optimizer, stage=np.asarray(stages)[order])
+                               rule, optimizer, stage=np.asarray(stages)[order],
+                               beyond=np.asarray(past, dtype=bool)[order])
         if result.lr is None:
             break
-        todo = [lr for lr in refinement(result.lrs, result.index) if lr not in rates]
+        if stage < refine:
+            todo = [lr for lr in refinement(result.lrs, result.index) if lr not in rates]
+        else:
+            beyond = edge_step(result.lrs, result.index)
+            todo = [] if beyond is None or beyond in rates else [beyond]
         if not todo:
             break
     result.workers = workers
@@ -213,7 +235,7 @@ def lr_sweep(model, X, y, lrs=None, *, epochs=5, optimizer=None, batch_size=32,
              validation_split=0.0, validation_data=None, validation_shuffle=False,
              sample_weight=None, schedule=None, shuffle=True, drop_last=False, seed=None,
              rule="largest_near_min", num=DEFAULT_NUM, refine=0, parallel=True,
-             n_threads=None):
+             n_threads=None, extend=3):
     """Train one copy of ``model`` per learning rate in ``lrs`` for ``epochs`` epochs, every
     copy from the model's current weights; returns an :class:`LRSweepResult`.
 
@@ -229,7 +251,12 @@ def lr_sweep(model, X, y, lrs=None, *, epochs=5, optimizer=None, batch_size=32,
     trying the two rates half-way (geometrically) between the best so far and its
     neighbours, or one step past the grid's end when the best is there (``lr='auto'``: 3
     stages after a 4-rate grid). Divergence is recorded per rate (``diverged``,
-    ``diverged_epoch``), without warnings.
+    ``diverged_epoch``), without warnings. ``extend`` (default 3): when the chosen rate is
+    the smallest or the largest rate tried, up to this many more rates are tried one grid
+    step at a time beyond that edge (``result.stage`` marks them), since a better rate may
+    lie there; a rate still at an edge after that warns (UserWarning) and is named in
+    ``result.at_edge`` ('smallest' or 'largest'; None inside the grid). ``extend=0``
+    only warns.
 
     The copies run concurrently, one per thread (``n_threads``: how many; default the
     model's or the engine's setting), each engine on one thread: bitwise the results of
@@ -240,6 +267,7 @@ def lr_sweep(model, X, y, lrs=None, *, epochs=5, optimizer=None, batch_size=32,
     rule = check_sweep_rule(rule)
     epochs = check_int("epochs", epochs, 1)
     refine = check_int("refine", refine, 0)
+    extend = check_int("extend", extend, 0)
     base, opt, nt = _resolve(model, optimizer, n_threads)
     lrs = default_lrs(opt, num) if lrs is None else check_lrs(lrs)
     sched = get_schedule(schedule)
@@ -265,7 +293,14 @@ def lr_sweep(model, X, y, lrs=None, *, epochs=5, optimizer=None, batch_size=32,
                   on_divergence="ignore")
         return run.execute(), None
 
-    result, _ = sweep(lrs, train_one, nt, epochs, rule, bool(parallel), refine, repr(opt))
+    result, _ = sweep(lrs, train_one, nt, epochs, rule, bool(parallel), refine, repr(opt),
+                      extend=extend)
+    if result.at_edge is not None:
+        side = "smaller" if result.at_edge == "smallest" else "larger"
+        warn_user(f"lr_sweep chose lr={result.lr:.3g}, the {result.at_edge} rate it tried "
+                  f"(after {extend} grid step{'s' if extend != 1 else ''} beyond the edge): a "
+                  f"{side} rate may be better; sweep {side} rates (lrs=...) or pass a larger "
+                  f"extend", UserWarning)
     return result
 
 
