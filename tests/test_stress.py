@@ -17,6 +17,18 @@ from forking import in_forked_child
 SCALE = int(os.environ.get("FASTMLP_STRESS", "1"))
 
 
+def _readers_while_fitting(fitter, reader, n_readers):
+    """Run reader(t) on n_readers threads while fitter() runs on another; wait for all."""
+    threads = [threading.Thread(target=reader, args=(t,)) for t in range(n_readers)]
+    f = threading.Thread(target=fitter)
+    for t in threads:
+        t.start()
+    f.start()
+    f.join()
+    for t in threads:
+        t.join()
+
+
 def test_threads_share_a_model_while_it_is_fitted():
     """Predictions from 8 threads while a ninth fits the model epoch by epoch: every result
     is bitwise the prediction of one of the model's states between two fits."""
@@ -59,14 +71,7 @@ def test_threads_share_a_model_while_it_is_fitted():
             if not ok:
                 bad.append(which)
 
-    threads = [threading.Thread(target=reader, args=(t,)) for t in range(8)]
-    f = threading.Thread(target=fitter)
-    for t in threads:
-        t.start()
-    f.start()
-    f.join()
-    for t in threads:
-        t.join()
+    _readers_while_fitting(fitter, reader, 8)
     print(f"stress: {counts[0]} concurrent predictions checked during {rounds} fits")
     assert bad == [] and counts[0] > 0
     assert np.array_equal(m.predict_proba(X), states[-1])
@@ -123,14 +128,7 @@ def test_estimator_shared_while_refitted_on_relabelled_classes():
                 if not ok:
                     bad.append(which)
 
-        threads = [threading.Thread(target=reader, args=(t,)) for t in range(3)]
-        f = threading.Thread(target=fitter)
-        for t in threads:
-            t.start()
-        f.start()
-        f.join()
-        for t in threads:
-            t.join()
+        _readers_while_fitting(fitter, reader, 3)
     print(f"stress: {counts[0]} estimator predictions checked during {rounds} refits")
     assert bad == [] and counts[0] > 0
 
