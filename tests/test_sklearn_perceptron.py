@@ -1,7 +1,6 @@
 """fastmlp.sklearn.Perceptron against sklearn.linear_model.Perceptron: the same weights,
 epochs, t_, warnings and errors, option by option (one-vs-all, shuffling, penalties,
 weights, early stopping, sparse input, warm starts, partial_fit)."""
-import threading
 import warnings
 
 import numpy as np
@@ -15,7 +14,6 @@ from sklearn.linear_model import Perceptron as SkPerceptron  # noqa: E402
 
 from fastmlp import DivergenceWarning  # noqa: E402
 from fastmlp.sklearn import Perceptron  # noqa: E402
-from fastmlp.sklearn import _ova  # noqa: E402
 from fastmlp.sklearn._compat import SKLEARN_VERSION  # noqa: E402
 from sklearn_messages import norm_message  # noqa: E402
 
@@ -182,28 +180,23 @@ def test_tol_none_gives_no_convergence_warning_and_max_iter_one_does(iris):
         Perceptron(max_iter=1).partial_fit(X, y, classes=[0, 1, 2])   # partial_fit: never
 
 
-def test_n_jobs_trains_classes_in_threads_with_the_same_result(blobs, monkeypatch):
-    X, y = blobs
-    seen = []
-    orig = _ova._train_one
-
-    def spy(*args, **kw):
-        seen.append(threading.current_thread().name)
-        return orig(*args, **kw)
-
-    monkeypatch.setattr(_ova, "_train_one", spy)
-    one = Perceptron(n_jobs=1, tol=None, max_iter=20).fit(X, y)
-    assert seen == ["MainThread"] * 4
-    seen.clear()
-    two = Perceptron(n_jobs=2, tol=None, max_iter=20).fit(X, y)
-    assert len(seen) == 4 and all(name.startswith("fastmlp-ova") for name in seen)
-    np.testing.assert_array_equal(one.coef_, two.coef_)
-    np.testing.assert_array_equal(one.intercept_, two.intercept_)
+@pytest.mark.parametrize("params", [dict(tol=None, max_iter=20), {},
+                                    dict(penalty="elasticnet", alpha=1e-3),
+                                    dict(early_stopping=True, n_iter_no_change=2)])
+def test_classes_on_threads_give_the_same_result_for_any_thread_count(blobs, params):
+    """The one-vs-all problems run in C, spread over the threads: bitwise the same weights
+    and epochs for n_jobs / n_threads 1, 2 and 3, and joblib's context (n_jobs=None)."""
     import joblib
-    seen.clear()
-    with joblib.parallel_config(n_jobs=2):     # n_jobs=None follows joblib's context
-        Perceptron(tol=None, max_iter=2).fit(X, y)
-    assert all(name.startswith("fastmlp-ova") for name in seen)
+    X, y = blobs
+    one = Perceptron(n_jobs=1, n_threads=1, **params).fit(X, y)
+    fits = [Perceptron(n_jobs=2, n_threads=1, **params).fit(X, y),
+            Perceptron(n_jobs=1, n_threads=3, **params).fit(X, y)]
+    with joblib.parallel_config(n_jobs=2):
+        fits.append(Perceptron(n_threads=1, **params).fit(X, y))
+    for other in fits:
+        np.testing.assert_array_equal(one.coef_, other.coef_)
+        np.testing.assert_array_equal(one.intercept_, other.intercept_)
+        assert one.n_iter_ == other.n_iter_
 
 
 @pytest.mark.parametrize("bad", [dict(penalty="l3"), dict(l1_ratio=1.5),

@@ -21,6 +21,7 @@ from sklearn.utils.validation import check_is_fitted
 from ..training import DivergenceWarning
 from ..training.loop import warn_user
 from ._base import EngineEstimator, reads, writes
+from ._linear import train_linear
 from ._compat import check_sample_weight, validate_data, validate_params
 from ._network import Network, Plan
 from ._ova import SPARSE_INTERCEPT_DECAY, BinaryTask, SGDRule, train_all
@@ -202,7 +203,13 @@ class Perceptron(ClassifierMixin, EngineEstimator):
     def decision_function(self, X):
         """Confidence scores ``X coef_^T + intercept_``: (n_samples,) for two classes (the
         second class's), else (n_samples, n_classes)."""
-        out = self._output(self._check_X_predict(X))
+        X = self._check_X_predict(X)
+        if sp.issparse(X):      # kept sparse: X W + b over the non-zeros
+            net = self._sync()
+            W, b = net.model.weights[0], net.model.biases[0]
+            out = np.asarray(X.tocsr().astype(W.dtype) @ W) + b
+        else:
+            out = self._output(X)
         return out[:, 0] if out.shape[1] == 1 else out
 
     @reads
@@ -295,8 +302,12 @@ class Perceptron(ClassifierMixin, EngineEstimator):
         rule = self._rule(max_iter, sparse)
         workers = joblib.effective_n_jobs(self.n_jobs)
         self.n_threads_ = nt = resolve_n_threads(self.n_threads)
-        results = train_all(tasks, X.toarray() if sparse else X, rule, dtype, workers, nt,
-                            sparse=sparse)
+        if self.loss == "perceptron" and self.batch_size == 1:
+            # scikit-learn's rule, one sample at a time, in C (the classes on threads)
+            results = train_linear(tasks, X, rule, dtype, max(workers, nt))
+        else:
+            results = train_all(tasks, X.toarray() if sparse else X, rule, dtype, workers,
+                                nt, sparse=sparse)
         W, b = net.model.weights[0], net.model.biases[0]
         for r in results:
             W[:, r.index] = r.coef

@@ -1,0 +1,40 @@
+/* linear.c -- single-layer linear models, one sample at a time (see linear.h). */
+#include "linear/linear.h"
+#include "fm_internal.h"
+#include <math.h>
+#include <stdatomic.h>
+#include <string.h>
+#if FASTMLP_OPENMP || defined(_OPENMP)
+#include <omp.h>
+#endif
+
+/* scikit-learn's our_rand_r: a 32-bit xorshift, its result below 2^31 */
+static inline uint32_t lin_rand(uint32_t *s) {
+    uint32_t x = *s;
+    if (x == 0) x = 1;
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    *s = x;
+    return x % 0x80000000u;
+}
+
+void fm_lin_shuffle(int32_t *order, ptrdiff_t n, uint32_t seed) {
+    for (ptrdiff_t i = 0; i + 1 < n; i++) {
+        const ptrdiff_t j = i + (ptrdiff_t)(lin_rand(&seed) % (uint32_t)(n - i));
+        const int32_t t = order[i];
+        order[i] = order[j];
+        order[j] = t;
+    }
+}
+
+/* one thread per unit at most; each unit runs whole on one thread */
+static int lin_threads(int nthreads, int nunits) {
+    int p = nthreads > 0 ? nthreads : fm_max_threads();
+    if (p > nunits) p = nunits;
+    if (p > FM_TEAM_MAX) p = FM_TEAM_MAX;
+    return p > 1 ? p : 1;
+}
+
+#define FM_BODY "linear/linear.inc"
+#include "fm_dtypes.h"
