@@ -36,5 +36,14 @@ static int lin_threads(int nthreads, int nunits) {
     return p > 1 ? p : 1;
 }
 
+/* the dense dot product's lanes: GCC/Clang vector extensions (SSE2 on the x86-64 baseline) */
+#if defined(__GNUC__)
+#define FM_LIN_VECTOR 1
+typedef double fm_v2d __attribute__((vector_size(16)));
+typedef float fm_v4sf __attribute__((vector_size(16)));
+#else
+#define FM_LIN_VECTOR 0
+#endif
+
 #define FM_BODY "linear/linear.inc"
 #include "fm_dtypes.h"

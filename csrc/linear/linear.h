@@ -7,7 +7,7 @@
    are spread over the threads (claimed one by one), so the result never depends on the
    thread count. Every function exists for float (_s) and double (_d).
 
-   One epoch of unit u (fm_lin_epoch_*), rule FM_LIN_SGD (scikit-learn's Perceptron,
+   One epoch of unit u (fm_lin_epochs_*), rule FM_LIN_SGD (scikit-learn's Perceptron,
    learning_rate='constant'):
      if shuffle: the order is permuted by scikit-learn's Fisher-Yates (a 32-bit xorshift
        restarted from seed at every epoch);
@@ -46,6 +46,7 @@ typedef struct {
     const int64_t *indptr;
     ptrdiff_t n, d;
     const uint8_t *val_mask;   /* 1: a validation row (never trained on); NULL: none */
+    const double *xabs;        /* dense: sum_j |x_ij| per row (fm_lin_row_abs); CSR: NULL */
     int rule;                  /* FM_LIN_SGD / FM_LIN_CHAPTER */
     int penalty;               /* FM_PEN_* */
     double alpha, l1_ratio, eta0, intercept_decay, gain;
@@ -76,13 +77,16 @@ typedef struct {
     double sumloss, objective, score;
     int64_t mistakes, steps;   /* rows that erred, rows trained on */
     ptrdiff_t fail_at;         /* position in the order of a refused step, or -1 */
-    double snap[5];            /* the epoch's starting wscale, u, intercept and norms */
+    double wmax;               /* a bound on max |w| (the vector, without wscale) */
+    double snap[6];            /* the epoch's starting wscale, u, intercept, norms, wmax */
 } fm_lin_unit;
 
-/* One epoch of every unit with done == 0 (at most nthreads threads; <= 0: the default).
-   A unit that stops (stopping test or divergence) gets done = 1. */
-fm_status fm_lin_epoch_s(const fm_lin_data *D, fm_lin_unit *units, int nunits, int nthreads);
-fm_status fm_lin_epoch_d(const fm_lin_data *D, fm_lin_unit *units, int nunits, int nthreads);
+/* Up to `epochs` epochs of every unit, each on its own until it stops (done = 1: the
+   stopping test or divergence); at most nthreads threads (<= 0: the default). */
+fm_status fm_lin_epochs_s(const fm_lin_data *D, fm_lin_unit *units, int nunits, int epochs,
+                          int nthreads);
+fm_status fm_lin_epochs_d(const fm_lin_data *D, fm_lin_unit *units, int nunits, int epochs,
+                          int nthreads);
 
 /* Back to the epoch's starting point (its snapshot), then the first `steps` positions of
    the order again (no shuffle): where several units must stop at one refused step. */
@@ -90,6 +94,10 @@ fm_status fm_lin_rewind_s(const fm_lin_data *D, fm_lin_unit *units, int nunits,
                           ptrdiff_t steps, int nthreads);
 fm_status fm_lin_rewind_d(const fm_lin_data *D, fm_lin_unit *units, int nunits,
                           ptrdiff_t steps, int nthreads);
+
+/* out[i] = sum_j |x_ij| for each row of a dense X (what D->xabs needs) */
+void fm_lin_row_abs_s(const fm_lin_data *D, double *out);
+void fm_lin_row_abs_d(const fm_lin_data *D, double *out);
 
 /* w *= wscale, wscale = 1 (the weights as plain numbers). */
 void fm_lin_unscale_s(fm_lin_unit *u, ptrdiff_t d);

@@ -17,6 +17,7 @@ cdef extern from "linear/linear.h" nogil:
         const int64_t *indptr
         Py_ssize_t n, d
         const uint8_t *val_mask
+        const double *xabs
         int rule, penalty
         double alpha, l1_ratio, eta0, intercept_decay, gain
         int fit_intercept, need_loss, early_stopping
@@ -40,8 +41,13 @@ cdef extern from "linear/linear.h" nogil:
         double sumloss, objective, score
         int64_t mistakes, steps
         Py_ssize_t fail_at
-    fm_status fm_lin_epoch_s(const fm_lin_data *D, fm_lin_unit *units, int nunits, int nthreads)
-    fm_status fm_lin_epoch_d(const fm_lin_data *D, fm_lin_unit *units, int nunits, int nthreads)
+        double wmax
+    fm_status fm_lin_epochs_s(const fm_lin_data *D, fm_lin_unit *units, int nunits, int epochs,
+                              int nthreads)
+    fm_status fm_lin_epochs_d(const fm_lin_data *D, fm_lin_unit *units, int nunits, int epochs,
+                              int nthreads)
+    void fm_lin_row_abs_s(const fm_lin_data *D, double *out)
+    void fm_lin_row_abs_d(const fm_lin_data *D, double *out)
     fm_status fm_lin_rewind_s(const fm_lin_data *D, fm_lin_unit *units, int nunits,
                               Py_ssize_t steps, int nthreads)
     fm_status fm_lin_rewind_d(const fm_lin_data *D, fm_lin_unit *units, int nunits,
@@ -179,6 +185,15 @@ cdef class LinearUnits:
         self.D.indptr = <const int64_t*>_ptr(indptr) if sparse else NULL
         self.D.n, self.D.d = n, d
         self.D.val_mask = <const uint8_t*>_ptr(val_mask) if val_mask is not None else NULL
+        xabs = None
+        self.D.xabs = NULL
+        if not sparse:
+            xabs = np.empty(n, dtype=np.float64)
+            if self.dbl:
+                fm_lin_row_abs_d(&self.D, <double*>_ptr(xabs))
+            else:
+                fm_lin_row_abs_s(&self.D, <double*>_ptr(xabs))
+            self.D.xabs = <const double*>_ptr(xabs)
         self.D.rule = FM_LIN_SGD if rule == "sgd" else FM_LIN_CHAPTER
         self.D.penalty = LINEAR_PENALTIES[penalty]
         self.D.alpha = _finite_real("alpha", alpha, 0.0, False)
@@ -226,10 +241,11 @@ cdef class LinearUnits:
             wk = W[k].astype(np.float64)
             self.U[k].sq_norm = float(wk @ wk)
             self.U[k].l1_norm = float(np.abs(wk).sum())
+            self.U[k].wmax = float(np.abs(wk).max())
             self.U[k].best = -INFINITY if early_stopping else INFINITY
             self.U[k].fail_at = -1
         self.W = W
-        self._keep = (X, indices, indptr, Y, C, sw, val_mask, Q, snaps, orders, wrong)
+        self._keep = (X, indices, indptr, Y, C, sw, val_mask, Q, snaps, orders, wrong, xabs)
 
     def set_order(self, order):
         """The next epoch's visiting order for every unit (a permutation of 0..n-1)."""
@@ -242,15 +258,18 @@ cdef class LinearUnits:
             raise ValueError(f"order must be a permutation of 0..{n - 1}")
         self._keep[9][...] = order
 
-    def epoch(self, n_threads=None):
-        """One epoch of every unit still training (the GIL released)."""
+    def epochs(self, int epochs=1, n_threads=None):
+        """Up to `epochs` epochs of every unit still training, each on its own until it
+        stops (the GIL released)."""
+        if epochs < 1:
+            raise ValueError(f"epochs must be >= 1, got {epochs}")
         cdef int nt = _nt(n_threads)
         with nogil:
             if self.dbl:
-                st = fm_lin_epoch_d(&self.D, self.U, self.n_units, nt)
+                st = fm_lin_epochs_d(&self.D, self.U, self.n_units, epochs, nt)
             else:
-                st = fm_lin_epoch_s(&self.D, self.U, self.n_units, nt)
-        _check_status(st, "LinearUnits.epoch")
+                st = fm_lin_epochs_s(&self.D, self.U, self.n_units, epochs, nt)
+        _check_status(st, "LinearUnits.epochs")
 
     def rewind(self, Py_ssize_t steps, n_threads=None):
         """Every unit back to its last epoch's start, then its first `steps` rows again."""
