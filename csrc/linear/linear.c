@@ -45,5 +45,14 @@ typedef float fm_v4sf __attribute__((vector_size(16)));
 #define FM_LIN_VECTOR 0
 #endif
 
+#if defined(__GNUC__)
+#define FM_PREFETCH(p) __builtin_prefetch((p), 0, 3)
+#define FM_LIN_ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define FM_PREFETCH(p) ((void)(p))
+#define FM_LIN_ALWAYS_INLINE inline
+#endif
+#define FM_LIN_AHEAD 4      /* rows prefetched ahead of the one trained on */
+
 #define FM_BODY "linear/linear.inc"
 #include "fm_dtypes.h"
