@@ -209,3 +209,49 @@ def test_sgd_shuffle_is_sklearns_order():
     for epochs in range(4):
         np.testing.assert_array_equal(_core.sgd_shuffle(50, 12345, epochs), order)
         order = order[perm]
+
+
+def _chapter_rule(X, T, lr, activation, seed, epochs):
+    """The chapter's perceptron rule as NumPy steps (fm.Perceptron's former loop)."""
+    W = np.zeros((X.shape[1], T.shape[1]))
+    b = np.zeros(T.shape[1])
+    rng = np.random.default_rng(seed)
+    errors = []
+    for _ in range(epochs):
+        mistakes = 0
+        for k in rng.permutation(X.shape[0]):
+            z = X[k] @ W + b
+            a = (np.sign(z) + 1) / 2 if activation == "step" else np.sign(z)
+            err = T[k] - a
+            if np.any(err != 0):
+                mistakes += 1
+                W += lr * np.outer(X[k], err)
+                b += lr * err
+        errors.append(mistakes)
+        if mistakes == 0:
+            break
+    return W, b, errors
+
+
+@pytest.mark.parametrize("activation", ["step", "sign"])
+@pytest.mark.parametrize("n_outputs", [1, 3])
+def test_chapter_perceptron_in_c_equals_the_numpy_rule(activation, n_outputs):
+    """fm.Perceptron runs the chapter's rule in C: the NumPy rule's weights, bias and
+    mistakes per epoch (one unit per output, the units' mistakes counted per sample)."""
+    import fastmlp as fm
+    rs = np.random.RandomState(3)
+    X = np.round(rs.randn(80, 5), 1)
+    y = rs.randint(0, n_outputs if n_outputs > 1 else 2, 80)
+    p = fm.Perceptron(5, n_outputs, activation=activation, lr=0.5, seed=11).fit(X, y,
+                                                                              epochs=25)
+    lo = 0.0 if activation == "step" else -1.0
+    classes = np.unique(y)
+    T = np.full((80, n_outputs), lo)
+    if n_outputs == 1:
+        T[:, 0] = np.where(y == classes[1], 1.0, lo)
+    else:
+        T[np.arange(80), y] = 1.0
+    W, b, errors = _chapter_rule(X, T, 0.5, activation, 11, 25)
+    np.testing.assert_allclose(p.W, W, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(p.b, b, rtol=0, atol=1e-12)
+    assert p.errors_ == errors and p.n_iter_ == len(errors)

@@ -1,5 +1,6 @@
 """The single-layer :class:`Perceptron` trained with the classic perceptron rule (chapter
-4.1): threshold units, NumPy updates, the units evaluated by the C activation kernel."""
+4.1): threshold units, the rule run in C (csrc/linear, one unit per thread), the units
+evaluated by the C activation kernel."""
 from __future__ import annotations
 
 
@@ -26,7 +27,8 @@ class Perceptron:
         y_hat = sigma(x W + b)          (step: 0 / 0.5 / 1;  sign: -1 / 0 / +1)
         W <- W + lr * outer(x, y - y_hat),   b <- b + lr * (y - y_hat)
 
-    starting from W = 0, b = 0. ``fit`` stops after an epoch without a mistake
+    starting from W = 0, b = 0 (run in C, one output unit per thread; x W is summed in
+    double, so a float32 z's sign is that of the exact sum's rounding). ``fit`` stops after an epoch without a mistake
     (``converged_ = True``); on a problem that is not linearly separable (XOR) it never
     does -- that is the chapter's point: ``converged_`` stays False and ``score`` < 1.
 
@@ -120,41 +122,42 @@ class Perceptron:
         epochs = check_int("epochs", epochs, 1)
         T = self._targets(y, X.shape[0])
         rng = np.random.default_rng(self.seed)
-        self.W[...] = 0
-        self.b[...] = 0
+        n = X.shape[0]
         self.errors_ = []
         self.converged_ = False
         self.diverged_ = None
-        lr = self.dtype.type(self.lr)
+        # the rule in C (csrc/linear), one unit per output on threads: a target y = +-1
+        # per unit, the error e = gain (y - sign z) with gain 1/2 for step units (0/1
+        # targets, output 1/2 at z = 0) and 1 for sign units
+        Y = np.ascontiguousarray(np.where(T.T == 1, 1.0, -1.0))
+        W = np.zeros((self.n_outputs, self.n_inputs), dtype=self.dtype)
+        units = _core.LinearUnits(
+            X, Y, np.ones((self.n_outputs, n), dtype=self.dtype), W,
+            np.zeros(self.n_outputs), rule="chapter", eta0=float(self.dtype.type(self.lr)),
+            gain=0.5 if self.activation == "step" else 1.0)
         for epoch in range(1, epochs + 1):
-            mistakes = 0
-            with np.errstate(over="ignore", invalid="ignore"):
-                for k in rng.permutation(X.shape[0]):
-                    x = X[k:k + 1]
-                    err = T[k] - self._a(x)[0]
-                    if np.any(err != 0):
-                        W = self.W + lr * np.outer(x[0], err)
-                        b = self.b + lr * err
-                        if not (np.isfinite(W).all() and np.isfinite(b).all()
-                                and np.isfinite(err).all()):
-                            self.diverged_ = epoch      # the step is refused: see below
-                            break
-                        mistakes += 1
-                        self.W[...] = W
-                        self.b[...] = b
-            if self.diverged_ is not None:
+            units.set_order(rng.permutation(n))
+            units.epochs(1)
+            fail = units.stats()["fail_at"]
+            if (fail >= 0).any():
                 # the library's one divergence policy (as MLP.fit): the failing step changes
-                # nothing, training stops, the weights stay the last finite ones
+                # nothing (for any unit), training stops, the weights stay the last finite
+                # ones
+                units.rewind(int(fail[fail >= 0].min()))
+                self.diverged_ = epoch
                 warnings.warn(f"Perceptron.fit: training diverged in epoch {epoch}: a step "
                               f"would have made the weights NaN or infinite, so training "
                               f"stopped with the last finite weights. Scale the inputs or "
                               f"use a smaller lr (lr={self.lr:g}).", DivergenceWarning,
                               stacklevel=2)
                 break
+            mistakes = int(units.wrong().any(axis=0).sum())
             self.errors_.append(mistakes)
             if mistakes == 0:
                 self.converged_ = True
                 break
+        self.W[...] = W.T
+        self.b[...] = units.stats()["intercept"]
         self.n_iter_ = len(self.errors_)
         return self
 
