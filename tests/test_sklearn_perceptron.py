@@ -183,10 +183,14 @@ def test_tol_none_gives_no_convergence_warning_and_max_iter_one_does(iris):
 @pytest.mark.parametrize("params", [dict(tol=None, max_iter=20), {},
                                     dict(penalty="elasticnet", alpha=1e-3),
                                     dict(early_stopping=True, n_iter_no_change=2)])
-def test_classes_on_threads_give_the_same_result_for_any_thread_count(blobs, params):
+def test_classes_on_threads_give_the_same_result_for_any_thread_count(blobs, params,
+                                                                      monkeypatch):
     """The one-vs-all problems run in C, spread over the threads: bitwise the same weights
     and epochs for n_jobs / n_threads 1, 2 and 3, and joblib's context (n_jobs=None)."""
     import joblib
+
+    from fastmlp.sklearn import _linear
+    monkeypatch.setattr(_linear, "PARALLEL_MIN_WORK", 0)     # threads even for small sets
     X, y = blobs
     one = Perceptron(n_jobs=1, n_threads=1, **params).fit(X, y)
     fits = [Perceptron(n_jobs=2, n_threads=1, **params).fit(X, y),

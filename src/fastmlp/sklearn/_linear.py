@@ -25,7 +25,9 @@ from .. import _core
 from ..training.loop import warn_user
 from ._ova import BinaryResult
 
-__all__ = ["train_linear"]
+__all__ = ["train_linear", "PARALLEL_MIN_WORK"]
+
+PARALLEL_MIN_WORK = 4_000_000    # input values x units per epoch below which one thread runs
 
 
 def _units(tasks, X, rule, dtype, sparse, early_stopping):
@@ -105,10 +107,14 @@ def _run(units, max_iter, n_threads, verbose, early_stopping):
 def train_linear(tasks, X, rule, dtype, n_threads):
     """Train every task (:class:`fastmlp.sklearn._ova.BinaryTask`) on X (dense, or CSR kept
     sparse) by scikit-learn's SGD perceptron rule, the units on up to ``n_threads`` threads
-    (verbose: one after another, printing scikit-learn's lines); returns the results in task
-    order. Ctrl-C ends the whole fit at the next epoch boundary (with a RuntimeWarning)."""
+    (one below PARALLEL_MIN_WORK; verbose: one after another, printing scikit-learn's lines);
+    returns the results in task order. Ctrl-C ends the whole fit at the next epoch boundary (with a RuntimeWarning)."""
     sparse = sp.issparse(X)
     early = bool(rule.early_stopping)
+    # threads where an epoch of all the units is large enough to pay for waking them (on a
+    # busy machine a team of small epochs waits for its descheduled members)
+    if (X.nnz if sparse else X.size) * len(tasks) < PARALLEL_MIN_WORK:
+        n_threads = 1
     groups = [[t] for t in tasks] if rule.verbose else [tasks]
     results, interrupted = [], False
     for group in groups:
