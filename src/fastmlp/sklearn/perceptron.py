@@ -55,10 +55,16 @@ class Perceptron(ClassifierMixin, EngineEstimator):
     one-vs-all: one binary problem per class, each with its own shuffling and its own
     stopping test (the mean of ``max(0, -y p)`` plus the penalty, or the validation accuracy
     with ``early_stopping``, improving by less than ``tol`` for ``n_iter_no_change`` epochs
-    in a row), ``n_jobs`` at a time in threads; ``n_iter_`` is the largest epoch count.
-    With ``shuffle=False`` the weights are scikit-learn's; with shuffling, the order is
-    fastmlp's own generator (seeded from ``random_state``), so single runs differ while the
-    distribution of results is the same.
+    in a row); ``n_iter_`` is the largest epoch count. The order of the samples is
+    scikit-learn's shuffling (seeded from ``random_state`` as scikit-learn seeds it), so the
+    weights are scikit-learn's, with or without shuffling.
+
+    It runs in C (csrc/linear, :mod:`fastmlp.sklearn._linear`): each binary problem is a
+    unit whose weights are a vector times a scale factor (the L2 shrink is O(1)), the units
+    spread over ``max(n_jobs, n_threads)`` threads without the GIL (one thread when an epoch
+    of all of them is small), bitwise the same for any thread count. Sparse (CSR) input is
+    trained on and scored as it is, never densified; as in scikit-learn, its intercept
+    steps are damped by 0.01 and the L1 penalty covers a sample's non-zero features.
 
     Divergence follows fastmlp's one policy (scikit-learn raises a ValueError instead): the
     failing step changes nothing, that binary problem stops, and a
@@ -81,14 +87,13 @@ class Perceptron(ClassifierMixin, EngineEstimator):
     batch_size : int, default=1
         Samples per step (1: scikit-learn's online rule).
     n_threads : int or None
-        Engine threads of each binary problem when they run one at a time.
+        Threads for the binary problems (with ``n_jobs``, the larger of the two); with
+        ``loss='hinge'`` or ``batch_size > 1``, the engine threads of each problem.
     dtype : None, 'float32' or 'float64'
         None follows the input's float dtype.
 
-    ``penalty='l1'``/``'elasticnet'``, ``fit_intercept=False``, sparse input (scikit-learn
-    damps the intercept's steps by 0.01 there) and a stopping test on a penalised or
-    weighted objective run one engine step per sample, to keep scikit-learn's numbers; the
-    rest runs whole epochs in C.
+    ``loss='hinge'`` and ``batch_size > 1`` run on fastmlp's MLP engine instead (one
+    engine run per binary problem, ``n_jobs`` at a time; sparse input densified there).
     """
 
     _parameter_constraints: dict = {
