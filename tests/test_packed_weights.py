@@ -182,6 +182,20 @@ def test_predictions_from_many_threads_share_one_packed_copy():
     assert net.engine.packed_nbytes == net.engine.packed_plan_nbytes
 
 
+def test_validation_during_fit_uses_the_prediction_path():
+    """The last epoch's validation loss is bitwise the engine's evaluation of the fitted model
+    on the validation set (the same packed path as every prediction), and its metric is the
+    model's score."""
+    net = _net(np.float32, sizes=(20, 64, 3))
+    X, y = _data(dtype=np.float32)
+    Xv, yv = _data(n=1500, seed=4, dtype=np.float32)       # more than one chunk of rows
+    h = net.fit(X, y, epochs=3, validation_data=(Xv, yv), seed=0)
+    value, a = net.engine.evaluate(Xv, np.eye(3, dtype=np.float32)[yv])
+    assert h.val_loss[-1] == float(value)
+    assert np.array_equal(a, net.predict_proba(Xv))
+    assert h.val_metric[-1] == net.score(Xv, yv)
+
+
 # ---- batch invariance: a Hypothesis property --------------------------------------------------
 hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import HealthCheck, given, settings  # noqa: E402
