@@ -10,7 +10,9 @@ Its layers, in order, each in a file of its own included below (src/fastmlp/_cor
    (value and delta^L), ``gemm`` and ``permutation``, for float32 and float64 (the C
    function is picked by dtype).
 3. ``Engine`` (_core_engine.pxi): one network's plan, its flat parameter and gradient
-   vectors and its workspaces, with forward/backward/train_step/train_epochs/evaluate; the
+   vectors and its workspaces, with forward/backward/train_step/train_epochs/evaluate (its
+   workspace pool and the guard that keeps its calls apart: _core_pool.pxi; the optimiser
+   spec: _core_opt.pxi; evaluate: _core_evaluate.pxi); the
    helper that runs a train_epochs call in another thread (_core_epochs.pxi); and what lets
    threads and forked processes share models (_core_sync.pxi: ``ModelLock``, ``StopFlag``).
    Every C call releases the GIL.
@@ -50,6 +52,9 @@ _F32 = np.dtype(np.float32)
 include "_core_checks.pxi"
 include "_core_kernels.pxi"
 include "_core_sync.pxi"
+include "_core_pool.pxi"
+include "_core_opt.pxi"
 include "_core_engine.pxi"
+include "_core_evaluate.pxi"
 include "_core_epochs.pxi"
 include "_core_config.pxi"
