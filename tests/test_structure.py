@@ -5,6 +5,7 @@ import pathlib
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 import fastmlp as fm
@@ -210,3 +211,31 @@ def test_reference_resolves_names_with_the_same_table():
     for bad in ("swish", "log_loss"):
         with pytest.raises(ValueError):
             reference.canonical_activation(bad)
+
+
+def test_defaults_and_loss_outputs_have_one_source():
+    """The leaky_relu slope and which output each loss takes are one table each
+    (fastmlp._names), read by the engine, the losses and the reference alike."""
+    assert _core.LEAKY_ALPHA == _names.LEAKY_ALPHA == reference.LEAKY_ALPHA == 0.01
+    assert reference.PRELU_INIT == _names.PRELU_INIT
+    assert fm.MLP([2, 3, 1], activation="leaky_relu", seed=0).leaky_alpha == _names.LEAKY_ALPHA
+    assert set(_names.LOSS_OUTPUTS) == set(_core.LOSS_CODES)
+    for name, (default, allowed) in _names.LOSS_OUTPUTS.items():
+        loss = losses.get_loss(name)
+        assert loss.default_output == default
+        fused = _names.fused_output(name)
+        for act in _core.ACTIVATION_CODES:
+            engine_ok = reference_ok = True
+            try:
+                _core.Engine([2, 2], [_core.ACTIVATION_CODES[act]], _core.LOSS_CODES[name])
+            except ValueError as exc:
+                engine_ok = False
+                assert f"needs a{'n' if fused[0] in 'aeiou' else ''} {fused} output" in str(exc)
+            try:
+                reference.output_delta(name, act, np.ones((2, 2)), np.ones((2, 2)),
+                                       np.full((2, 2), 0.5))
+            except ValueError as exc:
+                reference_ok = "loss needs" not in str(exc)
+            assert engine_ok == reference_ok == (fused is None or act == fused), (name, act)
+            if allowed is None:
+                loss.check_output(act)

@@ -23,6 +23,8 @@ C status codes become exceptions in ``_check_status``; FM_ERR_NONFINITE is a
 ``FloatingPointError`` (parameters were not changed).
 """
 import numpy as np
+
+from . import _names
 cimport numpy as cnp
 from libc.stdint cimport int64_t, uint64_t
 from libc.string cimport memcpy
@@ -43,7 +45,10 @@ LOSS_CODES = {"square": FM_LOSS_SQUARE, "hinge": FM_LOSS_HINGE, "logistic": FM_L
               "cross_entropy": FM_LOSS_CROSS_ENTROPY, "margin": FM_LOSS_MARGIN,
               "poisson": FM_LOSS_POISSON}
 OPT_CODES = {"sgd": FM_OPT_SGD, "adam": FM_OPT_ADAM, "adam_efficient": FM_OPT_ADAM_EFFICIENT}
+_ACT_NAME = {code: name for name, code in ACTIVATION_CODES.items()}
+_LOSS_NAME = {code: name for name, code in LOSS_CODES.items()}
 MAX_LAYERS = FM_MAX_LAYERS
+LEAKY_ALPHA = FM_LEAKY_ALPHA   # the default slope of leaky_relu (equal to _names.LEAKY_ALPHA)
 MAX_THREADS = FM_MAX_THREADS    # the most threads any call or setting may ask for
 _MAX_SIZE = 2 ** 31 - 1     # the largest layer size (a C int)
 _F64 = np.dtype(np.float64)

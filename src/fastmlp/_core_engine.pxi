@@ -39,7 +39,7 @@ cdef class Engine:
     cdef void *_grad_p
     cdef int64_t *_perm_p
 
-    def __init__(self, sizes, acts, loss, dtype=np.float64, double leaky=0.01, int max_batch=1):
+    def __init__(self, sizes, acts, loss, dtype=np.float64, double leaky=FM_LEAKY_ALPHA, int max_batch=1):
         sizes = [int(s) for s in sizes]
         if len(sizes) < 2:
             raise ValueError(f"sizes must list at least an input and an output size, got {sizes}")
@@ -62,8 +62,10 @@ cdef class Engine:
             if self.net.acts[l] == FM_ACT_SOFTMAX and l != len(sizes) - 1:
                 raise ValueError("softmax is only allowed as the output activation")
         self.net.loss = _loss_code(loss)
-        if self.net.loss == FM_LOSS_POISSON and self.net.acts[len(sizes) - 1] != FM_ACT_EXP:
-            raise ValueError("the poisson loss needs the exp output activation (a = e^z)")
+        mismatch = _names.output_mismatch(_LOSS_NAME[self.net.loss],
+                                          _ACT_NAME[self.net.acts[len(sizes) - 1]])
+        if mismatch is not None:
+            raise ValueError(mismatch)
         self.net.leaky = leaky
         _check_status(fm_net_init(&self.net), "Engine")
         try:

@@ -21,6 +21,7 @@ from ._common import (Gradients, NotFittedError, Trace, check_dtype, check_int, 
                       check_n_threads, derive_seed, seed_int)
 from ._init import check_init, draw_weights
 from ._mlp_outputs import Outputs
+from ._names import LEAKY_ALPHA, PRELU_INIT
 from ._model_lock import reads as _reads, writes as _writes
 from ._typing import ArrayLike, DTypeLike, FloatArray, NDArray, SeedLike
 from .activations import ACTIVATIONS, canonical_name
@@ -103,7 +104,7 @@ class MLP(Outputs):
     def __init__(self, layer_sizes: Sequence[int], activation: Union[str, Sequence[str]] = "relu",
                  output: Optional[str] = None, loss: Optional[LossLike] = None,
                  dtype: DTypeLike = "float64", seed: SeedLike = None, init: InitLike = None,
-                 leaky_alpha: float = 0.01, prelu_init: float = 0.25,
+                 leaky_alpha: float = LEAKY_ALPHA, prelu_init: float = PRELU_INIT,
                  n_threads: Optional[int] = None) -> None:
         if isinstance(layer_sizes, (str, bytes)) or not hasattr(layer_sizes, "__len__"):
             raise TypeError(f"layer_sizes must be a list of ints [N_0, ..., N_L], got "

@@ -33,13 +33,13 @@ import numpy as np
 import scipy.optimize
 from sklearn.utils import shuffle as sk_shuffle
 
+from .._names import LEAKY_ALPHA
 from ..network import MLP
 from ..optim import SGD, Adam, Adaptive, Constant, InverseScaling
 from ..training import DivergenceWarning, History, NoImprovement, Run
 from ..training.loop import warn_user
 from ..training.objective import loss_and_gradient
 
-LEAKY_ALPHA = 0.01         # fixed slope of Leaky-ReLU units (the engine's default)
 PRELU_INIT = 0.25          # initial learned slope of PReLU units (He et al. 2015)
 CHUNK = 4096               # rows per engine call in predict / L-BFGS
 
