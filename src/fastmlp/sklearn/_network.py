@@ -37,6 +37,7 @@ from .._names import LEAKY_ALPHA
 from ..network import MLP
 from ..optim import SGD, Adam, Adaptive, Constant, InverseScaling
 from ..training import DivergenceWarning, History, NoImprovement, Run
+from ..training.batches import BatchPlan
 from ..training.loop import warn_user
 from ..training.objective import loss_and_gradient
 
@@ -77,6 +78,19 @@ class Settings:
     early_stopping: bool = False
     validation_fraction: float = 0.1
     max_fun: int = 15000
+
+
+def batch_plan(n, s, warn=False):
+    """The estimators' cut of ``n`` rows into batches: ``batch_size='auto'`` is min(200, n);
+    a size out of [1, n] is clipped (with scikit-learn's UserWarning when ``warn``)."""
+    if s.batch_size == "auto":
+        return BatchPlan(n, min(200, n), shuffle=bool(s.shuffle))
+
+    def clipped():
+        if warn:
+            warn_user("Got `batch_size` less than 1 or larger than sample size. It is "
+                      "going to be clipped", UserWarning)
+    return BatchPlan.make(n, s.batch_size, shuffle=bool(s.shuffle), on_clip=clipped)
 
 
 class _ObjectiveInSklearnUnits:
@@ -217,22 +231,16 @@ class Network:
     def _train(self, X, Y, sw, s, n_threads, *, epochs, samples0, validate, verbose,
                on_divergence, share_threads):
         n = X.shape[0]
-        if s.batch_size == "auto":
-            B = min(200, n)
-        else:
-            if s.batch_size > n:
-                warn_user("Got `batch_size` less than 1 or larger than sample size. It is "
-                          "going to be clipped", UserWarning)
-            B = int(np.clip(s.batch_size, 1, n))
+        plan = batch_plan(n, s, warn=True)
         callbacks = [self.stopper] + (
             [_Printer(validate is not None, self.stopper, s)] if verbose else [])
         run = Run(self.engine, X, Y, optimizer=self.optimizer, schedule=self.schedule,
-                  batch_size=B, epochs=epochs, shuffle=bool(s.shuffle), seed=self.seed or 0,
+                  plan=plan, epochs=epochs, seed=self.seed or 0,
                   epoch_order=_sklearn_order(self.shuffle_rs, n) if s.shuffle else None,
                   epoch0=self.epoch, samples0=samples0, sample_weight=sw,
                   validate=validate, callbacks=callbacks,
                   objective=_ObjectiveInSklearnUnits(self, s.alpha if s.alpha_per_batch
-                                                     else 0.0, -(-n // B), n),
+                                                     else 0.0, plan.n_batches, n),
                   n_threads=n_threads, on_divergence=on_divergence,
                   share_threads=share_threads)
         hist = run.execute()

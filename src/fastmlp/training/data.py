@@ -8,9 +8,10 @@ from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Optional, Sequence
 
 import numpy as np
 
-from .._common import REAL_TYPES, check_int, derive_seed
+from .._common import REAL_TYPES, derive_seed
 from .._typing import ArrayLike, FloatArray
 from ..losses import Loss
+from .batches import BatchPlan
 
 if TYPE_CHECKING:
     from ..network import MLP
@@ -132,12 +133,7 @@ def prepare(model: MLP, X: ArrayLike, y: ArrayLike, *, batch_size: Optional[int]
         if sw is not None:
             sw, wv = np.ascontiguousarray(sw[:n - n_val]), np.ascontiguousarray(sw[n - n_val:])
     n_train = X.shape[0]
-    if batch_size is None:
-        B = n_train
-    else:
-        # at most the whole training set (scikit-learn's rule; no warning, since the default
-        # of 32 exceeds a toy data set)
-        B = min(check_int("batch_size", batch_size, 1), n_train)
+    B = BatchPlan.make(n_train, batch_size).size
     shuffle_seed = derive_seed(model.seed if seed is None else seed, 0)
     if sw is not None:
         sw = sw.astype(model.dtype)

@@ -54,6 +54,7 @@ from .. import _core
 from .._typing import FloatArray
 from ..losses import Loss
 from ..optim import Optimizer, ScheduleLike, get_schedule
+from .batches import BatchPlan
 from .callbacks import stop_requested
 from .concurrency import (best_of_restarts, copy_optimizer_template, enter_run,  # noqa: F401
                           restart_workers, run_concurrently, shared_threads, warn_user,
@@ -72,7 +73,9 @@ class Run:
     """One training run of ``engine`` on encoded targets ``Y`` (see the module docs).
 
     Parameters: ``optimizer`` (a :class:`fastmlp.optim.Optimizer`, whose state is used and
-    updated), ``schedule`` (a :class:`fastmlp.optim.Schedule`), ``batch_size`` (1..n),
+    updated), ``schedule`` (a :class:`fastmlp.optim.Schedule`), ``plan`` (the epoch's cut
+    into batches, a :class:`~fastmlp.training.batches.BatchPlan`; or ``batch_size``,
+    ``shuffle`` and ``drop_last``, from which the Run makes one),
     ``epochs`` (>= 0), ``shuffle``, ``seed`` (the shuffling stream), ``epoch0`` (the global
     number of the first epoch; a resumed run continues the shuffling sequence),
     ``samples0`` (samples seen before this run, for schedules counting samples),
@@ -89,8 +92,8 @@ class Run:
     """
 
     def __init__(self, engine: Any, X: FloatArray, Y: FloatArray, *, optimizer: Optimizer,
-                 schedule: ScheduleLike = None, batch_size: int, epochs: int,
-                 shuffle: bool = True, seed: int = 0, epoch0: int = 0, samples0: int = 0,
+                 schedule: ScheduleLike = None, batch_size: Optional[int] = None,
+                 epochs: int, shuffle: bool = True, seed: int = 0, epoch0: int = 0, samples0: int = 0,
                  drop_last: bool = False, sample_weight: Optional[FloatArray] = None,
                  validate: Optional[Callable[[], Mapping[str, float]]] = None,
                  callbacks: Sequence[Any] = (),
@@ -98,18 +101,25 @@ class Run:
                  custom_loss: Optional[Loss] = None, n_threads: Optional[int] = None,
                  on_divergence: str = "warn",
                  share_threads: Optional[bool] = None,
-                 epoch_order: Optional[Callable[[int], Any]] = None) -> None:
+                 epoch_order: Optional[Callable[[int], Any]] = None,
+                 plan: Optional[BatchPlan] = None) -> None:
         self.engine = engine
         self.X, self.Y = X, Y
         self.optimizer = optimizer
         self.schedule = get_schedule(schedule)
-        self.batch_size = int(batch_size)
+        # the cut into batches: ``plan``, or one made from batch_size, drop_last and shuffle
+        if plan is None:
+            plan = BatchPlan.make(X.shape[0], batch_size, drop_last=drop_last, shuffle=shuffle)
+        elif plan.n != X.shape[0]:
+            raise ValueError(f"the batch plan is for {plan.n} rows, X has {X.shape[0]}")
+        self.plan = plan
+        self.batch_size = plan.size
         self.epochs = int(epochs)
-        self.shuffle = bool(shuffle)
+        self.shuffle = plan.shuffle
         self.seed = int(seed)
         self.epoch0 = int(epoch0)
         self.samples0 = int(samples0)
-        self.drop_last = bool(drop_last)
+        self.drop_last = plan.drop_last
         self.sample_weight = sample_weight
         self.validate = validate
         self.callbacks = list(callbacks)
@@ -168,19 +178,15 @@ class Run:
                          s2: Optional[FloatArray], progress: Sequence[Any] = (),
                          interval: float = math.inf) -> tuple[float, bool]:
         eng, loss, opt = self.engine, self.custom_loss, self.optimizer
-        n_batches = self._batch_plan()[0]
+        plan = self.plan
+        n_batches = plan.n_batches
         last_report = time.perf_counter()
-        X, Y, sw, B = self.X, self.Y, self.sample_weight, self.batch_size
+        X, Y, sw = self.X, self.Y, self.sample_weight
         nt = self._threads()
-        N = X.shape[0]
-        in_order = (not self.shuffle) or B >= N
-        order: Any = self._order(epoch, N, in_order)
+        order: Any = self._order(epoch, plan.n, plan.in_order)
         in_order = order is None
         total, seen = 0.0, 0
-        for bi, start in enumerate(range(0, N, B)):
-            nb = min(B, N - start)
-            if nb < B and self.drop_last and start > 0:
-                break
+        for bi, (start, nb) in enumerate(plan.batches()):
             idx = np.arange(start, start + nb) if in_order else order[start:start + nb]
             Xb, Yb = (X[start:start + nb], Y[start:start + nb]) if in_order else (X[idx], Y[idx])
             wb = None if sw is None else sw[idx]
@@ -218,25 +224,15 @@ class Run:
         return (total / seen if seen else math.nan), False
 
     # -- one epoch as several engine calls (progress reports within a long epoch) ----------
-    def _batch_plan(self) -> tuple[int, int]:
-        """(batches in an epoch, rows they cover): the whole-epoch call's cut into batches."""
-        N, B = self.X.shape[0], self.batch_size
-        full, short = divmod(N, B)
-        if short and not (self.drop_last and full > 0):
-            return full + 1, N
-        return full, full * B
-
     def _epoch_in_chunks(self, epoch: int, s1: Optional[FloatArray], s2: Optional[FloatArray],
                          progress_cbs: Sequence[Any], interval: float,
                          per_batch_s: Optional[float]) -> tuple[float, bool]:
         """Epoch ``epoch`` (0-based) as train_epochs calls over consecutive batch ranges;
         returns (mean loss, diverged)."""
         eng, opt = self.engine, self.optimizer
-        X, Y, sw, B = self.X, self.Y, self.sample_weight, self.batch_size
-        N = X.shape[0]
-        n_batches, rows_end = self._batch_plan()
-        in_order = (not self.shuffle) or B >= N
-        order: Any = self._order(epoch, N, in_order)
+        X, Y, sw, plan = self.X, self.Y, self.sample_weight, self.plan
+        B, n_batches, rows_end = plan.size, plan.n_batches, plan.rows
+        order: Any = self._order(epoch, plan.n, plan.in_order)
         in_order = order is None
         done = 0
         total, seen = 0.0, 0
@@ -263,11 +259,7 @@ class Run:
                 raise KeyboardInterrupt
             if div:
                 return math.nan, True
-            rows = r1 - r0
-            if wc is not None:            # batches of weight sum 0 are skipped, not counted
-                sums = np.add.reduceat(wc, np.arange(0, rows, B))
-                sizes = np.minimum(B, rows - np.arange(0, rows, B))
-                rows = int(sizes[sums > 0].sum())
+            rows = plan.counted_rows(wc, r1 - r0)
             if rows:
                 total += float(losses[0]) * rows
                 seen += rows
@@ -360,7 +352,7 @@ class Run:
                         v, div = self._epoch_per_batch(e, batch_cbs, s1, s2, progress_cbs,
                                                        interval)
                     elif progress_cbs and (epoch_s is None or epoch_s > 2 * interval):
-                        n_batches = self._batch_plan()[0]
+                        n_batches = self.plan.n_batches
                         v, div = self._epoch_in_chunks(
                             e, s1, s2, progress_cbs, interval,
                             None if epoch_s is None else epoch_s / max(n_batches, 1))

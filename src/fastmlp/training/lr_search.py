@@ -30,6 +30,7 @@ from .. import _core
 from .._common import REAL_TYPES, check_int, check_n_threads
 from ..optim import Adam, Optimizer, Schedule, get_optimizer, get_schedule
 from .data import prepare, validator
+from .batches import BatchPlan
 from .loop import Run, restart_workers, run_concurrently, warn_user
 from .lr_results import (LRRangeResult, LRSweepResult, SweepDivergedError, check_range_rule,
                          check_sweep_rule)
@@ -434,9 +435,9 @@ def lr_range_test(model, X, y, *, start_lr=None, end_lr=None, num_steps=100, opt
     lrs = lo * (hi / lo) ** (np.arange(steps) / (steps - 1))
     opt.set_base_lr(float(lrs[0]))
     ramp = _Ramp(lrs, beta, factor)
-    per_epoch = -(-data.X.shape[0] // data.batch_size)
-    run = Run(base.engine, data.X, data.Y, optimizer=opt, schedule=_KeepLR(),
-              batch_size=data.batch_size, epochs=-(-steps // per_epoch), shuffle=bool(shuffle),
+    plan = BatchPlan(data.X.shape[0], data.batch_size, shuffle=bool(shuffle))
+    run = Run(base.engine, data.X, data.Y, optimizer=opt, schedule=_KeepLR(), plan=plan,
+              epochs=-(-steps // plan.n_batches),
               seed=data.shuffle_seed, epoch0=base.epochs_trained_, sample_weight=data.sw,
               callbacks=[ramp], custom_loss=None if base.loss.builtin else base.loss,
               n_threads=nt, on_divergence="ignore")
