@@ -42,7 +42,7 @@ from ._typing import DTypeLike, FloatArray
 
 Logs = Mapping[str, float]
 """What the fit loop reports after an epoch ('loss', 'val_loss', 'lr', 'samples_seen', ...)."""
-Spec = Tuple[Any, ...]
+Spec = Any       # fastmlp._core.OptSpec, a NamedTuple of fm_opt's fields
 
 
 __all__ = ["Optimizer", "SGD", "Adam", "get_optimizer",
@@ -113,15 +113,15 @@ class Optimizer:
         self.t = 0
 
     def spec(self, batch_weight: Optional[float] = None) -> Spec:
-        """The engine's tuple (kind, lr, momentum, nesterov, weight_decay, b1, b2, eps, t
-        [, l2]). With ``batch_weight`` (an update applied outside the training step, whose
-        batch weight sum the engine cannot know) l2 is folded into weight_decay."""
+        """The engine's :data:`fastmlp._core.OptSpec` (kind, lr, momentum, nesterov,
+        weight_decay, beta1, beta2, eps, t, l2). With ``batch_weight`` (an update applied
+        outside the training step, whose batch weight sum the engine cannot know) l2 is
+        folded into weight_decay."""
         kind, mom, nest, b1, b2, eps = self._engine_params()
         wd, l2 = self.weight_decay, self.l2
         if batch_weight is not None and l2:
             wd, l2 = wd + l2 / float(batch_weight), 0.0
-        spec: Spec = (kind, self.lr, mom, nest, wd, b1, b2, eps, int(self.t))
-        return spec + (l2,) if l2 else spec
+        return _core.OptSpec(kind, self.lr, mom, nest, wd, b1, b2, eps, int(self.t), l2)
 
     def _engine_params(self) -> Tuple[int, float, bool, float, float, float]:
         raise NotImplementedError
