@@ -26,11 +26,13 @@ class Outputs:
     _mode: str
 
     # -- passes ---------------------------------------------------------------------------
-    def _X(self, X: ArrayLike, name: str = "X") -> FloatArray:
+    def check_inputs(self, X: ArrayLike, name: str = "X") -> FloatArray:
+        """``X`` as the engine takes it: a C-contiguous 2-D array of the model's dtype with
+        ``n_features_in_`` columns, finite (TypeError/ValueError naming ``name`` otherwise)."""
         return check_X(X, self.layer_sizes[0], self.dtype, name)
 
     def _outputs(self, X: ArrayLike, n_threads: Optional[int] = None) -> FloatArray:
-        X = self._X(X)
+        X = self.check_inputs(X)
         if X.shape[0] == 0:
             return np.empty((0, self.layer_sizes[-1]), dtype=self.dtype)
         return self.engine.predict(X, n_threads=self._nt(n_threads))

@@ -211,8 +211,9 @@ class MLP(Outputs):
         return self.initialize()
 
     @_writes
-    def _set_loss(self, loss: LossLike) -> Loss:
-        """Make ``loss`` the model's loss (output activation adapted if it was not explicit)."""
+    def use_loss(self, loss: LossLike) -> Loss:
+        """Make ``loss`` the model's loss (output activation adapted if it was not explicit);
+        returns it as a :class:`~fastmlp.losses.Loss`."""
         loss = get_loss(loss)
         out = self.output
         if not self._output_explicit:
@@ -308,7 +309,7 @@ class MLP(Outputs):
         (chapter notation); ``keep=False``: only the output a^L."""
         if not keep:
             return self._outputs(X, n_threads)
-        X = self._X(X)
+        X = self.check_inputs(X)
         if X.shape[0] == 0:
             raise ValueError("X has no samples (0 rows)")
         z, a = self.engine.forward_trace(X, n_threads=self._nt(n_threads))
@@ -327,8 +328,8 @@ class MLP(Outputs):
         if not isinstance(trace, Trace):
             raise TypeError(f"trace must be a Trace from forward(), got {type(trace).__name__}")
         loss = self._resolve_loss(loss)
-        X = self._X(trace.a[0], "trace.a[0]")
-        Y = self._encode(loss, y, X.shape[0], fitting=False).Y
+        X = self.check_inputs(trace.a[0], "trace.a[0]")
+        Y = self.encode_targets(loss, y, X.shape[0], fitting=False).Y
         nt = self._nt(n_threads)
         if loss.builtin:
             if loss.code == self.engine.loss_code:
@@ -363,8 +364,10 @@ class MLP(Outputs):
             raise missing_loss_error()
         return self.loss
 
-    def _encode(self, loss: Loss, y: ArrayLike, n: int, fitting: bool) -> Any:
-        """Encode y for ``loss``; when fitting, remember classes_ / mode."""
+    def encode_targets(self, loss: Loss, y: ArrayLike, n: int, fitting: bool = False) -> Any:
+        """``y`` (``n`` labels or targets) encoded for ``loss`` (an
+        :class:`~fastmlp.losses.Encoded`: ``Y`` in the model's dtype); when ``fitting``, the
+        model learns ``classes_`` and :attr:`target_mode` from it."""
         if y is None:
             raise ValueError("y is required")
         y_arr = np.asarray(y)
@@ -387,6 +390,32 @@ class MLP(Outputs):
             self._y_1d = y_arr.ndim == 1
         return enc
 
+
+    # -- the training protocol (fastmlp.training, the sweeps, the estimators) --------------
+    @property
+    def target_mode(self) -> Optional[str]:
+        """How the targets were encoded when fitting ('regression', 'binary', 'ovr',
+        'multilabel', 'multiclass'; None before the first fit)."""
+        return self.__dict__.get("_mode")
+
+    def snapshot_state(self) -> dict[str, Any]:
+        """The model's attributes (loss, classes, engine, optimiser, counters; not a copy of
+        the weights), for :meth:`restore_state` to put back after a failed attempt."""
+        return dict(self.__dict__)
+
+    def restore_state(self, state: dict[str, Any]) -> None:
+        """Put back the attributes :meth:`snapshot_state` took."""
+        self.__dict__.clear()
+        self.__dict__.update(state)
+
+    def writing(self) -> Any:
+        """A context manager holding the model alone, as ``fit`` does (calls from other
+        threads wait; calls from this thread may nest)."""
+        return self._lock.writing()
+
+    def reading(self) -> Any:
+        """A context manager holding the model for reading, as ``predict`` does."""
+        return self._lock.reading()
 
     # -- training -------------------------------------------------------------------------
     @_writes

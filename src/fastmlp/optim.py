@@ -107,6 +107,11 @@ class Optimizer:
     def _needed_state(self) -> Tuple[str, ...]:
         return self._state_names
 
+    def copy_from(self, other: Optimizer) -> None:
+        """Become ``other``: its hyper-parameters, learning rate, step count and state
+        (shared, not copied)."""
+        self.__dict__.update(other.__dict__)
+
     def reset_state(self) -> None:
         """Forget the state vectors and the step count (hyper-parameters are kept)."""
         self.state = {}

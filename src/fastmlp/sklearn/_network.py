@@ -184,11 +184,11 @@ class Network:
         another thread trains this network)."""
         if X.shape[0] == 0:
             return np.empty((0, self.plan.sizes[-1]), dtype=self.plan.dtype)
-        with self.model._lock.reading():
+        with self.model.reading():
             return self.engine.predict(X, n_threads=n_threads, chunk=CHUNK)
 
     # -- stochastic solvers -------------------------------------------------------------------
-    def _new_optimizer(self, s):
+    def new_optimizer(self, s):
         g = self.plan.gscale
         decay = dict(l2=g * s.alpha) if s.alpha_per_batch else dict(weight_decay=g * s.alpha)
         if s.solver == "adam":
@@ -210,7 +210,7 @@ class Network:
         """Optimiser, schedule and stopping rule for a fit: fresh for every fit, kept by
         partial_fit (scikit-learn keeps its optimiser and counters between calls)."""
         if not incremental or self.optimizer is None:
-            self.optimizer = self._new_optimizer(s)
+            self.optimizer = self.new_optimizer(s)
             self.schedule = self._new_schedule(s)
         if self.stopper is None:
             adaptive = isinstance(self.schedule, Adaptive)
@@ -223,7 +223,7 @@ class Network:
         """Train ``epochs`` epochs of the stochastic solver; returns the Run's History. Runs
         alone on this network (the model's write lock). share_threads: n_threads was chosen
         by fastmlp, so concurrent fits share the threads (training.loop)."""
-        with self.model._lock.writing():
+        with self.model.writing():
             return self._train(X, Y, sw, s, n_threads, epochs=epochs, samples0=samples0,
                                validate=validate, verbose=verbose, on_divergence=on_divergence,
                                share_threads=share_threads)
@@ -253,7 +253,7 @@ class Network:
         ||W||^2), its gradient from the engine (fastmlp.training.objective). Returns
         (loss, n_iter, converged message or None). Runs alone on this network (the model's
         write lock). Ctrl-C ends it with the best weights evaluated so far."""
-        with self.model._lock.writing():
+        with self.model.writing():
             return self._train_lbfgs(X, Y, sw, s, n_threads)
 
     def _train_lbfgs(self, X, Y, sw, s, n_threads):

@@ -100,11 +100,11 @@ def fit(model: MLP, X: ArrayLike, y: ArrayLike, loss: Optional[LossLike] = None,
         opt = get_optimizer(model.optimizer_, rate)
     else:
         opt = get_optimizer(optimizer, rate)
-    before = dict(model.__dict__) if auto else None
+    before = model.snapshot_state() if auto else None
 
     # -- loss and data --------------------------------------------------------------------
     if loss is not None:
-        model._set_loss(loss)
+        model.use_loss(loss)
     elif model.loss is None:
         raise missing_loss_error(y, model.layer_sizes[-1])
     X, Y, sw, Xv, Yv, wv, B, shuffle_seed = prepare(

@@ -318,7 +318,7 @@ def search_for_fit(model, before, opt, sched, n_threads, epochs, steps, one_run,
     exactly the candidate's run continued, see :func:`continue_chosen` -- else None. When
     every rate diverges (:class:`SweepDivergedError`) or Ctrl-C ends the sweep
     (KeyboardInterrupt), the model's attributes are put back as ``before`` (a copy of its
-    ``__dict__`` taken when fit began, before the loss and classes were set) and the
+    attributes taken by ``model.snapshot_state()`` when fit began, before the loss and classes were set) and the
     exception propagates.
     """
     if epochs < 1:
@@ -337,8 +337,7 @@ def search_for_fit(model, before, opt, sched, n_threads, epochs, steps, one_run,
     try:
         result, kept = auto_sweep(train_one, opt, n_threads, e)
     except (SweepDivergedError, KeyboardInterrupt):
-        model.__dict__.clear()
-        model.__dict__.update(before)
+        model.restore_state(before)
         raise
     return result, kept[result.index] if resumable else None
 
@@ -351,7 +350,7 @@ def continue_chosen(model, opt, result, kept, one_run, n_threads, epochs):
     m, o, s = kept
     model.engine.theta[...] = m.engine.theta
     model.epochs_trained_ = m.epochs_trained_
-    opt.__dict__.update(o.__dict__)          # the caller's optimiser carries the state on
+    opt.copy_from(o)          # the caller's optimiser carries the state on
     rest = one_run(model, opt, s, n_threads, epochs - result.epochs, False)
     rest._prepend(result.histories[result.index])
     rest.params["epochs"] = epochs
