@@ -7,6 +7,7 @@ that :mod:`fastmlp.reference` can use it and stay independent of the engine.
 """
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 from typing import Any, Literal, Optional, cast, overload
@@ -153,8 +154,14 @@ def seed_int(seed: SeedLike) -> int:
 
 def derive_seed(seed: int, *keys: int) -> int:
     """A uint64 seed derived from ``seed`` and integer keys (restarts, shuffling)."""
-    return int(np.random.SeedSequence([int(seed)] + [int(k) for k in keys])
-               .generate_state(1, np.uint64)[0])
+    return _derived_seed((int(seed),) + tuple(int(k) for k in keys))
+
+
+@functools.lru_cache(maxsize=256)
+def _derived_seed(entropy: tuple[int, ...]) -> int:
+    # a pure function of its ints, asked for the same seeds again and again (every fit of
+    # a model derives its shuffling seed): the SeedSequence is made once per seed
+    return int(np.random.SeedSequence(list(entropy)).generate_state(1, np.uint64)[0])
 
 
 _all_finite: Any = None
