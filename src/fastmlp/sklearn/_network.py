@@ -31,7 +31,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.optimize
-from sklearn.utils import shuffle as sk_shuffle
 
 from .._names import LEAKY_ALPHA
 from ..network import MLP
@@ -320,7 +319,12 @@ def _sklearn_order(rs, n):
     idx = np.arange(n, dtype=int)
 
     def order(epoch):
+        # sklearn.utils.shuffle(idx, random_state=rs), written out: the same draw (a
+        # permutation of arange(n) shuffled in place by rs) without its per-call argument
+        # validation, which cost more than a small epoch
         nonlocal idx
-        idx = sk_shuffle(idx, random_state=rs)
+        perm = np.arange(n)
+        rs.shuffle(perm)
+        idx = idx[perm]
         return idx
     return order

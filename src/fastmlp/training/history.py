@@ -111,13 +111,15 @@ class History:
 
     # -- storage --------------------------------------------------------------------------
     def _reserve(self, n: int) -> dict[str, NDArray[Any]]:
-        """The columns, with room for ``n`` entries (kept ones copied when they grow)."""
+        """The columns, with room for ``n`` entries (kept ones copied when they grow): the
+        float keys are the rows of one block, the epoch numbers an int64 array."""
         cols = self._cols
         cap = len(cols["loss"]) if cols else 0
         if n > cap or not cols:
             cap = max(n, 2 * cap, 8)
-            new: dict[str, NDArray[Any]] = {"epoch": np.empty(cap, np.int64)}
-            new.update((k, np.empty(cap)) for k in self._KEYS)
+            block = np.empty((len(self._KEYS), cap))
+            new: dict[str, NDArray[Any]] = dict(zip(self._KEYS, block))
+            new["epoch"] = np.empty(cap, np.int64)
             for k, v in cols.items():
                 new[k][:self._n] = v[:self._n]
             self._cols = cols = new
