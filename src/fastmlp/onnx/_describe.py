@@ -129,7 +129,7 @@ def _describe_mlp(model):
     layers = _mlp_layers(model)
     n_out = model.layer_sizes[-1]
     loss = model.loss
-    if not model._is_classifier():
+    if model.loss is None or not model.loss.is_classifier:
         return layers, Head("regressor", n_columns=n_out)
     classes = getattr(model, "classes_", None)
     if classes is None:
