@@ -253,7 +253,7 @@ class EngineEstimator(TagsMixin, BaseEstimator):
 
         def train_one(r, threads):
             net = nets[r]
-            hist = self._train_network(net, split, s, nt if threads is None else threads,
+            hist = self.train_network(net, split, s, nt if threads is None else threads,
                                        incremental, t0)
             return hist, net
 
@@ -286,7 +286,7 @@ class EngineEstimator(TagsMixin, BaseEstimator):
         return (np.ascontiguousarray(X_tr), np.ascontiguousarray(Y_tr), sw_tr,
                 (X_val, self._decode_targets(Y_val, plan), sw_val))
 
-    def _train_network(self, net, split, s, nt, incremental, t0, quiet=False):
+    def train_network(self, net, split, s, nt, incremental, t0, quiet=False):
         X, Y, sw, val = split
         if s.solver == "lbfgs":
             hist, n_iter, failed = net.train_lbfgs(X, Y, sw, s, nt)
