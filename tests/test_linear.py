@@ -16,6 +16,8 @@ from sklearn.linear_model import Perceptron as SkPerceptron  # noqa: E402
 from fastmlp import _core  # noqa: E402
 from fastmlp.sklearn import Perceptron  # noqa: E402
 from fastmlp.sklearn._compat import SKLEARN_VERSION  # noqa: E402
+from test_sklearn_perceptron import _assert_same_model as _same  # noqa: E402
+from test_sklearn_perceptron import _fit_both  # noqa: E402
 
 PENALTIES = [None, "l2", "l1", "elasticnet"]
 
@@ -29,22 +31,6 @@ def _data(problem, sparse, seed=0):
         X = X * (rs.rand(*X.shape) < 0.35)
         return sp.csr_matrix(X), y
     return X, y
-
-
-def _fit_both(X, y, fit_kw=None, **params):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        ours = Perceptron(**params).fit(X, y, **(fit_kw or {}))
-        theirs = SkPerceptron(**params).fit(X, y, **(fit_kw or {}))
-    return ours, theirs
-
-
-def _same(ours, theirs, tol=1e-12):
-    scale = max(1.0, float(np.abs(theirs.coef_).max()))
-    np.testing.assert_allclose(ours.coef_, theirs.coef_, rtol=0, atol=tol * scale)
-    np.testing.assert_allclose(ours.intercept_, theirs.intercept_, rtol=0, atol=tol * scale)
-    assert ours.n_iter_ == theirs.n_iter_
-    assert ours.t_ == theirs.t_
 
 
 @pytest.mark.skipif(SKLEARN_VERSION < (1, 8), reason="the penalised objective of >= 1.8")
