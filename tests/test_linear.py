@@ -126,6 +126,15 @@ def test_float32_sparse_follows_sklearn():
     np.testing.assert_allclose(ours.coef_, theirs.coef_, rtol=1e-4, atol=1e-4)
 
 
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "csr"])
+def test_the_dtype_parameter_casts_the_input(sparse):
+    X, y = _data("multiclass", sparse, seed=7)
+    a = Perceptron(dtype="float32", shuffle=False, random_state=0).fit(X, y)
+    b = Perceptron(shuffle=False, random_state=0).fit(X.astype(np.float32), y)
+    assert a.coef_.dtype == np.float32
+    np.testing.assert_array_equal(a.coef_, b.coef_)
+
+
 def _units_args():
     X = np.arange(12.0).reshape(4, 3)
     Y = np.array([[1.0, -1.0, 1.0, -1.0]])

@@ -51,10 +51,11 @@ def _units(tasks, X, rule, dtype, sparse, early_stopping):
         need_loss=bool(rule.verbose) or not early_stopping, early_stopping=early_stopping,
         tol=rule.tol, n_iter_no_change=rule.n_iter_no_change, shuffle=rule.shuffle)
     b = np.array([t.intercept for t in tasks], dtype=np.float64)
-    if sparse:
-        return _core.LinearUnits(X.data, Y, C, W, b, indices=X.indices,
+    if sparse:       # the non-zeros in the training dtype (a copy only if it differs)
+        return _core.LinearUnits(np.ascontiguousarray(X.data, dtype=dtype), Y, C, W, b,
+                                 indices=np.ascontiguousarray(X.indices, dtype=np.int32),
                                  indptr=X.indptr.astype(np.int64), n_features=d, **kw)
-    return _core.LinearUnits(X, Y, C, W, b, **kw)
+    return _core.LinearUnits(np.ascontiguousarray(X, dtype=dtype), Y, C, W, b, **kw)
 
 
 def _print_epoch(units, epoch, t0, early_stopping):
