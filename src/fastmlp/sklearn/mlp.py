@@ -4,6 +4,7 @@ engine. Parameters are those of :mod:`sklearn.neural_network` with the same mean
 scikit-learn names (``coefs_``, ``intercepts_``, ``loss_curve_``, ...)."""
 from __future__ import annotations
 
+import os
 from numbers import Integral, Real
 
 import numpy as np
@@ -84,6 +85,7 @@ class _BaseMLP(EngineEstimator):
         "max_fun": [Interval(Integral, 1, None, closed="left")],
         "restarts": [Interval(Integral, 1, None, closed="left")],
         "n_threads": [Interval(Integral, 1, None, closed="left"), None],
+        "report": [str, os.PathLike, None],
     }
 
     def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, solver="adam",
@@ -92,7 +94,7 @@ class _BaseMLP(EngineEstimator):
                  random_state=None, tol=1e-4, verbose=False, warm_start=False, momentum=0.9,
                  nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
                  beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000,
-                 loss="log_loss", restarts=1, n_threads=None, dtype=None):
+                 loss="log_loss", restarts=1, n_threads=None, dtype=None, report=None):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
@@ -120,6 +122,7 @@ class _BaseMLP(EngineEstimator):
         self.restarts = restarts
         self.n_threads = n_threads
         self.dtype = dtype
+        self.report = report
 
     @property
     def _restarts(self):
@@ -343,7 +346,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
                  random_state=None, tol=1e-4, verbose=False, warm_start=False, momentum=0.9,
                  nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
                  beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000,
-                 restarts=1, n_threads=None, dtype=None):
+                 restarts=1, n_threads=None, dtype=None, report=None):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes, activation=activation, solver=solver,
             alpha=alpha, batch_size=batch_size, learning_rate=learning_rate,
@@ -352,7 +355,8 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
             warm_start=warm_start, momentum=momentum, nesterovs_momentum=nesterovs_momentum,
             early_stopping=early_stopping, validation_fraction=validation_fraction,
             beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, n_iter_no_change=n_iter_no_change,
-            max_fun=max_fun, loss=loss, restarts=restarts, n_threads=n_threads, dtype=dtype)
+            max_fun=max_fun, loss=loss, restarts=restarts, n_threads=n_threads, dtype=dtype,
+            report=report)
 
     _parameter_constraints: dict = {
         **_BaseMLP._parameter_constraints,

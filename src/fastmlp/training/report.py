@@ -89,6 +89,7 @@ class Report:
         self.title = title
         self.model: Any = None          # set by fit: names, classes, seed
         self.validation: Any = None     # (X, Y) encoded, set by fit
+        self.class_names: Any = None    # the confusion matrix's labels (default: classes_)
         self.deferred = False           # fit writes once at its end
         self.runs: list[dict[str, Any]] = []
         self.last_history: Any = None
@@ -261,7 +262,8 @@ class Report:
             k = int(max(2, Y.shape[1]))
             M = np.zeros((k, k), dtype=np.int64)
             np.add.at(M, (t, p), 1)
-            classes = getattr(self.model, "classes_", None)
+            classes = (self.class_names if self.class_names is not None
+                       else getattr(self.model, "classes_", None))
             names = ([str(c) for c in classes] if classes is not None and len(classes) == k
                      else [str(i) for i in range(k)])
             return {"confusion": {"labels": names, "matrix": M.tolist(), "on": on,
@@ -277,14 +279,18 @@ class Report:
                               "rmse": _finite(np.sqrt(np.mean(res ** 2))), "r2": _finite(r2)}}
 
     # -- the file ---------------------------------------------------------------------------
-    def data(self, history: History, lr_search: Any = None) -> dict[str, Any]:
+    def data(self, history: History, lr_search: Any = None,
+             run_index: Optional[int] = None) -> dict[str, Any]:
         """Everything the page shows, as JSON-ready Python objects (the HTML file embeds
-        exactly this)."""
+        exactly this). The statistics are those of the last run this callback saw, or of
+        the kept restart (``history.best_restart``), or of run ``run_index``."""
         from .._version import __version__
         rec = self.runs[-1] if self.runs else {"config": [], "samples": [], "frames": []}
         best = getattr(history, "best_restart", None)
         if history.restarts and best is not None and len(self.runs) >= len(history.restarts):
             rec = self.runs[len(self.runs) - len(history.restarts) + best]
+        if run_index is not None and self.runs:
+            rec = self.runs[run_index]
         frames = rec["frames"]
         if len(frames) > MAX_FRAMES:
             pick = np.unique(np.linspace(0, len(frames) - 1, MAX_FRAMES).round().astype(int))
@@ -303,9 +309,11 @@ class Report:
                 "regions": regions,
                 **rec.get("final", {})}
 
-    def write(self, history: History, lr_search: Any = None) -> str:
-        """Write the HTML file for ``history`` (and a sweep); returns its path."""
-        page = render(self.data(history, lr_search))
+    def write(self, history: History, lr_search: Any = None,
+              run_index: Optional[int] = None) -> str:
+        """Write the HTML file for ``history`` (and a sweep; see :meth:`data`); returns its
+        path."""
+        page = render(self.data(history, lr_search, run_index))
         tmp = self.path + ".tmp"
         with open(tmp, "w", encoding="utf-8") as f:
             f.write(page)

@@ -84,7 +84,7 @@
     });
     if (!isFinite(x0)) { x0 = 0; x1 = 1; y0 = 0; y1 = 1; }
     if (opts.yrange) { y0 = opts.yrange[0]; y1 = opts.yrange[1]; }
-    if (!(y1 > y0)) { y0 -= 0.5; y1 += 0.5; }
+    if (!(y1 > y0)) { const d = y0 !== 0 && !opts.logy ? Math.abs(y0) * 0.5 : 0.5; y0 -= d; y1 += d; }
     if (!(x1 > x0)) { x0 -= 0.5; x1 += 0.5; }
     const pad = opts.yrange ? 0 : (y1 - y0) * 0.04; y0 -= pad; y1 += pad;
     const X = scale(x0, x1, m.l, W - m.r), Y = scale(y0, y1, H - m.b, m.t);
@@ -110,7 +110,9 @@
       const xv = X(tx(v.x));
       sv("line", {x1: xv, x2: xv, y1: m.t, y2: H - m.b, stroke: v.color, "stroke-dasharray": "4 3",
                   "class": "vline"}, svg);
-      sv("text", {x: xv + 3, y: m.t + 10, style: `fill:${v.color}`}, svg, v.label);
+      const right = xv > (m.l + W - m.r) / 2;
+      sv("text", {x: right ? xv - 3 : xv + 3, y: m.t + 10, style: `fill:${v.color}`,
+                  "text-anchor": right ? "end" : "start"}, svg, v.label);
     }
     const legend = el("div", {"class": "legend"}, fig);
     opts.series.forEach((s, k) => {
@@ -380,6 +382,10 @@
     sv("line", {"class": "axis", x1: m, x2: W - 8, y1: Hh - m, y2: Hh - m}, svg);
     sv("line", {"class": "axis", x1: m, x2: m, y1: 8, y2: Hh - m}, svg);
     sv("text", {x: W / 2, y: Hh - 8, "text-anchor": "middle"}, svg, "target y");
+    sv("text", {x: m, y: Hh - m + 12}, svg, short(lo));
+    sv("text", {x: W - 8, y: Hh - m + 12, "text-anchor": "end"}, svg, short(hi));
+    sv("text", {x: m - 3, y: Hh - m, "text-anchor": "end"}, svg, short(lo));
+    sv("text", {x: m - 3, y: 16, "text-anchor": "end"}, svg, short(hi));
     sv("text", {x: 10, y: Hh / 2, transform: `rotate(-90 10 ${Hh / 2})`, "text-anchor": "middle"}, svg, "prediction a\u1d38");
     RS.true.forEach((y, i) => {
       if (finite(y) && finite(RS.pred[i]))
