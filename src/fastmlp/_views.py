@@ -2,6 +2,7 @@
 (matplotlib) and :class:`fastmlp.training.Report` (an HTML file). Only NumPy here."""
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any, Optional
 
 import numpy as np
@@ -61,7 +62,7 @@ def histogram(values: NDArray[Any], bins: int) -> Optional[dict[str, Any]]:
     """``bins`` equal-width counts over the finite range of ``values`` (any shape), as
     {'lo', 'hi', 'counts', 'nonfinite'}; None for no values. A constant array gets a bin
     of width 1 around its value."""
-    v = np.asarray(values).reshape(-1)
+    v = np.asarray(values, dtype=np.float64).reshape(-1)
     if v.size == 0:
         return None
     finite = np.isfinite(v)
@@ -73,5 +74,12 @@ def histogram(values: NDArray[Any], bins: int) -> Optional[dict[str, Any]]:
     lo, hi = float(v.min()), float(v.max())
     if not hi > lo:
         lo, hi = lo - 0.5, hi + 0.5
-    counts, _ = np.histogram(v, bins=bins, range=(lo, hi))
+    span = hi - lo
+    if math.isfinite(span) and span > 1e-12 * max(abs(lo), abs(hi)):
+        counts, _ = np.histogram(v, bins=bins, range=(lo, hi))
+    else:       # a range beyond the float range, or too narrow for its magnitude
+        s = max(abs(lo), abs(hi))
+        t = (v / s - lo / s) / max(hi / s - lo / s, np.finfo(np.float64).tiny)
+        counts = np.bincount(np.clip((t * bins).astype(np.intp), 0, bins - 1),
+                             minlength=bins)
     return {"lo": lo, "hi": hi, "counts": counts.tolist(), "nonfinite": bad}

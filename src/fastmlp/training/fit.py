@@ -119,6 +119,7 @@ def fit(model: MLP, X: ArrayLike, y: ArrayLike, loss: Optional[LossLike] = None,
     for rep in reports:               # written once, below, with the whole History
         rep.model, rep.deferred = model, True
         rep.validation = None if Xv is None or Yv is None else (Xv, Yv)
+    hist = None
     try:
         hist = _train(model, X, Y, Xv, Yv, sw, wv, B, shuffle_seed, opt, sched, nt, auto,
                       before, epochs, restarts, early_stopping, stopper_args, progress,
@@ -126,8 +127,9 @@ def fit(model: MLP, X: ArrayLike, y: ArrayLike, loss: Optional[LossLike] = None,
     finally:
         for rep in reports:
             rep.deferred = False
-            if rep.runs:              # also after an error: what ran is shown
-                rep.write(model.history_ if model.history_ is not None else rep.last_history)
+            shown = hist if hist is not None else rep.last_history
+            if rep.runs and shown is not None:     # also after an error: what ran is shown
+                rep.write(shown)
     return hist
 
 
