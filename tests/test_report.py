@@ -108,7 +108,7 @@ def test_two_d_classifier_regions_over_epochs(tmp_path):
     net = fm.MLP([2, 4, 1], activation="tanh", loss="logistic", seed=0)
     path = tmp_path / "xor.html"
     net.fit(X, y, optimizer="sgd", lr=0.5, batch_size=None, epochs=1000,
-            report=Report(path, grid=20))
+            report=Report(path, grid=20, budget=None))
     d = load(path)
     R = d["regions"]
     assert R["res"] == 20 and len(R["frames"]) == 16
@@ -222,7 +222,7 @@ def test_bad_arguments(tmp_path):
 def test_as_a_plain_callback_and_a_custom_loss(tmp_path):
     X, y = digits(120)
     net = fm.MLP([64, 8, 10], loss="cross_entropy", seed=0)
-    rep = Report(tmp_path / "cb.html", samples=3)
+    rep = Report(tmp_path / "cb.html", samples=3, budget=None)
     h = net.fit(X, y, optimizer="sgd", lr=0.1, epochs=5, callbacks=[rep])
     d = load(rep.path)
     same(d["history"]["loss"], h.loss)
@@ -299,3 +299,5 @@ def test_histogram_of_extreme_values():
                                                   "nonfinite": 0}
     assert histogram(np.array([]), 3) is None
     assert histogram(np.array([np.nan]), 3)["counts"] == []
+    h = histogram(np.array([1e300, 1e300]), 2)
+    assert h["lo"] < 1e300 < h["hi"] and h["counts"] == [0, 2]

@@ -2,7 +2,6 @@
 (matplotlib) and :class:`fastmlp.training.Report` (an HTML file). Only NumPy here."""
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING, Any, Optional
 
 import numpy as np
@@ -60,8 +59,10 @@ def sweep_label(result: LRSweepResult, i: int) -> str:
 
 def histogram(values: NDArray[Any], bins: int) -> Optional[dict[str, Any]]:
     """``bins`` equal-width counts over the finite range of ``values`` (any shape), as
-    {'lo', 'hi', 'counts', 'nonfinite'}; None for no values. A constant array gets a bin
-    of width 1 around its value."""
+    {'lo', 'hi', 'counts', 'nonfinite'}; None for no values. A constant array gets a range
+    around its value (of width 1, or wider for values so large that 1 is below their
+    precision). The bin of v is floor((v - lo) / (hi - lo) * bins), hi in
+    the last bin."""
     v = np.asarray(values, dtype=np.float64).reshape(-1)
     if v.size == 0:
         return None
@@ -73,13 +74,15 @@ def histogram(values: NDArray[Any], bins: int) -> Optional[dict[str, Any]]:
         return {"lo": 0.0, "hi": 0.0, "counts": [], "nonfinite": bad}
     lo, hi = float(v.min()), float(v.max())
     if not hi > lo:
-        lo, hi = lo - 0.5, hi + 0.5
-    span = hi - lo
-    if math.isfinite(span) and span > 1e-12 * max(abs(lo), abs(hi)):
-        counts, _ = np.histogram(v, bins=bins, range=(lo, hi))
-    else:       # a range beyond the float range, or too narrow for its magnitude
+        d = max(0.5, abs(lo) * 2.0 ** -20)
+        lo, hi = lo - d, hi + d
+    # bin k holds lo + k w <= v < lo + (k + 1) w, the last bin also hi (w = (hi - lo) / bins),
+    # computed as floor((v - lo) / (hi - lo) * bins): one pass, no edge search
+    if np.isfinite(hi - lo):
+        t = v - lo
+        t *= bins / (hi - lo)
+    else:                               # a range beyond the float range: scaled
         s = max(abs(lo), abs(hi))
-        t = (v / s - lo / s) / max(hi / s - lo / s, np.finfo(np.float64).tiny)
-        counts = np.bincount(np.clip((t * bins).astype(np.intp), 0, bins - 1),
-                             minlength=bins)
+        t = (v / s - lo / s) * (bins / (hi / s - lo / s))
+    counts = np.bincount(np.clip(t.astype(np.intp), 0, bins - 1), minlength=bins)
     return {"lo": lo, "hi": hi, "counts": counts.tolist(), "nonfinite": bad}

@@ -10,14 +10,15 @@ the residuals (regressors); divergence, early stopping, interruption.
 
 Cost: the statistics are taken only at about ``samples`` epochs spread over the run (and
 before the first): one forward and backward pass over a fixed probe batch of at most
-``probe_rows`` training rows, and histograms of every weight (NumPy's, which touch each
-weight once). Between samples the run is untouched, except that with the report it returns
+``probe_rows`` training rows (on one thread: waking a team for so few rows costs more than
+it saves), and histograms of every weight (NumPy's, which touch each weight once). Between samples the run is untouched, except that with the report it returns
 to Python after every epoch (as with any callback) to record the epoch.
 """
 from __future__ import annotations
 
 import math
 import os
+import time
 from typing import TYPE_CHECKING, Any, Optional, Union
 
 import numpy as np
@@ -71,11 +72,19 @@ class Report:
         Decision regions: points per side of the 2-D input plane.
     title : str or None
         The page's heading (default: the file name).
+    budget : float or None
+        The most time the statistics may take, as a fraction of the run's time so far: a
+        sampled epoch is skipped while they took more (the first and last samples are always
+        taken). None: every sampled epoch, whatever it costs (reproducible sample epochs).
+    max_rows : int
+        The confusion matrix or residuals use at most this many rows (evenly spaced) of the
+        validation data (when ``fit`` had some) or else the training data.
     """
 
     def __init__(self, path: Union[str, os.PathLike[str]], samples: int = 30,
                  probe_rows: int = 256, bins: int = 30, grid: int = 60,
-                 title: Optional[str] = None) -> None:
+                 title: Optional[str] = None, budget: Optional[float] = 0.02,
+                 max_rows: int = 2000) -> None:
         if not isinstance(path, (str, os.PathLike)):
             raise TypeError(f"path must be a file name (str or os.PathLike), got "
                             f"{type(path).__name__}")
@@ -86,6 +95,10 @@ class Report:
         self.probe_rows = check_int("probe_rows", probe_rows, 1)
         self.bins = check_int("bins", bins, 2, high=1000)
         self.grid = check_int("grid", grid, 2, high=400)
+        if budget is not None and not (isinstance(budget, (int, float)) and 0 < budget <= 1):
+            raise ValueError(f"budget must be a fraction in (0, 1] or None, got {budget!r}")
+        self.budget = budget
+        self.max_rows = check_int("max_rows", max_rows, 1)
         self.title = title
         self.model: Any = None          # set by fit: names, classes, seed
         self.validation: Any = None     # (X, Y) encoded, set by fit
@@ -102,6 +115,11 @@ class Report:
         rows = np.unique(np.linspace(0, n - 1, min(self.probe_rows, n)).astype(np.intp))
         self._probe = (np.ascontiguousarray(run.X[rows]), np.ascontiguousarray(run.Y[rows]))
         self._every = max(1, -(-run.epochs // (self.samples - 1)))
+        # the probe's passes: on one thread when small (a team's wake-up costs more)
+        flops = 6 * len(rows) * run.engine.n_weights
+        self._nt = 1 if flops < 5e7 else run._threads()
+        self._t0 = time.perf_counter()
+        self._spent = 0.0
         rec: dict[str, Any] = {"config": self._config(run), "samples": [], "frames": [],
                                "epoch0": run.epoch0}
         self.runs.append(rec)
@@ -110,7 +128,9 @@ class Report:
 
     def on_epoch_end(self, epoch: int, logs: Any) -> bool:
         if self._run is not None and (epoch - self._run.epoch0) % self._every == 0:
-            self._sample(epoch)
+            if self.budget is None or \
+                    self._spent <= self.budget * (time.perf_counter() - self._t0):
+                self._sample(epoch)
         return False
 
     def on_train_end(self, run: Run) -> None:
@@ -175,6 +195,13 @@ class Report:
         return rows
 
     def _sample(self, epoch: int) -> None:
+        t0 = time.perf_counter()
+        try:
+            self._take_sample(epoch)
+        finally:
+            self._spent += time.perf_counter() - t0
+
+    def _take_sample(self, epoch: int) -> None:
         run = self._run
         assert run is not None
         eng = run.engine
@@ -184,14 +211,14 @@ class Report:
         layers: list[dict[str, Any]] = []
         with np.errstate(all="ignore"):
             if run.custom_loss is not None:
-                _, g, _ = custom_loss_gradient(eng, run.custom_loss, Xp, Yp, None, None)
+                _, g, _ = custom_loss_gradient(eng, run.custom_loss, Xp, Yp, None, self._nt)
                 if g is not None:
-                    eng.backward(Xp, grad_output=g)
+                    eng.backward(Xp, grad_output=g, n_threads=self._nt)
                 else:
                     eng.grad[...] = np.nan
             else:
-                eng.forward(Xp)
-                eng.backward(Xp, Y=Yp)
+                eng.forward(Xp, n_threads=self._nt)
+                eng.backward(Xp, Y=Yp, n_threads=self._nt)
             z, a = eng.trace()
             d = eng.deltas()
             W, b, gW = eng.weights(), eng.biases(), eng.grad_weights()
@@ -199,7 +226,7 @@ class Report:
                 layers.append({
                     "W": histogram(W[l - 1], self.bins), "b": histogram(b[l - 1], self.bins),
                     "a": histogram(a[l], self.bins), "d": histogram(d[l], self.bins),
-                    "gnorm": _finite(np.linalg.norm(gW[l - 1].astype(np.float64))),
+                    "gnorm": _finite(math.sqrt(np.square(gW[l - 1], dtype=np.float64).sum())),
                     "inactive": _inactive(acts[l - 1], z[l], a[l])})
         rec = self.runs[-1]
         rec["samples"].append({"epoch": int(epoch), "layers": layers})
@@ -223,7 +250,7 @@ class Report:
         self._Yref = run.Y
 
     def _frame(self, run: Run, rec: dict[str, Any], epoch: int) -> None:
-        out = run.engine.predict(self._grid)
+        out = run.engine.predict(self._grid, n_threads=1)
         lab = self._pred_index(out, self._Yref)
         rec["frames"].append({"epoch": int(epoch),
                               "labels": "".join(chr(48 + int(c)) for c in lab)})
@@ -251,9 +278,14 @@ class Report:
         if self.validation is not None:
             X, Y = self.validation
             on = "validation data"
+        if X.shape[0] > self.max_rows:
+            keep = np.unique(np.linspace(0, X.shape[0] - 1, self.max_rows).astype(np.intp))
+            on = f"{len(keep):,} evenly spaced rows of the {X.shape[0]:,} of the {on}"
+            X, Y = X[keep], Y[keep]
         if X.shape[0] == 0 or not np.all(np.isfinite(run.engine.theta)):
             return {}
-        out = run.engine.predict(np.ascontiguousarray(X, dtype=run.engine.dtype))
+        out = run.engine.predict(np.ascontiguousarray(X, dtype=run.engine.dtype),
+                                 n_threads=run._threads())
         if self._is_classifier(run):
             one_hot = Y.shape[1] == 1 or bool(np.all(np.abs(Y.sum(axis=1) - 1) < 1e-6))
             if not one_hot:        # multi-label: no single class per sample

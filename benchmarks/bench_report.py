@@ -1,0 +1,115 @@
+"""What the training report costs: ``MLP.fit(..., report=path)`` against the same fit without
+it, and against the same fit with a do-nothing epoch callback (which, like the report, makes
+the run return to Python after every epoch: the difference between that and the report is
+the statistics and the file themselves).
+
+workloads.py's digits (64-64-10 ReLU, float64, batch 32, 30 epochs) and mnist (784-128-10
+ReLU, float32, batch 64, 20000 prototype samples, 5 epochs): plain SGD, the samples
+reshuffled every epoch, as everywhere in benchmarks/. Target: report / plain <= 1.05.
+
+asv: ``TimeReport.time_fit_{plain,callback,report}``.
+Script: ``python benchmarks/bench_report.py [--repeats 7] [--workloads digits mnist]`` times
+the three alternately in one process (a fresh model each run; which goes first rotates),
+prints the medians and the ratios, and the size of the report file.
+"""
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+
+try:
+    from . import workloads as W
+except ImportError:                       # run as a script: benchmarks/ is not a package then
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    from benchmarks import workloads as W
+
+import fastmlp as fm
+
+WORKLOADS = ["digits", "mnist"]
+EPOCHS = {"digits": 30, "mnist": 5}
+KINDS = ("plain", "callback", "report")
+
+
+class _Nothing:
+    def on_epoch_end(self, epoch, logs):
+        return False
+
+
+class _Fit:
+    """One workload's data; ``run(kind)`` fits a fresh model and returns its seconds."""
+
+    def __init__(self, name, path):
+        self.w = W.WORKLOADS[name]
+        self.X, self.y, _ = W.get_data(name)
+        self.epochs = EPOCHS[name]
+        self.path = path
+
+    def run(self, kind):
+        w = self.w
+        net = fm.MLP(list(w.sizes), activation=w.hidden, loss=w.loss, dtype=w.dtype, seed=0)
+        extra = {"plain": {}, "callback": {"callbacks": [_Nothing()]},
+                 "report": {"report": self.path}}[kind]
+        t0 = time.perf_counter()
+        net.fit(self.X, self.y, optimizer="sgd", lr=w.lr, batch_size=w.batch,
+                epochs=self.epochs, **extra)
+        return time.perf_counter() - t0
+
+
+class TimeReport:
+    """Seconds for one fit: without a report, with a do-nothing callback, with a report."""
+    params = [WORKLOADS]
+    param_names = ["workload"]
+    timeout = 300.0
+    repeat = (1, 5, 60.0)
+
+    def setup(self, name):
+        self.tmp = tempfile.TemporaryDirectory()
+        self.fit = _Fit(name, os.path.join(self.tmp.name, "run.html"))
+
+    def teardown(self, name):
+        self.tmp.cleanup()
+
+    def time_fit_plain(self, name):
+        self.fit.run("plain")
+
+    def time_fit_callback(self, name):
+        self.fit.run("callback")
+
+    def time_fit_report(self, name):
+        self.fit.run("report")
+
+
+def measure(name, repeats, path):
+    """Median seconds per kind, measured in rotation after one warm-up run of each."""
+    fit = _Fit(name, path)
+    for k in KINDS:
+        fit.run(k)
+    times = {k: [] for k in KINDS}
+    for r in range(repeats):
+        order = KINDS[r % 3:] + KINDS[:r % 3]
+        for k in order:
+            times[k].append(fit.run(k))
+    return {k: statistics.median(v) for k, v in times.items()}
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--repeats", type=int, default=7)
+    ap.add_argument("--workloads", nargs="+", default=WORKLOADS, choices=WORKLOADS)
+    args = ap.parse_args(argv)
+    print("cpu_features:", fm.show_config(print_=False)["cpu_features"])
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "run.html")
+        for name in args.workloads:
+            m = measure(name, args.repeats, path)
+            print(f"{name:7s} {EPOCHS[name]:3d} epochs  plain {m['plain']:.4f} s  "
+                  f"callback {m['callback']:.4f} s  report {m['report']:.4f} s  "
+                  f"report/plain {m['report'] / m['plain']:.3f}  "
+                  f"report/callback {m['report'] / m['callback']:.3f}  "
+                  f"file {os.path.getsize(path) / 1e3:.0f} kB")
+
+
+if __name__ == "__main__":
+    main()
