@@ -10,7 +10,9 @@ reshuffled every epoch, as everywhere in benchmarks/. Target: report / plain <= 
 asv: ``TimeReport.time_fit_{plain,callback,report}``.
 Script: ``python benchmarks/bench_report.py [--repeats 7] [--workloads digits mnist]`` times
 the three alternately in one process (a fresh model each run; which goes first rotates),
-prints the medians and the ratios, and the size of the report file.
+prints the medians and the ratios, the share of the report fit's time spent in the report's
+own hooks and file (the median over the runs: less noisy than a ratio of two fits on a busy
+machine), and the size of the report file.
 """
 import argparse
 import os
@@ -37,6 +39,33 @@ class _Nothing:
         return False
 
 
+class _TimedReport(fm.training.Report):
+    """A Report that adds up the seconds its own hooks and its file take."""
+
+    def __init__(self, path):
+        super().__init__(path)
+        self.seconds = 0.0
+
+    def _timed(self, method, *args):
+        t0 = time.perf_counter()
+        try:
+            return method(*args)
+        finally:
+            self.seconds += time.perf_counter() - t0
+
+    def on_train_begin(self, run):
+        return self._timed(super().on_train_begin, run)
+
+    def on_epoch_end(self, epoch, logs):
+        return self._timed(super().on_epoch_end, epoch, logs)
+
+    def on_train_end(self, run):
+        return self._timed(super().on_train_end, run)
+
+    def write(self, *args, **kwargs):
+        return self._timed(super().write, *args, **kwargs)
+
+
 class _Fit:
     """One workload's data; ``run(kind)`` fits a fresh model and returns its seconds."""
 
@@ -49,11 +78,13 @@ class _Fit:
     def run(self, kind):
         w = self.w
         net = fm.MLP(list(w.sizes), activation=w.hidden, loss=w.loss, dtype=w.dtype, seed=0)
+        rep = _TimedReport(self.path)
         extra = {"plain": {}, "callback": {"callbacks": [_Nothing()]},
-                 "report": {"report": self.path}}[kind]
+                 "report": {"report": rep}}[kind]
         t0 = time.perf_counter()
         net.fit(self.X, self.y, optimizer="sgd", lr=w.lr, batch_size=w.batch,
                 epochs=self.epochs, **extra)
+        self.own = rep.seconds
         return time.perf_counter() - t0
 
 
@@ -87,11 +118,16 @@ def measure(name, repeats, path):
     for k in KINDS:
         fit.run(k)
     times = {k: [] for k in KINDS}
+    own = []
     for r in range(repeats):
         order = KINDS[r % 3:] + KINDS[:r % 3]
         for k in order:
             times[k].append(fit.run(k))
-    return {k: statistics.median(v) for k, v in times.items()}
+            if k == "report":
+                own.append(fit.own / times[k][-1])
+    out = {k: statistics.median(v) for k, v in times.items()}
+    out["own"] = statistics.median(own)
+    return out
 
 
 def main(argv=None):
@@ -108,6 +144,7 @@ def main(argv=None):
                   f"callback {m['callback']:.4f} s  report {m['report']:.4f} s  "
                   f"report/plain {m['report'] / m['plain']:.3f}  "
                   f"report/callback {m['report'] / m['callback']:.3f}  "
+                  f"report's own share of its fit {100 * m['own']:.1f} %  "
                   f"file {os.path.getsize(path) / 1e3:.0f} kB")
 
 

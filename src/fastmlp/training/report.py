@@ -82,7 +82,7 @@ class Report:
     """
 
     def __init__(self, path: Union[str, os.PathLike[str]], samples: int = 30,
-                 probe_rows: int = 256, bins: int = 30, grid: int = 60,
+                 probe_rows: int = 128, bins: int = 30, grid: int = 60,
                  title: Optional[str] = None, budget: Optional[float] = 0.02,
                  max_rows: int = 2000) -> None:
         if not isinstance(path, (str, os.PathLike)):
@@ -284,8 +284,9 @@ class Report:
             X, Y = X[keep], Y[keep]
         if X.shape[0] == 0 or not np.all(np.isfinite(run.engine.theta)):
             return {}
+        small = 2 * X.shape[0] * run.engine.n_weights < 5e7
         out = run.engine.predict(np.ascontiguousarray(X, dtype=run.engine.dtype),
-                                 n_threads=run._threads())
+                                 n_threads=1 if small else run._threads())
         if self._is_classifier(run):
             one_hot = Y.shape[1] == 1 or bool(np.all(np.abs(Y.sum(axis=1) - 1) < 1e-6))
             if not one_hot:        # multi-label: no single class per sample

@@ -4,6 +4,7 @@ page (``default-src 'none'``), so the page cannot reach the network even by mist
 script draws SVG and canvas figures from the embedded JSON."""
 from __future__ import annotations
 
+import functools
 import html
 import json
 import os
@@ -16,6 +17,7 @@ CSP = ("default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline
 _ASSETS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "report_assets")
 
 
+@functools.lru_cache(maxsize=None)
 def _asset(name: str) -> str:
     with open(os.path.join(_ASSETS, name), encoding="utf-8") as f:
         return f.read()
