@@ -108,8 +108,8 @@ def test_xor_report_renders_its_sections_and_numbers(browser, tmp_path):
     h = net.fit(X, y, optimizer="sgd", lr=0.5, batch_size=None, epochs=600, report=str(path))
     rendered, errors, _ = open_page(browser, path)
     assert errors == [] and rendered == "1"
-    assert sections(browser) == ["summary", "config", "curves", "layers", "regions",
-                                 "confusion"]
+    assert sections(browser) == ["summary", "config", "confusion", "curves", "regions",
+                                 "layers"]
     check_epoch_table(browser, h)
     summary = dict(js(browser, "return [...document.querySelectorAll('.summary div')]"
                                ".map(d => [d.dataset.key, d.querySelector('dd').textContent])"))
@@ -156,8 +156,8 @@ def test_digits_report_with_sweep_validation_and_stopping(browser, tmp_path):
                 early_stopping=3, report=str(path))
     rendered, errors, _ = open_page(browser, path)
     assert errors == [] and rendered == "1"
-    assert sections(browser) == ["summary", "config", "curves", "lr_search", "layers",
-                                 "confusion"]
+    assert sections(browser) == ["summary", "config", "confusion", "curves", "lr_search",
+                                 "layers"]
     check_epoch_table(browser, h)
     # one curve per candidate rate, a cross on each that diverged
     assert js(browser, "return document.querySelectorAll('[data-chart=sweep] .legend span')"
@@ -188,7 +188,7 @@ def test_regression_report(browser, tmp_path):
     h = net.fit(X, y, optimizer="adam", lr=0.01, epochs=25, report=str(path))
     rendered, errors, _ = open_page(browser, path)
     assert errors == [] and rendered == "1"
-    assert sections(browser) == ["summary", "config", "curves", "layers", "residuals"]
+    assert sections(browser) == ["summary", "config", "residuals", "curves", "layers"]
     check_epoch_table(browser, h)
     assert js(browser, "return document.querySelectorAll('#residual-scatter circle.pt')"
                        ".length") == 200

@@ -40,6 +40,7 @@ _LOSS_NAMES = {code: name for name, code in _core.LOSS_CODES.items()}
 _CLASSIFIER_LOSSES = ("logistic", "cross_entropy", "hinge", "margin")
 MAX_POINTS = 1000           # training points drawn in the regions / residual figures
 MAX_FRAMES = 16             # decision-region frames kept (first and last always)
+FREE_SECONDS = 0.01         # the statistics' time the budget never counts against a run
 
 
 def _finite(v: Any) -> Any:
@@ -73,9 +74,10 @@ class Report:
     title : str or None
         The page's heading (default: the file name).
     budget : float or None
-        The most time the statistics may take, as a fraction of the run's time so far: a
-        sampled epoch is skipped while they took more (the first and last samples are always
-        taken). None: every sampled epoch, whatever it costs (reproducible sample epochs).
+        The most time the statistics may take, as a fraction of the run's time so far (or
+        10 ms in all, whichever is more): after epoch 1, 2, 4, 8, ... of the run, the
+        spacing of the sampled epochs doubles while the mean times of an epoch and of a
+        sample so far say that it must (the first and last are always sampled). None: every sampled epoch, whatever it costs (reproducible sample epochs).
     max_rows : int
         The confusion matrix or residuals use at most this many rows (evenly spaced) of the
         validation data (when ``fit`` had some) or else the training data.
@@ -84,7 +86,7 @@ class Report:
     def __init__(self, path: Union[str, os.PathLike[str]], samples: int = 30,
                  probe_rows: int = 128, bins: int = 30, grid: int = 60,
                  title: Optional[str] = None, budget: Optional[float] = 0.02,
-                 max_rows: int = 2000) -> None:
+                 max_rows: int = 1000) -> None:
         if not isinstance(path, (str, os.PathLike)):
             raise TypeError(f"path must be a file name (str or os.PathLike), got "
                             f"{type(path).__name__}")
@@ -127,9 +129,16 @@ class Report:
         self._sample(run.epoch0)
 
     def on_epoch_end(self, epoch: int, logs: Any) -> bool:
-        if self._run is not None and (epoch - self._run.epoch0) % self._every == 0:
-            if self.budget is None or \
-                    self._spent <= self.budget * (time.perf_counter() - self._t0):
+        run = self._run
+        if run is None:
+            return False
+        k = epoch - run.epoch0
+        if self.budget is not None and k & (k - 1) == 0:       # k = 1, 2, 4, 8, ...
+            self._plan(run, k)
+        if k % self._every == 0:
+            # a safety net for a plan gone wrong: never more than twice the budget
+            if self.budget is None or self._spent <= 2 * max(
+                    FREE_SECONDS, self.budget * (time.perf_counter() - self._t0)):
                 self._sample(epoch)
         return False
 
@@ -193,6 +202,18 @@ class Report:
                   f"{cfg.get('gemm_kernels')} / {cfg.get('vecmath_kernels')}"],
                  ["fastmlp", str(cfg.get("fastmlp"))]]
         return rows
+
+    def _plan(self, run: Run, k: int) -> None:
+        """After k epochs: space the samples as far apart as the budget requires, from the
+        mean time of an epoch and of a sample so far. The spacing only ever doubles, so the
+        epochs sampled before stay on the grid."""
+        epoch_s = max(time.perf_counter() - self._t0 - self._spent, 1e-9) / k
+        cost = max(self._spent / max(len(self.runs[-1]["samples"]), 1), 1e-9)
+        afford = (FREE_SECONDS + self.budget * epoch_s * run.epochs) / cost
+        n = int(min(self.samples, max(2, afford)))
+        need = -(-run.epochs // max(n - 1, 1))
+        while self._every < need:
+            self._every *= 2
 
     def _sample(self, epoch: int) -> None:
         t0 = time.perf_counter()

@@ -213,6 +213,52 @@
   const ct = el("table", {"class": "kv"}, cfg);
   for (const [k, v] of D.config) { const tr = el("tr", {}, ct); el("td", {}, tr, k); el("td", {}, tr, v); }
 
+  /* ---- confusion matrix / residuals ---- */
+  const C = D.confusion;
+  if (C) {
+    const sec = section("confusion", "Confusion matrix",
+                        `on the ${C.on} with the final weights: row = true class, column = predicted; accuracy ${(100 * C.accuracy).toFixed(2)} %`);
+    const t = el("table", {"class": "confusion", id: "confusion-table"}, sec);
+    const hr = el("tr", {}, t);
+    el("th", {}, hr, "true \\ predicted");
+    for (const c of C.labels) el("th", {"class": "num"}, hr, c);
+    C.matrix.forEach((row, i) => {
+      const tr = el("tr", {}, t);
+      el("th", {}, tr, C.labels[i]);
+      const tot = row.reduce((a, b) => a + b, 0) || 1;
+      row.forEach((v, j) => {
+        const a = v / tot, col = i === j ? "46,125,50" : "198,40,40";
+        el("td", {style: `background: rgba(${col},${(0.85 * a).toFixed(3)})` + (a > 0.5 ? ";color:#fff" : "")}, tr, String(v));
+      });
+    });
+  }
+  const RS = D.residuals;
+  if (RS) {
+    const sec = section("residuals", "Residuals",
+                        `on the ${RS.on} with the final weights: RMSE ${fmt(RS.rmse)}, R\u00b2 (first output) ${fmt(RS.r2)}`);
+    const figs = el("div", {"class": "figures"}, sec);
+    const lo = Math.min(...RS.true.filter(finite), ...RS.pred.filter(finite));
+    const hi = Math.max(...RS.true.filter(finite), ...RS.pred.filter(finite));
+    const W = 300, Hh = 300, m = 34;
+    const fig = el("div", {"class": "fig", id: "residual-scatter"}, figs);
+    const svg = sv("svg", {width: W, height: Hh}, fig);
+    const s = scale(lo, hi, m, W - 8), t = scale(lo, hi, Hh - m, 8);
+    sv("line", {"class": "axis", x1: s(lo), y1: t(lo), x2: s(hi), y2: t(hi), "stroke-dasharray": "4 3"}, svg);
+    sv("line", {"class": "axis", x1: m, x2: W - 8, y1: Hh - m, y2: Hh - m}, svg);
+    sv("line", {"class": "axis", x1: m, x2: m, y1: 8, y2: Hh - m}, svg);
+    sv("text", {x: W / 2, y: Hh - 8, "text-anchor": "middle"}, svg, "target y");
+    sv("text", {x: m, y: Hh - m + 12}, svg, short(lo));
+    sv("text", {x: W - 8, y: Hh - m + 12, "text-anchor": "end"}, svg, short(hi));
+    sv("text", {x: m - 3, y: Hh - m, "text-anchor": "end"}, svg, short(lo));
+    sv("text", {x: m - 3, y: 16, "text-anchor": "end"}, svg, short(hi));
+    sv("text", {x: 10, y: Hh / 2, transform: `rotate(-90 10 ${Hh / 2})`, "text-anchor": "middle"}, svg, "prediction a\u1d38");
+    RS.true.forEach((y, i) => {
+      if (finite(y) && finite(RS.pred[i]))
+        sv("circle", {cx: s(y), cy: t(RS.pred[i]), r: 2.2, fill: "rgba(47,111,214,0.55)", "class": "pt"}, svg);
+    });
+    el("div", {"class": "cap"}, fig, "prediction against target");
+    histChart(figs, RS.hist, "residual y \u2212 a\u1d38");
+  }
   /* ---- per-epoch curves ---- */
   if (H.epoch.length) {
     const cur = section("curves", "Training curves",
@@ -234,9 +280,9 @@
                        xlabel: "epoch", ylabel: "score", vlines: ev});
     lineChart(figs, {id: "lr", series: [{name: "learning rate \u03b7", x: H.epoch, y: H.lr, color: COLORS[4]}],
                      xlabel: "epoch", ylabel: "\u03b7",
-                     logy: H.lr.every(v => v > 0) && Math.max(...H.lr) > 10 * Math.min(...H.lr), width: 360, height: 200});
+                     logy: H.lr.every(v => v > 0) && Math.max(...H.lr) > 10 * Math.min(...H.lr), width: 320, height: 200});
     lineChart(figs, {id: "time", series: [{name: "seconds per epoch", x: H.epoch, y: H.time, color: COLORS[7]}],
-                     xlabel: "epoch", ylabel: "s", width: 360, height: 200});
+                     xlabel: "epoch", ylabel: "s", width: 320, height: 200});
     const det = el("details", {}, cur);
     el("summary", {}, det, `every epoch (${H.epoch.length})`);
     const keys = ["loss", "val_loss", "val_metric", "val_score", "lr", "time"].filter(k => H[k]);
@@ -249,6 +295,48 @@
       const tr = el("tr", {}, tb);
       el("td", {"class": "num"}, tr, String(e));
       for (const k of keys) el("td", {"class": "num", "data-key": k}, tr, fmt(H[k][i]));
+    });
+  }
+
+  /* ---- decision regions ---- */
+  const R = D.regions;
+  if (R && R.frames.length) {
+    const sec = section("regions", "Decision regions",
+                        "the class the network predicts over the input plane (x\u2081, x\u2082), with the training points, over the epochs", true);
+    const pal = ["#3b6fd8", "#d8573b", "#2e9d57", "#8e5cc4", "#d4a017", "#1fa5b8", "#d45fa8", "#8c6d4f", "#6b7280", "#a8a32a"];
+    const rgb = c => [1, 3, 5].map(i => parseInt(c.slice(i, i + 2), 16));
+    const draw = (cv, fr, size, dots) => {
+      const ctx = cv.getContext("2d"), n = R.res;
+      const img = ctx.createImageData(n, n);
+      for (let r = 0; r < n; r++) for (let c = 0; c < n; c++) {
+        const k = fr.labels.charCodeAt(r * n + c) - 48, [R0, G0, B0] = rgb(pal[k % pal.length]);
+        const o = ((n - 1 - r) * n + c) * 4;
+        img.data[o] = 255 - (255 - R0) * 0.45; img.data[o + 1] = 255 - (255 - G0) * 0.45;
+        img.data[o + 2] = 255 - (255 - B0) * 0.45; img.data[o + 3] = 255;
+      }
+      const off = document.createElement("canvas"); off.width = n; off.height = n;
+      off.getContext("2d").putImageData(img, 0, 0);
+      ctx.imageSmoothingEnabled = false;
+      ctx.drawImage(off, 0, 0, size, size);
+      const sx = size / (R.hi[0] - R.lo[0]), sy = size / (R.hi[1] - R.lo[1]);
+      const rad = dots || (R.points.length > 200 ? 2.5 : 6);
+      for (const [x, y, k] of R.points) {
+        ctx.beginPath();
+        ctx.arc((x - R.lo[0]) * sx, size - (y - R.lo[1]) * sy, rad, 0, 2 * Math.PI);
+        ctx.fillStyle = pal[k % pal.length]; ctx.fill();
+        ctx.lineWidth = 1; ctx.strokeStyle = "#111"; ctx.stroke();
+      }
+    };
+    const big = el("canvas", {width: 340, height: 340, id: "regions-main"}, sec);
+    const thumbs = el("div", {"class": "thumbs"}, sec);
+    const inp = slider(sec, R.frames.length, i => `epoch ${R.frames[i].epoch}`, i => draw(big, R.frames[i], 340));
+    sec.insertBefore(inp.parentNode, big);
+    R.frames.forEach((fr, i) => {
+      const f = el("div", {"class": "fig"}, thumbs);
+      const cv = el("canvas", {width: 96, height: 96, "class": "thumb"}, f);
+      draw(cv, fr, 96, R.points.length > 200 ? 1 : 2.5);
+      el("div", {"class": "cap"}, f, `epoch ${fr.epoch}`);
+      f.addEventListener("click", () => { inp.value = i; inp.dispatchEvent(new Event("input")); });
     });
   }
 
@@ -306,93 +394,5 @@
     });
   }
 
-  /* ---- decision regions ---- */
-  const R = D.regions;
-  if (R && R.frames.length) {
-    const sec = section("regions", "Decision regions",
-                        "the class the network predicts over the input plane (x\u2081, x\u2082), with the training points, over the epochs", true);
-    const pal = ["#3b6fd8", "#d8573b", "#2e9d57", "#8e5cc4", "#d4a017", "#1fa5b8", "#d45fa8", "#8c6d4f", "#6b7280", "#a8a32a"];
-    const rgb = c => [1, 3, 5].map(i => parseInt(c.slice(i, i + 2), 16));
-    const draw = (cv, fr, size, dots) => {
-      const ctx = cv.getContext("2d"), n = R.res;
-      const img = ctx.createImageData(n, n);
-      for (let r = 0; r < n; r++) for (let c = 0; c < n; c++) {
-        const k = fr.labels.charCodeAt(r * n + c) - 48, [R0, G0, B0] = rgb(pal[k % pal.length]);
-        const o = ((n - 1 - r) * n + c) * 4;
-        img.data[o] = 255 - (255 - R0) * 0.45; img.data[o + 1] = 255 - (255 - G0) * 0.45;
-        img.data[o + 2] = 255 - (255 - B0) * 0.45; img.data[o + 3] = 255;
-      }
-      const off = document.createElement("canvas"); off.width = n; off.height = n;
-      off.getContext("2d").putImageData(img, 0, 0);
-      ctx.imageSmoothingEnabled = false;
-      ctx.drawImage(off, 0, 0, size, size);
-      const sx = size / (R.hi[0] - R.lo[0]), sy = size / (R.hi[1] - R.lo[1]);
-      const rad = dots || (R.points.length > 200 ? 2.5 : 6);
-      for (const [x, y, k] of R.points) {
-        ctx.beginPath();
-        ctx.arc((x - R.lo[0]) * sx, size - (y - R.lo[1]) * sy, rad, 0, 2 * Math.PI);
-        ctx.fillStyle = pal[k % pal.length]; ctx.fill();
-        ctx.lineWidth = 1; ctx.strokeStyle = "#111"; ctx.stroke();
-      }
-    };
-    const big = el("canvas", {width: 340, height: 340, id: "regions-main"}, sec);
-    const thumbs = el("div", {"class": "thumbs"}, sec);
-    const inp = slider(sec, R.frames.length, i => `epoch ${R.frames[i].epoch}`, i => draw(big, R.frames[i], 340));
-    sec.insertBefore(inp.parentNode, big);
-    R.frames.forEach((fr, i) => {
-      const f = el("div", {"class": "fig"}, thumbs);
-      const cv = el("canvas", {width: 96, height: 96, "class": "thumb"}, f);
-      draw(cv, fr, 96, R.points.length > 200 ? 1 : 2.5);
-      el("div", {"class": "cap"}, f, `epoch ${fr.epoch}`);
-      f.addEventListener("click", () => { inp.value = i; inp.dispatchEvent(new Event("input")); });
-    });
-  }
-
-  /* ---- confusion matrix / residuals ---- */
-  const C = D.confusion;
-  if (C) {
-    const sec = section("confusion", "Confusion matrix",
-                        `on the ${C.on} with the final weights: row = true class, column = predicted; accuracy ${(100 * C.accuracy).toFixed(2)} %`);
-    const t = el("table", {"class": "confusion", id: "confusion-table"}, sec);
-    const hr = el("tr", {}, t);
-    el("th", {}, hr, "true \\ predicted");
-    for (const c of C.labels) el("th", {"class": "num"}, hr, c);
-    C.matrix.forEach((row, i) => {
-      const tr = el("tr", {}, t);
-      el("th", {}, tr, C.labels[i]);
-      const tot = row.reduce((a, b) => a + b, 0) || 1;
-      row.forEach((v, j) => {
-        const a = v / tot, col = i === j ? "46,125,50" : "198,40,40";
-        el("td", {style: `background: rgba(${col},${(0.85 * a).toFixed(3)})` + (a > 0.5 ? ";color:#fff" : "")}, tr, String(v));
-      });
-    });
-  }
-  const RS = D.residuals;
-  if (RS) {
-    const sec = section("residuals", "Residuals",
-                        `on the ${RS.on} with the final weights: RMSE ${fmt(RS.rmse)}, R\u00b2 (first output) ${fmt(RS.r2)}`);
-    const figs = el("div", {"class": "figures"}, sec);
-    const lo = Math.min(...RS.true.filter(finite), ...RS.pred.filter(finite));
-    const hi = Math.max(...RS.true.filter(finite), ...RS.pred.filter(finite));
-    const W = 300, Hh = 300, m = 34;
-    const fig = el("div", {"class": "fig", id: "residual-scatter"}, figs);
-    const svg = sv("svg", {width: W, height: Hh}, fig);
-    const s = scale(lo, hi, m, W - 8), t = scale(lo, hi, Hh - m, 8);
-    sv("line", {"class": "axis", x1: s(lo), y1: t(lo), x2: s(hi), y2: t(hi), "stroke-dasharray": "4 3"}, svg);
-    sv("line", {"class": "axis", x1: m, x2: W - 8, y1: Hh - m, y2: Hh - m}, svg);
-    sv("line", {"class": "axis", x1: m, x2: m, y1: 8, y2: Hh - m}, svg);
-    sv("text", {x: W / 2, y: Hh - 8, "text-anchor": "middle"}, svg, "target y");
-    sv("text", {x: m, y: Hh - m + 12}, svg, short(lo));
-    sv("text", {x: W - 8, y: Hh - m + 12, "text-anchor": "end"}, svg, short(hi));
-    sv("text", {x: m - 3, y: Hh - m, "text-anchor": "end"}, svg, short(lo));
-    sv("text", {x: m - 3, y: 16, "text-anchor": "end"}, svg, short(hi));
-    sv("text", {x: 10, y: Hh / 2, transform: `rotate(-90 10 ${Hh / 2})`, "text-anchor": "middle"}, svg, "prediction a\u1d38");
-    RS.true.forEach((y, i) => {
-      if (finite(y) && finite(RS.pred[i]))
-        sv("circle", {cx: s(y), cy: t(RS.pred[i]), r: 2.2, fill: "rgba(47,111,214,0.55)", "class": "pt"}, svg);
-    });
-    el("div", {"class": "cap"}, fig, "prediction against target");
-    histChart(figs, RS.hist, "residual y \u2212 a\u1d38");
-  }
   document.body.setAttribute("data-rendered", "1");
 })();
