@@ -105,15 +105,15 @@
     sv("text", {x: (m.l + W - m.r) / 2, y: H - 4, "text-anchor": "middle"}, svg, opts.xlabel || "");
     sv("text", {x: 12, y: (m.t + H - m.b) / 2, "text-anchor": "middle",
                 transform: `rotate(-90 12 ${(m.t + H - m.b) / 2})`}, svg, opts.ylabel || "");
-    for (const v of opts.vlines || []) {
-      if (!finite(v.x) || (opts.logx && v.x <= 0)) continue;
+    (opts.vlines || []).forEach((v, iv) => {
+      if (!finite(v.x) || (opts.logx && v.x <= 0)) return;
       const xv = X(tx(v.x));
       sv("line", {x1: xv, x2: xv, y1: m.t, y2: H - m.b, stroke: v.color, "stroke-dasharray": "4 3",
                   "class": "vline"}, svg);
       const right = xv > (m.l + W - m.r) / 2;
-      sv("text", {x: right ? xv - 3 : xv + 3, y: m.t + 10, style: `fill:${v.color}`,
+      sv("text", {x: right ? xv - 3 : xv + 3, y: m.t + 10 + 12 * iv, style: `fill:${v.color}`,
                   "text-anchor": right ? "end" : "start"}, svg, v.label);
-    }
+    });
     const legend = el("div", {"class": "legend"}, fig);
     opts.series.forEach((s, k) => {
       const c = s.color || COLORS[k % COLORS.length];
@@ -343,7 +343,7 @@
   /* ---- the learning-rate sweep ---- */
   const S = D.lr_search;
   if (S) {
-    const sec = section("lr_search", "Learning-rate sweep (lr='auto')",
+    const sec = section("lr_search", "Learning-rate sweep",
                         `${S.what} of each candidate rate, one copy of the network each from the same weights; \u00d7 marks a rate that diverged. ${S.reason}`, true);
     const figs = el("div", {"class": "figures"}, sec);
     const series = S.curves.map((c, i) => ({
