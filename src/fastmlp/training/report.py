@@ -207,6 +207,7 @@ class Report:
         """After k epochs: space the samples as far apart as the budget requires, from the
         mean time of an epoch and of a sample so far. The spacing only ever doubles, so the
         epochs sampled before stay on the grid."""
+        assert self.budget is not None
         epoch_s = max(time.perf_counter() - self._t0 - self._spent, 1e-9) / k
         cost = max(self._spent / max(len(self.runs[-1]["samples"]), 1), 1e-9)
         afford = (FREE_SECONDS + self.budget * epoch_s * run.epochs) / cost
