@@ -406,28 +406,22 @@ def _history(h: History) -> dict[str, Any]:
 
 
 def _events(h: History) -> list[dict[str, Any]]:
-    ev: list[dict[str, Any]] = []
-    if h.diverged:
-        ev.append({"kind": "diverged", "epoch": h.diverged_epoch,
-                   "text": f"diverged in epoch {h.diverged_epoch}: the loss or a gradient "
-                           f"became NaN or infinite, training stopped"})
-    if h.stopped_early:
-        last = h.epoch[-1] if h.epoch else None
-        ev.append({"kind": "stopped_early", "epoch": last,
-                   "text": f"stopped early after epoch {last} ({h.monitor} had not improved; "
-                           f"best epoch {h.best_epoch})"})
-    if h.restored_best and h.best_epoch is not None:
-        ev.append({"kind": "restored_best", "epoch": h.best_epoch,
-                   "text": f"the weights of epoch {h.best_epoch} (best {h.monitor}) were "
-                           f"restored"})
-    if h.interrupted:
-        last = h.epoch[-1] if h.epoch else None
-        ev.append({"kind": "interrupted", "epoch": last,
-                   "text": f"interrupted (Ctrl-C) after epoch {last}"})
-    if h.restarts:
-        ev.append({"kind": "restarts", "epoch": None,
-                   "text": f"{len(h.restarts)} restarts; restart {h.best_restart} was kept"})
-    return ev
+    """What happened to the run, each with the epoch it happened at (None: the whole run)."""
+    last = h.epoch[-1] if h.epoch else None
+    found = [
+        (h.diverged, "diverged", h.diverged_epoch,
+         f"diverged in epoch {h.diverged_epoch}: the loss or a gradient became NaN or "
+         f"infinite, training stopped"),
+        (h.stopped_early, "stopped_early", last,
+         f"stopped early after epoch {last} ({h.monitor} had not improved; best epoch "
+         f"{h.best_epoch})"),
+        (h.restored_best and h.best_epoch is not None, "restored_best", h.best_epoch,
+         f"the weights of epoch {h.best_epoch} (best {h.monitor}) were restored"),
+        (h.interrupted, "interrupted", last, f"interrupted (Ctrl-C) after epoch {last}"),
+        (bool(h.restarts), "restarts", None,
+         f"{len(h.restarts)} restarts; restart {h.best_restart} was kept")]
+    return [{"kind": kind, "epoch": epoch, "text": text}
+            for happened, kind, epoch, text in found if happened]
 
 
 def _sweep(res: Any) -> Optional[dict[str, Any]]:
