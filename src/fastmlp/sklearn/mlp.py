@@ -1,7 +1,7 @@
 """MLPClassifier and MLPRegressor: scikit-learn's multi-layer perceptrons on fastmlp's
 engine. Parameters are those of :mod:`sklearn.neural_network` with the same meaning (plus
-``loss``, ``restarts``, ``n_threads`` and ``dtype``); the fitted attributes are those
-scikit-learn names (``coefs_``, ``intercepts_``, ``loss_curve_``, ...)."""
+``loss``, ``restarts``, ``n_threads``, ``dtype`` and ``report``); the fitted attributes are
+those scikit-learn names (``coefs_``, ``intercepts_``, ``loss_curve_``, ...)."""
 from __future__ import annotations
 
 import os
@@ -208,6 +208,12 @@ class MLPClassifier(ClassifierMixin, LabelEncoding, _BaseMLP):
         trains with it. The chosen rate is ``learning_rate_init_``, the sweep
         ``lr_search_`` (a ``fastmlp.training.LRSweepResult``). There is no
         ``partial_fit`` then; ``solver='lbfgs'`` ignores it.
+    report : str, os.PathLike or None, default=None
+        fastmlp's extension: each ``fit``/``partial_fit`` writes a self-contained HTML
+        report of its run there (``fastmlp.training.Report``: curves, configuration,
+        per-layer histograms, confusion matrix or residuals, the sweep of ``'auto'``). A
+        constructor parameter, stored as given and used by ``fit``, as scikit-learn
+        configures a fit; clones fitted with the same path overwrite each other's file.
 
     Randomness is scikit-learn's: the initial weights, the ``early_stopping`` split and,
     with ``shuffle=True``, every epoch's order (``sklearn.utils.shuffle`` of the previous
@@ -326,9 +332,9 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     """Multi-layer perceptron regressor trained by fastmlp's C engine.
 
     Parameters are those of :class:`sklearn.neural_network.MLPRegressor`, plus
-    ``restarts``, ``n_threads``, ``dtype`` and ``learning_rate_init='auto'`` (fastmlp's
-    extension: a learning-rate sweep before training) as in :class:`MLPClassifier`. Multi-output
-    targets train one output unit per target.
+    ``restarts``, ``n_threads``, ``dtype``, ``report`` and ``learning_rate_init='auto'``
+    (fastmlp's extension: a learning-rate sweep before training) as in
+    :class:`MLPClassifier`. Multi-output targets train one output unit per target.
 
     loss : {'squared_error', 'poisson', 'square'}
         'squared_error': scikit-learn's half mean squared error, on linear outputs.

@@ -10,9 +10,10 @@ the residuals (regressors); divergence, early stopping, interruption.
 
 Cost: the statistics are taken only at about ``samples`` epochs spread over the run (and
 before the first): one forward and backward pass over a fixed probe batch of at most
-``probe_rows`` training rows (on one thread: waking a team for so few rows costs more than
-it saves), and histograms of every weight (NumPy's, which touch each weight once). Between samples the run is untouched, except that with the report it returns
-to Python after every epoch (as with any callback) to record the epoch.
+``probe_rows`` training rows (on one thread when small: waking a team for so few rows costs
+more than it saves), and histograms of every weight (one NumPy pass over each array), within
+a time budget (``budget``). Between samples the run is untouched, except that with the
+report it returns to Python after every epoch (as with any callback) to record the epoch.
 """
 from __future__ import annotations
 
@@ -77,7 +78,8 @@ class Report:
         The most time the statistics may take, as a fraction of the run's time so far (or
         10 ms in all, whichever is more): after epoch 1, 2, 4, 8, ... of the run, the
         spacing of the sampled epochs doubles while the mean times of an epoch and of a
-        sample so far say that it must (the first and last are always sampled). None: every sampled epoch, whatever it costs (reproducible sample epochs).
+        sample so far say that it must (the first and last are always sampled). None:
+        every planned epoch, whatever it costs (reproducible sample epochs).
     max_rows : int
         The confusion matrix or residuals use at most this many rows (evenly spaced) of the
         validation data (when ``fit`` had some) or else the training data.
