@@ -301,3 +301,18 @@ def test_histogram_of_extreme_values():
     assert histogram(np.array([np.nan]), 3)["counts"] == []
     h = histogram(np.array([1e300, 1e300]), 2)
     assert h["lo"] < 1e300 < h["hi"] and h["counts"] == [0, 2]
+
+
+def test_restored_weights_are_sampled_as_their_epoch(tmp_path):
+    X, y = digits(200)
+    net = fm.MLP([64, 16, 10], loss="cross_entropy", seed=0)
+    path = tmp_path / "best.html"
+    h = net.fit(X, y, optimizer="sgd", lr=2.0, epochs=200, validation_split=0.3,
+                early_stopping=3, report=Report(path, samples=2, budget=None))
+    assert h.stopped_early and h.restored_best and h.best_epoch < h.epoch[-1]
+    samples = load(path)["samples"]
+    # only the initial weights and the weights the run ended with: the best epoch's
+    assert [s["epoch"] for s in samples] == [0, h.best_epoch]
+    at_best = samples[1]["layers"][0]["W"]
+    W = net.weights[0]                                       # the restored weights
+    assert at_best["lo"] == W.min() and at_best["hi"] == W.max()

@@ -146,9 +146,15 @@ class Report:
 
     def on_train_end(self, run: Run) -> None:
         rec = self.runs[-1]
+        # the weights the run ends with: those of its last epoch, or of the best one when a
+        # stopping rule (whose on_train_end ran before, as it comes first) restored them
         last = run.epoch0 + run.epochs_done
-        if not rec["samples"] or rec["samples"][-1]["epoch"] != last:
+        if getattr(run, "restored_best", False) and run.history.best_epoch is not None:
+            last = run.history.best_epoch
+        if last not in [smp["epoch"] for smp in rec["samples"]]:
             self._sample(last)
+            for key in ("samples", "frames"):
+                rec[key].sort(key=lambda item: item["epoch"])
         rec["final"] = self._final(run)
         self._run = None
         self.last_history = run.history
