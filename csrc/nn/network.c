@@ -120,15 +120,6 @@ int fm_step_chunks(const fm_net *net, int n) {
 /* The calling thread's gradient buffers (grown, then reused; freed when the thread exits). */
 static _Thread_local fm_scratch dp_buf;
 
-/* thread 0 of a data-parallel call: the call is over, release the helpers (F(dp_serve)) */
-static void fm_dp_finish(fm_team_shared *sh) {
-    if (sh->dp_helpers) {
-        atomic_store_explicit(&sh->dp_claim, FM_DP_END << 16, memory_order_release);
-        atomic_fetch_add_explicit(&sh->dp_posted.v, 1, memory_order_seq_cst);
-        fm_event_wake(&sh->dp_posted);
-    }
-}
-
 /* threads for a call whose steps are data parallel in C chunks: one per chunk at most */
 static int fm_dp_team_size(int nthreads, int C) {
     int nt = fm_nthreads(nthreads);
