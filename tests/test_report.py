@@ -313,6 +313,7 @@ def test_restored_weights_are_sampled_as_their_epoch(tmp_path):
     samples = load(path)["samples"]
     # only the initial weights and the weights the run ended with: the best epoch's
     assert [s["epoch"] for s in samples] == [0, h.best_epoch]
+    assert load(path)["final_epoch"] == h.best_epoch
     at_best = samples[1]["layers"][0]["W"]
     W = net.weights[0]                                       # the restored weights
     assert at_best["lo"] == W.min() and at_best["hi"] == W.max()

@@ -190,6 +190,8 @@ def test_regression_report(browser, tmp_path):
     assert errors == [] and rendered == "1"
     assert sections(browser) == ["summary", "config", "residuals", "curves", "layers"]
     check_epoch_table(browser, h)
+    label = js(browser, "return document.querySelector('#sec-layers .slider span').textContent")
+    assert label == f"epoch {h.epoch[-1]} (the weights the model keeps)"
     assert js(browser, "return document.querySelectorAll('#residual-scatter circle.pt')"
                        ".length") == 200
     assert js(browser, "return document.querySelectorAll('[data-chart=inactive] polyline')"

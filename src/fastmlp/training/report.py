@@ -151,6 +151,7 @@ class Report:
         last = run.epoch0 + run.epochs_done
         if getattr(run, "restored_best", False) and run.history.best_epoch is not None:
             last = run.history.best_epoch
+        rec["final_epoch"] = last
         if last not in [smp["epoch"] for smp in rec["samples"]]:
             self._sample(last)
             for key in ("samples", "frames"):
@@ -369,6 +370,7 @@ class Report:
                 "events": _events(history),
                 "lr_search": _sweep(lr_search),
                 "samples": rec["samples"],
+                "final_epoch": rec.get("final_epoch"),
                 "regions": regions,
                 **rec.get("final", {})}
 

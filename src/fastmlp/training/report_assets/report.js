@@ -378,7 +378,8 @@
                                        yrange: [0, 1]});
     const box = el("div", {}, sec);
     const hold = el("div", {}, sec);
-    slider(box, SM.length, i => `epoch ${SM[i].epoch}`, i => {
+    const fin = SM.findIndex(s => s.epoch === D.final_epoch);
+    slider(box, SM.length, i => `epoch ${SM[i].epoch}` + (i === fin ? " (the weights the model keeps)" : ""), i => {
       hold.textContent = "";
       SM[i].layers.forEach((ly, l) => {
         const row = el("div", {"class": "layer", "data-layer": l + 1}, hold);
@@ -391,7 +392,7 @@
         histChart(f, ly.a, `a${sup(l + 1)}`, "#e0a468");
         histChart(f, ly.d, `\u03b4${sup(l + 1)}`, "#c98bb9");
       });
-    });
+    }, fin >= 0 ? fin : SM.length - 1);
   }
 
   document.body.setAttribute("data-rendered", "1");
