@@ -260,8 +260,8 @@ class EngineEstimator(TagsMixin, BaseEstimator):
 
         def train_one(r, threads):
             net = nets[r]
-            hist = self._train_network(net, split, s, nt if threads is None else threads,
-                                       incremental, t0, report=report)
+            hist = self.train_network(net, split, s, nt if threads is None else threads,
+                                      incremental, t0, report=report)
             return hist, net
 
         workers = restart_workers(len(nets), nt, [report] if report else (),
@@ -301,7 +301,7 @@ class EngineEstimator(TagsMixin, BaseEstimator):
         return (np.ascontiguousarray(X_tr), np.ascontiguousarray(Y_tr), sw_tr,
                 (X_val, self._decode_targets(Y_val, plan), sw_val))
 
-    def _train_network(self, net, split, s, nt, incremental, t0, quiet=False, report=None):
+    def train_network(self, net, split, s, nt, incremental, t0, quiet=False, report=None):
         X, Y, sw, val = split
         if s.solver == "lbfgs":
             hist, n_iter, failed = net.train_lbfgs(X, Y, sw, s, nt)
