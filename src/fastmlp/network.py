@@ -10,6 +10,7 @@ follow the chapter: index l = 1..L (index 0: ``z[0]`` None, ``a[0]`` the input X
 """
 from __future__ import annotations
 
+import os
 from typing import (TYPE_CHECKING, Any, Callable, Literal, Optional, Sequence, Union, cast,
                     overload)
 

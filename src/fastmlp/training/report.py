@@ -27,6 +27,7 @@ import numpy as np
 from .. import _core
 from .._common import check_int
 from .._views import histogram, plane_grid, predicted_labels
+from .concurrency import shared_threads
 from .objective import custom_loss_gradient
 from .report_page import render
 
@@ -39,6 +40,7 @@ __all__ = ["Report"]
 _ACT_NAMES = {code: name for name, code in _core.ACTIVATION_CODES.items()}
 _LOSS_NAMES = {code: name for name, code in _core.LOSS_CODES.items()}
 _CLASSIFIER_LOSSES = ("logistic", "cross_entropy", "hinge", "margin")
+_PER_EPOCH = ("loss", "val_loss", "val_metric", "val_score", "lr", "time")   # History's lists
 MAX_POINTS = 1000           # training points drawn in the regions / residual figures
 MAX_FRAMES = 16             # decision-region frames kept (first and last always)
 FREE_SECONDS = 0.01         # the statistics' time the budget never counts against a run
@@ -121,7 +123,7 @@ class Report:
         self._every = max(1, -(-run.epochs // (self.samples - 1)))
         # the probe's passes: on one thread when small (a team's wake-up costs more)
         flops = 6 * len(rows) * run.engine.n_weights
-        self._nt = 1 if flops < 5e7 else run._threads()
+        self._nt = 1 if flops < 5e7 else shared_threads(run.n_threads, run.share_threads)
         self._t0 = time.perf_counter()
         self._spent = 0.0
         rec: dict[str, Any] = {"config": self._config(run), "samples": [], "frames": [],
@@ -316,8 +318,8 @@ class Report:
         if X.shape[0] == 0 or not np.all(np.isfinite(run.engine.theta)):
             return {}
         small = 2 * X.shape[0] * run.engine.n_weights < 5e7
-        out = run.engine.predict(np.ascontiguousarray(X, dtype=run.engine.dtype),
-                                 n_threads=1 if small else run._threads())
+        nt = 1 if small else shared_threads(run.n_threads, run.share_threads)
+        out = run.engine.predict(np.ascontiguousarray(X, dtype=run.engine.dtype), n_threads=nt)
         if self._is_classifier(run):
             one_hot = Y.shape[1] == 1 or bool(np.all(np.abs(Y.sum(axis=1) - 1) < 1e-6))
             if not one_hot:        # multi-label: no single class per sample
@@ -406,7 +408,7 @@ def _inactive(act: str, z: Any, a: Any) -> Optional[float]:
 
 def _history(h: History) -> dict[str, Any]:
     out: dict[str, Any] = {"epoch": list(h.epoch)}
-    for k in h._KEYS:
+    for k in _PER_EPOCH:
         vals = getattr(h, k)
         out[k] = ([_finite(v) for v in vals]
                   if any(not math.isnan(v) for v in vals) else None)
