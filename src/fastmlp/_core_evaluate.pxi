@@ -34,15 +34,17 @@ cdef object _evaluate(Engine eng, object X, object Y, object n_threads, int chun
     cdef char *wk
     if eng.net.alpha_off[L] >= 0:
         alpha = <char*>th + eng.net.alpha_off[L] * isz
+    cdef fm_packed pk
     eng._guard.begin_shared("evaluate")
     try:
+        pbuf = eng._pw.current(&eng.net, eng._theta, eng.dtype, eng._guard.writes, &pk)
         w = eng._pool.take(&eng.net, step)
         wk = <char*>w.p
         for start in range(0, n, step):
             if start > 0:
                 PyErr_CheckSignals()
             nb = min(step, n - start)
-            eng._forward_in(w, X, start, nb, nt)
+            eng._forward_in(w, X, start, nb, nt, &pk, pbuf)
             eng._copy_out(w, out, start, nb)
             yp = <char*>_ptr(Y) + <ptrdiff_t>start * m * isz
             with nogil:

@@ -82,6 +82,7 @@ cdef class _CallGuard:
     cdef unsigned long excl       # thread inside an exclusive call (0: none)
     cdef int shared               # shared calls in flight
     cdef unsigned long gen        # fork generation the two counts above belong to
+    cdef unsigned long long writes   # exclusive calls begun (each may change the parameters)
 
     def __cinit__(self):
         self.gen = _fork_generation
@@ -101,6 +102,7 @@ cdef class _CallGuard:
                 f"training calls must not overlap other calls on the same engine (a model's "
                 f"lock serialises them)")
         self.excl = PyThread_get_thread_ident()
+        self.writes += 1      # an exclusive call may change the parameters
         return 0
 
     cdef inline void end_exclusive(self):
