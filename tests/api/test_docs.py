@@ -24,7 +24,7 @@ import pytest
 
 import fastmlp
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
 
 needs_docs = pytest.mark.skipif(not README.is_file(), reason="not run from a source tree")
