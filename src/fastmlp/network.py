@@ -10,6 +10,7 @@ follow the chapter: index l = 1..L (index 0: ``z[0]`` None, ``a[0]`` the input X
 """
 from __future__ import annotations
 
+import os
 from typing import (TYPE_CHECKING, Any, Callable, Literal, Optional, Sequence, Union, cast,
                     overload)
 
@@ -21,6 +22,7 @@ from ._common import (Gradients, NotFittedError, Trace, check_dtype, check_int, 
                       check_n_threads, derive_seed, seed_int)
 from ._init import check_init, draw_weights
 from ._mlp_outputs import Outputs
+from ._mlp_protocol import TrainingProtocol
 from ._names import LEAKY_ALPHA, PRELU_INIT
 from ._model_lock import reads as _reads, writes as _writes
 from ._typing import ArrayLike, DTypeLike, FloatArray, NDArray, SeedLike
@@ -47,7 +49,7 @@ _FITTING: set[int] = set()
 # ---------------------------------------------------------------------------------------------
 # MLP
 # ---------------------------------------------------------------------------------------------
-class MLP(Outputs):
+class MLP(Outputs, TrainingProtocol):
     """A multilayer perceptron whose passes run in the C engine.
 
     Parameters
@@ -391,32 +393,6 @@ class MLP(Outputs):
         return enc
 
 
-    # -- the training protocol (fastmlp.training, the sweeps, the estimators) --------------
-    @property
-    def target_mode(self) -> Optional[str]:
-        """How the targets were encoded when fitting ('regression', 'binary', 'ovr',
-        'multilabel', 'multiclass'; None before the first fit)."""
-        return self.__dict__.get("_mode")
-
-    def snapshot_state(self) -> dict[str, Any]:
-        """The model's attributes (loss, classes, engine, optimiser, counters; not a copy of
-        the weights), for :meth:`restore_state` to put back after a failed attempt."""
-        return dict(self.__dict__)
-
-    def restore_state(self, state: dict[str, Any]) -> None:
-        """Put back the attributes :meth:`snapshot_state` took."""
-        self.__dict__.clear()
-        self.__dict__.update(state)
-
-    def writing(self) -> Any:
-        """A context manager holding the model alone, as ``fit`` does (calls from other
-        threads wait; calls from this thread may nest)."""
-        return self._lock.writing()
-
-    def reading(self) -> Any:
-        """A context manager holding the model for reading, as ``predict`` does."""
-        return self._lock.reading()
-
     # -- training -------------------------------------------------------------------------
     @_writes
     def fit(self, X: ArrayLike, y: ArrayLike, loss: Optional[LossLike] = None,
@@ -430,7 +406,8 @@ class MLP(Outputs):
             callbacks: Optional[Sequence[Any]] = None, verbose: int = 0,
             progress: bool = False, schedule: ScheduleLike = None, seed: Optional[int] = None,
             n_threads: Optional[int] = None, on_divergence: str = "warn",
-            sample_weight: Optional[ArrayLike] = None) -> History:
+            sample_weight: Optional[ArrayLike] = None,
+            report: Union[str, os.PathLike[str], Any, None] = None) -> History:
         """Train the network on ``(X, y)`` (chapter 4.3) and return what happened.
 
         Calling ``fit`` again continues from the current weights and optimiser state (and
@@ -534,6 +511,13 @@ class MLP(Outputs):
         sample_weight : array-like of shape (n_samples,) or None, default None
             One weight >= 0 per sample: every batch's loss is the weighted mean of its
             samples' costs (scikit-learn's definition), inside the same C call.
+        report : str, os.PathLike, Report or None, default None
+            Write a self-contained HTML report of the run there (a
+            :class:`~fastmlp.training.Report`: curves, the configuration, per-layer
+            histograms of W, b, a and delta at sampled epochs, decision regions for 2-D
+            inputs, a confusion matrix or residuals); written once when the fit ends, also
+            after divergence, an error or Ctrl-C. A report makes the run return to Python
+            between epochs and runs ``restarts`` one after another.
 
         Returns
         -------
@@ -591,7 +575,7 @@ class MLP(Outputs):
                         min_delta=min_delta, restarts=restarts, callbacks=callbacks,
                         verbose=verbose, progress=progress, schedule=schedule, seed=seed,
                         n_threads=n_threads, on_divergence=on_divergence,
-                        sample_weight=sample_weight)
+                        sample_weight=sample_weight, report=report)
         finally:
             _FITTING.discard(key)
 

@@ -15,6 +15,7 @@ from sklearn.linear_model import Perceptron as SkPerceptron  # noqa: E402
 from fastmlp import DivergenceWarning  # noqa: E402
 from fastmlp.sklearn import Perceptron  # noqa: E402
 from fastmlp.sklearn._compat import SKLEARN_VERSION  # noqa: E402
+from perceptron_helpers import _assert_same_model, _fit_both  # noqa: E402
 from sklearn_messages import norm_message  # noqa: E402
 
 # scikit-learn 1.8 added the penalty to the SGD stopping test's objective (and made eta0 > 0
@@ -34,25 +35,6 @@ def blobs():
     X, y = make_classification(n_samples=120, n_features=7, n_informative=5, n_classes=4,
                                random_state=3)
     return X, y
-
-
-def _fit_both(X, y, fit_kw=None, **params):
-    """Fit ours and scikit-learn's with the same parameters (warnings silenced)."""
-    fit_kw = fit_kw or {}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        ours = Perceptron(**params).fit(X, y, **fit_kw)
-        theirs = SkPerceptron(**params).fit(X, y, **fit_kw)
-    return ours, theirs
-
-
-def _assert_same_model(ours, theirs, rtol=1e-12):
-    scale = max(1.0, float(np.abs(theirs.coef_).max()))
-    np.testing.assert_allclose(ours.coef_, theirs.coef_, rtol=0, atol=rtol * scale)
-    np.testing.assert_allclose(ours.intercept_, theirs.intercept_, rtol=0, atol=rtol * scale)
-    assert ours.n_iter_ == theirs.n_iter_
-    assert ours.t_ == theirs.t_ and isinstance(ours.t_, float)
-    np.testing.assert_array_equal(ours.classes_, theirs.classes_)
 
 
 OPTIONS = [

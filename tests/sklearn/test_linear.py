@@ -16,8 +16,8 @@ from sklearn.linear_model import Perceptron as SkPerceptron  # noqa: E402
 from fastmlp import _core  # noqa: E402
 from fastmlp.sklearn import Perceptron  # noqa: E402
 from fastmlp.sklearn._compat import SKLEARN_VERSION  # noqa: E402
-from test_sklearn_perceptron import _assert_same_model as _same  # noqa: E402
-from test_sklearn_perceptron import _fit_both  # noqa: E402
+from perceptron_helpers import _assert_same_model as _same  # noqa: E402
+from perceptron_helpers import _fit_both  # noqa: E402
 
 PENALTIES = [None, "l2", "l1", "elasticnet"]
 
