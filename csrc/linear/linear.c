@@ -4,9 +4,6 @@
 #include <math.h>
 #include <stdatomic.h>
 #include <string.h>
-#if FASTMLP_OPENMP || defined(_OPENMP)
-#include <omp.h>
-#endif
 
 /* scikit-learn's our_rand_r: a 32-bit xorshift, its result below 2^31 */
 static inline uint32_t lin_rand(uint32_t *s) {
