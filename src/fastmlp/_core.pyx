@@ -50,6 +50,7 @@ _F32 = np.dtype(np.float32)
 include "_core_checks.pxi"
 include "_core_kernels.pxi"
 include "_core_sync.pxi"
+include "_core_sparse.pxi"
 include "_core_engine.pxi"
 include "_core_epochs.pxi"
 include "_core_config.pxi"

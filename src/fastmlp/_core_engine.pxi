@@ -293,6 +293,9 @@ cdef class Engine:
 
     # -- passes -------------------------------------------------------------------------------
     cdef object _X(self, object X):
+        if is_sparse(X) or isinstance(X, CSR):
+            raise TypeError("this call needs a dense X (numpy.ndarray); sparse X is taken by "
+                            "predict, train_epochs and objective only (or use X.toarray())")
         X = _matrix("X", X, self.dtype, -1, self.net.sizes[0])
         return X
 
@@ -343,7 +346,10 @@ cdef class Engine:
     def predict(self, X, n_threads=None, int chunk=1024):
         """Output a^L for any number of rows, ``chunk`` rows per pass. Shared: any number of
         threads may call it at once, each gets bitwise what it gets alone. Ctrl-C stops it
-        between two chunks (KeyboardInterrupt; the engine stays usable)."""
+        between two chunks (KeyboardInterrupt; the engine stays usable). X may be a
+        scipy.sparse matrix (CSR rows, never densified)."""
+        if is_sparse(X) or isinstance(X, CSR):
+            return csr_predict(self, X, n_threads, chunk)
         X = self._X(X)
         if chunk < 1:
             raise ValueError(f"chunk must be >= 1, got {chunk}")
@@ -632,9 +638,17 @@ cdef class Engine:
         epoch boundary -- never in the middle of an epoch. ``stop`` (a :class:`StopFlag`)
         is read before every epoch as well: another thread sets it to end this run the same
         way (a Ctrl-C while waiting sets it too).
+
+        X may be sparse (a scipy.sparse matrix or a :class:`CSR`): the first layer then
+        reads the batches' CSR rows (fastmlp/_core_sparse.pxi).
         """
-        X = self._X(X)
-        cdef int64_t N = X.shape[0]
+        cdef CSR Xc = None
+        if is_sparse(X) or isinstance(X, CSR):
+            Xc = csr_input(X, self.dtype, self.net.sizes[0])
+            X = Xc.data
+        else:
+            X = self._X(X)
+        cdef int64_t N = X.shape[0] if Xc is None else Xc.shape[0]
         Y = self._Y(Y, N)
         if N < 1:
             raise ValueError("X must have at least one row")
@@ -651,7 +665,7 @@ cdef class Engine:
         state1 = self._state("state1", state1)
         state2 = self._state("state2", state2)
         self._check_state(&run.opt, state1, state2)
-        run.grad = self._grad_for(&run.opt, batch_size)
+        run.grad = self._grad_for(&run.opt, batch_size) if Xc is None else _ptr(self.grad)
         grad = self._grad if run.grad != NULL else None
         _disjoint("train_epochs", (("theta", self.theta), ("grad", grad), ("state1", state1),
                                    ("state2", state2)),
@@ -661,7 +675,8 @@ cdef class Engine:
             self._reserve(batch_size)
             if self.perm.shape[0] != N:
                 self.perm = np.empty(N, dtype=np.int64)
-            run.keep = (self, X, Y, sw, state1, state2, self.theta, grad, self.perm, stop)
+            run.keep = (self, X, Xc, Y, sw, state1, state2, self.theta, grad, self.perm, stop)
+            run.csr = &Xc.c if Xc is not None else NULL
             run.w = self._ws
             run.net = &self.net
             run.dbl = self.dbl
@@ -706,8 +721,13 @@ cdef class Engine:
         Shared (see ``predict``); Ctrl-C stops it between two chunks.
 
         With sample_weight (one weight >= 0 per row) the loss is the weighted mean
-        sum_i w_i c_i / sum_i w_i of the per-sample costs (NaN if the weights sum to 0)."""
-        X = self._X(X)
+        sum_i w_i c_i / sum_i w_i of the per-sample costs (NaN if the weights sum to 0).
+        X may be sparse, as in ``predict``."""
+        cdef CSR Xc = None
+        if is_sparse(X) or isinstance(X, CSR):
+            X = Xc = csr_input(X, self.dtype, self.net.sizes[0])
+        else:
+            X = self._X(X)
         cdef int n = X.shape[0]
         if n < 1:
             raise ValueError("X must have at least one row")
@@ -744,7 +764,10 @@ cdef class Engine:
                 if start > 0:
                     PyErr_CheckSignals()
                 nb = min(step, n - start)
-                self._forward_in(w, X, start, nb, nt)
+                if Xc is None:
+                    self._forward_in(w, X, start, nb, nt)
+                else:
+                    _csr_forward_in(self, w, Xc, start, nb, nt)
                 self._copy_out(w, out, start, nb)
                 yp = <char*>_ptr(Y) + <ptrdiff_t>start * m * isz
                 with nogil:

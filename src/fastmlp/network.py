@@ -361,6 +361,8 @@ class MLP:
 
     # -- passes ---------------------------------------------------------------------------
     def _X(self, X: ArrayLike, name: str = "X") -> FloatArray:
+        if _core.is_sparse(X) or isinstance(X, _core.CSR):   # kept sparse (CSR rows)
+            return _core.csr_input(X, self.dtype, self.layer_sizes[0])  # type: ignore
         return check_X(X, self.layer_sizes[0], self.dtype, name)
 
     def _outputs(self, X: ArrayLike, n_threads: Optional[int] = None) -> FloatArray:
@@ -542,7 +544,10 @@ class MLP:
         """Accuracy for classification losses, R^2 (uniform over outputs) otherwise. Needs
         at least one sample."""
         y = yt = np.asarray(y)
-        if np.ndim(X) >= 1 and len(X) == 0:  # type: ignore[arg-type]
+        if _core.is_sparse(X) or isinstance(X, _core.CSR):
+            if X.shape[0] == 0:  # type: ignore[union-attr]
+                raise ValueError("score needs at least one sample: X has 0 rows")
+        elif np.ndim(X) >= 1 and len(X) == 0:  # type: ignore[arg-type]
             raise ValueError("score needs at least one sample: X has 0 rows")
         if self._is_classifier():
             pred = self._predict(X, n_threads)
