@@ -176,8 +176,8 @@ class EngineEstimator(TagsMixin, BaseEstimator):
         return np.dtype(self.dtype)
 
     def _prep_X(self, X, dtype):
-        if sp.issparse(X):
-            X = X.toarray()
+        if sp.issparse(X) or isinstance(X, _core.CSR):   # kept sparse: CSR rows, no copy
+            return _core.csr_input(X, dtype)             # of size n_samples x n_features
         return np.ascontiguousarray(X, dtype=dtype)
 
     def _check_X_predict(self, X):
@@ -272,9 +272,10 @@ class EngineEstimator(TagsMixin, BaseEstimator):
         """(X_train, Y_train, w_train, validation or None), in the engine's dtype, targets
         encoded; the validation split is scikit-learn's (random_state after the init)."""
         Yt = np.ascontiguousarray(self._encode(Y, plan), dtype=plan.dtype)
-        X = self._prep_X(X, plan.dtype)
         if not s.early_stopping or s.solver == "lbfgs":
-            return X, Yt, sw, None
+            return self._prep_X(X, plan.dtype), Yt, sw, None
+        if not sp.issparse(X):
+            X = self._prep_X(X, plan.dtype)
         parts = train_test_split(X, Yt, *(() if sw is None else (sw,)), random_state=rs,
                                  test_size=s.validation_fraction,
                                  stratify=self._stratify_labels(Yt))
@@ -283,7 +284,7 @@ class EngineEstimator(TagsMixin, BaseEstimator):
         if X_val.shape[0] < 2:
             raise ValueError("The validation set is too small. Increase "
                              "'validation_fraction' or the size of your dataset.")
-        return (np.ascontiguousarray(X_tr), np.ascontiguousarray(Y_tr), sw_tr,
+        return (self._prep_X(X_tr, plan.dtype), np.ascontiguousarray(Y_tr), sw_tr,
                 (X_val, self._decode_targets(Y_val, plan), sw_val))
 
     def _train_network(self, net, split, s, nt, incremental, t0, quiet=False):

@@ -33,11 +33,11 @@ import numpy as np
 import scipy.optimize
 from sklearn.utils import shuffle as sk_shuffle
 
+from .. import _core
 from ..network import MLP
 from ..optim import SGD, Adam, Adaptive, Constant, InverseScaling
 from ..training import DivergenceWarning, History, NoImprovement, Run
 from ..training.loop import warn_user
-from ..training.objective import loss_and_gradient
 
 LEAKY_ALPHA = 0.01         # fixed slope of Leaky-ReLU units (the engine's default)
 PRELU_INIT = 0.25          # initial learned slope of PReLU units (He et al. 2015)
@@ -250,21 +250,24 @@ class Network:
 
     def _train_lbfgs(self, X, Y, sw, s, n_threads):
         eng, plan = self.engine, self.plan
-        W_count = eng.n_weights
-        S_total = float(X.shape[0] if sw is None else sw.sum())
         lscale = 1.0 / plan.gscale
         best = [math.inf, None]     # the lowest finite loss evaluated, and its point
+        f64 = eng.dtype == np.float64
+        w = None if sw is None else np.ascontiguousarray(sw, dtype=eng.dtype)
+        kept = np.empty(eng.n_params)   # the best point so far (for Ctrl-C), reused
 
         def fun(theta):
-            eng.theta[:] = theta
-            loss, g = loss_and_gradient(eng, X, Y, plan.loss, plan.acts[-1], sw,
-                                        leaky=LEAKY_ALPHA, n_threads=n_threads, chunk=CHUNK)
-            Wv = eng.theta[:W_count].astype(np.float64)
-            loss = loss * lscale + 0.5 * s.alpha * float(Wv @ Wv) / S_total
-            g *= lscale
-            g[:W_count] += s.alpha * Wv / S_total
+            # one engine call: loss, L2 term and gradient over the whole set, the gradient
+            # written into a fresh float64 vector; a float64 engine reads scipy's x in place
+            g = np.empty(theta.shape[0])
+            if not f64:
+                eng.theta[:] = theta
+            loss = _core.objective(eng, X, Y, g, theta=theta if f64 else None,
+                                   sample_weight=w, lscale=lscale, alpha=s.alpha, chunk=CHUNK,
+                                   n_threads=n_threads)
             if loss < best[0]:
-                best[0], best[1] = loss, np.array(theta, dtype=np.float64)
+                kept[...] = theta
+                best[0], best[1] = loss, kept
             return loss, g
 
         x0 = eng.theta.astype(np.float64)
