@@ -672,12 +672,13 @@ cdef class Engine:
                   (("X", X), ("Y", Y), ("sample_weight", sw)))
         self._begin_exclusive("train_epochs")
         try:
-            self._reserve(batch_size)
+            if Xc is None:
+                self._reserve(batch_size)
             if self.perm.shape[0] != N:
                 self.perm = np.empty(N, dtype=np.int64)
             run.keep = (self, X, Xc, Y, sw, state1, state2, self.theta, grad, self.perm, stop)
             run.csr = &Xc.c if Xc is not None else NULL
-            run.w = self._ws
+            run.w = self._ws if Xc is None else _csr_workspace(self, batch_size)
             run.net = &self.net
             run.dbl = self.dbl
             run.theta = self._theta_p
@@ -758,7 +759,7 @@ cdef class Engine:
             alpha = <char*>th + self.net.alpha_off[L] * isz
         self._begin_shared("evaluate")
         try:
-            w = self._take(step)
+            w = self._take(step) if Xc is None else _csr_workspace(self, step)
             wk = <char*>w.p
             for start in range(0, n, step):
                 if start > 0:
@@ -788,7 +789,8 @@ cdef class Engine:
                     wsum += w8
                     if w8 != 0:
                         total += w8 * rp[i]
-            self._give(w)
+            if Xc is None:
+                self._give(w)
         finally:
             self._end_shared()
         if sw is None:

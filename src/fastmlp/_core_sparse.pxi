@@ -149,6 +149,14 @@ def csr_take(X, rows):
                                    shape=(rows.shape[0], s.shape[1])), s.data.dtype)
 
 
+cdef _Workspace _csr_workspace(Engine eng, int rows):
+    """A workspace for CSR rows: the dense one without its gathered-X block (rows x N_0),
+    which the CSR paths never use -- memory grows with the rows and the layer widths."""
+    cdef fm_net net = eng.net
+    net.sizes[0] = 1
+    return _new_workspace(&net, rows, eng.dtype)
+
+
 cdef int _csr_forward_in(Engine eng, _Workspace w, CSR X, int start, int n, int nt) except -1:
     cdef fm_status st
     cdef void *th = eng._theta_p
@@ -177,14 +185,13 @@ def csr_predict(Engine eng, X, n_threads=None, int chunk=1024):
     cdef _Workspace w
     eng._begin_shared("predict")
     try:
-        w = eng._take(step)
+        w = _csr_workspace(eng, step)
         for start in range(0, n, step):
             if start > 0:
                 PyErr_CheckSignals()
             nb = min(step, n - start)
             _csr_forward_in(eng, w, Xc, start, nb, nt)
             eng._copy_out(w, out, start, nb)
-        eng._give(w)
     finally:
         eng._end_shared()
     return out
@@ -234,8 +241,11 @@ def objective(Engine eng, X, Y, g_out, theta=None, sample_weight=None, double ls
     cdef _Workspace w
     eng._begin_exclusive("objective")
     try:
-        eng._reserve(chunk)
-        w = eng._ws
+        if Xc is None:
+            eng._reserve(chunk)
+            w = eng._ws
+        else:
+            w = _csr_workspace(eng, chunk)
         with nogil:
             if eng.dbl:
                 st = fm_objective_d(&eng.net, <double*>th, <double*>xp, xs, N, <double*>yp,

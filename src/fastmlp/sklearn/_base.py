@@ -27,6 +27,11 @@ from ._network import Network
 from ._threads import resolve_n_threads
 
 
+# scikit-learn's error for a fit whose weights became non-finite (MLP._fit), word for word
+NONFINITE_MESSAGE = ("Solver produced non-finite parameter weights. The input data may "
+                     "contain large values and need to be preprocessed.")
+
+
 # the API reference is one page, docs/api.rst -> api.html, where each estimator's entry
 # has the id fastmlp.sklearn.<name> (automodule fastmlp.sklearn)
 DOC_PAGE = "api.html"
@@ -258,7 +263,12 @@ class EngineEstimator(TagsMixin, BaseEstimator):
             return hist, net
 
         workers = restart_workers(len(nets), nt, verbose=self.verbose)
-        best, done = best_of_restarts(len(nets), train_one, workers)
+        try:
+            best, done = best_of_restarts(len(nets), train_one, workers)
+        except FloatingPointError as exc:   # on_divergence='raise': scikit-learn's error
+            if self._divergence_policy() != "raise":
+                raise
+            raise ValueError(NONFINITE_MESSAGE) from exc
         if self.verbose and len(nets) > 1:
             for r, (h, _) in enumerate(done):
                 print(f"Restart {r + 1}/{len(nets)}: score = {-h.final_score(h.restored_best):.8f}")
@@ -287,10 +297,15 @@ class EngineEstimator(TagsMixin, BaseEstimator):
         return (self._prep_X(X_tr, plan.dtype), np.ascontiguousarray(Y_tr), sw_tr,
                 (X_val, self._decode_targets(Y_val, plan), sw_val))
 
+    def _divergence_policy(self):
+        """'raise' (scikit-learn's ValueError) or 'warn' (fastmlp.MLP.fit's policy)."""
+        return getattr(self, "on_divergence", "raise")
+
     def _train_network(self, net, split, s, nt, incremental, t0, quiet=False):
         X, Y, sw, val = split
+        policy = "ignore" if quiet else self._divergence_policy()
         if s.solver == "lbfgs":
-            hist, n_iter, failed = net.train_lbfgs(X, Y, sw, s, nt)
+            hist, n_iter, failed = net.train_lbfgs(X, Y, sw, s, nt, on_divergence=policy)
             hist.params.update(n_iter=n_iter, failed=failed)
             return hist
         net.start(s, incremental)
@@ -301,7 +316,7 @@ class EngineEstimator(TagsMixin, BaseEstimator):
         w = None if sw is None else np.ascontiguousarray(sw, dtype=net.plan.dtype)
         return net.train(X, Y, w, s, nt, epochs=1 if incremental else s.max_iter,
                          samples0=t0, validate=validate, verbose=self.verbose and not quiet,
-                         on_divergence="ignore" if quiet else "warn",
+                         on_divergence=policy,
                          share_threads=self.n_threads is None)
 
     def _record(self, hist, net, s, split, incremental, first):

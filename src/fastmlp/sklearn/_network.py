@@ -240,15 +240,15 @@ class Network:
         return hist
 
     # -- L-BFGS -------------------------------------------------------------------------------
-    def train_lbfgs(self, X, Y, sw, s, n_threads):
+    def train_lbfgs(self, X, Y, sw, s, n_threads, on_divergence="warn"):
         """scipy's L-BFGS-B on the objective in scikit-learn's units (data loss + alpha/(2S)
         ||W||^2), its gradient from the engine (fastmlp.training.objective). Returns
         (loss, n_iter, converged message or None). Runs alone on this network (the model's
         write lock). Ctrl-C ends it with the best weights evaluated so far."""
         with self.model._lock.writing():
-            return self._train_lbfgs(X, Y, sw, s, n_threads)
+            return self._train_lbfgs(X, Y, sw, s, n_threads, on_divergence)
 
-    def _train_lbfgs(self, X, Y, sw, s, n_threads):
+    def _train_lbfgs(self, X, Y, sw, s, n_threads, on_divergence):
         eng, plan = self.engine, self.plan
         lscale = 1.0 / plan.gscale
         best = [math.inf, None]     # the lowest finite loss evaluated, and its point
@@ -288,11 +288,15 @@ class Network:
         eng.theta[:] = res.x if finite else x0
         hist = History()
         hist._append(1, {"loss": float(res.fun) if finite else math.nan})   # epochs count from 1
+        if not finite and on_divergence == "raise":
+            raise FloatingPointError("L-BFGS diverged: the loss or the weights became NaN or "
+                                     "infinite")
         if not finite:
             hist.diverged = True
-            warn_user("L-BFGS diverged: the loss or the weights became NaN or infinite; the "
-                      "model keeps its initial weights. Scale the inputs (e.g. "
-                      "StandardScaler) or use a stochastic solver.", DivergenceWarning)
+            if on_divergence == "warn":
+                warn_user("L-BFGS diverged: the loss or the weights became NaN or infinite; "
+                          "the model keeps its initial weights. Scale the inputs (e.g. "
+                          "StandardScaler) or use a stochastic solver.", DivergenceWarning)
         failed = None
         if res.status != 0:          # scikit-learn's message (sklearn.utils.optimize)
             failed = (f"lbfgs failed to converge after {n_iter} iteration(s) "
