@@ -301,6 +301,13 @@ class EngineEstimator(TagsMixin, BaseEstimator):
         """'raise' (scikit-learn's ValueError) or 'warn' (fastmlp.MLP.fit's policy)."""
         return getattr(self, "on_divergence", "raise")
 
+    @staticmethod
+    def _stochastic_policy(policy, s):
+        """With early_stopping scikit-learn ends a diverging fit on its best validation
+        weights, which are finite, and raises nothing: so 'raise' warns there (the stopping
+        rule restores those weights)."""
+        return "warn" if policy == "raise" and s.early_stopping else policy
+
     def _train_network(self, net, split, s, nt, incremental, t0, quiet=False):
         X, Y, sw, val = split
         policy = "ignore" if quiet else self._divergence_policy()
@@ -316,7 +323,7 @@ class EngineEstimator(TagsMixin, BaseEstimator):
         w = None if sw is None else np.ascontiguousarray(sw, dtype=net.plan.dtype)
         return net.train(X, Y, w, s, nt, epochs=1 if incremental else s.max_iter,
                          samples0=t0, validate=validate, verbose=self.verbose and not quiet,
-                         on_divergence=policy,
+                         on_divergence=self._stochastic_policy(policy, s),
                          share_threads=self.n_threads is None)
 
     def _record(self, hist, net, s, split, incremental, first):
