@@ -12,7 +12,9 @@ Its layers, in order, each in a file of its own included below (src/fastmlp/_cor
 3. ``Engine`` (_core_engine.pxi): one network's plan, its flat parameter and gradient
    vectors and its workspaces, with forward/backward/train_step/train_epochs/evaluate; the
    helper that runs a train_epochs call in another thread (_core_epochs.pxi); and what lets
-   threads and forked processes share models (_core_sync.pxi: ``ModelLock``, ``StopFlag``).
+   threads and forked processes share models (_core_sync.pxi: ``ModelLock``, ``StopFlag``);
+   sparse input and the whole-set objective (_core_sparse.pxi: ``CSR``, ``csr_input``,
+   ``objective``: the loss, L2 term and gradient of L-BFGS in one call).
    Every C call releases the GIL.
 4. configuration (_core_config.pxi): ``config()``, ``set_num_threads``,
    ``get_num_threads`` and the engine's tunables.

@@ -22,6 +22,8 @@ How scikit-learn's conventions map onto the engine
   :class:`fastmlp.optim.Adaptive`; ``tol``/``n_iter_no_change`` is
   :class:`fastmlp.training.NoImprovement`.
 * **sample_weight** goes to the engine's whole-epoch C call (weighted batch means).
+* **Sparse X** stays sparse (a :class:`fastmlp._core.CSR`): the engine's first layer reads
+  CSR rows, in training, prediction and the L-BFGS objective alike.
 """
 from __future__ import annotations
 
@@ -242,7 +244,9 @@ class Network:
     # -- L-BFGS -------------------------------------------------------------------------------
     def train_lbfgs(self, X, Y, sw, s, n_threads, on_divergence="warn"):
         """scipy's L-BFGS-B on the objective in scikit-learn's units (data loss + alpha/(2S)
-        ||W||^2), its gradient from the engine (fastmlp.training.objective). Returns
+        ||W||^2), each evaluation one engine call (fastmlp._core.objective: loss, L2 term and
+        gradient over the whole set; X dense or sparse). on_divergence: 'raise' (a
+        FloatingPointError), 'warn' or 'ignore' for a non-finite result. Returns
         (loss, n_iter, converged message or None). Runs alone on this network (the model's
         write lock). Ctrl-C ends it with the best weights evaluated so far."""
         with self.model._lock.writing():
