@@ -50,7 +50,14 @@ MODELS = {
 }
 BATCHES = (1, 64, 4096)
 THREADS = (1, 2)
-PEERS = ("fastmlp", "onnxruntime", "torch", "numpy")
+PEERS = ("fastmlp", "onnxruntime", "ort-spin", "torch", "numpy")
+# --isa NAME: fastmlp's kernel set and OpenBLAS's (numpy, torch). onnxruntime's MLAS picks its
+# kernels from CPUID alone: on an AVX-512 machine it keeps them, a harder peer for the AVX2 mode
+ISA_ENV = {
+    "avx2": {"FASTMLP_ISA": "avx2", "OPENBLAS_CORETYPE": "Haswell"},
+    "avx512": {"FASTMLP_ISA": "avx512"},
+    "portable": {"FASTMLP_ISA": "portable", "OPENBLAS_CORETYPE": "Prescott"},
+}
 PAUSE_S = 0.3
 
 
@@ -86,7 +93,10 @@ def fastmlp_model(name, activation="relu"):
     return net
 
 
-def ort_session(net, threads):
+def ort_session(net, threads, spinning=False):
+    """onnxruntime's session of net's exported graph. ``spinning=False`` sets
+    ``session.intra_op.allow_spinning=0`` (its idle pool threads block instead of spinning);
+    True keeps onnxruntime's default (they spin)."""
     import onnxruntime as ort
 
     import fastmlp.onnx
@@ -94,6 +104,8 @@ def ort_session(net, threads):
     opts.intra_op_num_threads = threads
     opts.inter_op_num_threads = 1
     opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    if not spinning:
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return ort.InferenceSession(fastmlp.onnx.to_onnx(net).SerializeToString(), opts,
                                 providers=["CPUExecutionProvider"])
 
@@ -105,8 +117,8 @@ def predictor(peer, name, threads):
     fastmlp.set_num_threads(threads)
     if peer == "fastmlp":
         return net.predict_proba, net
-    if peer == "onnxruntime":
-        sess = ort_session(net, threads)
+    if peer in ("onnxruntime", "ort-spin"):
+        sess = ort_session(net, threads, spinning=peer == "ort-spin")
         out = ["probabilities"]
         return (lambda x: sess.run(out, {"X": x})[0]), net
     Ws = [np.array(W) for W in net.weights]
@@ -219,11 +231,11 @@ def worker(peer, name, threads, batches, min_time, repeats):
 # ------------------------------------------------------------------------------------------
 def _available(peer):
     import importlib.util
-    module = {"fastmlp": "fastmlp", "onnxruntime": "onnxruntime", "torch": "torch",
-              "numpy": "numpy"}[peer]
+    module = {"fastmlp": "fastmlp", "onnxruntime": "onnxruntime", "ort-spin": "onnxruntime",
+              "torch": "torch", "numpy": "numpy"}[peer]
     if importlib.util.find_spec(module) is None:
         return False
-    if peer == "onnxruntime":
+    if module == "onnxruntime":
         return importlib.util.find_spec("onnx") is not None
     return True
 
@@ -234,6 +246,8 @@ def _env(threads):
               "BLIS_NUM_THREADS"):
         env[k] = str(threads)
     env.pop("PYTHONWARNINGS", None)
+    if ISA:
+        env.update(ISA_ENV[ISA])
     return env
 
 
@@ -247,6 +261,19 @@ def _run_worker(peer, name, threads, args):
               file=sys.stderr)
         return None
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+ISA = None
+
+
+def _show_config():
+    """fastmlp's show_config() lines that name the machine and the kernels, as the
+    workers see them (the --isa environment applies)."""
+    code = "import fastmlp; fastmlp.show_config()"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env=_env(1)).stdout
+    keep = ("cpu_features", "gemm_kernels", "gemm_blocks", "vecmath_kernels")
+    return "\n".join(l for l in out.splitlines() if l.strip().startswith(keep))
 
 
 def _uptime():
@@ -276,6 +303,9 @@ def sweep(args):
     missing = [p for p in args.peers if p not in peers]
     start = _uptime()
     print(f"inference benchmark  {start}")
+    print(_show_config())
+    if ISA:
+        print(f"--isa {ISA}: " + " ".join(f"{k}={v}" for k, v in ISA_ENV[ISA].items()))
     if missing:
         print(f"not installed, skipped: {', '.join(missing)}")
     results = {}          # (peer, model, threads) -> list of worker results
@@ -359,7 +389,12 @@ def main(argv=None):
     p.add_argument("--min-time", type=float, default=0.2)
     p.add_argument("--quick", action="store_true", help="one round, 3 runs of 0.05 s")
     p.add_argument("--json", default=None)
+    p.add_argument("--isa", choices=sorted(ISA_ENV),
+                   help="fastmlp with FASTMLP_ISA=ISA, numpy/torch with the matching "
+                        "OPENBLAS_CORETYPE (onnxruntime keeps its own kernels)")
     args = p.parse_args(argv)
+    global ISA
+    ISA = args.isa
     if args.worker:
         peer, name, threads = args.worker
         res = worker(peer, name, int(threads), args.batches, args.min_time, args.repeats)

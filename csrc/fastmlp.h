@@ -166,6 +166,28 @@ fm_status fm_forward_s(const fm_net *net, const float *theta, const float *X, pt
 fm_status fm_forward_d(const fm_net *net, const double *theta, const double *X, ptrdiff_t ldx, int n,
                        double *work, const fm_workspace *ws, int nthreads);
 
+/* Inference weights packed once (a model version predicts many batches with them): each W^l
+   that the GEMM would pack for some batch size, laid out as the current kernel set's packed
+   path reads it. fm_packed_plan fills the offsets (-1: layer l is read in place) and the
+   size in elements for this kernel set (key); fm_pack_weights_? packs theta's W^l into buf
+   (64-byte aligned, size elements). fm_forward_packed_? is fm_forward reading the packed W^l
+   (bitwise the same outputs); a plan whose key is not the current kernel set's any more is
+   ignored (W^l packed per call, as fm_forward does). */
+typedef struct {
+    const void *key;
+    ptrdiff_t off[FM_MAX_LAYERS + 1];
+    ptrdiff_t size;
+} fm_packed;
+fm_status fm_packed_plan(const fm_net *net, size_t elem_size, fm_packed *pk);
+void fm_pack_weights_s(const fm_net *net, const float *theta, const fm_packed *pk, float *buf);
+void fm_pack_weights_d(const fm_net *net, const double *theta, const fm_packed *pk, double *buf);
+fm_status fm_forward_packed_s(const fm_net *net, const float *theta, const fm_packed *pk,
+                              const float *buf, const float *X, ptrdiff_t ldx, int n,
+                              float *work, const fm_workspace *ws, int nthreads);
+fm_status fm_forward_packed_d(const fm_net *net, const double *theta, const fm_packed *pk,
+                              const double *buf, const double *X, ptrdiff_t ldx, int n,
+                              double *work, const fm_workspace *ws, int nthreads);
+
 /* Loss and backward pass after fm_forward on the same rows: delta^L .. delta^1 in the
    workspace, and every gradient (of the batch mean) in grad (layout of theta). */
 fm_status fm_backward_s(const fm_net *net, const float *theta, const float *X, ptrdiff_t ldx,

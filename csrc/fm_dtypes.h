@@ -16,7 +16,7 @@
      SQRT EXP TANH FMA   the libm function of that dtype (FMA is fused: use it only where the
                       file is compiled with an FMA instruction set)
      UINT, SINT       same-width integers; EXPMASK, SIGNBIT: the exponent / sign bits
-     GEMM, GEMM_NBLOCKS, GEMM_BLOCK
+     GEMM, GEMM_NBLOCKS, GEMM_BLOCK, GEMM_PB, GEMM_BLOCK_PB, GEMM_PACK_B, GEMM_PACKED_SIZE
                       fm_sgemm, fm_sgemm_nblocks, ... / fm_dgemm, ... (BLAS-style names)
 
    Parameters of a body that differ per dtype (a register tile, a vector type, an intrinsic)
@@ -48,6 +48,10 @@
 #define GEMM fm_sgemm
 #define GEMM_NBLOCKS fm_sgemm_nblocks
 #define GEMM_BLOCK fm_sgemm_block
+#define GEMM_PB fm_sgemm_pb
+#define GEMM_BLOCK_PB fm_sgemm_block_pb
+#define GEMM_PACK_B fm_sgemm_pack_b
+#define GEMM_PACKED_SIZE fm_sgemm_packed_size
 #include FM_BODY
 #undef T
 #undef F
@@ -63,6 +67,10 @@
 #undef GEMM
 #undef GEMM_NBLOCKS
 #undef GEMM_BLOCK
+#undef GEMM_PB
+#undef GEMM_BLOCK_PB
+#undef GEMM_PACK_B
+#undef GEMM_PACKED_SIZE
 
 #define T double
 #define F(name) name##_d
@@ -78,6 +86,10 @@
 #define GEMM fm_dgemm
 #define GEMM_NBLOCKS fm_dgemm_nblocks
 #define GEMM_BLOCK fm_dgemm_block
+#define GEMM_PB fm_dgemm_pb
+#define GEMM_BLOCK_PB fm_dgemm_block_pb
+#define GEMM_PACK_B fm_dgemm_pack_b
+#define GEMM_PACKED_SIZE fm_dgemm_packed_size
 #include FM_BODY
 #undef T
 #undef F
@@ -93,5 +105,9 @@
 #undef GEMM
 #undef GEMM_NBLOCKS
 #undef GEMM_BLOCK
+#undef GEMM_PB
+#undef GEMM_BLOCK_PB
+#undef GEMM_PACK_B
+#undef GEMM_PACKED_SIZE
 
 #undef FM_BODY

@@ -84,6 +84,21 @@ int fm_widest_team(int reset) {
                  : atomic_load_explicit(&fm_widest, memory_order_relaxed);
 }
 
+static void fm_note_widest(int p) {
+    int w = atomic_load_explicit(&fm_widest, memory_order_relaxed);
+    while (p > w && !atomic_compare_exchange_weak_explicit(&fm_widest, &w, p, memory_order_relaxed,
+                                                           memory_order_relaxed)) {
+    }
+}
+
+void fm_threads_started(int p) {
+    if (!atomic_load_explicit(&fm_openmp_used, memory_order_relaxed))
+        atomic_store_explicit(&fm_openmp_used, 1, memory_order_relaxed);
+    fm_note_widest(p);
+}
+
+void fm_thread_shortfall(void) { atomic_fetch_add_explicit(&fm_shortfalls, 1, memory_order_relaxed); }
+
 /* ---- starting threads: a failure is a smaller team, never the end of the process -----------
    libgomp ends the process when it cannot create a thread (e.g. under a memory or process
    limit). Before an OS thread first opens a team larger than any it opened so far, the
@@ -110,6 +125,8 @@ static size_t fm_omp_stacksize(void) {
     }
     return (size_t)(v * unit);
 }
+
+size_t fm_thread_stack_size(void) { return fm_omp_stacksize(); }
 
 int fm_probe_threads(int n, int *err) {
     if (err) *err = 0;
@@ -178,9 +195,6 @@ int fm_team_admit(int p) {
         }
         pthread_mutex_unlock(&fm_admit_mutex);
     }
-    int w = atomic_load_explicit(&fm_widest, memory_order_relaxed);
-    while (p > w && !atomic_compare_exchange_weak_explicit(&fm_widest, &w, p, memory_order_relaxed,
-                                                           memory_order_relaxed)) {
-    }
+    fm_note_widest(p);
     return p;
 }

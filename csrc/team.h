@@ -1,14 +1,17 @@
-/* team.h -- the engine's one way to run code on several threads: a team (internal).
+/* team.h -- how the engine runs code on several threads (internal). Two ways:
 
-   A team is p threads running the same code, each knowing its rank t = 0..p-1. Every phase is
-   split between them by outputs (rows, columns, tiles, parameter ranges: fm_team_range), never
-   over a sum, so results are bitwise the same for every p. FM_TEAM_RUN opens every parallel
-   region of the engine: for p <= 1 it runs its body once on the calling thread (t = 0,
-   p = 1: the serial engine, the same code, barriers are no-ops), otherwise once on each thread
-   of one OpenMP parallel region. A body of several phases (a training step, a whole run)
-   separates them by fm_team_barrier, so one region serves a whole run instead of a fork/join
-   per kernel; decisions (is the loss finite? may the step be fused?) are taken from shared
-   slots after a barrier, so every thread takes the same branch. */
+   Rounds (fm_rounds, below; rounds.c): the training steps, predictions and large products.
+   The calling thread runs the call; the work it can share is posted as rounds of items that
+   its own helper threads take one at a time. Nothing joins: a helper the system has not
+   scheduled yet takes nothing and holds up nothing, so a call on a busy machine runs at about
+   one thread's speed instead of waiting for the slowest wake-up.
+
+   Teams (FM_TEAM_RUN): the element-wise kernels called on their own (activations, losses, an
+   optimiser's update). A team is p threads running the same code, each knowing its rank
+   t = 0..p-1, in one OpenMP parallel region (p <= 1: once, on the calling thread). Every phase
+   is split between them by outputs (rows, columns, parameter ranges: fm_team_range), never
+   over a sum, so results are bitwise the same for every p; phases are separated by
+   fm_team_barrier. */
 #ifndef FM_TEAM_H
 #define FM_TEAM_H
 #include "fastmlp.h"
@@ -51,10 +54,6 @@ static inline int fm_nthreads(int nthreads) {
 }
 
 #define FM_TEAM_MAX 64
-/* fm_team_rate_helpers, below */
-#define FM_LATE_TICKS 50000u
-#define FM_SOLO_ROUNDS_MIN 16
-#define FM_SOLO_ROUNDS_MAX 4096
 
 /* ---- waiting: a brief spin, then sleep ------------------------------------------------------
    An fm_event is a 32-bit word that threads wait on until it changes. A waiter spins for at
@@ -130,7 +129,36 @@ static inline void fm_event_wait(fm_event *e, uint32_t seen) {
 static inline void fm_event_wake(fm_event *e) {
     if (atomic_load_explicit(&e->sleepers, memory_order_seq_cst) > 0) fm_futex_wake_all(&e->v);
 }
-#define FM_DP_END (~(uint64_t)0 >> 16)   /* the last round of a data-parallel call */
+/* ---- rounds: work any running thread may take, served by the caller's own helper threads -----
+   A round is `count` items (count <= FM_TEAM_MAX) of one job: item(job, k) for k = 0 .. count-1,
+   in any order, on any thread. The calling OS thread posts it on its channel (fm_rounds) and
+   runs items itself -- first its own share, then every item nobody has taken -- while the
+   channel's helper threads, woken by the post, take the others one at a time. The caller goes
+   on once every item is done: it waits only for items a helper took and has not finished, never
+   for a helper that has not started (one the system has not scheduled yet takes nothing), and
+   never for helpers to join -- they serve the next round, or sleep, on their own. So a call
+   on a machine whose other cores are busy runs at about one thread's speed, not at the speed
+   of the slowest wake-up. Which thread runs an item never changes a bit.
+
+   The helpers are the caller's (started at its first round that wants them, kept for its later
+   calls, stopped when the calling thread exits); a thread that cannot be started is a smaller
+   team (fm_thread_shortfalls). Helpers block every signal. In rounds.c. */
+typedef void (*fm_item_fn)(const void *job, int k);
+typedef struct fm_rounds_ fm_rounds;
+/* The calling thread's channel with up to `want` helpers: *have is how many it has (fewer
+   where the system cannot start more; 0 in a forked child, or without OpenMP's threads). */
+fm_rounds *fm_rounds_get(int want, int *have);
+/* Items 0..count-1 of job on the calling thread and up to `helpers` of ch's helpers (ch may
+   be NULL, or helpers 0: all on the calling thread, in order). Returns when all are done. */
+void fm_rounds_run(fm_rounds *ch, int helpers, int count, fm_item_fn item, const void *job);
+
+/* team.c, for rounds.c: the process has started threads of its own (p: a team's size, for
+   fm_widest_team; a forked child runs single-threaded), a thread could not be started, and
+   the stack size its threads get (OMP_STACKSIZE, as OpenMP's; 0: the system's default) */
+void fm_threads_started(int p);
+void fm_thread_shortfall(void);
+size_t fm_thread_stack_size(void);
+
 /* What a team's threads share; only bodies that synchronise need one. */
 typedef struct {
     /* a counting barrier (spin briefly, then sleep: fm_event): libgomp's costs ~0.5 us
@@ -147,17 +175,9 @@ typedef struct {
     double dp_min_flops, dp_max_flops;
     void *dp_buf;                     /* dp_chunks gradient vectors, dp_stride elements apart */
     ptrdiff_t dp_stride;
-    int dp_helpers;                   /* threads serving chunks (fm_dp_serve) besides thread 0 */
-    /* a round of a data-parallel step, published by thread 0: round << 16 | its item count
-       (round: 1, 2, ... never reused; FM_DP_END ends the call) */
-    _Alignas(64) _Atomic uint64_t dp_claim;
-    fm_event dp_posted;                /* bumped after every store to dp_claim: helpers sleep on it */
-    fm_event dp_done;                  /* v: items of the current round finished */
-    const void *dp_job;                /* the current round's description (network.inc) */
-    /* item k is taken in round r when dp_taken[k].r = r (one line each: no false sharing) */
-    struct { _Alignas(64) _Atomic uint64_t r; } dp_taken[FM_TEAM_MAX];
-    /* rounds thread 0 runs without its helpers (they were late: fm_team_rate_helpers) */
-    int solo_left, solo_backoff;
+    /* the rounds of a step served by helper threads (SERVED_RUN in network.inc) */
+    fm_rounds *rounds;
+    int dp_helpers;                   /* helpers serving them besides thread 0 */
     /* fused SGD steps: a bound on max |W^l| carried from step to step (valid: set at all;
        exact: measured since the last step) -- see step_fused_team in nn/network.inc */
     int wmax_valid, wmax_exact;
@@ -175,14 +195,8 @@ static inline void fm_team_init(fm_team_shared *sh) {
     fm_event_init(&sh->generation, 0);
     sh->dp_chunks = 0;
     sh->dp_buf = NULL;
+    sh->rounds = NULL;
     sh->dp_helpers = 0;
-    atomic_init(&sh->dp_claim, 0);
-    fm_event_init(&sh->dp_posted, 0);
-    fm_event_init(&sh->dp_done, 0);
-    sh->dp_job = NULL;
-    /* dp_taken[]: zeroed where a call first gets helpers (SERVED_RUN in network.inc) */
-    sh->solo_left = 0;
-    sh->solo_backoff = FM_SOLO_ROUNDS_MIN;
     sh->wmax_valid = sh->wmax_exact = 0;
 }
 
@@ -236,23 +250,6 @@ static inline void fm_team_barrier(const fm_team *tm) {
         return;
     }
     fm_event_wait(&sh->generation, gen);
-}
-
-/* Helpers that are not running: after a round, thread 0 compares the time it waited for the
-   helpers' items (after finishing all it could take) with the time it worked. Waiting longer
-   than it worked, plus FM_LATE_TICKS of slack for a wake-up, means a helper was descheduled
-   in the middle of an item (the machine is shared with busy processes): thread 0 then runs the
-   next solo_backoff rounds alone -- at one thread's speed, instead of waiting a scheduler
-   time slice for a late item -- and doubles the backoff (up to FM_SOLO_ROUNDS_MAX) while the
-   helpers stay late; a round on time resets it. Which thread computes an item never changes
-   a bit, so neither does this. */
-static inline void fm_team_rate_helpers(fm_team_shared *sh, uint64_t worked, uint64_t waited) {
-    if (waited > worked + FM_LATE_TICKS) {
-        sh->solo_left = sh->solo_backoff;
-        if (sh->solo_backoff < FM_SOLO_ROUNDS_MAX) sh->solo_backoff *= 2;
-    } else {
-        sh->solo_backoff = FM_SOLO_ROUNDS_MIN;
-    }
 }
 
 /* [*lo, *hi): thread t's share of 0..n (boundaries multiples of `align`) */

@@ -1,4 +1,4 @@
-"""How a team's threads wait for each other (csrc/team.h: fm_event, fm_gemm_claim).
+"""How a call's threads wait for each other (csrc/team.h: fm_event, the rounds of rounds.c).
 
 - After a call returns, no helper thread keeps a core busy.
 - A team whose helper is descheduled most of the time (here: the whole process pinned to one
@@ -85,12 +85,20 @@ def test_a_descheduled_helper_costs_about_nothing(case):
 def test_no_cpu_is_used_after_a_call_returns():
     """After a 2-thread fit returns, the process uses (almost) no CPU while it sleeps: no
     helper thread spins on."""
-    out = _run(f"""
+    _assert_idle_after(f"""
         sizes, (X, y), batch, act = {CASES["team"]}
-        _core.widest_team(reset=True)
         fit(sizes, X, y, 2, 2, batch, act)
+    """)
+
+
+def _assert_idle_after(calls):
+    """After `calls` (which run on a 2-thread team), the process uses < 5 % of a core while
+    it sleeps for 0.5 s."""
+    out = _run(f"""
+        _core.widest_team(reset=True)
+        {textwrap.indent(textwrap.dedent(calls), "        ").strip()}
         widest = _core.widest_team()
-        time.sleep(0.05)                       # OpenMP's own idle spin (well under 1 ms) ends
+        time.sleep(0.05)                       # the waiters' brief spin (well under 1 ms) ends
         c0, w0 = time.process_time(), time.perf_counter()
         time.sleep(0.5)
         print(json.dumps({{"cpu": time.process_time() - c0, "wall": time.perf_counter() - w0,
@@ -124,3 +132,75 @@ def test_same_bits_for_every_thread_count_on_each_kernel_set(isa, case):
     if out["skip"]:
         pytest.skip(f"{isa} is not supported by this CPU")
     assert out["gemm"] == isa and out["same"], out
+
+
+PREDICT = "([784, 128, 10], data(2048, 784, 10, np.float32))"
+
+
+def test_a_descheduled_helper_costs_a_prediction_about_nothing():
+    """Predictions (one call each, no long region to amortise a wake-up over), process pinned
+    to one core: a batch of 64 (13 Mflop: a 2-thread call by default) and of 2048 on 2 threads
+    run at >= 0.6x the speed of 1 thread, with the same bits. The call never waits for its
+    helper to be scheduled: it waits only for items the helper took."""
+    out = _run(f"""
+        os.sched_setaffinity(0, {{sorted(os.sched_getaffinity(0))[0]}})
+        sizes, (X, y) = {PREDICT}
+        m = fm.MLP(sizes, loss="cross_entropy", seed=0, dtype=X.dtype)
+        m.fit(X[:256], y[:256], epochs=1)
+        res = {{}}
+        for B in (64, 2048):
+            x = X[:B]
+            def per_call(nt):
+                n, t0 = 0, time.perf_counter()
+                while time.perf_counter() - t0 < 0.05:
+                    m.predict_proba(x, n_threads=nt)
+                    n += 1
+                return (time.perf_counter() - t0) / n
+            per_call(2)
+            t = {{1: [], 2: []}}
+            for _ in range(5):
+                for nt in (1, 2):
+                    t[nt].append(per_call(nt))
+            _core.widest_team(reset=True)
+            same = np.array_equal(m.predict_proba(x, n_threads=1), m.predict_proba(x, n_threads=2))
+            res[B] = {{"ratio": statistics.median(t[1]) / statistics.median(t[2]), "same": same,
+                       "widest": _core.widest_team()}}
+        print(json.dumps(res))
+    """)
+    for B, r in out.items():
+        assert r["widest"] == 2 and r["same"], (B, r)
+        assert r["ratio"] >= 0.6, (B, r)
+
+
+def test_no_cpu_is_used_after_a_prediction_returns():
+    _assert_idle_after(f"""
+        sizes, (X, y) = {PREDICT}
+        m = fm.MLP(sizes, loss="cross_entropy", seed=0, dtype=X.dtype)
+        for _ in range(50):
+            m.decision_function(X, n_threads=2)
+    """)
+
+
+def test_the_helpers_of_a_thread_end_with_it():
+    """Each OS thread that runs 2-thread calls gets helper threads of its own; they end when it
+    does, so a server with a thread per request does not pile up threads."""
+    out = _run("""
+        import threading
+        def tasks():
+            return len(os.listdir("/proc/self/task"))
+        m = fm.MLP([784, 128, 10], loss="cross_entropy", seed=0, dtype=np.float32)
+        X = np.random.default_rng(0).random((512, 784), dtype=np.float32)
+        before = tasks()
+        peak = [0]
+        def request():
+            m.decision_function(X, n_threads=3)
+            peak[0] = max(peak[0], tasks())
+        for _ in range(3):
+            ts = [threading.Thread(target=request) for _ in range(8)]
+            for t in ts: t.start()
+            for t in ts: t.join()
+        time.sleep(0.2)
+        print(json.dumps({"before": before, "after": tasks(), "peak": peak[0]}))
+    """)
+    assert out["peak"] > out["before"], out       # the requests did have helpers
+    assert out["after"] <= out["before"], out

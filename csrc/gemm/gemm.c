@@ -8,10 +8,11 @@
  *   fm_?gemm
  *     M or N == 0 ............. nothing to do
  *     K == 0 or alpha == 0 .... C = beta*C, epilogue once on all of C
- *     with threads ............ C is cut into about two blocks per thread (never along K) that
- *                               the threads take until none is left (fm_gemm_claim below);
- *                               fm_?gemm_nblocks / fm_?gemm_block hand the same blocks to a
- *                               caller's own threads (a training step's rounds)
+ *     with threads ............ C is cut into about two blocks per thread (never along K),
+ *                               posted as one round (team.h) that the calling thread and its
+ *                               helper threads take until none is left; fm_?gemm_nblocks /
+ *                               fm_?gemm_block hand the same blocks to a caller's own rounds
+ *                               (a training step's)
  *     FM_GEMM_DIRECT shapes ... kt->direct on a block: direct unpacked product (blocks cut
  *                               the longer side); epilogue once on each block
  *     otherwise ............... blocks of MR/NR-aligned ranges on a tm x tn grid; the five
@@ -54,18 +55,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-/* Work sharing between the threads of one product: C is cut into blocks (by shape and p only)
-   and each thread takes blocks until none is left, so a thread that the system has
-   descheduled holds up only the block it is computing. The blocks are counted in one 64-bit
-   word tagged with a sequence number (seq 0 for a call's own threads). */
-typedef struct {
-    _Alignas(64) _Atomic uint64_t w;
-} fm_gemm_claim_word;
-typedef struct {
-    fm_gemm_claim_word *word;
-    uint32_t seq;
-} fm_gemm_claim;
-
 /* Products shared by the threads serving a step (fm_?gemm_nblocks: no fork/join per call)
    split from this many flops: a round costs well under a microsecond when the threads are
    running. */
@@ -79,7 +68,7 @@ static _Thread_local fm_scratch pack_buf;
 
 static inline void *fm_gemm_tls_buffer(size_t bytes) { return fm_scratch_get(&pack_buf, bytes); }
 
-/* Threads to use for a product of `flops` operations (1 = serial, no OpenMP region). */
+/* Threads to use for a product of `flops` operations (1: on the calling thread alone). */
 static int fm_gemm_threads(int nthreads, double flops)
 {
     const double par_flops = fm_gemm_par_flops_relaxed();

@@ -56,6 +56,36 @@ void fm_dgemm_block(int b, int p, int maxblocks, int transA, int transB, int M, 
                     ptrdiff_t ldb, double beta, double *C, ptrdiff_t ldc, fm_epilogue_d epi,
                     const void *ctx);
 
+/* Weights packed once (inference: one W for many products). fm_?gemm_packed_size gives the
+   elements of op(B) (K x N) packed for the current kernel set (0: a shape whose B is never
+   packed, read in place for every M), and that set's key;
+   fm_?gemm_pack_b packs op(B) into Bp (64-byte aligned, that many elements) and returns the
+   key it packed for. fm_?gemm_pb / fm_?gemm_block_pb are fm_?gemm / fm_?gemm_block that read
+   op(B) from Bp wherever they would pack it (bitwise the same result); with Bp NULL, or a key
+   that is not the current kernel set's (fm_gemm_set_isa since), they pack as usual. B, ldb
+   and transB are still given: the direct path reads op(B) in place. */
+size_t fm_sgemm_packed_size(int K, int N, const void **key);
+size_t fm_dgemm_packed_size(int K, int N, const void **key);
+const void *fm_sgemm_pack_b(int transB, int K, int N, const float *B, ptrdiff_t ldb, float *Bp);
+const void *fm_dgemm_pack_b(int transB, int K, int N, const double *B, ptrdiff_t ldb,
+                            double *Bp);
+void fm_sgemm_pb(int transA, int transB, int M, int N, int K, float alpha, const float *A,
+                 ptrdiff_t lda, const float *B, ptrdiff_t ldb, const float *Bp, const void *key,
+                 float beta, float *C, ptrdiff_t ldc, fm_epilogue_s epi, const void *ctx,
+                 int nthreads);
+void fm_dgemm_pb(int transA, int transB, int M, int N, int K, double alpha, const double *A,
+                 ptrdiff_t lda, const double *B, ptrdiff_t ldb, const double *Bp,
+                 const void *key, double beta, double *C, ptrdiff_t ldc, fm_epilogue_d epi,
+                 const void *ctx, int nthreads);
+void fm_sgemm_block_pb(int b, int p, int maxblocks, int transA, int transB, int M, int N, int K,
+                       float alpha, const float *A, ptrdiff_t lda, const float *B,
+                       ptrdiff_t ldb, const float *Bp, const void *key, float beta, float *C,
+                       ptrdiff_t ldc, fm_epilogue_s epi, const void *ctx);
+void fm_dgemm_block_pb(int b, int p, int maxblocks, int transA, int transB, int M, int N, int K,
+                       double alpha, const double *A, ptrdiff_t lda, const double *B,
+                       ptrdiff_t ldb, const double *Bp, const void *key, double beta,
+                       double *C, ptrdiff_t ldc, fm_epilogue_d epi, const void *ctx);
+
 /* "avx512", "avx2" or "portable": the kernel set chosen (at first use: the best one this
    CPU supports, or the one named by the environment variable FASTMLP_ISA if that is lower). */
 const char *fm_gemm_isa(void);

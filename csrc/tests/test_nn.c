@@ -311,6 +311,52 @@ static void test_threads_network(void) {
     fm_set_team_min_flops(tmf);
 }
 
+/* inference weights packed once: the forward pass reads them and gives bitwise fm_forward's
+   outputs, for 1 and 3 threads and batches that take the direct and the packed paths; a layer
+   with few outputs (read in place for every batch) is not packed */
+static void test_packed_forward(void) {
+    enum { NMAX = 300 };
+    const int sizes[] = {70, 130, 290, 5};
+    const int acts[] = {FM_ACT_RELU, FM_ACT_TANH, FM_ACT_SOFTMAX};
+    netbox b;
+    make_net(&b, 3, sizes, acts, FM_LOSS_CROSS_ENTROPY, NMAX);
+    fill(b.theta, (size_t)b.net.n_params, 0.2);
+    fm_packed pk;
+    CHECK(fm_packed_plan(&b.net, sizeof(double), &pk) == FM_OK, "packed_plan");
+    CHECK(fm_packed_plan(&b.net, 3, &pk) == FM_ERR_ARG, "packed_plan: bad element size");
+    CHECK(fm_packed_plan(&b.net, sizeof(double), &pk) == FM_OK && pk.key != NULL, "key");
+    CHECK(pk.off[1] >= 0 && pk.off[2] > pk.off[1] && pk.off[3] == -1 && pk.size > 0,
+          "packed layers: %td %td %td", pk.off[1], pk.off[2], pk.off[3]);
+    double *buf = aligned_alloc(64, ((size_t)pk.size * sizeof(double) + 63) / 64 * 64);
+    fm_pack_weights_d(&b.net, b.theta, &pk, buf);
+    double *X = malloc(sizeof(double) * NMAX * 70), *ref = malloc(sizeof(double) * NMAX * 5);
+    fill(X, (size_t)NMAX * 70, 1.0);
+    const int ns[] = {1, 3, 17, NMAX};
+    const double tmf = fm_get_team_min_flops();
+    fm_set_team_min_flops(0);
+    for (int q = 0; q < 4; ++q)
+        for (int nt = 1; nt <= 3; nt += 2) {
+            const int n = ns[q];
+            CHECK(fm_forward_d(&b.net, b.theta, X, 70, n, b.work, &b.ws, 1) == FM_OK, "fwd");
+            memcpy(ref, b.work + b.ws.a_off[3], sizeof(double) * (size_t)n * 5);
+            memset(b.work, 0, sizeof(double) * (size_t)b.ws.size);
+            CHECK(fm_forward_packed_d(&b.net, b.theta, &pk, buf, X, 70, n, b.work, &b.ws, nt) ==
+                      FM_OK, "forward_packed");
+            CHECK(memcmp(ref, b.work + b.ws.a_off[3], sizeof(double) * (size_t)n * 5) == 0,
+                  "packed forward differs bitwise: n=%d threads=%d", n, nt);
+        }
+    /* the packed copy is what the pass reads: other packed weights, other outputs */
+    for (ptrdiff_t i = 0; i < pk.size; ++i) buf[i] *= 0.5;
+    fm_forward_packed_d(&b.net, b.theta, &pk, buf, X, 70, NMAX, b.work, &b.ws, 1);
+    CHECK(memcmp(ref, b.work + b.ws.a_off[3], sizeof(double) * NMAX * 5) != 0,
+          "the packed weights were not read");
+    fm_set_team_min_flops(tmf);
+    free(buf);
+    free(X);
+    free(ref);
+    free_net(&b);
+}
+
 /* ---- optimisers ------------------------------------------------------------------------------ */
 static void test_optim(void) {
     /* a one-layer net (2 -> 3) is just a 9-parameter vector here */
@@ -512,6 +558,7 @@ int main(void) {
     test_losses();
     test_network();
     test_threads_network();
+    test_packed_forward();
     test_optim();
     test_divergence_guard();
     test_fork_after_openmp();

@@ -84,6 +84,21 @@ cdef extern from "fastmlp.h" nogil:
         ptrdiff_t sw_off
     fm_status fm_workspace_init(const fm_net *net, int max_batch, size_t elem_size, fm_workspace *ws)
 
+    ctypedef struct fm_packed:
+        const void *key
+        ptrdiff_t off[65]
+        ptrdiff_t size
+    fm_status fm_packed_plan(const fm_net *net, size_t elem_size, fm_packed *pk)
+    void fm_pack_weights_s(const fm_net *net, const float *theta, const fm_packed *pk,
+                           float *buf)
+    void fm_pack_weights_d(const fm_net *net, const double *theta, const fm_packed *pk,
+                           double *buf)
+    fm_status fm_forward_packed_s(const fm_net *net, const float *theta, const fm_packed *pk,
+                                  const float *buf, const float *X, ptrdiff_t ldx, int n,
+                                  float *work, const fm_workspace *ws, int nthreads)
+    fm_status fm_forward_packed_d(const fm_net *net, const double *theta, const fm_packed *pk,
+                                  const double *buf, const double *X, ptrdiff_t ldx, int n,
+                                  double *work, const fm_workspace *ws, int nthreads)
     fm_status fm_forward_s(const fm_net *net, const float *theta, const float *X, ptrdiff_t ldx, int n,
                            float *work, const fm_workspace *ws, int nthreads)
     fm_status fm_forward_d(const fm_net *net, const double *theta, const double *X, ptrdiff_t ldx, int n,

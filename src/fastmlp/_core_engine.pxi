@@ -70,7 +70,8 @@ cdef class Engine:
     cdef _Workspace _ws     # the training workspace (exclusive calls)
     cdef list _pool         # free workspaces for shared calls
     cdef readonly object dtype
-    cdef readonly object theta
+    cdef object _theta     # the parameter vector (handed out as leased views: theta)
+    cdef _PackedWeights _pw   # inference weights packed once per version of theta
     cdef object _grad      # allocated on first need: fused SGD steps never store dW
     cdef object perm
     cdef int dbl
@@ -111,13 +112,14 @@ cdef class Engine:
         self.net.leaky = leaky
         _check_status(fm_net_init(&self.net), "Engine")
         try:
-            self.theta = _zeros_aligned(self.net.n_params, self.dtype)
+            self._theta = _zeros_aligned(self.net.n_params, self.dtype)
         except MemoryError:
             raise MemoryError(f"out of memory for {self.net.n_params} parameters "
                               f"({self.net.n_params * self.dtype.itemsize / 2**30:.2f} GiB)") \
                 from None
         self._grad = None
-        self._theta_p = _ptr(self.theta)
+        self._theta_p = _ptr(self._theta)
+        self._pw = _PackedWeights.__new__(_PackedWeights)
         self._grad_p = NULL
         self.last_n = -1
         self.perm = np.empty(0, dtype=np.int64)
@@ -141,6 +143,7 @@ cdef class Engine:
                 f"training calls must not overlap other calls on the same engine (a model's "
                 f"lock serialises them)")
         self._excl = PyThread_get_thread_ident()
+        self._pw.changed()        # an exclusive call may change the parameters
         return 0
 
     cdef inline void _end_exclusive(self):
@@ -176,6 +179,27 @@ cdef class Engine:
         if w.ws.max_batch <= _POOL_MAX_ROWS and len(self._pool) < _POOL_MAX:
             self._pool.append(w)
         return 0
+
+    @property
+    def theta(self):
+        """Every parameter in one vector (see the class docstring): a writable view. While it,
+        or any view made from it, is alive, predictions pack the weights per call; once all
+        are gone, the next prediction packs the weights of that version once."""
+        return self._pw.lease(self._theta)
+
+    @property
+    def packed_nbytes(self):
+        """Bytes held by the inference weights packed for the current version of theta (0:
+        none packed yet, or none needed: see predict)."""
+        return self._pw.nbytes()
+
+    @property
+    def packed_plan_nbytes(self):
+        """Bytes the packed inference weights take for this network and kernel set (0: every
+        layer's W is read in place at any batch size)."""
+        cdef fm_packed plan
+        _check_status(fm_packed_plan(&self.net, self.dtype.itemsize, &plan), "packed weights")
+        return plan.size * self.dtype.itemsize
 
     @property
     def grad(self):
@@ -302,19 +326,24 @@ cdef class Engine:
     cdef object _Y(self, object Y, int n):
         return _matrix("Y", Y, self.dtype, n, self.net.sizes[self.net.n_layers])
 
-    cdef int _forward_in(self, _Workspace w, object X, int start, int n, int nt) except -1:
-        """The forward pass of rows [start, start + n) of checked X into workspace w."""
+    cdef int _forward_in(self, _Workspace w, object X, int start, int n, int nt,
+                         const fm_packed *pk=NULL, object pbuf=None) except -1:
+        """The forward pass of rows [start, start + n) of checked X into workspace w, reading
+        the packed weights pbuf (plan pk) where given (bitwise the same outputs)."""
         cdef Py_ssize_t isz = 8 if self.dbl else 4
         cdef char *xp = <char*>_ptr(X) + <ptrdiff_t>start * self.net.sizes[0] * isz
         cdef void *th = self._theta_p
+        cdef void *bp = NULL if pbuf is None else _ptr(pbuf)
+        if bp == NULL:
+            pk = NULL
         cdef fm_status st
         with nogil:
             if self.dbl:
-                st = fm_forward_d(&self.net, <double*>th, <double*>xp, self.net.sizes[0], n,
-                                  <double*>w.p, &w.ws, nt)
+                st = fm_forward_packed_d(&self.net, <double*>th, pk, <double*>bp, <double*>xp,
+                                         self.net.sizes[0], n, <double*>w.p, &w.ws, nt)
             else:
-                st = fm_forward_s(&self.net, <float*>th, <float*>xp, self.net.sizes[0], n,
-                                  <float*>w.p, &w.ws, nt)
+                st = fm_forward_packed_s(&self.net, <float*>th, pk, <float*>bp, <float*>xp,
+                                         self.net.sizes[0], n, <float*>w.p, &w.ws, nt)
         _check_status(st, "forward")
         return 0
 
@@ -362,14 +391,16 @@ cdef class Engine:
         cdef int step = min(chunk, n)
         cdef int start, nb
         cdef _Workspace w
+        cdef fm_packed pk
         self._begin_shared("predict")
         try:
+            pbuf = self._pw.current(&self.net, self._theta, self.dtype, &pk)
             w = self._take(step)
             for start in range(0, n, step):
                 if start > 0:
                     PyErr_CheckSignals()       # Ctrl-C between two chunks
                 nb = min(step, n - start)
-                self._forward_in(w, X, start, nb, nt)
+                self._forward_in(w, X, start, nb, nt, &pk, pbuf)
                 self._copy_out(w, out, start, nb)
             self._give(w)
         finally:
@@ -385,10 +416,12 @@ cdef class Engine:
             raise ValueError("X must have at least one row")
         cdef int nt = _nt(n_threads)
         cdef _Workspace w
+        cdef fm_packed pk
         self._begin_shared("forward_trace")
         try:
+            pbuf = self._pw.current(&self.net, self._theta, self.dtype, &pk)
             w = self._take(n)
-            self._forward_in(w, X, 0, n, nt)
+            self._forward_in(w, X, 0, n, nt, &pk, pbuf)
             z, a = self._trace_of(w, n)
             self._give(w)
         finally:
@@ -451,7 +484,7 @@ cdef class Engine:
             grad_output = _matrix("grad_output", grad_output, self.dtype, n, self.net.sizes[L])
         cdef int nt = _nt(n_threads)
         grad = self.grad
-        _disjoint("backward", (("grad", grad),), (("X", X), ("Y", Y), ("theta", self.theta)))
+        _disjoint("backward", (("grad", grad),), (("X", X), ("Y", Y), ("theta", self._theta)))
         cdef void *xp = _ptr(X)
         cdef void *th = self._theta_p
         cdef void *gr = _ptr(grad)
@@ -534,7 +567,7 @@ cdef class Engine:
         state2 = self._state("state2", state2)
         self._check_state(&opt, state1, state2)
         grad = self.grad
-        _disjoint("update", (("theta", self.theta), ("state1", state1), ("state2", state2)),
+        _disjoint("update", (("theta", self._theta), ("state1", state1), ("state2", state2)),
                   (("grad", grad),))
         cdef void *s1 = _ptr(state1) if state1 is not None else NULL
         cdef void *s2 = _ptr(state2) if state2 is not None else NULL
@@ -586,7 +619,7 @@ cdef class Engine:
         self._check_state(&opt, state1, state2)
         cdef void *gr = self._grad_for(&opt, n)
         grad = self._grad if gr != NULL else None
-        _disjoint("train_step", (("theta", self.theta), ("grad", grad), ("state1", state1),
+        _disjoint("train_step", (("theta", self._theta), ("grad", grad), ("state1", state1),
                                  ("state2", state2)),
                   (("X", X), ("Y", Y), ("sample_weight", sw)))
         cdef void *s1 = _ptr(state1) if state1 is not None else NULL
@@ -667,7 +700,7 @@ cdef class Engine:
         self._check_state(&run.opt, state1, state2)
         run.grad = self._grad_for(&run.opt, batch_size) if Xc is None else _ptr(self.grad)
         grad = self._grad if run.grad != NULL else None
-        _disjoint("train_epochs", (("theta", self.theta), ("grad", grad), ("state1", state1),
+        _disjoint("train_epochs", (("theta", self._theta), ("grad", grad), ("state1", state1),
                                    ("state2", state2)),
                   (("X", X), ("Y", Y), ("sample_weight", sw)))
         self._begin_exclusive("train_epochs")
@@ -676,7 +709,7 @@ cdef class Engine:
                 self._reserve(batch_size)
             if self.perm.shape[0] != N:
                 self.perm = np.empty(N, dtype=np.int64)
-            run.keep = (self, X, Xc, Y, sw, state1, state2, self.theta, grad, self.perm, stop)
+            run.keep = (self, X, Xc, Y, sw, state1, state2, self._theta, grad, self.perm, stop)
             run.csr = &Xc.c if Xc is not None else NULL
             run.w = self._ws if Xc is None else _csr_workspace(self, batch_size)
             run.net = &self.net
@@ -757,8 +790,11 @@ cdef class Engine:
         cdef char *wk
         if self.net.alpha_off[L] >= 0:
             alpha = <char*>th + self.net.alpha_off[L] * isz
+        cdef fm_packed pk
         self._begin_shared("evaluate")
         try:
+            if Xc is None:
+                pbuf = self._pw.current(&self.net, self._theta, self.dtype, &pk)
             w = self._take(step) if Xc is None else _csr_workspace(self, step)
             wk = <char*>w.p
             for start in range(0, n, step):
@@ -766,7 +802,7 @@ cdef class Engine:
                     PyErr_CheckSignals()
                 nb = min(step, n - start)
                 if Xc is None:
-                    self._forward_in(w, X, start, nb, nt)
+                    self._forward_in(w, X, start, nb, nt, &pk, pbuf)
                 else:
                     _csr_forward_in(self, w, Xc, start, nb, nt)
                 self._copy_out(w, out, start, nb)

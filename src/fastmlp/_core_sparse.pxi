@@ -220,7 +220,7 @@ def objective(Engine eng, X, Y, g_out, theta=None, sample_weight=None, double ls
     sw = _sample_weight(sample_weight, N, eng.dtype)
     g_out = _vector("g_out", g_out, _F64, eng.net.n_params, writeable=True)
     if theta is None:
-        theta = eng.theta
+        theta = eng._theta
     else:
         theta = _vector("theta", theta, eng.dtype, eng.net.n_params)
     if chunk < 1:

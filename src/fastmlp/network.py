@@ -762,6 +762,11 @@ class MLP:
                 out.append(line)
         out.append(line)
         out.append(f"total parameters: {self.n_params:,}")
+        packed, plan = self.engine.packed_nbytes, self.engine.packed_plan_nbytes
+        out.append(f"packed inference weights: {packed / 2**20:,.2f} MiB" if packed else
+                   f"packed inference weights: none yet ({plan / 2**20:,.2f} MiB at the next "
+                   f"prediction)" if plan else
+                   "packed inference weights: none (every layer is read in place)")
         return "\n".join(out)
 
     def __repr__(self) -> str:
