@@ -18,7 +18,9 @@ the three 2-D data sets of scikit-learn's classifier-comparison example (make_mo
 make_circles, the linearly separable one; 100 points, StandardScaler, 40 % test split),
 timed as a whole in a fresh process per run; the test accuracy of each fit is compared.
 
-Ratios are medians of alternating runs, scikit-learn's time / fastmlp's (> 1: fastmlp is
+Every worker gets ``OMP_NUM_THREADS=--threads`` and ``OPENBLAS_NUM_THREADS=--blas-threads``
+(default 1, scikit-learn's fastest setting here: its small products and scipy's L-BFGS-B
+vector work collapse with threaded BLAS on a busy machine). Ratios are medians of alternating runs, scikit-learn's time / fastmlp's (> 1: fastmlp is
 faster) and fastmlp's peak RSS / scikit-learn's. The load average is printed: other jobs on
 the machine skew every number.
 """
@@ -125,8 +127,8 @@ def worker_lbfgs(lib, threads):
 
 
 def run_worker(args):
-    nt = str(args["threads"])
-    env = dict(os.environ, OMP_NUM_THREADS=nt, OPENBLAS_NUM_THREADS=nt, MKL_NUM_THREADS=nt)
+    nt, bt = str(args["threads"]), str(args["blas_threads"])
+    env = dict(os.environ, OMP_NUM_THREADS=nt, OPENBLAS_NUM_THREADS=bt, MKL_NUM_THREADS=bt)
     out = subprocess.run([sys.executable, __file__, "--worker", json.dumps(args)], env=env,
                          capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -137,6 +139,11 @@ def main():
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--epochs", type=int, default=3)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--blas-threads", type=int, default=1,
+                    help="OPENBLAS/MKL_NUM_THREADS of every worker (default 1: scipy's "
+                         "L-BFGS-B and scikit-learn's small products are far slower with "
+                         "threaded BLAS on a busy machine; fastmlp limits BLAS to one thread "
+                         "inside its L-BFGS whatever this says)")
     ap.add_argument("--only", choices=["sparse", "lbfgs"])
     ap.add_argument("--worker")
     a = ap.parse_args()
@@ -151,6 +158,7 @@ def main():
     import fastmlp
     cfg = fastmlp._core.config()
     print(f"cpu_features: {cfg.get('cpu_features')}   threads: {a.threads}   "
+          f"BLAS threads: {a.blas_threads}   "
           f"load average: {os.getloadavg()}")
     if a.only in (None, "sparse"):
         with tempfile.TemporaryDirectory() as tmp:
@@ -160,7 +168,8 @@ def main():
             for r in range(a.repeats):
                 for lib in ("sklearn", "fastmlp") if r % 2 == 0 else ("fastmlp", "sklearn"):
                     res[lib].append(run_worker(dict(kind="sparse", lib=lib, path=path,
-                                                    epochs=a.epochs, threads=a.threads)))
+                                                    epochs=a.epochs, threads=a.threads,
+                                                    blas_threads=a.blas_threads)))
                     time.sleep(1)
         med = {k: {m: statistics.median(x[m] for x in v) for m in ("time", "peak", "growth",
                                                                    "acc")}
@@ -180,7 +189,8 @@ def main():
         res = {"fastmlp": [], "sklearn": []}
         for r in range(a.repeats):
             for lib in ("sklearn", "fastmlp") if r % 2 == 0 else ("fastmlp", "sklearn"):
-                res[lib].append(run_worker(dict(kind="lbfgs", lib=lib, threads=a.threads)))
+                res[lib].append(run_worker(dict(kind="lbfgs", lib=lib, threads=a.threads,
+                                               blas_threads=a.blas_threads)))
                 time.sleep(1)
         ts = {k: statistics.median(x["time"] for x in v) for k, v in res.items()}
         sk, fm = res["sklearn"][0]["scores"], res["fastmlp"][0]["scores"]

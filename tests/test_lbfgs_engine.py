@@ -201,3 +201,33 @@ def test_float32_estimator_lbfgs_close_to_float64():
     assert b.coefs_[0].dtype == np.float32
     for p, q in zip(a.coefs_, b.coefs_):
         np.testing.assert_allclose(q, p, rtol=1e-3, atol=1e-4)
+
+
+def test_lbfgs_runs_scipy_with_one_blas_thread(monkeypatch):
+    """scipy's L-BFGS-B does its vector work through BLAS, whose threads cost far more than
+    that work; the fit limits BLAS to one thread while it runs (and only then)."""
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    from sklearn.datasets import load_iris
+    from fastmlp.sklearn import MLPClassifier, _network
+    blas = [p for p in threadpoolctl.threadpool_info() if p["user_api"] == "blas"]
+    if not blas:
+        pytest.skip("no BLAS library loaded")
+    seen = []
+    real = _network._core.objective
+
+    def spy(*args, **kwargs):
+        seen.append(max(p["num_threads"] for p in threadpoolctl.threadpool_info()
+                        if p["user_api"] == "blas"))
+        return real(*args, **kwargs)
+    monkeypatch.setattr(_network._core, "objective", spy)
+    X, y = load_iris(return_X_y=True)
+    with threadpoolctl.threadpool_limits(limits=2, user_api="blas"):
+        before = [p["num_threads"] for p in threadpoolctl.threadpool_info()
+                  if p["user_api"] == "blas"]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            MLPClassifier((5,), solver="lbfgs", max_iter=3, random_state=0).fit(X, y)
+        after = [p["num_threads"] for p in threadpoolctl.threadpool_info()
+                 if p["user_api"] == "blas"]
+    assert seen and set(seen) == {1}
+    assert after == before

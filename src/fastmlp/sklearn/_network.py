@@ -27,6 +27,7 @@ How scikit-learn's conventions map onto the engine
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
 from dataclasses import dataclass
@@ -276,9 +277,10 @@ class Network:
 
         x0 = eng.theta.astype(np.float64)
         try:
-            res = scipy.optimize.minimize(
-                fun, x0, method="L-BFGS-B", jac=True,
-                options={"maxfun": s.max_fun, "maxiter": s.max_iter, "gtol": s.tol})
+            with _one_blas_thread():
+                res = scipy.optimize.minimize(
+                    fun, x0, method="L-BFGS-B", jac=True,
+                    options={"maxfun": s.max_fun, "maxiter": s.max_iter, "gtol": s.tol})
         except KeyboardInterrupt:
             eng.theta[:] = x0 if best[1] is None else best[1]
             hist = History()
@@ -311,6 +313,19 @@ class Network:
             failed += ("\nYou might also want to scale the data as shown in:\n"
                        "    https://scikit-learn.org/stable/modules/preprocessing.html")
         return hist, n_iter, failed
+
+
+def _one_blas_thread():
+    """scipy's L-BFGS-B does its vector work (dot products, axpy: memory-bound, a few
+    vectors of n_params) through BLAS; a threaded OpenBLAS wakes its threads for each of
+    them, which costs far more than the work (on a busy 2-core machine, a 100-iteration fit
+    of 10^4 parameters took ~10 s instead of ~0.1 s). The engine's own threads are not
+    BLAS's, so this changes no result and no thread count of the engine."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:        # pragma: no cover - threadpoolctl comes with scikit-learn
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
 
 
 def _sklearn_order(rs, n):
