@@ -10,24 +10,14 @@ import warnings
 
 import numpy as np
 
-from .sparse_lbfgs_compare import sweep_data
+from .sparse_lbfgs_compare import sparse_set, sweep_data
 
 _CACHE = {}
 
 
-def _sparse(n=5000, d=50000, density=0.001):
+def _sparse():
     if "sparse" not in _CACHE:
-        import scipy.sparse as sp
-        rng = np.random.default_rng(0)
-        y = rng.integers(0, 5, n)
-        k_any, k_cls = int(density * d * 0.7), int(density * d * 0.3)
-        rows = np.repeat(np.arange(n), k_any + k_cls)
-        cols = rng.integers(0, d, rows.size)
-        cls = (np.arange(rows.size) % (k_any + k_cls)) >= k_any
-        cols[cls] = y[rows[cls]] * 500 + rng.integers(0, 500, int(cls.sum()))
-        X = sp.csr_matrix((rng.random(rows.size), (rows, cols)), shape=(n, d))
-        X.sum_duplicates()
-        _CACHE["sparse"] = (X, y)
+        _CACHE["sparse"] = sparse_set(n=5000)
     return _CACHE["sparse"]
 
 

@@ -37,21 +37,28 @@ SPARSE_SHAPE = (20000, 50000)
 DENSITY = 0.001
 
 
-def make_sparse(path):
+def sparse_set(n=SPARSE_SHAPE[0], d=SPARSE_SHAPE[1], density=DENSITY):
+    """(X, y): a TF-IDF-like CSR set of 5 classes. Per row 70 % of its terms are drawn from
+    the whole vocabulary and 30 % from its class's own block of 500 "indicative" terms (a
+    repeated term adds up)."""
     import numpy as np
     import scipy.sparse as sp
-    n, d = SPARSE_SHAPE
     rng = np.random.default_rng(0)
     y = rng.integers(0, 5, n)
-    # per row: 35 terms drawn from the whole vocabulary and 15 from its class's own block of
-    # 500 "indicative" terms (50 = 0.1 % of 50,000; a repeated term adds up)
-    k_any, k_cls = int(DENSITY * d * 0.7), int(DENSITY * d * 0.3)
+    k_any, k_cls = int(density * d * 0.7), int(density * d * 0.3)
     rows = np.repeat(np.arange(n), k_any + k_cls)
     cols = rng.integers(0, d, rows.size)
     cls = (np.arange(rows.size) % (k_any + k_cls)) >= k_any
     cols[cls] = y[rows[cls]] * 500 + rng.integers(0, 500, int(cls.sum()))
     X = sp.csr_matrix((rng.random(rows.size), (rows, cols)), shape=(n, d))
     X.sum_duplicates()
+    return X, y
+
+
+def make_sparse(path):
+    import numpy as np
+    import scipy.sparse as sp
+    X, y = sparse_set()
     sp.save_npz(path, X)
     np.save(path + ".y.npy", y)
 
