@@ -4,7 +4,12 @@ speed with 1 thread, medians of alternating runs.
 
     python benchmarks/threads_under_load.py                       # digits, mnist; 0 and 1 busy
     python benchmarks/threads_under_load.py --workloads mnist --busy 0,1,2 --rounds 9
+    python benchmarks/threads_under_load.py --predict 64,4096     # predictions, too
     FASTMLP_ISA=avx2 python benchmarks/threads_under_load.py      # the AVX2 kernels
+
+With --predict, the rows also give predict_proba on batches of those sizes (the workload's
+model after one epoch): one short call each, where a helper's late wake-up is not amortised
+over an epoch.
 
 A busy process is a plain Python loop (one core each), started before the measurements of
 its row and stopped after them. Ratio > 1: 2 threads are faster. Check `uptime` first: the
@@ -43,38 +48,60 @@ def _rate(w, X, y, Y, n_threads, min_time):
         epochs *= 2
 
 
+def _predict_rate(model, x, n_threads, min_time):
+    """rows/s of predict_proba on x, calls repeated until a run lasts min_time"""
+    n, t0 = 0, time.perf_counter()
+    while True:
+        model.predict_proba(x, n_threads=n_threads)
+        n += 1
+        dt = time.perf_counter() - t0
+        if dt >= min_time:
+            return n * len(x) / dt
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--workloads", default="digits,mnist")
     ap.add_argument("--busy", default="0,1", help="busy processes per row (comma-separated)")
     ap.add_argument("--rounds", type=int, default=7, help="alternating 1/2-thread runs")
     ap.add_argument("--min-time", type=float, default=0.3)
+    ap.add_argument("--predict", default="", help="batch sizes of predictions to measure too")
     a = ap.parse_args(argv)
+    batches = [int(b) for b in a.predict.split(",") if b]
     import fastmlp
     fastmlp.show_config()
     print("load average at start: " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
-    print(f"\n{'workload':10s} {'busy':>4s} {'1 thread':>12s} {'2 threads':>12s} {'2t / 1t':>8s}")
+    print(f"\n{'workload':20s} {'busy':>4s} {'1 thread':>12s} {'2 threads':>12s} {'2t / 1t':>8s}")
     for name in a.workloads.split(","):
         w = W.WORKLOADS[name]
         X, y, Y = W.get_data(name)
         W.fit_fastmlp(w, X, y, Y, 1, n_threads=2)               # warm-up
+        model = W.make_mlp(w)
+        if hasattr(model, "predict_proba") and batches:
+            model.fit(X[:256], y[:256], epochs=1)
         for busy in (int(b) for b in a.busy.split(",")):
             stop = mp.Event()
             procs = [mp.Process(target=_spin, args=(stop,), daemon=True) for _ in range(busy)]
             for p in procs:
                 p.start()
             time.sleep(0.2 if busy else 0)
-            r = {1: [], 2: []}
+            rows = [("fit", None)] + [(f"predict {B}", B) for B in batches
+                                      if hasattr(model, "predict_proba") and B <= len(X)]
+            r = {(k, nt): [] for k, _ in rows for nt in (1, 2)}
             try:
                 for _ in range(a.rounds):
-                    for nt in (1, 2):
-                        r[nt].append(_rate(w, X, y, Y, nt, a.min_time))
+                    for k, B in rows:
+                        for nt in (1, 2):
+                            r[k, nt].append(_rate(w, X, y, Y, nt, a.min_time) if B is None
+                                            else _predict_rate(model, X[:B], nt, a.min_time))
             finally:
                 stop.set()
                 for p in procs:
                     p.join()
-            m1, m2 = statistics.median(r[1]), statistics.median(r[2])
-            print(f"{name:10s} {busy:4d} {m1:12.0f} {m2:12.0f} {m2 / m1:8.2f}", flush=True)
+            for k, _ in rows:
+                m1, m2 = statistics.median(r[k, 1]), statistics.median(r[k, 2])
+                label = name if k == "fit" else f"{name} {k}"
+                print(f"{label:20s} {busy:4d} {m1:12.0f} {m2:12.0f} {m2 / m1:8.2f}", flush=True)
     return 0
 
 

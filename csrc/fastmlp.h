@@ -133,6 +133,8 @@ fm_status fm_loss_d(int loss, int act, int n, int m, const double *Y, const doub
      [W^1 | W^2 | ... | W^L | b^1 | ... | b^L | alpha^l for each PReLU layer l]
    so weight decay applies to theta[0 : n_weights] and every optimiser is one pass over theta. */
 #define FM_MAX_LAYERS 64
+/* the default fixed slope of leaky_relu for z < 0 (fastmlp._names.LEAKY_ALPHA in Python) */
+#define FM_LEAKY_ALPHA 0.01
 typedef struct {
     int n_layers;                    /* L >= 1 */
     int sizes[FM_MAX_LAYERS + 1];    /* N_0 .. N_L */

@@ -442,7 +442,7 @@ def test_engine_bad_input():
         _core.Engine([3, 4, 2], ["softmax", "linear"], "square")
     with pytest.raises(ValueError, match=">= 1"):
         _core.Engine([3, 0, 2], ["relu", "linear"], "square")
-    with pytest.raises(ValueError, match="rejected"):
+    with pytest.raises(ValueError, match="needs a softmax output"):
         _core.Engine([3, 2], ["linear"], "cross_entropy")
     with pytest.raises(TypeError, match="float32 or float64"):
         _core.Engine([3, 2], ["linear"], "square", np.int32)

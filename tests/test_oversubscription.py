@@ -11,7 +11,7 @@ import pytest
 
 import fastmlp as fm
 from fastmlp import _core
-from fastmlp.training import loop
+from fastmlp.training import concurrency
 
 
 @pytest.fixture
@@ -102,7 +102,7 @@ def test_concurrent_fits_in_a_program_s_threads_share_the_threads(teams):
         t.join()
     assert not errors
     assert teams() == 1
-    assert loop.active_runs() == 0
+    assert concurrency.active_runs() == 0
     # an explicit n_threads is the user's choice and is kept
     barrier.reset()
 
@@ -118,16 +118,16 @@ def test_concurrent_fits_in_a_program_s_threads_share_the_threads(teams):
 
 
 def test_shared_threads_rule():
-    assert loop.shared_threads(4, False) == 4
-    assert loop.shared_threads(None, True) is None           # alone: the engine's default
-    loop._enter_run(3)
+    assert concurrency.shared_threads(4, False) == 4
+    assert concurrency.shared_threads(None, True) is None           # alone: the engine's default
+    concurrency.enter_run(3)
     try:
-        assert loop.shared_threads(4, True) == 1
-        assert loop.shared_threads(8, True) == 2
-        assert loop.shared_threads(3, False) == 3
-        assert loop.shared_threads(None, True) == max(1, _core.get_num_threads() // 3)
+        assert concurrency.shared_threads(4, True) == 1
+        assert concurrency.shared_threads(8, True) == 2
+        assert concurrency.shared_threads(3, False) == 3
+        assert concurrency.shared_threads(None, True) == max(1, _core.get_num_threads() // 3)
     finally:
-        loop._enter_run(-3)
+        concurrency.enter_run(-3)
 
 
 def _fit_in_worker(seed):

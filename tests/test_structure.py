@@ -5,6 +5,7 @@ import pathlib
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 import fastmlp as fm
@@ -210,3 +211,106 @@ def test_reference_resolves_names_with_the_same_table():
     for bad in ("swish", "log_loss"):
         with pytest.raises(ValueError):
             reference.canonical_activation(bad)
+
+
+def test_defaults_and_loss_outputs_have_one_source():
+    """The leaky_relu slope and which output each loss takes are one table each
+    (fastmlp._names), read by the engine, the losses and the reference alike."""
+    assert _core.LEAKY_ALPHA == _names.LEAKY_ALPHA == reference.LEAKY_ALPHA == 0.01
+    assert reference.PRELU_INIT == _names.PRELU_INIT
+    assert fm.MLP([2, 3, 1], activation="leaky_relu", seed=0).leaky_alpha == _names.LEAKY_ALPHA
+    assert set(_names.LOSS_OUTPUTS) == set(_core.LOSS_CODES)
+    for name, (default, allowed) in _names.LOSS_OUTPUTS.items():
+        loss = losses.get_loss(name)
+        assert loss.default_output == default
+        fused = _names.fused_output(name)
+        for act in _core.ACTIVATION_CODES:
+            engine_ok = reference_ok = True
+            try:
+                _core.Engine([2, 2], [_core.ACTIVATION_CODES[act]], _core.LOSS_CODES[name])
+            except ValueError as exc:
+                engine_ok = False
+                assert f"needs a{'n' if fused[0] in 'aeiou' else ''} {fused} output" in str(exc)
+            try:
+                reference.output_delta(name, act, np.ones((2, 2)), np.ones((2, 2)),
+                                       np.full((2, 2), 0.5))
+            except ValueError as exc:
+                reference_ok = "loss needs" not in str(exc)
+            assert engine_ok == reference_ok == (fused is None or act == fused), (name, act)
+            if allowed is None:
+                loss.check_output(act)
+
+
+# (file, attribute) -> why that module may touch another class's underscored attribute
+PRIVATE_ACCESS_ALLOWED = {
+    ("_mlp_files.py", "*"): "MLP's description and persistence, split out of network.py: "
+                            "functions that become MLP's methods (part of the class)",
+    ("_model_config.py", "_output_explicit"): "the model file records whether the output "
+                                              "activation was given or chosen by the loss",
+    ("onnx/_describe.py", "_net"): "the ONNX converters read an estimator's fitted network",
+    ("onnx/_describe.py", "_sync"): "the ONNX converters export what predict uses",
+    ("onnx/_describe.py", "_label_binarizer"): "the ONNX converters export the labels",
+    ("training/loop.py", "_append"): "History is written only by the training loop: its "
+                                     "write methods stay private, users get a record",
+    ("training/loop.py", "_extend"): "as _append",
+    ("training/loop.py", "_truncate"): "as _append (Ctrl-C undoes a half-recorded epoch)",
+    ("training/lr_search.py", "_prepend"): "as _append (lr='auto' continues a candidate)",
+    ("sklearn/_network.py", "_append"): "as _append (the L-BFGS record)",
+    ("training/loop.py", "_ensure_state"): "the optimiser's engine-side state, which the "
+                                           "loop hands to the engine's calls",
+    ("training/loop.py", "_vectors"): "as _ensure_state",
+    ("training/loop.py", "_set_lr_quietly"): "Ctrl-C restores the rate without the "
+                                             "momentum rescaling hook",
+    ("training/concurrency.py", "_set_lr_quietly"): "a restart's optimiser starts at base_lr "
+                                                    "without the rescaling hook",
+}
+
+
+def _underscored_attributes():
+    """{attribute: files of the classes that define it} for the package's classes: methods,
+    class-level names and ``self._x = ...`` assignments whose names start with one '_'."""
+    owned = {}
+    for path, _ in _module_files().values():
+        if path.name == "reference.py":
+            continue
+        for cls in (n for n in ast.walk(ast.parse(path.read_text()))
+                    if isinstance(n, ast.ClassDef)):
+            names = [t.id for s in cls.body if isinstance(s, (ast.Assign, ast.AnnAssign))
+                     for t in (s.targets if isinstance(s, ast.Assign) else [s.target])
+                     if isinstance(t, ast.Name)]
+            for node in ast.walk(cls):
+                if isinstance(node, ast.FunctionDef):
+                    names.append(node.name)
+                elif (isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store)
+                      and isinstance(node.value, ast.Name) and node.value.id in ("self", "cls")):
+                    names.append(node.attr)
+            for name in names:
+                if name.startswith("_") and not name.startswith("__"):
+                    owned.setdefault(name, set()).add(path)
+    return owned
+
+
+def test_no_module_touches_another_class_s_private_attributes():
+    """Outside a class's own file, code uses its public names only (a short allow-list says
+    why for each exception): training, the sweeps and the estimators go through the model's
+    public training protocol (check_inputs, encode_targets, target_mode, use_loss,
+    snapshot_state/restore_state, writing/reading)."""
+    owned = _underscored_attributes()
+    seen, found = set(), []
+    for path, _ in _module_files().values():
+        if path.name == "reference.py":
+            continue
+        rel = path.relative_to(PACKAGE).as_posix()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if (isinstance(node, ast.Attribute) and node.attr in owned
+                    and path not in owned[node.attr]
+                    and not (isinstance(node.value, ast.Name)
+                             and node.value.id in ("self", "cls"))):
+                key = (rel, node.attr)
+                if (rel, "*") in PRIVATE_ACCESS_ALLOWED or key in PRIVATE_ACCESS_ALLOWED:
+                    seen.add(key if key in PRIVATE_ACCESS_ALLOWED else (rel, "*"))
+                    continue
+                found.append(f"{rel}:{node.lineno} .{node.attr}")
+    assert not found, "private attributes of other modules' classes used:\n" + "\n".join(found)
+    stale = set(PRIVATE_ACCESS_ALLOWED) - seen
+    assert not stale, f"allow-list entries no longer needed: {sorted(stale)}"

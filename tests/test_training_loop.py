@@ -26,13 +26,17 @@ def _data(n=120, d=5, k=3, seed=0):
 # ---------------------------------------------------------------------------------------------
 def test_spec_carries_l2_and_folds_it_for_a_known_batch_weight():
     sgd = optim.SGD(lr=0.1, weight_decay=0.01, l2=0.5)
-    assert sgd.spec()[4] == 0.01 and sgd.spec()[9] == 0.5
-    folded = sgd.spec(batch_weight=10.0)
-    assert len(folded) == 9 and folded[4] == pytest.approx(0.01 + 0.5 / 10.0)
-    assert len(optim.SGD(lr=0.1).spec()) == 9
     from fastmlp import _core
-    assert optim.Adam(efficient=True).spec()[0] == _core.OPT_CODES["adam_efficient"]
-    assert optim.Adam().spec()[0] == _core.OPT_CODES["adam"]
+    spec = sgd.spec()
+    assert isinstance(spec, _core.OptSpec)
+    assert (spec.kind, spec.lr, spec.weight_decay, spec.l2) == (_core.OPT_CODES["sgd"], 0.1,
+                                                                0.01, 0.5)
+    folded = sgd.spec(batch_weight=10.0)
+    assert folded.l2 == 0 and folded.weight_decay == pytest.approx(0.01 + 0.5 / 10.0)
+    assert optim.SGD(lr=0.1).spec().l2 == 0
+    assert optim.Adam(efficient=True).spec().kind == _core.OPT_CODES["adam_efficient"]
+    assert optim.Adam().spec().kind == _core.OPT_CODES["adam"]
+    assert optim.Adam(betas=(0.8, 0.9)).spec()[5:7] == (0.8, 0.9)
     with pytest.raises(ValueError):
         optim.SGD(l2=-1)
 

@@ -118,8 +118,8 @@ static void test_threads_elementwise(void) {
     fm_set_parallel_threshold(0);
     for (int act = 0; act <= FM_ACT_SOFTMAX; ++act) {
         if (act == FM_ACT_PRELU) continue;
-        fm_act_forward_d(act, R, C, z, C, a1, C, 0.01, NULL, 1);
-        fm_act_forward_d(act, R, C, z, C, a4, C, 0.01, NULL, 4);
+        fm_act_forward_d(act, R, C, z, C, a1, C, FM_LEAKY_ALPHA, NULL, 1);
+        fm_act_forward_d(act, R, C, z, C, a4, C, FM_LEAKY_ALPHA, NULL, 4);
         CHECK(memcmp(a1, a4, sizeof(double) * R * C) == 0, "act %d: 1 vs 4 threads", act);
     }
     fm_set_parallel_threshold(thr);
@@ -131,8 +131,8 @@ static void test_threads_elementwise(void) {
 /* ---- losses -------------------------------------------------------------------------------- */
 static double loss_value(int loss, int act, int n, int m, const double *Y, const double *z) {
     double *a = malloc(sizeof(double) * n * m), *rl = malloc(sizeof(double) * n), v = NAN;
-    fm_act_forward_d(act, n, m, z, m, a, m, 0.01, NULL, 1);
-    fm_loss_d(loss, act, n, m, Y, z, a, NULL, 0.01, NULL, rl, &v, 1);
+    fm_act_forward_d(act, n, m, z, m, a, m, FM_LEAKY_ALPHA, NULL, 1);
+    fm_loss_d(loss, act, n, m, Y, z, a, NULL, FM_LEAKY_ALPHA, NULL, rl, &v, 1);
     free(a);
     free(rl);
     return v;
@@ -155,8 +155,8 @@ static void test_losses(void) {
                 else if (loss == FM_LOSS_CROSS_ENTROPY) Y[i * M + j] = j == i % M;
                 else Y[i * M + j] = r;
             }
-        fm_act_forward_d(act, N, M, z, M, a, M, 0.01, NULL, 1);
-        CHECK(fm_loss_d(loss, act, N, M, Y, z, a, delta, 0.01, NULL, rl, &v, 1) == FM_OK, "loss");
+        fm_act_forward_d(act, N, M, z, M, a, M, FM_LEAKY_ALPHA, NULL, 1);
+        CHECK(fm_loss_d(loss, act, N, M, Y, z, a, delta, FM_LEAKY_ALPHA, NULL, rl, &v, 1) == FM_OK, "loss");
         /* the value: the mean over rows of the per-sample cost */
         double ref = 0;
         for (int i = 0; i < N; ++i)
@@ -201,7 +201,7 @@ static void make_net(netbox *b, int L, const int *sizes, const int *acts, int lo
     for (int l = 0; l <= L; ++l) b->net.sizes[l] = sizes[l];
     for (int l = 1; l <= L; ++l) b->net.acts[l] = acts[l - 1];
     b->net.loss = loss;
-    b->net.leaky = 0.01;
+    b->net.leaky = FM_LEAKY_ALPHA;
     CHECK(fm_net_init(&b->net) == FM_OK, "net_init");
     CHECK(fm_workspace_init(&b->net, batch, sizeof(double), &b->ws) == FM_OK, "workspace_init");
     b->theta = calloc((size_t)b->net.n_params, sizeof(double));
@@ -248,7 +248,7 @@ static void test_network(void) {
                 double s = b.theta[b.net.b_off[l] + j];
                 for (int k = 0; k < nin; ++k) s += prev[i * nin + k] * b.theta[b.net.w_off[l] + k * nout + j];
                 double al = b.net.alpha_off[l] >= 0 ? b.theta[b.net.alpha_off[l] + j] : 0;
-                cur[i * nout + j] = act_ref(acts[l - 1], s, 0.01, al);
+                cur[i * nout + j] = act_ref(acts[l - 1], s, FM_LEAKY_ALPHA, al);
             }
         for (int i = 0; i < N * nout; ++i)
             CHECK(close_rel(b.work[b.ws.a_off[l] + i], cur[i], 1e-13), "a^%d[%d]", l, i);

@@ -7,6 +7,8 @@ that :mod:`fastmlp.reference` can use it and stay independent of the engine.
 """
 from __future__ import annotations
 
+import functools
+import math
 import numbers
 from typing import Any, Literal, Optional, cast, overload
 
@@ -15,7 +17,7 @@ import numpy as np
 from ._typing import ArrayLike, DTypeLike, FloatArray, NDArray, SeedLike
 
 __all__ = ["Trace", "Gradients", "NotFittedError", "check_X", "check_dtype", "check_int",
-           "seed_int", "derive_seed", "INTEGER_TYPES", "REAL_TYPES"]
+           "check_real", "seed_int", "derive_seed", "INTEGER_TYPES", "REAL_TYPES"]
 
 # isinstance checks for numbers: at run time the ABCs (Python's and NumPy's numbers, bool
 # included -- callers refuse it first); for type checkers, which do not know that int is an
@@ -78,6 +80,31 @@ class NotFittedError(ValueError, AttributeError):
     """The model needs ``fit`` first for this (e.g. class labels need ``classes_``)."""
 
 
+def check_real(name: str, x: Any, low: Optional[float] = None, high: Optional[float] = None,
+               low_open: bool = False, high_open: bool = False) -> float:
+    """``x`` as a finite float in the interval from ``low`` to ``high`` (None: unbounded;
+    ``*_open``: that end excluded); TypeError for a non-number (bool included), ValueError
+    naming the interval otherwise. The one validator of real scalars: the optimisers, the
+    schedules and the NumPy reference use it."""
+    if isinstance(x, (bool, np.bool_)) or not isinstance(x, REAL_TYPES):
+        what = (f"array of dtype {x.dtype} and shape {x.shape}" if isinstance(x, np.ndarray)
+                else f"{type(x).__name__} {x!r}"[:120])
+        raise TypeError(f"{name} must be a real number, got {what}")
+    x = float(x)
+    ok = math.isfinite(x)
+    if ok and low is not None:
+        ok = x > low if low_open else x >= low
+    if ok and high is not None:
+        ok = x < high if high_open else x <= high
+    if not ok:
+        lo = "-inf" if low is None else repr(low)
+        hi = "inf" if high is None else repr(high)
+        br = ("(" if (low_open or low is None) else "[") + f"{lo}, {hi}" + \
+             (")" if (high_open or high is None) else "]")
+        raise ValueError(f"{name} must be a finite number in {br}, got {x!r}")
+    return x
+
+
 def check_dtype(dtype: DTypeLike) -> np.dtype[Any]:
     """``dtype`` as a NumPy dtype, float32 or float64 (TypeError otherwise)."""
     try:
@@ -127,8 +154,14 @@ def seed_int(seed: SeedLike) -> int:
 
 def derive_seed(seed: int, *keys: int) -> int:
     """A uint64 seed derived from ``seed`` and integer keys (restarts, shuffling)."""
-    return int(np.random.SeedSequence([int(seed)] + [int(k) for k in keys])
-               .generate_state(1, np.uint64)[0])
+    return _derived_seed((int(seed),) + tuple(int(k) for k in keys))
+
+
+@functools.lru_cache(maxsize=256)
+def _derived_seed(entropy: tuple[int, ...]) -> int:
+    # a pure function of its ints, asked for the same seeds again and again (every fit of
+    # a model derives its shuffling seed): the SeedSequence is made once per seed
+    return int(np.random.SeedSequence(list(entropy)).generate_state(1, np.uint64)[0])
 
 
 _all_finite: Any = None

@@ -10,6 +10,7 @@ cdef extern from "fastmlp.h" nogil:
         FM_ERR_INTERRUPT
 
     enum: FM_MAX_LAYERS
+    const double FM_LEAKY_ALPHA
     enum: FM_N_ACT
     enum: FM_N_LOSS
     # the codes of fm_activation, fm_loss and fm_opt_kind: the one source of every code

@@ -10,7 +10,9 @@ Its layers, in order, each in a file of its own included below (src/fastmlp/_cor
    (value and delta^L), ``gemm`` and ``permutation``, for float32 and float64 (the C
    function is picked by dtype).
 3. ``Engine`` (_core_engine.pxi): one network's plan, its flat parameter and gradient
-   vectors and its workspaces, with forward/backward/train_step/train_epochs/evaluate; the
+   vectors and its workspaces, with forward/backward/train_step/train_epochs/evaluate (its
+   workspace pool and the guard that keeps its calls apart: _core_pool.pxi; the optimiser
+   spec: _core_opt.pxi; evaluate: _core_evaluate.pxi); the
    helper that runs a train_epochs call in another thread (_core_epochs.pxi); and what lets
    threads and forked processes share models (_core_sync.pxi: ``ModelLock``, ``StopFlag``);
    sparse input and the whole-set objective (_core_sparse.pxi: ``CSR``, ``csr_input``,
@@ -23,6 +25,8 @@ C status codes become exceptions in ``_check_status``; FM_ERR_NONFINITE is a
 ``FloatingPointError`` (parameters were not changed).
 """
 import numpy as np
+
+from . import _names
 cimport numpy as cnp
 from libc.stdint cimport int64_t, uint64_t
 from libc.string cimport memcpy
@@ -43,7 +47,10 @@ LOSS_CODES = {"square": FM_LOSS_SQUARE, "hinge": FM_LOSS_HINGE, "logistic": FM_L
               "cross_entropy": FM_LOSS_CROSS_ENTROPY, "margin": FM_LOSS_MARGIN,
               "poisson": FM_LOSS_POISSON}
 OPT_CODES = {"sgd": FM_OPT_SGD, "adam": FM_OPT_ADAM, "adam_efficient": FM_OPT_ADAM_EFFICIENT}
+_ACT_NAME = {code: name for name, code in ACTIVATION_CODES.items()}
+_LOSS_NAME = {code: name for name, code in LOSS_CODES.items()}
 MAX_LAYERS = FM_MAX_LAYERS
+LEAKY_ALPHA = FM_LEAKY_ALPHA   # the default slope of leaky_relu (equal to _names.LEAKY_ALPHA)
 MAX_THREADS = FM_MAX_THREADS    # the most threads any call or setting may ask for
 _MAX_SIZE = 2 ** 31 - 1     # the largest layer size (a C int)
 _F64 = np.dtype(np.float64)
@@ -52,8 +59,11 @@ _F32 = np.dtype(np.float32)
 include "_core_checks.pxi"
 include "_core_kernels.pxi"
 include "_core_sync.pxi"
+include "_core_pool.pxi"
+include "_core_opt.pxi"
 include "_core_sparse.pxi"
 include "_core_packed.pxi"
 include "_core_engine.pxi"
+include "_core_evaluate.pxi"
 include "_core_epochs.pxi"
 include "_core_config.pxi"

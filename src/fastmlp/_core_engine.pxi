@@ -1,51 +1,9 @@
 # _core_engine.pxi -- layer 3 of _core.pyx (included there, not compiled on its own).
 # Engine: one network's plan, its flat parameter and gradient vectors and its workspace, with
-# forward/backward/train_step/train_epochs/evaluate. Every C call releases the GIL.
+# forward/backward/train_step/train_epochs/evaluate (its workspace pool and call guard:
+# _core_pool.pxi). Every C call releases the GIL.
 
 cdef class _EpochRun
-
-
-cdef class _Workspace:
-    """One workspace: the fm_workspace layout for batches of up to ``max_batch`` rows and
-    the memory it describes. Never resized -- a larger need gets a new one -- so a C call
-    holding a reference to it can never see its memory move or go away."""
-    cdef fm_workspace ws
-    cdef object work
-    cdef void *p
-
-
-cdef object _zeros_aligned(Py_ssize_t n, object dtype):
-    """np.zeros(n, dtype) starting on a 64-byte boundary (a cache line: the workspace's
-    blocks are laid out on lines relative to its start, and the GEMM's speed depends on it,
-    by several per cent on small networks, where malloc would leave it to chance)."""
-    cdef Py_ssize_t isz = dtype.itemsize, extra = 64 // isz
-    raw = np.zeros(n + extra, dtype=dtype)
-    cdef size_t addr = <size_t>cnp.PyArray_DATA(<cnp.ndarray>raw)
-    cdef Py_ssize_t off = <Py_ssize_t>((64 - addr % 64) % 64) // isz
-    return raw[off:off + n]
-
-
-cdef _Workspace _new_workspace(const fm_net *net, int rows, object dtype):
-    cdef _Workspace w = _Workspace.__new__(_Workspace)
-    _check_status(fm_workspace_init(net, rows, dtype.itemsize, &w.ws), "Engine workspace")
-    try:
-        w.work = _zeros_aligned(w.ws.size, dtype)
-    except MemoryError:
-        raise MemoryError(f"out of memory for a workspace of {rows} rows "
-                          f"({w.ws.size * dtype.itemsize / 2**20:.1f} MiB)") from None
-    w.p = _ptr(w.work)
-    return w
-
-
-# free inference workspaces an engine keeps for later calls (one per thread that predicted
-# at the same time as others, up to this many)
-cdef enum:
-    _POOL_MAX = 8
-    # the largest workspace (in rows) the pool keeps: predict's default chunk. A call on
-    # more rows at once (forward_trace of a whole input, predict with a larger chunk) gets a
-    # workspace of its own, freed when the call ends, instead of one kept until the engine
-    # is deleted
-    _POOL_MAX_ROWS = 1024
 
 
 cdef class Engine:
@@ -68,7 +26,8 @@ cdef class Engine:
     """
     cdef fm_net net
     cdef _Workspace _ws     # the training workspace (exclusive calls)
-    cdef list _pool         # free workspaces for shared calls
+    cdef _WorkspacePool _pool    # free workspaces for shared calls
+    cdef _CallGuard _guard       # which calls are in flight
     cdef readonly object dtype
     cdef object _theta     # the parameter vector (handed out as leased views: theta)
     cdef _PackedWeights _pw   # inference weights packed once per version of theta
@@ -80,11 +39,8 @@ cdef class Engine:
     cdef void *_theta_p
     cdef void *_grad_p
     cdef int64_t *_perm_p
-    cdef unsigned long _excl       # thread inside an exclusive call (0: none)
-    cdef int _shared               # shared calls in flight
-    cdef unsigned long _gen        # fork generation the two counts above belong to
 
-    def __init__(self, sizes, acts, loss, dtype=np.float64, double leaky=0.01, int max_batch=1):
+    def __init__(self, sizes, acts, loss, dtype=np.float64, double leaky=FM_LEAKY_ALPHA, int max_batch=1):
         sizes = [int(s) for s in sizes]
         if len(sizes) < 2:
             raise ValueError(f"sizes must list at least an input and an output size, got {sizes}")
@@ -107,8 +63,10 @@ cdef class Engine:
             if self.net.acts[l] == FM_ACT_SOFTMAX and l != len(sizes) - 1:
                 raise ValueError("softmax is only allowed as the output activation")
         self.net.loss = _loss_code(loss)
-        if self.net.loss == FM_LOSS_POISSON and self.net.acts[len(sizes) - 1] != FM_ACT_EXP:
-            raise ValueError("the poisson loss needs the exp output activation (a = e^z)")
+        mismatch = _names.output_mismatch(_LOSS_NAME[self.net.loss],
+                                          _ACT_NAME[self.net.acts[len(sizes) - 1]])
+        if mismatch is not None:
+            raise ValueError(mismatch)
         self.net.leaky = leaky
         _check_status(fm_net_init(&self.net), "Engine")
         try:
@@ -123,62 +81,9 @@ cdef class Engine:
         self._grad_p = NULL
         self.last_n = -1
         self.perm = np.empty(0, dtype=np.int64)
-        self._pool = []
-        self._gen = _fork_generation
+        self._pool = _WorkspacePool(self.dtype)
+        self._guard = _CallGuard()
         self.reserve(max(max_batch, 1))
-
-    # -- who is using the engine --------------------------------------------------------------
-    cdef inline void _check_fork(self):
-        if self._gen != _fork_generation:     # the parent's calls do not exist in a child
-            self._gen = _fork_generation
-            self._excl = 0
-            self._shared = 0
-
-    cdef int _begin_exclusive(self, str what) except -1:
-        self._check_fork()
-        if self._excl != 0 or self._shared != 0:
-            raise RuntimeError(
-                f"Engine.{what}: another thread is using this engine "
-                f"({'an exclusive call' if self._excl else 'a prediction'} is in flight); "
-                f"training calls must not overlap other calls on the same engine (a model's "
-                f"lock serialises them)")
-        self._excl = PyThread_get_thread_ident()
-        self._pw.changed()        # an exclusive call may change the parameters
-        return 0
-
-    cdef inline void _end_exclusive(self):
-        self._excl = 0
-
-    cdef int _begin_shared(self, str what) except -1:
-        self._check_fork()
-        if self._excl != 0:
-            raise RuntimeError(
-                f"Engine.{what}: a training call is running on this engine in another "
-                f"thread; predictions must wait for it (a model's lock does that)")
-        self._shared += 1
-        return 0
-
-    cdef inline void _end_shared(self):
-        if self._shared > 0:
-            self._shared -= 1
-
-    cdef _Workspace _take(self, int rows):
-        """A workspace for a shared call of up to `rows` rows: a free one from the pool, or
-        a new one. The caller hands it back with _give."""
-        cdef _Workspace w
-        if rows > _POOL_MAX_ROWS:
-            return _new_workspace(&self.net, rows, self.dtype)
-        while self._pool:
-            w = <_Workspace>self._pool.pop()
-            if w.ws.max_batch >= rows:
-                return w
-            # too small for this call: dropped, the larger one made below replaces it
-        return _new_workspace(&self.net, rows, self.dtype)
-
-    cdef int _give(self, _Workspace w) except -1:
-        if w.ws.max_batch <= _POOL_MAX_ROWS and len(self._pool) < _POOL_MAX:
-            self._pool.append(w)
-        return 0
 
     @property
     def theta(self):
@@ -302,11 +207,11 @@ cdef class Engine:
         grows). Exclusive."""
         if max_batch < 1:
             raise ValueError(f"max_batch must be >= 1, got {max_batch}")
-        self._begin_exclusive("reserve")
+        self._guard.begin_exclusive("reserve")
         try:
             self._reserve(max_batch)
         finally:
-            self._end_exclusive()
+            self._guard.end_exclusive()
 
     cdef int _reserve(self, int rows) except -1:
         if self._ws is not None and rows <= self._ws.ws.max_batch:
@@ -361,7 +266,7 @@ cdef class Engine:
         X = self._X(X)
         cdef int n = X.shape[0]
         cdef int nt = _nt(n_threads)
-        self._begin_exclusive("forward")
+        self._guard.begin_exclusive("forward")
         try:
             self._reserve(max(n, 1))
             self._forward_in(self._ws, X, 0, n, nt)
@@ -369,7 +274,7 @@ cdef class Engine:
             out = np.empty((n, self.net.sizes[self.net.n_layers]), dtype=self.dtype)
             self._copy_out(self._ws, out, 0, n)
         finally:
-            self._end_exclusive()
+            self._guard.end_exclusive()
         return out
 
     def predict(self, X, n_threads=None, int chunk=1024):
@@ -392,19 +297,19 @@ cdef class Engine:
         cdef int start, nb
         cdef _Workspace w
         cdef fm_packed pk
-        self._begin_shared("predict")
+        self._guard.begin_shared("predict")
         try:
-            pbuf = self._pw.current(&self.net, self._theta, self.dtype, &pk)
-            w = self._take(step)
+            pbuf = self._pw.current(&self.net, self._theta, self.dtype, self._guard.writes, &pk)
+            w = self._pool.take(&self.net, step)
             for start in range(0, n, step):
                 if start > 0:
                     PyErr_CheckSignals()       # Ctrl-C between two chunks
                 nb = min(step, n - start)
                 self._forward_in(w, X, start, nb, nt, &pk, pbuf)
                 self._copy_out(w, out, start, nb)
-            self._give(w)
+            self._pool.give(w)
         finally:
-            self._end_shared()
+            self._guard.end_shared()
         return out
 
     def forward_trace(self, X, n_threads=None):
@@ -417,15 +322,15 @@ cdef class Engine:
         cdef int nt = _nt(n_threads)
         cdef _Workspace w
         cdef fm_packed pk
-        self._begin_shared("forward_trace")
+        self._guard.begin_shared("forward_trace")
         try:
-            pbuf = self._pw.current(&self.net, self._theta, self.dtype, &pk)
-            w = self._take(n)
+            pbuf = self._pw.current(&self.net, self._theta, self.dtype, self._guard.writes, &pk)
+            w = self._pool.take(&self.net, n)
             self._forward_in(w, X, 0, n, nt, &pk, pbuf)
             z, a = self._trace_of(w, n)
-            self._give(w)
+            self._pool.give(w)
         finally:
-            self._end_shared()
+            self._guard.end_shared()
         return z, a
 
     cdef object _block(self, _Workspace w, ptrdiff_t off, int rows, int cols):
@@ -442,17 +347,17 @@ cdef class Engine:
     def trace(self):
         """(z, a): copies of z^l (l=1..L, z[0] None) and a^l (l=1..L; a[0] None -- it is X)
         from the last ``forward`` (or training step) in the training workspace."""
-        self._begin_exclusive("trace")
+        self._guard.begin_exclusive("trace")
         try:
             if self.last_n < 0:
                 raise RuntimeError("trace() needs a forward pass first")
             return self._trace_of(self._ws, self.last_n)
         finally:
-            self._end_exclusive()
+            self._guard.end_exclusive()
 
     def deltas(self):
         """delta^l (l=1..L, index 0 None) from the last backward pass, as copies."""
-        self._begin_exclusive("deltas")
+        self._guard.begin_exclusive("deltas")
         try:
             if self.last_n < 0:
                 raise RuntimeError("deltas() needs a forward and backward pass first")
@@ -460,7 +365,7 @@ cdef class Engine:
             return [None] + [self._block(self._ws, self._ws.ws.d_off[l], self.last_n,
                                          self.net.sizes[l]).copy() for l in range(1, L + 1)]
         finally:
-            self._end_exclusive()
+            self._guard.end_exclusive()
 
     def backward(self, X, Y=None, grad_output=None, n_threads=None):
         """Loss and backward pass for the rows of the last forward pass (which must be X).
@@ -491,7 +396,7 @@ cdef class Engine:
         cdef double value = np.nan
         cdef fm_status st
         cdef _Workspace w
-        self._begin_exclusive("backward")
+        self._guard.begin_exclusive("backward")
         try:
             if self.last_n != n:
                 raise RuntimeError("backward() must follow forward() on the same rows")
@@ -509,63 +414,26 @@ cdef class Engine:
                                        <float*>w.p, &w.ws, &value, nt)
             _check_status(st, "backward")
         finally:
-            self._end_exclusive()
+            self._guard.end_exclusive()
         return value
 
     # -- training -----------------------------------------------------------------------------
-    cdef int _opt(self, object spec, fm_opt *opt) except -1:
-        """spec: (kind, lr, momentum, nesterov, weight_decay, beta1, beta2, eps, t[, l2]); kind
-        0 SGD, 1 Adam, 2 Adam in the efficient ordering (eps added to sqrt(v), scikit-learn's).
-        l2 (default 0): L2 per unit of batch weight -- a training step on a batch of weight
-        sum S_b (its row count when unweighted) decays W with weight_decay + l2 / S_b, which
-        is scikit-learn's alpha."""
-        if len(spec) not in (9, 10):
-            raise ValueError(f"optimizer spec must be (kind, lr, momentum, nesterov, "
-                             f"weight_decay, beta1, beta2, eps, t) or the same with l2 "
-                             f"appended, got {len(spec)} entries")
-        kind, lr, mom, nest, wd, b1, b2, eps, t = spec[:9]
-        l2 = spec[9] if len(spec) == 10 else 0.0
-        if not (l2 >= 0 and l2 <= DBL_MAX):
-            raise ValueError(f"l2 (the spec's 10th entry) must be a finite number >= 0, "
-                             f"got {l2!r}")
-        if kind not in (0, 1, 2):
-            raise ValueError(f"optimizer kind must be 0 (sgd), 1 (adam) or 2 (adam, "
-                             f"efficient form), got {kind!r}")
-        opt.kind = kind
-        opt.lr = lr
-        opt.momentum = mom
-        opt.nesterov = 1 if nest else 0
-        opt.weight_decay = wd
-        opt.beta1 = b1
-        opt.beta2 = b2
-        opt.eps = eps
-        opt.t = t
-        opt.l2 = l2
-        return 0
-
     cdef object _state(self, str name, object s):
         if s is None:
             return None
         return _vector(name, s, self.dtype, self.net.n_params, writeable=True)
 
-    cdef int _check_state(self, fm_opt *opt, object s1, object s2) except -1:
-        if opt.kind != 0 and (s1 is None or s2 is None):
-            raise ValueError("Adam needs two state vectors (m and v) of n_params entries")
-        if opt.kind == 0 and opt.momentum != 0 and s1 is None:
-            raise ValueError("SGD with momentum needs a velocity vector of n_params entries")
-        return 0
-
     def update(self, spec, state1=None, state2=None, n_threads=None):
         """Apply one optimiser step from ``grad``; returns the new step count t. The spec's
         l2 must be 0 here (it needs a batch: fold l2 / S_b into weight_decay instead)."""
         cdef fm_opt opt
-        self._opt(spec, &opt)
+        _opt_from_spec(spec, &opt)
         if opt.l2 != 0:
             raise ValueError("update() has no batch to divide l2 by: give l2 = 0 and "
                              "weight_decay + l2 / (the batch's weight sum) instead")
         state1 = self._state("state1", state1)
         state2 = self._state("state2", state2)
-        self._check_state(&opt, state1, state2)
+        _check_opt_state(&opt, state1, state2)
         grad = self.grad
         _disjoint("update", (("theta", self._theta), ("state1", state1), ("state2", state2)),
                   (("grad", grad),))
@@ -575,7 +443,7 @@ cdef class Engine:
         cdef void *gr = _ptr(grad)
         cdef int nt = _nt(n_threads)
         cdef fm_status st
-        self._begin_exclusive("update")
+        self._guard.begin_exclusive("update")
         try:
             with nogil:
                 if self.dbl:
@@ -585,7 +453,7 @@ cdef class Engine:
                     st = fm_update_s(&self.net, &opt, <float*>th, <float*>gr, <float*>s1,
                                      <float*>s2, nt)
         finally:
-            self._end_exclusive()
+            self._guard.end_exclusive()
         _check_status(st, "update")
         return opt.t
 
@@ -613,10 +481,10 @@ cdef class Engine:
         Y = self._Y(Y, n)
         sw = _sample_weight(sample_weight, n, self.dtype)
         cdef fm_opt opt
-        self._opt(spec, &opt)
+        _opt_from_spec(spec, &opt)
         state1 = self._state("state1", state1)
         state2 = self._state("state2", state2)
-        self._check_state(&opt, state1, state2)
+        _check_opt_state(&opt, state1, state2)
         cdef void *gr = self._grad_for(&opt, n)
         grad = self._grad if gr != NULL else None
         _disjoint("train_step", (("theta", self._theta), ("grad", grad), ("state1", state1),
@@ -632,7 +500,7 @@ cdef class Engine:
         cdef double value = 0
         cdef fm_status st
         cdef _Workspace w
-        self._begin_exclusive("train_step")
+        self._guard.begin_exclusive("train_step")
         try:
             self._reserve(n)
             w = self._ws
@@ -647,7 +515,7 @@ cdef class Engine:
                                          <float*>w.p, &w.ws, &value, nt)
             self.last_n = n
         finally:
-            self._end_exclusive()
+            self._guard.end_exclusive()
         _check_status(st, "train_step")
         return value, opt.t
 
@@ -694,16 +562,16 @@ cdef class Engine:
         if stop is not None and not isinstance(stop, StopFlag):
             raise TypeError(f"stop must be a StopFlag or None, got {type(stop).__name__}")
         cdef _EpochRun run = _EpochRun()
-        self._opt(spec, &run.opt)
+        _opt_from_spec(spec, &run.opt)
         state1 = self._state("state1", state1)
         state2 = self._state("state2", state2)
-        self._check_state(&run.opt, state1, state2)
+        _check_opt_state(&run.opt, state1, state2)
         run.grad = self._grad_for(&run.opt, batch_size) if Xc is None else _ptr(self.grad)
         grad = self._grad if run.grad != NULL else None
         _disjoint("train_epochs", (("theta", self._theta), ("grad", grad), ("state1", state1),
                                    ("state2", state2)),
                   (("X", X), ("Y", Y), ("sample_weight", sw)))
-        self._begin_exclusive("train_epochs")
+        self._guard.begin_exclusive("train_epochs")
         try:
             if Xc is None:
                 self._reserve(batch_size)
@@ -742,7 +610,7 @@ cdef class Engine:
                 run.go()
             self.last_n = -1
         finally:
-            self._end_exclusive()
+            self._guard.end_exclusive()
         if run.st == FM_ERR_INTERRUPT:
             interrupted = True
         elif run.st != FM_OK and run.st != FM_ERR_NONFINITE:
@@ -755,80 +623,5 @@ cdef class Engine:
         Shared (see ``predict``); Ctrl-C stops it between two chunks.
 
         With sample_weight (one weight >= 0 per row) the loss is the weighted mean
-        sum_i w_i c_i / sum_i w_i of the per-sample costs (NaN if the weights sum to 0).
-        X may be sparse, as in ``predict``."""
-        cdef CSR Xc = None
-        if is_sparse(X) or isinstance(X, CSR):
-            X = Xc = csr_input(X, self.dtype, self.net.sizes[0])
-        else:
-            X = self._X(X)
-        cdef int n = X.shape[0]
-        if n < 1:
-            raise ValueError("X must have at least one row")
-        if chunk < 1:
-            raise ValueError(f"chunk must be >= 1, got {chunk}")
-        Y = self._Y(Y, n)
-        sw = _sample_weight(sample_weight, n, self.dtype)
-        cdef const double *wd = <const double*>_ptr(sw) if sw is not None else NULL
-        cdef const float *wf = <const float*>_ptr(sw) if sw is not None else NULL
-        cdef double w8, wsum = 0
-        cdef int i
-        cdef int L = self.net.n_layers, m = self.net.sizes[L]
-        out = np.empty((n, m), dtype=self.dtype)
-        cdef int step = min(chunk, n)
-        rowloss = np.empty(step, dtype=np.float64)
-        cdef double *rp = <double*>_ptr(rowloss)
-        cdef double total = 0, value = 0
-        cdef int nt = _nt(n_threads)
-        cdef int start, nb
-        cdef void *yp
-        cdef void *th = self._theta_p
-        cdef fm_status st
-        cdef const void *alpha = NULL
-        cdef Py_ssize_t isz = self.dtype.itemsize
-        cdef _Workspace w
-        cdef char *wk
-        if self.net.alpha_off[L] >= 0:
-            alpha = <char*>th + self.net.alpha_off[L] * isz
-        cdef fm_packed pk
-        self._begin_shared("evaluate")
-        try:
-            if Xc is None:
-                pbuf = self._pw.current(&self.net, self._theta, self.dtype, &pk)
-            w = self._take(step) if Xc is None else _csr_workspace(self, step)
-            wk = <char*>w.p
-            for start in range(0, n, step):
-                if start > 0:
-                    PyErr_CheckSignals()
-                nb = min(step, n - start)
-                if Xc is None:
-                    self._forward_in(w, X, start, nb, nt, &pk, pbuf)
-                else:
-                    _csr_forward_in(self, w, Xc, start, nb, nt)
-                self._copy_out(w, out, start, nb)
-                yp = <char*>_ptr(Y) + <ptrdiff_t>start * m * isz
-                with nogil:
-                    if self.dbl:
-                        st = fm_loss_d(self.net.loss, self.net.acts[L], nb, m, <double*>yp,
-                                       <double*>wk + w.ws.z_off[L], <double*>wk + w.ws.a_off[L],
-                                       NULL, self.net.leaky, <const double*>alpha, rp, &value, nt)
-                    else:
-                        st = fm_loss_s(self.net.loss, self.net.acts[L], nb, m, <float*>yp,
-                                       <float*>wk + w.ws.z_off[L], <float*>wk + w.ws.a_off[L],
-                                       NULL, self.net.leaky, <const float*>alpha, rp, &value, nt)
-                _check_status(st, "evaluate")
-                if sw is None:
-                    total += value * nb
-                    continue
-                for i in range(nb):   # as a weighted training step: a weight-0 row is absent
-                    w8 = wd[start + i] if self.dbl else <double>wf[start + i]
-                    wsum += w8
-                    if w8 != 0:
-                        total += w8 * rp[i]
-            if Xc is None:
-                self._give(w)
-        finally:
-            self._end_shared()
-        if sw is None:
-            return total / n, out
-        return (total / wsum if wsum > 0 else np.nan), out
+        sum_i w_i c_i / sum_i w_i of the per-sample costs (NaN if the weights sum to 0)."""
+        return _evaluate(self, X, Y, n_threads, chunk, sample_weight)

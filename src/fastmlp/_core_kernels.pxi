@@ -11,7 +11,7 @@ cdef object _prelu_vector(int act, object alpha, object dtype, int cols):
     return _vector("alpha", alpha, dtype, cols)
 
 
-def act_forward(act, z, out=None, double leaky=0.01, alpha=None, n_threads=None):
+def act_forward(act, z, out=None, double leaky=FM_LEAKY_ALPHA, alpha=None, n_threads=None):
     """a = sigma(z) element-wise in C (softmax row-wise). z: 2-D float32/float64 C array.
     ``out`` may be z itself (in place), but no other array sharing z's memory. An empty z
     (0 rows or 0 columns) gives an empty result."""
@@ -47,7 +47,7 @@ def act_forward(act, z, out=None, double leaky=0.01, alpha=None, n_threads=None)
     return out
 
 
-def act_deriv(act, z, a=None, out=None, double leaky=0.01, alpha=None, n_threads=None):
+def act_deriv(act, z, a=None, out=None, double leaky=FM_LEAKY_ALPHA, alpha=None, n_threads=None):
     """sigma'(z) element-wise in C (from a as well, where sigma' is written in terms of it).
     ``out`` must not share memory with z, a or alpha. An empty z gives an empty result."""
     cdef int code = _act_code(act)
@@ -84,7 +84,7 @@ def act_deriv(act, z, a=None, out=None, double leaky=0.01, alpha=None, n_threads
     return out
 
 
-def loss(loss, act, Y, z, a, double leaky=0.01, alpha=None, n_threads=None):
+def loss(loss, act, Y, z, a, double leaky=FM_LEAKY_ALPHA, alpha=None, n_threads=None):
     """(value, delta^L) of `loss` for output activation `act` in C.
 
     value is the mean over rows of the per-sample cost; delta^L = dC/dz^L of that mean.

@@ -37,9 +37,6 @@ cdef class _PackedWeights:
     cdef fm_packed pk
     cdef unsigned long long pk_version
 
-    cdef inline void changed(self):
-        self.version += 1
-
     cdef object lease(self, object arr):
         """A view of ``arr`` (the parameter vector) that Python may write."""
         cdef _Lease l = _Lease.__new__(_Lease)
@@ -53,10 +50,12 @@ cdef class _PackedWeights:
         self.leases -= 1
         self.version += 1
 
-    cdef object current(self, const fm_net *net, object theta, object dtype, fm_packed *out):
+    cdef object current(self, const fm_net *net, object theta, object dtype,
+                        unsigned long long writes, fm_packed *out):
         """The packed weights of the parameters' current version (packed now if need be), with
         their plan in *out; None where none can be used (a writable view is alive, or no layer
-        of this network is ever packed)."""
+        of this network is ever packed). writes: the engine's exclusive calls so far (each
+        may have changed the parameters: part of the version)."""
         if self.leases:
             return None
         cdef fm_packed plan
@@ -64,10 +63,10 @@ cdef class _PackedWeights:
         _check_status(fm_packed_plan(net, isz, &plan), "packed weights")
         if plan.size == 0:
             return None
-        if self.buf is not None and self.pk_version == self.version and self.pk.key == plan.key:
+        cdef unsigned long long ver = self.version + writes
+        if self.buf is not None and self.pk_version == ver and self.pk.key == plan.key:
             out[0] = self.pk
             return self.buf
-        cdef unsigned long long ver = self.version
         buf = _zeros_aligned(plan.size, dtype)
         cdef void *bp = _ptr(buf)
         cdef void *th = _ptr(theta)
@@ -76,7 +75,7 @@ cdef class _PackedWeights:
                 fm_pack_weights_d(net, <double*>th, &plan, <double*>bp)
             else:
                 fm_pack_weights_s(net, <float*>th, &plan, <float*>bp)
-        if self.version != ver or self.leases:    # a view was handed out meanwhile
+        if self.version + writes != ver or self.leases:   # a view was handed out meanwhile
             return None
         self.buf = buf
         self.pk = plan

@@ -183,7 +183,7 @@ def csr_predict(Engine eng, X, n_threads=None, int chunk=1024):
     cdef int step = min(chunk, n)
     cdef int start, nb
     cdef _Workspace w
-    eng._begin_shared("predict")
+    eng._guard.begin_shared("predict")
     try:
         w = _csr_workspace(eng, step)
         for start in range(0, n, step):
@@ -193,7 +193,7 @@ def csr_predict(Engine eng, X, n_threads=None, int chunk=1024):
             _csr_forward_in(eng, w, Xc, start, nb, nt)
             eng._copy_out(w, out, start, nb)
     finally:
-        eng._end_shared()
+        eng._guard.end_shared()
     return out
 
 
@@ -239,7 +239,7 @@ def objective(Engine eng, X, Y, g_out, theta=None, sample_weight=None, double ls
     cdef int nt = _nt(n_threads)
     cdef fm_status st
     cdef _Workspace w
-    eng._begin_exclusive("objective")
+    eng._guard.begin_exclusive("objective")
     try:
         if Xc is None:
             eng._reserve(chunk)
@@ -257,7 +257,7 @@ def objective(Engine eng, X, Y, g_out, theta=None, sample_weight=None, double ls
                                     lscale, alpha, go, &value, nt)
         eng.last_n = -1
     finally:
-        eng._end_exclusive()
+        eng._guard.end_exclusive()
     if st == FM_ERR_ARG and sw is not None:
         raise ValueError("sample_weight sums to 0: the objective is not defined")
     _check_status(st, "objective")

@@ -12,7 +12,43 @@ The engine's numeric code of each canonical name comes from the C enums, as
 losses.py and optim.py read them there.
 """
 
-__all__ = ["NameTable", "ACTIVATION_NAMES", "LOSS_NAMES", "OPTIMIZER_NAMES"]
+__all__ = ["NameTable", "ACTIVATION_NAMES", "LOSS_NAMES", "OPTIMIZER_NAMES", "LEAKY_ALPHA",
+           "PRELU_INIT", "LOSS_OUTPUTS", "fused_output", "output_mismatch"]
+
+LEAKY_ALPHA = 0.01
+"""The default fixed slope of ``leaky_relu`` for z < 0 (the C engine's is ``FM_LEAKY_ALPHA``)."""
+
+PRELU_INIT = 0.25
+"""The default initial value of every learned PReLU slope."""
+
+# loss -> (default output activation, allowed output activations): the one table of which
+# outputs each loss takes. None: any output; "score": an output whose sign can be the class
+# (one that can be negative: activations.py resolves it). A loss that allows exactly one
+# output is fused with it (delta^L = (a - Y)/n), in C and in the reference alike.
+LOSS_OUTPUTS = {
+    "square": ("linear", None),
+    "hinge": ("linear", "score"),
+    "logistic": ("linear", "score"),
+    "cross_entropy": ("softmax", ("softmax",)),
+    "margin": ("linear", None),
+    "poisson": ("exp", ("exp",)),
+}
+
+
+def fused_output(loss):
+    """The one output activation the canonical ``loss`` requires (None: no such rule)."""
+    allowed = LOSS_OUTPUTS[loss][1]
+    return allowed[0] if isinstance(allowed, tuple) and len(allowed) == 1 else None
+
+
+def output_mismatch(loss, output):
+    """The message when the canonical ``loss`` cannot train the canonical ``output``
+    activation under the fused rule (None when it can)."""
+    need = fused_output(loss)
+    if need is None or output == need:
+        return None
+    article = "an" if need[0] in "aeiou" else "a"
+    return f"the {loss} loss needs {article} {need} output, got {output!r}"
 
 
 def _fold(name):

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import _core
-from ._names import ACTIVATION_NAMES
+from ._names import ACTIVATION_NAMES, LEAKY_ALPHA
 from ._typing import ArrayLike, FloatArray
 
 __all__ = ["Activation", "ACTIVATIONS", "ALIASES", "get_activation", "canonical_name",
@@ -103,7 +103,7 @@ def _as_float_matrix(z: ArrayLike) -> tuple[FloatArray, bool]:
     return np.ascontiguousarray(z[None, :] if squeeze else z), squeeze
 
 
-def forward(name: str, z: ArrayLike, leaky_alpha: float = 0.01, alpha: ArrayLike | None = None,
+def forward(name: str, z: ArrayLike, leaky_alpha: float = LEAKY_ALPHA, alpha: ArrayLike | None = None,
             n_threads: int | None = None) -> FloatArray:
     """a = sigma(z) computed by the C engine (z: 1-D or 2-D; softmax works row-wise)."""
     spec = get_activation(name)
@@ -114,7 +114,7 @@ def forward(name: str, z: ArrayLike, leaky_alpha: float = 0.01, alpha: ArrayLike
     return out[0] if squeeze else out
 
 
-def derivative(name: str, z: ArrayLike, a: ArrayLike | None = None, leaky_alpha: float = 0.01,
+def derivative(name: str, z: ArrayLike, a: ArrayLike | None = None, leaky_alpha: float = LEAKY_ALPHA,
                alpha: ArrayLike | None = None, n_threads: int | None = None) -> FloatArray:
     """sigma'(z) computed by the C engine (element-wise; not softmax)."""
     spec = get_activation(name)

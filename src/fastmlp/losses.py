@@ -37,13 +37,13 @@ delta^L = sigma'(z^L) * grad C in C, and the C backward pass and update. Set
 """
 from __future__ import annotations
 
-from typing import Any, Iterator, Optional, Union
+from typing import Any, Iterator, Optional, Union, cast
 
 import numpy as np
 
 from . import _core
 from ._common import nonfinite_error
-from ._names import LOSS_NAMES
+from ._names import LEAKY_ALPHA, LOSS_NAMES, LOSS_OUTPUTS
 from ._typing import ArrayLike, DTypeLike, FloatArray, NDArray
 from .activations import ACTIVATIONS, canonical_name, get_activation
 
@@ -352,12 +352,24 @@ def r2_score(Y: ArrayLike, A: ArrayLike) -> float:
     return float(np.mean(r2))
 
 
+# outputs whose sign can be the class (hinge, logistic): those that can be negative
+_SCORE_OUTPUTS: tuple[str, ...] = tuple(a.name for a in ACTIVATIONS.values()
+                                        if not a.nonnegative)
+
+
+def _outputs_of(name: str) -> tuple[str, Optional[tuple[str, ...]]]:
+    """(default output, allowed outputs) of the loss ``name``, from ``_names.LOSS_OUTPUTS``."""
+    default, allowed = LOSS_OUTPUTS[name]
+    if allowed == "score":
+        return default, _SCORE_OUTPUTS
+    return default, cast(Optional[tuple[str, ...]], allowed)
+
+
 class SquareLoss(Loss):
     """C_k = sum_i (y_i - f_i)^2 (regression; equal to (1 - y f)^2 for y in {-1, +1})."""
     name = "square"
     code = _core.LOSS_CODES[name]
-    default_output = "linear"
-    allowed_outputs = None
+    default_output, allowed_outputs = _outputs_of(name)
     encoding = "real"
 
     def value(self, Y: FloatArray, a: FloatArray, z: Optional[FloatArray] = None) -> float:
@@ -367,17 +379,11 @@ class SquareLoss(Loss):
         return 2 * (a - Y) / a.dtype.type(Y.shape[0])
 
 
-# outputs whose sign can be the class (hinge, logistic): those that can be negative
-_SCORE_OUTPUTS: tuple[str, ...] = tuple(a.name for a in ACTIVATIONS.values()
-                                        if not a.nonnegative)
-
-
 class HingeLoss(Loss):
     """C_k = sum_i max(0, 1 - y_i f_i), y_i in {-1, +1}."""
     name = "hinge"
     code = _core.LOSS_CODES[name]
-    default_output = "linear"
-    allowed_outputs = _SCORE_OUTPUTS
+    default_output, allowed_outputs = _outputs_of(name)
     encoding = "pm1"
 
     def value(self, Y: FloatArray, a: FloatArray, z: Optional[FloatArray] = None) -> float:
@@ -391,8 +397,7 @@ class LogisticLoss(Loss):
     """C_k = sum_i log(1 + exp(-y_i f_i)), y_i in {-1, +1}; P(y=+1) = sigmoid(f)."""
     name = "logistic"
     code = _core.LOSS_CODES[name]
-    default_output = "linear"
-    allowed_outputs = _SCORE_OUTPUTS
+    default_output, allowed_outputs = _outputs_of(name)
     encoding = "pm1"
 
     def value(self, Y: FloatArray, a: FloatArray, z: Optional[FloatArray] = None) -> float:
@@ -408,8 +413,7 @@ class CrossEntropyLoss(Loss):
     """C_k = -sum_i y_i log p_i with p = softmax(z^L) (computed from z: log-sum-exp)."""
     name = "cross_entropy"
     code = _core.LOSS_CODES[name]
-    default_output = "softmax"
-    allowed_outputs = ("softmax",)
+    default_output, allowed_outputs = _outputs_of(name)
     encoding = "prob"
 
     def value(self, Y: FloatArray, a: FloatArray, z: Optional[FloatArray] = None) -> float:
@@ -430,8 +434,7 @@ class MarginLoss(Loss):
     """Multi-class large margin (Weston-Watkins): C_k = sum_{j != y} max(0, 1 + f_j - f_y)."""
     name = "margin"
     code = _core.LOSS_CODES[name]
-    default_output = "linear"
-    allowed_outputs = None
+    default_output, allowed_outputs = _outputs_of(name)
     encoding = "onehot"
 
     @staticmethod
@@ -459,8 +462,7 @@ class PoissonLoss(Loss):
     f = e^z (computed from z when given: y log y - y z - y + e^z)."""
     name = "poisson"
     code = _core.LOSS_CODES[name]
-    default_output = "exp"
-    allowed_outputs = ("exp",)
+    default_output, allowed_outputs = _outputs_of(name)
     encoding = "real"
 
     def _encode_real(self, y: ArrayLike, n_outputs: int,
@@ -534,7 +536,7 @@ def get_loss(loss: LossLike, argname: str = "loss") -> Loss:
 
 
 def output_delta(loss: Loss, output: str, Y: FloatArray, z: FloatArray, a: FloatArray,
-                 leaky_alpha: float = 0.01, alpha: Optional[FloatArray] = None,
+                 leaky_alpha: float = LEAKY_ALPHA, alpha: Optional[FloatArray] = None,
                  n_threads: Optional[int] = None) -> FloatArray:
     """delta^L = sigma'(z^L) (.) grad C(a) for any loss with a NumPy ``gradient`` (C sigma').
 

@@ -10,23 +10,22 @@ follow the chapter: index l = 1..L (index 0: ``z[0]`` None, ``a[0]`` the input X
 """
 from __future__ import annotations
 
-import copy
-import functools
-import os
-import warnings
-from typing import (TYPE_CHECKING, Any, Callable, Literal, Optional, Sequence, TypeVar, Union,
-                    cast, overload)
+from typing import (TYPE_CHECKING, Any, Callable, Literal, Optional, Sequence, Union, cast,
+                    overload)
 
 import numpy as np
 
-from . import _core, _npz
+from . import _core, _mlp_files
 # derive_seed: training.py imports it from here
 from ._common import (Gradients, NotFittedError, Trace, check_dtype, check_int,  # noqa: F401
-                      check_n_threads, check_X, derive_seed, seed_int)
-from ._model_config import check_classes, check_mlp_config, mlp_config
+                      check_n_threads, derive_seed, seed_int)
+from ._init import check_init, draw_weights
+from ._mlp_outputs import Outputs
+from ._names import LEAKY_ALPHA, PRELU_INIT
+from ._model_lock import reads as _reads, writes as _writes
 from ._typing import ArrayLike, DTypeLike, FloatArray, NDArray, SeedLike
 from .activations import ACTIVATIONS, canonical_name
-from .losses import Loss, get_loss, missing_loss_error, ovr_probabilities, r2_score
+from .losses import Loss, get_loss, missing_loss_error
 from .perceptron import Perceptron  # noqa: F401  (fastmlp.network.Perceptron)
 from .training.fit import fit as _fit
 
@@ -40,53 +39,15 @@ if TYPE_CHECKING:
 
 __all__ = ["MLP", "Perceptron", "Trace", "Gradients", "NotFittedError"]
 
-
-_Method = TypeVar("_Method", bound=Callable[..., Any])
-
-
-def _reads(method: _Method) -> _Method:
-    """The method reads the model: any number of threads may run it at once (it waits
-    while another thread fits the model)."""
-    @functools.wraps(method)
-    def reading(self: MLP, *args: Any, **kwargs: Any) -> Any:
-        lock = self._lock
-        lock.acquire_read()
-        try:
-            return method(self, *args, **kwargs)
-        finally:
-            lock.release_read()
-    return cast(_Method, reading)
-
-
 # the models (by id) whose fit is running: only the thread holding a model's write lock (or
 # a guest acting for it) can be inside its fit, so a second fit of one of these is nested
 _FITTING: set[int] = set()
 
 
-def _writes(method: _Method) -> _Method:
-    """The method changes the model: it runs alone (other threads' calls on this model wait
-    for it, and it waits for theirs); in its own thread it may call any other method."""
-    @functools.wraps(method)
-    def writing(self: MLP, *args: Any, **kwargs: Any) -> Any:
-        lock = self._lock
-        lock.acquire_write()
-        try:
-            return method(self, *args, **kwargs)
-        finally:
-            lock.release_write()
-    return cast(_Method, writing)
-
-
-_INITS = ("glorot", "he", "uniform", "normal")
-_INIT_ALIASES = {"xavier": "glorot", "glorot_uniform": "glorot", "kaiming": "he",
-                 "he_uniform": "he", "lecun": "uniform", "lecun_uniform": "uniform",
-                 "gaussian": "normal"}
-
-
 # ---------------------------------------------------------------------------------------------
 # MLP
 # ---------------------------------------------------------------------------------------------
-class MLP:
+class MLP(Outputs):
     """A multilayer perceptron whose passes run in the C engine.
 
     Parameters
@@ -143,7 +104,7 @@ class MLP:
     def __init__(self, layer_sizes: Sequence[int], activation: Union[str, Sequence[str]] = "relu",
                  output: Optional[str] = None, loss: Optional[LossLike] = None,
                  dtype: DTypeLike = "float64", seed: SeedLike = None, init: InitLike = None,
-                 leaky_alpha: float = 0.01, prelu_init: float = 0.25,
+                 leaky_alpha: float = LEAKY_ALPHA, prelu_init: float = PRELU_INIT,
                  n_threads: Optional[int] = None) -> None:
         if isinstance(layer_sizes, (str, bytes)) or not hasattr(layer_sizes, "__len__"):
             raise TypeError(f"layer_sizes must be a list of ints [N_0, ..., N_L], got "
@@ -178,15 +139,7 @@ class MLP:
         self.output = out
         self.dtype = check_dtype(dtype)
         self.seed = seed_int(seed)
-        if init is not None and not callable(init):
-            if not isinstance(init, str):
-                raise TypeError(f"init must be a name or a callable, got {init!r}")
-            key = init.strip().lower()
-            key = _INIT_ALIASES.get(key, key)
-            if key not in _INITS:
-                raise ValueError(f"unknown init {init!r}; expected one of {list(_INITS)} or a "
-                                 f"callable(rng, n_in, n_out, activation)")
-            init = key
+        init = check_init(init)
         self.init = init
         self.leaky_alpha = float(leaky_alpha)
         if not np.isfinite(self.leaky_alpha):
@@ -241,28 +194,7 @@ class MLP:
         W, b, al = self.engine.weights(), self.engine.biases(), self.engine.alphas()
         for l, (n_in, n_out, act) in enumerate(zip(self.layer_sizes[:-1], self.layer_sizes[1:],
                                                    self.activations)):
-            relu = ACTIVATIONS[act].relu_family
-            init = self.init
-            if callable(init):
-                w = np.asarray(init(rng, n_in, n_out, act), dtype=np.float64)
-                if w.shape != (n_in, n_out):
-                    raise ValueError(f"init returned shape {w.shape} for layer {l + 1}, "
-                                     f"expected {(n_in, n_out)}")
-            else:
-                if init is None:
-                    init = "he" if relu else "glorot"
-                if init == "glorot":
-                    r = np.sqrt(6.0 / (n_in + n_out))
-                    w = rng.uniform(-r, r, size=(n_in, n_out))
-                elif init == "he":
-                    r = np.sqrt(6.0 / n_in)
-                    w = rng.uniform(-r, r, size=(n_in, n_out))
-                elif init == "uniform":
-                    r = 1.0 / np.sqrt(n_in)
-                    w = rng.uniform(-r, r, size=(n_in, n_out))
-                else:
-                    s = np.sqrt(2.0 / n_in) if relu else np.sqrt(2.0 / (n_in + n_out))
-                    w = rng.normal(0.0, s, size=(n_in, n_out))
+            w = draw_weights(rng, self.init, n_in, n_out, act, l + 1)
             W[l][...] = w
             b[l][...] = 0
             if al[l] is not None:
@@ -279,8 +211,9 @@ class MLP:
         return self.initialize()
 
     @_writes
-    def _set_loss(self, loss: LossLike) -> Loss:
-        """Make ``loss`` the model's loss (output activation adapted if it was not explicit)."""
+    def use_loss(self, loss: LossLike) -> Loss:
+        """Make ``loss`` the model's loss (output activation adapted if it was not explicit);
+        returns it as a :class:`~fastmlp.losses.Loss`."""
         loss = get_loss(loss)
         out = self.output
         if not self._output_explicit:
@@ -359,21 +292,6 @@ class MLP:
     def n_outputs_(self) -> int:
         return self.layer_sizes[-1]
 
-    # -- passes ---------------------------------------------------------------------------
-    def _X(self, X: ArrayLike, name: str = "X") -> FloatArray:
-        if _core.is_sparse(X) or isinstance(X, _core.CSR):   # kept sparse (CSR rows)
-            return _core.csr_input(X, self.dtype, self.layer_sizes[0])  # type: ignore
-        return check_X(X, self.layer_sizes[0], self.dtype, name)
-
-    def _outputs(self, X: ArrayLike, n_threads: Optional[int] = None) -> FloatArray:
-        X = self._X(X)
-        if X.shape[0] == 0:
-            return np.empty((0, self.layer_sizes[-1]), dtype=self.dtype)
-        return self.engine.predict(X, n_threads=self._nt(n_threads))
-
-    def _nt(self, n_threads: Optional[int] = None) -> Optional[int]:
-        return self.n_threads if n_threads is None else n_threads
-
     @overload
     def forward(self, X: ArrayLike, keep: Literal[True] = ...,
                 n_threads: Optional[int] = ...) -> Trace: ...
@@ -391,7 +309,7 @@ class MLP:
         (chapter notation); ``keep=False``: only the output a^L."""
         if not keep:
             return self._outputs(X, n_threads)
-        X = self._X(X)
+        X = self.check_inputs(X)
         if X.shape[0] == 0:
             raise ValueError("X has no samples (0 rows)")
         z, a = self.engine.forward_trace(X, n_threads=self._nt(n_threads))
@@ -410,8 +328,8 @@ class MLP:
         if not isinstance(trace, Trace):
             raise TypeError(f"trace must be a Trace from forward(), got {type(trace).__name__}")
         loss = self._resolve_loss(loss)
-        X = self._X(trace.a[0], "trace.a[0]")
-        Y = self._encode(loss, y, X.shape[0], fitting=False).Y
+        X = self.check_inputs(trace.a[0], "trace.a[0]")
+        Y = self.encode_targets(loss, y, X.shape[0], fitting=False).Y
         nt = self._nt(n_threads)
         if loss.builtin:
             if loss.code == self.engine.loss_code:
@@ -446,8 +364,10 @@ class MLP:
             raise missing_loss_error()
         return self.loss
 
-    def _encode(self, loss: Loss, y: ArrayLike, n: int, fitting: bool) -> Any:
-        """Encode y for ``loss``; when fitting, remember classes_ / mode."""
+    def encode_targets(self, loss: Loss, y: ArrayLike, n: int, fitting: bool = False) -> Any:
+        """``y`` (``n`` labels or targets) encoded for ``loss`` (an
+        :class:`~fastmlp.losses.Encoded`: ``Y`` in the model's dtype); when ``fitting``, the
+        model learns ``classes_`` and :attr:`target_mode` from it."""
         if y is None:
             raise ValueError("y is required")
         y_arr = np.asarray(y)
@@ -470,99 +390,32 @@ class MLP:
             self._y_1d = y_arr.ndim == 1
         return enc
 
-    # -- predictions ----------------------------------------------------------------------
-    def _is_classifier(self) -> bool:
-        return self.loss is not None and self.loss.is_classifier
 
-    def predict(self, X: ArrayLike, n_threads: Optional[int] = None) -> NDArray[Any]:
-        """Class labels (classification losses; needs ``classes_`` from fit) or the raw
-        outputs (square loss / no loss: shape (n, N_L), 1-D if fit saw a 1-D y)."""
-        lock = self._lock          # as @_reads, written out: this is the latency path
-        lock.acquire_read()
-        try:
-            return self._predict(X, n_threads)
-        finally:
-            lock.release_read()
+    # -- the training protocol (fastmlp.training, the sweeps, the estimators) --------------
+    @property
+    def target_mode(self) -> Optional[str]:
+        """How the targets were encoded when fitting ('regression', 'binary', 'ovr',
+        'multilabel', 'multiclass'; None before the first fit)."""
+        return self.__dict__.get("_mode")
 
-    def _predict(self, X: ArrayLike, n_threads: Optional[int] = None) -> NDArray[Any]:
-        if self.loss is not None and self.loss.is_classifier:
-            classes = getattr(self, "classes_", None)
-            if classes is None:
-                raise NotFittedError(f"this MLP with the {self.loss.name} loss has not been "
-                                     f"fitted yet: predict() returns class labels, which "
-                                     f"fit() learns (classes_). Call fit() first, or use "
-                                     f"decision_function() / forward() for raw outputs")
-            return Loss.decode(self._outputs(X, n_threads), classes, self._mode)
-        out = self._outputs(X, n_threads)
-        if getattr(self, "_y_1d", False) and out.shape[1] == 1:
-            return out[:, 0]
-        return out
+    def snapshot_state(self) -> dict[str, Any]:
+        """The model's attributes (loss, classes, engine, optimiser, counters; not a copy of
+        the weights), for :meth:`restore_state` to put back after a failed attempt."""
+        return dict(self.__dict__)
 
-    def decision_function(self, X: ArrayLike, n_threads: Optional[int] = None) -> FloatArray:
-        """The raw outputs a^L (1-D for a single output unit)."""
-        lock = self._lock          # as @_reads
-        lock.acquire_read()
-        try:
-            out = self._outputs(X, n_threads)
-        finally:
-            lock.release_read()
-        return out[:, 0] if out.shape[1] == 1 else out
+    def restore_state(self, state: dict[str, Any]) -> None:
+        """Put back the attributes :meth:`snapshot_state` took."""
+        self.__dict__.clear()
+        self.__dict__.update(state)
 
-    def predict_proba(self, X: ArrayLike, n_threads: Optional[int] = None) -> FloatArray:
-        """Class probabilities, columns in the order of ``classes_``.
+    def writing(self) -> Any:
+        """A context manager holding the model alone, as ``fit`` does (calls from other
+        threads wait; calls from this thread may nest)."""
+        return self._lock.writing()
 
-        cross_entropy: the softmax outputs; logistic: sigmoid of the margin ([1-p, p] for
-        one output unit; one-vs-rest rows normalised -- in log space where every score is
-        so negative that the sigmoids underflow; multi-label: one p per column).
-        Other losses have no probabilities (ValueError).
-        """
-        lock = self._lock          # as @_reads
-        lock.acquire_read()
-        try:
-            name = self.loss.name if self.loss is not None else None
-            if name not in ("cross_entropy", "logistic"):
-                what = ("regression (square loss)" if name in (None, "square")
-                        else f"the {name} loss")
-                raise ValueError(f"predict_proba is not available for {what}: it needs a "
-                                 f"probabilistic loss (cross_entropy or logistic); use "
-                                 f"decision_function() for raw scores")
-            out = self._outputs(X, n_threads)
-            mode = getattr(self, "_mode", "binary" if out.shape[1] == 1 else "multilabel")
-        finally:
-            lock.release_read()
-        if name == "cross_entropy":
-            return out
-        out = out.astype(np.float64)
-        if mode == "ovr":
-            return ovr_probabilities(out).astype(self.dtype)
-        with np.errstate(over="ignore", under="ignore"):
-            p = 1 / (1 + np.exp(-out))
-        return (np.hstack([1 - p, p]) if mode == "binary" else p).astype(self.dtype)
-
-    @_reads
-    def score(self, X: ArrayLike, y: ArrayLike, n_threads: Optional[int] = None) -> float:
-        """Accuracy for classification losses, R^2 (uniform over outputs) otherwise. Needs
-        at least one sample."""
-        y = yt = np.asarray(y)
-        if _core.is_sparse(X) or isinstance(X, _core.CSR):
-            if X.shape[0] == 0:  # type: ignore[union-attr]
-                raise ValueError("score needs at least one sample: X has 0 rows")
-        elif np.ndim(X) >= 1 and len(X) == 0:  # type: ignore[arg-type]
-            raise ValueError("score needs at least one sample: X has 0 rows")
-        if self._is_classifier():
-            pred = self._predict(X, n_threads)
-            if yt.shape[0] != pred.shape[0]:
-                raise ValueError(f"X and y have different lengths: {pred.shape[0]} and "
-                                 f"{yt.shape[0]}")
-            if getattr(self, "_mode", None) == "multiclass" and yt.ndim == 2 and yt.shape[1] > 1:
-                yt = self.classes_[np.argmax(yt, axis=1)]
-            if pred.ndim == 2:
-                return float(np.mean(np.all(pred == yt.reshape(pred.shape), axis=1)))
-            return float(np.mean(pred == yt.reshape(-1)))
-        out = self._outputs(X, n_threads)
-        if y.shape[0] != out.shape[0]:
-            raise ValueError(f"X and y have different lengths: {out.shape[0]} and {y.shape[0]}")
-        return r2_score(y.reshape(out.shape[0], -1), out)
+    def reading(self) -> Any:
+        """A context manager holding the model for reading, as ``predict`` does."""
+        return self._lock.reading()
 
     # -- training -------------------------------------------------------------------------
     @_writes
@@ -742,112 +595,12 @@ class MLP:
         finally:
             _FITTING.discard(key)
 
-    # -- description ----------------------------------------------------------------------
-    def summary(self) -> str:
-        """A table: layer, sizes, activation, parameters (returned as a string)."""
-        rows = [("layer", "in -> out", "activation", "params")]
-        al = self.alphas
-        for l in range(1, self.n_layers + 1):
-            n_in, n_out = self.layer_sizes[l - 1], self.layer_sizes[l]
-            p = n_in * n_out + n_out + (n_out if al[l - 1] is not None else 0)
-            rows.append((str(l), f"{n_in} -> {n_out}", self.activations[l - 1], f"{p:,}"))
-        widths = [max(len(r[i]) for r in rows) for i in range(4)]
-        line = "-" * (sum(widths) + 6)
-        out = [f"MLP {self.layer_sizes}  dtype={self.dtype.name}  "
-               f"loss={self.loss.name if self.loss else None}", line]
-        for i, r in enumerate(rows):
-            out.append("  ".join(c.rjust(w) if j in (0, 3) else c.ljust(w)
-                                 for j, (c, w) in enumerate(zip(r, widths))))
-            if i == 0:
-                out.append(line)
-        out.append(line)
-        out.append(f"total parameters: {self.n_params:,}")
-        packed, plan = self.engine.packed_nbytes, self.engine.packed_plan_nbytes
-        out.append(f"packed inference weights: {packed / 2**20:,.2f} MiB" if packed else
-                   f"packed inference weights: none yet ({plan / 2**20:,.2f} MiB at the next "
-                   f"prediction)" if plan else
-                   "packed inference weights: none (every layer is read in place)")
-        return "\n".join(out)
-
-    def __repr__(self) -> str:
-        hidden = self.hidden_activations
-        act = hidden[0] if hidden and all(h == hidden[0] for h in hidden) else hidden
-        s = (f"MLP({self.layer_sizes}, activation={act!r}, output={self.output!r}, "
-             f"loss={self.loss.name if self.loss is not None else None!r}, "
-             f"dtype={self.dtype.name!r}, seed={self.seed})")
-        state = f"trained {self.epochs_trained_} epochs" if self.epochs_trained_ else "untrained"
-        return f"{s}  # {self.n_params} parameters, {state}"
-
-    # -- persistence ----------------------------------------------------------------------
-    @_reads
-    def save(self, path: Union[str, os.PathLike[str]]) -> str:
-        """Save to a versioned ``.npz`` readable without pickle, atomically (``.npz``
-        appended when missing; the layout: :mod:`fastmlp.io`); returns the path. The
-        optimiser is not stored. A new file gets the umask's permissions, an existing one
-        keeps its own; a symbolic link is followed (its target is replaced); no temporary
-        file is left behind (see :func:`fastmlp._npz.write`)."""
-        return _npz.write(path, mlp_config(self), self.engine.theta,
-                          getattr(self, "classes_", None))
-
-    @classmethod
-    def load(cls, path: Union[str, os.PathLike[str]],
-             max_bytes: Optional[int] = _npz.MAX_BYTES) -> MLP:
-        """A model saved by :meth:`save` (the same as :func:`fastmlp.load`: nothing in the
-        file is trusted; ``max_bytes`` caps every array; every failure is a ValueError
-        naming the file)."""
-        return cls._from_saved(*_npz.read(path, max_bytes, check_mlp_config))
-
-    @classmethod
-    def _from_saved(cls, path: str, cfg: dict[str, Any], theta: NDArray[Any],
-                    classes: Optional[NDArray[Any]]) -> MLP:
-        """The model :func:`~fastmlp._model_config.mlp_config` described (warns about a user-defined loss, which
-        is not stored, on behalf of the caller's caller: ``load``)."""
-        try:
-            if cfg.get("class") != "MLP":
-                raise ValueError(f"unknown model class {cfg.get('class')!r}")
-            model = cls(cfg["layer_sizes"], activation=cfg["hidden_activations"] or "relu",
-                        output=cfg["output"], loss=cfg["loss"], dtype=cfg["dtype"],
-                        seed=cfg["seed"], init=cfg.get("init"), leaky_alpha=cfg["leaky_alpha"],
-                        prelu_init=cfg["prelu_init"], n_threads=cfg.get("n_threads"))
-            model._output_explicit = bool(cfg.get("output_explicit", True))
-            if theta.shape != model.engine.theta.shape or theta.dtype != model.dtype:
-                raise ValueError(f"parameter vector has shape {theta.shape} and dtype "
-                                 f"{theta.dtype}, expected {model.engine.theta.shape} "
-                                 f"{model.dtype}")
-            model.engine.theta[...] = theta
-            model.epochs_trained_ = int(cfg.get("epochs_trained", 0))
-            if cfg.get("mode") is not None:
-                model._mode = cfg["mode"]
-            model._y_1d = bool(cfg.get("y_1d", False))
-            if classes is not None:
-                check_classes(classes)
-                model.classes_ = classes
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ValueError(f"{path!r}: invalid fastmlp model contents: {exc}") from None
-        if cfg.get("custom_loss"):
-            warnings.warn(f"{path!r} was trained with a user-defined loss "
-                          f"({cfg['custom_loss']}); it is not stored -- pass it to fit() again",
-                          RuntimeWarning, stacklevel=3)
-        return model
-
-    @_reads
-    def __getstate__(self) -> dict[str, Any]:
-        state = dict(self.__dict__)
-        state.pop("engine")
-        state.pop("_lock", None)
-        state["_theta"] = self.engine.theta.copy()
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        theta = state.pop("_theta")
-        self.__dict__.update(state)
-        self._lock = _core.ModelLock()
-        self.engine = self._new_engine()
-        if theta.shape != self.engine.theta.shape:
-            raise ValueError("pickled parameters do not match the network's shape")
-        self.engine.theta[...] = theta
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> MLP:
-        new = MLP.__new__(MLP)
-        new.__setstate__(copy.deepcopy(self.__getstate__(), memo))
-        return new
+    # -- description and persistence (the functions of fastmlp._mlp_files) ----------------
+    summary = _mlp_files.summary
+    __repr__ = _mlp_files.model_repr
+    save = _mlp_files.save
+    load = classmethod(_mlp_files.load)
+    _from_saved = classmethod(_mlp_files.from_saved)
+    __getstate__ = _mlp_files.getstate
+    __setstate__ = _mlp_files.setstate
+    __deepcopy__ = _mlp_files.deepcopy_model

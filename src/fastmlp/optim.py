@@ -36,37 +36,18 @@ import numpy as np
 
 from . import _core
 from ._common import INTEGER_TYPES as _INTEGERS
-from ._common import REAL_TYPES, StopTraining
+from ._common import StopTraining, check_real
 from ._names import OPTIMIZER_NAMES
 from ._typing import DTypeLike, FloatArray
 
 Logs = Mapping[str, float]
 """What the fit loop reports after an epoch ('loss', 'val_loss', 'lr', 'samples_seen', ...)."""
-Spec = Tuple[Any, ...]
+Spec = Any       # fastmlp._core.OptSpec, a NamedTuple of fm_opt's fields
 
 
 __all__ = ["Optimizer", "SGD", "Adam", "get_optimizer",
            "Schedule", "Constant", "StepLR", "InverseScaling", "Cosine", "ReduceOnPlateau",
            "Adaptive", "get_schedule"]
-
-
-def _real(name: str, x: Any, low: Optional[float] = None, high: Optional[float] = None,
-          low_open: bool = False, high_open: bool = False) -> float:
-    if isinstance(x, (bool, np.bool_)) or not isinstance(x, REAL_TYPES):
-        raise TypeError(f"{name} must be a real number, got {type(x).__name__} {x!r}")
-    x = float(x)
-    ok = math.isfinite(x)
-    if ok and low is not None:
-        ok = x > low if low_open else x >= low
-    if ok and high is not None:
-        ok = x < high if high_open else x <= high
-    if not ok:
-        lo = "-inf" if low is None else repr(low)
-        hi = "inf" if high is None else repr(high)
-        br = ("(" if (low_open or low is None) else "[") + f"{lo}, {hi}" + \
-             (")" if (high_open or high is None) else "]")
-        raise ValueError(f"{name} must be a finite number in {br}, got {x!r}")
-    return x
 
 
 class Optimizer:
@@ -79,8 +60,8 @@ class Optimizer:
         self._lr: Optional[float] = None
         self.lr = lr
         self.base_lr: float = self.lr
-        self.weight_decay = _real("weight_decay", weight_decay, 0)
-        self.l2 = _real("l2", l2, 0)
+        self.weight_decay = check_real("weight_decay", weight_decay, 0)
+        self.l2 = check_real("l2", l2, 0)
         self.t = 0
 
     # lr is validated whenever it is set (also by schedules)
@@ -92,7 +73,7 @@ class Optimizer:
 
     @lr.setter
     def lr(self, value: float) -> None:
-        value = _real("lr", value, 0, low_open=True)
+        value = check_real("lr", value, 0, low_open=True)
         old, self._lr = self._lr, value
         if old is not None and old != value:
             self._lr_changed(old, value)
@@ -102,7 +83,7 @@ class Optimizer:
 
     def _set_lr_quietly(self, value: float) -> None:
         """Set lr without the rescaling hook (restoring a saved state)."""
-        self._lr = _real("lr", value, 0, low_open=True)
+        self._lr = check_real("lr", value, 0, low_open=True)
 
     def set_base_lr(self, lr: float) -> None:
         """Set both the current and the base learning rate (what schedules start from)."""
@@ -126,21 +107,26 @@ class Optimizer:
     def _needed_state(self) -> Tuple[str, ...]:
         return self._state_names
 
+    def copy_from(self, other: Optimizer) -> None:
+        """Become ``other``: its hyper-parameters, learning rate, step count and state
+        (shared, not copied)."""
+        self.__dict__.update(other.__dict__)
+
     def reset_state(self) -> None:
         """Forget the state vectors and the step count (hyper-parameters are kept)."""
         self.state = {}
         self.t = 0
 
     def spec(self, batch_weight: Optional[float] = None) -> Spec:
-        """The engine's tuple (kind, lr, momentum, nesterov, weight_decay, b1, b2, eps, t
-        [, l2]). With ``batch_weight`` (an update applied outside the training step, whose
-        batch weight sum the engine cannot know) l2 is folded into weight_decay."""
+        """The engine's :data:`fastmlp._core.OptSpec` (kind, lr, momentum, nesterov,
+        weight_decay, beta1, beta2, eps, t, l2). With ``batch_weight`` (an update applied
+        outside the training step, whose batch weight sum the engine cannot know) l2 is
+        folded into weight_decay."""
         kind, mom, nest, b1, b2, eps = self._engine_params()
         wd, l2 = self.weight_decay, self.l2
         if batch_weight is not None and l2:
             wd, l2 = wd + l2 / float(batch_weight), 0.0
-        spec: Spec = (kind, self.lr, mom, nest, wd, b1, b2, eps, int(self.t))
-        return spec + (l2,) if l2 else spec
+        return _core.OptSpec(kind, self.lr, mom, nest, wd, b1, b2, eps, int(self.t), l2)
 
     def _engine_params(self) -> Tuple[int, float, bool, float, float, float]:
         raise NotImplementedError
@@ -192,7 +178,7 @@ class Optimizer:
         hp = dict(state.get("hyperparameters", {}))
         self.__init__(**hp)  # type: ignore[misc]  # the same class: its own arguments
         self.lr = state.get("lr", self.lr)
-        self.base_lr = _real("base_lr", state.get("base_lr", self.lr), 0, low_open=True)
+        self.base_lr = check_real("base_lr", state.get("base_lr", self.lr), 0, low_open=True)
         t = state.get("t", 0)
         if isinstance(t, bool) or not isinstance(t, _INTEGERS) or t < 0:
             raise ValueError(f"t must be a non-negative int, got {t!r}")
@@ -234,7 +220,7 @@ class SGD(Optimizer):
                  weight_decay: float = 0.0, l2: float = 0.0,
                  lr_in_velocity: bool = False) -> None:
         super().__init__(lr, weight_decay, l2)
-        self.momentum = _real("momentum", momentum, 0, 1, high_open=True)
+        self.momentum = check_real("momentum", momentum, 0, 1, high_open=True)
         if not isinstance(nesterov, (bool, np.bool_)):
             raise TypeError(f"nesterov must be True or False, got {nesterov!r}")
         if nesterov and self.momentum <= 0:
@@ -284,9 +270,9 @@ class Adam(Optimizer):
             b1, b2 = betas
         except (TypeError, ValueError):
             raise TypeError(f"betas must be a pair (beta1, beta2), got {betas!r}") from None
-        self.betas = (_real("beta1", b1, 0, 1, high_open=True),
-                      _real("beta2", b2, 0, 1, high_open=True))
-        self.eps = _real("eps", eps, 0, low_open=True)
+        self.betas = (check_real("beta1", b1, 0, 1, high_open=True),
+                      check_real("beta2", b2, 0, 1, high_open=True))
+        self.eps = check_real("eps", eps, 0, low_open=True)
 
     @property
     def kind(self) -> int:  # type: ignore[override]  # a class attribute elsewhere
@@ -367,7 +353,7 @@ class StepLR(Schedule):
                 or step_size < 1:
             raise ValueError(f"step_size must be an int >= 1, got {step_size!r}")
         self.step_size = int(step_size)
-        self.gamma = _real("gamma", gamma, 0, low_open=True)
+        self.gamma = check_real("gamma", gamma, 0, low_open=True)
 
     def __call__(self, epoch: int, base_lr: float, lr: float,
                  logs: Optional[Logs] = None) -> float:
@@ -383,7 +369,7 @@ class InverseScaling(Schedule):
     """
 
     def __init__(self, power_t: float = 0.5, per: str = "epoch") -> None:
-        self.power_t = _real("power_t", power_t, 0)
+        self.power_t = check_real("power_t", power_t, 0)
         if per not in ("epoch", "sample"):
             raise ValueError(f"per must be 'epoch' or 'sample', got {per!r}")
         self.per = per
@@ -404,7 +390,7 @@ class Cosine(Schedule):
         if isinstance(T_max, bool) or not isinstance(T_max, _INTEGERS) or T_max < 1:
             raise ValueError(f"T_max must be an int >= 1, got {T_max!r}")
         self.T_max = int(T_max)
-        self.eta_min = _real("eta_min", eta_min, 0)
+        self.eta_min = check_real("eta_min", eta_min, 0)
 
     def __call__(self, epoch: int, base_lr: float, lr: float,
                  logs: Optional[Logs] = None) -> float:
@@ -420,13 +406,13 @@ class ReduceOnPlateau(Schedule):
 
     def __init__(self, factor: float = 0.1, patience: int = 10, min_lr: float = 0.0,
                  threshold: float = 1e-4) -> None:
-        self.factor = _real("factor", factor, 0, 1, low_open=True, high_open=True)
+        self.factor = check_real("factor", factor, 0, 1, low_open=True, high_open=True)
         if isinstance(patience, bool) or not isinstance(patience, _INTEGERS) \
                 or patience < 0:
             raise ValueError(f"patience must be an int >= 0, got {patience!r}")
         self.patience = int(patience)
-        self.min_lr = _real("min_lr", min_lr, 0)
-        self.threshold = _real("threshold", threshold, 0)
+        self.min_lr = check_real("min_lr", min_lr, 0)
+        self.threshold = check_real("threshold", threshold, 0)
         self.best = math.inf
         self.wait = 0
 
@@ -460,13 +446,13 @@ class Adaptive(Schedule):
 
     def __init__(self, factor: float = 0.2, patience: float = 10, tol: float = 1e-4,
                  min_lr: float = 1e-6, monitor: str = "loss") -> None:
-        self.factor = _real("factor", factor, 0, 1, low_open=True, high_open=True)
+        self.factor = check_real("factor", factor, 0, 1, low_open=True, high_open=True)
         if not (patience == math.inf or (isinstance(patience, _INTEGERS)
                                          and not isinstance(patience, bool) and patience >= 0)):
             raise ValueError(f"patience must be an int >= 0 or inf, got {patience!r}")
         self.patience = patience
-        self.tol = _real("tol", tol, 0)
-        self.min_lr = _real("min_lr", min_lr, 0)
+        self.tol = check_real("tol", tol, 0)
+        self.min_lr = check_real("min_lr", min_lr, 0)
         if monitor not in ("loss", "val_loss", "val_score", "val_metric"):
             raise ValueError(f"monitor must be 'loss', 'val_loss', 'val_score' or "
                              f"'val_metric', got {monitor!r}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 
 import warnings
-from typing import Any
+from typing import Any, Optional
 
 import numpy as np
 
@@ -166,6 +166,11 @@ class Perceptron:
     def forward(self, X: ArrayLike) -> FloatArray:
         """The units' outputs sigma(x W + b) (computed by the C kernel)."""
         return self._a(check_X(X, self.n_inputs, self.dtype))
+
+    @property
+    def target_mode(self) -> Optional[str]:
+        """How fit encoded the labels ('binary', 'ovr', 'multilabel'; None before it)."""
+        return self.__dict__.get("_mode")
 
     def predict(self, X: ArrayLike) -> NDArray[Any]:
         if not hasattr(self, "classes_"):

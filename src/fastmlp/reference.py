@@ -89,12 +89,12 @@ TypeError / ValueError naming the argument, what it got and what was expected.
 
 import functools
 import math
-import numbers
 
 import numpy as np
 
-from ._common import Gradients, Trace, check_dtype, check_int
-from ._names import ACTIVATION_NAMES, LOSS_NAMES
+from ._common import Gradients, Trace, check_dtype, check_int, check_real
+from ._names import (ACTIVATION_NAMES, LEAKY_ALPHA, LOSS_NAMES, PRELU_INIT, fused_output,
+                     output_mismatch)
 
 __all__ = [
     "LEAKY_ALPHA", "PRELU_INIT", "ACTIVATIONS", "LOSSES",
@@ -107,11 +107,9 @@ __all__ = [
     "train", "perceptron_train", "perceptron_predict",
 ]
 
-LEAKY_ALPHA = 0.01
-"""Fixed slope of ``leaky_relu`` for z < 0 unless another is given."""
-
-PRELU_INIT = 0.25
-"""Initial value of every learned PReLU slope made by :func:`init_params`."""
+# LEAKY_ALPHA (the fixed slope of leaky_relu for z < 0 unless another is given) and
+# PRELU_INIT (the initial value of every learned PReLU slope made by init_params) come
+# from fastmlp._names, the one table of defaults.
 
 # names and aliases: the one table every part of fastmlp uses
 ACTIVATIONS = ACTIVATION_NAMES.names
@@ -160,24 +158,6 @@ def _as_real_array(name, x, dtype=None, ndim=None):
     return arr
 
 
-def _check_scalar(name, x, low=None, high=None, low_open=False, high_open=False):
-    if isinstance(x, (bool, np.bool_)) or not isinstance(x, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {_describe(x)}")
-    x = float(x)
-    ok = math.isfinite(x)
-    if ok and low is not None:
-        ok = x > low if low_open else x >= low
-    if ok and high is not None:
-        ok = x < high if high_open else x <= high
-    if not ok:
-        lo = "-inf" if low is None else f"{low}"
-        hi = "inf" if high is None else f"{high}"
-        brackets = ("(" if low_open or low is None else "[") + f"{lo}, {hi}" + \
-            (")" if high_open or high is None else "]")
-        raise ValueError(f"{name} must be a finite number in {brackets}, got {x!r}")
-    return x
-
-
 def canonical_activation(name, argname="name"):
     """Return the canonical activation name for ``name`` (aliases resolved).
 
@@ -196,7 +176,7 @@ def _check_alpha(name, z, alpha, argname="alpha"):
     if name == "leaky_relu":
         if alpha is None:
             return LEAKY_ALPHA
-        return _check_scalar(argname, alpha)
+        return check_real(argname, alpha)
     if name == "prelu":
         if alpha is None:
             raise ValueError(f"{argname}: prelu needs a vector of one learned slope "
@@ -526,8 +506,14 @@ def loss_gradient(loss, Y, a_L):
     return _loss_gradient(loss, Y, a_L)
 
 
+def _check_loss_output(loss, out_act, what):
+    msg = output_mismatch(loss, out_act)
+    if msg is not None:
+        raise ValueError(f"{what}: {msg}")
+
+
 def _output_delta(loss, out_act, Y, z_L, a_L, alpha):
-    if (loss, out_act) in (("cross_entropy", "softmax"), ("poisson", "exp")):
+    if fused_output(loss) == out_act:
         return (a_L - Y) / a_L.dtype.type(Y.shape[0])       # fused, stable: (a - Y)/n
     g = _loss_gradient(loss, Y, a_L)
     if out_act == "softmax":                                 # J^T g, row by row
@@ -546,12 +532,7 @@ def output_delta(loss, output_activation, Y, z_L, a_L, alpha=None):
     """
     loss = canonical_loss(loss)
     out_act = canonical_activation(output_activation, "output_activation")
-    if loss == "cross_entropy" and out_act != "softmax":
-        raise ValueError(f"output_activation: cross_entropy needs a softmax output, "
-                         f"got {output_activation!r}")
-    if loss == "poisson" and out_act != "exp":
-        raise ValueError(f"output_activation: the poisson loss needs an exp output, "
-                         f"got {output_activation!r}")
+    _check_loss_output(loss, out_act, "output_activation")
     z_L = _as_real_array("z_L", z_L, ndim=2)
     a_L = _as_real_array("a_L", a_L, dtype=z_L.dtype, ndim=2)
     if a_L.shape != z_L.shape:
@@ -622,7 +603,7 @@ def _check_network(weights, biases, activations, alphas, leaky_alpha):
                              f"({checked[l].shape[1]},)")
         bs.append(b)
     names = _check_activations(activations, L)
-    leaky = _check_scalar("leaky_alpha", leaky_alpha)
+    leaky = check_real("leaky_alpha", leaky_alpha)
     if alphas is None:
         alphas = [None] * L
     if not isinstance(alphas, (list, tuple)) or len(alphas) != L:
@@ -737,12 +718,7 @@ def backward(trace, Y, weights, activations, loss, alphas=None, leaky_alpha=LEAK
                              f"{trace.z[l].shape}, expected {want}")
         if trace.z[l].dtype != dtype:
             raise TypeError(f"trace has dtype {trace.z[l].dtype}, weights {dtype}")
-    if loss == "cross_entropy" and names[-1] != "softmax":
-        raise ValueError(f"activations: cross_entropy needs a softmax output layer, "
-                         f"got {names[-1]!r}")
-    if loss == "poisson" and names[-1] != "exp":
-        raise ValueError(f"activations: the poisson loss needs an exp output layer, "
-                         f"got {names[-1]!r}")
+    _check_loss_output(loss, names[-1], "activations")
     Y = _check_Y_against(Y, trace.output, "the network")
     _check_target_values(loss, Y)
     return _backward(trace, Y, weights, names, loss, alphas, leaky)
@@ -828,8 +804,8 @@ def sgd_update(params, grads, lr, weight_decay=0.0):
     biases and PReLU slopes (1-D) get theta <- theta - lr * g.
     """
     _check_update_lists(params, grads)
-    lr = _check_scalar("lr", lr, 0, low_open=True)
-    weight_decay = _check_scalar("weight_decay", weight_decay, 0)
+    lr = check_real("lr", lr, 0, low_open=True)
+    weight_decay = check_real("weight_decay", weight_decay, 0)
     for p, g in zip(params, grads):
         p -= p.dtype.type(lr) * _decayed(p, g, weight_decay)
 
@@ -841,9 +817,9 @@ def momentum_update(params, grads, velocity, lr, momentum, nesterov=False, weigh
     theta <- theta - lr * v,   or with Nesterov  theta <- theta - lr * (g + mu v).
     """
     _check_update_lists(params, grads, velocity=velocity)
-    lr = _check_scalar("lr", lr, 0, low_open=True)
-    mu = _check_scalar("momentum", momentum, 0, 1, high_open=True)
-    weight_decay = _check_scalar("weight_decay", weight_decay, 0)
+    lr = check_real("lr", lr, 0, low_open=True)
+    mu = check_real("momentum", momentum, 0, 1, high_open=True)
+    weight_decay = check_real("weight_decay", weight_decay, 0)
     if not isinstance(nesterov, (bool, np.bool_)):
         raise TypeError(f"nesterov must be True or False, got {_describe(nesterov)}")
     for p, g, v in zip(params, grads, velocity):
@@ -865,11 +841,11 @@ def adam_update(params, grads, m, v, t, lr, beta1=0.9, beta2=0.999, eps=1e-8,
     """
     _check_update_lists(params, grads, m=m, v=v)
     t = check_int("t", t, 1)
-    lr = _check_scalar("lr", lr, 0, low_open=True)
-    b1 = _check_scalar("beta1", beta1, 0, 1, high_open=True)
-    b2 = _check_scalar("beta2", beta2, 0, 1, high_open=True)
-    eps = _check_scalar("eps", eps, 0, low_open=True)
-    weight_decay = _check_scalar("weight_decay", weight_decay, 0)
+    lr = check_real("lr", lr, 0, low_open=True)
+    b1 = check_real("beta1", beta1, 0, 1, high_open=True)
+    b2 = check_real("beta2", beta2, 0, 1, high_open=True)
+    eps = check_real("eps", eps, 0, low_open=True)
+    weight_decay = check_real("weight_decay", weight_decay, 0)
     c1, c2 = 1 - b1 ** t, 1 - b2 ** t
     for p, g, m_i, v_i in zip(params, grads, m, v):
         T = p.dtype.type
@@ -909,13 +885,8 @@ def train(X, Y, layer_sizes, activations, loss, lr=0.1, epochs=10, batch_size=No
     dtype = check_dtype(dtype)
     loss = canonical_loss(loss)
     names = _check_activations(activations, len(sizes) - 1)
-    if loss == "cross_entropy" and names[-1] != "softmax":
-        raise ValueError(f"activations: cross_entropy needs a softmax output layer, "
-                         f"got {names[-1]!r}")
-    if loss == "poisson" and names[-1] != "exp":
-        raise ValueError(f"activations: the poisson loss needs an exp output layer, "
-                         f"got {names[-1]!r}")
-    lr = _check_scalar("lr", lr, 0, low_open=True)
+    _check_loss_output(loss, names[-1], "activations")
+    lr = check_real("lr", lr, 0, low_open=True)
     epochs = check_int("epochs", epochs, 0)
     if batch_size is not None:
         batch_size = check_int("batch_size", batch_size, 1)
@@ -999,7 +970,7 @@ def perceptron_train(X, y, epochs=100, lr=1.0, seed=None):
         raise ValueError("X has no samples (0 rows)")
     y = _check_perceptron_y(y, X.shape[0]).astype(X.dtype)
     epochs = check_int("epochs", epochs, 0)
-    lr = _check_scalar("lr", lr, 0, low_open=True)
+    lr = check_real("lr", lr, 0, low_open=True)
     rng = np.random.default_rng(seed)
     W = np.zeros((X.shape[1], y.shape[1]), dtype=X.dtype)
     b = np.zeros(y.shape[1], dtype=X.dtype)

@@ -129,13 +129,13 @@ def _describe_mlp(model):
     layers = _mlp_layers(model)
     n_out = model.layer_sizes[-1]
     loss = model.loss
-    if not model._is_classifier():
+    if model.loss is None or not model.loss.is_classifier:
         return layers, Head("regressor", n_columns=n_out)
     classes = getattr(model, "classes_", None)
     if classes is None:
         raise _classifier_model_error(model, "class labels")
     classes = np.asarray(classes)
-    mode = model._mode
+    mode = model.target_mode
     head = Head("classifier", classes=classes, values=classes, n_columns=n_out)
     if mode in ("binary", "multilabel"):           # Loss.decode: classes[a > 0]
         head.rule, head.threshold, head.flat = "threshold", 0.0, mode == "binary"
@@ -162,11 +162,11 @@ def _describe_perceptron(model):
     classes = np.asarray(model.classes_)
     head = Head("classifier", classes=classes, values=classes, is_proba=False,
                 n_columns=model.n_outputs)
-    if model._mode == "ovr":                       # the largest z
+    if model.target_mode == "ovr":                       # the largest z
         head.rule = "argmax"
     else:                                          # step(z) > 1/2, sign(z) > 0: z > 0
-        head.rule, head.threshold, head.flat = "threshold", 0.0, model._mode == "binary"
-    if model._mode == "binary":
+        head.rule, head.threshold, head.flat = "threshold", 0.0, model.target_mode == "binary"
+    if model.target_mode == "binary":
         head.proba_layout, head.n_columns = "negate", 2
     return layers, head
 

@@ -258,7 +258,7 @@ class EngineEstimator(TagsMixin, BaseEstimator):
 
         def train_one(r, threads):
             net = nets[r]
-            hist = self._train_network(net, split, s, nt if threads is None else threads,
+            hist = self.train_network(net, split, s, nt if threads is None else threads,
                                        incremental, t0)
             return hist, net
 
@@ -308,7 +308,7 @@ class EngineEstimator(TagsMixin, BaseEstimator):
         rule restores those weights)."""
         return "warn" if policy == "raise" and s.early_stopping else policy
 
-    def _train_network(self, net, split, s, nt, incremental, t0, quiet=False):
+    def train_network(self, net, split, s, nt, incremental, t0, quiet=False):
         X, Y, sw, val = split
         policy = "ignore" if quiet else self._divergence_policy()
         if s.solver == "lbfgs":

@@ -11,6 +11,7 @@ import copy
 import dataclasses
 
 from ..training.lr_search import auto_epochs, auto_sweep
+from ._network import batch_plan
 
 __all__ = ["search_learning_rate"]
 
@@ -18,15 +19,13 @@ __all__ = ["search_learning_rate"]
 def search_learning_rate(est, net, split, s, n_threads, t0):
     """The Settings ``s`` with the learning rate a sweep chose for ``est`` (sets
     ``est.lr_search_`` and ``est.learning_rate_init_``)."""
-    template = net._new_optimizer(dataclasses.replace(s, learning_rate_init=1.0))
-    n = split[0].shape[0]      # batches per epoch as Network.train makes them
-    e = auto_epochs(s.max_iter, -(-n // (min(200, n) if s.batch_size == "auto"
-                                         else min(max(int(s.batch_size), 1), n))))
+    template = net.new_optimizer(dataclasses.replace(s, learning_rate_init=1.0))
+    e = auto_epochs(s.max_iter, batch_plan(split[0].shape[0], s).n_batches)
 
     def train_one(lr, threads):
         cand = copy.deepcopy(net)
         si = dataclasses.replace(s, learning_rate_init=lr, max_iter=e)
-        hist = est._train_network(cand, split, si, n_threads if threads is None else threads,
+        hist = est.train_network(cand, split, si, n_threads if threads is None else threads,
                                   False, t0, quiet=True)
         return hist, None
 

@@ -34,15 +34,15 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.optimize
-from sklearn.utils import shuffle as sk_shuffle
 
 from .. import _core
+from .._names import LEAKY_ALPHA
 from ..network import MLP
 from ..optim import SGD, Adam, Adaptive, Constant, InverseScaling
 from ..training import DivergenceWarning, History, NoImprovement, Run
+from ..training.batches import BatchPlan
 from ..training.loop import warn_user
 
-LEAKY_ALPHA = 0.01         # fixed slope of Leaky-ReLU units (the engine's default)
 PRELU_INIT = 0.25          # initial learned slope of PReLU units (He et al. 2015)
 CHUNK = 4096               # rows per engine call in predict / L-BFGS
 
@@ -80,6 +80,19 @@ class Settings:
     early_stopping: bool = False
     validation_fraction: float = 0.1
     max_fun: int = 15000
+
+
+def batch_plan(n, s, warn=False):
+    """The estimators' cut of ``n`` rows into batches: ``batch_size='auto'`` is min(200, n);
+    a size out of [1, n] is clipped (with scikit-learn's UserWarning when ``warn``)."""
+    if s.batch_size == "auto":
+        return BatchPlan(n, min(200, n), shuffle=bool(s.shuffle))
+
+    def clipped():
+        if warn:
+            warn_user("Got `batch_size` less than 1 or larger than sample size. It is "
+                      "going to be clipped", UserWarning)
+    return BatchPlan.make(n, s.batch_size, shuffle=bool(s.shuffle), on_clip=clipped)
 
 
 class _ObjectiveInSklearnUnits:
@@ -173,11 +186,11 @@ class Network:
         another thread trains this network)."""
         if X.shape[0] == 0:
             return np.empty((0, self.plan.sizes[-1]), dtype=self.plan.dtype)
-        with self.model._lock.reading():
+        with self.model.reading():
             return self.engine.predict(X, n_threads=n_threads, chunk=CHUNK)
 
     # -- stochastic solvers -------------------------------------------------------------------
-    def _new_optimizer(self, s):
+    def new_optimizer(self, s):
         g = self.plan.gscale
         decay = dict(l2=g * s.alpha) if s.alpha_per_batch else dict(weight_decay=g * s.alpha)
         if s.solver == "adam":
@@ -199,7 +212,7 @@ class Network:
         """Optimiser, schedule and stopping rule for a fit: fresh for every fit, kept by
         partial_fit (scikit-learn keeps its optimiser and counters between calls)."""
         if not incremental or self.optimizer is None:
-            self.optimizer = self._new_optimizer(s)
+            self.optimizer = self.new_optimizer(s)
             self.schedule = self._new_schedule(s)
         if self.stopper is None:
             adaptive = isinstance(self.schedule, Adaptive)
@@ -212,7 +225,7 @@ class Network:
         """Train ``epochs`` epochs of the stochastic solver; returns the Run's History. Runs
         alone on this network (the model's write lock). share_threads: n_threads was chosen
         by fastmlp, so concurrent fits share the threads (training.loop)."""
-        with self.model._lock.writing():
+        with self.model.writing():
             return self._train(X, Y, sw, s, n_threads, epochs=epochs, samples0=samples0,
                                validate=validate, verbose=verbose, on_divergence=on_divergence,
                                share_threads=share_threads)
@@ -220,22 +233,16 @@ class Network:
     def _train(self, X, Y, sw, s, n_threads, *, epochs, samples0, validate, verbose,
                on_divergence, share_threads):
         n = X.shape[0]
-        if s.batch_size == "auto":
-            B = min(200, n)
-        else:
-            if s.batch_size > n:
-                warn_user("Got `batch_size` less than 1 or larger than sample size. It is "
-                          "going to be clipped", UserWarning)
-            B = int(np.clip(s.batch_size, 1, n))
+        plan = batch_plan(n, s, warn=True)
         callbacks = [self.stopper] + (
             [_Printer(validate is not None, self.stopper, s)] if verbose else [])
         run = Run(self.engine, X, Y, optimizer=self.optimizer, schedule=self.schedule,
-                  batch_size=B, epochs=epochs, shuffle=bool(s.shuffle), seed=self.seed or 0,
+                  plan=plan, epochs=epochs, seed=self.seed or 0,
                   epoch_order=_sklearn_order(self.shuffle_rs, n) if s.shuffle else None,
                   epoch0=self.epoch, samples0=samples0, sample_weight=sw,
                   validate=validate, callbacks=callbacks,
                   objective=_ObjectiveInSklearnUnits(self, s.alpha if s.alpha_per_batch
-                                                     else 0.0, -(-n // B), n),
+                                                     else 0.0, plan.n_batches, n),
                   n_threads=n_threads, on_divergence=on_divergence,
                   share_threads=share_threads)
         hist = run.execute()
@@ -250,7 +257,7 @@ class Network:
         FloatingPointError), 'warn' or 'ignore' for a non-finite result. Returns
         (loss, n_iter, converged message or None). Runs alone on this network (the model's
         write lock). Ctrl-C ends it with the best weights evaluated so far."""
-        with self.model._lock.writing():
+        with self.model.writing():
             return self._train_lbfgs(X, Y, sw, s, n_threads, on_divergence)
 
     def _train_lbfgs(self, X, Y, sw, s, n_threads, on_divergence):
@@ -338,7 +345,12 @@ def _sklearn_order(rs, n):
     idx = np.arange(n, dtype=int)
 
     def order(epoch):
+        # sklearn.utils.shuffle(idx, random_state=rs), written out: the same draw (a
+        # permutation of arange(n) shuffled in place by rs) without its per-call argument
+        # validation, which cost more than a small epoch
         nonlocal idx
-        idx = sk_shuffle(idx, random_state=rs)
+        perm = np.arange(n)
+        rs.shuffle(perm)
+        idx = idx[perm]
         return idx
     return order

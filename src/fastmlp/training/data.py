@@ -8,9 +8,10 @@ from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Optional, Sequence
 
 import numpy as np
 
-from .._common import REAL_TYPES, check_int, derive_seed
+from .._common import REAL_TYPES, derive_seed
 from .._typing import ArrayLike, FloatArray
 from ..losses import Loss
+from .batches import BatchPlan
 
 if TYPE_CHECKING:
     from ..network import MLP
@@ -67,7 +68,7 @@ def validator(model: MLP, Xv: FloatArray, Yv: FloatArray, wv: Optional[FloatArra
             # the engine's loss is the model's: loss and output in one pass, in chunks
             kw = {} if wv is None else {"sample_weight": wv}
             value, a = eng.evaluate(Xv, Yv, n_threads=n_threads, **kw)
-        return {"val_loss": float(value), "val_metric": Loss.metric(Yv, a, model._mode)}
+        return {"val_loss": float(value), "val_metric": Loss.metric(Yv, a, model.target_mode)}
     return validate
 
 
@@ -102,11 +103,11 @@ def prepare(model: MLP, X: ArrayLike, y: ArrayLike, *, batch_size: Optional[int]
     check_validation(validation_split, validation_data)
     loss = model.loss
     assert loss is not None                 # set by the caller
-    X = model._X(X)
+    X = model.check_inputs(X)
     n = X.shape[0]
     if n == 0:
         raise ValueError("X has no samples (0 rows)")
-    Y = model._encode(loss, y, n, fitting=True).Y
+    Y = model.encode_targets(loss, y, n, fitting=True).Y
     sw = check_sample_weight(sample_weight, n)
     Xv: Optional[FloatArray] = None
     Yv: Optional[FloatArray] = None
@@ -115,10 +116,10 @@ def prepare(model: MLP, X: ArrayLike, y: ArrayLike, *, batch_size: Optional[int]
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
             raise TypeError("validation_data must be a pair (X_val, y_val) or a triple "
                             "(X_val, y_val, sample_weight_val)")
-        Xv = model._X(validation_data[0], "validation_data X")
+        Xv = model.check_inputs(validation_data[0], "validation_data X")
         if Xv.shape[0] == 0:
             raise ValueError("validation_data has no samples")
-        Yv = model._encode(loss, validation_data[1], Xv.shape[0], fitting=False).Y
+        Yv = model.encode_targets(loss, validation_data[1], Xv.shape[0], fitting=False).Y
         if len(validation_data) == 3:
             wv = check_sample_weight(validation_data[2], Xv.shape[0])
     elif validation_split:
@@ -137,12 +138,7 @@ def prepare(model: MLP, X: ArrayLike, y: ArrayLike, *, batch_size: Optional[int]
         if sw is not None:
             sw, wv = np.ascontiguousarray(sw[:n - n_val]), np.ascontiguousarray(sw[n - n_val:])
     n_train = X.shape[0]
-    if batch_size is None:
-        B = n_train
-    else:
-        # at most the whole training set (scikit-learn's rule; no warning, since the default
-        # of 32 exceeds a toy data set)
-        B = min(check_int("batch_size", batch_size, 1), n_train)
+    B = BatchPlan.make(n_train, batch_size).size
     shuffle_seed = derive_seed(model.seed if seed is None else seed, 0)
     if sw is not None:
         sw = sw.astype(model.dtype)

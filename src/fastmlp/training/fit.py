@@ -20,6 +20,7 @@ from .._model_config import MAX_EPOCHS
 from .._typing import ArrayLike
 from ..losses import LossLike, missing_loss_error
 from ..optim import Optimizer, OptimizerLike, Schedule, ScheduleLike, get_optimizer, get_schedule
+from .batches import BatchPlan
 from .callbacks import EarlyStopping, EpochLogger, ProgressBar
 from .data import check_validation, prepare, validator
 from .history import History
@@ -99,17 +100,18 @@ def fit(model: MLP, X: ArrayLike, y: ArrayLike, loss: Optional[LossLike] = None,
         opt = get_optimizer(model.optimizer_, rate)
     else:
         opt = get_optimizer(optimizer, rate)
-    before = dict(model.__dict__) if auto else None
+    before = model.snapshot_state() if auto else None
 
     # -- loss and data --------------------------------------------------------------------
     if loss is not None:
-        model._set_loss(loss)
+        model.use_loss(loss)
     elif model.loss is None:
         raise missing_loss_error(y, model.layer_sizes[-1])
     X, Y, sw, Xv, Yv, wv, B, shuffle_seed = prepare(
         model, X, y, batch_size=batch_size, validation_split=validation_split,
         validation_data=validation_data, validation_shuffle=validation_shuffle,
         sample_weight=sample_weight, seed=seed)
+    plan = BatchPlan(X.shape[0], B, bool(drop_last), bool(shuffle))
 
     def one_run(m: MLP, o: Optimizer, s: Schedule, threads: Optional[int],
                 n_epochs: int = epochs, quiet: bool = False) -> History:
@@ -122,9 +124,8 @@ def fit(model: MLP, X: ArrayLike, y: ArrayLike, loss: Optional[LossLike] = None,
             cbs.append(ProgressBar(epochs))
         if verbose >= 2:
             cbs.append(EpochLogger())
-        run = Run(m.engine, X, Y, optimizer=o, schedule=s, batch_size=B, epochs=n_epochs,
-                  shuffle=bool(shuffle), seed=shuffle_seed, epoch0=m.epochs_trained_,
-                  drop_last=bool(drop_last), sample_weight=sw,
+        run = Run(m.engine, X, Y, optimizer=o, schedule=s, plan=plan, epochs=n_epochs,
+                  seed=shuffle_seed, epoch0=m.epochs_trained_, sample_weight=sw,
                   validate=(None if Xv is None or Yv is None
                             else validator(m, Xv, Yv, wv, threads)),
                   callbacks=[] if quiet else cbs + callbacks,   # quiet: an lr='auto' candidate
@@ -140,7 +141,7 @@ def fit(model: MLP, X: ArrayLike, y: ArrayLike, loss: Optional[LossLike] = None,
         plain = restarts == 1 and early_stopping is None and not callbacks and not verbose \
             and not progress
         search, kept = search_for_fit(model, before, opt, sched, nt, epochs,
-                                      X.shape[0] // B if drop_last else -(-X.shape[0] // B),
+                                      plan.n_batches,
                                       one_run, plain)
         opt.set_base_lr(search.lr)
         if verbose:

@@ -3,17 +3,65 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping, Optional, Sequence
+from typing import Any, Iterator, Mapping, Optional, Sequence, Union, overload
 
 import numpy as np
 
 from .._common import StopTraining
+from .._typing import NDArray
 
-__all__ = ["History", "StopTraining", "DivergenceWarning"]
+__all__ = ["History", "EpochColumn", "StopTraining", "DivergenceWarning"]
 
 
 class DivergenceWarning(RuntimeWarning):
     """Training stopped because the loss or a gradient became NaN or infinite."""
+
+
+class EpochColumn(Sequence[Any]):
+    """One per-epoch list of a :class:`History` (``loss``, ``epoch``, ...): a read-only
+    sequence over a compact NumPy array. Indexing gives Python numbers, slicing and ``+``
+    give lists, it compares equal to a list of the same numbers, and ``np.asarray`` (or
+    ``.values``) gives the array without a copy."""
+
+    __slots__ = ("values",)
+
+    def __init__(self, values: NDArray[Any]) -> None:
+        self.values = values
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    @overload
+    def __getitem__(self, i: int) -> Any: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[Any]: ...
+
+    def __getitem__(self, i: Union[int, slice]) -> Any:
+        if isinstance(i, slice):
+            return self.values[i].tolist()
+        return self.values[i].item()
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.values.tolist())
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> NDArray[Any]:
+        return self.values if dtype is None else self.values.astype(dtype)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, (EpochColumn, list, tuple)):
+            return self.values.tolist() == list(other)
+        return NotImplemented
+
+    def __add__(self, other: Sequence[Any]) -> list[Any]:
+        return self.values.tolist() + list(other)
+
+    def __radd__(self, other: Sequence[Any]) -> list[Any]:
+        return list(other) + self.values.tolist()
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return repr(self.values.tolist())
 
 
 class History:
@@ -44,13 +92,11 @@ class History:
     _KEYS = ("loss", "val_loss", "val_metric", "val_score", "lr", "time")
 
     def __init__(self) -> None:
-        self.epoch: list[int] = []
-        self.loss: list[float] = []
-        self.val_loss: list[float] = []
-        self.val_metric: list[float] = []
-        self.val_score: list[float] = []
-        self.lr: list[float] = []
-        self.time: list[float] = []
+        # the per-epoch figures: one compact float64 array per key (epoch numbers int64),
+        # grown by doubling, the first ``_n`` entries in use; the public lists (``loss``, ...)
+        # are read-only views of them, so a run of 10**7 epochs never holds 10**7 floats
+        self._n = 0
+        self._cols: dict[str, NDArray[Any]] = {}
         self.stopped_early = False
         self.diverged = False
         self.diverged_epoch: Optional[int] = None
@@ -63,31 +109,79 @@ class History:
         self.lr_search: Any = None
         self.restored_best = False
 
+    # -- storage --------------------------------------------------------------------------
+    def _reserve(self, n: int) -> dict[str, NDArray[Any]]:
+        """The columns, with room for ``n`` entries (kept ones copied when they grow): the
+        float keys are the rows of one block, the epoch numbers an int64 array."""
+        cols = self._cols
+        cap = len(cols["loss"]) if cols else 0
+        if n > cap or not cols:
+            cap = max(n, 2 * cap, 8)
+            block = np.empty((len(self._KEYS), cap))
+            new: dict[str, NDArray[Any]] = dict(zip(self._KEYS, block))
+            new["epoch"] = np.empty(cap, np.int64)
+            for k, v in cols.items():
+                new[k][:self._n] = v[:self._n]
+            self._cols = cols = new
+        return cols
+
+    def _column(self, key: str) -> EpochColumn:
+        cols = self._cols
+        return EpochColumn(cols[key][:self._n] if cols else
+                           np.empty(0, np.int64 if key == "epoch" else np.float64))
+
+    epoch = property(lambda self: self._column("epoch"), doc="Epoch numbers (from 1).")
+    loss = property(lambda self: self._column("loss"), doc="Mean training loss per epoch.")
+    val_loss = property(lambda self: self._column("val_loss"), doc="Validation loss.")
+    val_metric = property(lambda self: self._column("val_metric"),
+                          doc="Validation accuracy or R^2.")
+    val_score = property(lambda self: self._column("val_score"),
+                         doc="An estimator's validation score.")
+    lr = property(lambda self: self._column("lr"), doc="Learning rate of each epoch.")
+    time = property(lambda self: self._column("time"), doc="Seconds per epoch.")
+
     def _append(self, epoch: int, logs: Mapping[str, float]) -> None:
-        self.epoch.append(int(epoch))
+        i = self._n
+        cols = self._reserve(i + 1)
+        cols["epoch"][i] = int(epoch)
         for k in self._KEYS:
-            getattr(self, k).append(float(logs.get(k, math.nan)))
+            cols[k][i] = float(logs.get(k, math.nan))
+        self._n = i + 1
 
     def _extend(self, first_epoch: int, losses: Sequence[float], lr: float,
                 time_per_epoch: float) -> None:
         """Record len(losses) epochs at once, numbered from ``first_epoch`` (a whole run done
         in one engine call)."""
-        n = len(losses)
-        self.epoch.extend(range(int(first_epoch), int(first_epoch) + n))
-        self.loss.extend(np.asarray(losses, dtype=float).tolist())
+        i, n = self._n, len(losses)
+        cols = self._reserve(i + n)
+        cols["epoch"][i:i + n] = np.arange(int(first_epoch), int(first_epoch) + n)
+        cols["loss"][i:i + n] = losses
         for k in ("val_loss", "val_metric", "val_score"):
-            getattr(self, k).extend([math.nan] * n)
-        self.lr.extend([float(lr)] * n)
-        self.time.extend([float(time_per_epoch)] * n)
+            cols[k][i:i + n] = math.nan
+        cols["lr"][i:i + n] = float(lr)
+        cols["time"][i:i + n] = float(time_per_epoch)
+        self._n = i + n
 
     def _prepend(self, other: History) -> None:
         """Put the epochs of ``other`` (the run this one continues) before this run's."""
+        m, n = other._n, self._n
+        if not m:
+            return
+        mine = {k: v[:n].copy() for k, v in self._cols.items()}
+        cols = self._reserve(m + n)
         for k in ("epoch",) + self._KEYS:
-            getattr(self, k)[:0] = getattr(other, k)
+            cols[k][:m] = other._cols[k][:m]
+            if n:
+                cols[k][m:m + n] = mine[k]
+        self._n = m + n
 
     def _truncate(self, n: int) -> None:
-        for k in ("epoch",) + self._KEYS:
-            del getattr(self, k)[n:]
+        self._n = min(self._n, max(int(n), 0))
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["_cols"] = {k: v[:self._n].copy() for k, v in self._cols.items()}
+        return state
 
     @property
     def history(self) -> dict[str, list[float]]:
@@ -95,20 +189,20 @@ class History:
         out = {"loss": list(self.loss)}
         for k in ("val_loss", "val_metric", "val_score"):
             vals = getattr(self, k)
-            if any(not math.isnan(v) for v in vals):
+            if not np.all(np.isnan(vals.values)):
                 out[k] = list(vals)
         out["lr"] = list(self.lr)
         out["time"] = list(self.time)
         return out
 
     @property
-    def monitored(self) -> list[float]:
-        return getattr(self, self.monitor)
+    def monitored(self) -> EpochColumn:
+        return self._column(self.monitor)
 
     @property
     def best_index(self) -> Optional[int]:
         """Position of the best monitored entry in the lists (None before any finite one)."""
-        vals = np.asarray(self.monitored, dtype=float)
+        vals = self.monitored.values
         if vals.size == 0 or np.all(np.isnan(vals)):
             return None
         return int(np.nanargmax(vals) if self.monitor_mode == "max" else np.nanargmin(vals))
@@ -139,7 +233,7 @@ class History:
         return -v if self.monitor_mode == "max" else v
 
     def __len__(self) -> int:
-        return len(self.loss)
+        return self._n
 
     def __repr__(self) -> str:
         last = f", last loss {self.loss[-1]:.6g}" if self.loss else ""

@@ -40,101 +40,42 @@ at most about one epoch. Runs side by side in threads (restarts, learning-rate s
 :func:`run_concurrently`) all stop at their next epoch boundary the same way: a
 :class:`fastmlp._core.StopFlag` shared by the runs of one call asks them to.
 
-**Threads.** A run whose thread count was left to fastmlp (``n_threads=None``) shares the
-engine's threads with the other runs training in this process at the same time: with k runs
-in flight each engine call gets ``max(1, threads // k)`` (re-read at every call, so a run
-takes the threads back when the others finish). Restarts and learning-rate sweeps that run
-side by side give each run one thread (:func:`run_concurrently`); joblib's process workers
-get ``OMP_NUM_THREADS`` (see :func:`fastmlp.sklearn._threads.resolve_n_threads`); a
-program's own threads fitting models at once share as above -- no fit oversubscribes the
-machine. The engine's results do not depend on its thread count, so none of this changes a
-bit of any result.
+**Threads**: how runs side by side share them is :mod:`fastmlp.training.concurrency`.
 """
 from __future__ import annotations
 
-import copy
 import math
-import os
-import sys
-import threading
 import time
-import warnings
-from concurrent.futures import CancelledError
-from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any, Callable, Mapping, Optional, Sequence
 
 import numpy as np
 
 from .. import _core
 from .._typing import FloatArray
-from .._workers import Workers
 from ..losses import Loss
 from ..optim import Optimizer, ScheduleLike, get_schedule
+from .batches import BatchPlan
 from .callbacks import stop_requested
+from .concurrency import (best_of_restarts, copy_optimizer_template, enter_run,  # noqa: F401
+                          restart_workers, run_concurrently, shared_threads, warn_user,
+                          worker_stop_flag)
 from .history import DivergenceWarning, History, StopTraining
 from .objective import custom_loss_gradient
 
 __all__ = ["Run", "best_of_restarts", "restart_workers", "run_concurrently", "warn_user"]
-
-_PKG_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def warn_user(message: str, category: type[Warning]) -> None:
-    """warnings.warn pointing at the first frame outside fastmlp (the user's line)."""
-    frame: Any = sys._getframe(1)
-    level = 2
-    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_PKG_DIR):
-        frame, level = frame.f_back, level + 1
-    warnings.warn(message, category, stacklevel=level)
-
-
-# the StopFlag of the run_concurrently call whose worker this thread is (None elsewhere)
-_worker = threading.local()
-
-# runs training in this process right now (Run.execute), for the thread sharing above
-_active_lock = threading.Lock()
-_active_runs = 0
-
-
-def active_runs() -> int:
-    """How many :class:`Run` are training in this process at this moment."""
-    return _active_runs
-
-
-def _enter_run(delta: int) -> None:
-    global _active_runs
-    with _active_lock:
-        _active_runs += delta
-
-
-def shared_threads(n_threads: Optional[int], share: bool) -> Optional[int]:
-    """The thread count for one engine call of a run: ``n_threads`` (None: the engine's
-    default) when it is alone or was given explicitly (``share`` False), else its share of
-    the threads among the runs in flight."""
-    k = _active_runs
-    if not share or k <= 1:
-        return n_threads
-    base = _core.get_num_threads() if n_threads is None else n_threads
-    return max(1, base // k)
 
 
 class _StopRequested(Exception):
     """Raised inside Run.execute when its StopFlag asks it to stop (a sibling run's Ctrl-C)."""
 
 
-def _weighted_rows(sw: FloatArray, idx: Optional[np.ndarray], n: int
-                   ) -> tuple[float, Optional[FloatArray]]:
-    """Per-row factors n_b w_i / S_b turning a batch-mean gradient into the weighted mean."""
-    wb = sw[idx] if idx is not None else sw
-    S = float(wb.sum())
-    return S, (wb * (n / S) if S > 0 else None)
-
-
 class Run:
     """One training run of ``engine`` on encoded targets ``Y`` (see the module docs).
 
     Parameters: ``optimizer`` (a :class:`fastmlp.optim.Optimizer`, whose state is used and
-    updated), ``schedule`` (a :class:`fastmlp.optim.Schedule`), ``batch_size`` (1..n),
+    updated), ``schedule`` (a :class:`fastmlp.optim.Schedule`), ``plan`` (the epoch's cut
+    into batches, a :class:`~fastmlp.training.batches.BatchPlan`; or ``batch_size``,
+    ``shuffle`` and ``drop_last``, from which the Run makes one),
     ``epochs`` (>= 0), ``shuffle``, ``seed`` (the shuffling stream), ``epoch0`` (the global
     number of the first epoch; a resumed run continues the shuffling sequence),
     ``samples0`` (samples seen before this run, for schedules counting samples),
@@ -151,8 +92,8 @@ class Run:
     """
 
     def __init__(self, engine: Any, X: FloatArray, Y: FloatArray, *, optimizer: Optimizer,
-                 schedule: ScheduleLike = None, batch_size: int, epochs: int,
-                 shuffle: bool = True, seed: int = 0, epoch0: int = 0, samples0: int = 0,
+                 schedule: ScheduleLike = None, batch_size: Optional[int] = None,
+                 epochs: int, shuffle: bool = True, seed: int = 0, epoch0: int = 0, samples0: int = 0,
                  drop_last: bool = False, sample_weight: Optional[FloatArray] = None,
                  validate: Optional[Callable[[], Mapping[str, float]]] = None,
                  callbacks: Sequence[Any] = (),
@@ -160,18 +101,25 @@ class Run:
                  custom_loss: Optional[Loss] = None, n_threads: Optional[int] = None,
                  on_divergence: str = "warn",
                  share_threads: Optional[bool] = None,
-                 epoch_order: Optional[Callable[[int], Any]] = None) -> None:
+                 epoch_order: Optional[Callable[[int], Any]] = None,
+                 plan: Optional[BatchPlan] = None) -> None:
         self.engine = engine
         self.X, self.Y = X, Y
         self.optimizer = optimizer
         self.schedule = get_schedule(schedule)
-        self.batch_size = int(batch_size)
+        # the cut into batches: ``plan``, or one made from batch_size, drop_last and shuffle
+        if plan is None:
+            plan = BatchPlan.make(X.shape[0], batch_size, drop_last=drop_last, shuffle=shuffle)
+        elif plan.n != X.shape[0]:
+            raise ValueError(f"the batch plan is for {plan.n} rows, X has {X.shape[0]}")
+        self.plan = plan
+        self.batch_size = plan.size
         self.epochs = int(epochs)
-        self.shuffle = bool(shuffle)
+        self.shuffle = plan.shuffle
         self.seed = int(seed)
         self.epoch0 = int(epoch0)
         self.samples0 = int(samples0)
-        self.drop_last = bool(drop_last)
+        self.drop_last = plan.drop_last
         self.sample_weight = sample_weight
         self.validate = validate
         self.callbacks = list(callbacks)
@@ -189,7 +137,7 @@ class Run:
         self.epochs_done = 0
         self.stop_after_epoch = False     # set when a callback's on_batch_end returns True
         # set by run_concurrently's caller on Ctrl-C: this run stops at its next epoch boundary
-        self.stop = getattr(_worker, "stop", None)
+        self.stop = worker_stop_flag()
 
     def _check_stop(self) -> None:
         if self.stop is not None and self.stop.is_set():
@@ -240,19 +188,15 @@ class Run:
                          s2: Optional[FloatArray], progress: Sequence[Any] = (),
                          interval: float = math.inf) -> tuple[float, bool]:
         eng, loss, opt = self.engine, self.custom_loss, self.optimizer
-        n_batches = self._batch_plan()[0]
+        plan = self.plan
+        n_batches = plan.n_batches
         last_report = time.perf_counter()
-        X, Y, sw, B = self.X, self.Y, self.sample_weight, self.batch_size
+        X, Y, sw = self.X, self.Y, self.sample_weight
         nt = self._threads()
-        N = X.shape[0]
-        in_order = (not self.shuffle) or B >= N
-        order: Any = self._order(epoch, N, in_order)
+        order: Any = self._order(epoch, plan.n, plan.in_order)
         in_order = order is None
         total, seen = 0.0, 0
-        for bi, start in enumerate(range(0, N, B)):
-            nb = min(B, N - start)
-            if nb < B and self.drop_last and start > 0:
-                break
+        for bi, (start, nb) in enumerate(plan.batches()):
             idx = np.arange(start, start + nb) if in_order else order[start:start + nb]
             Xb, Yb = (X[start:start + nb], Y[start:start + nb]) if in_order else (X[idx], Y[idx])
             wb = None if sw is None else sw[idx]
@@ -290,25 +234,15 @@ class Run:
         return (total / seen if seen else math.nan), False
 
     # -- one epoch as several engine calls (progress reports within a long epoch) ----------
-    def _batch_plan(self) -> tuple[int, int]:
-        """(batches in an epoch, rows they cover): the whole-epoch call's cut into batches."""
-        N, B = self.X.shape[0], self.batch_size
-        full, short = divmod(N, B)
-        if short and not (self.drop_last and full > 0):
-            return full + 1, N
-        return full, full * B
-
     def _epoch_in_chunks(self, epoch: int, s1: Optional[FloatArray], s2: Optional[FloatArray],
                          progress_cbs: Sequence[Any], interval: float,
                          per_batch_s: Optional[float]) -> tuple[float, bool]:
         """Epoch ``epoch`` (0-based) as train_epochs calls over consecutive batch ranges;
         returns (mean loss, diverged)."""
         eng, opt = self.engine, self.optimizer
-        X, Y, sw, B = self.X, self.Y, self.sample_weight, self.batch_size
-        N = X.shape[0]
-        n_batches, rows_end = self._batch_plan()
-        in_order = (not self.shuffle) or B >= N
-        order: Any = self._order(epoch, N, in_order)
+        X, Y, sw, plan = self.X, self.Y, self.sample_weight, self.plan
+        B, n_batches, rows_end = plan.size, plan.n_batches, plan.rows
+        order: Any = self._order(epoch, plan.n, plan.in_order)
         in_order = order is None
         done = 0
         total, seen = 0.0, 0
@@ -335,11 +269,7 @@ class Run:
                 raise KeyboardInterrupt
             if div:
                 return math.nan, True
-            rows = r1 - r0
-            if wc is not None:            # batches of weight sum 0 are skipped, not counted
-                sums = np.add.reduceat(wc, np.arange(0, rows, B))
-                sizes = np.minimum(B, rows - np.arange(0, rows, B))
-                rows = int(sizes[sums > 0].sum())
+            rows = plan.counted_rows(wc, r1 - r0)
             if rows:
                 total += float(losses[0]) * rows
                 seen += rows
@@ -372,11 +302,11 @@ class Run:
 
     def execute(self) -> History:
         """Train; returns the :class:`History` (also ``self.history``)."""
-        _enter_run(1)
+        enter_run(1)
         try:
             return self._execute()
         finally:
-            _enter_run(-1)
+            enter_run(-1)
 
     def _execute(self) -> History:
         eng, opt, hist, sched = self.engine, self.optimizer, self.history, self.schedule
@@ -432,7 +362,7 @@ class Run:
                         v, div = self._epoch_per_batch(e, batch_cbs, s1, s2, progress_cbs,
                                                        interval)
                     elif progress_cbs and (epoch_s is None or epoch_s > 2 * interval):
-                        n_batches = self._batch_plan()[0]
+                        n_batches = self.plan.n_batches
                         v, div = self._epoch_in_chunks(
                             e, s1, s2, progress_cbs, interval,
                             None if epoch_s is None else epoch_s / max(n_batches, 1))
@@ -502,134 +432,3 @@ def _chunk_batches(interval: float, per_batch_s: float, n_batches: int) -> int:
     if not per_batch_s > 0:
         return n_batches
     return int(max(1, min(n_batches, interval / per_batch_s)))
-
-
-# ---------------------------------------------------------------------------------------------
-# restarts: several starting points, the best kept
-# ---------------------------------------------------------------------------------------------
-def restart_workers(restarts: int, n_threads: Optional[int], callbacks: Sequence[Any] = (),
-                    verbose: int = 0, progress: bool = False) -> int:
-    """How many restarts run at once: one per engine thread, when nothing in the loop talks
-    to the user (callbacks, progress, verbose output stay on one sequential run)."""
-    if callbacks or verbose or progress:
-        return 1
-    threads = _core.get_num_threads() if n_threads is None else n_threads
-    return max(1, min(restarts, threads))
-
-
-def best_of_restarts(restarts: int,
-                     train_one: Callable[[int, Optional[int]], tuple[History, Any]],
-                     workers: int) -> tuple[int, list[tuple[History, Any]]]:
-    """Run ``train_one(r, n_threads)`` for r = 0..restarts-1 -> (History, result); return
-    (index of the best, [(History, result), ...]).
-
-    With ``workers > 1`` the restarts run concurrently, one per thread, each engine on one
-    thread: the engine releases the GIL, so small networks train truly in parallel, and the
-    results are bitwise those of running them in turn (each restart is seeded on its own and
-    the engine's results do not depend on its thread count). The best run is the one with
-    the lowest :meth:`History.final_score` (ties: the earliest).
-
-    Ctrl-C: the restarts that finished are kept, those running stop at their next epoch
-    boundary (each then holds a usable model, its History ``interrupted``) and those not
-    started are skipped; the best of the ones that ran is chosen as usual (a RuntimeWarning
-    says how many of each). Only when none had started does the KeyboardInterrupt
-    propagate.
-    """
-    done = run_concurrently(restarts, train_one, workers)
-    if not done:
-        raise KeyboardInterrupt
-    stopped = sum(h.interrupted for h, _ in done)
-    # sequentially, a run that Ctrl-C stopped has said so itself; an interrupt between two
-    # runs (or any in parallel) is said here
-    if (stopped or len(done) < restarts) and (workers > 1 or not stopped):
-        warn_user(f"training interrupted (KeyboardInterrupt): {len(done) - stopped} of "
-                  f"{restarts} restarts finished, {stopped} stopped at an epoch boundary, "
-                  f"{restarts - len(done)} not started; the best of those that ran is kept",
-                  RuntimeWarning)
-    scores = [h.final_score(h.restored_best) for h, _ in done]
-    best = min(range(len(done)), key=lambda i: (scores[i], i))
-    return best, done
-
-
-def _as_worker(stop: Any, locks: Sequence[Any],
-               train_one: Callable[[int, Optional[int]], tuple[History, Any]], i: int,
-               threads: Optional[int]) -> tuple[History, Any]:
-    """train_one(i, threads) in a pool thread, acting for the caller: it sees the caller's
-    StopFlag and counts as the writer of every model the caller is fitting (its ModelLocks)."""
-    me = threading.get_ident()
-    _worker.stop = stop
-    for lock in locks:
-        lock.add_guest(me)
-    try:
-        return train_one(i, threads)
-    finally:
-        _worker.stop = None
-        for lock in locks:
-            lock.remove_guest(me)
-
-
-def run_concurrently(n: int, train_one: Callable[[int, Optional[int]], tuple[History, Any]],
-                     workers: int, name: str = "fastmlp-restart"
-                     ) -> list[tuple[History, Any]]:
-    """[train_one(i, n_threads) for i in range(n)], ``workers`` at a time -> a list of
-    (History, result) pairs, in order.
-
-    With ``workers > 1`` each call runs in a pool thread with a single-threaded engine
-    (``n_threads=1``); the engine releases the GIL, so the runs are truly parallel, and
-    its results do not depend on the thread count, so they are bitwise those of running
-    the calls in turn. Sequentially (``n_threads=None``: the caller's), a Ctrl-C that a
-    run turned into ``history.interrupted`` ends the series after that run, keeping what
-    finished. Used by restarts and by learning-rate sweeps.
-
-    Ctrl-C while runs are in flight (``workers > 1``): every running :class:`Run` stops at
-    its next epoch boundary (a shared :class:`fastmlp._core.StopFlag`; its History is then
-    ``interrupted``), the calls not started are dropped, and the list holds the calls that
-    ran -- a prefix of 0..n-1, possibly shorter than n, holding every call that returned. A second Ctrl-C does not cut that
-    wait short. Any other exception stops the other runs the same way and is re-raised.
-    """
-    done: list[tuple[History, Any]] = []
-    if workers <= 1:
-        for i in range(n):
-            try:
-                done.append(train_one(i, None))
-            except KeyboardInterrupt:     # outside the Run (which handles its own)
-                break
-            if done[-1][0].interrupted:
-                break
-        return done
-    stop = _core.StopFlag()
-    locks = _core.held_write_locks()
-    with Workers(workers, name) as ex:
-        futures = [ex.submit(_as_worker, stop, locks, train_one, i, 1) for i in range(n)]
-        interrupted = False
-        try:
-            for f in futures:
-                while True:
-                    try:
-                        # in short waits: a Ctrl-C that comes without a signal to interrupt
-                        # a blocking wait (_thread.interrupt_main) is seen within 50 ms
-                        done.append(f.result(timeout=0.05))
-                        break
-                    except FutureTimeout:
-                        continue
-                    except CancelledError:
-                        break
-                    except KeyboardInterrupt:
-                        if not interrupted:
-                            interrupted = True
-                            stop.set()
-                            ex.cancel_pending()
-                        # wait on: this run ends at its next epoch boundary
-        except BaseException:
-            stop.set()
-            ex.cancel_pending()
-            raise
-    return done
-
-
-def copy_optimizer_template(opt: Optimizer) -> Optimizer:
-    """A fresh copy of ``opt``: same hyper-parameters, no state, lr back at base_lr."""
-    template = copy.deepcopy(opt)
-    template.reset_state()
-    template._set_lr_quietly(template.base_lr)
-    return template

@@ -30,6 +30,7 @@ from .. import _core
 from .._common import REAL_TYPES, check_int, check_n_threads
 from ..optim import Adam, Optimizer, Schedule, get_optimizer, get_schedule
 from .data import prepare, validator
+from .batches import BatchPlan
 from .loop import Run, restart_workers, run_concurrently, warn_user
 from .lr_results import (LRRangeResult, LRSweepResult, SweepDivergedError, check_range_rule,
                          check_sweep_rule)
@@ -317,7 +318,7 @@ def search_for_fit(model, before, opt, sched, n_threads, epochs, steps, one_run,
     exactly the candidate's run continued, see :func:`continue_chosen` -- else None. When
     every rate diverges (:class:`SweepDivergedError`) or Ctrl-C ends the sweep
     (KeyboardInterrupt), the model's attributes are put back as ``before`` (a copy of its
-    ``__dict__`` taken when fit began, before the loss and classes were set) and the
+    attributes taken by ``model.snapshot_state()`` when fit began, before the loss and classes were set) and the
     exception propagates.
     """
     if epochs < 1:
@@ -336,8 +337,7 @@ def search_for_fit(model, before, opt, sched, n_threads, epochs, steps, one_run,
     try:
         result, kept = auto_sweep(train_one, opt, n_threads, e)
     except (SweepDivergedError, KeyboardInterrupt):
-        model.__dict__.clear()
-        model.__dict__.update(before)
+        model.restore_state(before)
         raise
     return result, kept[result.index] if resumable else None
 
@@ -350,7 +350,7 @@ def continue_chosen(model, opt, result, kept, one_run, n_threads, epochs):
     m, o, s = kept
     model.engine.theta[...] = m.engine.theta
     model.epochs_trained_ = m.epochs_trained_
-    opt.__dict__.update(o.__dict__)          # the caller's optimiser carries the state on
+    opt.copy_from(o)          # the caller's optimiser carries the state on
     rest = one_run(model, opt, s, n_threads, epochs - result.epochs, False)
     rest._prepend(result.histories[result.index])
     rest.params["epochs"] = epochs
@@ -434,9 +434,9 @@ def lr_range_test(model, X, y, *, start_lr=None, end_lr=None, num_steps=100, opt
     lrs = lo * (hi / lo) ** (np.arange(steps) / (steps - 1))
     opt.set_base_lr(float(lrs[0]))
     ramp = _Ramp(lrs, beta, factor)
-    per_epoch = -(-data.X.shape[0] // data.batch_size)
-    run = Run(base.engine, data.X, data.Y, optimizer=opt, schedule=_KeepLR(),
-              batch_size=data.batch_size, epochs=-(-steps // per_epoch), shuffle=bool(shuffle),
+    plan = BatchPlan(data.X.shape[0], data.batch_size, shuffle=bool(shuffle))
+    run = Run(base.engine, data.X, data.Y, optimizer=opt, schedule=_KeepLR(), plan=plan,
+              epochs=-(-steps // plan.n_batches),
               seed=data.shuffle_seed, epoch0=base.epochs_trained_, sample_weight=data.sw,
               callbacks=[ramp], custom_loss=None if base.loss.builtin else base.loss,
               n_threads=nt, on_divergence="ignore")

@@ -13,6 +13,7 @@ import math
 import numpy as np
 
 from .. import _core
+from .._names import LEAKY_ALPHA
 
 __all__ = ["custom_loss_gradient", "loss_and_gradient", "row_costs"]
 
@@ -86,7 +87,7 @@ def _weighted_chunk(engine, loss_name, out_act, leaky, Xb, Yb, wb, n_threads):
     return float(wb @ row_costs(loss_name, Yb, out)) / S, S
 
 
-def loss_and_gradient(engine, X, Y, loss_name, out_act, sample_weight=None, leaky=0.01,
+def loss_and_gradient(engine, X, Y, loss_name, out_act, sample_weight=None, leaky=LEAKY_ALPHA,
                       n_threads=None, chunk=4096):
     """Mean loss over all rows (weighted mean with ``sample_weight``) and its gradient with
     respect to ``engine.theta`` (float64 copies; the engine's units, no L2 term), in chunks.
