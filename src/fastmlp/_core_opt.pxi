@@ -25,9 +25,10 @@ cdef int _opt_from_spec(object spec, fm_opt *opt) except -1:
     """Fill ``opt`` from an :data:`OptSpec` (or a tuple of its fields), checked."""
     if type(spec) is not OptSpec:
         if not isinstance(spec, tuple) or len(spec) not in (9, 10):
+            got = f"{len(spec)} entries: {spec!r}" if isinstance(spec, tuple) else repr(spec)
             raise ValueError(f"optimizer spec must be an OptSpec or the tuple (kind, lr, "
                              f"momentum, nesterov, weight_decay, beta1, beta2, eps, t[, l2]), "
-                             f"got {spec!r}")
+                             f"got {got}")
         spec = OptSpec(*spec)
     if not (spec.l2 >= 0 and spec.l2 <= DBL_MAX):
         raise ValueError(f"l2 (the spec's 10th entry) must be a finite number >= 0, "
