@@ -12,6 +12,10 @@
  *                   C = alpha*acc + beta*C     otherwise (fused where the ISA has FMA).
  *       The arithmetic of an element never depends on m, n or its place in the tile, which
  *       is what makes results independent of how work is split between threads.
+ *   ukr_ai(k, A, lda, Bp, C, ldc, m, n, alpha, beta)      (may be NULL)
+ *       ukr with op(A) read in place in the NN form (row r of the tile at A + r*lda, its k
+ *       values contiguous; rows r >= m are not read): bitwise ukr's result. Used where B
+ *       was packed once (GEMM_PACK_B) and A need not be packed at all.
  *   pack_a(trans, mc, kc, A, lda, Ap)
  *       Packs op(A)[0:mc, 0:kc] into ceil(mc/MR) micro-panels of MR*kc (zero-padded rows).
  *   pack_b(trans, kc, nc, B, ldb, Bp)

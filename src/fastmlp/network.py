@@ -10,6 +10,7 @@ follow the chapter: index l = 1..L (index 0: ``z[0]`` None, ``a[0]`` the input X
 """
 from __future__ import annotations
 
+import os
 from typing import (TYPE_CHECKING, Any, Callable, Literal, Optional, Sequence, Union, cast,
                     overload)
 
@@ -430,7 +431,8 @@ class MLP(Outputs):
             callbacks: Optional[Sequence[Any]] = None, verbose: int = 0,
             progress: bool = False, schedule: ScheduleLike = None, seed: Optional[int] = None,
             n_threads: Optional[int] = None, on_divergence: str = "warn",
-            sample_weight: Optional[ArrayLike] = None) -> History:
+            sample_weight: Optional[ArrayLike] = None,
+            report: Union[str, os.PathLike[str], Any, None] = None) -> History:
         """Train the network on ``(X, y)`` (chapter 4.3) and return what happened.
 
         Calling ``fit`` again continues from the current weights and optimiser state (and
@@ -534,6 +536,13 @@ class MLP(Outputs):
         sample_weight : array-like of shape (n_samples,) or None, default None
             One weight >= 0 per sample: every batch's loss is the weighted mean of its
             samples' costs (scikit-learn's definition), inside the same C call.
+        report : str, os.PathLike, Report or None, default None
+            Write a self-contained HTML report of the run there (a
+            :class:`~fastmlp.training.Report`: curves, the configuration, per-layer
+            histograms of W, b, a and delta at sampled epochs, decision regions for 2-D
+            inputs, a confusion matrix or residuals); written once when the fit ends, also
+            after divergence, an error or Ctrl-C. A report makes the run return to Python
+            between epochs and runs ``restarts`` one after another.
 
         Returns
         -------
@@ -591,7 +600,7 @@ class MLP(Outputs):
                         min_delta=min_delta, restarts=restarts, callbacks=callbacks,
                         verbose=verbose, progress=progress, schedule=schedule, seed=seed,
                         n_threads=n_threads, on_divergence=on_divergence,
-                        sample_weight=sample_weight)
+                        sample_weight=sample_weight, report=report)
         finally:
             _FITTING.discard(key)
 

@@ -24,7 +24,8 @@ from typing import TYPE_CHECKING, Any, Mapping, Optional, Sequence
 import numpy as np
 
 from ._install import install_hint
-from ._typing import ArrayLike, NDArray
+from ._typing import ArrayLike
+from ._views import plane_grid, predicted_labels, sweep_curves, sweep_label
 from .datasets import xor
 
 if TYPE_CHECKING:
@@ -111,10 +112,7 @@ def plot_decision_regions(model: Any, X: ArrayLike, y: ArrayLike, ax: Optional[A
     plt = _pyplot()
     if ax is None:
         _, ax = plt.subplots(figsize=(4.5, 4), layout="constrained")
-    lo = X.min(axis=0) - margin
-    hi = X.max(axis=0) + margin
-    g0, g1 = np.meshgrid(np.linspace(lo[0], hi[0], resolution),
-                         np.linspace(lo[1], hi[1], resolution))
+    lo, hi, g0, g1 = plane_grid(X, margin, resolution)
     grid = np.column_stack([g0.ravel(), g1.ravel()])
     pred = _labels(model.predict(grid), y).astype(np.float64).reshape(g0.shape)
     classes = np.unique(np.concatenate([np.unique(pred), np.unique(y).astype(np.float64)]))
@@ -135,17 +133,7 @@ def plot_decision_regions(model: Any, X: ArrayLike, y: ArrayLike, ax: Optional[A
     return ax
 
 
-def _labels(pred: ArrayLike, y: ArrayLike) -> NDArray[Any]:
-    """Predictions as class labels: argmax of score columns; a real-valued single output
-    (e.g. a sigmoid unit trained with the square loss) is thresholded half-way between the
-    two classes of ``y``."""
-    p = np.asarray(pred)
-    p = p.reshape(len(p), -1)
-    p = p[:, 0] if p.shape[1] == 1 else np.argmax(p, axis=1)
-    classes = np.unique(np.asarray(y).reshape(-1))
-    if len(classes) == 2 and not np.all(np.isin(p, classes)):
-        p = np.where(p > (classes[0] + classes[1]) / 2, classes[1], classes[0])
-    return p
+_labels = predicted_labels
 
 
 def _accuracy(model: Any, X: ArrayLike, y: ArrayLike) -> float:
@@ -173,13 +161,7 @@ def plot_xor(perceptron: Any, mlp: Any, X: Optional[ArrayLike] = None,
     return fig
 
 
-def _sweep_label(result: LRSweepResult, i: int) -> str:
-    label = f"lr={result.lrs[i]:.3g}"
-    if i == result.index:
-        label += " (chosen)"
-    if result.diverged[i]:
-        label += f", diverged in epoch {result.diverged_epoch[i]}"
-    return label
+_sweep_label = sweep_label
 
 
 def plot_lr_sweep(result: LRSweepResult, ax: Optional[Axes] = None, kind: str = "curves",
@@ -200,8 +182,7 @@ def plot_lr_sweep(result: LRSweepResult, ax: Optional[Axes] = None, kind: str = 
     idx = list(range(n)) if indices is None else [int(i) for i in indices]
     if any(not 0 <= i < n for i in idx):
         raise ValueError(f"indices must be in 0..{n - 1}, got {idx}")
-    curves = result.val_loss if result.val_loss is not None else result.loss
-    what = "validation loss" if result.val_loss is not None else "training loss"
+    curves, what = sweep_curves(result)
     plt = _pyplot()
     if ax is None:
         ax = _new_axes(plt)

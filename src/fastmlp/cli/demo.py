@@ -13,6 +13,7 @@ from .._install import install_hint
 from .. import datasets
 from ..network import MLP
 from ..perceptron import Perceptron
+from ..training.report import Report
 from ..plot import _accuracy, plot_xor     # plot imports matplotlib only inside its functions
 from .common import CLIError, check_output_path, one_line, positive_int, set_threads
 
@@ -40,6 +41,10 @@ def add_parser(sub: Any) -> None:
     d.add_argument("--plot", metavar="FILE.png", default=None,
                    help="also save the XOR figure there and the learning-rate figure next "
                         "to it, as FILE-lr.png (needs matplotlib)")
+    d.add_argument("--report", metavar="FILE.html", default=None,
+                   help="also write self-contained HTML reports: the XOR network's run "
+                        "there (decision regions over the epochs), the digits network's "
+                        "(with the learning-rate sweep) next to it, as FILE-digits.html")
     d.set_defaults(run=cmd_demo)
 
 
@@ -50,6 +55,12 @@ def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
         except ImportError:
             raise CLIError("--plot needs matplotlib: " + install_hint("plot")) from None
         check_output_path(args.plot, "figure")
+    digits_report = None
+    if args.report:
+        check_output_path(args.report, "report")
+        root, ext = os.path.splitext(args.report)
+        digits_report = Report(f"{root}-digits{ext or '.html'}",
+                               title="fastmlp demo: rendered 8x8 digits, 64-64-10 ReLU MLP")
     set_threads(args.threads)
     seed = args.seed
 
@@ -60,7 +71,7 @@ def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
     acc_p = _accuracy(per, X, y)
     print(f"perceptron (2 -> 1):  accuracy {100 * acc_p:5.1f} %  "
           f"(converged: {per.converged_})", file=out)
-    mlp, acc_m, t_xor = _fit_xor(X, y, seed, quick=args.quick)
+    mlp, acc_m, t_xor = _fit_xor(X, y, seed, quick=args.quick, report=args.report)
     print(f"MLP 2-4-1 ({'-'.join(mlp.activations)}, logistic loss):  "
           f"accuracy {100 * acc_m:5.1f} %  (trained in {t_xor * 1e3:.0f} ms)", file=out)
     print(f"-> the perceptron {'fails' if acc_p < 1 else 'solves it?!'}, "
@@ -80,7 +91,7 @@ def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
               seed=seed)
     t0 = time.perf_counter()
     net.fit(Xtr, ytr, loss="cross_entropy", optimizer="sgd", lr=0.1, batch_size=32,
-            epochs=epochs)
+            epochs=epochs, report=digits_report)
     secs = time.perf_counter() - t0
     acc_tr = _accuracy(net, Xtr, ytr)
     acc_te = _accuracy(net, Xte, yte)
@@ -89,12 +100,17 @@ def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
           file=out)
     print(f"training accuracy {100 * acc_tr:5.1f} %   test accuracy {100 * acc_te:5.1f} %",
           file=out)
-    _learning_rates(Xtr, ytr, seed, args, out)
+    res = _learning_rates(Xtr, ytr, seed, args, out)
+    if digits_report is not None:
+        assert net.history_ is not None
+        digits_report.write(net.history_, lr_search=res)
+        print(f"\nwrote the reports to {args.report} (XOR) and {digits_report.path} "
+              f"(digits, with the sweep)", file=out)
     return 0
 
 
 def _learning_rates(X: Any, y: Any, seed: int, args: argparse.Namespace,
-                    out: TextIO) -> None:
+                    out: TextIO) -> LRSweepResult:
     """The chapter's picture of the learning rate, from a sweep: one copy of the network per
     rate, all from the same weights, trained side by side."""
     from ..training.lr_search import lr_sweep
@@ -123,6 +139,7 @@ def _learning_rates(X: Any, y: Any, seed: int, args: argparse.Namespace,
     if args.plot:
         root, ext = os.path.splitext(args.plot)
         _save_lr_plot(res, f"{root}-lr{ext or '.png'}", out)
+    return res
 
 
 def _save_lr_plot(res: LRSweepResult, path: str, out: TextIO) -> None:
@@ -142,21 +159,28 @@ def _save_lr_plot(res: LRSweepResult, path: str, out: TextIO) -> None:
     print(f"saved the learning-rate figure to {path}", file=out)
 
 
-def _fit_xor(X: Any, y: Any, seed: int, quick: bool) -> tuple[MLP, float, float]:
+def _fit_xor(X: Any, y: Any, seed: int, quick: bool, report: Optional[str] = None
+             ) -> tuple[MLP, float, float]:
     """A 2-4-1 network (tanh hidden units, one linear output unit, logistic loss) trained by
-    full-batch gradient descent; if a start gets stuck another seed is tried (restarts)."""
+    full-batch gradient descent; if a start gets stuck another seed is tried (restarts).
+    ``report``: where the kept network's run is reported."""
     t0 = time.perf_counter()
-    best: Optional[tuple[MLP, float]] = None
+    best: Optional[tuple[MLP, float, Optional[Report]]] = None
     for k in range(5):
         mlp = MLP([2, 4, 1], activation="tanh", loss="logistic", seed=seed + k)
+        rep = None if report is None else Report(
+            report, title="fastmlp demo: XOR, 2-4-1 tanh MLP, logistic loss")
         mlp.fit(X, y, loss="logistic", optimizer="sgd", lr=0.5, batch_size=None,
-                epochs=1000 if quick else 2000)
+                epochs=1000 if quick else 2000, report=rep)
         acc = _accuracy(mlp, X, y)
         if best is None or acc > best[1]:
-            best = (mlp, acc)
+            best = (mlp, acc, rep)
         if acc == 1.0:
             break
     assert best is not None
+    if best[2] is not None and best[2] is not rep:  # a later attempt overwrote the file
+        assert best[0].history_ is not None
+        best[2].write(best[0].history_)
     return best[0], best[1], time.perf_counter() - t0
 
 

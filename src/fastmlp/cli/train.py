@@ -125,6 +125,10 @@ def add_parsers(sub: Any) -> None:
     t.add_argument("--keep-diverged", action="store_true",
                    help="save the model even when training diverged (its last finite "
                         "weights); the exit status is still 3")
+    t.add_argument("--report", metavar="RUN.html", default=None,
+                   help="also write a self-contained HTML report of the run there (curves, "
+                        "configuration, per-layer histograms, confusion matrix or "
+                        "residuals; opens from disk, no network)")
     t.add_argument("-v", "--verbose", action="store_true", help="print the loss of every epoch")
 
     r = sub.add_parser(
@@ -315,6 +319,8 @@ def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
     check_output_path(args.output, "model")        # a directory is refused as given
     output = _model_path(args.output)
     check_output_path(output, "model")
+    if args.report is not None:
+        check_output_path(args.report, "report")
     X, y, names = load_data(args.data, args.target, need_target=True)
     assert y is not None                           # need_target=True
     task, how, loss, y, n_out = _choose_loss(y, args.task, args.loss, args.data)
@@ -345,7 +351,10 @@ def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
         warnings.simplefilter("ignore", DivergenceWarning)   # reported below, in one line
         hist = model.fit(X_tr, y_tr, loss=loss, optimizer=args.optimizer, lr=args.lr,
                          batch_size=args.batch_size, epochs=args.epochs,
-                         validation_data=validation, callbacks=callbacks)
+                         validation_data=validation, callbacks=callbacks,
+                         report=args.report)
+    if args.report is not None:
+        print(f"wrote the report to {args.report}", file=out)
     seconds = time.perf_counter() - t0
     batch = hist.params["batch_size"]
     epochs = len(hist)

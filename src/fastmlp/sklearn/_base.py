@@ -21,6 +21,7 @@ from .. import _core
 from .._version import __version__
 from ..training import best_of_restarts, restart_workers
 from ..training.loop import warn_user
+from ..training.report import Report
 from ._lr import search_learning_rate
 from ._compat import TagsMixin, check_sample_weight, validate_data
 from ._network import Network
@@ -256,19 +257,32 @@ class EngineEstimator(TagsMixin, BaseEstimator):
         if auto_lr:             # fastmlp's extension: a learning-rate sweep first
             s = search_learning_rate(self, nets[0], split, s, nt, t0)
 
+        # fastmlp's extension: an HTML report of the run (written once, with the kept run)
+        report = None if self.report is None else Report(self.report)
+        if report is not None:
+            report.deferred = True
+            report.class_names = getattr(self, "classes_", None)
+
         def train_one(r, threads):
             net = nets[r]
             hist = self.train_network(net, split, s, nt if threads is None else threads,
-                                       incremental, t0)
+                                      incremental, t0, report=report)
             return hist, net
 
-        workers = restart_workers(len(nets), nt, verbose=self.verbose)
+        workers = restart_workers(len(nets), nt, [report] if report else (),
+                                  verbose=self.verbose)
+        best = None
         try:
             best, done = best_of_restarts(len(nets), train_one, workers)
         except FloatingPointError as exc:   # on_divergence='raise': scikit-learn's error
             if self._divergence_policy() != "raise":
                 raise
             raise ValueError(NONFINITE_MESSAGE) from exc
+        finally:
+            if report is not None and report.last_history is not None:
+                kept = done[best][0] if best is not None else report.last_history
+                report.write(kept, lr_search=getattr(self, "lr_search_", None),
+                             run_index=best if len(report.runs) == len(nets) else None)
         if self.verbose and len(nets) > 1:
             for r, (h, _) in enumerate(done):
                 print(f"Restart {r + 1}/{len(nets)}: score = {-h.final_score(h.restored_best):.8f}")
@@ -308,12 +322,14 @@ class EngineEstimator(TagsMixin, BaseEstimator):
         rule restores those weights)."""
         return "warn" if policy == "raise" and s.early_stopping else policy
 
-    def train_network(self, net, split, s, nt, incremental, t0, quiet=False):
+    def train_network(self, net, split, s, nt, incremental, t0, quiet=False, report=None):
         X, Y, sw, val = split
         policy = "ignore" if quiet else self._divergence_policy()
         if s.solver == "lbfgs":
             hist, n_iter, failed = net.train_lbfgs(X, Y, sw, s, nt, on_divergence=policy)
             hist.params.update(n_iter=n_iter, failed=failed)
+            if report is not None:
+                report.last_history = hist
             return hist
         net.start(s, incremental)
         validate = None
@@ -324,7 +340,8 @@ class EngineEstimator(TagsMixin, BaseEstimator):
         return net.train(X, Y, w, s, nt, epochs=1 if incremental else s.max_iter,
                          samples0=t0, validate=validate, verbose=self.verbose and not quiet,
                          on_divergence=self._stochastic_policy(policy, s),
-                         share_threads=self.n_threads is None)
+                         share_threads=self.n_threads is None,
+                         callbacks=[] if report is None else [report])
 
     def _record(self, hist, net, s, split, incremental, first):
         """The fitted attributes scikit-learn names, from the run's History."""

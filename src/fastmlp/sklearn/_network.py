@@ -221,21 +221,21 @@ class Network:
                 monitor="val_score" if s.early_stopping else "loss")
 
     def train(self, X, Y, sw, s, n_threads, *, epochs, samples0, validate=None,
-              verbose=False, on_divergence="warn", share_threads=False):
+              verbose=False, on_divergence="warn", share_threads=False, callbacks=()):
         """Train ``epochs`` epochs of the stochastic solver; returns the Run's History. Runs
         alone on this network (the model's write lock). share_threads: n_threads was chosen
         by fastmlp, so concurrent fits share the threads (training.loop)."""
         with self.model.writing():
             return self._train(X, Y, sw, s, n_threads, epochs=epochs, samples0=samples0,
                                validate=validate, verbose=verbose, on_divergence=on_divergence,
-                               share_threads=share_threads)
+                               share_threads=share_threads, callbacks=callbacks)
 
     def _train(self, X, Y, sw, s, n_threads, *, epochs, samples0, validate, verbose,
-               on_divergence, share_threads):
+               on_divergence, share_threads, callbacks=()):
         n = X.shape[0]
         plan = batch_plan(n, s, warn=True)
         callbacks = [self.stopper] + (
-            [_Printer(validate is not None, self.stopper, s)] if verbose else [])
+            [_Printer(validate is not None, self.stopper, s)] if verbose else []) + list(callbacks)
         run = Run(self.engine, X, Y, optimizer=self.optimizer, schedule=self.schedule,
                   plan=plan, epochs=epochs, seed=self.seed or 0,
                   epoch_order=_sklearn_order(self.shuffle_rs, n) if s.shuffle else None,

@@ -1,9 +1,11 @@
 """MLPClassifier and MLPRegressor: scikit-learn's multi-layer perceptrons on fastmlp's
 engine. Parameters are those of :mod:`sklearn.neural_network` with the same meaning (plus
-``loss``, ``restarts``, ``n_threads``, ``dtype`` and ``on_divergence``); the fitted attributes are those
-scikit-learn names (``coefs_``, ``intercepts_``, ``loss_curve_``, ...)."""
+``loss``, ``restarts``, ``n_threads``, ``dtype``, ``report`` and ``on_divergence``); the
+fitted attributes are those scikit-learn names (``coefs_``, ``intercepts_``,
+``loss_curve_``, ...)."""
 from __future__ import annotations
 
+import os
 from numbers import Integral, Real
 
 import numpy as np
@@ -84,6 +86,7 @@ class _BaseMLP(EngineEstimator):
         "max_fun": [Interval(Integral, 1, None, closed="left")],
         "restarts": [Interval(Integral, 1, None, closed="left")],
         "n_threads": [Interval(Integral, 1, None, closed="left"), None],
+        "report": [str, os.PathLike, None],
         "on_divergence": [StrOptions({"raise", "warn"})],
     }
 
@@ -93,7 +96,7 @@ class _BaseMLP(EngineEstimator):
                  random_state=None, tol=1e-4, verbose=False, warm_start=False, momentum=0.9,
                  nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
                  beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000,
-                 loss="log_loss", restarts=1, n_threads=None, dtype=None,
+                 loss="log_loss", restarts=1, n_threads=None, dtype=None, report=None,
                  on_divergence="raise"):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -122,6 +125,7 @@ class _BaseMLP(EngineEstimator):
         self.restarts = restarts
         self.n_threads = n_threads
         self.dtype = dtype
+        self.report = report
         self.on_divergence = on_divergence
 
     @property
@@ -215,6 +219,12 @@ class MLPClassifier(ClassifierMixin, LabelEncoding, _BaseMLP):
         trains with it. The chosen rate is ``learning_rate_init_``, the sweep
         ``lr_search_`` (a ``fastmlp.training.LRSweepResult``). There is no
         ``partial_fit`` then; ``solver='lbfgs'`` ignores it.
+    report : str, os.PathLike or None, default=None
+        fastmlp's extension: each ``fit``/``partial_fit`` writes a self-contained HTML
+        report of its run there (``fastmlp.training.Report``: curves, configuration,
+        per-layer histograms, confusion matrix or residuals, the sweep of ``'auto'``). A
+        constructor parameter, stored as given and used by ``fit``, as scikit-learn
+        configures a fit; clones fitted with the same path overwrite each other's file.
 
     Randomness is scikit-learn's: the initial weights, the ``early_stopping`` split and,
     with ``shuffle=True``, every epoch's order (``sklearn.utils.shuffle`` of the previous
@@ -333,9 +343,10 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     """Multi-layer perceptron regressor trained by fastmlp's C engine.
 
     Parameters are those of :class:`sklearn.neural_network.MLPRegressor`, plus
-    ``restarts``, ``n_threads``, ``dtype``, ``on_divergence`` and ``learning_rate_init='auto'`` (fastmlp's
-    extension: a learning-rate sweep before training) as in :class:`MLPClassifier`. Multi-output
-    targets train one output unit per target.
+    ``restarts``, ``n_threads``, ``dtype``, ``report``, ``on_divergence`` and
+    ``learning_rate_init='auto'`` (fastmlp's extension: a learning-rate sweep before
+    training) as in :class:`MLPClassifier`. Multi-output targets train one output unit per
+    target.
 
     loss : {'squared_error', 'poisson', 'square'}
         'squared_error': scikit-learn's half mean squared error, on linear outputs.
@@ -353,7 +364,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
                  random_state=None, tol=1e-4, verbose=False, warm_start=False, momentum=0.9,
                  nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
                  beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000,
-                 restarts=1, n_threads=None, dtype=None, on_divergence="raise"):
+                 restarts=1, n_threads=None, dtype=None, report=None, on_divergence="raise"):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes, activation=activation, solver=solver,
             alpha=alpha, batch_size=batch_size, learning_rate=learning_rate,
@@ -363,7 +374,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
             early_stopping=early_stopping, validation_fraction=validation_fraction,
             beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, n_iter_no_change=n_iter_no_change,
             max_fun=max_fun, loss=loss, restarts=restarts, n_threads=n_threads, dtype=dtype,
-            on_divergence=on_divergence)
+            report=report, on_divergence=on_divergence)
 
     _parameter_constraints: dict = {
         **_BaseMLP._parameter_constraints,

@@ -9,6 +9,7 @@ before every epoch (the last short batch is kept unless ``drop_last=True``).
 from __future__ import annotations
 
 import copy
+import os
 import threading
 from typing import TYPE_CHECKING, Any, Optional, Sequence, Union
 
@@ -26,6 +27,7 @@ from .data import check_validation, prepare, validator
 from .history import History
 from .loop import Run, best_of_restarts, copy_optimizer_template, restart_workers
 from .lr_search import continue_chosen, search_for_fit
+from .report import Report
 
 if TYPE_CHECKING:
     from ..network import MLP
@@ -55,7 +57,8 @@ def fit(model: MLP, X: ArrayLike, y: ArrayLike, loss: Optional[LossLike] = None,
         restarts: int = 1, callbacks: Optional[Sequence[Any]] = None, verbose: int = 0,
         progress: bool = False, schedule: ScheduleLike = None, seed: Optional[int] = None,
         n_threads: Optional[int] = None, on_divergence: str = "warn",
-        sample_weight: Optional[ArrayLike] = None) -> History:
+        sample_weight: Optional[ArrayLike] = None,
+        report: Union[str, os.PathLike[str], Report, None] = None) -> History:
     """Train ``model`` on ``(X, y)``; returns a :class:`~fastmlp.training.History`.
 
     The implementation of :meth:`fastmlp.MLP.fit`, whose docstring describes every
@@ -91,6 +94,9 @@ def fit(model: MLP, X: ArrayLike, y: ArrayLike, loss: Optional[LossLike] = None,
         check_n_threads(n_threads)
     nt = model.n_threads if n_threads is None else n_threads
     callbacks = _check_callbacks(callbacks)
+    if report is not None:
+        callbacks.append(report if isinstance(report, Report) else Report(report))
+    reports = [cb for cb in callbacks if isinstance(cb, Report)]
     sched = get_schedule(schedule)
     auto = isinstance(lr, str)
     if auto and lr != "auto":
@@ -112,6 +118,29 @@ def fit(model: MLP, X: ArrayLike, y: ArrayLike, loss: Optional[LossLike] = None,
         validation_data=validation_data, validation_shuffle=validation_shuffle,
         sample_weight=sample_weight, seed=seed)
     plan = BatchPlan(X.shape[0], B, bool(drop_last), bool(shuffle))
+    for rep in reports:               # written once, below, with the whole History
+        rep.model, rep.deferred = model, True
+        rep.validation = None if Xv is None or Yv is None else (Xv, Yv)
+    hist = None
+    try:
+        hist = _train(model, X, Y, Xv, Yv, sw, wv, plan, shuffle_seed, opt, sched, nt, auto,
+                      before, epochs, restarts, early_stopping, stopper_args, progress,
+                      verbose, callbacks, on_divergence)
+    finally:
+        for rep in reports:
+            rep.deferred = False
+            shown = hist if hist is not None else rep.last_history
+            if rep.runs and shown is not None:     # also after an error: what ran is shown
+                rep.write(shown)
+    return hist
+
+
+def _train(model: MLP, X: Any, Y: Any, Xv: Any, Yv: Any, sw: Any, wv: Any, plan: BatchPlan,
+           shuffle_seed: int, opt: Optimizer, sched: Schedule, nt: Optional[int], auto: bool,
+           before: Any, epochs: int, restarts: int, early_stopping: Any, stopper_args: Any,
+           progress: bool, verbose: int, callbacks: list[Any], on_divergence: str) -> History:
+    """The runs of a fit whose options and data are checked: one, or one per restart
+    (the best kept), after the ``lr='auto'`` search."""
 
     def one_run(m: MLP, o: Optimizer, s: Schedule, threads: Optional[int],
                 n_epochs: int = epochs, quiet: bool = False) -> History:
