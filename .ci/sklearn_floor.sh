@@ -34,4 +34,4 @@ ln -s "$PKG" .ci-floor-path/fastmlp
 .ci-floor-venv/bin/python -c \
     "import sklearn, numpy; print('scikit-learn', sklearn.__version__, 'numpy', numpy.__version__)"
 PYTHONPATH="$PWD/.ci-floor-path" .ci-floor-venv/bin/python -m pytest -q -p no:cacheprovider \
-    tests/test_sklearn*.py tests/test_poisson_loss.py
+    tests/sklearn/test_sklearn*.py tests/api/test_poisson_loss.py

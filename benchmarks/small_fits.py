@@ -50,6 +50,19 @@ def _cases():
             "iris_sklearn": (iris_sklearn, 5)}
 
 
+class TimeSmallFits:
+    """asv: the same cases, one call each (asv repeats and times them)."""
+
+    params = ["xor_mlp_fit50", "iris_mlpclassifier", "iris_sklearn"]
+    param_names = ["case"]
+
+    def setup(self, case):
+        self.f = _cases()[case][0]
+
+    def time_fit(self, case):
+        self.f()
+
+
 def _one_round(names):
     """{case: seconds per call} of one round (run in this interpreter)."""
     cases = _cases()

@@ -577,29 +577,12 @@ cdef class Engine:
                 self._reserve(batch_size)
             if self.perm.shape[0] != N:
                 self.perm = np.empty(N, dtype=np.int64)
-            run.keep = (self, X, Xc, Y, sw, state1, state2, self._theta, grad, self.perm, stop)
-            run.csr = &Xc.c if Xc is not None else NULL
-            run.w = self._ws if Xc is None else _csr_workspace(self, batch_size)
-            run.net = &self.net
-            run.dbl = self.dbl
-            run.theta = self._theta_p
-            run.perm = <int64_t*>_ptr(self.perm)
-            run.s1 = _ptr(state1) if state1 is not None else NULL
-            run.s2 = _ptr(state2) if state2 is not None else NULL
-            run.X = _ptr(X)
-            run.Y = _ptr(Y)
-            run.sw = _ptr(sw) if sw is not None else NULL
-            run.N = N
-            run.batch = batch_size
-            run.drop_last = drop_last
-            run.shuffle = shuffle
-            run.seed = seed
-            run.epoch0 = epoch0
-            run.n_epochs = n_epochs
-            run.nt = _nt(n_threads)
-            run.done = 0
-            run.own_stop = 0
-            run.stop = &(<StopFlag>stop).flag if stop is not None else &run.own_stop
+            run.bind(self, X, Y, sw, state1, state2, grad, stop, N, batch_size, drop_last,
+                     shuffle, seed, epoch0, n_epochs, _nt(n_threads))
+            if Xc is not None:   # CSR rows: X above is Xc.data, the engine reads run.csr
+                run.keep = run.keep + (Xc,)
+                run.csr = &Xc.c
+                run.w = _csr_workspace(self, batch_size)
             if interruptible is None:
                 # worth a thread only when the run is long: ~6 flops per weight per sample
                 interruptible = 6.0 * self.net.n_weights * N * n_epochs > 2e9

@@ -39,6 +39,36 @@ cdef class _EpochRun:
     cdef fm_status st
     cdef object finished      # a threading.Event when run in a helper thread
 
+    cdef int bind(self, Engine eng, object X, object Y, object sw, object state1,
+                  object state2, object grad, object stop, int64_t N, int batch, bint drop_last,
+                  bint shuffle, uint64_t seed, int64_t epoch0, int64_t n_epochs,
+                  int nt) except -1:
+        """Point this run at ``eng``'s network, parameters and workspace and at the call's
+        arrays (kept alive in ``keep``); ``Engine.train_epochs`` checked them all."""
+        self.keep = (eng, X, Y, sw, state1, state2, eng._theta, grad, eng.perm, stop)
+        self.w = eng._ws
+        self.net = &eng.net
+        self.dbl = eng.dbl
+        self.theta = eng._theta_p
+        self.perm = <int64_t*>_ptr(eng.perm)
+        self.s1 = _ptr(state1) if state1 is not None else NULL
+        self.s2 = _ptr(state2) if state2 is not None else NULL
+        self.X = _ptr(X)
+        self.Y = _ptr(Y)
+        self.sw = _ptr(sw) if sw is not None else NULL
+        self.N = N
+        self.batch = batch
+        self.drop_last = drop_last
+        self.shuffle = shuffle
+        self.seed = seed
+        self.epoch0 = epoch0
+        self.n_epochs = n_epochs
+        self.nt = nt
+        self.done = 0
+        self.own_stop = 0
+        self.stop = &(<StopFlag>stop).flag if stop is not None else &self.own_stop
+        return 0
+
     def go(self):
         try:
             self._go()

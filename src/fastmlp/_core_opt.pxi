@@ -25,7 +25,8 @@ cdef int _opt_from_spec(object spec, fm_opt *opt) except -1:
     """Fill ``opt`` from an :data:`OptSpec` (or a tuple of its fields), checked."""
     if type(spec) is not OptSpec:
         if not isinstance(spec, tuple) or len(spec) not in (9, 10):
-            got = f"{len(spec)} entries: {spec!r}" if isinstance(spec, tuple) else repr(spec)
+            got = (f"{len(spec)} entries" if isinstance(spec, tuple)
+                   else f"{type(spec).__name__} {spec!r}")
             raise ValueError(f"optimizer spec must be an OptSpec or the tuple (kind, lr, "
                              f"momentum, nesterov, weight_decay, beta1, beta2, eps, t[, l2]), "
                              f"got {got}")

@@ -9,32 +9,28 @@ from typing import Any, Callable, TypeVar, cast
 _Method = TypeVar("_Method", bound=Callable[..., Any])
 
 
-def reads(method: _Method) -> _Method:
-    """The method reads the model: any number of threads may run it at once (it waits
-    while another thread fits the model)."""
+def _holding(side: str, method: _Method) -> _Method:
+    """``method`` run while holding its model's lock (``_lock``) for ``side``: 'read' or
+    'write'."""
     @functools.wraps(method)
-    def reading(self: Any, *args: Any, **kwargs: Any) -> Any:
+    def locked(self: Any, *args: Any, **kwargs: Any) -> Any:
         lock = self._lock
-        lock.acquire_read()
+        acquire, release = getattr(lock, f"acquire_{side}"), getattr(lock, f"release_{side}")
+        acquire()
         try:
             return method(self, *args, **kwargs)
         finally:
-            lock.release_read()
-    return cast(_Method, reading)
+            release()
+    return cast(_Method, locked)
 
 
-
+def reads(method: _Method) -> _Method:
+    """The method reads the model: any number of threads may run it at once (it waits
+    while another thread fits the model)."""
+    return _holding("read", method)
 
 
 def writes(method: _Method) -> _Method:
     """The method changes the model: it runs alone (other threads' calls on this model wait
     for it, and it waits for theirs); in its own thread it may call any other method."""
-    @functools.wraps(method)
-    def writing(self: Any, *args: Any, **kwargs: Any) -> Any:
-        lock = self._lock
-        lock.acquire_write()
-        try:
-            return method(self, *args, **kwargs)
-        finally:
-            lock.release_write()
-    return cast(_Method, writing)
+    return _holding("write", method)

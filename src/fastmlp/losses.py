@@ -124,6 +124,14 @@ class Loss:
     allowed_outputs: Optional[tuple[str, ...]] = None
     encoding: str = "real"
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """A built-in loss class (of this module, named in ``_core.LOSS_CODES``) takes its
+        engine code and its outputs from the tables (``_names.LOSS_OUTPUTS``)."""
+        super().__init_subclass__(**kwargs)
+        if cls.__module__ == __name__ and cls.__dict__.get("name") in _core.LOSS_CODES:
+            cls.code = _core.LOSS_CODES[cls.name]
+            cls.default_output, cls.allowed_outputs = _outputs_of(cls.name)
+
     # -- maths (NumPy) -----------------------------------------------------------------------
     def value(self, Y: FloatArray, a: FloatArray,
               z: Optional[FloatArray] = None) -> float:  # pragma: no cover - abstract
@@ -368,8 +376,6 @@ def _outputs_of(name: str) -> tuple[str, Optional[tuple[str, ...]]]:
 class SquareLoss(Loss):
     """C_k = sum_i (y_i - f_i)^2 (regression; equal to (1 - y f)^2 for y in {-1, +1})."""
     name = "square"
-    code = _core.LOSS_CODES[name]
-    default_output, allowed_outputs = _outputs_of(name)
     encoding = "real"
 
     def value(self, Y: FloatArray, a: FloatArray, z: Optional[FloatArray] = None) -> float:
@@ -382,8 +388,6 @@ class SquareLoss(Loss):
 class HingeLoss(Loss):
     """C_k = sum_i max(0, 1 - y_i f_i), y_i in {-1, +1}."""
     name = "hinge"
-    code = _core.LOSS_CODES[name]
-    default_output, allowed_outputs = _outputs_of(name)
     encoding = "pm1"
 
     def value(self, Y: FloatArray, a: FloatArray, z: Optional[FloatArray] = None) -> float:
@@ -396,8 +400,6 @@ class HingeLoss(Loss):
 class LogisticLoss(Loss):
     """C_k = sum_i log(1 + exp(-y_i f_i)), y_i in {-1, +1}; P(y=+1) = sigmoid(f)."""
     name = "logistic"
-    code = _core.LOSS_CODES[name]
-    default_output, allowed_outputs = _outputs_of(name)
     encoding = "pm1"
 
     def value(self, Y: FloatArray, a: FloatArray, z: Optional[FloatArray] = None) -> float:
@@ -412,8 +414,6 @@ class LogisticLoss(Loss):
 class CrossEntropyLoss(Loss):
     """C_k = -sum_i y_i log p_i with p = softmax(z^L) (computed from z: log-sum-exp)."""
     name = "cross_entropy"
-    code = _core.LOSS_CODES[name]
-    default_output, allowed_outputs = _outputs_of(name)
     encoding = "prob"
 
     def value(self, Y: FloatArray, a: FloatArray, z: Optional[FloatArray] = None) -> float:
@@ -433,8 +433,6 @@ class CrossEntropyLoss(Loss):
 class MarginLoss(Loss):
     """Multi-class large margin (Weston-Watkins): C_k = sum_{j != y} max(0, 1 + f_j - f_y)."""
     name = "margin"
-    code = _core.LOSS_CODES[name]
-    default_output, allowed_outputs = _outputs_of(name)
     encoding = "onehot"
 
     @staticmethod
@@ -461,8 +459,6 @@ class PoissonLoss(Loss):
     """Half the Poisson deviance: C_k = sum_i y_i log(y_i / f_i) - y_i + f_i, y_i >= 0,
     f = e^z (computed from z when given: y log y - y z - y + e^z)."""
     name = "poisson"
-    code = _core.LOSS_CODES[name]
-    default_output, allowed_outputs = _outputs_of(name)
     encoding = "real"
 
     def _encode_real(self, y: ArrayLike, n_outputs: int,

@@ -22,6 +22,7 @@ from ._common import (Gradients, NotFittedError, Trace, check_dtype, check_int, 
                       check_n_threads, derive_seed, seed_int)
 from ._init import check_init, draw_weights
 from ._mlp_outputs import Outputs
+from ._mlp_protocol import TrainingProtocol
 from ._names import LEAKY_ALPHA, PRELU_INIT
 from ._model_lock import reads as _reads, writes as _writes
 from ._typing import ArrayLike, DTypeLike, FloatArray, NDArray, SeedLike
@@ -48,7 +49,7 @@ _FITTING: set[int] = set()
 # ---------------------------------------------------------------------------------------------
 # MLP
 # ---------------------------------------------------------------------------------------------
-class MLP(Outputs):
+class MLP(Outputs, TrainingProtocol):
     """A multilayer perceptron whose passes run in the C engine.
 
     Parameters
@@ -391,32 +392,6 @@ class MLP(Outputs):
             self._y_1d = y_arr.ndim == 1
         return enc
 
-
-    # -- the training protocol (fastmlp.training, the sweeps, the estimators) --------------
-    @property
-    def target_mode(self) -> Optional[str]:
-        """How the targets were encoded when fitting ('regression', 'binary', 'ovr',
-        'multilabel', 'multiclass'; None before the first fit)."""
-        return self.__dict__.get("_mode")
-
-    def snapshot_state(self) -> dict[str, Any]:
-        """The model's attributes (loss, classes, engine, optimiser, counters; not a copy of
-        the weights), for :meth:`restore_state` to put back after a failed attempt."""
-        return dict(self.__dict__)
-
-    def restore_state(self, state: dict[str, Any]) -> None:
-        """Put back the attributes :meth:`snapshot_state` took."""
-        self.__dict__.clear()
-        self.__dict__.update(state)
-
-    def writing(self) -> Any:
-        """A context manager holding the model alone, as ``fit`` does (calls from other
-        threads wait; calls from this thread may nest)."""
-        return self._lock.writing()
-
-    def reading(self) -> Any:
-        """A context manager holding the model for reading, as ``predict`` does."""
-        return self._lock.reading()
 
     # -- training -------------------------------------------------------------------------
     @_writes

@@ -378,7 +378,3 @@ class EngineEstimator(TagsMixin, BaseEstimator):
                 and not hist.diverged and not hist.interrupted):
             warn_user("Stochastic Optimizer: Maximum iterations (%d) reached and the "
                       "optimization hasn't converged yet." % s.max_iter, ConvergenceWarning)
-
-
-def copy_network(net):
-    return copy.deepcopy(net)

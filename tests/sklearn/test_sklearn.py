@@ -321,9 +321,20 @@ def test_diverging_fit_with_early_stopping_keeps_best_validation_weights(iris):
         est.fit(X * 1e3, y)
     assert 0 < est.n_iter_ < 200 and len(est.validation_scores_) == est.n_iter_
     assert all(np.isfinite(c).all() for c in est.coefs_ + est.intercepts_)
-    assert est.best_validation_score_ == max(est.validation_scores_)
-    # the weights are the best epoch's: scoring them on the validation split reproduces it
-    assert est.score(X * 1e3, y) > 0.3
+    best = int(np.argmax(est.validation_scores_))
+    assert best < est.n_iter_ - 1            # the run went on past its best epoch
+    # the weights kept are the best epoch's: the same fit stopped right after that epoch
+    # ends with them (it keeps its own best, the same epoch)
+    short = MLPClassifier(hidden_layer_sizes=(50,), solver="sgd", learning_rate_init=1.0,
+                          momentum=0.99, early_stopping=True, random_state=0,
+                          max_iter=best + 1, n_iter_no_change=200)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        short.fit(X * 1e3, y)
+    assert len(short.coefs_) == len(est.coefs_) == 2
+    for a, b in zip(short.coefs_ + short.intercepts_, est.coefs_ + est.intercepts_):
+        np.testing.assert_array_equal(a, b)
+    assert short.best_validation_score_ == est.best_validation_score_
 
 
 # ---------------------------------------------------------------------------------------------

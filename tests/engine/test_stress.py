@@ -14,6 +14,8 @@ from fastmlp import _core
 
 from forking import in_forked_child
 
+pytestmark = pytest.mark.slow
+
 SCALE = int(os.environ.get("FASTMLP_STRESS", "1"))
 
 

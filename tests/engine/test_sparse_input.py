@@ -273,7 +273,6 @@ print("mlp", m.predict(X).shape)
 
 
 @pytest.mark.skipif(not os.path.exists("/proc/self/statm"), reason="Linux /proc")
-@pytest.mark.skipif(os.environ.get("FASTMLP_SANITIZE") == "1", reason="ASan's shadow memory")
 def test_sparse_fit_under_a_memory_limit_the_dense_matrix_could_not_fit():
     """A 20000 x 60000 CSR matrix (9.6 GB dense) trains and predicts in an address space of
     its own size plus 1.5 GB; the same limit refuses its dense form."""

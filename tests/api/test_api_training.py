@@ -131,6 +131,7 @@ def test_training_matches_reference_float64():
     W, b, _, hist = ref.train(X, y[:, None], [3, 6, 1], ["tanh", "linear"], "square",
                               lr=0.05, epochs=3, batch_size=8, shuffle=False,
                               params=(W0, b0, [None, None]))
+    assert len(net.weights) == len(W) == 2
     for Wm, Wr in zip(net.weights, W):
         np.testing.assert_allclose(Wm, Wr, rtol=1e-10, atol=1e-13)
     np.testing.assert_allclose(h.loss, hist, rtol=1e-10)
@@ -154,6 +155,7 @@ def test_training_matches_reference_float32(batch_size):
     W, b, _, hist = ref.train(X, Y, [20, 240, 5], ["relu", "softmax"], "cross_entropy",
                               lr=0.05, epochs=2, batch_size=batch_size, shuffle=False,
                               dtype=np.float32, params=(W0, b0, [None, None]))
+    assert len(net.weights) == len(W) == 2 and len(net.biases) == len(b) == 2
     for Wm, Wr in zip(net.weights + net.biases, W + b):
         assert Wm.dtype == np.float32
         np.testing.assert_allclose(Wm, Wr, rtol=1e-4, atol=1e-4 * np.abs(Wr).max())

@@ -13,6 +13,8 @@ import fastmlp as fm
 from fastmlp import _core
 from fastmlp.training import concurrency
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture
 def teams():

@@ -11,7 +11,6 @@ import pytest
 import fastmlp
 from fastmlp.__main__ import load_data, main, CLIError
 
-needs_mlp = pytest.mark.skipif(not hasattr(fastmlp, "MLP"), reason="fastmlp.MLP not built")
 
 
 def run(capsys, *argv):
@@ -200,7 +199,6 @@ def _blobs_csv(path, n=120, seed=0):
     return X, y
 
 
-@needs_mlp
 def test_train_and_predict_csv(capsys, tmp_path):
     data = tmp_path / "blobs.csv"
     X, y = _blobs_csv(data)
@@ -236,7 +234,6 @@ def test_train_and_predict_csv(capsys, tmp_path):
                           "2 inputs", "--target")
 
 
-@needs_mlp
 def test_train_regression_npz_and_npy(capsys, tmp_path):
     rng = np.random.default_rng(1)
     X = rng.uniform(-1, 1, size=(200, 3))
@@ -260,7 +257,6 @@ def test_train_regression_npz_and_npy(capsys, tmp_path):
     assert "3-1" in out
 
 
-@needs_mlp
 def test_bad_model_files(capsys, tmp_path):
     data = _write(tmp_path / "d.csv", "a,b\n1,2\n")
     assert_one_line_error(*run(capsys, "predict", tmp_path / "none.npz", data), "no such file")
@@ -286,7 +282,6 @@ def test_bad_model_files(capsys, tmp_path):
                           "cannot load this fastmlp model")
 
 
-@needs_mlp
 def test_train_bad_labels_for_loss(capsys, tmp_path):
     data = _write(tmp_path / "d.csv", "a,t\n1,0.5\n2,1.5\n3,2.5\n")
     assert_one_line_error(*run(capsys, "train", data, "--target", "t", "--loss",
@@ -305,7 +300,6 @@ def _env():
     return env
 
 
-@needs_mlp
 def test_demo_quick_subprocess():
     out = subprocess.run([sys.executable, "-m", "fastmlp", "demo", "--quick"],
                          capture_output=True, text=True, timeout=300, env=_env())
@@ -329,7 +323,6 @@ def test_bad_file_subprocess(tmp_path):
     assert len(out.stderr.strip().splitlines()) == 1 and "Traceback" not in out.stderr
 
 
-@needs_mlp
 def test_small_file_batch_clamped(capsys, tmp_path):
     data = _write(tmp_path / "xor.csv", "x1,x2,y\n0,0,0\n0,1,1\n1,0,1\n1,1,0\n")
     rc, out, err = run(capsys, "train", data, "--target", "y", "--hidden", "4",
@@ -356,7 +349,6 @@ def _species_csv(path, n=150, seed=0):
     return X, SPECIES[y]
 
 
-@needs_mlp
 def test_text_labels_train_and_predict_as_text(capsys, tmp_path):
     data = tmp_path / "flowers.csv"
     X, labels = _species_csv(data)
@@ -387,7 +379,6 @@ def test_text_labels_train_and_predict_as_text(capsys, tmp_path):
                           "column 'species'", "is not a number")
 
 
-@needs_mlp
 @pytest.mark.parametrize("values,task,words", [
     (lambda rng, n: rng.integers(0, 3, n), "classify", "holds 3 distinct integers"),
     (lambda rng, n: rng.integers(0, 35, n), "regress", "35 distinct integers"),
@@ -423,7 +414,6 @@ def test_the_task_guess_is_printed_and_can_be_overridden(capsys, tmp_path, value
                           f"--task is {other}")
 
 
-@needs_mlp
 def test_a_diverged_run_exits_3_with_one_line_and_writes_no_model(capsys, tmp_path):
     rng = np.random.default_rng(0)
     X = rng.normal(size=(100, 3))
@@ -447,7 +437,6 @@ def test_a_diverged_run_exits_3_with_one_line_and_writes_no_model(capsys, tmp_pa
     assert np.all(np.isfinite(fastmlp.load(model).theta))
 
 
-@needs_mlp
 def test_validation_leaving_few_training_samples_warns(capsys, tmp_path):
     data = tmp_path / "flowers.csv"
     _species_csv(data, n=200)
@@ -465,7 +454,6 @@ def test_validation_leaving_few_training_samples_warns(capsys, tmp_path):
     assert rc == 0 and err == ""          # 20 training samples: no warning
 
 
-@needs_mlp
 def test_output_paths_are_checked_before_training(capsys, tmp_path):
     data = tmp_path / "flowers.csv"
     _species_csv(data)
@@ -525,7 +513,6 @@ def _one_line_exit_2(out, *words):
         assert w in lines[0], (w, lines[0])
 
 
-@needs_mlp
 @pytest.mark.skipif(not hasattr(os, "mkfifo") or not os.path.exists("/dev/zero"),
                     reason="needs FIFOs and /dev/zero")
 def test_fifos_and_devices_are_refused_as_models_data_and_outputs(tmp_path):
@@ -579,7 +566,6 @@ def test_a_npy_header_larger_than_its_file_is_refused_before_reading(capsys, tmp
     assert_one_line_error(*run(capsys, "train", npz), "entry 'X.npy'", "corrupt or truncated")
 
 
-@needs_mlp
 def test_empty_output_names_and_networks_too_large_for_memory(capsys, tmp_path, monkeypatch):
     """Before: -o "" wrote a hidden '.npz' and a network too large for memory exited 1 as
     'internal error MemoryError'. Now both are one-line user errors, exit 2."""
@@ -613,7 +599,6 @@ def _iris_csv(path, sort=False):
             f.write(",".join(f"{v:g}" for v in row) + f",{SPECIES[t]}\n")
 
 
-@needs_mlp
 def test_a_loss_that_ends_far_above_its_start_is_divergence(capsys, tmp_path):
     data, model = tmp_path / "iris.csv", tmp_path / "m.npz"
     _iris_csv(data)
@@ -637,7 +622,6 @@ def test_a_loss_that_ends_far_above_its_start_is_divergence(capsys, tmp_path):
     assert rc == 0 and err == "", err
 
 
-@needs_mlp
 def test_a_rate_of_1e300_says_so_without_a_zero_epoch_run(capsys, tmp_path):
     data = tmp_path / "iris.csv"
     _iris_csv(data)
@@ -675,7 +659,6 @@ def test_split_rows_is_shuffled_stratified_and_seeded():
     assert 8 in tr and len(va) == 4
 
 
-@needs_mlp
 def test_validation_split_of_a_sorted_file_holds_every_class_and_scores_print(capsys,
                                                                               tmp_path):
     data = tmp_path / "iris.csv"
@@ -703,7 +686,6 @@ def test_validation_split_of_a_sorted_file_holds_every_class_and_scores_print(ca
     assert re.search(r"^training R\^2 [-0-9.e]+, validation R\^2 [-0-9.e]+$", out, re.M), out
 
 
-@needs_mlp
 def test_feature_scales_orders_of_magnitude_apart_warn(capsys, tmp_path):
     rng = np.random.default_rng(0)
     X = rng.normal(size=(100, 3))
@@ -720,7 +702,6 @@ def test_feature_scales_orders_of_magnitude_apart_warn(capsys, tmp_path):
     assert "'x1'" in lines[0] and "scale them first" in lines[0]
 
 
-@needs_mlp
 def test_predict_without_target_on_a_file_holding_it_suggests_target(capsys, tmp_path):
     data = tmp_path / "flowers.csv"
     _species_csv(data)

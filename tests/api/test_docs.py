@@ -24,7 +24,7 @@ import pytest
 
 import fastmlp
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
 
 needs_docs = pytest.mark.skipif(not README.is_file(), reason="not run from a source tree")
@@ -82,15 +82,17 @@ def comments(code):
 
 
 def run_script(code, tmp_path):
-    """Run ``code`` in a fresh interpreter in ``tmp_path``: (the finished process, {line:
-    [texts printed there]})."""
+    """Run ``code`` in a fresh interpreter in ``tmp_path`` with every warning an error (a
+    ResourceWarning, raised where Python cannot raise it, is then printed on stderr): (the
+    finished process, {line: [texts printed there]})."""
     tree = ast.fix_missing_locations(_Prints().visit(ast.parse(code)))
     script = tmp_path / "docs_script.py"
     script.write_text(_DRIVER + ast.unparse(tree) + "\n")
     records = tmp_path / "records.json"
     env = dict(os.environ, MPLBACKEND="Agg")
     env.pop("PYTHONWARNINGS", None)
-    out = subprocess.run([sys.executable, str(script), str(records)], cwd=tmp_path, env=env,
+    out = subprocess.run([sys.executable, "-W", "error", str(script), str(records)],
+                         cwd=tmp_path, env=env,
                          capture_output=True, text=True, timeout=900)
     printed = {}
     for line, text in json.loads(records.read_text()) if records.exists() else []:

@@ -14,6 +14,7 @@ from fastmlp.sklearn import MLPClassifier, MLPRegressor, Perceptron  # noqa: E40
 # ConvergenceWarnings (its MLPs' and its SGD's text). Only those are filtered, so any other
 # warning the checks raise still shows in the summary.
 pytestmark = [
+    pytest.mark.slow,
     pytest.mark.filterwarnings(
         # '.' stands for the ':' after "Optimizer" (':' separates a filter's fields)
         r"ignore:Stochastic Optimizer. Maximum iterations \(100\) reached"

@@ -9,8 +9,7 @@ import pytest
 
 from fastmlp import _core
 
-from test_sample_weight_engine import (OPTS, close, engine_params, ref_first_step, ref_weighted,
-                                       setup)
+from weighted_helpers import OPTS, close, engine_params, ref_first_step, ref_weighted, setup
 
 DTYPES = [np.float64, np.float32]
 HIDDEN = [a for a in _core.ACTIVATION_CODES if a != "softmax"]
@@ -30,13 +29,6 @@ def dp():
         _core.set_data_parallel(chunks=chunks, min_flops=0, max_flops=float("inf"))
     yield force
     _core.set_data_parallel(*before)
-
-
-@pytest.fixture
-def fusion():
-    before = _core.get_fused_sgd_max_batch()
-    yield _core.set_fused_sgd_max_batch
-    _core.set_fused_sgd_max_batch(before)
 
 
 def test_settings_round_trip_and_validation(dp):

@@ -421,7 +421,7 @@ def test_html_repr_link_target_is_a_page_the_docs_build(cls):
     import re
     from urllib.parse import urlparse
     from fastmlp.sklearn._base import DOC_URL
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     docs = os.path.join(root, "docs")
     if not os.path.isdir(docs):
         pytest.skip("run from an installed copy without the docs")
@@ -476,7 +476,7 @@ def test_import_with_sklearn_but_without_scipy_names_scipy():
 
 def test_no_hint_installs_fastmlp_from_an_index():
     """fastmlp is on no package index: no message or document says pip install fastmlp[..]."""
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     if not os.path.exists(os.path.join(root, "pyproject.toml")):
         pytest.skip("run from an installed copy without the source tree")
     hits = []
@@ -496,7 +496,7 @@ def test_no_hint_installs_fastmlp_from_an_index():
 def test_sklearn_floor_is_enforced_and_declared():
     from fastmlp.sklearn._compat import SKLEARN_FLOOR
     floor = ".".join(map(str, SKLEARN_FLOOR))
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     pyproject = os.path.join(root, "pyproject.toml")
     if not os.path.exists(pyproject):
         pytest.skip("run from an installed copy without the source tree")
