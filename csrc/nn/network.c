@@ -144,3 +144,8 @@ static int fm_dp_setup(fm_team_shared *sh, const fm_net *net, int batch, size_t 
 
 #define FM_BODY "nn/network.inc"
 #include "fm_dtypes.h"
+
+/* the CSR-input paths and the whole-set objective (fm_sparse.h), on the bodies above */
+#include "fm_sparse.h"
+#define FM_BODY "nn/sparse.inc"
+#include "fm_dtypes.h"

@@ -14,7 +14,9 @@ Its layers, in order, each in a file of its own included below (src/fastmlp/_cor
    workspace pool and the guard that keeps its calls apart: _core_pool.pxi; the optimiser
    spec: _core_opt.pxi; evaluate: _core_evaluate.pxi); the
    helper that runs a train_epochs call in another thread (_core_epochs.pxi); and what lets
-   threads and forked processes share models (_core_sync.pxi: ``ModelLock``, ``StopFlag``).
+   threads and forked processes share models (_core_sync.pxi: ``ModelLock``, ``StopFlag``);
+   sparse input and the whole-set objective (_core_sparse.pxi: ``CSR``, ``csr_input``,
+   ``objective``: the loss, L2 term and gradient of L-BFGS in one call).
    Every C call releases the GIL.
 4. configuration (_core_config.pxi): ``config()``, ``set_num_threads``,
    ``get_num_threads`` and the engine's tunables.
@@ -59,6 +61,7 @@ include "_core_kernels.pxi"
 include "_core_sync.pxi"
 include "_core_pool.pxi"
 include "_core_opt.pxi"
+include "_core_sparse.pxi"
 include "_core_packed.pxi"
 include "_core_engine.pxi"
 include "_core_evaluate.pxi"

@@ -222,6 +222,9 @@ cdef class Engine:
 
     # -- passes -------------------------------------------------------------------------------
     cdef object _X(self, object X):
+        if is_sparse(X) or isinstance(X, CSR):
+            raise TypeError("this call needs a dense X (numpy.ndarray); sparse X is taken by "
+                            "predict, train_epochs and objective only (or use X.toarray())")
         X = _matrix("X", X, self.dtype, -1, self.net.sizes[0])
         return X
 
@@ -277,7 +280,10 @@ cdef class Engine:
     def predict(self, X, n_threads=None, int chunk=1024):
         """Output a^L for any number of rows, ``chunk`` rows per pass. Shared: any number of
         threads may call it at once, each gets bitwise what it gets alone. Ctrl-C stops it
-        between two chunks (KeyboardInterrupt; the engine stays usable)."""
+        between two chunks (KeyboardInterrupt; the engine stays usable). X may be a
+        scipy.sparse matrix (CSR rows, never densified)."""
+        if is_sparse(X) or isinstance(X, CSR):
+            return csr_predict(self, X, n_threads, chunk)
         X = self._X(X)
         if chunk < 1:
             raise ValueError(f"chunk must be >= 1, got {chunk}")
@@ -533,9 +539,17 @@ cdef class Engine:
         epoch boundary -- never in the middle of an epoch. ``stop`` (a :class:`StopFlag`)
         is read before every epoch as well: another thread sets it to end this run the same
         way (a Ctrl-C while waiting sets it too).
+
+        X may be sparse (a scipy.sparse matrix or a :class:`CSR`): the first layer then
+        reads the batches' CSR rows (fastmlp/_core_sparse.pxi).
         """
-        X = self._X(X)
-        cdef int64_t N = X.shape[0]
+        cdef CSR Xc = None
+        if is_sparse(X) or isinstance(X, CSR):
+            Xc = csr_input(X, self.dtype, self.net.sizes[0])
+            X = Xc.data
+        else:
+            X = self._X(X)
+        cdef int64_t N = X.shape[0] if Xc is None else Xc.shape[0]
         Y = self._Y(Y, N)
         if N < 1:
             raise ValueError("X must have at least one row")
@@ -552,18 +566,23 @@ cdef class Engine:
         state1 = self._state("state1", state1)
         state2 = self._state("state2", state2)
         _check_opt_state(&run.opt, state1, state2)
-        run.grad = self._grad_for(&run.opt, batch_size)
+        run.grad = self._grad_for(&run.opt, batch_size) if Xc is None else _ptr(self.grad)
         grad = self._grad if run.grad != NULL else None
         _disjoint("train_epochs", (("theta", self._theta), ("grad", grad), ("state1", state1),
                                    ("state2", state2)),
                   (("X", X), ("Y", Y), ("sample_weight", sw)))
         self._guard.begin_exclusive("train_epochs")
         try:
-            self._reserve(batch_size)
+            if Xc is None:
+                self._reserve(batch_size)
             if self.perm.shape[0] != N:
                 self.perm = np.empty(N, dtype=np.int64)
             run.bind(self, X, Y, sw, state1, state2, grad, stop, N, batch_size, drop_last,
                      shuffle, seed, epoch0, n_epochs, _nt(n_threads))
+            if Xc is not None:   # CSR rows: X above is Xc.data, the engine reads run.csr
+                run.keep = run.keep + (Xc,)
+                run.csr = &Xc.c
+                run.w = _csr_workspace(self, batch_size)
             if interruptible is None:
                 # worth a thread only when the run is long: ~6 flops per weight per sample
                 interruptible = 6.0 * self.net.n_weights * N * n_epochs > 2e9

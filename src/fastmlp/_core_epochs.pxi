@@ -26,6 +26,7 @@ cdef class _EpochRun:
     cdef void *X
     cdef void *Y
     cdef void *sw             # sample weights, or NULL
+    cdef const fm_csr *csr    # X as CSR rows (then X is NULL), or NULL
     cdef int64_t N
     cdef int batch, drop_last, shuffle, nt
     cdef uint64_t seed
@@ -88,7 +89,21 @@ cdef class _EpochRun:
             lp = <double*>_ptr(buf)
             kdone = 0
             with nogil:
-                if self.dbl:
+                if self.csr != NULL and self.dbl:
+                    self.st = fm_csr_train_epochs_d(
+                        self.net, &self.opt, <double*>self.theta, <double*>self.grad,
+                        <double*>self.s1, <double*>self.s2, self.csr, <double*>self.Y,
+                        <double*>self.sw, self.batch, self.drop_last, self.shuffle, self.seed,
+                        self.epoch0 + self.done, k, self.perm, <double*>self.w.p, &self.w.ws,
+                        lp, &kdone, self.stop, self.nt)
+                elif self.csr != NULL:
+                    self.st = fm_csr_train_epochs_s(
+                        self.net, &self.opt, <float*>self.theta, <float*>self.grad,
+                        <float*>self.s1, <float*>self.s2, self.csr, <float*>self.Y,
+                        <float*>self.sw, self.batch, self.drop_last, self.shuffle, self.seed,
+                        self.epoch0 + self.done, k, self.perm, <float*>self.w.p, &self.w.ws,
+                        lp, &kdone, self.stop, self.nt)
+                elif self.dbl:
                     self.st = fm_train_epochs_d(self.net, &self.opt, <double*>self.theta,
                                                 <double*>self.grad, <double*>self.s1,
                                                 <double*>self.s2, <double*>self.X,

@@ -4,8 +4,13 @@
 
 cdef object _evaluate(Engine eng, object X, object Y, object n_threads, int chunk,
                       object sample_weight):
-    """Engine.evaluate (a shared call: it runs in a workspace of the engine's pool)."""
-    X = eng._X(X)
+    """Engine.evaluate (a shared call: it runs in a workspace of the engine's pool; sparse X
+    in a workspace of its own, _core_sparse.pxi)."""
+    cdef CSR Xc = None
+    if is_sparse(X) or isinstance(X, CSR):
+        X = Xc = csr_input(X, eng.dtype, eng.net.sizes[0])
+    else:
+        X = eng._X(X)
     cdef int n = X.shape[0]
     if n < 1:
         raise ValueError("X must have at least one row")
@@ -37,14 +42,18 @@ cdef object _evaluate(Engine eng, object X, object Y, object n_threads, int chun
     cdef fm_packed pk
     eng._guard.begin_shared("evaluate")
     try:
-        pbuf = eng._pw.current(&eng.net, eng._theta, eng.dtype, eng._guard.writes, &pk)
-        w = eng._pool.take(&eng.net, step)
+        if Xc is None:
+            pbuf = eng._pw.current(&eng.net, eng._theta, eng.dtype, eng._guard.writes, &pk)
+        w = eng._pool.take(&eng.net, step) if Xc is None else _csr_workspace(eng, step)
         wk = <char*>w.p
         for start in range(0, n, step):
             if start > 0:
                 PyErr_CheckSignals()
             nb = min(step, n - start)
-            eng._forward_in(w, X, start, nb, nt, &pk, pbuf)
+            if Xc is None:
+                eng._forward_in(w, X, start, nb, nt, &pk, pbuf)
+            else:
+                _csr_forward_in(eng, w, Xc, start, nb, nt)
             eng._copy_out(w, out, start, nb)
             yp = <char*>_ptr(Y) + <ptrdiff_t>start * m * isz
             with nogil:
@@ -65,7 +74,8 @@ cdef object _evaluate(Engine eng, object X, object Y, object n_threads, int chun
                 wsum += w8
                 if w8 != 0:
                     total += w8 * rp[i]
-        eng._pool.give(w)
+        if Xc is None:
+            eng._pool.give(w)
     finally:
         eng._guard.end_shared()
     if sw is None:

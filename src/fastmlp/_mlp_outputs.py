@@ -6,6 +6,7 @@ from typing import Any, Optional
 
 import numpy as np
 
+from . import _core
 from ._common import NotFittedError, check_X
 from ._model_lock import reads as _reads
 from ._typing import ArrayLike, FloatArray, NDArray
@@ -28,7 +29,10 @@ class Outputs:
     # -- passes ---------------------------------------------------------------------------
     def check_inputs(self, X: ArrayLike, name: str = "X") -> FloatArray:
         """``X`` as the engine takes it: a C-contiguous 2-D array of the model's dtype with
-        ``n_features_in_`` columns, finite (TypeError/ValueError naming ``name`` otherwise)."""
+        ``n_features_in_`` columns, finite (TypeError/ValueError naming ``name`` otherwise);
+        a sparse X (any scipy.sparse format) as a checked CSR, never densified."""
+        if _core.is_sparse(X) or isinstance(X, _core.CSR):
+            return _core.csr_input(X, self.dtype, self.layer_sizes[0])  # type: ignore
         return check_X(X, self.layer_sizes[0], self.dtype, name)
 
     def _outputs(self, X: ArrayLike, n_threads: Optional[int] = None) -> FloatArray:
@@ -114,7 +118,10 @@ class Outputs:
         """Accuracy for classification losses, R^2 (uniform over outputs) otherwise. Needs
         at least one sample."""
         y = yt = np.asarray(y)
-        if np.ndim(X) >= 1 and len(X) == 0:  # type: ignore[arg-type]
+        if _core.is_sparse(X) or isinstance(X, _core.CSR):
+            if X.shape[0] == 0:  # type: ignore[union-attr]
+                raise ValueError("score needs at least one sample: X has 0 rows")
+        elif np.ndim(X) >= 1 and len(X) == 0:  # type: ignore[arg-type]
             raise ValueError("score needs at least one sample: X has 0 rows")
         if self._is_classifier():
             pred = self._predict(X, n_threads)

@@ -294,12 +294,16 @@ def test_bad_parameters(iris):
 
 
 def test_diverging_fit_keeps_finite_weights_and_warns():
-    """The divergence policy of every path: the failing step changes nothing, training
+    """The divergence policy of every path (on_divergence='warn'; the default raises
+    scikit-learn's ValueError): the failing step changes nothing, training
     stops with a DivergenceWarning, the model keeps finite weights and predicts finitely."""
     from fastmlp import DivergenceWarning
     X = np.array([[1e30, -1e30], [1e30, 1e30]] * 5)
     est = MLPRegressor(hidden_layer_sizes=(4,), solver="sgd", learning_rate_init=10.0,
                        random_state=0, max_iter=5)
+    with pytest.raises(ValueError, match="non-finite parameter weights"):   # the default
+        est.fit(X, np.arange(10.0))
+    est.set_params(on_divergence="warn")
     with pytest.warns(DivergenceWarning, match="diverged"):
         est.fit(X, np.arange(10.0))
     assert all(np.isfinite(c).all() for c in est.coefs_ + est.intercepts_)

@@ -59,7 +59,7 @@ def test_constructor_is_sklearns_followed_by_fastmlps_own(ours, theirs):
         [(p.name, p.default, p.kind) for p in sk]
     extras = {p.name for p in mine[len(sk):]}
     assert extras <= {"loss", "restarts", "n_threads", "dtype", "activation", "batch_size",
-                      "report"}
+                      "report", "on_divergence"}
 
 
 @needs_sk17

@@ -133,6 +133,8 @@ def test_weighted_validation_loss_is_the_weighted_mean():
 # the same policies on every path
 # ---------------------------------------------------------------------------------------------
 def test_divergence_policy_is_the_same_for_mlp_and_estimators():
+    """MLP.fit's policy is the estimators' with on_divergence='warn' (their default raises
+    scikit-learn's ValueError: tests/test_sklearn_divergence.py)."""
     pytest.importorskip("sklearn")
     from fastmlp.sklearn import MLPRegressor
     X, _ = _data()
@@ -142,7 +144,8 @@ def test_divergence_policy_is_the_same_for_mlp_and_estimators():
         h = net.fit(X, y, optimizer=optim.SGD(lr=1e3), epochs=20, batch_size=8)
     assert h.diverged and np.isfinite(net.theta).all()
     est = MLPRegressor(hidden_layer_sizes=(8,), solver="sgd", learning_rate_init=1e3,
-                       momentum=0, max_iter=20, batch_size=8, random_state=0)
+                       momentum=0, max_iter=20, batch_size=8, random_state=0,
+                       on_divergence="warn")
     with pytest.warns(fm.DivergenceWarning, match="diverged in epoch"):
         est.fit(X, y)
     assert all(np.isfinite(c).all() for c in est.coefs_ + est.intercepts_)

@@ -28,6 +28,11 @@ from ._network import Network
 from ._threads import resolve_n_threads
 
 
+# scikit-learn's error for a fit whose weights became non-finite (MLP._fit), word for word
+NONFINITE_MESSAGE = ("Solver produced non-finite parameter weights. The input data may "
+                     "contain large values and need to be preprocessed.")
+
+
 # the API reference is one page, docs/api.rst -> api.html, where each estimator's entry
 # has the id fastmlp.sklearn.<name> (automodule fastmlp.sklearn)
 DOC_PAGE = "api.html"
@@ -177,8 +182,8 @@ class EngineEstimator(TagsMixin, BaseEstimator):
         return np.dtype(self.dtype)
 
     def _prep_X(self, X, dtype):
-        if sp.issparse(X):
-            X = X.toarray()
+        if sp.issparse(X) or isinstance(X, _core.CSR):   # kept sparse: CSR rows, no copy
+            return _core.csr_input(X, dtype)             # of size n_samples x n_features
         return np.ascontiguousarray(X, dtype=dtype)
 
     def _check_X_predict(self, X):
@@ -269,6 +274,10 @@ class EngineEstimator(TagsMixin, BaseEstimator):
         best = None
         try:
             best, done = best_of_restarts(len(nets), train_one, workers)
+        except FloatingPointError as exc:   # on_divergence='raise': scikit-learn's error
+            if self._divergence_policy() != "raise":
+                raise
+            raise ValueError(NONFINITE_MESSAGE) from exc
         finally:
             if report is not None and report.last_history is not None:
                 kept = done[best][0] if best is not None else report.last_history
@@ -287,9 +296,10 @@ class EngineEstimator(TagsMixin, BaseEstimator):
         """(X_train, Y_train, w_train, validation or None), in the engine's dtype, targets
         encoded; the validation split is scikit-learn's (random_state after the init)."""
         Yt = np.ascontiguousarray(self._encode(Y, plan), dtype=plan.dtype)
-        X = self._prep_X(X, plan.dtype)
         if not s.early_stopping or s.solver == "lbfgs":
-            return X, Yt, sw, None
+            return self._prep_X(X, plan.dtype), Yt, sw, None
+        if not sp.issparse(X):
+            X = self._prep_X(X, plan.dtype)
         parts = train_test_split(X, Yt, *(() if sw is None else (sw,)), random_state=rs,
                                  test_size=s.validation_fraction,
                                  stratify=self._stratify_labels(Yt))
@@ -298,13 +308,25 @@ class EngineEstimator(TagsMixin, BaseEstimator):
         if X_val.shape[0] < 2:
             raise ValueError("The validation set is too small. Increase "
                              "'validation_fraction' or the size of your dataset.")
-        return (np.ascontiguousarray(X_tr), np.ascontiguousarray(Y_tr), sw_tr,
+        return (self._prep_X(X_tr, plan.dtype), np.ascontiguousarray(Y_tr), sw_tr,
                 (X_val, self._decode_targets(Y_val, plan), sw_val))
+
+    def _divergence_policy(self):
+        """'raise' (scikit-learn's ValueError) or 'warn' (fastmlp.MLP.fit's policy)."""
+        return getattr(self, "on_divergence", "raise")
+
+    @staticmethod
+    def _stochastic_policy(policy, s):
+        """With early_stopping scikit-learn ends a diverging fit on its best validation
+        weights, which are finite, and raises nothing: so 'raise' warns there (the stopping
+        rule restores those weights)."""
+        return "warn" if policy == "raise" and s.early_stopping else policy
 
     def train_network(self, net, split, s, nt, incremental, t0, quiet=False, report=None):
         X, Y, sw, val = split
+        policy = "ignore" if quiet else self._divergence_policy()
         if s.solver == "lbfgs":
-            hist, n_iter, failed = net.train_lbfgs(X, Y, sw, s, nt)
+            hist, n_iter, failed = net.train_lbfgs(X, Y, sw, s, nt, on_divergence=policy)
             hist.params.update(n_iter=n_iter, failed=failed)
             if report is not None:
                 report.last_history = hist
@@ -317,7 +339,7 @@ class EngineEstimator(TagsMixin, BaseEstimator):
         w = None if sw is None else np.ascontiguousarray(sw, dtype=net.plan.dtype)
         return net.train(X, Y, w, s, nt, epochs=1 if incremental else s.max_iter,
                          samples0=t0, validate=validate, verbose=self.verbose and not quiet,
-                         on_divergence="ignore" if quiet else "warn",
+                         on_divergence=self._stochastic_policy(policy, s),
                          share_threads=self.n_threads is None,
                          callbacks=[] if report is None else [report])
 

@@ -22,9 +22,12 @@ How scikit-learn's conventions map onto the engine
   :class:`fastmlp.optim.Adaptive`; ``tol``/``n_iter_no_change`` is
   :class:`fastmlp.training.NoImprovement`.
 * **sample_weight** goes to the engine's whole-epoch C call (weighted batch means).
+* **Sparse X** stays sparse (a :class:`fastmlp._core.CSR`): the engine's first layer reads
+  CSR rows, in training, prediction and the L-BFGS objective alike.
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
 from dataclasses import dataclass
@@ -32,13 +35,13 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.optimize
 
+from .. import _core
 from .._names import LEAKY_ALPHA
 from ..network import MLP
 from ..optim import SGD, Adam, Adaptive, Constant, InverseScaling
 from ..training import DivergenceWarning, History, NoImprovement, Run
 from ..training.batches import BatchPlan
 from ..training.loop import warn_user
-from ..training.objective import loss_and_gradient
 
 PRELU_INIT = 0.25          # initial learned slope of PReLU units (He et al. 2015)
 CHUNK = 4096               # rows per engine call in predict / L-BFGS
@@ -247,38 +250,44 @@ class Network:
         return hist
 
     # -- L-BFGS -------------------------------------------------------------------------------
-    def train_lbfgs(self, X, Y, sw, s, n_threads):
+    def train_lbfgs(self, X, Y, sw, s, n_threads, on_divergence="warn"):
         """scipy's L-BFGS-B on the objective in scikit-learn's units (data loss + alpha/(2S)
-        ||W||^2), its gradient from the engine (fastmlp.training.objective). Returns
+        ||W||^2), each evaluation one engine call (fastmlp._core.objective: loss, L2 term and
+        gradient over the whole set; X dense or sparse). on_divergence: 'raise' (a
+        FloatingPointError), 'warn' or 'ignore' for a non-finite result. Returns
         (loss, n_iter, converged message or None). Runs alone on this network (the model's
         write lock). Ctrl-C ends it with the best weights evaluated so far."""
         with self.model.writing():
-            return self._train_lbfgs(X, Y, sw, s, n_threads)
+            return self._train_lbfgs(X, Y, sw, s, n_threads, on_divergence)
 
-    def _train_lbfgs(self, X, Y, sw, s, n_threads):
+    def _train_lbfgs(self, X, Y, sw, s, n_threads, on_divergence):
         eng, plan = self.engine, self.plan
-        W_count = eng.n_weights
-        S_total = float(X.shape[0] if sw is None else sw.sum())
         lscale = 1.0 / plan.gscale
         best = [math.inf, None]     # the lowest finite loss evaluated, and its point
+        f64 = eng.dtype == np.float64
+        w = None if sw is None else np.ascontiguousarray(sw, dtype=eng.dtype)
+        kept = np.empty(eng.n_params)   # the best point so far (for Ctrl-C), reused
 
         def fun(theta):
-            eng.theta[:] = theta
-            loss, g = loss_and_gradient(eng, X, Y, plan.loss, plan.acts[-1], sw,
-                                        leaky=LEAKY_ALPHA, n_threads=n_threads, chunk=CHUNK)
-            Wv = eng.theta[:W_count].astype(np.float64)
-            loss = loss * lscale + 0.5 * s.alpha * float(Wv @ Wv) / S_total
-            g *= lscale
-            g[:W_count] += s.alpha * Wv / S_total
+            # one engine call: loss, L2 term and gradient over the whole set, the gradient
+            # written into a fresh float64 vector; a float64 engine reads scipy's x in place
+            g = np.empty(theta.shape[0])
+            if not f64:
+                eng.theta[:] = theta
+            loss = _core.objective(eng, X, Y, g, theta=theta if f64 else None,
+                                   sample_weight=w, lscale=lscale, alpha=s.alpha, chunk=CHUNK,
+                                   n_threads=n_threads)
             if loss < best[0]:
-                best[0], best[1] = loss, np.array(theta, dtype=np.float64)
+                kept[...] = theta
+                best[0], best[1] = loss, kept
             return loss, g
 
         x0 = eng.theta.astype(np.float64)
         try:
-            res = scipy.optimize.minimize(
-                fun, x0, method="L-BFGS-B", jac=True,
-                options={"maxfun": s.max_fun, "maxiter": s.max_iter, "gtol": s.tol})
+            with _one_blas_thread():
+                res = scipy.optimize.minimize(
+                    fun, x0, method="L-BFGS-B", jac=True,
+                    options={"maxfun": s.max_fun, "maxiter": s.max_iter, "gtol": s.tol})
         except KeyboardInterrupt:
             eng.theta[:] = x0 if best[1] is None else best[1]
             hist = History()
@@ -292,11 +301,15 @@ class Network:
         eng.theta[:] = res.x if finite else x0
         hist = History()
         hist._append(1, {"loss": float(res.fun) if finite else math.nan})   # epochs count from 1
+        if not finite and on_divergence == "raise":
+            raise FloatingPointError("L-BFGS diverged: the loss or the weights became NaN or "
+                                     "infinite")
         if not finite:
             hist.diverged = True
-            warn_user("L-BFGS diverged: the loss or the weights became NaN or infinite; the "
-                      "model keeps its initial weights. Scale the inputs (e.g. "
-                      "StandardScaler) or use a stochastic solver.", DivergenceWarning)
+            if on_divergence == "warn":
+                warn_user("L-BFGS diverged: the loss or the weights became NaN or infinite; "
+                          "the model keeps its initial weights. Scale the inputs (e.g. "
+                          "StandardScaler) or use a stochastic solver.", DivergenceWarning)
         failed = None
         if res.status != 0:          # scikit-learn's message (sklearn.utils.optimize)
             failed = (f"lbfgs failed to converge after {n_iter} iteration(s) "
@@ -307,6 +320,19 @@ class Network:
             failed += ("\nYou might also want to scale the data as shown in:\n"
                        "    https://scikit-learn.org/stable/modules/preprocessing.html")
         return hist, n_iter, failed
+
+
+def _one_blas_thread():
+    """scipy's L-BFGS-B does its vector work (dot products, axpy: memory-bound, a few
+    vectors of n_params) through BLAS; a threaded OpenBLAS wakes its threads for each of
+    them, which costs far more than the work (on a busy 2-core machine, a 100-iteration fit
+    of 10^4 parameters took ~10 s instead of ~0.1 s). The engine's own threads are not
+    BLAS's, so this changes no result and no thread count of the engine."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:        # pragma: no cover - threadpoolctl comes with scikit-learn
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
 
 
 def _sklearn_order(rs, n):

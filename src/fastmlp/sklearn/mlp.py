@@ -1,7 +1,8 @@
 """MLPClassifier and MLPRegressor: scikit-learn's multi-layer perceptrons on fastmlp's
 engine. Parameters are those of :mod:`sklearn.neural_network` with the same meaning (plus
-``loss``, ``restarts``, ``n_threads``, ``dtype`` and ``report``); the fitted attributes are
-those scikit-learn names (``coefs_``, ``intercepts_``, ``loss_curve_``, ...)."""
+``loss``, ``restarts``, ``n_threads``, ``dtype``, ``report`` and ``on_divergence``); the
+fitted attributes are those scikit-learn names (``coefs_``, ``intercepts_``,
+``loss_curve_``, ...)."""
 from __future__ import annotations
 
 import os
@@ -86,6 +87,7 @@ class _BaseMLP(EngineEstimator):
         "restarts": [Interval(Integral, 1, None, closed="left")],
         "n_threads": [Interval(Integral, 1, None, closed="left"), None],
         "report": [str, os.PathLike, None],
+        "on_divergence": [StrOptions({"raise", "warn"})],
     }
 
     def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, solver="adam",
@@ -94,7 +96,8 @@ class _BaseMLP(EngineEstimator):
                  random_state=None, tol=1e-4, verbose=False, warm_start=False, momentum=0.9,
                  nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
                  beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000,
-                 loss="log_loss", restarts=1, n_threads=None, dtype=None, report=None):
+                 loss="log_loss", restarts=1, n_threads=None, dtype=None, report=None,
+                 on_divergence="raise"):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
@@ -123,6 +126,7 @@ class _BaseMLP(EngineEstimator):
         self.n_threads = n_threads
         self.dtype = dtype
         self.report = report
+        self.on_divergence = on_divergence
 
     @property
     def _restarts(self):
@@ -198,6 +202,13 @@ class MLPClassifier(ClassifierMixin, LabelEncoding, _BaseMLP):
         OpenMP threads of the engine; None resolves inside fit (``n_threads_``).
     dtype : None, 'float32' or 'float64'
         None follows the input's float dtype (float32 stays float32; anything else float64).
+    on_divergence : {'raise', 'warn'}, default='raise'
+        What a fit does when a step makes the loss or a parameter NaN or infinite.
+        'raise' (scikit-learn's answer): ``ValueError("Solver produced non-finite parameter
+        weights. The input data may contain large values and need to be preprocessed.")``,
+        so that a grid search's ``error_score`` marks the configuration as failed.
+        'warn' (the policy of ``fastmlp.MLP.fit``): training stops, the model keeps its last
+        finite weights and a ``fastmlp.training.DivergenceWarning`` says so.
     learning_rate_init : float or 'auto', default=0.001
         scikit-learn's initial learning rate; ``'auto'`` is fastmlp's extension: ``fit``
         first runs the short learning-rate sweep behind ``fastmlp.MLP.fit(lr='auto')`` --
@@ -332,9 +343,10 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     """Multi-layer perceptron regressor trained by fastmlp's C engine.
 
     Parameters are those of :class:`sklearn.neural_network.MLPRegressor`, plus
-    ``restarts``, ``n_threads``, ``dtype``, ``report`` and ``learning_rate_init='auto'``
-    (fastmlp's extension: a learning-rate sweep before training) as in
-    :class:`MLPClassifier`. Multi-output targets train one output unit per target.
+    ``restarts``, ``n_threads``, ``dtype``, ``report``, ``on_divergence`` and
+    ``learning_rate_init='auto'`` (fastmlp's extension: a learning-rate sweep before
+    training) as in :class:`MLPClassifier`. Multi-output targets train one output unit per
+    target.
 
     loss : {'squared_error', 'poisson', 'square'}
         'squared_error': scikit-learn's half mean squared error, on linear outputs.
@@ -352,7 +364,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
                  random_state=None, tol=1e-4, verbose=False, warm_start=False, momentum=0.9,
                  nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
                  beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000,
-                 restarts=1, n_threads=None, dtype=None, report=None):
+                 restarts=1, n_threads=None, dtype=None, report=None, on_divergence="raise"):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes, activation=activation, solver=solver,
             alpha=alpha, batch_size=batch_size, learning_rate=learning_rate,
@@ -362,7 +374,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
             early_stopping=early_stopping, validation_fraction=validation_fraction,
             beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, n_iter_no_change=n_iter_no_change,
             max_fun=max_fun, loss=loss, restarts=restarts, n_threads=n_threads, dtype=dtype,
-            report=report)
+            report=report, on_divergence=on_divergence)
 
     _parameter_constraints: dict = {
         **_BaseMLP._parameter_constraints,

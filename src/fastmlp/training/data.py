@@ -82,6 +82,11 @@ def check_validation(validation_split: float,
         raise ValueError("give validation_split or validation_data, not both")
 
 
+def _rows(X: Any, rows: slice) -> Any:
+    """Rows of X: a C-contiguous copy of a dense X, a CSR of a sparse one."""
+    return X[rows] if not isinstance(X, np.ndarray) else np.ascontiguousarray(X[rows])
+
+
 def prepare(model: MLP, X: ArrayLike, y: ArrayLike, *, batch_size: Optional[int] = 32,
             validation_split: float = 0.0,
             validation_data: Optional[Sequence[ArrayLike]] = None,
@@ -128,7 +133,7 @@ def prepare(model: MLP, X: ArrayLike, y: ArrayLike, *, batch_size: Optional[int]
                                                       7)).permutation(n)
             X, Y = X[order], Y[order]
             sw = None if sw is None else sw[order]
-        X, Xv = np.ascontiguousarray(X[:n - n_val]), np.ascontiguousarray(X[n - n_val:])
+        X, Xv = _rows(X, slice(0, n - n_val)), _rows(X, slice(n - n_val, n))
         Y, Yv = np.ascontiguousarray(Y[:n - n_val]), np.ascontiguousarray(Y[n - n_val:])
         if sw is not None:
             sw, wv = np.ascontiguousarray(sw[:n - n_val]), np.ascontiguousarray(sw[n - n_val:])

@@ -144,10 +144,20 @@ class Run:
             raise _StopRequested
 
     # -- state kept for Ctrl-C ------------------------------------------------------------
-    def _snapshot(self) -> tuple[Any, ...]:
+    def _snapshot(self, old: Optional[tuple[Any, ...]] = None) -> tuple[Any, ...]:
+        """The state to restore on Ctrl-C; ``old`` (an earlier snapshot) lends its arrays,
+        overwritten in place, so a run holds one copy of the parameters, not two at once."""
         opt = self.optimizer
-        return (self.engine.theta.copy(), {k: v.copy() for k, v in opt.state.items()},
-                opt.t, opt.lr, self.epochs_done, len(self.history))
+        theta, state = self.engine.theta, opt.state
+        if (old is not None and old[0].shape == theta.shape and old[1].keys() == state.keys()
+                and all(old[1][k].shape == v.shape for k, v in state.items())):
+            old[0][...] = theta
+            for k, v in state.items():
+                old[1][k][...] = v
+            kept_theta, kept_state = old[0], old[1]
+        else:
+            kept_theta, kept_state = theta.copy(), {k: v.copy() for k, v in state.items()}
+        return (kept_theta, kept_state, opt.t, opt.lr, self.epochs_done, len(self.history))
 
     def _restore(self, snap: tuple[Any, ...]) -> None:
         theta, state, t, lr, done, n = snap
@@ -385,7 +395,10 @@ class Run:
                     if self.validate is not None:
                         logs.update(self.validate())
                     hist._append(e + 1, logs)
-                    snap = self._snapshot()
+                    # None while the arrays are rewritten: a Ctrl-C then keeps the model as
+                    # it is, which is this recorded epoch's end
+                    old, snap = snap, None
+                    snap = self._snapshot(old)
                     stop = stop_requested(epoch_cbs, e + 1, logs) or self.stop_after_epoch
                     try:
                         opt.lr = sched(e + 1, opt.base_lr, opt.lr, logs)
