@@ -5,7 +5,6 @@
 
 cdef class _EpochRun
 
-
 cdef class Engine:
     """One network's plan, flat parameter/gradient vectors and workspaces.
 
@@ -14,15 +13,11 @@ cdef class Engine:
     and ``alphas()`` return views into it (W^l of shape (N_{l-1}, N_l)), and the same for
     the gradient vector ``grad``.
 
-    Threads. ``predict``, ``evaluate`` and ``forward_trace`` are *shared* calls: any number
-    may run at once, from any threads, each in a workspace of its own (taken from a small
-    pool the engine keeps, or made for the call), and each gives bitwise what it gives
-    alone. Every other call (``forward``/``backward``/``trace``/``deltas``, ``train_step``,
-    ``train_epochs``, ``update``, ``reserve``) is *exclusive*: it works in the engine's
-    training workspace and may change theta, so it must not overlap any other call on the
-    same engine -- one that does raises RuntimeError instead of running (the models'
-    :class:`ModelLock` makes callers wait instead). Writing into theta from Python while a
-    call runs is the caller's business. A forked child starts with no call in flight.
+    Threads. ``predict``, ``evaluate``, ``forward_trace``: *shared* calls, any number at once,
+    each in a workspace of its own (_core_pool.pxi), each bitwise what it gives alone. Every
+    other call is *exclusive* (it may change theta): one that would overlap any other call
+    raises RuntimeError (a model's ModelLock makes callers wait instead). Writing into theta
+    while a call runs is the caller's business. A forked child starts with no call in flight.
     """
     cdef fm_net net
     cdef _Workspace _ws     # the training workspace (exclusive calls)
@@ -87,24 +82,19 @@ cdef class Engine:
 
     @property
     def theta(self):
-        """Every parameter in one vector (see the class docstring): a writable view. While it,
-        or any view made from it, is alive, predictions pack the weights per call; once all
-        are gone, the next prediction packs the weights of that version once."""
+        """Every parameter in one vector (see the class docstring), as a writable view: see
+        _core_packed.pxi for what a view alive means to predictions."""
         return self._pw.lease(self._theta)
 
     @property
     def packed_nbytes(self):
-        """Bytes held by the inference weights packed for the current version of theta (0:
-        none packed yet, or none needed: see predict)."""
+        """Bytes of the inference weights packed (0: none yet, or none needed)."""
         return self._pw.nbytes()
 
     @property
     def packed_plan_nbytes(self):
-        """Bytes the packed inference weights take for this network and kernel set (0: every
-        layer's W is read in place at any batch size)."""
-        cdef fm_packed plan
-        _check_status(fm_packed_plan(&self.net, self.dtype.itemsize, &plan), "packed weights")
-        return plan.size * self.dtype.itemsize
+        """Bytes the packed weights take for this network and kernel set (0: none needed)."""
+        return self._pw.plan_nbytes(&self.net, self.dtype.itemsize)
 
     @property
     def grad(self):

@@ -83,5 +83,10 @@ cdef class _PackedWeights:
         out[0] = plan
         return buf
 
+    cdef Py_ssize_t plan_nbytes(self, const fm_net *net, Py_ssize_t isz) except -1:
+        cdef fm_packed plan
+        _check_status(fm_packed_plan(net, isz, &plan), "packed weights")
+        return plan.size * isz
+
     cdef Py_ssize_t nbytes(self):
         return 0 if self.buf is None else self.buf.nbytes
