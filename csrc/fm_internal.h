@@ -89,6 +89,32 @@ int fm_update_block_fails_d(const fm_opt *o, ptrdiff_t n_weights, ptrdiff_t i0, 
                            double c2);
 void fm_update_block_d(const fm_opt *o, ptrdiff_t n_weights, ptrdiff_t i0, ptrdiff_t i1,
                       double *theta, const double *grad, double *s1, double *s2, double c1, double c2);
+/* What a training call's steps share besides the threading layer's part (team.h): the network's
+   own state, read and written by the call's team of one and by its data-parallel chunks. Every
+   team of a network call has one of these behind its tm->sh (STEP(tm) reaches it). */
+typedef struct {
+    fm_team_shared team;              /* first: tm->sh points here */
+    double loss;                      /* the batch loss, summed by thread 0 in row order */
+    int stop;                         /* the call's Ctrl-C flag, read once per epoch */
+    int fused_max_batch;   /* fm_get_fused_sgd_max_batch(), read once by a training entry point */
+    /* the data-parallel step (network.c), read once by a training entry point: */
+    int dp_chunks;                    /* fm_get_dp_chunks() (0: never) */
+    double dp_min_flops, dp_max_flops;
+    void *dp_buf;                     /* dp_chunks gradient vectors, dp_stride elements apart */
+    ptrdiff_t dp_stride;
+    /* fused SGD steps: a bound on max |W^l| carried from step to step (valid: set at all;
+       exact: measured since the last step) -- see step_fused_team in nn/network.inc */
+    int wmax_valid, wmax_exact;
+    double wmax[FM_MAX_LAYERS + 1];
+} fm_step_shared;
+#define STEP(tm) ((fm_step_shared *)(void *)(tm)->sh)
+static inline void fm_step_init(fm_step_shared *s) {
+    fm_team_init(&s->team);
+    s->dp_chunks = 0;
+    s->dp_buf = NULL;
+    s->wmax_valid = s->wmax_exact = 0;
+}
+
 /* A thread's scratch buffer for one use (scratch.c): declare it `static _Thread_local
    fm_scratch name;` and ask fm_scratch_get for at least `bytes`: the buffer, 64-byte aligned
    and reused while it is large enough, or NULL when it cannot be grown (the old one is kept).

@@ -165,23 +165,11 @@ typedef struct {
        here, and a step needs ~10 of them */
     _Alignas(64) _Atomic int arrived;
     fm_event generation;
-    _Alignas(64) double loss;         /* the batch loss, summed by thread 0 in row order */
-    double slot[FM_TEAM_MAX][2 * FM_MAX_LAYERS + 2];   /* per-thread values, for reductions */
+    _Alignas(64) double slot[FM_TEAM_MAX][2 * FM_MAX_LAYERS + 2];   /* per thread: reductions */
     int flag[FM_TEAM_MAX];
-    int stop;
-    int fused_max_batch;   /* fm_get_fused_sgd_max_batch(), read once by a training entry point */
-    /* the data-parallel step (network.c), read once by a training entry point: */
-    int dp_chunks;                    /* fm_get_dp_chunks() (0: never) */
-    double dp_min_flops, dp_max_flops;
-    void *dp_buf;                     /* dp_chunks gradient vectors, dp_stride elements apart */
-    ptrdiff_t dp_stride;
-    /* the rounds of a step served by helper threads (SERVED_RUN in network.inc) */
+    /* the rounds a team of one posts for helper threads (fm_rounds_get), and how many serve */
     fm_rounds *rounds;
-    int dp_helpers;                   /* helpers serving them besides thread 0 */
-    /* fused SGD steps: a bound on max |W^l| carried from step to step (valid: set at all;
-       exact: measured since the last step) -- see step_fused_team in nn/network.inc */
-    int wmax_valid, wmax_exact;
-    double wmax[FM_MAX_LAYERS + 1];
+    int helpers;
 } fm_team_shared;
 
 typedef struct {
@@ -193,11 +181,8 @@ typedef struct {
 static inline void fm_team_init(fm_team_shared *sh) {
     atomic_init(&sh->arrived, 0);
     fm_event_init(&sh->generation, 0);
-    sh->dp_chunks = 0;
-    sh->dp_buf = NULL;
     sh->rounds = NULL;
-    sh->dp_helpers = 0;
-    sh->wmax_valid = sh->wmax_exact = 0;
+    sh->helpers = 0;
 }
 
 /* The threads a team of p > 1 may have (FM_TEAM_RUN asks before opening one): p, or fewer

@@ -100,7 +100,7 @@ enum { DP_CHUNKS, DP_CHECK, DP_WRITE, DP_GEMM, DP_GATHER, DP_MAXABS };
 #define FM_DP_MIN_BLOCK 512
 
 /* chunks for a step of n rows (0: the output-split path) */
-static int fm_dp_chunks_of(const fm_net *net, int n, const fm_team_shared *sh) {
+static int fm_dp_chunks_of(const fm_net *net, int n, const fm_step_shared *sh) {
     int c = sh->dp_chunks;
     if (c > n / FM_DP_MIN_ROWS) c = n / FM_DP_MIN_ROWS;
     if (c < 2) return 0;
@@ -109,8 +109,8 @@ static int fm_dp_chunks_of(const fm_net *net, int n, const fm_team_shared *sh) {
 }
 
 int fm_step_chunks(const fm_net *net, int n) {
-    fm_team_shared sh;
-    fm_team_init(&sh);
+    fm_step_shared sh;
+    fm_step_init(&sh);
     sh.dp_chunks = fm_get_dp_chunks();
     sh.dp_min_flops = fm_get_dp_min_flops();
     sh.dp_max_flops = fm_get_dp_max_flops();
@@ -131,7 +131,7 @@ static int fm_dp_team_size(int nthreads, int C) {
    buffers its data-parallel steps need. Returns the chunk count of a `batch`-row step; when
    that is 0 (or no buffer can be had) sh->dp_chunks = 0: every step of the call, a short last
    batch included, takes the output-split path. */
-static int fm_dp_setup(fm_team_shared *sh, const fm_net *net, int batch, size_t elem) {
+static int fm_dp_setup(fm_step_shared *sh, const fm_net *net, int batch, size_t elem) {
     sh->dp_chunks = fm_get_dp_chunks();
     sh->dp_min_flops = fm_get_dp_min_flops();
     sh->dp_max_flops = fm_get_dp_max_flops();
