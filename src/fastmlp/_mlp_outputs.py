@@ -32,7 +32,7 @@ class Outputs:
         ``n_features_in_`` columns, finite (TypeError/ValueError naming ``name`` otherwise);
         a sparse X (any scipy.sparse format) as a checked CSR, never densified."""
         if _core.is_sparse(X) or isinstance(X, _core.CSR):
-            return _core.csr_input(X, self.dtype, self.layer_sizes[0])  # type: ignore
+            return _core.csr_input(X, self.dtype, self.layer_sizes[0])
         return check_X(X, self.layer_sizes[0], self.dtype, name)
 
     def _outputs(self, X: ArrayLike, n_threads: Optional[int] = None) -> FloatArray:

@@ -87,7 +87,7 @@ def _rows(X: Any, rows: slice) -> Any:
     return X[rows] if not isinstance(X, np.ndarray) else np.ascontiguousarray(X[rows])
 
 
-def prepare(model: MLP, X: ArrayLike, y: ArrayLike, *, batch_size: Optional[int] = 32,
+def prepare(model: MLP, X: Any, y: ArrayLike, *, batch_size: Optional[int] = 32,
             validation_split: float = 0.0,
             validation_data: Optional[Sequence[ArrayLike]] = None,
             validation_shuffle: bool = False, sample_weight: Optional[ArrayLike] = None,
