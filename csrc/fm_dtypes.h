@@ -18,6 +18,7 @@
      UINT, SINT       same-width integers; EXPMASK, SIGNBIT: the exponent / sign bits
      GEMM, GEMM_NBLOCKS, GEMM_BLOCK, GEMM_PB, GEMM_BLOCK_PB, GEMM_PACK_B, GEMM_PACKED_SIZE
                       fm_sgemm, fm_sgemm_nblocks, ... / fm_dgemm, ... (BLAS-style names)
+     EPI_BIAS_ACT     fm_sepi_bias_act / fm_depi_bias_act (gemm.h)
 
    Parameters of a body that differ per dtype (a register tile, a vector type, an intrinsic)
    are defined by the includer as NAME_s and NAME_d before the include, and read by the body
@@ -52,6 +53,7 @@
 #define GEMM_BLOCK_PB fm_sgemm_block_pb
 #define GEMM_PACK_B fm_sgemm_pack_b
 #define GEMM_PACKED_SIZE fm_sgemm_packed_size
+#define EPI_BIAS_ACT fm_sepi_bias_act
 #include FM_BODY
 #undef T
 #undef F
@@ -71,6 +73,7 @@
 #undef GEMM_BLOCK_PB
 #undef GEMM_PACK_B
 #undef GEMM_PACKED_SIZE
+#undef EPI_BIAS_ACT
 
 #define T double
 #define F(name) name##_d
@@ -90,6 +93,7 @@
 #define GEMM_BLOCK_PB fm_dgemm_block_pb
 #define GEMM_PACK_B fm_dgemm_pack_b
 #define GEMM_PACKED_SIZE fm_dgemm_packed_size
+#define EPI_BIAS_ACT fm_depi_bias_act
 #include FM_BODY
 #undef T
 #undef F
@@ -109,5 +113,6 @@
 #undef GEMM_BLOCK_PB
 #undef GEMM_PACK_B
 #undef GEMM_PACKED_SIZE
+#undef EPI_BIAS_ACT
 
 #undef FM_BODY

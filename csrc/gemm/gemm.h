@@ -30,6 +30,35 @@ extern "C" {
 typedef void (*fm_epilogue_s)(const void *ctx, float *C, ptrdiff_t ldc, int i0, int j0, int m, int n);
 typedef void (*fm_epilogue_d)(const void *ctx, double *C, ptrdiff_t ldc, int i0, int j0, int m, int n);
 
+/* A ready-made epilogue that the engine fuses into the store of each output tile: where a
+   product's epi is fm_?epi_bias_act, the microkernel applies it to the finished tile while it
+   is still in registers (elsewhere, e.g. on the direct path, it runs as an ordinary epilogue on
+   blocks of a few rows, while they are in L1). With ctx an fm_bias_act_?, per element of a
+   finished block: z = C + bias[j] (one rounded add, after the full sum over K) is stored to C;
+   then act FM_EPI_COPY stores z to A as well, FM_EPI_RELU stores (z < 0 ? 0 : z) (NaN and -0
+   pass through) to A, FM_EPI_BIAS stores nothing else (A unused). Then, if `then` is not
+   NULL, then(then_ctx, C, ldc, i0, j0, m, n) runs on the same block (a row's last pass:
+   softmax). The same bits however the block is cut or wherever it runs. */
+enum { FM_EPI_BIAS = 0, FM_EPI_COPY = 1, FM_EPI_RELU = 2 };
+typedef struct {
+    const float *bias;    /* N values */
+    float *A;             /* element (i, j) at A[i * lda + j] (full-matrix indices) */
+    ptrdiff_t lda;
+    int act;
+    fm_epilogue_s then;
+    const void *then_ctx;
+} fm_bias_act_s;
+typedef struct {
+    const double *bias;
+    double *A;
+    ptrdiff_t lda;
+    int act;
+    fm_epilogue_d then;
+    const void *then_ctx;
+} fm_bias_act_d;
+void fm_sepi_bias_act(const void *ctx, float *C, ptrdiff_t ldc, int i0, int j0, int m, int n);
+void fm_depi_bias_act(const void *ctx, double *C, ptrdiff_t ldc, int i0, int j0, int m, int n);
+
 void fm_sgemm(int transA, int transB, int M, int N, int K, float alpha,
               const float *A, ptrdiff_t lda, const float *B, ptrdiff_t ldb,
               float beta, float *C, ptrdiff_t ldc, fm_epilogue_s epi, const void *ctx, int nthreads);

@@ -3,7 +3,7 @@
  *
  * Each kernel file exports one table per dtype: block sizes plus four functions.
  *
- *   ukr(k, Ap, Bp, C, ldc, m, n, alpha, beta)
+ *   ukr(k, Ap, Bp, C, ldc, m, n, alpha, beta, fz)
  *       Microkernel. Ap: one packed micro-panel of A (k columns of MR values),
  *       Bp: one packed micro-panel of B (k rows of NR values), both zero-padded to MR/NR.
  *       Accumulates acc = sum_{p<k} Ap[p] (x) Bp[p] over the full MR x NR tile, one
@@ -12,7 +12,10 @@
  *                   C = alpha*acc + beta*C     otherwise (fused where the ISA has FMA).
  *       The arithmetic of an element never depends on m, n or its place in the tile, which
  *       is what makes results independent of how work is split between threads.
- *   ukr_ai(k, A, lda, Bp, C, ldc, m, n, alpha, beta)      (may be NULL)
+ *       fz (NULL: none; given only on a product's last K slice): the epilogue
+ *       fm_?epi_bias_act applied in the store, to the value just computed (z = that + bias,
+ *       stored to C; then to fz->A as the act says): bitwise that epilogue run after it.
+ *   ukr_ai(k, A, lda, Bp, C, ldc, m, n, alpha, beta, fz)  (may be NULL)
  *       ukr with op(A) read in place in the NN form (row r of the tile at A + r*lda, its k
  *       values contiguous; rows r >= m are not read): bitwise ukr's result. Used where B
  *       was packed once (GEMM_PACK_B) and A need not be packed at all.
@@ -31,6 +34,8 @@
 #define FASTMLP_GEMM_INTERNAL_H
 
 #include <stddef.h>
+
+#include "gemm.h"   /* FM_EPI_* */
 
 /* Direct (unpacked) path, chosen by shape and kernel set only: every dimension <= 64,
    or few rows (M <= direct_m), or few columns (N <= direct_n). */

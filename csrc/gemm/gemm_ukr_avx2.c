@@ -32,6 +32,8 @@ static inline __m256i mask_pd(int n)
 #define V_STOREU_s _mm256_storeu_ps
 #define V_MUL_s _mm256_mul_ps
 #define V_FMA_s _mm256_fmadd_ps
+#define V_ADD_s _mm256_add_ps
+#define V_MAX_s _mm256_max_ps
 #define V_MASK_s mask_ps
 #define V_LOADM_s _mm256_maskload_ps
 #define V_STOREM_s _mm256_maskstore_ps
@@ -49,6 +51,8 @@ static inline __m256i mask_pd(int n)
 #define V_STOREU_d _mm256_storeu_pd
 #define V_MUL_d _mm256_mul_pd
 #define V_FMA_d _mm256_fmadd_pd
+#define V_ADD_d _mm256_add_pd
+#define V_MAX_d _mm256_max_pd
 #define V_MASK_d mask_pd
 #define V_LOADM_d _mm256_maskload_pd
 #define V_STOREM_d _mm256_maskstore_pd

@@ -22,6 +22,8 @@
 #define V_STOREU_s _mm512_storeu_ps
 #define V_MUL_s _mm512_mul_ps
 #define V_FMA_s _mm512_fmadd_ps
+#define V_ADD_s _mm512_add_ps
+#define V_MAX_s _mm512_max_ps
 #define V_MASK_s(n) ((n) >= 16 ? (__mmask16)~0 : (n) <= 0 ? (__mmask16)0 : (__mmask16)((1u << (n)) - 1u))
 #define V_LOADM_s(p, m) _mm512_maskz_loadu_ps((m), (p))
 #define V_STOREM_s _mm512_mask_storeu_ps
@@ -39,6 +41,8 @@
 #define V_STOREU_d _mm512_storeu_pd
 #define V_MUL_d _mm512_mul_pd
 #define V_FMA_d _mm512_fmadd_pd
+#define V_ADD_d _mm512_add_pd
+#define V_MAX_d _mm512_max_pd
 #define V_MASK_d(n) ((n) >= 8 ? (__mmask8)~0 : (n) <= 0 ? (__mmask8)0 : (__mmask8)((1u << (n)) - 1u))
 #define V_LOADM_d(p, m) _mm512_maskz_loadu_pd((m), (p))
 #define V_STOREM_d _mm512_mask_storeu_pd

@@ -4,7 +4,9 @@
  * combinations, several alpha/beta pairs (beta == 0 with C full of NaN), shapes 0, 1, primes,
  * sizes around and across the block sizes, padded leading dimensions, both dtypes and every
  * kernel set this CPU supports. Also: bitwise equality for nthreads = 1, 2, 3, 4, 16, and
- * an epilogue that must see every element exactly once, already final.
+ * an epilogue that must see every element exactly once, already final; the fused epilogue
+ * fm_?epi_bias_act bitwise equal to the same bias and activation applied after the product
+ * (test_gemm_fuse.inc).
  *
  * Build and run: make -C csrc/tests test   (exit status 0 = all passed)
  *
@@ -56,12 +58,16 @@ typedef struct {
 #define EPS_d DBL_EPSILON
 #define FM_BODY "tests/test_gemm.inc"
 #include "fm_dtypes.h"
+#define FM_BODY "tests/test_gemm_fuse.inc"
+#include "fm_dtypes.h"
 
 static void run_all(void)
 {
     printf("kernel set %s\n", fm_gemm_isa());
     suite_s();
     suite_d();
+    suite_fused_s();
+    suite_fused_d();
 }
 
 int main(void)
