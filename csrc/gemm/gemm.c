@@ -14,7 +14,8 @@
  *                               fm_?gemm_block hand the same blocks to a caller's own rounds
  *                               (a training step's)
  *     FM_GEMM_DIRECT shapes ... kt->direct on a block: direct unpacked product (blocks cut
- *                               the longer side); epilogue once on each block
+ *                               the longer side); epilogue once on each block (with op(B)
+ *                               read in place: on each chunk of rows of about 8 KB of C)
  *     otherwise ............... blocks of MR/NR-aligned ranges on a tm x tn grid; the five
  *                               loops on each block:
  *   loop 5  jc: N in steps of NC
@@ -23,7 +24,9 @@
  *   loop 2        jr: NC in steps of NR .... micro-panel of Bp (L1)
  *   loop 1          ir: MC in steps of MR .. microkernel: MR x NR tile of C in registers;
  *                                            first KC slice applies beta, later ones add;
- *                                            after the last slice the epilogue runs on the tile.
+ *                                            after the last slice the epilogue runs on the tile
+ *                                            (fm_?epi_bias_act: inside the microkernel's
+ *                                            store, on the tile still in registers).
  *
  * Determinism: every element of C is produced by the same sequence of operations whatever
  * the thread count: the K order and KC slicing are fixed, edge tiles run the full microkernel

@@ -193,6 +193,8 @@ cdef extern from "gemm/gemm.h" nogil:
     void fm_dgemm(int transA, int transB, int M, int N, int K, double alpha,
                   const double *A, ptrdiff_t lda, const double *B, ptrdiff_t ldb,
                   double beta, double *C, ptrdiff_t ldc, fm_epilogue_d epi, const void *ctx, int nthreads)
+    size_t fm_sgemm_packed_size(int K, int N, const void **key)
+    size_t fm_dgemm_packed_size(int K, int N, const void **key)
     const char *fm_gemm_isa()
     int fm_gemm_set_isa(const char *name)
     void fm_gemm_blocks(int dsize, int *mr, int *nr, int *mc, int *kc, int *nc)

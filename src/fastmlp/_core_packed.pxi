@@ -14,6 +14,16 @@
 cdef class _PackedWeights
 
 
+cdef inline const void *_kernel_key(Py_ssize_t isz) noexcept nogil:
+    """The key of the GEMM's current kernel set for this element size (what a plan is for)."""
+    cdef const void *key = NULL
+    if isz == 8:
+        fm_dgemm_packed_size(1, 1, &key)
+    else:
+        fm_sgemm_packed_size(1, 1, &key)
+    return key
+
+
 cdef class _Lease:
     """The owner of one writable view of an engine's parameters (see the top of this file)."""
     cdef _PackedWeights owner
@@ -36,6 +46,7 @@ cdef class _PackedWeights:
     cdef object buf                      # the packed weights (None: none yet)
     cdef fm_packed pk
     cdef unsigned long long pk_version
+    cdef const void *unpacked_key        # a kernel set for which no layer is packed, or NULL
 
     cdef object lease(self, object arr):
         """A view of ``arr`` (the parameter vector) that Python may write."""
@@ -58,15 +69,20 @@ cdef class _PackedWeights:
         may have changed the parameters: part of the version)."""
         if self.leases:
             return None
-        cdef fm_packed plan
         cdef Py_ssize_t isz = dtype.itemsize
-        _check_status(fm_packed_plan(net, isz, &plan), "packed weights")
-        if plan.size == 0:
-            return None
         cdef unsigned long long ver = self.version + writes
-        if self.buf is not None and self.pk_version == ver and self.pk.key == plan.key:
+        cdef const void *key = _kernel_key(isz)
+        # the plan depends on the network and the kernel set only: kept with the weights
+        if self.buf is not None and self.pk_version == ver and self.pk.key == key:
             out[0] = self.pk
             return self.buf
+        if key == self.unpacked_key:
+            return None
+        cdef fm_packed plan
+        _check_status(fm_packed_plan(net, isz, &plan), "packed weights")
+        if plan.size == 0:
+            self.unpacked_key = plan.key
+            return None
         buf = _zeros_aligned(plan.size, dtype)
         cdef void *bp = _ptr(buf)
         cdef void *th = _ptr(theta)
