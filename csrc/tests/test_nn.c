@@ -357,6 +357,8 @@ static void test_packed_forward(void) {
     free_net(&b);
 }
 
+#include "test_nn_forward.inc"
+
 /* ---- optimisers ------------------------------------------------------------------------------ */
 static void test_optim(void) {
     /* a one-layer net (2 -> 3) is just a 9-parameter vector here */
@@ -559,6 +561,8 @@ int main(void) {
     test_network();
     test_threads_network();
     test_packed_forward();
+    test_softmax_rows();
+    test_forward_fused();
     test_optim();
     test_divergence_guard();
     test_fork_after_openmp();
