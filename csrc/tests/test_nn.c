@@ -561,7 +561,7 @@ int main(void) {
     test_network();
     test_threads_network();
     test_packed_forward();
-    test_softmax_rows();
+    test_act_rows();
     test_forward_fused();
     test_optim();
     test_divergence_guard();
