@@ -190,6 +190,8 @@ class _ExactRule:
         self.W_prev, self.b_prev = self.W.copy(), self.b.copy()
         self.X, self.y, self.c, self.rule, self.n = X, y, c, rule, X.shape[0]
         self.need_objective = need_objective
+        # the cached norms count only in a penalised objective
+        self.norms = need_objective and rule.penalty is not None
         self.sparse = sparse                # sparse input: only a row's non-zeros count
         self.csr = isinstance(X, _core.CSR)  # ... read from its CSR arrays (X in row order)
         self.threshold = 0.0 if rule.loss == "perceptron" else 1.0
@@ -206,7 +208,7 @@ class _ExactRule:
         B = rule.batch_size          # the Run visits the rows in order (see _Reshuffle)
         r0, r1 = bi * B, min((bi + 1) * B, self.n)
         rows = slice(r0, r1)
-        p, cols = self._margins(r0, r1)
+        p = self._margins(r0, r1)
         y = self.y[rows]
         if self.need_objective:
             value = float(np.maximum(0.0, self.threshold - y * p).sum())
@@ -229,7 +231,8 @@ class _ExactRule:
             else:
                 self.W[...] = self.X[r0] * step
             self.b[...] = self.b_prev + step
-        if np.any(moved):     # the step moved w
+        cols = self._cols(r0, r1) if self.l1 > 0 or self.norms else None
+        if self.norms and np.any(moved):     # the step moved w
             w = self.W[cols].astype(np.float64)
             self.sq_norm, self.l1_norm = float(w @ w), float(np.abs(w).sum())
         if not rule.fit_intercept:
@@ -247,19 +250,27 @@ class _ExactRule:
         self.b_prev[...] = self.b
 
     def _margins(self, r0, r1):
-        """The margins p of rows r0..r1 under the weights before the step, and the columns
-        whose weights the step touches (sparse input: the rows' non-zero features)."""
+        """The margins p of rows r0..r1 under the weights before the step."""
         X = self.X
         if self.csr:       # over the non-zeros: row sums of data * W[indices]
             a, b = int(X.indptr[r0]), int(X.indptr[r1])
-            vals, ind = X.data[a:b], X.indices[a:b]
             rid = np.repeat(np.arange(r1 - r0), np.diff(X.indptr[r0:r1 + 1]))
-            p = np.bincount(rid, weights=vals * self.W_prev[ind], minlength=r1 - r0)
-            return p.astype(self.W.dtype) + self.b_prev[0], np.unique(ind[vals != 0])
-        p = X[r0:r1] @ self.W_prev + self.b_prev[0]
+            p = np.bincount(rid, weights=X.data[a:b] * self.W_prev[X.indices[a:b]],
+                            minlength=r1 - r0)
+            return p.astype(self.W.dtype) + self.b_prev[0]
+        return X[r0:r1] @ self.W_prev + self.b_prev[0]
+
+    def _cols(self, r0, r1):
+        """The columns whose weights the step of rows r0..r1 touches (sparse input: the
+        rows' non-zero features; dense input: all)."""
+        X = self.X
+        if self.csr:
+            a, b = int(X.indptr[r0]), int(X.indptr[r1])
+            vals, ind = X.data[a:b], X.indices[a:b]
+            return np.unique(ind[vals != 0])
         if not self.sparse:
-            return p, slice(None)
-        return p, np.flatnonzero(np.any(X[r0:r1] != 0, axis=0))
+            return slice(None)
+        return np.flatnonzero(np.any(X[r0:r1] != 0, axis=0))
 
     def objective(self, engine_loss):
         value, self.total = self.total / self.n, 0.0
