@@ -254,8 +254,8 @@ class Loss:
                         f"(one-vs-rest)")
                 raise ValueError(f"the {self.name} loss needs 2 classes in y, got only "
                                  f"{classes.tolist()}")
-            Y = np.where(y == classes[1], 1.0, -1.0).astype(dtype)[:, None]
-            return Encoded(np.ascontiguousarray(Y), classes, "binary")
+            Y = np.where(y == classes[1], 1.0, -1.0).astype(dtype, copy=False)
+            return Encoded(Y.reshape(-1, 1), classes, "binary")
         if len(classes) != n_outputs:
             raise ValueError(f"y has {len(classes)} classes {classes.tolist()[:6]} but the "
                              f"network has {n_outputs} output units; one-vs-rest needs one "

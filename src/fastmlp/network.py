@@ -10,6 +10,7 @@ follow the chapter: index l = 1..L (index 0: ``z[0]`` None, ``a[0]`` the input X
 """
 from __future__ import annotations
 
+import math
 import os
 from typing import (TYPE_CHECKING, Any, Callable, Literal, Optional, Sequence, Union, cast,
                     overload)
@@ -20,7 +21,7 @@ from . import _core, _mlp_files
 # derive_seed: training.py imports it from here
 from ._common import (Gradients, NotFittedError, Trace, check_dtype, check_int,  # noqa: F401
                       check_n_threads, derive_seed, seed_int)
-from ._init import check_init, draw_weights
+from ._init import check_init, draw_weights, seeded_generator
 from ._mlp_outputs import Outputs
 from ._mlp_protocol import TrainingProtocol
 from ._names import LEAKY_ALPHA, PRELU_INIT
@@ -144,10 +145,10 @@ class MLP(Outputs, TrainingProtocol):
         init = check_init(init)
         self.init = init
         self.leaky_alpha = float(leaky_alpha)
-        if not np.isfinite(self.leaky_alpha):
+        if not math.isfinite(self.leaky_alpha):
             raise ValueError(f"leaky_alpha must be finite, got {leaky_alpha!r}")
         self.prelu_init = float(prelu_init)
-        if not np.isfinite(self.prelu_init):
+        if not math.isfinite(self.prelu_init):
             raise ValueError(f"prelu_init must be finite, got {prelu_init!r}")
         if n_threads is not None:
             check_n_threads(n_threads)
@@ -192,15 +193,18 @@ class MLP(Outputs, TrainingProtocol):
     @_writes
     def initialize(self, seed: SeedLike = None) -> MLP:
         """Draw fresh weights from ``default_rng(seed)`` (default: the model's seed)."""
-        rng = np.random.default_rng(self.seed if seed is None else seed_int(seed))
-        W, b, al = self.engine.weights(), self.engine.biases(), self.engine.alphas()
-        for l, (n_in, n_out, act) in enumerate(zip(self.layer_sizes[:-1], self.layer_sizes[1:],
-                                                   self.activations)):
-            w = draw_weights(rng, self.init, n_in, n_out, act, l + 1)
-            W[l][...] = w
-            b[l][...] = 0
-            if al[l] is not None:
-                al[l][...] = self.prelu_init
+        s = self.seed if seed is None else seed_int(seed)
+        # a user's init callable gets default_rng itself; the named schemes the same stream
+        # from a generator seeded without recomputing the seed's hash (_init.seeded_generator)
+        rng = np.random.default_rng(s) if callable(self.init) else seeded_generator(s)
+        eng, sizes, acts = self.engine, self.layer_sizes, self.activations
+        for l, W in enumerate(eng.weights()):
+            W[...] = draw_weights(rng, self.init, sizes[l], sizes[l + 1], acts[l], l + 1)
+        eng.theta[eng.n_weights:] = 0           # the biases (and the slopes, set below)
+        if "prelu" in acts:
+            for al in eng.alphas():
+                if al is not None:
+                    al[...] = self.prelu_init
         return self
 
     @_writes

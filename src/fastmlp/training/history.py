@@ -153,6 +153,16 @@ class History:
         """Record len(losses) epochs at once, numbered from ``first_epoch`` (a whole run done
         in one engine call)."""
         i, n = self._n, len(losses)
+        if not self._cols:      # the first entries: the columns made at their size
+            block = np.empty((len(self._KEYS), max(n, 1)))
+            block[0, :n] = losses                   # loss, then the three validation keys
+            block[1:4, :n] = math.nan
+            block[4, :n] = float(lr)
+            block[5, :n] = float(time_per_epoch)
+            self._cols = cols = dict(zip(self._KEYS, block))
+            cols["epoch"] = np.arange(int(first_epoch), int(first_epoch) + max(n, 1))
+            self._n = n
+            return
         cols = self._reserve(i + n)
         cols["epoch"][i:i + n] = np.arange(int(first_epoch), int(first_epoch) + n)
         cols["loss"][i:i + n] = losses

@@ -316,8 +316,8 @@ class Run:
         batch_cbs = [cb for cb in cbs if callable(getattr(cb, "on_batch_end", None))]
         epoch_cbs = [cb for cb in cbs if callable(getattr(cb, "on_epoch_end", None))]
         progress_cbs = [cb for cb in cbs if callable(getattr(cb, "on_progress", None))]
-        interval = min((float(getattr(cb, "progress_interval", 0.5)) for cb in progress_cbs),
-                       default=math.inf)
+        interval = (min(float(getattr(cb, "progress_interval", 0.5)) for cb in progress_cbs)
+                    if progress_cbs else math.inf)
         per_batch = self.custom_loss is not None or bool(batch_cbs)
         per_epoch = (per_batch or self.validate is not None or bool(epoch_cbs)
                      or sched.per_epoch or self.objective is not None
