@@ -170,6 +170,8 @@ def seed_int(seed: SeedLike) -> int:
 
 def derive_seed(seed: int, *keys: int) -> int:
     """A uint64 seed derived from ``seed`` and integer keys (restarts, shuffling)."""
+    if type(seed) is int and len(keys) == 1 and type(keys[0]) is int:    # the usual call
+        return _derived_seed((seed, keys[0]))
     return _derived_seed((int(seed),) + tuple(int(k) for k in keys))
 
 
