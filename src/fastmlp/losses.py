@@ -101,6 +101,9 @@ def ovr_probabilities(scores: ArrayLike) -> NDArray[np.float64]:
 
 
 def _unique_labels(y: NDArray[Any]) -> NDArray[Any]:
+    if y.dtype.kind in "iu" and y.ndim == 1 and y.shape[0] <= 64:
+        # np.unique's result for a few integer labels, sorted in Python (cheaper there)
+        return np.array(sorted(set(y.tolist())), dtype=y.dtype)
     try:
         return np.unique(y)
     except TypeError as exc:
