@@ -42,8 +42,9 @@ def architecture(layer_sizes: Any, activation: Any, output: Any,
     key = _key(layer_sizes, activation, output, loss)
     hit = None if key is None else _CHECKED.get(key)
     if hit is not None:
-        sizes, hidden, loss_cls, out = hit
-        return list(sizes), list(hidden), None if loss_cls is None else loss_cls(), out
+        known_sizes, known_hidden, loss_cls, known_out = hit
+        return (list(known_sizes), list(known_hidden),
+                None if loss_cls is None else loss_cls(), known_out)
     if isinstance(layer_sizes, (str, bytes)) or not hasattr(layer_sizes, "__len__"):
         raise TypeError(f"layer_sizes must be a list of ints [N_0, ..., N_L], got "
                         f"{layer_sizes!r}")

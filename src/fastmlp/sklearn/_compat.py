@@ -66,8 +66,8 @@ def check_sample_weight(sample_weight, X, dtype=None, allow_all_zero=False):
 
 
 _SCALARS = (int, float, str, bool, type(None))
-_PARAM_NAMES = {}       # estimator class -> its parameter names (scikit-learn's, cached)
-_VALIDATED = set()      # (class, parameters) that passed validate_params (bounded)
+_PARAM_NAMES: dict = {}  # estimator class -> its parameter names (scikit-learn's, cached)
+_VALIDATED: set = set()  # (class, parameters) that passed validate_params (bounded)
 _MISSING = object()     # a parameter not set on the estimator: never cached
 
 

@@ -77,7 +77,7 @@ def fit(model: MLP, X: ArrayLike, y: ArrayLike, loss: Optional[LossLike] = None,
         raise ValueError(f"on_divergence must be 'warn' or 'raise', got {on_divergence!r}")
     for name, val in (("shuffle", shuffle), ("drop_last", drop_last), ("progress", progress),
                       ("validation_shuffle", validation_shuffle)):
-        if val is not True and val is not False and not isinstance(val, np.bool_):
+        if not isinstance(val, (bool, np.bool_)):
             raise TypeError(f"{name} must be True or False, got {val!r}")
     check_validation(validation_split, validation_data)
     if early_stopping is True:

@@ -125,7 +125,7 @@ class History:
             block[1:4, :n] = math.nan
             block[4, :n] = lr
             block[5, :n] = time_per_epoch
-            cols = dict(zip(self._KEYS, block))
+            cols: dict[str, NDArray[Any]] = dict(zip(self._KEYS, block))
             cols["epoch"] = np.arange(first_epoch, first_epoch + max(n, 1))
             self._store = cols
         return self._store
