@@ -44,13 +44,15 @@ def _known_seed_state_class() -> Any:
             PCG64 in its place: the same words, so the same stream as ``default_rng(seed)``,
             without recomputing the seed's hash for every model built with it."""
 
-            __slots__ = ("words",)
+            __slots__ = ("seed", "words")
 
-            def __init__(self, words: Any) -> None:
-                self.words = words
+            def __init__(self, seed: int, words: Any) -> None:
+                self.seed, self.words = seed, words
 
             def generate_state(self, n_words: int, dtype: Any = np.uint32) -> Any:
-                return self.words
+                if n_words == 4 and dtype is np.uint64:      # what PCG64 asks for
+                    return self.words
+                return np.random.SeedSequence(self.seed).generate_state(n_words, dtype)
 
         _KnownSeedState = KnownSeedState
     return _KnownSeedState
@@ -68,7 +70,7 @@ def seeded_generator(seed: int) -> np.random.Generator:
             _SEED_WORDS.clear()
         _SEED_WORDS[seed] = words
     known = _KnownSeedState or _known_seed_state_class()
-    return np.random.Generator(np.random.PCG64(known(words)))
+    return np.random.Generator(np.random.PCG64(known(seed, words)))
 
 
 def draw_weights(rng: np.random.Generator, init: Any, n_in: int, n_out: int, act: str,

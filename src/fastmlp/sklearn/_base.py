@@ -50,22 +50,39 @@ class _BlankSeed:
         return [0] * n_words
 
 
-_blank_seed = None
+_blank_seed = None         # the _BlankSeed once it has proved itself; False: not usable
+
+
+def _seeded_fast(seed, blank):
+    rs = np.random.RandomState(np.random.MT19937(blank))
+    rs.seed(seed)
+    return rs
+
+
+def _same_state(a, b):
+    sa, sb = a.get_state(), b.get_state()
+    return sa[0] == sb[0] and np.array_equal(sa[1], sb[1]) and sa[2:] == sb[2:]
 
 
 def random_state(seed):
     """``sklearn.utils.check_random_state(seed)``: for an int seed the same fresh
     ``RandomState(seed)`` (MT19937 seeded by NumPy's legacy rule, as ``RandomState(seed)``
-    and ``RandomState.seed`` both do), made without first seeding it from the OS."""
+    and ``RandomState.seed`` both do), made without first seeding it from the OS. The
+    shortcut checks itself once against ``RandomState`` and is not used if it differs."""
     global _blank_seed
-    if type(seed) is int and 0 <= seed < 2 ** 32:
+    if type(seed) is int and 0 <= seed < 2 ** 32 and _blank_seed is not False:
         if _blank_seed is None:
-            from numpy.random.bit_generator import ISeedSequence
-            ISeedSequence.register(_BlankSeed)
-            _blank_seed = _BlankSeed()
-        rs = np.random.RandomState(np.random.MT19937(_blank_seed))
-        rs.seed(seed)
-        return rs
+            try:
+                from numpy.random.bit_generator import ISeedSequence
+                ISeedSequence.register(_BlankSeed)
+                blank = _BlankSeed()
+                ok = _same_state(_seeded_fast(12345, blank), np.random.RandomState(12345))
+            except Exception:       # pragma: no cover - a NumPy without the shortcut
+                ok = False
+            _blank_seed = blank if ok else False
+            if not ok:              # pragma: no cover
+                return check_random_state(seed)
+        return _seeded_fast(seed, _blank_seed)
     return check_random_state(seed)
 
 
