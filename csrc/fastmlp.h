@@ -16,7 +16,8 @@
  *   3. nn/losses.c       -- value of each loss and delta^L = dC/dz^L, numerically stable.
  *   4. nn/network.c      -- forward pass, backward pass (chapter 5), one training step, and whole
  *                           epochs (batches gathered from a shuffled order) over a workspace.
- *   5. nn/optim.c        -- fused parameter updates (SGD, momentum/Nesterov, Adam, weight decay).
+ *   5. nn/optim.c        -- fused parameter updates (SGD, momentum/Nesterov, Adam, weight decay);
+ *      nn/lbfgs.c        -- the vector work of the engine's L-BFGS (two-loop recursion).
  *   6. rng.c             -- a counter-based generator: the same permutation on any thread count.
  *   team.h / team.c      -- how every parallel region is opened: a team of threads splitting
  *                           each phase by outputs, with a spin barrier between phases.
@@ -224,6 +225,31 @@ fm_status fm_update_s(const fm_net *net, fm_opt *opt, float *theta, const float 
                       float *state1, float *state2, int nthreads);
 fm_status fm_update_d(const fm_net *net, fm_opt *opt, double *theta, const double *grad,
                       double *state1, double *state2, int nthreads);
+
+/* ---- 5b. L-BFGS vector work (nn/lbfgs.c; float64 only) ----------------------------------------------
+   The engine's L-BFGS (src/fastmlp/training/lbfgs.py) keeps up to m correction pairs
+   (s_k, y_k) as the rows of S and Y (m x n, a ring: the oldest of the col stored pairs at row
+   head), with rho_k = 1 / (y_k's_k). Every dot product sums in a fixed order (the same bits
+   for the same vectors). */
+double fm_lbfgs_dot(ptrdiff_t n, const double *a, const double *b);
+/* d = -H g by the two-loop recursion, H0 = I / theta (col = 0: d = -g / theta); then the
+   trial point z = x + d and d = z - x, the step as it is taken. alpha: m doubles of scratch. */
+void fm_lbfgs_direction(ptrdiff_t n, int m, int col, int head, const double *S,
+                        const double *Y, const double *rho, double theta, const double *g,
+                        const double *x, double *z, double *d, double *alpha);
+/* x = stp * d + t */
+void fm_lbfgs_trial(ptrdiff_t n, double stp, const double *d, const double *t, double *x);
+/* The new pair: s_out = stp * d (d itself when stp is 1), y_out = g - r; returns y'y. */
+double fm_lbfgs_pair(ptrdiff_t n, double stp, const double *d, const double *g,
+                     const double *r, double *s_out, double *y_out);
+/* max |g_i|, or a NaN of g if it has one */
+double fm_lbfgs_amax(ptrdiff_t n, const double *g);
+/* 1 if a and b hold the same values (a NaN equals nothing), else 0 */
+int fm_lbfgs_equal(ptrdiff_t n, const double *a, const double *b);
+/* The kernel set these run on ("portable", "avx2", "avx512"; the same bits on each), and the
+   choice of another (-1: unknown or not supported here). */
+const char *fm_lbfgs_isa(void);
+int fm_lbfgs_set_isa(const char *name);
 
 /* ---- 4b. training --------------------------------------------------------------------------------
    One step: forward, loss, backward, and (if grads are finite) the update. On FM_ERR_NONFINITE

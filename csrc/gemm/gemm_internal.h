@@ -16,6 +16,11 @@
  *       ukr with op(A) read in place in the NN form (row r of the tile at A + r*lda, its k
  *       values contiguous; rows r >= m are not read): bitwise ukr's result. Used where B
  *       was packed once (GEMM_PACK_B) and A need not be packed at all.
+ *   ukr_ai_few(k, A, lda, Bp, bstride, C, ldc, m, n, alpha, beta)   (may be NULL)
+ *       ukr_ai for m = 1 or 2 rows over several consecutive micro-panels of a packed B at
+ *       once (panel q at Bp + q*bstride; n >= 1: the columns from the first panel to the
+ *       product's edge), so that enough independent accumulators hide the FMA latency;
+ *       returns the columns it did (whole panels, or the last one). Bitwise ukr_ai's result.
  *   pack_a(trans, mc, kc, A, lda, Ap)
  *       Packs op(A)[0:mc, 0:kc] into ceil(mc/MR) micro-panels of MR*kc (zero-padded rows).
  *   pack_b(trans, kc, nc, B, ldb, Bp)
