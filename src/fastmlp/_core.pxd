@@ -197,3 +197,16 @@ cdef extern from "gemm/gemm.h" nogil:
     int fm_gemm_set_isa(const char *name)
     void fm_gemm_blocks(int dsize, int *mr, int *nr, int *mc, int *kc, int *nc)
     void fm_gemm_caches(long *l1d, long *l2, long *l3_per_core, const char **source)
+
+cdef extern from "fastmlp.h" nogil:
+    double fm_lbfgs_dot(ptrdiff_t n, const double *a, const double *b)
+    void fm_lbfgs_direction(ptrdiff_t n, int m, int col, int head, const double *S,
+                            const double *Y, const double *rho, double theta, const double *g,
+                            const double *x, double *z, double *d, double *alpha)
+    void fm_lbfgs_trial(ptrdiff_t n, double stp, const double *d, const double *t, double *x)
+    double fm_lbfgs_pair(ptrdiff_t n, double stp, const double *d, const double *g,
+                         const double *r, double *s_out, double *y_out)
+    double fm_lbfgs_amax(ptrdiff_t n, const double *g)
+    int fm_lbfgs_equal(ptrdiff_t n, const double *a, const double *b)
+    const char *fm_lbfgs_isa()
+    int fm_lbfgs_set_isa(const char *name)

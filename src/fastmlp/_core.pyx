@@ -16,7 +16,8 @@ Its layers, in order, each in a file of its own included below (src/fastmlp/_cor
    helper that runs a train_epochs call in another thread (_core_epochs.pxi); and what lets
    threads and forked processes share models (_core_sync.pxi: ``ModelLock``, ``StopFlag``);
    sparse input and the whole-set objective (_core_sparse.pxi: ``CSR``, ``csr_input``,
-   ``objective``: the loss, L2 term and gradient of L-BFGS in one call).
+   ``objective``: the loss, L2 term and gradient of L-BFGS in one call); the correction
+   pairs of L-BFGS and their two-loop recursion (_core_lbfgs.pxi: ``LbfgsMemory``).
    Every C call releases the GIL.
 4. configuration (_core_config.pxi): ``config()``, ``set_num_threads``,
    ``get_num_threads`` and the engine's tunables.
@@ -68,3 +69,4 @@ include "_core_evaluate.pxi"
 include "_core_epochs.pxi"
 include "_core_config.pxi"
 include "_core_linear.pxi"
+include "_core_lbfgs.pxi"

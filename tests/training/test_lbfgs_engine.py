@@ -156,14 +156,17 @@ def test_estimator_lbfgs_equals_the_numpy_path(est, monkeypatch):
     if est == "regressor":
         X, y = make_regression(n_samples=150, n_features=6, noise=1.0, random_state=0)
         y = y / y.std()
-        make = lambda: MLPRegressor(hidden_layer_sizes=(15, 7), solver="lbfgs", alpha=0.01, max_iter=60,  # noqa: E731
+        make = lambda: MLPRegressor(hidden_layer_sizes=(15, 7), solver="lbfgs", alpha=0.01, max_iter=40,  # noqa: E731
                                     random_state=0)
     else:
         X, y = load_iris(return_X_y=True)
         if est == "classifier":
             y = (y == 2).astype(int)
-        make = lambda: MLPClassifier((12,), solver="lbfgs", alpha=1e-3, max_iter=60,  # noqa: E731
+        make = lambda: MLPClassifier((12,), solver="lbfgs", alpha=1e-3, max_iter=40,  # noqa: E731
                                      random_state=0)
+    # 40 iterations: the two objectives can differ by rounding (1e-16: e.g. ||W||^2 summed in
+    # another order), which later iterations amplify (the regressor: equal weights up to 20
+    # iterations, 2e-13 apart at 40, 1e-10 at 60)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         engine = make().fit(X, y)
@@ -201,33 +204,3 @@ def test_float32_estimator_lbfgs_close_to_float64():
     assert b.coefs_[0].dtype == np.float32
     for p, q in zip(a.coefs_, b.coefs_):
         np.testing.assert_allclose(q, p, rtol=1e-3, atol=1e-4)
-
-
-def test_lbfgs_runs_scipy_with_one_blas_thread(monkeypatch):
-    """scipy's L-BFGS-B does its vector work through BLAS, whose threads cost far more than
-    that work; the fit limits BLAS to one thread while it runs (and only then)."""
-    threadpoolctl = pytest.importorskip("threadpoolctl")
-    from sklearn.datasets import load_iris
-    from fastmlp.sklearn import MLPClassifier, _network
-    blas = [p for p in threadpoolctl.threadpool_info() if p["user_api"] == "blas"]
-    if not blas:
-        pytest.skip("no BLAS library loaded")
-    seen = []
-    real = _network._core.objective
-
-    def spy(*args, **kwargs):
-        seen.append(max(p["num_threads"] for p in threadpoolctl.threadpool_info()
-                        if p["user_api"] == "blas"))
-        return real(*args, **kwargs)
-    monkeypatch.setattr(_network._core, "objective", spy)
-    X, y = load_iris(return_X_y=True)
-    with threadpoolctl.threadpool_limits(limits=2, user_api="blas"):
-        before = [p["num_threads"] for p in threadpoolctl.threadpool_info()
-                  if p["user_api"] == "blas"]
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            MLPClassifier((5,), solver="lbfgs", max_iter=3, random_state=0).fit(X, y)
-        after = [p["num_threads"] for p in threadpoolctl.threadpool_info()
-                 if p["user_api"] == "blas"]
-    assert seen and set(seen) == {1}
-    assert after == before

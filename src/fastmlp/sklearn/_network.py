@@ -27,13 +27,11 @@ How scikit-learn's conventions map onto the engine
 """
 from __future__ import annotations
 
-import contextlib
 import copy
 import math
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.optimize
 
 from .. import _core
 from .._names import LEAKY_ALPHA
@@ -41,6 +39,7 @@ from ..network import MLP
 from ..optim import SGD, Adam, Adaptive, Constant, InverseScaling
 from ..training import DivergenceWarning, History, NoImprovement, Run
 from ..training.batches import BatchPlan
+from ..training import lbfgs
 from ..training.loop import warn_user
 
 PRELU_INIT = 0.25          # initial learned slope of PReLU units (He et al. 2015)
@@ -258,7 +257,8 @@ class Network:
 
     # -- L-BFGS -------------------------------------------------------------------------------
     def train_lbfgs(self, X, Y, sw, s, n_threads, on_divergence="warn"):
-        """scipy's L-BFGS-B on the objective in scikit-learn's units (data loss + alpha/(2S)
+        """L-BFGS (fastmlp.training.lbfgs: scipy's L-BFGS-B without bounds, step by step) on
+        the objective in scikit-learn's units (data loss + alpha/(2S)
         ||W||^2), each evaluation one engine call (fastmlp._core.objective: loss, L2 term and
         gradient over the whole set; X dense or sparse). on_divergence: 'raise' (a
         FloatingPointError), 'warn' or 'ignore' for a non-finite result. Returns
@@ -275,10 +275,9 @@ class Network:
         w = None if sw is None else np.ascontiguousarray(sw, dtype=eng.dtype)
         kept = np.empty(eng.n_params)   # the best point so far (for Ctrl-C), reused
 
-        def fun(theta):
+        def fun(theta, g):
             # one engine call: loss, L2 term and gradient over the whole set, the gradient
-            # written into a fresh float64 vector; a float64 engine reads scipy's x in place
-            g = np.empty(theta.shape[0])
+            # written into the optimiser's vector g; a float64 engine reads theta in place
             if not f64:
                 eng.theta[:] = theta
             loss = _core.objective(eng, X, Y, g, theta=theta if f64 else None,
@@ -287,14 +286,11 @@ class Network:
             if loss < best[0]:
                 kept[...] = theta
                 best[0], best[1] = loss, kept
-            return loss, g
+            return loss
 
         x0 = eng.theta.astype(np.float64)
         try:
-            with _one_blas_thread():
-                res = scipy.optimize.minimize(
-                    fun, x0, method="L-BFGS-B", jac=True,
-                    options={"maxfun": s.max_fun, "maxiter": s.max_iter, "gtol": s.tol})
+            res = lbfgs.minimize(fun, x0, maxfun=s.max_fun, maxiter=s.max_iter, gtol=s.tol)
         except KeyboardInterrupt:
             eng.theta[:] = x0 if best[1] is None else best[1]
             hist = History()
@@ -303,7 +299,7 @@ class Network:
             warn_user("training interrupted (KeyboardInterrupt); the model keeps the best "
                       "weights L-BFGS had evaluated", RuntimeWarning)
             return hist, 0, None
-        n_iter = min(int(getattr(res, "nit", 0)), s.max_iter)
+        n_iter = min(res.nit, s.max_iter)
         finite = bool(np.all(np.isfinite(res.x))) and math.isfinite(res.fun)
         eng.theta[:] = res.x if finite else x0
         hist = History()
@@ -327,19 +323,6 @@ class Network:
             failed += ("\nYou might also want to scale the data as shown in:\n"
                        "    https://scikit-learn.org/stable/modules/preprocessing.html")
         return hist, n_iter, failed
-
-
-def _one_blas_thread():
-    """scipy's L-BFGS-B does its vector work (dot products, axpy: memory-bound, a few
-    vectors of n_params) through BLAS; a threaded OpenBLAS wakes its threads for each of
-    them, which costs far more than the work (on a busy 2-core machine, a 100-iteration fit
-    of 10^4 parameters took ~10 s instead of ~0.1 s). The engine's own threads are not
-    BLAS's, so this changes no result and no thread count of the engine."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:        # pragma: no cover - threadpoolctl comes with scikit-learn
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
 
 
 def _sklearn_order(rs, n):
