@@ -262,3 +262,16 @@ def test_bad_csr_input_gets_clear_errors(change, exc, match):
         y = np.zeros_like(y)
     with pytest.raises(exc, match=match):
         p.fit(X, y, **kw)
+
+
+def test_csr_slices_are_the_rows_of_the_scipy_matrix():
+    """The Run slices its batches from the CSR rows: every kind of slice gives scipy's rows
+    (steps, negative bounds, out-of-range ends, empty)."""
+    X, _ = _data("binary", seed=3, n=30)
+    Xc = _core.csr_input(X, np.float64)
+    for key in (slice(0, 7), slice(25, 40), slice(None, None, 3), slice(-5, None),
+                slice(20, 4, -2), slice(9, 9)):
+        got = Xc[key]
+        assert got.shape == (len(range(30)[key]), 12)
+        if got.shape[0]:
+            assert (got.tocsr() != X[key]).nnz == 0
