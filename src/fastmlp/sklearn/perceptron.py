@@ -94,7 +94,8 @@ class Perceptron(ClassifierMixin, EngineEstimator):
 
     ``loss='hinge'`` and ``batch_size > 1`` run on fastmlp's MLP engine instead (one
     engine run per binary problem, ``n_jobs`` at a time); sparse input stays sparse there
-    too (CSR epochs, memory bounded by the non-zeros), with the same sparse-input rules.
+    too (CSR rows throughout, memory bounded by the non-zeros), with the same sparse-input
+    rules.
     """
 
     _parameter_constraints: dict = {
