@@ -86,7 +86,8 @@ def check_real(name: str, x: Any, low: Optional[float] = None, high: Optional[fl
     ``*_open``: that end excluded); TypeError for a non-number (bool included), ValueError
     naming the interval otherwise. The one validator of real scalars: the optimisers, the
     schedules and the NumPy reference use it."""
-    if isinstance(x, (bool, np.bool_)) or not isinstance(x, REAL_TYPES):
+    if type(x) is not float and (isinstance(x, (bool, np.bool_))
+                                 or not isinstance(x, REAL_TYPES)):
         what = (f"array of dtype {x.dtype} and shape {x.shape}" if isinstance(x, np.ndarray)
                 else f"{type(x).__name__} {x!r}"[:120])
         raise TypeError(f"{name} must be a real number, got {what}")
@@ -105,8 +106,18 @@ def check_real(name: str, x: Any, low: Optional[float] = None, high: Optional[fl
     return x
 
 
+# the usual spellings of the two float dtypes, resolved without np.dtype()
+_FLOAT_DTYPES: dict[Any, np.dtype[Any]] = {
+    k: np.dtype(k) for k in ("float64", "float32", np.float64, np.float32, float)}
+_FLOAT_DTYPES.update({d: d for d in list(_FLOAT_DTYPES.values())})
+
+
 def check_dtype(dtype: DTypeLike) -> np.dtype[Any]:
     """``dtype`` as a NumPy dtype, float32 or float64 (TypeError otherwise)."""
+    try:
+        return _FLOAT_DTYPES[dtype]
+    except (KeyError, TypeError):      # another spelling, or an unhashable argument
+        pass
     try:
         dt = np.dtype(dtype)
     except TypeError:
@@ -128,9 +139,12 @@ def check_int(name: str, x: Any, low: int, allow_none: bool = False,
               high: Optional[int] = None) -> Optional[int]:
     """``x`` as an int >= ``low`` (and <= ``high`` when given; None passes when
     ``allow_none``); bools are refused."""
-    if x is None and allow_none:
+    if type(x) is int:           # the common case, without the ABC checks below
+        if low <= x and (high is None or x <= high):
+            return x
+    elif x is None and allow_none:
         return None
-    if isinstance(x, (bool, np.bool_)) or not isinstance(x, INTEGER_TYPES):
+    elif isinstance(x, (bool, np.bool_)) or not isinstance(x, INTEGER_TYPES):
         raise TypeError(f"{name} must be an integer{' or None' if allow_none else ''}, got "
                         f"{type(x).__name__} {x!r}"[:300])
     if x < low:
@@ -146,6 +160,8 @@ def seed_int(seed: SeedLike) -> int:
         return int(np.random.SeedSequence().generate_state(1, np.uint64)[0] >> np.uint64(1))
     if isinstance(seed, np.random.Generator):
         return int(seed.integers(0, 2**63 - 1))
+    if type(seed) is int and seed >= 0:
+        return seed
     if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, INTEGER_TYPES) or seed < 0:
         raise TypeError(f"seed must be None, a non-negative int or a numpy Generator, got "
                         f"{seed!r}")
@@ -154,6 +170,8 @@ def seed_int(seed: SeedLike) -> int:
 
 def derive_seed(seed: int, *keys: int) -> int:
     """A uint64 seed derived from ``seed`` and integer keys (restarts, shuffling)."""
+    if type(seed) is int and len(keys) == 1 and type(keys[0]) is int:    # the usual call
+        return _derived_seed((seed, keys[0]))
     return _derived_seed((int(seed),) + tuple(int(k) for k in keys))
 
 

@@ -69,7 +69,7 @@ cdef class CSR:
     def __getitem__(self, key):
         """Rows (a slice or an int array) as a new CSR."""
         if isinstance(key, slice):
-            key = np.arange(self.shape[0])[key]
+            key = np.arange(*key.indices(self.shape[0]))     # O(rows taken), not O(all)
         return csr_take(self, key)
 
     def tocsr(self):

@@ -26,13 +26,15 @@ def held_write_locks():
 # incremented in a forked child: locks and guards taken by the parent's threads, which do
 # not exist in the child, are void there
 cdef unsigned long _fork_generation = 0
+_cond_made = threading.Lock()     # ModelLock._get_cond: one condition per lock
 # the thread that called fork (the one thread a child starts with)
 cdef unsigned long _fork_thread = 0
 
 
 def _after_fork_in_child():
-    global _fork_generation, _fork_thread
+    global _fork_generation, _fork_thread, _cond_made
     _fork_generation += 1
+    _cond_made = threading.Lock()       # in case a parent's thread held it at the fork
     _fork_thread = PyThread_get_thread_ident()
 
 
@@ -112,7 +114,7 @@ cdef class ModelLock:
 
     def __cinit__(self):
         self.gen = _fork_generation
-        self.cond = threading.Condition(threading.Lock())
+        self.cond = None        # made by the first thread that has to wait (_get_cond)
 
     cdef inline void _check_fork(self):
         if self.gen != _fork_generation:
@@ -127,7 +129,19 @@ cdef class ModelLock:
                 self.readers = self.depth = self.waiting = self.writers_waiting = 0
                 self.writer = 0
             self.guests = None
-            self.cond = threading.Condition(threading.Lock())
+            self.cond = None
+
+    cdef object _get_cond(self):
+        """The condition the slow paths wait on, made on first need: a model that is never
+        contended (most are) never pays for one. Made under a module lock, so two threads
+        that both need it first wait on the same one."""
+        cond = self.cond
+        if cond is None:
+            with _cond_made:
+                if self.cond is None:
+                    self.cond = threading.Condition(threading.Lock())
+                cond = self.cond
+        return cond
 
     cdef inline bint _is_writer(self, unsigned long me):
         return self.writer == me or (self.guests is not None and self.writer != 0
@@ -140,7 +154,7 @@ cdef class ModelLock:
             self.readers += 1
             return
         cdef int rounds = 0
-        with self.cond:
+        with self._get_cond():
             self.waiting += 1
             try:
                 while not ((self.writer == 0 and self.writers_waiting == 0)
@@ -162,7 +176,7 @@ cdef class ModelLock:
             raise RuntimeError("ModelLock.release_read without acquire_read")
         self.readers -= 1
         if self.readers == 0 and self.waiting:
-            with self.cond:
+            with self._get_cond():
                 self.cond.notify_all()
 
     cpdef acquire_write(self):
@@ -176,7 +190,7 @@ cdef class ModelLock:
             self.depth = 1
             self._register()
             return
-        with self.cond:
+        with self._get_cond():
             self.waiting += 1
             self.writers_waiting += 1
             try:
@@ -210,7 +224,7 @@ cdef class ModelLock:
             elif locks and self in locks:
                 locks.remove(self)
             if self.waiting:
-                with self.cond:
+                with self._get_cond():
                     self.cond.notify_all()
 
     def add_guest(self, unsigned long ident):

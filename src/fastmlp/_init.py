@@ -1,6 +1,7 @@
 """The initial weights of an :class:`fastmlp.MLP` layer: the named schemes and their aliases."""
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -27,6 +28,51 @@ def check_init(init: Any) -> Any:
     return init
 
 
+_SEED_WORDS: dict[int, Any] = {}     # int seed -> PCG64's seeding words (bounded)
+_KnownSeedState: Any = None
+
+
+def _known_seed_state_class() -> Any:
+    """The class of :func:`seeded_generator`'s seed (made on first use: ``import fastmlp``
+    does not load numpy.random)."""
+    global _KnownSeedState
+    if _KnownSeedState is None:
+        from numpy.random.bit_generator import ISeedSequence
+
+        class KnownSeedState(ISeedSequence):
+            """What ``SeedSequence(seed).generate_state(...)`` gave for one seed, handed to
+            PCG64 in its place: the same words, so the same stream as ``default_rng(seed)``,
+            without recomputing the seed's hash for every model built with it."""
+
+            __slots__ = ("seed", "words")
+
+            def __init__(self, seed: int, words: Any) -> None:
+                self.seed, self.words = seed, words
+
+            def generate_state(self, n_words: int, dtype: Any = np.uint32) -> Any:
+                if n_words == 4 and dtype is np.uint64:      # what PCG64 asks for
+                    return self.words
+                return np.random.SeedSequence(self.seed).generate_state(n_words, dtype)
+
+        _KnownSeedState = KnownSeedState
+    return _KnownSeedState
+
+
+def seeded_generator(seed: int) -> np.random.Generator:
+    """``np.random.default_rng(seed)`` for an int seed: the same draws (PCG64 seeded with
+    the same words). Its ``bit_generator.seed_seq`` is not a SeedSequence, so it cannot
+    spawn: hand user code ``default_rng(seed)`` itself."""
+    words = _SEED_WORDS.get(seed)
+    if words is None:
+        words = np.random.SeedSequence(seed).generate_state(4, np.uint64)
+        words.flags.writeable = False
+        if len(_SEED_WORDS) >= 256:
+            _SEED_WORDS.clear()
+        _SEED_WORDS[seed] = words
+    known = _KnownSeedState or _known_seed_state_class()
+    return np.random.Generator(np.random.PCG64(known(seed, words)))
+
+
 def draw_weights(rng: np.random.Generator, init: Any, n_in: int, n_out: int, act: str,
                  layer: int) -> Any:
     """Layer ``layer``'s (n_in, n_out) weights drawn from ``rng`` by ``init``."""
@@ -40,13 +86,13 @@ def draw_weights(rng: np.random.Generator, init: Any, n_in: int, n_out: int, act
     if init is None:
         init = "he" if relu else "glorot"
     if init == "glorot":
-        r = np.sqrt(6.0 / (n_in + n_out))
+        r = math.sqrt(6.0 / (n_in + n_out))
         return rng.uniform(-r, r, size=(n_in, n_out))
     if init == "he":
-        r = np.sqrt(6.0 / n_in)
+        r = math.sqrt(6.0 / n_in)
         return rng.uniform(-r, r, size=(n_in, n_out))
     if init == "uniform":
-        r = 1.0 / np.sqrt(n_in)
+        r = 1.0 / math.sqrt(n_in)
         return rng.uniform(-r, r, size=(n_in, n_out))
-    s = np.sqrt(2.0 / n_in) if relu else np.sqrt(2.0 / (n_in + n_out))
+    s = math.sqrt(2.0 / n_in) if relu else math.sqrt(2.0 / (n_in + n_out))
     return rng.normal(0.0, s, size=(n_in, n_out))

@@ -68,6 +68,7 @@ class NameTable:
         self._aliases_of = {name: tuple(al) for name, al in aliases.items()}
         self.aliases = {a: name for name, al in self._aliases_of.items() for a in al}
         self.ambiguous = dict(ambiguous or {})
+        self._resolved = {}         # names resolve() has accepted -> canonical (bounded)
 
     def aliases_of(self, name):
         """The aliases of the canonical ``name``."""
@@ -84,6 +85,10 @@ class NameTable:
     def resolve(self, name, argname):
         """The canonical name for ``name``; a TypeError or ValueError naming the argument
         ``argname`` otherwise (the ValueError lists the valid names and aliases)."""
+        if type(name) is str:
+            hit = self._resolved.get(name)
+            if hit is not None:
+                return hit
         if not isinstance(name, str):
             article = "an" if self.what[0] in "aeiou" else "a"
             raise TypeError(f"{argname} must be {article} {self.what} name (str), got "
@@ -97,6 +102,8 @@ class NameTable:
             raise ValueError(f"{argname}: unknown {self.what} {name!r}; valid names are "
                              f"{', '.join(self.names)}" + (f" (aliases: {listed})" if listed
                                                              else ""))
+        if type(name) is str and len(self._resolved) < 256:
+            self._resolved[name] = canonical
         return canonical
 
 

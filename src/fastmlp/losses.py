@@ -101,6 +101,9 @@ def ovr_probabilities(scores: ArrayLike) -> NDArray[np.float64]:
 
 
 def _unique_labels(y: NDArray[Any]) -> NDArray[Any]:
+    if y.dtype.kind in "iu" and y.ndim == 1 and y.shape[0] <= 64:
+        # np.unique's result for a few integer labels, sorted in Python (cheaper there)
+        return np.array(sorted(set(y.tolist())), dtype=y.dtype)
     try:
         return np.unique(y)
     except TypeError as exc:
@@ -254,8 +257,8 @@ class Loss:
                         f"(one-vs-rest)")
                 raise ValueError(f"the {self.name} loss needs 2 classes in y, got only "
                                  f"{classes.tolist()}")
-            Y = np.where(y == classes[1], 1.0, -1.0).astype(dtype)[:, None]
-            return Encoded(np.ascontiguousarray(Y), classes, "binary")
+            Y = np.where(y == classes[1], 1.0, -1.0).astype(dtype, copy=False)
+            return Encoded(Y.reshape(-1, 1), classes, "binary")
         if len(classes) != n_outputs:
             raise ValueError(f"y has {len(classes)} classes {classes.tolist()[:6]} but the "
                              f"network has {n_outputs} output units; one-vs-rest needs one "

@@ -10,8 +10,9 @@ follow the chapter: index l = 1..L (index 0: ``z[0]`` None, ``a[0]`` the input X
 """
 from __future__ import annotations
 
+import math
 import os
-from typing import (TYPE_CHECKING, Any, Callable, Literal, Optional, Sequence, Union, cast,
+from typing import (TYPE_CHECKING, Any, Callable, Literal, Optional, Sequence, Union,
                     overload)
 
 import numpy as np
@@ -20,13 +21,14 @@ from . import _core, _mlp_files
 # derive_seed: training.py imports it from here
 from ._common import (Gradients, NotFittedError, Trace, check_dtype, check_int,  # noqa: F401
                       check_n_threads, derive_seed, seed_int)
-from ._init import check_init, draw_weights
+from ._init import check_init, draw_weights, seeded_generator
+from ._mlp_args import architecture
 from ._mlp_outputs import Outputs
 from ._mlp_protocol import TrainingProtocol
 from ._names import LEAKY_ALPHA, PRELU_INIT
 from ._model_lock import reads as _reads, writes as _writes
 from ._typing import ArrayLike, DTypeLike, FloatArray, NDArray, SeedLike
-from .activations import ACTIVATIONS, canonical_name
+from .activations import ACTIVATIONS
 from .losses import Loss, get_loss, missing_loss_error
 from .perceptron import Perceptron  # noqa: F401  (fastmlp.network.Perceptron)
 from .training.fit import fit as _fit
@@ -108,46 +110,20 @@ class MLP(Outputs, TrainingProtocol):
                  dtype: DTypeLike = "float64", seed: SeedLike = None, init: InitLike = None,
                  leaky_alpha: float = LEAKY_ALPHA, prelu_init: float = PRELU_INIT,
                  n_threads: Optional[int] = None) -> None:
-        if isinstance(layer_sizes, (str, bytes)) or not hasattr(layer_sizes, "__len__"):
-            raise TypeError(f"layer_sizes must be a list of ints [N_0, ..., N_L], got "
-                            f"{layer_sizes!r}")
-        if len(layer_sizes) < 2:
-            raise ValueError(f"layer_sizes needs at least 2 entries (inputs, outputs), got "
-                             f"{list(layer_sizes)}")
-        self.layer_sizes = [check_int(f"layer_sizes[{i}]", s, 1, high=2 ** 31 - 1)
-                            for i, s in enumerate(layer_sizes)]
-        L = len(self.layer_sizes) - 1
-        if L > _core.MAX_LAYERS:
-            raise ValueError(f"at most {_core.MAX_LAYERS} layers are supported, got {L}")
-        if isinstance(activation, (list, tuple)):
-            if len(activation) != L - 1:
-                raise ValueError(f"activation lists one name per hidden layer ({L - 1}), got "
-                                 f"{len(activation)}")
-            hidden = [canonical_name(a, "activation") for a in activation]
-        else:
-            hidden = [canonical_name(cast(str, activation), "activation")] * (L - 1)
-        for h in hidden:
-            if ACTIVATIONS[h].output_only:
-                raise ValueError(f"{h} is only allowed as the output activation")
+        self.layer_sizes, hidden, self.loss, out = architecture(layer_sizes, activation,
+                                                                 output, loss)
         self.hidden_activations = hidden
-        self.loss = None if loss is None else get_loss(loss)
         self._output_explicit = output is not None
-        if output is None:
-            out = self.loss.default_output if self.loss is not None else "linear"
-        else:
-            out = canonical_name(output, "output")
-        if self.loss is not None:
-            self.loss.check_output(out)
         self.output = out
         self.dtype = check_dtype(dtype)
         self.seed = seed_int(seed)
         init = check_init(init)
         self.init = init
         self.leaky_alpha = float(leaky_alpha)
-        if not np.isfinite(self.leaky_alpha):
+        if not math.isfinite(self.leaky_alpha):
             raise ValueError(f"leaky_alpha must be finite, got {leaky_alpha!r}")
         self.prelu_init = float(prelu_init)
-        if not np.isfinite(self.prelu_init):
+        if not math.isfinite(self.prelu_init):
             raise ValueError(f"prelu_init must be finite, got {prelu_init!r}")
         if n_threads is not None:
             check_n_threads(n_threads)
@@ -192,15 +168,21 @@ class MLP(Outputs, TrainingProtocol):
     @_writes
     def initialize(self, seed: SeedLike = None) -> MLP:
         """Draw fresh weights from ``default_rng(seed)`` (default: the model's seed)."""
-        rng = np.random.default_rng(self.seed if seed is None else seed_int(seed))
-        W, b, al = self.engine.weights(), self.engine.biases(), self.engine.alphas()
-        for l, (n_in, n_out, act) in enumerate(zip(self.layer_sizes[:-1], self.layer_sizes[1:],
-                                                   self.activations)):
-            w = draw_weights(rng, self.init, n_in, n_out, act, l + 1)
-            W[l][...] = w
-            b[l][...] = 0
-            if al[l] is not None:
-                al[l][...] = self.prelu_init
+        s = self.seed if seed is None else seed_int(seed)
+        # a user's init callable gets default_rng itself; the named schemes the same stream
+        # from a generator seeded without recomputing the seed's hash (_init.seeded_generator)
+        rng = np.random.default_rng(s) if callable(self.init) else seeded_generator(s)
+        eng, sizes, acts = self.engine, self.layer_sizes, self.activations
+        theta = eng.theta         # one view: W^l is theta[o:o + n_in * n_out], row-major
+        for l, o in enumerate(eng.offsets()["W"]):
+            w = draw_weights(rng, self.init, sizes[l], sizes[l + 1], acts[l], l + 1)
+            theta[o:o + w.size] = w.reshape(-1)
+        theta[eng.n_weights:] = 0               # the biases (and the slopes, set below)
+        del theta
+        if "prelu" in acts:
+            for al in eng.alphas():
+                if al is not None:
+                    al[...] = self.prelu_init
         return self
 
     @_writes

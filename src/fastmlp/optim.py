@@ -92,8 +92,11 @@ class Optimizer:
 
     # -- state ----------------------------------------------------------------------------
     def _ensure_state(self, n_params: int, dtype: DTypeLike) -> None:
+        names = self._needed_state()
+        if not names:                   # plain SGD: no state vectors
+            return
         dtype = np.dtype(dtype)
-        for name in self._needed_state():
+        for name in names:
             s = self.state.get(name)
             if s is None:
                 self.state[name] = np.zeros(n_params, dtype=dtype)

@@ -40,6 +40,79 @@ DOC_URL = ("https://fastmlp.readthedocs.io/en/{version}/" + DOC_PAGE
            + "#fastmlp.sklearn.{estimator_name}")
 
 
+class _BlankSeed:
+    """A seed sequence for ``MT19937`` whose words are all 0 (a list: read word by word
+    quickly), overwritten at once by ``RandomState.seed``: it only spares MT19937 drawing a
+    seed from the OS."""
+
+    @staticmethod
+    def generate_state(n_words, dtype=np.uint32):
+        return [0] * n_words
+
+
+_blank_seed = None         # the _BlankSeed once it has proved itself; False: not usable
+
+
+def _seeded_fast(seed, blank):
+    rs = np.random.RandomState(np.random.MT19937(blank))
+    rs.seed(seed)
+    return rs
+
+
+def _same_state(a, b):
+    sa, sb = a.get_state(), b.get_state()
+    return sa[0] == sb[0] and np.array_equal(sa[1], sb[1]) and sa[2:] == sb[2:]
+
+
+def random_state(seed):
+    """``sklearn.utils.check_random_state(seed)``: for an int seed the same fresh
+    ``RandomState(seed)`` (MT19937 seeded by NumPy's legacy rule, as ``RandomState(seed)``
+    and ``RandomState.seed`` both do), made without first seeding it from the OS. The
+    shortcut checks itself once against ``RandomState`` and is not used if it differs."""
+    global _blank_seed
+    if type(seed) is int and 0 <= seed < 2 ** 32 and _blank_seed is not False:
+        if _blank_seed is None:
+            try:
+                from numpy.random.bit_generator import ISeedSequence
+                ISeedSequence.register(_BlankSeed)
+                blank = _BlankSeed()
+                ok = _same_state(_seeded_fast(12345, blank), np.random.RandomState(12345))
+            except Exception:       # pragma: no cover - a NumPy without the shortcut
+                ok = False
+            _blank_seed = blank if ok else False
+            if not ok:              # pragma: no cover
+                return check_random_state(seed)
+        return _seeded_fast(seed, _blank_seed)
+    return check_random_state(seed)
+
+
+def _plain_fit_data(est, X, y, y_numeric):
+    """What ``validate_data(est, X, y, ..., reset=True)`` gives a fit, for the common case
+    of dense arrays it accepts as they are -- X a finite 2-D float64/float32 ndarray with
+    rows and columns, y a 1-D array of int (or str) labels, or for a regressor of finite
+    floats, one per row -- with its side effects (``n_features_in_`` set,
+    ``feature_names_in_`` dropped); None for anything else (scikit-learn checks it)."""
+    if (type(X) is not np.ndarray or X.ndim != 2 or X.dtype not in _FLOATS
+            or X.shape[0] < 1 or X.shape[1] < 1 or not X.flags.c_contiguous
+            or type(y) is not np.ndarray or y.ndim != 1 or y.shape[0] != X.shape[0]):
+        return None
+    kind = y.dtype.kind
+    if y_numeric:
+        if not (kind in "iu" or (y.dtype in _FLOATS and y.flags.c_contiguous
+                                   and _core.all_finite(y))):
+            return None
+    elif kind not in "iuU":
+        return None
+    if not _core.all_finite(X):
+        return None
+    est.__dict__.pop("feature_names_in_", None)
+    est.n_features_in_ = X.shape[1]
+    return X, y
+
+
+_FLOATS = (np.dtype(np.float64), np.dtype(np.float32))
+
+
 def doc_version(version=__version__):
     """The documentation's version slug: the release itself, 'latest' for a development
     build (a version with a dev/local part)."""
@@ -216,16 +289,17 @@ class EngineEstimator(TagsMixin, BaseEstimator):
             raise ValueError("partial_fit does not support early_stopping=True")
         auto_lr = s.learning_rate_init == "auto" and s.solver != "lbfgs"
         first = not hasattr(self, "_net") or (not self.warm_start and not incremental)
-        X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"], multi_output=True,
-                             dtype=(np.float64, np.float32), reset=first,
-                             y_numeric=self._y_numeric)
+        checked = _plain_fit_data(self, X, y, self._y_numeric) if first else None
+        X, y = checked if checked is not None else validate_data(
+            self, X, y, accept_sparse=["csr", "csc"], multi_output=True,
+            dtype=(np.float64, np.float32), reset=first, y_numeric=self._y_numeric)
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         if sample_weight is not None:
             sample_weight = check_sample_weight(sample_weight, X, dtype=np.float64)
         Y = self._validate_y(y, incremental, first, classes)
         self.n_threads_ = nt = resolve_n_threads(self.n_threads)
-        rs = check_random_state(self.random_state)
+        rs = random_state(self.random_state)
         if first:
             plan = self._plan(Y, self._float_dtype(X), X.shape[1], hidden)
             nets = []
@@ -245,7 +319,8 @@ class EngineEstimator(TagsMixin, BaseEstimator):
         # the shuffling streams: scikit-learn's, random_state itself after the init and the
         # split (fresh in every fit/partial_fit call, as scikit-learn's); further restarts
         # get streams seeded from a copy of it, so the first one's draws stay scikit-learn's
-        extra = copy.deepcopy(rs).randint(0, 2 ** 31 - 1, size=len(nets) - 1)
+        extra = (copy.deepcopy(rs).randint(0, 2 ** 31 - 1, size=len(nets) - 1)
+                 if len(nets) > 1 else ())
         for r, net in enumerate(nets):
             net.seed = 0
             net.shuffle_rs = rs if r == 0 else np.random.RandomState(int(extra[r - 1]))

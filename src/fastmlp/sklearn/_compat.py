@@ -65,12 +65,48 @@ def check_sample_weight(sample_weight, X, dtype=None, allow_all_zero=False):
     return sw                                                  # pragma: no cover
 
 
+_SCALARS = (int, float, str, bool, type(None))
+_PARAM_NAMES: dict = {}  # estimator class -> its parameter names (scikit-learn's, cached)
+_VALIDATED: set = set()  # (class, parameters) that passed validate_params (bounded)
+_MISSING = object()     # a parameter not set on the estimator: never cached
+
+
+def _frozen(value):
+    """A hashable record of ``value`` with the type of every part (1, 1.0 and True are
+    different parameters), or None for a value that could change in place or is not a
+    plain scalar (a list, an array, an object): such parameters are checked every time."""
+    if type(value) in _SCALARS:
+        return (type(value), value)
+    if type(value) is tuple:
+        parts = tuple(_frozen(v) for v in value)
+        return None if None in parts else (tuple, parts)
+    return None
+
+
+def _params_key(estimator):
+    cls = type(estimator)
+    names = _PARAM_NAMES.get(cls)
+    if names is None:
+        names = _PARAM_NAMES[cls] = tuple(cls._get_param_names())
+    parts = tuple(_frozen(getattr(estimator, n, _MISSING)) for n in names)
+    return None if None in parts else (cls, parts)
+
+
 def validate_params(estimator):
     """Check ``estimator``'s parameters against its ``_parameter_constraints`` (scikit-learn's
-    own errors), unless ``skip_parameter_validation`` is set in scikit-learn's config."""
+    own errors), unless ``skip_parameter_validation`` is set in scikit-learn's config. A set
+    of plain scalar parameters that passed once is not checked again (the check depends on
+    nothing else); any other set is checked every time."""
     if sklearn.get_config().get("skip_parameter_validation", False):
         return
+    key = _params_key(estimator)
+    if key is not None and key in _VALIDATED:
+        return
     estimator._validate_params()
+    if key is not None:
+        if len(_VALIDATED) >= 1024:
+            _VALIDATED.clear()
+        _VALIDATED.add(key)
 
 
 class TagsMixin:

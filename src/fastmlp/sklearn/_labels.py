@@ -7,6 +7,31 @@ from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils.multiclass import check_classification_targets, type_of_target, unique_labels
 
 
+def _plain_labels(y):
+    """For a 1-D array of int or str labels -- the common case -- what scikit-learn's
+    ``LabelBinarizer().fit(y)`` and its ``transform(y).astype(float64)`` give (the same
+    fitted attributes, classes and 0/1 matrix), without its generic target analysis; None
+    for any other y (the caller takes scikit-learn's path)."""
+    if type(y) is not np.ndarray or y.ndim != 1 or y.dtype.kind not in "iuU" or not len(y):
+        return None
+    labels = np.unique(y)
+    if y.dtype.kind == "U":          # unique_labels' dtype: as wide as the longest label
+        labels = np.asarray(labels.tolist())
+    lb = LabelBinarizer()
+    lb.y_type_ = "multiclass" if len(labels) > 2 else "binary"
+    lb.sparse_input_ = False
+    lb.classes_ = labels
+    n = len(y)
+    if len(labels) > 2:
+        Y = np.zeros((n, len(labels)))
+        Y[np.arange(n), np.searchsorted(labels, y)] = 1.0
+    elif len(labels) == 2:
+        Y = (y == labels[1]).astype(np.float64).reshape(n, 1)
+    else:
+        Y = np.zeros((n, 1))
+    return lb, Y
+
+
 class LabelEncoding:
     """Mixin of the classifiers: ``_validate_y`` (labels -> 0/1 indicator matrix),
     ``_decode_targets`` and ``_predict_net`` (labels from the network's outputs)."""
@@ -15,6 +40,12 @@ class LabelEncoding:
         """scikit-learn's rules: a fit (or the first partial_fit) defines ``classes_`` (from
         ``classes`` on the first partial_fit, from y otherwise); later calls check y
         against them."""
+        if first and not incremental:
+            fast = _plain_labels(y)
+            if fast is not None:
+                self._label_binarizer, Y = fast
+                self.classes_ = self._label_binarizer.classes_
+                return Y
         check_classification_targets(y)
         if first:
             self._label_binarizer = LabelBinarizer()

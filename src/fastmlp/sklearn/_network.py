@@ -102,10 +102,19 @@ class _ObjectiveInSklearnUnits:
 
     def __init__(self, net, alpha, n_batches, n):
         self.net, self.alpha, self.n_batches, self.n = net, alpha, n_batches, n
-        self.sq = net.sq_weights()
+        # one view of W for the run's epochs, dropped when the run ends (release)
+        self.w = net.engine.theta[:net.engine.n_weights]
+        self.sq = self._sq()
+
+    def _sq(self):
+        with np.errstate(over="ignore"):
+            return float(np.dot(self.w, self.w))
+
+    def release(self):
+        self.w = None
 
     def __call__(self, engine_loss):
-        sq_end = self.net.sq_weights()
+        sq_end = self._sq()
         sq = 0.5 * (self.sq + sq_end)
         self.sq = sq_end
         return (engine_loss * self.net.plan.lscale
@@ -175,11 +184,6 @@ class Network:
     def zero(self):
         self.engine.theta[...] = 0
 
-    def sq_weights(self):
-        w = self.engine.theta[:self.engine.n_weights]
-        with np.errstate(over="ignore"):
-            return float(np.dot(w, w))
-
     def output(self, X, n_threads):
         """a^L for X. Any number of threads at once (the model's read lock: it waits while
         another thread trains this network)."""
@@ -244,7 +248,10 @@ class Network:
                                                      else 0.0, plan.n_batches, n),
                   n_threads=n_threads, on_divergence=on_divergence,
                   share_threads=share_threads)
-        hist = run.execute()
+        try:
+            hist = run.execute()
+        finally:
+            run.objective.release()
         self.epoch += run.epochs_done
         return hist
 

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .. import _core
 from ..optim import SGD
 from ..training import NoImprovement, Run
 from ..training.loop import run_concurrently, warn_user
@@ -123,11 +124,34 @@ def sgd_permutation(seed, n):
     return perm
 
 
+def _take_rows(X, rows):
+    """Rows ``rows`` (an int array) of X: a C-contiguous copy of a dense X, a new
+    :class:`fastmlp._core.CSR` of a CSR one (O(their non-zeros))."""
+    if isinstance(X, _core.CSR):
+        return _core.csr_take(X, rows)
+    return np.ascontiguousarray(X[rows])
+
+
+def _csr_take_into(src, rows, dst):
+    """Rewrite the arrays of the CSR ``dst`` in place with the rows ``rows`` of ``src`` (the
+    same rows as dst holds, in another order: the array sizes do not change)."""
+    starts = src.indptr[rows]
+    lens = src.indptr[rows + 1] - starts
+    indptr = dst.indptr
+    np.cumsum(lens, out=indptr[1:])
+    idx = np.repeat(starts - indptr[:-1], lens)
+    idx += np.arange(idx.shape[0], dtype=idx.dtype)
+    np.take(src.data, idx, out=dst.data)
+    np.take(src.indices, idx, out=dst.indices)
+
+
 class _Reshuffle:
     """scikit-learn's epoch order: before every epoch the whole sample order (validation rows
     included) is permuted by :func:`sgd_permutation` and the training rows are visited in
     it. The Run trains on its arrays in order; this callback rewrites them in place, in the
-    next epoch's order, at the end of each epoch (the first order is set before the run)."""
+    next epoch's order, at the end of each epoch (the first order is set before the run).
+    A CSR X (:class:`fastmlp._core.CSR`) is rewritten array by array: the engine reads that
+    object's own arrays (no copy), and the Run slices its batches from it at each step."""
 
     def __init__(self, seed, n_all, train_mask, sources, targets):
         self.perm = sgd_permutation(seed, n_all)
@@ -140,7 +164,10 @@ class _Reshuffle:
         self.order = self.order[self.perm]
         rows = self.order[self.train_mask[self.order]]
         for src, dst in zip(self.sources, self.targets):
-            np.take(src, rows, axis=0, out=dst)          # one gather, no temporary
+            if isinstance(dst, _core.CSR):
+                _csr_take_into(src, rows, dst)
+            else:
+                np.take(src, rows, axis=0, out=dst)      # one gather, no temporary
 
     def on_epoch_end(self, epoch, logs):
         self.advance()
@@ -163,7 +190,10 @@ class _ExactRule:
         self.W_prev, self.b_prev = self.W.copy(), self.b.copy()
         self.X, self.y, self.c, self.rule, self.n = X, y, c, rule, X.shape[0]
         self.need_objective = need_objective
+        # the cached norms count only in a penalised objective
+        self.norms = need_objective and rule.penalty is not None
         self.sparse = sparse                # sparse input: only a row's non-zeros count
+        self.csr = isinstance(X, _core.CSR)  # ... read from its CSR arrays (X in row order)
         self.threshold = 0.0 if rule.loss == "perceptron" else 1.0
         self.l1 = rule.l1_share * rule.alpha
         self.shrink = max(0.0, 1.0 - rule.eta0 * rule.l2_coef)
@@ -178,7 +208,7 @@ class _ExactRule:
         B = rule.batch_size          # the Run visits the rows in order (see _Reshuffle)
         r0, r1 = bi * B, min((bi + 1) * B, self.n)
         rows = slice(r0, r1)
-        p = self.X[rows] @ self.W_prev + self.b_prev[0]
+        p = self._margins(r0, r1)
         y = self.y[rows]
         if self.need_objective:
             value = float(np.maximum(0.0, self.threshold - y * p).sum())
@@ -189,15 +219,20 @@ class _ExactRule:
         if rule.penalty in ("l2", "elasticnet"):
             self.sq_norm *= self.shrink * self.shrink
             self.l1_norm *= self.shrink
-        cols = np.flatnonzero(np.any(self.X[rows] != 0, axis=0)) if self.sparse else slice(None)
         moved = (y * p <= self.threshold) & (self.c[rows] != 0)
         if self.shrink == 0 and r1 - r0 == 1:
             # eta0 * alpha >= 1: scikit-learn sets w to 0 before the step, so w is exactly
             # this sample's step (the engine's decay leaves rounding residue of the old w)
             step = rule.eta0 * y[0] * self.c[r0] if moved[0] else 0.0
-            self.W[...] = self.X[r0] * step
+            if self.csr:
+                a, b = int(self.X.indptr[r0]), int(self.X.indptr[r0 + 1])
+                self.W[...] = 0
+                self.W[self.X.indices[a:b]] = self.X.data[a:b] * step
+            else:
+                self.W[...] = self.X[r0] * step
             self.b[...] = self.b_prev + step
-        if np.any(moved):     # the step moved w
+        cols = self._cols(r0, r1) if self.l1 > 0 or self.norms else None
+        if self.norms and np.any(moved):     # the step moved w
             w = self.W[cols].astype(np.float64)
             self.sq_norm, self.l1_norm = float(w @ w), float(np.abs(w).sum())
         if not rule.fit_intercept:
@@ -214,9 +249,56 @@ class _ExactRule:
         self.W_prev[...] = self.W
         self.b_prev[...] = self.b
 
+    def _margins(self, r0, r1):
+        """The margins p of rows r0..r1 under the weights before the step."""
+        X = self.X
+        if self.csr:       # over the non-zeros: row sums of data * W[indices]
+            a, b = int(X.indptr[r0]), int(X.indptr[r1])
+            rid = np.repeat(np.arange(r1 - r0), np.diff(X.indptr[r0:r1 + 1]))
+            p = np.bincount(rid, weights=X.data[a:b] * self.W_prev[X.indices[a:b]],
+                            minlength=r1 - r0)
+            return p.astype(self.W.dtype) + self.b_prev[0]
+        return X[r0:r1] @ self.W_prev + self.b_prev[0]
+
+    def _cols(self, r0, r1):
+        """The columns whose weights the step of rows r0..r1 touches (sparse input: the
+        rows' non-zero features; dense input: all)."""
+        X = self.X
+        if self.csr:
+            a, b = int(X.indptr[r0]), int(X.indptr[r1])
+            vals, ind = X.data[a:b], X.indices[a:b]
+            return np.unique(ind[vals != 0])
+        if not self.sparse:
+            return slice(None)
+        return np.flatnonzero(np.any(X[r0:r1] != 0, axis=0))
+
     def objective(self, engine_loss):
         value, self.total = self.total / self.n, 0.0
         return value
+
+
+class _CSRSteps:
+    """The engine as a Run on CSR rows sees it. A Run with a batch callback (:class:`_ExactRule`)
+    steps batch by batch through ``train_step``, which takes dense rows only; here a step on
+    CSR rows is a one-batch ``train_epochs`` call, the same step: the batch's weighted mean,
+    a batch whose weights sum to 0 skipped (NaN loss, t unchanged), a FloatingPointError with
+    nothing changed when the step is not finite. Everything else is the engine's."""
+
+    def __init__(self, engine):
+        self._engine = engine
+
+    def __getattr__(self, name):
+        return getattr(self._engine, name)
+
+    def train_step(self, X, Y, spec, state1=None, state2=None, n_threads=None,
+                   sample_weight=None):
+        losses, t, div = self._engine.train_epochs(
+            X, Y, X.shape[0], 1, spec, state1, state2, shuffle=False, n_threads=n_threads,
+            interruptible=False, sample_weight=sample_weight)
+        if div:
+            raise FloatingPointError("the step's loss or gradient is not finite")
+        skipped = sample_weight is not None and not float(np.sum(sample_weight)) > 0
+        return (math.nan if skipped else float(losses[0])), t
 
 
 class _Printer:
@@ -266,7 +348,8 @@ def _train_one(task, X_all, rule, dtype, n_threads, sparse):
     train = np.ones(len(task.y), bool) if task.train is None else task.train
     # the training arrays: the Run visits their rows in order; _Reshuffle rewrites them
     sources = [X_all, Y_all, task.y, task.c] + ([] if sw_all is None else [sw_all])
-    arrays = [np.ascontiguousarray(a[train], dtype=a.dtype) for a in sources]
+    rows = np.flatnonzero(train)
+    arrays = [_take_rows(a, rows) for a in sources]
     reshuffle = None
     if rule.shuffle:
         reshuffle = _Reshuffle(task.seed, len(train), train, sources, arrays)
@@ -291,7 +374,7 @@ def _train_one(task, X_all, rule, dtype, n_threads, sparse):
         objective = (lambda v: v / (c0 * scale))  # noqa: E731
     validate = None
     if rule.early_stopping and (stopping or rule.verbose):
-        X_val = np.ascontiguousarray(X_all[~train])
+        X_val = _take_rows(X_all, np.flatnonzero(~train))
         y_val, sw_val = task.y[~train], task.sw[~train]
         eng = net.engine
 
@@ -309,7 +392,8 @@ def _train_one(task, X_all, rule, dtype, n_threads, sparse):
         callbacks.append(_Printer(net, X.shape[0], validate is not None))
     if reshuffle is not None:
         callbacks.append(reshuffle)          # last: after everything that reads this epoch
-    run = Run(net.engine, X, Y, optimizer=opt, batch_size=min(rule.batch_size, X.shape[0]),
+    engine = _CSRSteps(net.engine) if isinstance(X, _core.CSR) else net.engine
+    run = Run(engine, X, Y, optimizer=opt, batch_size=min(rule.batch_size, X.shape[0]),
               epochs=rule.max_iter, shuffle=False, sample_weight=sw, validate=validate,
               callbacks=callbacks, objective=objective, n_threads=n_threads,
               on_divergence="raise")
@@ -324,7 +408,9 @@ def _train_one(task, X_all, rule, dtype, n_threads, sparse):
 
 
 def train_all(tasks, X, rule, dtype, n_jobs, n_threads, sparse=False):
-    """Train every task on the rows of X (dense; ``sparse``: it came from a sparse matrix),
+    """Train every task on the rows of X (dense, or a scipy.sparse matrix trained on as CSR,
+    never densified; ``sparse``: scikit-learn's rule for sparse input -- the intercept decay
+    of ``rule`` and the L1 penalty over a row's non-zeros -- also true for a sparse X),
     ``n_jobs`` at a time, each engine on ``n_threads`` threads (one thread when several run
     at once); returns the results in task order.
 
@@ -333,7 +419,15 @@ def train_all(tasks, X, rule, dtype, n_jobs, n_threads, sparse=False):
     results returned are those of the problems that ran (a prefix of ``tasks``), with a
     RuntimeWarning; a KeyboardInterrupt only when none had started."""
     workers = max(1, min(int(n_jobs), len(tasks)))
-    X = np.ascontiguousarray(X, dtype=dtype)
+    if _core.is_sparse(X):
+        sparse = True
+        X = X.tocsr()
+        if not X.has_canonical_format:    # one entry per (row, column), as densified
+            X = X.copy()
+            X.sum_duplicates()
+        X = _core.csr_input(X, dtype)     # checked once; the tasks read it, never write
+    else:
+        X = np.ascontiguousarray(X, dtype=dtype)
 
     def one(i, threads):
         return _train_one(tasks[i], X, rule, dtype, n_threads if threads is None else threads,

@@ -93,7 +93,9 @@ class Perceptron(ClassifierMixin, EngineEstimator):
         None follows the input's float dtype.
 
     ``loss='hinge'`` and ``batch_size > 1`` run on fastmlp's MLP engine instead (one
-    engine run per binary problem, ``n_jobs`` at a time; sparse input densified there).
+    engine run per binary problem, ``n_jobs`` at a time); sparse input stays sparse there
+    too (CSR rows throughout, memory bounded by the non-zeros), with the same sparse-input
+    rules.
     """
 
     _parameter_constraints: dict = {
@@ -311,8 +313,7 @@ class Perceptron(ClassifierMixin, EngineEstimator):
             # scikit-learn's rule, one sample at a time, in C (the classes on threads)
             results = train_linear(tasks, X, rule, dtype, max(workers, nt))
         else:
-            results = train_all(tasks, X.toarray() if sparse else X, rule, dtype, workers,
-                                nt, sparse=sparse)
+            results = train_all(tasks, X, rule, dtype, workers, nt, sparse=sparse)
         W, b = net.model.weights[0], net.model.biases[0]
         for r in results:
             W[:, r.index] = r.coef

@@ -74,7 +74,9 @@ def validator(model: MLP, Xv: FloatArray, Yv: FloatArray, wv: Optional[FloatArra
 
 def check_validation(validation_split: float,
                      validation_data: Optional[Sequence[ArrayLike]]) -> None:
-    if isinstance(validation_split, bool) or not isinstance(validation_split, REAL_TYPES) \
+    if type(validation_split) is float and 0 <= validation_split < 1:
+        pass                            # the common case, without the ABC check below
+    elif isinstance(validation_split, bool) or not isinstance(validation_split, REAL_TYPES) \
             or not (0 <= validation_split < 1):
         raise ValueError(f"validation_split must be a number in [0, 1), got "
                          f"{validation_split!r}")

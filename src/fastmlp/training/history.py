@@ -96,7 +96,10 @@ class History:
         # grown by doubling, the first ``_n`` entries in use; the public lists (``loss``, ...)
         # are read-only views of them, so a run of 10**7 epochs never holds 10**7 floats
         self._n = 0
-        self._cols: dict[str, NDArray[Any]] = {}
+        self._store: dict[str, NDArray[Any]] = {}
+        # a whole run's figures as the engine gave them, made into columns when first read
+        # (_cols): a small fit whose history nobody reads never builds them
+        self._pending: Optional[tuple[int, Any, float, float]] = None
         self.stopped_early = False
         self.diverged = False
         self.diverged_epoch: Optional[int] = None
@@ -110,6 +113,28 @@ class History:
         self.restored_best = False
 
     # -- storage --------------------------------------------------------------------------
+    @property
+    def _cols(self) -> dict[str, NDArray[Any]]:
+        """The columns (the pending whole run made into them first)."""
+        if self._pending is not None:
+            first_epoch, losses, lr, time_per_epoch = self._pending
+            self._pending = None
+            n = len(losses)               # (_n may be fewer: _truncate)
+            block = np.empty((len(self._KEYS), max(n, 1)))
+            block[0, :n] = losses                   # loss, then the three validation keys
+            block[1:4, :n] = math.nan
+            block[4, :n] = lr
+            block[5, :n] = time_per_epoch
+            cols: dict[str, NDArray[Any]] = dict(zip(self._KEYS, block))
+            cols["epoch"] = np.arange(first_epoch, first_epoch + max(n, 1))
+            self._store = cols
+        return self._store
+
+    @_cols.setter
+    def _cols(self, cols: dict[str, NDArray[Any]]) -> None:
+        self._pending = None
+        self._store = cols
+
     def _reserve(self, n: int) -> dict[str, NDArray[Any]]:
         """The columns, with room for ``n`` entries (kept ones copied when they grow): the
         float keys are the rows of one block, the epoch numbers an int64 array."""
@@ -153,6 +178,10 @@ class History:
         """Record len(losses) epochs at once, numbered from ``first_epoch`` (a whole run done
         in one engine call)."""
         i, n = self._n, len(losses)
+        if not self._store and self._pending is None:    # the first entries: kept as given
+            self._pending = (int(first_epoch), losses, float(lr), float(time_per_epoch))
+            self._n = n
+            return
         cols = self._reserve(i + n)
         cols["epoch"][i:i + n] = np.arange(int(first_epoch), int(first_epoch) + n)
         cols["loss"][i:i + n] = losses
@@ -179,9 +208,16 @@ class History:
         self._n = min(self._n, max(int(n), 0))
 
     def __getstate__(self) -> dict[str, Any]:
-        state = dict(self.__dict__)
-        state["_cols"] = {k: v[:self._n].copy() for k, v in self._cols.items()}
+        cols = self._cols
+        state = {k: v for k, v in self.__dict__.items() if k not in ("_store", "_pending")}
+        state["_cols"] = {k: v[:self._n].copy() for k, v in cols.items()}
         return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state = dict(state)
+        cols = state.pop("_cols", {})
+        self.__dict__.update(state)
+        self._cols = cols
 
     @property
     def history(self) -> dict[str, list[float]]:

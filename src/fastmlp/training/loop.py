@@ -138,6 +138,7 @@ class Run:
         self.stop_after_epoch = False     # set when a callback's on_batch_end returns True
         # set by run_concurrently's caller on Ctrl-C: this run stops at its next epoch boundary
         self.stop = worker_stop_flag()
+        self._theta_view: Any = None
 
     def _check_stop(self) -> None:
         if self.stop is not None and self.stop.is_set():
@@ -148,7 +149,11 @@ class Run:
         """The state to restore on Ctrl-C; ``old`` (an earlier snapshot) lends its arrays,
         overwritten in place, so a run holds one copy of the parameters, not two at once."""
         opt = self.optimizer
-        theta, state = self.engine.theta, opt.state
+        # one view of the parameters for the run's snapshots (dropped when the run ends)
+        theta = self._theta_view
+        if theta is None:
+            theta = self._theta_view = self.engine.theta
+        state = opt.state
         if (old is not None and old[0].shape == theta.shape and old[1].keys() == state.keys()
                 and all(old[1][k].shape == v.shape for k, v in state.items())):
             old[0][...] = theta
@@ -316,8 +321,8 @@ class Run:
         batch_cbs = [cb for cb in cbs if callable(getattr(cb, "on_batch_end", None))]
         epoch_cbs = [cb for cb in cbs if callable(getattr(cb, "on_epoch_end", None))]
         progress_cbs = [cb for cb in cbs if callable(getattr(cb, "on_progress", None))]
-        interval = min((float(getattr(cb, "progress_interval", 0.5)) for cb in progress_cbs),
-                       default=math.inf)
+        interval = (min(float(getattr(cb, "progress_interval", 0.5)) for cb in progress_cbs)
+                    if progress_cbs else math.inf)
         per_batch = self.custom_loss is not None or bool(batch_cbs)
         per_epoch = (per_batch or self.validate is not None or bool(epoch_cbs)
                      or sched.per_epoch or self.objective is not None
@@ -415,6 +420,7 @@ class Run:
                           f"the end of its last completed epoch ({len(hist)} epochs "
                           f"recorded)", RuntimeWarning)
         finally:
+            self._theta_view = None
             for cb in started:
                 if callable(getattr(cb, "on_train_end", None)):
                     cb.on_train_end(self)
