@@ -80,6 +80,11 @@ class NotFittedError(ValueError, AttributeError):
     """The model needs ``fit`` first for this (e.g. class labels need ``classes_``)."""
 
 
+def call_repr(name: str, kwargs: Any) -> str:
+    """``name(k1=v1!r, k2=v2!r, ...)``: how an object built from keyword arguments shows."""
+    return f"{name}({', '.join(f'{k}={v!r}' for k, v in kwargs.items())})"
+
+
 def check_real(name: str, x: Any, low: Optional[float] = None, high: Optional[float] = None,
                low_open: bool = False, high_open: bool = False) -> float:
     """``x`` as a finite float in the interval from ``low`` to ``high`` (None: unbounded;

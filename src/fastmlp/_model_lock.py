@@ -12,10 +12,12 @@ _Method = TypeVar("_Method", bound=Callable[..., Any])
 def _holding(side: str, method: _Method) -> _Method:
     """``method`` run while holding its model's lock (``_lock``) for ``side``: 'read' or
     'write'."""
+    acquire_name, release_name = f"acquire_{side}", f"release_{side}"
+
     @functools.wraps(method)
     def locked(self: Any, *args: Any, **kwargs: Any) -> Any:
         lock = self._lock
-        acquire, release = getattr(lock, f"acquire_{side}"), getattr(lock, f"release_{side}")
+        acquire, release = getattr(lock, acquire_name), getattr(lock, release_name)
         acquire()
         try:
             return method(self, *args, **kwargs)

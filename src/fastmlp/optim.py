@@ -36,7 +36,7 @@ import numpy as np
 
 from . import _core
 from ._common import INTEGER_TYPES as _INTEGERS
-from ._common import StopTraining, check_real
+from ._common import StopTraining, call_repr, check_real
 from ._names import OPTIMIZER_NAMES
 from ._typing import DTypeLike, FloatArray
 
@@ -199,8 +199,7 @@ class Optimizer:
         return self
 
     def __repr__(self) -> str:
-        hp = ", ".join(f"{k}={v!r}" for k, v in self.hyperparameters().items())
-        return f"{type(self).__name__}({hp})"
+        return call_repr(type(self).__name__, self.hyperparameters())
 
     def __deepcopy__(self, memo: Dict[int, Any]) -> "Optimizer":
         new = copy.copy(self)

@@ -253,6 +253,8 @@ PRIVATE_ACCESS_ALLOWED = {
     ("training/loop.py", "_append"): "History is written only by the training loop: its "
                                      "write methods stay private, users get a record",
     ("training/loop.py", "_extend"): "as _append",
+    ("training/loop.py", "_set_params"): "as _append (the run's settings, the optimiser's "
+                                          "repr formatted when first read)",
     ("training/loop.py", "_truncate"): "as _append (Ctrl-C undoes a half-recorded epoch)",
     ("training/lr_search.py", "_prepend"): "as _append (lr='auto' continues a candidate)",
     ("sklearn/_network.py", "_append"): "as _append (the L-BFGS record)",

@@ -7,7 +7,7 @@ from typing import Any, Iterator, Mapping, Optional, Sequence, Union, overload
 
 import numpy as np
 
-from .._common import StopTraining
+from .._common import StopTraining, call_repr
 from .._typing import NDArray
 
 __all__ = ["History", "EpochColumn", "StopTraining", "DivergenceWarning"]
@@ -106,7 +106,10 @@ class History:
         self.interrupted = False
         self.restarts: list[History] = []
         self.best_restart: Optional[int] = None
-        self.params: dict[str, Any] = {}
+        # the run's settings (``params``); the optimiser's description is formatted when first
+        # read (_params_opt: its class name and hyper-parameters as the run ended)
+        self._params: dict[str, Any] = {}
+        self._params_opt: Optional[tuple[str, dict[str, Any]]] = None
         self.monitor = "loss"
         self.monitor_mode = "min"
         self.lr_search: Any = None
@@ -207,8 +210,26 @@ class History:
     def _truncate(self, n: int) -> None:
         self._n = min(self._n, max(int(n), 0))
 
+    @property
+    def params(self) -> dict[str, Any]:
+        """The run's settings: batch_size, epochs, shuffle, drop_last, optimizer (its repr),
+        seed, ... (a dict, which callers may extend)."""
+        if self._params_opt is not None:
+            name, hp = self._params_opt
+            self._params_opt = None
+            self._params["optimizer"] = call_repr(name, hp)
+        return self._params
+
+    def _set_params(self, params: dict[str, Any], optimizer: Any) -> None:
+        """params.update(params), with ``optimizer``'s repr in params['optimizer'] (formatted
+        when first read: the hyper-parameters are taken now)."""
+        self._params.update(params)
+        self._params["optimizer"] = None
+        self._params_opt = (type(optimizer).__name__, dict(optimizer.hyperparameters()))
+
     def __getstate__(self) -> dict[str, Any]:
         cols = self._cols
+        self.params                                       # formatted: the state is plain
         state = {k: v for k, v in self.__dict__.items() if k not in ("_store", "_pending")}
         state["_cols"] = {k: v[:self._n].copy() for k, v in cols.items()}
         return state
@@ -216,6 +237,10 @@ class History:
     def __setstate__(self, state: dict[str, Any]) -> None:
         state = dict(state)
         cols = state.pop("_cols", {})
+        if "params" in state:                             # saved before params was a property
+            state["_params"] = state.pop("params")
+        state.setdefault("_params", {})
+        state.setdefault("_params_opt", None)
         self.__dict__.update(state)
         self._cols = cols
 

@@ -425,11 +425,11 @@ class Run:
                 if callable(getattr(cb, "on_train_end", None)):
                     cb.on_train_end(self)
         hist.restored_best = self.restored_best
-        hist.params.update({"batch_size": self.batch_size, "epochs": self.epochs,
-                            "shuffle": self.shuffle, "drop_last": self.drop_last,
-                            "optimizer": repr(opt), "seed": self.seed,
-                            "weighted": self.sample_weight is not None,
-                            "single_call": not per_epoch, "per_batch": per_batch})
+        hist._set_params({"batch_size": self.batch_size, "epochs": self.epochs,
+                          "shuffle": self.shuffle, "drop_last": self.drop_last,
+                          "optimizer": None, "seed": self.seed,
+                          "weighted": self.sample_weight is not None,
+                          "single_call": not per_epoch, "per_batch": per_batch}, opt)
         return hist
 
 
