@@ -202,6 +202,26 @@ def test_vector_kernels_are_exact_and_deterministic():
     assert not _core.lbfgs_equal(nan, nan.copy())        # a NaN equals nothing
 
 
+@pytest.mark.parametrize("n", [3, 8, 37, 10_001])
+def test_amax_propagates_the_first_nan_and_keeps_infinities(n):
+    """max |g_i| over vector lanes and the scalar tail alike: an infinity anywhere is the
+    maximum, a NaN anywhere is returned (the first one, whatever its sign bit)."""
+    rng = np.random.default_rng(n)
+    g = rng.normal(size=n)
+    for where in sorted({0, n // 2, n - 1}):
+        h = g.copy()
+        h[where] = -np.inf
+        assert _core.lbfgs_amax(h) == np.inf
+        h[where] = np.nan
+        assert math.isnan(_core.lbfgs_amax(h))
+        h[-1 if where != n - 1 else 0] = np.inf
+        assert math.isnan(_core.lbfgs_amax(h))
+    h = -np.abs(g)
+    h[n // 3] = -1e300
+    assert _core.lbfgs_amax(h) == 1e300
+    assert _core.lbfgs_amax(np.full(n, -0.0)) == 0.0
+
+
 def test_kernels_refuse_bad_vectors():
     mem = _core.LbfgsMemory(4, 2)
     v = np.zeros(4)
