@@ -128,6 +128,26 @@ def test_objective_is_the_same_for_every_thread_count_and_on_sparse_x():
     np.testing.assert_array_equal(got[0][1], got[1][1])
 
 
+@pytest.mark.parametrize("n,chunk", [(60, 4096), (60, 25), (3000, 4096)])
+def test_objective_bits_do_not_depend_on_threads_or_chunk_work(n, chunk):
+    """Chunks below a team's worth of work run on the calling thread, larger ones on the
+    team: the same bits either way, for one chunk and for several."""
+    e, X, Y = _problem([2, 100, 100, 1], ["relu", "relu", "sigmoid"], "logistic", n=n)
+    Y = (Y > 0.5).astype(np.float64)
+    got = []
+    for nt in (1, 2, 3):
+        g = np.empty(e.n_params)
+        got.append((_core.objective(e, X, Y, g, alpha=1e-3, chunk=chunk, n_threads=nt), g))
+    for v, g in got[1:]:
+        assert v == got[0][0]
+        np.testing.assert_array_equal(g, got[0][1])
+    want_v, want_g = _numpy_objective(e, X, Y, ["relu", "relu", "sigmoid"], "logistic", None,
+                                      1.0, 1e-3, chunk)
+    assert abs(got[0][0] - want_v) <= 1e-10 * abs(want_v)
+    np.testing.assert_allclose(got[0][1], want_g, rtol=1e-10,
+                               atol=1e-12 * np.abs(want_g).max())
+
+
 def _numpy_lbfgs(monkeypatch):
     """Make the estimators' L-BFGS evaluate the NumPy objective (the path before)."""
     from fastmlp.sklearn import _network
