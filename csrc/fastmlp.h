@@ -317,6 +317,13 @@ fm_status fm_train_epochs_d(const fm_net *net, fm_opt *opt, double *theta, doubl
 void fm_permutation(uint64_t seed, uint64_t stream, int64_t N, int64_t *perm);
 /* A counter-based 64-bit hash (SplitMix64 finaliser) of (seed, counter). */
 uint64_t fm_random_u64(uint64_t seed, uint64_t counter);
+/* NumPy's Generator(PCG64(seed)).uniform(low[s], high[s], count[s]) for s = 0..n_seg-1 in
+   turn, from one generator seeded with SeedSequence(seed).generate_state(4, uint64) (`words`),
+   written at out[off[s] ..] (double, or rounded to float when !is_double): bitwise NumPy's
+   draws, without a Generator object. */
+void fm_uniform_fill(const uint64_t words[4], int n_seg, const int64_t *off,
+                     const int64_t *count, const double *low, const double *high, void *out,
+                     int is_double);
 
 /* ---- configuration ------------------------------------------------------------------------------ */
 const char *fm_compiler(void);

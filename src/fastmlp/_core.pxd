@@ -153,6 +153,9 @@ cdef extern from "fastmlp.h" nogil:
 
     void fm_permutation(uint64_t seed, uint64_t stream, int64_t N, int64_t *perm)
     uint64_t fm_random_u64(uint64_t seed, uint64_t counter)
+    void fm_uniform_fill(const uint64_t *words, int n_seg, const int64_t *off,
+                         const int64_t *count, const double *low, const double *high,
+                         void *out, int is_double)
 
     const char *fm_compiler()
     int fm_openmp_enabled()

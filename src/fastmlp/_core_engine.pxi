@@ -148,6 +148,19 @@ cdef class Engine:
         """Rows the training workspace holds (grows on demand)."""
         return self._ws.ws.max_batch
 
+    def init_uniform(self, words, segments):
+        """Set theta to zero except ``theta[offset:offset + count]`` for each ``(offset,
+        count, low, high)`` of ``segments``: NumPy's ``Generator(PCG64(seed)).uniform(low,
+        high, count)``, one generator for all in turn (see :func:`uniform_fill`; ``words``
+        seeds it). An exclusive call: the parameters change."""
+        self._guard.begin_exclusive("init_uniform")
+        try:
+            memset(self._theta_p, 0, self.net.n_params * self.dtype.itemsize)
+            _uniform_fill(words, segments, self._theta_p, self.net.n_params,
+                          self.dtype == np.float64)
+        finally:
+            self._guard.end_exclusive()
+
     def offsets(self):
         """{'W': [...], 'b': [...], 'alpha': [...]}: where each layer's parameters start."""
         L = self.net.n_layers

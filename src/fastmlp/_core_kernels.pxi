@@ -195,6 +195,48 @@ def permutation(uint64_t seed, uint64_t stream, int64_t n):
     return out
 
 
+cdef int _uniform_fill(object words, object segments, void *dst, int64_t n,
+                       int dbl) except -1:
+    """fm_uniform_fill into dst (n elements, double or float) after checking the arguments."""
+    if not isinstance(words, np.ndarray) or words.dtype != np.uint64 or words.shape != (4,):
+        raise TypeError("words must be a uint64 array of shape (4,)")
+    cdef Py_ssize_t n_seg = len(segments), s
+    cdef cnp.ndarray offs = np.empty(n_seg, dtype=np.int64)
+    cdef cnp.ndarray counts = np.empty(n_seg, dtype=np.int64)
+    cdef cnp.ndarray lows = np.empty(n_seg, dtype=np.float64)
+    cdef cnp.ndarray highs = np.empty(n_seg, dtype=np.float64)
+    cdef int64_t *op = <int64_t*>_ptr(offs)
+    cdef int64_t *cp = <int64_t*>_ptr(counts)
+    cdef double *lp = <double*>_ptr(lows)
+    cdef double *hp = <double*>_ptr(highs)
+    cdef int64_t o, c
+    for s in range(n_seg):
+        o, c, lp[s], hp[s] = segments[s]
+        if o < 0 or c < 0 or o > n - c:
+            raise ValueError(f"segment {s} ({o}, {c}) is outside the output (size {n})")
+        if not (lp[s] <= hp[s]) or hp[s] - lp[s] == np.inf:
+            raise ValueError(f"segment {s}: need finite low <= high, got {lp[s]}, {hp[s]}")
+        op[s], cp[s] = o, c
+    words = np.ascontiguousarray(words)
+    cdef const uint64_t *wp = <const uint64_t*>_ptr(words)
+    with nogil:
+        fm_uniform_fill(wp, <int>n_seg, op, cp, lp, hp, dst, dbl)
+    return 0
+
+
+def uniform_fill(words, segments, out):
+    """NumPy's ``Generator(PCG64(seed)).uniform(low, high, count)`` for each ``(offset,
+    count, low, high)`` of ``segments`` in turn, from one generator, written into the 1-D
+    float64 or float32 array ``out`` at ``out[offset:offset + count]`` (float32: each draw
+    rounded from its float64 value, as assigning NumPy's draws rounds them). ``words``: the
+    generator's seed as ``SeedSequence(seed).generate_state(4, np.uint64)`` gives it. The
+    same bits as NumPy's draws, without a Generator object."""
+    if not isinstance(out, np.ndarray) or out.dtype not in (np.float64, np.float32) \
+            or out.ndim != 1 or not out.flags.c_contiguous or not out.flags.writeable:
+        raise TypeError("out must be a writeable, C-contiguous 1-D float64 or float32 array")
+    _uniform_fill(words, segments, _ptr(out), out.shape[0], out.dtype == np.float64)
+
+
 def gemm_isa():
     """The GEMM kernel set in use: 'avx512', 'avx2' or 'portable'."""
     return fm_gemm_isa().decode()

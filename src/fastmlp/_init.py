@@ -58,10 +58,9 @@ def _known_seed_state_class() -> Any:
     return _KnownSeedState
 
 
-def seeded_generator(seed: int) -> np.random.Generator:
-    """``np.random.default_rng(seed)`` for an int seed: the same draws (PCG64 seeded with
-    the same words). Its ``bit_generator.seed_seq`` is not a SeedSequence, so it cannot
-    spawn: hand user code ``default_rng(seed)`` itself."""
+def seed_words(seed: int) -> Any:
+    """PCG64's seeding words for an int seed: ``SeedSequence(seed).generate_state(4,
+    np.uint64)``, computed once per seed (a bounded cache; read-only arrays)."""
     words = _SEED_WORDS.get(seed)
     if words is None:
         words = np.random.SeedSequence(seed).generate_state(4, np.uint64)
@@ -69,8 +68,31 @@ def seeded_generator(seed: int) -> np.random.Generator:
         if len(_SEED_WORDS) >= 256:
             _SEED_WORDS.clear()
         _SEED_WORDS[seed] = words
+    return words
+
+
+def seeded_generator(seed: int) -> np.random.Generator:
+    """``np.random.default_rng(seed)`` for an int seed: the same draws (PCG64 seeded with
+    the same words). Its ``bit_generator.seed_seq`` is not a SeedSequence, so it cannot
+    spawn: hand user code ``default_rng(seed)`` itself."""
     known = _KnownSeedState or _known_seed_state_class()
-    return np.random.Generator(np.random.PCG64(known(seed, words)))
+    return np.random.Generator(np.random.PCG64(known(seed, seed_words(seed))))
+
+
+def uniform_bound(init: Any, n_in: int, n_out: int, act: str) -> Any:
+    """r where the named scheme ``init`` draws a layer's weights from U(-r, r); None where it
+    draws them from a normal distribution (``'normal'``) or ``init`` is a callable."""
+    if callable(init):
+        return None
+    if init is None:
+        init = "he" if ACTIVATIONS[act].relu_family else "glorot"
+    if init == "glorot":
+        return math.sqrt(6.0 / (n_in + n_out))
+    if init == "he":
+        return math.sqrt(6.0 / n_in)
+    if init == "uniform":
+        return 1.0 / math.sqrt(n_in)
+    return None
 
 
 def draw_weights(rng: np.random.Generator, init: Any, n_in: int, n_out: int, act: str,
@@ -83,16 +105,8 @@ def draw_weights(rng: np.random.Generator, init: Any, n_in: int, n_out: int, act
             raise ValueError(f"init returned shape {w.shape} for layer {layer}, "
                              f"expected {(n_in, n_out)}")
         return w
-    if init is None:
-        init = "he" if relu else "glorot"
-    if init == "glorot":
-        r = math.sqrt(6.0 / (n_in + n_out))
-        return rng.uniform(-r, r, size=(n_in, n_out))
-    if init == "he":
-        r = math.sqrt(6.0 / n_in)
-        return rng.uniform(-r, r, size=(n_in, n_out))
-    if init == "uniform":
-        r = 1.0 / math.sqrt(n_in)
+    r = uniform_bound(init, n_in, n_out, act)
+    if r is not None:
         return rng.uniform(-r, r, size=(n_in, n_out))
     s = math.sqrt(2.0 / n_in) if relu else math.sqrt(2.0 / (n_in + n_out))
     return rng.normal(0.0, s, size=(n_in, n_out))

@@ -21,7 +21,7 @@ from . import _core, _mlp_files
 # derive_seed: training.py imports it from here
 from ._common import (Gradients, NotFittedError, Trace, check_dtype, check_int,  # noqa: F401
                       check_n_threads, derive_seed, seed_int)
-from ._init import check_init, draw_weights, seeded_generator
+from ._init import check_init, draw_weights, seed_words, seeded_generator, uniform_bound
 from ._mlp_args import architecture
 from ._mlp_outputs import Outputs
 from ._mlp_protocol import TrainingProtocol
@@ -169,16 +169,25 @@ class MLP(Outputs, TrainingProtocol):
     def initialize(self, seed: SeedLike = None) -> MLP:
         """Draw fresh weights from ``default_rng(seed)`` (default: the model's seed)."""
         s = self.seed if seed is None else seed_int(seed)
-        # a user's init callable gets default_rng itself; the named schemes the same stream
-        # from a generator seeded without recomputing the seed's hash (_init.seeded_generator)
-        rng = np.random.default_rng(s) if callable(self.init) else seeded_generator(s)
         eng, sizes, acts = self.engine, self.layer_sizes, self.activations
-        theta = eng.theta         # one view: W^l is theta[o:o + n_in * n_out], row-major
-        for l, o in enumerate(eng.offsets()["W"]):
-            w = draw_weights(rng, self.init, sizes[l], sizes[l + 1], acts[l], l + 1)
-            theta[o:o + w.size] = w.reshape(-1)
-        theta[eng.n_weights:] = 0               # the biases (and the slopes, set below)
-        del theta
+        offsets = eng.offsets()["W"]
+        bounds = [uniform_bound(self.init, sizes[l], sizes[l + 1], acts[l])
+                  for l in range(len(offsets))]
+        if None not in bounds:
+            # every layer from U(-r, r): NumPy's draws for default_rng(s), made in C from the
+            # seed's words (fastmlp._core.uniform_fill), the rest of theta zero
+            eng.init_uniform(seed_words(s), [(o, sizes[l] * sizes[l + 1], -r, r)
+                                             for l, (o, r) in enumerate(zip(offsets, bounds))])
+        else:
+            # a user's init callable gets default_rng itself; the named schemes the same
+            # stream from a generator seeded without recomputing the seed's hash
+            rng = np.random.default_rng(s) if callable(self.init) else seeded_generator(s)
+            theta = eng.theta     # one view: W^l is theta[o:o + n_in * n_out], row-major
+            for l, o in enumerate(offsets):
+                w = draw_weights(rng, self.init, sizes[l], sizes[l + 1], acts[l], l + 1)
+                theta[o:o + w.size] = w.reshape(-1)
+            theta[eng.n_weights:] = 0           # the biases (and the slopes, set below)
+            del theta
         if "prelu" in acts:
             for al in eng.alphas():
                 if al is not None:

@@ -186,3 +186,53 @@ def test_model_lock_waits_without_a_condition_made_in_advance():
     lock.release_read()
     w.join(5)
     assert not w.is_alive() and lock.state == (0, False, 0)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 99, 2 ** 32 + 5, 2 ** 64 - 1])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_uniform_fill_is_numpys_uniform(seed, dtype):
+    # one generator across the segments, in turn; float32 rounds each float64 draw
+    segs = [(3, 10, -0.25, 0.25), (20, 1, -3.0, 3.0), (13, 0, -1.0, 1.0), (30, 257, 0.0, 1e-3)]
+    rng = np.random.default_rng(seed)
+    expect = np.full(300, -7.0)
+    for o, c, lo, hi in segs:
+        expect[o:o + c] = rng.uniform(lo, hi, c)
+    out = np.full(300, -7.0, dtype=dtype)
+    _core.uniform_fill(np.random.SeedSequence(seed).generate_state(4, np.uint64), segs, out)
+    assert np.array_equal(out, expect.astype(dtype))      # bitwise; untouched elements kept
+
+
+def test_uniform_fill_rejects_bad_arguments():
+    w = np.random.SeedSequence(0).generate_state(4, np.uint64)
+    out = np.zeros(10)
+    with pytest.raises(ValueError, match="outside"):
+        _core.uniform_fill(w, [(5, 6, -1.0, 1.0)], out)
+    with pytest.raises(ValueError, match="outside"):
+        _core.uniform_fill(w, [(-1, 2, -1.0, 1.0)], out)
+    with pytest.raises(ValueError, match="low <= high"):
+        _core.uniform_fill(w, [(0, 2, 1.0, -1.0)], out)
+    with pytest.raises(ValueError, match="low <= high"):
+        _core.uniform_fill(w, [(0, 2, -np.inf, 1.0)], out)
+    with pytest.raises(TypeError, match="words"):
+        _core.uniform_fill(w[:3], [(0, 2, -1.0, 1.0)], out)
+    with pytest.raises(TypeError, match="out"):
+        _core.uniform_fill(w, [(0, 2, -1.0, 1.0)], out[::2])
+    with pytest.raises(TypeError, match="out"):
+        _core.uniform_fill(w, [(0, 2, -1.0, 1.0)], np.zeros(10, np.int64))
+    assert not out.any()
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_initialize_in_c_sets_every_parameter(dtype):
+    # W^l drawn, biases zero, PReLU slopes prelu_init, from any earlier state
+    net = fm.MLP([3, 6, 2], activation="prelu", loss="square", seed=4, dtype=dtype,
+                 prelu_init=0.3)
+    first = net.engine.theta.copy()
+    net.engine.theta[...] = 9.0
+    net.initialize()
+    assert np.array_equal(net.engine.theta, first)
+    assert not any(b.any() for b in net.engine.biases())
+    assert all(a is None or np.all(a == np.asarray(0.3, dtype)) for a in net.engine.alphas())
+    rng = np.random.default_rng(4)
+    w1 = rng.uniform(-np.sqrt(6 / 3), np.sqrt(6 / 3), (3, 6)).astype(dtype)
+    assert np.array_equal(net.engine.weights()[0], w1)
