@@ -212,6 +212,31 @@ def test_estimator_lbfgs_max_fun_and_message_are_kept():
     assert clf.n_iter_ == 3
 
 
+def test_estimator_lbfgs_ctrl_c_keeps_the_best_point_evaluated(monkeypatch):
+    """A SIGINT during the L-BFGS iterations (which run in C between evaluations) ends the
+    fit with a warning, and the model keeps the lowest-loss point evaluated so far."""
+    import signal
+    from sklearn.datasets import load_iris
+    from fastmlp.sklearn import MLPClassifier, _network
+    X, y = load_iris(return_X_y=True)
+    real, seen = _network._core.objective, []
+
+    def objective(eng, X, Y, g_out, theta=None, **kw):
+        v = real(eng, X, Y, g_out, theta=theta, **kw)
+        seen.append((v, theta.copy()))
+        if len(seen) == 12:
+            signal.raise_signal(signal.SIGINT)
+        return v
+    monkeypatch.setattr(_network._core, "objective", objective)
+    with pytest.warns(RuntimeWarning, match="interrupted"):
+        clf = MLPClassifier((8,), solver="lbfgs", max_iter=500, random_state=0).fit(X, y)
+    assert len(seen) == 12
+    # the interrupted (12th) evaluation never returned to the optimiser
+    best = min(seen[:-1], key=lambda p: p[0])[1]
+    np.testing.assert_array_equal(clf._net.engine.theta, best)
+    assert clf.predict(X).shape == y.shape
+
+
 def test_float32_estimator_lbfgs_close_to_float64():
     from sklearn.datasets import load_iris
     from fastmlp.sklearn import MLPClassifier
