@@ -85,7 +85,7 @@ cdef class _EpochRun:
         self.st = FM_OK
         while self.done < self.n_epochs and self.st == FM_OK:
             k = <int>min(<int64_t>_EPOCH_CHUNK, self.n_epochs - self.done)
-            buf = np.full(k, np.nan, dtype=np.float64)
+            buf = np.empty(k, dtype=np.float64)   # kdone entries written, only those kept
             lp = <double*>_ptr(buf)
             kdone = 0
             with nogil:

@@ -45,7 +45,11 @@ def warn_user(message: str, category: type[Warning]) -> None:
 
 
 # the StopFlag of the run_concurrently call whose worker this thread is (None elsewhere)
-_worker = threading.local()
+class _WorkerState(threading.local):
+    stop: Any = None             # (a class default: no AttributeError raised to find None)
+
+
+_worker = _WorkerState()
 
 # runs training in this process right now (Run.execute), for the thread sharing above
 _active_lock = threading.Lock()
@@ -80,7 +84,7 @@ def shared_threads(n_threads: Optional[int], share: bool) -> Optional[int]:
 def worker_stop_flag() -> Any:
     """The StopFlag of the :func:`run_concurrently` call whose worker this thread is (None
     in any other thread)."""
-    return getattr(_worker, "stop", None)
+    return _worker.stop
 
 
 # ---------------------------------------------------------------------------------------------
