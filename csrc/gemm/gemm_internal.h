@@ -28,6 +28,10 @@
  *       Packs op(A)[0:mc, 0:kc] into ceil(mc/MR) micro-panels of MR*kc (zero-padded rows).
  *   pack_b(trans, kc, nc, B, ldb, Bp)
  *       Packs op(B)[0:kc, 0:nc] into ceil(nc/NR) micro-panels of kc*NR (zero-padded cols).
+ *   rank1(M, N, alpha, A, rsa, b, beta, C, ldc)   (may be NULL)
+ *       The product for K = 1: C[i, :] = alpha * (A[i*rsa] b) (+ beta * C[i, :]), b the
+ *       single row of op(B) (N contiguous values): bitwise ukr's result with k = 1, for any
+ *       sub-block of C (a thread's block as well as the whole product).
  *   direct(..., work)
  *       Direct, unpacked product, used for shapes the framework picks by FM_GEMM_DIRECT
  *       (all dimensions small, or few rows or columns); full fm_?gemm semantics except

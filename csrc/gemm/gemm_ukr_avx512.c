@@ -63,10 +63,10 @@
 const fm_gemm_kernels_s fm_gemm_avx512_s = {
     .name = "avx512", .mr = MR_s, .nr = NR_s, .mc = 128, .kc = 256, .nc = 2048,
     .direct_m = 6, .direct_n = 16,
-    .ukr = ukr_s, .ukr_ai = ukr_ai_s, .ukr_ai_few = ukr_ai_few_s, .pack_a = pack_a_vec_s, .pack_b = pack_b_vec_s, .direct = direct_s,
+    .ukr = ukr_s, .ukr_ai = ukr_ai_s, .ukr_ai_few = ukr_ai_few_s, .pack_a = pack_a_vec_s, .pack_b = pack_b_vec_s, .direct = direct_s, .rank1 = rank1_s,
 };
 const fm_gemm_kernels_d fm_gemm_avx512_d = {
     .name = "avx512", .mr = MR_d, .nr = NR_d, .mc = 96, .kc = 256, .nc = 1024,
     .direct_m = 6, .direct_n = 16,
-    .ukr = ukr_d, .ukr_ai = ukr_ai_d, .ukr_ai_few = ukr_ai_few_d, .pack_a = pack_a_vec_d, .pack_b = pack_b_vec_d, .direct = direct_d,
+    .ukr = ukr_d, .ukr_ai = ukr_ai_d, .ukr_ai_few = ukr_ai_few_d, .pack_a = pack_a_vec_d, .pack_b = pack_b_vec_d, .direct = direct_d, .rank1 = rank1_d,
 };

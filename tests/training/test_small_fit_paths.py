@@ -236,3 +236,21 @@ def test_initialize_in_c_sets_every_parameter(dtype):
     rng = np.random.default_rng(4)
     w1 = rng.uniform(-np.sqrt(6 / 3), np.sqrt(6 / 3), (3, 6)).astype(dtype)
     assert np.array_equal(net.engine.weights()[0], w1)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("y,ydtype", [([0, 1, 1, 0], np.int64), ([3, -1, 3], np.int16),
+                                      ([5, 7, 7, 5, 5], np.uint16), ([2 ** 62, -5], np.int64),
+                                      ([1, 0] * 32, np.uint8)])
+def test_few_integer_labels_encode_as_many_do(y, ydtype, dtype):
+    # the Python path for <= 64 integer labels gives what the NumPy path gives
+    yy = np.array(y, dtype=ydtype)
+    loss = fm.losses.get_loss("logistic")
+    few = loss.encode(yy, 1, dtype=dtype)
+    many = loss.encode(np.concatenate([yy] * 30), 1, dtype=dtype)     # 65+ labels: NumPy
+    assert few.Y.shape == (len(yy), 1) and few.Y.flags.c_contiguous and few.Y.dtype == dtype
+    assert np.array_equal(few.Y, many.Y[:len(yy)])
+    assert few.classes.dtype == many.classes.dtype == yy.dtype
+    assert np.array_equal(few.classes, many.classes) and few.mode == many.mode == "binary"
+    with pytest.raises(ValueError, match="exactly 2 classes"):
+        loss.encode(np.array([0, 1, 2], dtype=ydtype), 1, dtype=dtype)
