@@ -250,6 +250,18 @@ int fm_lbfgs_equal(ptrdiff_t n, const double *a, const double *b);
    choice of another (-1: unknown or not supported here). */
 const char *fm_lbfgs_isa(void);
 int fm_lbfgs_set_isa(const char *name);
+/* Moré and Thuente's line search (nn/lbfgs_search.c), as fastmlp.training.lbfgs.MoreThuente
+   runs it: init with phi(0), phi'(0) < 0 and the first trial step; then done(f, g) takes phi
+   and phi' at ls->stp and returns 1 if the step is accepted, else 0 with ls->stp the next
+   trial step. */
+typedef struct {
+    double stp, finit, ginit, gtest, gtol, xtol, stpmin, stpmax, width, width1;
+    double stx, fx, gx, sty, fy, gy, stmin, stmax;
+    int brackt, stage;
+} fm_lbfgs_search;
+void fm_lbfgs_search_init(fm_lbfgs_search *ls, double f0, double g0, double stp, double ftol,
+                          double gtol, double xtol, double stpmin, double stpmax);
+int fm_lbfgs_search_done(fm_lbfgs_search *ls, double f, double g);
 
 /* ---- 4b. training --------------------------------------------------------------------------------
    One step: forward, loss, backward, and (if grads are finite) the update. On FM_ERR_NONFINITE

@@ -215,3 +215,10 @@ cdef extern from "fastmlp.h" nogil:
     int fm_lbfgs_equal(ptrdiff_t n, const double *a, const double *b)
     const char *fm_lbfgs_isa()
     int fm_lbfgs_set_isa(const char *name)
+    ctypedef struct fm_lbfgs_search:
+        double stp
+        int brackt, stage
+    void fm_lbfgs_search_init(fm_lbfgs_search *ls, double f0, double g0, double stp,
+                              double ftol, double gtol, double xtol, double stpmin,
+                              double stpmax)
+    int fm_lbfgs_search_done(fm_lbfgs_search *ls, double f, double g)

@@ -31,7 +31,8 @@ from . import _names
 cimport numpy as cnp
 from libc.stdint cimport int64_t, uint64_t
 from libc.string cimport memcpy, memset
-from libc.float cimport DBL_MAX
+from libc.float cimport DBL_MAX, DBL_EPSILON
+from libc.math cimport sqrt, fabs, isfinite
 from cpython.exc cimport PyErr_CheckSignals
 
 cnp.import_array()

@@ -143,6 +143,83 @@ def test_more_thuente_meets_the_strong_wolfe_conditions(phi):
         assert abs(ga) <= 0.9 * abs(g0)
 
 
+def _phis():
+    """1-D functions phi(a) -> (phi, phi') with phi'(0) < 0 whose line searches take every
+    branch of Moré-Thuente's step (higher value; opposite slopes; same-sign slopes, the slope
+    shrinking or not; with and without a bracket; psi or phi)."""
+    fixed = [lambda a: ((a - 3.0) ** 4 - 10 * a, 4 * (a - 3.0) ** 3 - 10),
+             lambda a: (math.exp(a) - 5 * a, math.exp(a) - 5),
+             lambda a: ((a - 20.0) ** 2 / 400, (a - 20.0) / 200),
+             lambda a: (-a / (a * a + 2), (a * a - 2) / (a * a + 2) ** 2),
+             lambda a: (0.5 * a - math.sin(3 * a), 0.5 - 3 * math.cos(3 * a)),
+             lambda a: (1e-8 * (a - 1e4) ** 2, 2e-8 * (a - 1e4))]
+    rng = np.random.default_rng(11)
+    rand = []
+    for _ in range(40):
+        c = rng.normal(size=4) * [1, 1, 3, 1]
+        c[1] = -abs(c[1]) - 0.1               # phi'(0) < 0
+        c[3] = abs(c[3]) * 0.3
+        rand.append(lambda a, c=c: (c[0] + c[1] * a + c[2] * a * a / 2 + c[3] * a ** 4,
+                                    c[1] + c[2] * a + 4 * c[3] * a ** 3))
+    return fixed + rand
+
+
+def test_c_line_search_takes_the_python_one_s_steps_bit_for_bit():
+    """_core.LbfgsSearch (C) and lbfgs.MoreThuente (Python): the same trial steps, the same
+    bracket and the same verdict at every trial."""
+    trials = 0
+    for phi in _phis():
+        f0, g0 = phi(0.0)
+        for stp in (1e-3, 0.3, 1.0, 7.0, 300.0):
+            py, c = lbfgs.MoreThuente(f0, g0, stp), _core.LbfgsSearch(f0, g0, stp)
+            for _ in range(30):
+                assert c.stp == py.stp and c.brackt == py.brackt
+                f, g = phi(py.stp)
+                done = py.done(f, g)
+                assert c.done(f, g) == done
+                trials += 1
+                if done:
+                    break
+            assert c.stp == py.stp
+    assert trials > 500
+
+
+def test_c_line_search_checks_its_arguments():
+    with pytest.raises(ValueError, match="descent"):
+        _core.LbfgsSearch(1.0, 0.5, 1.0)
+    with pytest.raises(ValueError, match="descent"):
+        _core.LbfgsSearch(1.0, math.nan, 1.0)
+    for stp in (0.0, -1.0, 2e10, math.nan):
+        with pytest.raises(ValueError, match="stpmax"):
+            _core.LbfgsSearch(1.0, -1.0, stp)
+    ls = _core.LbfgsSearch(1.0, -1.0, 2.0, ftol=1e-4, gtol=0.5, stpmax=3.0)
+    assert ls.stp == 2.0 and not ls.brackt
+
+
+def test_run_checks_its_arguments_and_propagates_errors_of_fg():
+    x = np.zeros(3)
+    with pytest.raises(ValueError, match="must be >= 1"):
+        _core.lbfgs_run(_fg(rosen), x, 0, 10, 1e-5, 1e-9, 10, 20)
+    with pytest.raises(ValueError, match="C-contiguous float64"):
+        _core.lbfgs_run(_fg(rosen), np.zeros(3, np.float32), 10, 10, 1e-5, 1e-9, 10, 20)
+    ro = np.zeros(3)
+    ro.flags.writeable = False
+    with pytest.raises(ValueError, match="writeable"):
+        _core.lbfgs_run(_fg(rosen), ro, 10, 10, 1e-5, 1e-9, 10, 20)
+    calls = []
+
+    def interrupted(x, g):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return _fg(rosen)(x, g)
+    with pytest.raises(KeyboardInterrupt):
+        lbfgs.minimize(interrupted, np.full(4, 2.0))
+    assert len(calls) == 3
+    with pytest.raises(TypeError):
+        lbfgs.minimize(lambda x, g: "not a number", np.ones(2))
+
+
 def _dense_bfgs_inverse(pairs, theta, n):
     """H from H0 = I/theta and the BFGS inverse update per pair, oldest first."""
     H = np.eye(n) / theta
@@ -200,6 +277,26 @@ def test_vector_kernels_are_exact_and_deterministic():
     nan = np.array([1.0, np.nan, 5.0])
     assert math.isnan(_core.lbfgs_amax(nan))
     assert not _core.lbfgs_equal(nan, nan.copy())        # a NaN equals nothing
+
+
+@pytest.mark.parametrize("n", [3, 8, 37, 10_001])
+def test_amax_propagates_the_first_nan_and_keeps_infinities(n):
+    """max |g_i| over vector lanes and the scalar tail alike: an infinity anywhere is the
+    maximum, a NaN anywhere is returned (the first one, whatever its sign bit)."""
+    rng = np.random.default_rng(n)
+    g = rng.normal(size=n)
+    for where in sorted({0, n // 2, n - 1}):
+        h = g.copy()
+        h[where] = -np.inf
+        assert _core.lbfgs_amax(h) == np.inf
+        h[where] = np.nan
+        assert math.isnan(_core.lbfgs_amax(h))
+        h[-1 if where != n - 1 else 0] = np.inf
+        assert math.isnan(_core.lbfgs_amax(h))
+    h = -np.abs(g)
+    h[n // 3] = -1e300
+    assert _core.lbfgs_amax(h) == 1e300
+    assert _core.lbfgs_amax(np.full(n, -0.0)) == 0.0
 
 
 def test_kernels_refuse_bad_vectors():

@@ -128,6 +128,26 @@ def test_objective_is_the_same_for_every_thread_count_and_on_sparse_x():
     np.testing.assert_array_equal(got[0][1], got[1][1])
 
 
+@pytest.mark.parametrize("n,chunk", [(60, 4096), (60, 25), (3000, 4096)])
+def test_objective_bits_do_not_depend_on_threads_or_chunk_work(n, chunk):
+    """Chunks below a team's worth of work run on the calling thread, larger ones on the
+    team: the same bits either way, for one chunk and for several."""
+    e, X, Y = _problem([2, 100, 100, 1], ["relu", "relu", "sigmoid"], "logistic", n=n)
+    Y = (Y > 0.5).astype(np.float64)
+    got = []
+    for nt in (1, 2, 3):
+        g = np.empty(e.n_params)
+        got.append((_core.objective(e, X, Y, g, alpha=1e-3, chunk=chunk, n_threads=nt), g))
+    for v, g in got[1:]:
+        assert v == got[0][0]
+        np.testing.assert_array_equal(g, got[0][1])
+    want_v, want_g = _numpy_objective(e, X, Y, ["relu", "relu", "sigmoid"], "logistic", None,
+                                      1.0, 1e-3, chunk)
+    assert abs(got[0][0] - want_v) <= 1e-10 * abs(want_v)
+    np.testing.assert_allclose(got[0][1], want_g, rtol=1e-10,
+                               atol=1e-12 * np.abs(want_g).max())
+
+
 def _numpy_lbfgs(monkeypatch):
     """Make the estimators' L-BFGS evaluate the NumPy objective (the path before)."""
     from fastmlp.sklearn import _network
@@ -190,6 +210,31 @@ def test_estimator_lbfgs_max_fun_and_message_are_kept():
     with pytest.warns(ConvergenceWarning, match=r"max_iter=3"):
         clf = MLPClassifier((10,), solver="lbfgs", max_iter=3, random_state=0).fit(X, y)
     assert clf.n_iter_ == 3
+
+
+def test_estimator_lbfgs_ctrl_c_keeps_the_best_point_evaluated(monkeypatch):
+    """A SIGINT during the L-BFGS iterations (which run in C between evaluations) ends the
+    fit with a warning, and the model keeps the lowest-loss point evaluated so far."""
+    import signal
+    from sklearn.datasets import load_iris
+    from fastmlp.sklearn import MLPClassifier, _network
+    X, y = load_iris(return_X_y=True)
+    real, seen = _network._core.objective, []
+
+    def objective(eng, X, Y, g_out, theta=None, **kw):
+        v = real(eng, X, Y, g_out, theta=theta, **kw)
+        seen.append((v, theta.copy()))
+        if len(seen) == 12:
+            signal.raise_signal(signal.SIGINT)
+        return v
+    monkeypatch.setattr(_network._core, "objective", objective)
+    with pytest.warns(RuntimeWarning, match="interrupted"):
+        clf = MLPClassifier((8,), solver="lbfgs", max_iter=500, random_state=0).fit(X, y)
+    assert len(seen) == 12
+    # the interrupted (12th) evaluation never returned to the optimiser
+    best = min(seen[:-1], key=lambda p: p[0])[1]
+    np.testing.assert_array_equal(clf._net.engine.theta, best)
+    assert clf.predict(X).shape == y.shape
 
 
 def test_float32_estimator_lbfgs_close_to_float64():

@@ -23,8 +23,12 @@ rounding) and stops for the same reasons:
   last iterate and ``fun`` the last value evaluated, as in scipy's result.
 
 A new iterate whose loss or gradient is not finite ends the run (status 2), where L-BFGS-B
-would go on to search from it. The vector work is C (``fastmlp._core.LbfgsMemory``,
-``lbfgs_*``): no allocation and no Python loop over the vector per iteration.
+would go on to search from it. The iterations run in C (``fastmlp._core.lbfgs_run``: the
+vector work of ``LbfgsMemory`` and ``lbfgs_*``, and the line search of ``LbfgsSearch``, the C
+form of :class:`MoreThuente`, which gives its trial steps bit for bit): Python runs only the
+evaluations ``fg(x, g)``, with no allocation and no Python loop over the vector.
+:class:`MoreThuente` stays as the line search's readable statement, against which the C one is
+tested.
 """
 from __future__ import annotations
 
@@ -234,65 +238,6 @@ def minimize(fg: Callable[[np.ndarray, np.ndarray], float], x0, *, maxiter=15000
     for name, v in (("maxiter", maxiter), ("maxfun", maxfun), ("m", m), ("maxls", maxls)):
         if v < 1:
             raise ValueError(f"{name} must be >= 1, got {v!r}")
-    g, t, r, z, d = (np.empty(n) for _ in range(5))
-    xlast = x.copy()
-    mem = _core.LbfgsMemory(n, m)
-    dot, trial, same = _core.lbfgs_dot, _core.lbfgs_trial, _core.lbfgs_equal
     tol = (ftol / EPS) * EPS          # L-BFGS-B's factr * epsmch, as scipy forms it
-    f = float(fg(x, g))
-    nfev, nit = 1, 0
-    if _core.lbfgs_amax(g) <= gtol:
-        return LbfgsResult(x, f, 0, nfev, 0, MESSAGES["grad"])
-    while True:
-        mem.direction(g, x, z, d)
-        stp = min(1.0 / math.sqrt(dot(d, d)), STPMAX) if nit == 0 else 1.0
-        t[...] = x
-        r[...] = g
-        fold = f
-        gd = gdold = dot(g, d)
-        ok = gd < 0.0
-        if ok:
-            ls = MoreThuente(f, gd, stp)
-            trials = 0
-            while True:
-                if trials >= maxls:
-                    ok = False
-                    break
-                trials += 1
-                stp = ls.stp
-                if stp == 1.0:
-                    x[...] = z
-                else:
-                    trial(stp, d, t, x)
-                if not same(x, xlast):     # the point evaluated last is not evaluated again
-                    f = float(fg(x, g))
-                    nfev += 1
-                    gd = dot(g, d)
-                    xlast[...] = x
-                if ls.done(f, gd):
-                    break
-        if not ok:
-            x[...] = t
-            g[...] = r
-            if mem.col == 0:
-                # as scipy reports it: x the last iterate, fun the last value evaluated
-                status = 1 if (nfev > maxfun or nit >= maxiter) else 2
-                return LbfgsResult(x, f, nit, nfev, status, MESSAGES["abnormal"])
-            f = fold
-            mem.reset()
-            continue
-        nit += 1
-        gnorm = _core.lbfgs_amax(g)
-        if nit >= maxiter:
-            return LbfgsResult(x, f, nit, nfev, 1, MESSAGES["maxiter"])
-        if nfev > maxfun:
-            return LbfgsResult(x, f, nit, nfev, 1, MESSAGES["maxfun"])
-        if not (math.isfinite(f) and math.isfinite(gnorm)):
-            return LbfgsResult(x, f, nit, nfev, 2, MESSAGES["abnormal"])
-        if gnorm <= gtol:
-            return LbfgsResult(x, f, nit, nfev, 0, MESSAGES["grad"])
-        if fold - f <= tol * max(abs(fold), abs(f), 1.0):
-            return LbfgsResult(x, f, nit, nfev, 0, MESSAGES["f"])
-        sy = (gd - gdold) * stp if stp != 1.0 else gd - gdold
-        if sy > EPS * (-gdold * stp if stp != 1.0 else -gdold):
-            mem.add(stp, d, g, r, sy)
+    f, nit, nfev, status, reason = _core.lbfgs_run(fg, x, maxiter, maxfun, gtol, tol, m, maxls)
+    return LbfgsResult(x, float(f), nit, nfev, status, MESSAGES[reason])
