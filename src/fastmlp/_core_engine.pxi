@@ -20,7 +20,8 @@ cdef class Engine:
     while a call runs is the caller's business. A forked child starts with no call in flight.
     """
     cdef fm_net net
-    cdef _Workspace _ws     # the training workspace (exclusive calls)
+    cdef _Workspace _ws     # the training workspace (exclusive calls; None until needed)
+    cdef int _ws_rows       # the rows it is made for at least
     cdef _WorkspacePool _pool    # free workspaces for shared calls
     cdef _CallGuard _guard       # which calls are in flight
     cdef readonly object dtype
@@ -78,7 +79,10 @@ cdef class Engine:
         self.perm = np.empty(0, dtype=np.int64)
         self._pool = _WorkspacePool(self.dtype)
         self._guard = _CallGuard()
-        self.reserve(max(max_batch, 1))
+        # the training workspace is made by the first call that needs it, for its rows and at
+        # least these (an engine that only predicts, or whose first fit needs more rows than
+        # given here, never allocates this size)
+        self._ws_rows = max(max_batch, 1)
 
     @property
     def theta(self):
@@ -146,7 +150,7 @@ cdef class Engine:
     @property
     def max_batch(self):
         """Rows the training workspace holds (grows on demand)."""
-        return self._ws.ws.max_batch
+        return self._ws.ws.max_batch if self._ws is not None else self._ws_rows
 
     def init_uniform(self, words, segments):
         """Set theta to zero except ``theta[offset:offset + count]`` for each ``(offset,
@@ -219,7 +223,7 @@ cdef class Engine:
     cdef int _reserve(self, int rows) except -1:
         if self._ws is not None and rows <= self._ws.ws.max_batch:
             return 0
-        self._ws = _new_workspace(&self.net, rows, self.dtype)
+        self._ws = _new_workspace(&self.net, max(rows, self._ws_rows), self.dtype)
         self.last_n = -1
         return 0
 
