@@ -91,29 +91,32 @@ class History:
 
     _KEYS = ("loss", "val_loss", "val_metric", "val_score", "lr", "time")
 
+    # defaults of the flags and settings (an instance sets its own when they change)
+    _pending: Optional[tuple[int, Any, float, float]] = None
+    _params_opt: Optional[tuple[str, dict[str, Any]]] = None
+    stopped_early = False
+    diverged = False
+    diverged_epoch: Optional[int] = None
+    interrupted = False
+    best_restart: Optional[int] = None
+    monitor = "loss"
+    monitor_mode = "min"
+    lr_search: Any = None
+    restored_best = False
+
     def __init__(self) -> None:
         # the per-epoch figures: one compact float64 array per key (epoch numbers int64),
         # grown by doubling, the first ``_n`` entries in use; the public lists (``loss``, ...)
         # are read-only views of them, so a run of 10**7 epochs never holds 10**7 floats
         self._n = 0
         self._store: dict[str, NDArray[Any]] = {}
-        # a whole run's figures as the engine gave them, made into columns when first read
-        # (_cols): a small fit whose history nobody reads never builds them
-        self._pending: Optional[tuple[int, Any, float, float]] = None
-        self.stopped_early = False
-        self.diverged = False
-        self.diverged_epoch: Optional[int] = None
-        self.interrupted = False
+        # a whole run's figures as the engine gave them (_pending, set by _extend) are made
+        # into columns when first read (_cols): a small fit whose history nobody reads never
+        # builds them
         self.restarts: list[History] = []
-        self.best_restart: Optional[int] = None
         # the run's settings (``params``); the optimiser's description is formatted when first
         # read (_params_opt: its class name and hyper-parameters as the run ended)
         self._params: dict[str, Any] = {}
-        self._params_opt: Optional[tuple[str, dict[str, Any]]] = None
-        self.monitor = "loss"
-        self.monitor_mode = "min"
-        self.lr_search: Any = None
-        self.restored_best = False
 
     # -- storage --------------------------------------------------------------------------
     @property

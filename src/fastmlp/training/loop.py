@@ -53,7 +53,7 @@ import numpy as np
 from .. import _core
 from .._typing import FloatArray
 from ..losses import Loss
-from ..optim import Optimizer, ScheduleLike, get_schedule
+from ..optim import Constant, Optimizer, ScheduleLike, get_schedule
 from .batches import BatchPlan
 from .callbacks import stop_requested
 from .concurrency import (best_of_restarts, copy_optimizer_template, enter_run,  # noqa: F401
@@ -318,9 +318,13 @@ class Run:
         opt._ensure_state(eng.n_params, eng.dtype)
         s1, s2 = opt._vectors()
         cbs = self.callbacks
-        batch_cbs = [cb for cb in cbs if callable(getattr(cb, "on_batch_end", None))]
-        epoch_cbs = [cb for cb in cbs if callable(getattr(cb, "on_epoch_end", None))]
-        progress_cbs = [cb for cb in cbs if callable(getattr(cb, "on_progress", None))]
+        batch_cbs: list[Any] = []
+        epoch_cbs: list[Any] = []
+        progress_cbs: list[Any] = []
+        if cbs:
+            batch_cbs = [cb for cb in cbs if callable(getattr(cb, "on_batch_end", None))]
+            epoch_cbs = [cb for cb in cbs if callable(getattr(cb, "on_epoch_end", None))]
+            progress_cbs = [cb for cb in cbs if callable(getattr(cb, "on_progress", None))]
         interval = (min(float(getattr(cb, "progress_interval", 0.5)) for cb in progress_cbs)
                     if progress_cbs else math.inf)
         per_batch = self.custom_loss is not None or bool(batch_cbs)
@@ -341,7 +345,8 @@ class Run:
             # stops between epochs, so it needs no copy; the per-epoch loop keeps one
             # (parameters and optimiser state) to undo a half-done or half-recorded epoch.
             snap = self._snapshot() if per_epoch else None
-            opt.lr = sched(e0, opt.base_lr, opt.lr, None)
+            if type(sched) is not Constant or opt.lr != opt.base_lr:   # (Constant: base_lr)
+                opt.lr = sched(e0, opt.base_lr, opt.lr, None)
             if not per_epoch:
                 t0 = time.perf_counter()
                 losses, t, div = eng.train_epochs(
