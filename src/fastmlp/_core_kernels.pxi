@@ -197,18 +197,17 @@ def permutation(uint64_t seed, uint64_t stream, int64_t n):
 
 cdef int _uniform_fill(object words, object segments, void *dst, int64_t n,
                        int dbl) except -1:
-    """fm_uniform_fill into dst (n elements, double or float) after checking the arguments."""
+    """fm_uniform_fill into dst (n elements, double or float) after checking the arguments
+    (up to FM_MAX_LAYERS segments: one per layer of a network)."""
     if not isinstance(words, np.ndarray) or words.dtype != np.uint64 or words.shape != (4,):
         raise TypeError("words must be a uint64 array of shape (4,)")
     cdef Py_ssize_t n_seg = len(segments), s
-    cdef cnp.ndarray offs = np.empty(n_seg, dtype=np.int64)
-    cdef cnp.ndarray counts = np.empty(n_seg, dtype=np.int64)
-    cdef cnp.ndarray lows = np.empty(n_seg, dtype=np.float64)
-    cdef cnp.ndarray highs = np.empty(n_seg, dtype=np.float64)
-    cdef int64_t *op = <int64_t*>_ptr(offs)
-    cdef int64_t *cp = <int64_t*>_ptr(counts)
-    cdef double *lp = <double*>_ptr(lows)
-    cdef double *hp = <double*>_ptr(highs)
+    if n_seg > FM_MAX_LAYERS:
+        raise ValueError(f"at most {FM_MAX_LAYERS} segments, got {n_seg}")
+    cdef int64_t op[FM_MAX_LAYERS]
+    cdef int64_t cp[FM_MAX_LAYERS]
+    cdef double lp[FM_MAX_LAYERS]
+    cdef double hp[FM_MAX_LAYERS]
     cdef int64_t o, c
     for s in range(n_seg):
         o, c, lp[s], hp[s] = segments[s]
@@ -217,7 +216,8 @@ cdef int _uniform_fill(object words, object segments, void *dst, int64_t n,
         if not (lp[s] <= hp[s]) or hp[s] - lp[s] == np.inf:
             raise ValueError(f"segment {s}: need finite low <= high, got {lp[s]}, {hp[s]}")
         op[s], cp[s] = o, c
-    words = np.ascontiguousarray(words)
+    if not words.flags.c_contiguous:
+        words = np.ascontiguousarray(words)
     cdef const uint64_t *wp = <const uint64_t*>_ptr(words)
     with nogil:
         fm_uniform_fill(wp, <int>n_seg, op, cp, lp, hp, dst, dbl)
