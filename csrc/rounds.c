@@ -14,9 +14,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* a round is late (fm_solo, team.h) when the owner waited longer than it worked plus a
-   wake-up's slack */
+/* the owner waited longer than it worked (plus a wake-up's slack) for its helpers' items: a
+   helper was descheduled in the middle of one. It then runs the next solo_backoff rounds alone
+   -- one thread's speed, instead of a scheduler time slice's wait -- and doubles the backoff
+   (up to FM_SOLO_ROUNDS_MAX) while the helpers stay late; a round on time resets it */
 #define FM_LATE_TICKS 50000u
+#define FM_SOLO_ROUNDS_MIN 16
+#define FM_SOLO_ROUNDS_MAX 4096
 
 struct fm_rounds_ {
     _Alignas(64) _Atomic uint64_t claim;  /* the current round: round << 16 | count */
@@ -28,7 +32,7 @@ struct fm_rounds_ {
     _Atomic int quit;                     /* the owner has exited: helpers end */
     struct { _Alignas(64) _Atomic uint64_t r; } taken[FM_TEAM_MAX];
     /* the owner's alone */
-    fm_solo solo;
+    int solo_left, solo_backoff;
     int n, cap;                           /* helpers started; most the system allowed */
     pthread_t th[FM_TEAM_MAX];
 };
@@ -124,7 +128,7 @@ static fm_rounds *fm_rounds_new(void) {
     atomic_init(&ch->p, 1);
     atomic_init(&ch->quit, 0);
     for (int k = 0; k < FM_TEAM_MAX; ++k) atomic_init(&ch->taken[k].r, 0);
-    fm_solo_init(&ch->solo);
+    ch->solo_backoff = FM_SOLO_ROUNDS_MIN;
     ch->cap = FM_TEAM_MAX - 1;
     pthread_once(&fm_rounds_once, fm_rounds_key_init);
     if (pthread_setspecific(fm_rounds_key, ch) != 0) {
@@ -185,7 +189,8 @@ fm_rounds *fm_rounds_get(int want, int *have) {
 
 void fm_rounds_run(fm_rounds *ch, int helpers, int count, fm_item_fn item, const void *job) {
     if (ch && helpers > ch->n) helpers = ch->n;
-    if (!ch || helpers <= 0 || count <= 1 || fm_solo_take(&ch->solo)) {
+    if (!ch || helpers <= 0 || count <= 1 || ch->solo_left > 0) {
+        if (ch && helpers > 0 && ch->solo_left > 0) --ch->solo_left;
         for (int k = 0; k < count; ++k) item(job, k);
         return;
     }
@@ -206,5 +211,10 @@ void fm_rounds_run(fm_rounds *ch, int helpers, int count, fm_item_fn item, const
                      (uint32_t)count;)
         fm_event_wait(&ch->done, d);
     const uint64_t waited = fm_ticks_() - t1;
-    fm_solo_after(&ch->solo, waited > (t1 - t0) + FM_LATE_TICKS);
+    if (waited > (t1 - t0) + FM_LATE_TICKS) {
+        ch->solo_left = ch->solo_backoff;
+        if (ch->solo_backoff < FM_SOLO_ROUNDS_MAX) ch->solo_backoff *= 2;
+    } else {
+        ch->solo_backoff = FM_SOLO_ROUNDS_MIN;
+    }
 }

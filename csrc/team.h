@@ -152,45 +152,6 @@ fm_rounds *fm_rounds_get(int want, int *have);
    be NULL, or helpers 0: all on the calling thread, in order). Returns when all are done. */
 void fm_rounds_run(fm_rounds *ch, int helpers, int count, fm_item_fn item, const void *job);
 
-/* When a caller's rounds run alone (rounds.c). A round whose owner waited for its helpers
-   longer than it worked was late: a helper was descheduled in the middle of an item. The next
-   `backoff` rounds then run alone (one thread's speed, instead of a wait for the scheduler's
-   next time slice), and the backoff doubles, up to FM_SOLO_ROUNDS_MAX. It goes back to
-   FM_SOLO_ROUNDS_MIN only after FM_SOLO_STREAK rounds with helpers in a row were on time: on
-   a machine whose other cores are busy, where a helper is on time in some rounds and late in
-   others, the rounds alone then grow until the late rounds cost next to nothing, where a
-   single on-time round used to bring the backoff down to its minimum again. */
-#define FM_SOLO_ROUNDS_MIN 16
-#define FM_SOLO_ROUNDS_MAX 4096
-#define FM_SOLO_STREAK 64
-typedef struct {
-    int left;      /* rounds still to run alone */
-    int backoff;   /* rounds alone after the next late round */
-    int streak;    /* rounds with helpers on time since the last late one */
-} fm_solo;
-static inline void fm_solo_init(fm_solo *s) {
-    s->left = 0;
-    s->backoff = FM_SOLO_ROUNDS_MIN;
-    s->streak = 0;
-}
-/* before a round that could use helpers: 1 if it runs alone */
-static inline int fm_solo_take(fm_solo *s) {
-    if (s->left <= 0) return 0;
-    --s->left;
-    return 1;
-}
-/* after a round with helpers */
-static inline void fm_solo_after(fm_solo *s, int late) {
-    if (late) {
-        s->left = s->backoff;
-        if (s->backoff < FM_SOLO_ROUNDS_MAX) s->backoff *= 2;
-        s->streak = 0;
-    } else if (++s->streak >= FM_SOLO_STREAK) {
-        s->backoff = FM_SOLO_ROUNDS_MIN;
-        s->streak = 0;
-    }
-}
-
 /* team.c, for rounds.c: the process has started threads of its own (p: a team's size, for
    fm_widest_team; a forked child runs single-threaded), a thread could not be started, and
    the stack size its threads get (OMP_STACKSIZE, as OpenMP's; 0: the system's default) */

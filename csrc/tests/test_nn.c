@@ -559,45 +559,7 @@ static void test_thread_start_failure(void) {
     CHECK(code == 0, "thread-start failure: child status %d (exit %d)", status, code);
 }
 
-/* fm_solo (team.h): when a caller's rounds run without their helpers */
-static void test_solo_policy(void) {
-    fm_solo s;
-    fm_solo_init(&s);
-    CHECK(!fm_solo_take(&s), "a fresh channel uses its helpers");
-    /* a late round: the next FM_SOLO_ROUNDS_MIN rounds alone, then helpers again */
-    fm_solo_after(&s, 1);
-    for (int i = 0; i < FM_SOLO_ROUNDS_MIN; ++i) CHECK(fm_solo_take(&s), "solo round %d", i);
-    CHECK(!fm_solo_take(&s), "helpers after the backoff");
-    /* late again at once: twice as many */
-    fm_solo_after(&s, 1);
-    int n = 0;
-    while (fm_solo_take(&s)) ++n;
-    CHECK(n == 2 * FM_SOLO_ROUNDS_MIN, "second backoff %d", n);
-    /* on time in some rounds, late in others (a busy machine): the backoff keeps growing, up
-       to FM_SOLO_ROUNDS_MAX, and the rounds alone come to outnumber those with helpers */
-    int alone = 0, with = 0;
-    for (int round = 0; round < 200000; ++round) {
-        if (fm_solo_take(&s)) { ++alone; continue; }
-        ++with;
-        fm_solo_after(&s, with % 3 == 0);
-    }
-    CHECK(s.backoff == FM_SOLO_ROUNDS_MAX, "backoff %d under a helper late every 3rd round",
-          s.backoff);
-    CHECK(alone > 50 * with, "alone %d, with helpers %d", alone, with);
-    /* a streak of FM_SOLO_STREAK on-time rounds brings the minimum back, not fewer */
-    while (fm_solo_take(&s)) {}
-    for (int i = 0; i < FM_SOLO_STREAK - 1; ++i) fm_solo_after(&s, 0);
-    CHECK(s.backoff == FM_SOLO_ROUNDS_MAX, "backoff kept before the streak: %d", s.backoff);
-    fm_solo_after(&s, 0);
-    CHECK(s.backoff == FM_SOLO_ROUNDS_MIN, "backoff after the streak: %d", s.backoff);
-    fm_solo_after(&s, 1);
-    n = 0;
-    while (fm_solo_take(&s)) ++n;
-    CHECK(n == FM_SOLO_ROUNDS_MIN, "backoff after a quiet spell %d", n);
-}
-
 int main(void) {
-    test_solo_policy();
     test_thread_start_failure();   /* first: before this process opens a parallel region */
     test_activations();
     test_threads_elementwise();
