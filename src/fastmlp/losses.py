@@ -225,11 +225,11 @@ class Loss:
             # a few integer labels of a first fit (XOR, a notebook's toy set): the encoding
             # below, in Python, which is cheaper than NumPy's calls at this size
             yl = y.tolist()
-            labels = sorted(set(yl))
-            if len(labels) == 2:
-                hi = labels[1]
+            found = sorted(set(yl))
+            if len(found) == 2:
+                hi = found[1]
                 Y = np.fromiter([1.0 if v == hi else -1.0 for v in yl], dtype, len(yl))
-                return Encoded(Y.reshape(-1, 1), np.fromiter(labels, y.dtype, 2), "binary")
+                return Encoded(Y.reshape(-1, 1), np.fromiter(found, y.dtype, 2), "binary")
         if y.ndim == 2:   # multi-label: one +-1 (or 0/1) column per output unit
             if y.shape[1] != n_outputs:
                 raise ValueError(f"y has {y.shape[1]} columns, the network {n_outputs} outputs")
