@@ -79,10 +79,7 @@ cdef class Engine:
         self.perm = np.empty(0, dtype=np.int64)
         self._pool = _WorkspacePool(self.dtype)
         self._guard = _CallGuard()
-        # the training workspace is made by the first call that needs it, for its rows and at
-        # least these (an engine that only predicts, or whose first fit needs more rows than
-        # given here, never allocates this size)
-        self._ws_rows = max(max_batch, 1)
+        self._ws_rows = max(max_batch, 1)    # the workspace: made by the first call needing it
 
     @property
     def theta(self):
@@ -153,15 +150,11 @@ cdef class Engine:
         return self._ws.ws.max_batch if self._ws is not None else self._ws_rows
 
     def init_uniform(self, words, segments):
-        """Set theta to zero except ``theta[offset:offset + count]`` for each ``(offset,
-        count, low, high)`` of ``segments``: NumPy's ``Generator(PCG64(seed)).uniform(low,
-        high, count)``, one generator for all in turn (see :func:`uniform_fill`; ``words``
-        seeds it). An exclusive call: the parameters change."""
+        """theta = 0, then :func:`uniform_fill`'s draws at each (offset, count, low, high) of
+        segments (one generator, seeded by words). Exclusive: the parameters change."""
         self._guard.begin_exclusive("init_uniform")
         try:
-            memset(self._theta_p, 0, self.net.n_params * self.dtype.itemsize)
-            _uniform_fill(words, segments, self._theta_p, self.net.n_params,
-                          self.dtype == np.float64)
+            _uniform_fill(words, segments, self._theta_p, self.net.n_params, self.dbl, True)
         finally:
             self._guard.end_exclusive()
 

@@ -196,9 +196,10 @@ def permutation(uint64_t seed, uint64_t stream, int64_t n):
 
 
 cdef int _uniform_fill(object words, object segments, void *dst, int64_t n,
-                       int dbl) except -1:
+                       int dbl, bint zero_first) except -1:
     """fm_uniform_fill into dst (n elements, double or float) after checking the arguments
-    (up to FM_MAX_LAYERS segments: one per layer of a network)."""
+    (up to FM_MAX_LAYERS segments: one per layer of a network); zero_first: dst set to 0
+    first -- once the arguments passed, so that a refused call leaves dst as it was."""
     if not isinstance(words, np.ndarray) or words.dtype != np.uint64 or words.shape != (4,):
         raise TypeError("words must be a uint64 array of shape (4,)")
     cdef Py_ssize_t n_seg = len(segments), s
@@ -213,13 +214,15 @@ cdef int _uniform_fill(object words, object segments, void *dst, int64_t n,
         o, c, lp[s], hp[s] = segments[s]
         if o < 0 or c < 0 or o > n - c:
             raise ValueError(f"segment {s} ({o}, {c}) is outside the output (size {n})")
-        if not (lp[s] <= hp[s]) or hp[s] - lp[s] == np.inf:
+        if not (lp[s] <= hp[s]) or not (hp[s] - lp[s] <= DBL_MAX):
             raise ValueError(f"segment {s}: need finite low <= high, got {lp[s]}, {hp[s]}")
         op[s], cp[s] = o, c
     if not words.flags.c_contiguous:
         words = np.ascontiguousarray(words)
     cdef const uint64_t *wp = <const uint64_t*>_ptr(words)
     with nogil:
+        if zero_first:
+            memset(dst, 0, <size_t>n * (8 if dbl else 4))
         fm_uniform_fill(wp, <int>n_seg, op, cp, lp, hp, dst, dbl)
     return 0
 
@@ -234,7 +237,7 @@ def uniform_fill(words, segments, out):
     if not isinstance(out, np.ndarray) or out.dtype not in (np.float64, np.float32) \
             or out.ndim != 1 or not out.flags.c_contiguous or not out.flags.writeable:
         raise TypeError("out must be a writeable, C-contiguous 1-D float64 or float32 array")
-    _uniform_fill(words, segments, _ptr(out), out.shape[0], out.dtype == np.float64)
+    _uniform_fill(words, segments, _ptr(out), out.shape[0], out.dtype == np.float64, False)
 
 
 def gemm_isa():

@@ -254,3 +254,18 @@ def test_few_integer_labels_encode_as_many_do(y, ydtype, dtype):
     assert np.array_equal(few.classes, many.classes) and few.mode == many.mode == "binary"
     with pytest.raises(ValueError, match="exactly 2 classes"):
         loss.encode(np.array([0, 1, 2], dtype=ydtype), 1, dtype=dtype)
+
+
+def test_init_uniform_refused_leaves_the_parameters_as_they_were():
+    # the arguments are checked before theta is zeroed: no half-initialised model
+    net = fm.MLP([3, 5, 2], activation="tanh", loss="square", seed=1)
+    before = net.engine.theta.copy()
+    w = np.random.SeedSequence(0).generate_state(4, np.uint64)
+    for bad in ([(0, 15, -1.0, 1.0), (15, 10 ** 6, -1.0, 1.0)], [(0, 15, 1.0, -1.0)],
+                [(0, 15, -1.0, np.nan)]):
+        with pytest.raises(ValueError):
+            net.engine.init_uniform(w, bad)
+        assert np.array_equal(net.engine.theta, before)
+    with pytest.raises(TypeError, match="words"):
+        net.engine.init_uniform(w.astype(np.int64), [(0, 15, -1.0, 1.0)])
+    assert np.array_equal(net.engine.theta, before)
