@@ -347,6 +347,11 @@ void fm_set_max_threads(int n);
 int fm_probe_threads(int n, int *err);
 int fm_fork_child_single_threaded(void);
 long fm_thread_shortfalls(void);
+/* Process-wide counts of the rounds that calls posted to their helper threads (team.h):
+   out[0] rounds posted, out[1] rounds run on the calling thread alone although it had helpers
+   (its helpers kept arriving late or not at all: a machine shared with busy processes),
+   out[2] the solo periods that caused them. In rounds.c. */
+void fm_rounds_counts(long out[3]);
 /* The widest team (threads of one parallel region) the engine has opened since the last
    fm_widest_team(1) -- 1 when it has opened none; reset: start counting again. Lets a
    program (and the tests) check that concurrent fits do not oversubscribe the machine. */

@@ -13,14 +13,31 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
-/* the owner waited longer than it worked (plus a wake-up's slack) for its helpers' items: a
-   helper was descheduled in the middle of one. It then runs the next solo_backoff rounds alone
-   -- one thread's speed, instead of a scheduler time slice's wait -- and doubles the backoff
-   (up to FM_SOLO_ROUNDS_MAX) while the helpers stay late; a round on time resets it */
+/* When helpers cost more than they give, the owner runs its rounds alone for a while (a solo
+   period, measured in time: a round lasts 10 us to milliseconds). Two signs:
+   - late: the owner waited longer than it worked (plus a wake-up's slack, FM_LATE_TICKS) for
+     its helpers' items: a helper was descheduled in the middle of one. Beside a busy process
+     on 2 cores such a wait is a scheduler slice (1-4 ms), on a quiet machine ~0.1-0.3 ms. The
+     period is 4x the wait, so late rounds cost at most a fifth of the time.
+   - absent: in at least an eighth of a window of FM_WINDOW posted rounds the owner did every
+     item itself, its helpers not running when the round was posted (measured: 0.5 % of the
+     rounds of a quiet 2-core machine, 20-40 % beside one busy process). Helpers awake that
+     seldom share their cores, and what they take comes out of the owner's time: measured
+     beside one busy process, posted rounds ran at ~0.8x one thread's speed. The period is
+     solo_ns: FM_SOLO_MIN_NS, doubled at every such window up to FM_SOLO_MAX_NS (a machine
+     that becomes quiet gets its threads back within 0.1 s), back to the minimum after a
+     clean window (at most one absent round).
+   During a period the helpers sleep and the owner has its core to itself: one thread's
+   speed, which is what a second thread can give, at best, beside a busy process on 2 cores.
+   Measured (mnist, 2-core Zen 4, one busy process): 2 threads at 0.91-0.95x one thread, where
+   a rule that only counted late rounds gave 0.81-0.86x; quiet, 1.55-1.67x as before. */
 #define FM_LATE_TICKS 50000u
-#define FM_SOLO_ROUNDS_MIN 16
-#define FM_SOLO_ROUNDS_MAX 4096
+#define FM_WINDOW 32
+#define FM_SOLO_MIN_NS 8000000ll
+#define FM_SOLO_MAX_NS 100000000ll
+#define FM_TICKS_PER_NS 3u   /* time-stamp counters tick at 1-5 GHz: a rough conversion */
 
 struct fm_rounds_ {
     _Alignas(64) _Atomic uint64_t claim;  /* the current round: round << 16 | count */
@@ -31,8 +48,10 @@ struct fm_rounds_ {
     _Atomic int p;                        /* threads of the current round: owner + helpers */
     _Atomic int quit;                     /* the owner has exited: helpers end */
     struct { _Alignas(64) _Atomic uint64_t r; } taken[FM_TEAM_MAX];
-    /* the owner's alone */
-    int solo_left, solo_backoff;
+    /* the owner's alone: rounds alone until solo_until (ns, CLOCK_MONOTONIC); the next period's
+       length; the current window's posted rounds and those the owner did alone */
+    long long solo_until, solo_ns;
+    int win_rounds, win_absent;
     int n, cap;                           /* helpers started; most the system allowed */
     pthread_t th[FM_TEAM_MAX];
 };
@@ -53,18 +72,21 @@ static inline int fm_take(fm_rounds *ch, int k, uint64_t r) {
 
 /* Items of the round `word` as thread t of p: first t's own share (the same one every round,
    so a chunk's rows or a block's parameters stay in one core's cache), then whatever the others
-   have not taken. */
-static void fm_claim_run(fm_rounds *ch, uint64_t word, int t, int p) {
+   have not taken. Returns how many it ran. */
+static int fm_claim_run(fm_rounds *ch, uint64_t word, int t, int p) {
+    int did = 0;
     const uint64_t r = word >> 16;
     const int count = (int)(word & 0xffff), k0 = count * t / p, k1 = count * (t + 1) / p;
     for (int pass = 0; pass < 2; ++pass)
         for (int k = pass ? 0 : k0; k < (pass ? count : k1); ++k) {
             if (!fm_take(ch, k, r)) continue;
+            ++did;
             ch->item(ch->job, k);   /* the round's job: it stays put until every item is done */
             if (atomic_fetch_add_explicit(&ch->done.v, 1, memory_order_seq_cst) + 1 ==
                 (uint32_t)count)
                 fm_event_wake(&ch->done);      /* the round's last item: the owner may sleep */
         }
+    return did;
 }
 
 static void *fm_helper_main(void *arg_) {
@@ -128,7 +150,7 @@ static fm_rounds *fm_rounds_new(void) {
     atomic_init(&ch->p, 1);
     atomic_init(&ch->quit, 0);
     for (int k = 0; k < FM_TEAM_MAX; ++k) atomic_init(&ch->taken[k].r, 0);
-    ch->solo_backoff = FM_SOLO_ROUNDS_MIN;
+    ch->solo_ns = FM_SOLO_MIN_NS;
     ch->cap = FM_TEAM_MAX - 1;
     pthread_once(&fm_rounds_once, fm_rounds_key_init);
     if (pthread_setspecific(fm_rounds_key, ch) != 0) {
@@ -187,13 +209,40 @@ fm_rounds *fm_rounds_get(int want, int *have) {
     return ch;
 }
 
+/* process-wide counts (relaxed: statistics): rounds posted to helpers, rounds run alone while
+   helpers were there (a solo period), solo periods started */
+static _Atomic long fm_posted_rounds, fm_solo_rounds, fm_solo_periods;
+
+void fm_rounds_counts(long out[3]) {
+    out[0] = atomic_load_explicit(&fm_posted_rounds, memory_order_relaxed);
+    out[1] = atomic_load_explicit(&fm_solo_rounds, memory_order_relaxed);
+    out[2] = atomic_load_explicit(&fm_solo_periods, memory_order_relaxed);
+}
+
+static long long fm_now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000000000ll + ts.tv_nsec;
+}
+
+/* a sign that the helpers cost more than they give (above): a solo period, each longer than
+   the last while the signs persist */
+static void fm_rounds_go_solo(fm_rounds *ch, long long ns) {
+    ch->solo_until = fm_now_ns() + (ns < FM_SOLO_MAX_NS ? ns : FM_SOLO_MAX_NS);
+    atomic_fetch_add_explicit(&fm_solo_periods, 1, memory_order_relaxed);
+    ch->win_rounds = ch->win_absent = 0;
+}
+
 void fm_rounds_run(fm_rounds *ch, int helpers, int count, fm_item_fn item, const void *job) {
     if (ch && helpers > ch->n) helpers = ch->n;
-    if (!ch || helpers <= 0 || count <= 1 || ch->solo_left > 0) {
-        if (ch && helpers > 0 && ch->solo_left > 0) --ch->solo_left;
+    if (!ch || helpers <= 0 || count <= 1 || (ch->solo_until && fm_now_ns() < ch->solo_until)) {
+        if (ch && helpers > 0 && count > 1)
+            atomic_fetch_add_explicit(&fm_solo_rounds, 1, memory_order_relaxed);
         for (int k = 0; k < count; ++k) item(job, k);
         return;
     }
+    ch->solo_until = 0;
+    atomic_fetch_add_explicit(&fm_posted_rounds, 1, memory_order_relaxed);
     const uint64_t t0 = fm_ticks_();
     const uint64_t word =
         ((atomic_load_explicit(&ch->claim, memory_order_relaxed) >> 16) + 1) << 16 |
@@ -205,16 +254,23 @@ void fm_rounds_run(fm_rounds *ch, int helpers, int count, fm_item_fn item, const
     atomic_store_explicit(&ch->claim, word, memory_order_release);
     atomic_fetch_add_explicit(&ch->posted.v, 1, memory_order_seq_cst);
     fm_event_wake(&ch->posted);
-    fm_claim_run(ch, word, 0, helpers + 1);
+    const int alone = fm_claim_run(ch, word, 0, helpers + 1) == count;
     const uint64_t t1 = fm_ticks_();
     for (uint32_t d; (d = atomic_load_explicit(&ch->done.v, memory_order_acquire)) <
                      (uint32_t)count;)
         fm_event_wait(&ch->done, d);
     const uint64_t waited = fm_ticks_() - t1;
     if (waited > (t1 - t0) + FM_LATE_TICKS) {
-        ch->solo_left = ch->solo_backoff;
-        if (ch->solo_backoff < FM_SOLO_ROUNDS_MAX) ch->solo_backoff *= 2;
+        fm_rounds_go_solo(ch, (long long)(waited / FM_TICKS_PER_NS) * 4);
+        return;
+    }
+    ch->win_absent += alone;
+    if (++ch->win_rounds < FM_WINDOW) return;
+    if (ch->win_absent * 8 >= FM_WINDOW) {
+        fm_rounds_go_solo(ch, ch->solo_ns);
+        if (ch->solo_ns < FM_SOLO_MAX_NS) ch->solo_ns *= 2;
     } else {
-        ch->solo_backoff = FM_SOLO_ROUNDS_MIN;
+        if (ch->win_absent <= 1) ch->solo_ns = FM_SOLO_MIN_NS;   /* a clean window */
+        ch->win_rounds = ch->win_absent = 0;
     }
 }

@@ -165,6 +165,7 @@ cdef extern from "fastmlp.h" nogil:
     int fm_probe_threads(int n, int *err)
     int fm_fork_child_single_threaded()
     long fm_thread_shortfalls()
+    void fm_rounds_counts(long out[3])
     int fm_widest_team(int reset)
     const char *fm_cpu_features()
     ptrdiff_t fm_get_parallel_threshold()

@@ -40,6 +40,16 @@ def config():
     }
 
 
+def rounds_counts():
+    """Process-wide counts of the work that calls shared with their helper threads, as a dict:
+    ``posted`` (rounds of blocks offered to helpers), ``solo`` (rounds a calling thread ran
+    alone although it had helpers, because they kept arriving late or not at all -- a machine
+    shared with busy processes) and ``solo_periods`` (how often that started)."""
+    cdef long out[3]
+    fm_rounds_counts(out)
+    return {"posted": out[0], "solo": out[1], "solo_periods": out[2]}
+
+
 def widest_team(reset=False):
     """The most threads one engine call has run on since the last ``widest_team(reset=True)``
     (1 when none used several); ``reset=True`` returns that value and starts counting

@@ -82,6 +82,36 @@ def test_a_descheduled_helper_costs_about_nothing(case):
     assert out["t1"] / out["t2"] >= 0.6, out
 
 
+def test_helpers_that_keep_missing_their_rounds_are_left_out_for_a_while():
+    """Process pinned to one core, so a helper runs only when the calling thread sleeps and
+    misses nearly every round it is offered: after a window of such rounds the calling thread
+    runs its rounds alone (solo periods, growing while the helper keeps missing), instead of
+    posting each one -- most rounds of a longer fit run alone, and the model is bitwise the
+    1-thread one. Unpinned and quiet, the same fit posts its rounds (checked only where the
+    machine is idle enough to say so: the load average below 0.5 per core)."""
+    code = f"""
+        sizes, (X, y), batch, act = {CASES["team"]}
+        fit(sizes, X, y, 2, 1, batch, act)                  # warm-up, pool started
+        c0 = _core.rounds_counts()
+        m2 = fm.MLP(sizes, activation=act, loss="cross_entropy", seed=0, dtype=X.dtype)
+        m2.fit(X, y, epochs=24, batch_size=batch, n_threads=2, shuffle=False)
+        c1 = _core.rounds_counts()
+        m1 = fm.MLP(sizes, activation=act, loss="cross_entropy", seed=0, dtype=X.dtype)
+        m1.fit(X, y, epochs=24, batch_size=batch, n_threads=1, shuffle=False)
+        same = all(np.array_equal(a, b) for a, b in zip(m1.weights, m2.weights))
+        print(json.dumps({{**{{k: c1[k] - c0[k] for k in c0}}, "same": same}}))
+    """
+    code = textwrap.dedent(code)
+    pinned = _run("os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})\n" + code)
+    assert pinned["same"], pinned
+    assert pinned["solo_periods"] >= 1, pinned
+    assert pinned["solo"] > 2 * pinned["posted"], pinned
+    if len(os.sched_getaffinity(0)) >= 2 and os.getloadavg()[0] < 0.5 * os.cpu_count():
+        quiet = _run(code)
+        assert quiet["same"], quiet
+        assert quiet["posted"] > 0, quiet
+
+
 def test_no_cpu_is_used_after_a_call_returns():
     """After a 2-thread fit returns, the process uses (almost) no CPU while it sleeps: no
     helper thread spins on."""
