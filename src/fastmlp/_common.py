@@ -224,8 +224,12 @@ def nonfinite_error(name: str, before: Any, after: NDArray[Any]) -> ValueError:
     return ValueError(f"{name} contains NaN or infinite values")
 
 
-def check_X(X: ArrayLike, n_features: int, dtype: DTypeLike, name: str = "X") -> FloatArray:
-    """X as a C-contiguous 2-D array of ``dtype`` with ``n_features`` columns, all finite."""
+def check_X(X: ArrayLike, n_features: int, dtype: DTypeLike, name: str = "X",
+            finite: bool = True) -> FloatArray:
+    """X as a C-contiguous 2-D array of ``dtype`` with ``n_features`` columns, all finite.
+    ``finite=False``: an X that needs no conversion is returned without the finiteness
+    check, for a caller whose next step checks it (``Engine.predict``); a converted X is
+    always checked (its error names an overflow of the conversion)."""
     # The engine's one-pass finiteness check (no temporary the size of X). Looked up on
     # first use, not imported at the top, so that this module -- and the NumPy reference,
     # which takes Trace and Gradients from it -- does not load the compiled engine.
@@ -237,7 +241,7 @@ def check_X(X: ArrayLike, n_features: int, dtype: DTypeLike, name: str = "X") ->
             and X.shape[1] == n_features and X.flags.c_contiguous):
         # the common case of a prediction call, decided without a conversion (batch-1
         # latency: this check is a measurable part of a small model's predict)
-        if not _all_finite(X):
+        if finite and not _all_finite(X):
             raise ValueError(f"{name} contains NaN or infinite values")
         return X
     if isinstance(X, (str, bytes)) or X is None:

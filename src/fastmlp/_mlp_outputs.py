@@ -27,16 +27,18 @@ class Outputs:
     _mode: str
 
     # -- passes ---------------------------------------------------------------------------
-    def check_inputs(self, X: ArrayLike, name: str = "X") -> FloatArray:
+    def check_inputs(self, X: ArrayLike, name: str = "X", finite: bool = True) -> FloatArray:
         """``X`` as the engine takes it: a C-contiguous 2-D array of the model's dtype with
         ``n_features_in_`` columns, finite (TypeError/ValueError naming ``name`` otherwise);
-        a sparse X (any scipy.sparse format) as a checked CSR, never densified."""
+        a sparse X (any scipy.sparse format) as a checked CSR, never densified.
+        ``finite=False``: leave the finiteness of an X that needs no conversion to the
+        caller's next step (``Engine.predict`` checks it as it goes)."""
         if _core.is_sparse(X) or isinstance(X, _core.CSR):
             return _core.csr_input(X, self.dtype, self.layer_sizes[0])
-        return check_X(X, self.layer_sizes[0], self.dtype, name)
+        return check_X(X, self.layer_sizes[0], self.dtype, name, finite)
 
     def _outputs(self, X: ArrayLike, n_threads: Optional[int] = None) -> FloatArray:
-        X = self.check_inputs(X)
+        X = self.check_inputs(X, finite=False)     # Engine.predict checks it, per chunk
         if X.shape[0] == 0:
             return np.empty((0, self.layer_sizes[-1]), dtype=self.dtype)
         return self.engine.predict(X, n_threads=self._nt(n_threads))

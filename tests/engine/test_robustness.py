@@ -278,3 +278,39 @@ def test_the_perceptron_rule_follows_the_divergence_policy():
         assert p.predict(X[:2]).shape == (2,)
     q = fm.Perceptron(2, seed=0).fit(X / 1e308, y, epochs=50)    # scaled: no divergence
     assert q.diverged_ is None
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("sizes", [[40, 8, 3], [4, 16, 3], [5, 3], [6, 4, 1]])
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_predictions_reject_a_non_finite_x_wherever_it_is(dtype, sizes, bad):
+    """Predictions check X's finiteness inside Engine.predict, per chunk -- on z^1 where the
+    first layer is narrower than the input (a NaN or infinity in a row makes that row of z^1
+    non-finite), on X itself otherwise. Every public prediction, and Engine.predict, refuses
+    a NaN or infinity in any row of any chunk (first, last, a chunk's edge) and any column;
+    the check never refuses a finite X, even one whose z^1 overflows or where weights are NaN
+    (the outputs say so instead)."""
+    import fastmlp as fm
+    m = fm.MLP(sizes, loss="cross_entropy" if sizes[-1] > 1 else "logistic", seed=0,
+               dtype=dtype)
+    X = np.random.default_rng(0).random((2500, sizes[0])).astype(dtype)
+    y = np.arange(2500) % max(sizes[-1], 2)
+    m.fit(X[:64], y[:64], epochs=1)
+    calls = {"predict": m.predict, "predict_proba": m.predict_proba,
+             "decision_function": m.decision_function,
+             "Engine.predict": lambda x: m.engine.predict(x, chunk=1024)}
+    ok = {k: f(X) for k, f in calls.items()}
+    for i, j in [(0, 0), (1023, sizes[0] - 1), (1024, 1), (2499, sizes[0] // 2)]:
+        Xb = X.copy()
+        Xb[i, j] = bad
+        for name, f in calls.items():
+            with pytest.raises(ValueError, match="X contains NaN or infinite values"):
+                f(Xb)
+        # the model is unchanged and still predicts the finite X bitwise as before
+    for name, f in calls.items():
+        np.testing.assert_array_equal(f(X), ok[name])
+    huge = np.full((3, sizes[0]), np.finfo(dtype).max / 4, dtype=dtype)
+    with np.errstate(all="ignore"):
+        assert m.decision_function(huge).shape[0] == 3            # overflow: no error
+    m.weights[0][0, 0] = np.nan
+    assert np.isnan(m.decision_function(X[:5])).all()             # NaN weights: NaN outputs
