@@ -22,8 +22,11 @@
      on 2 cores such a wait is a scheduler slice (1-4 ms), on a quiet machine ~0.1-0.3 ms. The
      period is 4x the wait, so late rounds cost at most a fifth of the time.
    - absent: in at least an eighth of a window of FM_WINDOW posted rounds the owner did every
-     item itself, its helpers not running when the round was posted (measured: 0.5 % of the
-     rounds of a quiet 2-core machine, 20-40 % beside one busy process). Helpers awake that
+     item itself: its helpers were not running, although awake when the round was posted or
+     woken at least FM_WAKE_TICKS before the owner finished (measured: 0.5 % of the rounds of
+     a quiet 2-core machine, 20-40 % beside one busy process). A round shorter than a
+     wake-up whose helper was asleep is not counted: a quiet machine misses those too (the
+     last, small product of a prediction). Helpers awake that
      seldom share their cores, and what they take comes out of the owner's time: measured
      beside one busy process, posted rounds ran at ~0.8x one thread's speed. The period is
      solo_ns: FM_SOLO_MIN_NS, doubled at every such window up to FM_SOLO_MAX_NS (a machine
@@ -34,6 +37,7 @@
    Measured (mnist, 2-core Zen 4, one busy process): 2 threads at 0.91-0.95x one thread, where
    a rule that only counted late rounds gave 0.81-0.86x; quiet, 1.55-1.67x as before. */
 #define FM_LATE_TICKS 50000u
+#define FM_WAKE_TICKS 130000u   /* ~50 us: a futex wake-up on a quiet machine, with slack */
 #define FM_WINDOW 32
 #define FM_SOLO_MIN_NS 8000000ll
 #define FM_SOLO_MAX_NS 100000000ll
@@ -253,9 +257,13 @@ void fm_rounds_run(fm_rounds *ch, int helpers, int count, fm_item_fn item, const
     atomic_store_explicit(&ch->done.v, 0, memory_order_relaxed);
     atomic_store_explicit(&ch->claim, word, memory_order_release);
     atomic_fetch_add_explicit(&ch->posted.v, 1, memory_order_seq_cst);
+    /* a helper asleep is woken (tens of microseconds on a quiet machine): its missing the
+       round says nothing about the machine's load; one awake that misses it was descheduled */
+    const int asleep = atomic_load_explicit(&ch->posted.sleepers, memory_order_seq_cst) > 0;
     fm_event_wake(&ch->posted);
-    const int alone = fm_claim_run(ch, word, 0, helpers + 1) == count;
+    const int did_all = fm_claim_run(ch, word, 0, helpers + 1) == count;
     const uint64_t t1 = fm_ticks_();
+    const int alone = did_all && (!asleep || t1 - t0 > FM_WAKE_TICKS);
     for (uint32_t d; (d = atomic_load_explicit(&ch->done.v, memory_order_acquire)) <
                      (uint32_t)count;)
         fm_event_wait(&ch->done, d);
