@@ -37,7 +37,7 @@
    Measured (mnist, 2-core Zen 4, one busy process): 2 threads at 0.91-0.95x one thread, where
    a rule that only counted late rounds gave 0.81-0.86x; quiet, 1.55-1.67x as before. */
 #define FM_LATE_TICKS 50000u
-#define FM_WAKE_TICKS 130000u   /* ~50 us: a futex wake-up on a quiet machine, with slack */
+#define FM_WAKE_TICKS 260000u   /* ~100 us: a futex wake-up on a quiet VM, with slack */
 #define FM_WINDOW 32
 #define FM_SOLO_MIN_NS 8000000ll
 #define FM_SOLO_MAX_NS 100000000ll

@@ -207,3 +207,26 @@ cdef int _disjoint(str what, tuple outputs, tuple inputs) except -1:
                 raise ValueError(f"{what}: the output {n1} shares memory with the input {n2}; "
                                  f"give separate arrays (e.g. a copy of {n2})")
     return 0
+
+
+cdef int _finite_rows(const fm_net *net, bint dbl, const fm_workspace *ws, void *work, object X,
+                      int start, int n) except -1:
+    """ValueError unless rows [start, start + n) of X, just run through the forward pass in
+    the workspace (ws, work), are finite. A NaN or infinity in row i of X makes every z^1_ij
+    NaN or infinite (a non-finite product term, and every sum with it, stays non-finite), so
+    where layer 1 is narrower than the input its z^1 (in cache) is checked instead of X; only
+    a non-finite z^1 (non-finite X, an overflow, or non-finite weights) reads X itself."""
+    cdef Py_ssize_t isz = 8 if dbl else 4
+    cdef int n0 = net.sizes[0], h1 = net.sizes[1]
+    cdef char *zp = <char*>work + ws.z_off[1] * isz
+    cdef char *xp = <char*>_ptr(X) + <ptrdiff_t>start * n0 * isz
+    cdef ptrdiff_t nz = <ptrdiff_t>n * h1, nx = <ptrdiff_t>n * n0
+    cdef int ok = 0
+    with nogil:
+        if h1 < n0:
+            ok = fm_all_finite_d(<double*>zp, nz) if dbl else fm_all_finite_s(<float*>zp, nz)
+        if not ok:
+            ok = fm_all_finite_d(<double*>xp, nx) if dbl else fm_all_finite_s(<float*>xp, nx)
+    if not ok:
+        raise ValueError("X contains NaN or infinite values")
+    return 0

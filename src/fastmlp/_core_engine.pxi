@@ -252,27 +252,6 @@ cdef class Engine:
         _check_status(st, "forward")
         return 0
 
-    cdef int _finite_rows(self, _Workspace w, object X, int start, int n) except -1:
-        """ValueError unless rows [start, start + n) of X, just run through the forward pass
-        in w, are finite. A NaN or infinity in row i of X makes every z^1_ij NaN or infinite
-        (a non-finite product term, and every sum with it, stays non-finite), so where layer 1
-        is narrower than the input its z^1 (in cache) is checked instead of X; only a
-        non-finite z^1 (non-finite X, overflow, or non-finite weights) reads X itself."""
-        cdef Py_ssize_t isz = 8 if self.dbl else 4
-        cdef int n0 = self.net.sizes[0], h1 = self.net.sizes[1]
-        cdef char *zp = <char*>w.p + w.ws.z_off[1] * isz
-        cdef char *xp = <char*>_ptr(X) + <ptrdiff_t>start * n0 * isz
-        cdef ptrdiff_t nz = <ptrdiff_t>n * h1, nx = <ptrdiff_t>n * n0
-        cdef int ok = 0
-        with nogil:
-            if h1 < n0:
-                ok = fm_all_finite_d(<double*>zp, nz) if self.dbl else fm_all_finite_s(<float*>zp, nz)
-            if not ok:
-                ok = fm_all_finite_d(<double*>xp, nx) if self.dbl else fm_all_finite_s(<float*>xp, nx)
-        if not ok:
-            raise ValueError("X contains NaN or infinite values")
-        return 0
-
     cdef inline void _copy_out(self, _Workspace w, object out, int start, int n):
         """Rows [start, start + n) of out <- a^L of the pass in w."""
         cdef int L = self.net.n_layers
@@ -329,7 +308,7 @@ cdef class Engine:
                     PyErr_CheckSignals()       # Ctrl-C between two chunks
                 nb = min(step, n - start)
                 self._forward_in(w, X, start, nb, nt, &pk, pbuf)
-                self._finite_rows(w, X, start, nb)
+                _finite_rows(&self.net, self.dbl, &w.ws, w.p, X, start, nb)
                 self._copy_out(w, out, start, nb)
             self._pool.give(w)
         finally:
