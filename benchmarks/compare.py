@@ -184,29 +184,38 @@ def show_config():
     return "\n".join(lines), cfg
 
 
-def baseline_section(python, names, train, repeats, min_time, extra):
-    """This build against another one, measured in the same run: the fastmlp worker runs
-    three times, alternating new / baseline / new / baseline; the table gives the ratio of
-    the medians new/baseline per workload (> 1: this build is faster)."""
-    runs = {"new": [train.get("fastmlp")] if "fastmlp" in train else [], "baseline": []}
-    order = ["baseline", "new", "baseline"] if runs["new"] else ["new", "baseline"] * 2
-    for who in order:
-        res = _run_worker(["train", "fastmlp", ",".join(names), "--repeats", repeats,
-                           "--min-time", min_time] + extra,
-                          python=None if who == "new" else python)
-        runs[who].append(res)
+def baseline_section(python, names, train, repeats, min_time, extra, pairs=2):
+    """This build against another one, measured in the same run: ``pairs`` pairs of fastmlp
+    worker runs, new and baseline in turn (the order swapped every pair, so neither side
+    always runs first). The table gives, per workload, the medians of each side and the
+    median of the pairs' ratios new/baseline (> 1: this build is faster): a ratio of two runs
+    taken seconds apart cancels the slow drifts of a shared machine that a ratio of medians
+    keeps."""
+    runs = {"new": [], "baseline": []}
+    for i in range(max(1, pairs)):
+        for who in (("new", "baseline") if i % 2 else ("baseline", "new")):
+            res = _run_worker(["train", "fastmlp", ",".join(names), "--repeats", repeats,
+                               "--min-time", min_time] + extra,
+                              python=None if who == "new" else python)
+            runs[who].append(res)
+
+    def rate(r, name, v):
+        ok = r and "error" not in r and "rate" in r.get(name, {}).get(v, {})
+        return r[name][v]["rate"] if ok else None
+
     rows = []
     for name in names:
         row = [name]
         for v in ("fastmlp", "engine"):
-            rates = {who: [r[name][v]["rate"] for r in runs[who]
-                           if r and "error" not in r and "rate" in r.get(name, {}).get(v, {})]
-                     for who in runs}
-            med = {who: statistics.median(x) if x else None for who, x in rates.items()}
-            row += [_fmt(med["new"]), _fmt(med["baseline"]), _ratio(med["new"], med["baseline"])]
+            rates = {who: [rate(r, name, v) for r in runs[who]] for who in runs}
+            med = {who: statistics.median([x for x in xs if x]) if any(xs) else None
+                   for who, xs in rates.items()}
+            pair = [n / b for n, b in zip(rates["new"], rates["baseline"]) if n and b]
+            row += [_fmt(med["new"]), _fmt(med["baseline"]),
+                    f"{statistics.median(pair):.3g}x" if pair else "-"]
         rows.append(row)
-    print(f"\nThis build against the baseline ({python}), same run, medians of "
-          f"{len(runs['new'])} and {len(runs['baseline'])} worker runs; new/base > 1: faster")
+    print(f"\nThis build against the baseline ({python}), same run, {len(runs['new'])} pairs of "
+          f"worker runs; new/base: the median of the pairs' ratios, > 1: faster")
     print(_table(["workload", "fastmlp", "base", "new/base", "engine", "base", "new/base"],
                  rows))
     return runs
@@ -231,6 +240,8 @@ def main(argv=None):
                          "commit's, in its own venv): its fastmlp and engine columns are "
                          "measured in the same run, alternating with this build's, and "
                          "printed as new/baseline ratios")
+    ap.add_argument("--baseline-pairs", type=int, default=3, metavar="N",
+                    help="pairs of worker runs (new, baseline) for --baseline (default 3)")
     ap.add_argument("--isa", choices=sorted(ISA_ENV),
                     help="run fastmlp with FASTMLP_ISA=ISA and NumPy with the matching "
                          "OPENBLAS_CORETYPE (avx2: Haswell), to measure a lower kernel set "
@@ -300,7 +311,7 @@ def main(argv=None):
         train[p] = res
     if a.baseline:
         result["baseline"] = baseline_section(a.baseline, names, train, repeats, min_time,
-                                              extra)
+                                              extra, a.baseline_pairs)
     restarts = (train.get("fastmlp") or {}).get("_restarts")
 
     cols = [p for p in ["fastmlp", "engine", "numpy", "reference", "torch", "sklearn"]
