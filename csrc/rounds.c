@@ -257,8 +257,9 @@ void fm_rounds_run(fm_rounds *ch, int helpers, int count, fm_item_fn item, const
     atomic_store_explicit(&ch->done.v, 0, memory_order_relaxed);
     atomic_store_explicit(&ch->claim, word, memory_order_release);
     atomic_fetch_add_explicit(&ch->posted.v, 1, memory_order_seq_cst);
-    /* a helper asleep is woken (tens of microseconds on a quiet machine): its missing the
-       round says nothing about the machine's load; one awake that misses it was descheduled */
+    /* a helper asleep is woken (tens of microseconds on a quiet machine, ~100 on a VM): it
+       missing a round shorter than that says nothing about the machine's load; one awake
+       that misses a round was descheduled */
     const int asleep = atomic_load_explicit(&ch->posted.sleepers, memory_order_seq_cst) > 0;
     fm_event_wake(&ch->posted);
     const int did_all = fm_claim_run(ch, word, 0, helpers + 1) == count;
