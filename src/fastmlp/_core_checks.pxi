@@ -209,6 +209,12 @@ cdef int _disjoint(str what, tuple outputs, tuple inputs) except -1:
     return 0
 
 
+cdef inline int _finite(bint dbl, const void *p, ptrdiff_t n) noexcept nogil:
+    """1 if the n values at p (double where dbl, else float) are all finite: one vectorised
+    pass (fm_all_finite_?), no temporary array."""
+    return fm_all_finite_d(<const double*>p, n) if dbl else fm_all_finite_s(<const float*>p, n)
+
+
 cdef int _finite_rows(const fm_net *net, bint dbl, const fm_workspace *ws, void *work, object X,
                       int start, int n) except -1:
     """ValueError unless rows [start, start + n) of X, just run through the forward pass in
@@ -224,9 +230,9 @@ cdef int _finite_rows(const fm_net *net, bint dbl, const fm_workspace *ws, void 
     cdef int ok = 0
     with nogil:
         if h1 < n0:
-            ok = fm_all_finite_d(<double*>zp, nz) if dbl else fm_all_finite_s(<float*>zp, nz)
+            ok = _finite(dbl, zp, nz)
         if not ok:
-            ok = fm_all_finite_d(<double*>xp, nx) if dbl else fm_all_finite_s(<float*>xp, nx)
+            ok = _finite(dbl, xp, nx)
     if not ok:
         raise ValueError("X contains NaN or infinite values")
     return 0

@@ -115,7 +115,7 @@ def all_finite(arr):
     cdef ptrdiff_t n = arr.size
     cdef int ok
     with nogil:
-        ok = fm_all_finite_d(<double*>p, n) if dbl else fm_all_finite_s(<float*>p, n)
+        ok = _finite(dbl, p, n)
     return bool(ok)
 
 

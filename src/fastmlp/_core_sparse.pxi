@@ -131,7 +131,7 @@ cdef bint _all_finite(object a):
     cdef int ok
     cdef bint dbl = a.dtype == _F64
     with nogil:
-        ok = fm_all_finite_d(<double*>p, n) if dbl else fm_all_finite_s(<float*>p, n)
+        ok = _finite(dbl, p, n)
     return ok != 0
 
 
