@@ -104,6 +104,13 @@ def _fmt(x, unit=""):
     return s + unit
 
 
+def _alone(rounds):
+    """the share of a run's rounds that ran alone in a solo period ('-': no rounds)"""
+    if not rounds or rounds.get("posted", 0) + rounds.get("solo", 0) == 0:
+        return "-"
+    return f"{rounds['solo'] / (rounds['posted'] + rounds['solo']):.0%}"
+
+
 def _ratio(a, b):
     if not a or not b or not all(map(math.isfinite, (a, b))):
         return "-"
@@ -393,10 +400,14 @@ def main(argv=None):
                 nmp = g["numpy"]["big"][key]
                 label, dt = key.rsplit(" ", 1)
                 rows.append([label, dt, f"{f['gflops']:.1f}", f"{nmp['gflops']:.1f}",
-                             _ratio(f["gflops"], nmp["gflops"])])
+                             _ratio(f["gflops"], nmp["gflops"]), _alone(f.get("rounds"))])
             print("\nGEMM GFLOP/s (median): fastmlp._core.gemm vs numpy.matmul; "
-                  "wide's layers at batch 256 as NN (forward), TN (dW), NT (delta W^T)")
-            print(_table(["shape", "dtype", "fastmlp", "numpy", "fm/numpy"], rows))
+                  "wide's layers at batch 256 as NN (forward), TN (dW), NT (delta W^T). "
+                  "fm alone: the share of fastmlp's rounds that a solo period ran on one "
+                  "thread (its helpers missed rounds: a busy or descheduled core; "
+                  "README, threads on a shared machine)")
+            print(_table(["shape", "dtype", "fastmlp", "numpy", "fm/numpy", "fm alone"],
+                         rows))
             rows = []
             for key, f in g["fastmlp"]["small"].items():
                 nmp = g["numpy"]["small"][key]

@@ -143,9 +143,11 @@ def gemm_cases(quick):
 
 def worker_gemm(runtime, quick, min_time, repeats):
     import numpy as np
+    counts = None          # fastmlp's round counts (a build without them: none reported)
     if runtime == "fastmlp":
         from fastmlp import _core
         call = lambda A, B, ta, tb, C: _core.gemm(A, B, ta, tb, 1.0, 0.0, C, THREADS)
+        counts = getattr(_core, "rounds_counts", None)
     else:
         call = lambda A, B, ta, tb, C: np.matmul(A.T if ta else A, B.T if tb else B, out=C)
     big, small = gemm_cases(quick)
@@ -157,11 +159,14 @@ def worker_gemm(runtime, quick, min_time, repeats):
             def fn(s, A=A, B=B, ta=ta, tb=tb, C=C):
                 for _ in range(s):
                     call(A, B, ta, tb, C)
+            c0 = counts() if counts else None
             r = _median_rate(fn, lambda s, M=M, N=N, K=K: 2.0 * M * N * K * s,
                              min_time, repeats)
-            out[kind][f"{label} {dt}"] = {"gflops": r["rate"] / 1e9,
-                                         "us_per_call": 1e6 * statistics.median(r["times"])
-                                         / r["scale"]}
+            res = {"gflops": r["rate"] / 1e9,
+                   "us_per_call": 1e6 * statistics.median(r["times"]) / r["scale"]}
+            if c0 is not None:
+                res["rounds"] = {k: v - c0[k] for k, v in counts().items()}
+            out[kind][f"{label} {dt}"] = res
     return out
 
 
