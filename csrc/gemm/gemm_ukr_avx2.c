@@ -59,6 +59,10 @@ static inline __m256i mask_pd(int n)
 /* the direct product's tiles: up to 2 vectors x 8 rows (one vector) or 6 rows (two) */
 #define DIRECT_NV 2
 #define DIRECT_ROWS(nv) ((nv) == 1 ? 8 : 6)
+/* transA with few columns, rows in the lanes: RV x n accumulators, RV row vectors and a
+   broadcast in the 16 registers, at most 6 */
+#define ROWS_RV(n) ((15 / ((n) + 1)) > 6 ? 6 : (15 / ((n) + 1)) < 1 ? 1 : 15 / ((n) + 1))
+#define ROWS_DOUBLE 0
 #define UKR_VIA_TILE
 
 #define FM_BODY "gemm/gemm_ukr_simd.inc"

@@ -50,6 +50,10 @@
 /* the direct product's tiles: up to 4 vectors x 8 rows (one vector) or 6 rows (more) */
 #define DIRECT_NV 4
 #define DIRECT_ROWS(nv) ((nv) == 1 ? 8 : 6)
+/* transA with few columns, rows in the lanes: RV x n accumulators, RV row vectors and a
+   broadcast in the 32 registers, at most 6 */
+#define ROWS_RV(n) ((31 / ((n) + 1)) > 6 ? 6 : (31 / ((n) + 1)) < 1 ? 1 : 31 / ((n) + 1))
+#define ROWS_DOUBLE 1
 
 #define FM_BODY "gemm/gemm_ukr_simd.inc"
 #include "fm_dtypes.h"
