@@ -54,6 +54,7 @@
    broadcast in the 32 registers, at most 6 */
 #define ROWS_RV(n) ((31 / ((n) + 1)) > 6 ? 6 : (31 / ((n) + 1)) < 1 ? 1 : 31 / ((n) + 1))
 #define ROWS_DOUBLE 1
+#define ROWS_NN 0
 
 #define FM_BODY "gemm/gemm_ukr_simd.inc"
 #include "fm_dtypes.h"
