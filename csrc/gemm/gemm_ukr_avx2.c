@@ -84,17 +84,7 @@ static inline void transpose8_ps(__m256 r[8])
     r[6] = _mm256_permute2f128_ps(s2, s6, 0x31);
     r[7] = _mm256_permute2f128_ps(s3, s7, 0x31);
 }
-static inline void transpose4_pd(__m256d r[4])
-{
-    const __m256d t0 = _mm256_unpacklo_pd(r[0], r[1]), t1 = _mm256_unpackhi_pd(r[0], r[1]);
-    const __m256d t2 = _mm256_unpacklo_pd(r[2], r[3]), t3 = _mm256_unpackhi_pd(r[2], r[3]);
-    r[0] = _mm256_permute2f128_pd(t0, t2, 0x20);
-    r[1] = _mm256_permute2f128_pd(t1, t3, 0x20);
-    r[2] = _mm256_permute2f128_pd(t0, t2, 0x31);
-    r[3] = _mm256_permute2f128_pd(t1, t3, 0x31);
-}
 #define V_TRANSPOSE_s transpose8_ps
-#define V_TRANSPOSE_d transpose4_pd
 #define UKR_VIA_TILE
 
 #define FM_BODY "gemm/gemm_ukr_simd.inc"
