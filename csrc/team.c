@@ -1,7 +1,7 @@
 /* team.c -- the size of a team (team.h), and what keeps teams safe in a process: a probe
    before a thread asks for more threads than ever before, and the fork handler. */
 #if defined(__linux__) && !defined(_GNU_SOURCE)
-#define _GNU_SOURCE 1   /* syscall() */
+#define _GNU_SOURCE 1   /* syscall(), sched_getcpu() */
 #endif
 #include "team.h"
 #include <errno.h>
@@ -24,6 +24,14 @@ void fm_futex_wait(_Atomic uint32_t *word, uint32_t seen) {
     (void)word;
     (void)seen;
     sched_yield();
+#endif
+}
+
+int fm_this_cpu(void) {
+#if defined(__linux__)
+    return sched_getcpu();   /* glibc: a load from the thread's rseq area, or the vDSO */
+#else
+    return -1;
 #endif
 }
 

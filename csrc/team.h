@@ -63,30 +63,46 @@ static inline int fm_nthreads(int nthreads) {
    gives its core away within microseconds, instead of spinning through the time slice that
    the late thread needs -- the collapse of a spinning team on a machine shared with other
    busy processes.
-   The spin adapts, per event, as an adaptive mutex's does: a wait that had to sleep halves it
-   (down to FM_SPIN_MIN_TICKS: about a microsecond), a wait that the spin caught doubles it (up
-   to FM_SPIN_MAX_TICKS: 40-80 us at a 2.5-5 GHz time-stamp counter, longer than a phase of a
-   step or the gap between two calls). On a quiet machine waits are
-   caught by the spin and cost no system call; where the team's threads share a core, spinning
-   only delays the thread that is awaited, and the spin shrinks to almost nothing. */
+   The spin adapts, per event, between FM_SPIN_MIN_TICKS (about a microsecond) and
+   FM_SPIN_MAX_TICKS (40-80 us at a 2.5-5 GHz time-stamp counter, longer than a phase of a
+   step or the gap between two calls). A wait that the spin caught, or that saw the change
+   just before it slept, doubles it. A wait that slept is judged by the change that ended it
+   (fm_event_wake records the changer's CPU and time):
+   - the changer ran on the CPU this thread slept on: the two share a core, and spinning only
+     delays the thread that is awaited -- halve;
+   - the change came more than FM_SPIN_MAX_TICKS after the wait began: no spin would have
+     caught it -- halve;
+   - else (the changer ran elsewhere, and a longer spin would have caught it) -- double.
+   Without the last rule the spin was a ratchet: a few long waits (the owner packing alone
+   between two rounds) halved it to the minimum, and from there every wait slept, the short
+   ones between the rounds of a loop of calls too, whose helper then woke too late to take
+   anything. Measured: 256x1024 . 1024x10 products on 2 threads ran at one thread's speed for
+   the rest of the process after a second of large products. On a quiet machine waits are
+   caught by the spin and cost no system call. */
 #define FM_SPIN_MAX_TICKS 200000u
 #define FM_SPIN_MIN_TICKS 2500u
 typedef struct {
     _Alignas(64) _Atomic uint32_t v;
     _Atomic int sleepers;
     _Atomic uint32_t spin;   /* the current spin budget, in ticks (relaxed: a hint) */
+    _Atomic int cpu;         /* the last changer's CPU (-1: unknown) and time-stamp (hints) */
+    _Atomic uint64_t tick;
 } fm_event;
 
 static inline void fm_event_init(fm_event *e, uint32_t v) {
     atomic_init(&e->v, v);
     atomic_init(&e->sleepers, 0);
     atomic_init(&e->spin, FM_SPIN_MAX_TICKS);
+    atomic_init(&e->cpu, -1);
+    atomic_init(&e->tick, 0);
 }
 
 /* Sleep while *word == seen (or until woken); wake every sleeper on word. In team.c (a futex on
    Linux; elsewhere a yield and nothing). */
 void fm_futex_wait(_Atomic uint32_t *word, uint32_t seen);
 void fm_futex_wake_all(_Atomic uint32_t *word);
+/* The CPU the calling thread runs on (-1 where the system does not say). In team.c. */
+int fm_this_cpu(void);
 
 static inline uint64_t fm_ticks_(void) {
 #if defined(__x86_64__) || defined(__i386__)
@@ -102,6 +118,9 @@ static inline void fm_pause_(void) {
 #endif
 }
 
+static inline uint32_t fm_spin_more_(uint32_t budget) {
+    return budget < FM_SPIN_MAX_TICKS / 2 ? budget * 2 : FM_SPIN_MAX_TICKS;
+}
 /* Return once e->v != seen (acquire: what the changer wrote before the change is visible). */
 static inline void fm_event_wait(fm_event *e, uint32_t seen) {
     const uint64_t t0 = fm_ticks_();
@@ -109,25 +128,39 @@ static inline void fm_event_wait(fm_event *e, uint32_t seen) {
     for (unsigned i = 0;; ++i) {
         if (atomic_load_explicit(&e->v, memory_order_acquire) != seen) {
             if (budget < FM_SPIN_MAX_TICKS)          /* caught by the spin: spin longer */
-                atomic_store_explicit(&e->spin, budget * 2, memory_order_relaxed);
+                atomic_store_explicit(&e->spin, fm_spin_more_(budget), memory_order_relaxed);
             return;
         }
         fm_pause_();
         /* without a time-stamp counter (t0 == 0): a fixed count of pauses */
         if (t0 ? (i & 7) == 7 && fm_ticks_() - t0 > budget : i > budget / 16) break;
     }
-    if (budget > FM_SPIN_MIN_TICKS)                  /* the spin was wasted: spin less */
-        atomic_store_explicit(&e->spin, budget / 2, memory_order_relaxed);
+    const int cpu = fm_this_cpu();
     /* sleepers before the re-check, the changer's store before its sleepers check (both
        sequentially consistent): either this thread sees the change or the changer sees it */
     atomic_fetch_add_explicit(&e->sleepers, 1, memory_order_seq_cst);
-    while (atomic_load_explicit(&e->v, memory_order_seq_cst) == seen) fm_futex_wait(&e->v, seen);
+    int slept = 0;
+    while (atomic_load_explicit(&e->v, memory_order_seq_cst) == seen) {
+        fm_futex_wait(&e->v, seen);
+        slept = 1;
+    }
     atomic_fetch_sub_explicit(&e->sleepers, 1, memory_order_relaxed);
+    /* the next wait's spin (above) */
+    const int shared = cpu >= 0 && atomic_load_explicit(&e->cpu, memory_order_relaxed) == cpu;
+    const uint64_t after = atomic_load_explicit(&e->tick, memory_order_relaxed) - t0;
+    if (slept && (shared || !t0 || after > FM_SPIN_MAX_TICKS)) {
+        if (budget > FM_SPIN_MIN_TICKS)
+            atomic_store_explicit(&e->spin, budget / 2, memory_order_relaxed);
+    } else if (budget < FM_SPIN_MAX_TICKS) {
+        atomic_store_explicit(&e->spin, fm_spin_more_(budget), memory_order_relaxed);
+    }
 }
 
-/* After changing e->v (with a sequentially consistent store or read-modify-write): wake every
-   thread sleeping on it. */
+/* After changing e->v (with a sequentially consistent store or read-modify-write): note where
+   and when (for the waiters' spin, above), and wake every thread sleeping on it. */
 static inline void fm_event_wake(fm_event *e) {
+    atomic_store_explicit(&e->cpu, fm_this_cpu(), memory_order_relaxed);
+    atomic_store_explicit(&e->tick, fm_ticks_(), memory_order_relaxed);
     if (atomic_load_explicit(&e->sleepers, memory_order_seq_cst) > 0) fm_futex_wake_all(&e->v);
 }
 /* ---- rounds: work any running thread may take, served by the caller's own helper threads -----

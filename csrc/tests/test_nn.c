@@ -3,12 +3,16 @@
    process-level guarantees (a forked child runs; a failed thread start is a smaller team).
    Each check compares against a plain scalar formula or a finite difference written here.
    Build and run: make -C csrc/tests test (SAN=1: under ASan + UBSan). */
+#define _GNU_SOURCE 1   /* pthread_setaffinity_np, CPU_SET */
 #include "fastmlp.h"
 #include "fm_internal.h"
 #include "gemm/gemm.h"
 #include <math.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -524,6 +528,124 @@ static void test_fork_after_openmp(void) {
     fm_set_team_min_flops(tmf);
 }
 
+/* ---- the spin of a wait (fm_event, team.h) ------------------------------------------------
+   A waiter on one CPU, a changer on another (or the same). Each wait: the waiter posts `go`
+   and waits on the event; the changer, once it sees `go`, busy-waits `delay` ticks (or, when
+   on the waiter's CPU, until the waiter sleeps) and changes the event. The rule: long waits
+   shrink the spin; short ones from another CPU grow it back (a spin stuck at its minimum made
+   every wait of a loop of short calls sleep, and the helpers miss their rounds); changes made
+   on the sleeper's own CPU shrink it. */
+typedef struct {
+    fm_event e;
+    _Atomic int go, done;
+    int waits, same_cpu, cpu_w, cpu_c;
+    uint64_t delay;
+    uint32_t lo, hi;   /* the least and the most spin seen after a wait */
+    int prompt;        /* waits whose change came within half the longest spin */
+    _Atomic uint64_t changed_at;
+} spin_case;
+
+static int pin_to(int cpu) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    return pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+}
+
+static void *spin_changer(void *arg) {
+    spin_case *c = arg;
+    if (pin_to(c->cpu_c) != 0) return NULL;
+    for (int i = 1; i <= c->waits; ++i) {
+        while (atomic_load(&c->go) < i)
+            if (c->same_cpu) sched_yield();
+            else __builtin_ia32_pause();
+        if (c->same_cpu) {
+            while (atomic_load(&c->e.sleepers) == 0) sched_yield();
+            for (int y = 0; y < 4; ++y) sched_yield();   /* into the futex */
+        } else {
+            const uint64_t t0 = __rdtsc();
+            while (__rdtsc() - t0 < c->delay) __builtin_ia32_pause();
+        }
+        atomic_store(&c->changed_at, __rdtsc());
+        atomic_fetch_add_explicit(&c->e.v, 1, memory_order_seq_cst);
+        fm_event_wake(&c->e);
+    }
+    return NULL;
+}
+
+static void *spin_waiter(void *arg) {
+    spin_case *c = arg;
+    if (pin_to(c->cpu_w) != 0) return NULL;
+    for (int i = 1; i <= c->waits; ++i) {
+        const uint32_t seen = atomic_load(&c->e.v);
+        const uint64_t t0 = __rdtsc();
+        atomic_store(&c->go, i);
+        fm_event_wait(&c->e, seen);
+        c->prompt += atomic_load(&c->changed_at) - t0 < FM_SPIN_MAX_TICKS / 2;
+        const uint32_t s = atomic_load(&c->e.spin);
+        if (s < c->lo) c->lo = s;
+        if (s > c->hi) c->hi = s;
+    }
+    atomic_store(&c->done, 1);
+    return NULL;
+}
+
+/* `waits` waits of the given kind, from `spin`: the least (hi = 0) or the most spin after one
+   (0: the threads could not run) -- a late change (a machine busy elsewhere) may move it one
+   step the other way, but not keep it from its limit */
+static uint32_t spin_after(uint32_t spin, int waits, int same_cpu, uint64_t delay, int hi,
+                           int *prompt) {
+    spin_case c;
+    memset(&c, 0, sizeof c);
+    fm_event_init(&c.e, 0);
+    atomic_store(&c.e.spin, spin);
+    c.waits = waits;
+    c.same_cpu = same_cpu;
+    c.cpu_w = 0;
+    c.cpu_c = same_cpu ? 0 : 1;
+    c.delay = delay;
+    c.lo = UINT32_MAX;
+    pthread_t tw, tc;
+    pthread_create(&tc, NULL, spin_changer, &c);
+    pthread_create(&tw, NULL, spin_waiter, &c);
+    pthread_join(tw, NULL);
+    pthread_join(tc, NULL);
+    if (prompt) *prompt = c.prompt;
+    return atomic_load(&c.done) ? (hi ? c.hi : c.lo) : 0;
+}
+
+static void test_event_spin(void) {
+#if defined(__linux__) && (defined(__x86_64__) || defined(__i386__))
+    cpu_set_t mine;
+    if (sched_getaffinity(0, sizeof mine, &mine) != 0 || !CPU_ISSET(0, &mine) ||
+        !CPU_ISSET(1, &mine)) {
+        printf("  (the spin rule not tested: CPUs 0 and 1 are not both available)\n");
+        return;
+    }
+    /* long waits (the change 4x the longest spin after the wait began): down to the least */
+    uint32_t s = spin_after(FM_SPIN_MAX_TICKS, 12, 0, 4ull * FM_SPIN_MAX_TICKS, 0, NULL);
+    CHECK(s > 0 && s < 2 * FM_SPIN_MIN_TICKS, "spin after long waits: %u ticks", s);
+    /* short waits, changed from the other CPU: the spin grows back to the longest */
+    /* short waits, changed from the other CPU: the spin grows back to the longest. A process
+       busy on these CPUs delays the changes (then the waits are long, and the spin rightly
+       stays short): such a try is repeated, and not judged if none was quiet enough */
+    const uint32_t least = s;
+    int prompt = 0, tries = 0;
+    do s = spin_after(least, 24, 0, FM_SPIN_MAX_TICKS / 8, 1, &prompt);
+    while (s != FM_SPIN_MAX_TICKS && prompt < 20 && ++tries < 8);
+    if (prompt >= 20 || s == FM_SPIN_MAX_TICKS)
+        CHECK(s == FM_SPIN_MAX_TICKS,
+              "spin after short waits from another CPU: %u ticks (want %u; %d of 24 prompt)", s,
+              FM_SPIN_MAX_TICKS, prompt);
+    else
+        printf("  (spin regrowth not judged: the CPUs were busy, %d of 24 changes prompt)\n",
+               prompt);
+    /* changes made on the sleeper's own CPU: down to the least again */
+    s = spin_after(FM_SPIN_MAX_TICKS, 12, 1, 0, 0, NULL);
+    CHECK(s > 0 && s < 2 * FM_SPIN_MIN_TICKS, "spin after waits on a shared CPU: %u ticks", s);
+#endif
+}
+
 /* Under a tight address-space limit the threads of a large team cannot start: the call must
    finish on fewer threads (same result), never end the process. Run in a child forked before
    any OpenMP use of this process, so that the child may open teams. */
@@ -572,6 +694,7 @@ int main(void) {
     test_optim();
     test_divergence_guard();
     test_fork_after_openmp();
+    test_event_spin();
     printf("test_nn: %d checks, %d failed\n", g_checks, g_fail);
     return g_fail != 0;
 }
