@@ -150,7 +150,6 @@ static fm_rounds *fm_rounds_new(void) {
     memset(ch, 0, sizeof *ch);
     atomic_init(&ch->claim, 0);
     fm_event_init(&ch->posted, 0);
-    ch->posted.regrow = 1;   /* idle helpers: the spin grows back (team.h) */
     fm_event_init(&ch->done, 0);
     atomic_init(&ch->p, 1);
     atomic_init(&ch->quit, 0);

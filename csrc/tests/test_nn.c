@@ -534,7 +534,7 @@ static void test_fork_after_openmp(void) {
    on the waiter's CPU, until the waiter sleeps) and changes the event. The rule: long waits
    shrink the spin; short ones from another CPU grow it back (a spin stuck at its minimum made
    every wait of a loop of short calls sleep, and the helpers miss their rounds); changes made
-   on the sleeper's own CPU shrink it. Events without `regrow` only shrink after a sleep. */
+   on the sleeper's own CPU shrink it. */
 typedef struct {
     fm_event e;
     _Atomic int go, done;
@@ -593,12 +593,11 @@ static void *spin_waiter(void *arg) {
 /* `waits` waits of the given kind, from `spin`: the least (hi = 0) or the most spin after one
    (0: the threads could not run) -- a late change (a machine busy elsewhere) may move it one
    step the other way, but not keep it from its limit */
-static uint32_t spin_after(int regrow, uint32_t spin, int waits, int same_cpu, uint64_t delay,
-                           int hi, int *prompt) {
+static uint32_t spin_after(uint32_t spin, int waits, int same_cpu, uint64_t delay, int hi,
+                           int *prompt) {
     spin_case c;
     memset(&c, 0, sizeof c);
     fm_event_init(&c.e, 0);
-    c.e.regrow = regrow;
     atomic_store(&c.e.spin, spin);
     c.waits = waits;
     c.same_cpu = same_cpu;
@@ -624,7 +623,7 @@ static void test_event_spin(void) {
         return;
     }
     /* long waits (the change 4x the longest spin after the wait began): down to the least */
-    uint32_t s = spin_after(1, FM_SPIN_MAX_TICKS, 12, 0, 4ull * FM_SPIN_MAX_TICKS, 0, NULL);
+    uint32_t s = spin_after(FM_SPIN_MAX_TICKS, 12, 0, 4ull * FM_SPIN_MAX_TICKS, 0, NULL);
     CHECK(s > 0 && s < 2 * FM_SPIN_MIN_TICKS, "spin after long waits: %u ticks", s);
     /* short waits, changed from the other CPU: the spin grows back to the longest */
     /* short waits, changed from the other CPU: the spin grows back to the longest. A process
@@ -632,7 +631,7 @@ static void test_event_spin(void) {
        stays short): such a try is repeated, and not judged if none was quiet enough */
     const uint32_t least = s;
     int prompt = 0, tries = 0;
-    do s = spin_after(1, least, 24, 0, FM_SPIN_MAX_TICKS / 8, 1, &prompt);
+    do s = spin_after(least, 24, 0, FM_SPIN_MAX_TICKS / 8, 1, &prompt);
     while (s != FM_SPIN_MAX_TICKS && prompt < 20 && ++tries < 8);
     if (prompt >= 20 || s == FM_SPIN_MAX_TICKS)
         CHECK(s == FM_SPIN_MAX_TICKS,
@@ -642,12 +641,8 @@ static void test_event_spin(void) {
         printf("  (spin regrowth not judged: the CPUs were busy, %d of 24 changes prompt)\n",
                prompt);
     /* changes made on the sleeper's own CPU: down to the least again */
-    s = spin_after(1, FM_SPIN_MAX_TICKS, 12, 1, 0, 0, NULL);
+    s = spin_after(FM_SPIN_MAX_TICKS, 12, 1, 0, 0, NULL);
     CHECK(s > 0 && s < 2 * FM_SPIN_MIN_TICKS, "spin after waits on a shared CPU: %u ticks", s);
-    /* an event that does not regrow (a round's end, a barrier): short waits that slept keep
-       its spin at the least */
-    s = spin_after(0, least, 24, 0, FM_SPIN_MAX_TICKS / 8, 1, NULL);
-    CHECK(s > 0 && s < 2 * FM_SPIN_MIN_TICKS, "spin of a non-regrowing event: %u ticks", s);
 #endif
 }
 
