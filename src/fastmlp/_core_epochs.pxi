@@ -3,6 +3,7 @@
 # helper thread while the calling thread waits (and catches Ctrl-C). The helper threads are
 # made on demand and reused by later calls.
 import os
+import signal
 import threading
 
 
@@ -177,6 +178,25 @@ def _helper_task(_EpochRun run):
         run.finished.set()   # last: the waiting caller may return right after this
 
 
+cdef class _StopOnSigint:
+    """SIGINT's handler while the main thread waits for a run in a helper (in place of
+    Python's own, and only of that): it tells the run to stop and notes that it did, then
+    raises KeyboardInterrupt as Python's handler would. Python runs a signal's handler in
+    whatever Python code the main thread runs next; where that is a finalizer, the exception
+    is printed as "Exception ignored" and lost, but the run has been told to stop."""
+    cdef _EpochRun run
+    cdef public bint hit
+
+    def __init__(self, _EpochRun run):
+        self.run = run
+        self.hit = False
+
+    def __call__(self, signum, frame):
+        self.hit = True
+        self.run.stop[0] = 1
+        raise KeyboardInterrupt
+
+
 cdef bint _run_in_helper(_EpochRun run) except -1:
     """Run `run` in a helper thread while this thread waits; True if Ctrl-C (a
     KeyboardInterrupt here) stopped it. The engine then stops at the next epoch boundary,
@@ -198,6 +218,13 @@ cdef bint _run_in_helper(_EpochRun run) except -1:
         run.go()
         return False
     cdef bint interrupted = False
+    cdef _StopOnSigint on_sigint = _StopOnSigint(run)
+    prev = None
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        try:
+            prev = signal.signal(signal.SIGINT, on_sigint)
+        except ValueError:        # not the main interpreter's main thread: Python's handler
+            prev = None
     try:
         while not run.finished.wait(0.05):
             pass
@@ -213,5 +240,8 @@ cdef bint _run_in_helper(_EpochRun run) except -1:
         run.stop[0] = 1
         run.finished.wait()
         raise
+    finally:
+        if prev is not None:
+            signal.signal(signal.SIGINT, prev)
     future.result()               # re-raises anything unexpected from the helper
-    return interrupted
+    return interrupted or on_sigint.hit

@@ -1,5 +1,6 @@
 """Ctrl-C during a long whole-run engine call stops it between two epochs."""
 import _thread
+import signal
 import threading
 import warnings
 
@@ -47,6 +48,41 @@ def test_engine_run_stops_between_epochs_on_ctrl_c():
     assert eng.interrupted and not diverged
     assert 0 < len(losses) < n_epochs and t == len(losses)   # whole epochs only: 1 step each
     assert np.all(np.isfinite(losses)) and np.all(np.isfinite(eng.theta))
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_ctrl_c_that_python_delivers_inside_a_finalizer_still_stops_the_run(monkeypatch):
+    """Python runs a pending Ctrl-C in whatever Python code the main thread runs next. When
+    that is a finalizer (a ``__del__`` run by a collection in the wait loop), the
+    KeyboardInterrupt it raises is printed as "Exception ignored" and lost. Before: the run
+    then went on to its end (seconds, or hours) as if nobody had pressed Ctrl-C; the
+    interrupt in this test lands that way on purpose."""
+    class _Finalized:
+        def __del__(self):
+            _thread.interrupt_main()
+            for _ in range(10_000):      # the pending signal is handled here, inside __del__
+                pass
+
+    class _Event(threading.Event):
+        waits = 0
+
+        def wait(self, timeout=None):
+            _Event.waits += 1
+            if _Event.waits == 3:        # the run is under way: drop a finalized object
+                _Finalized()
+            return super().wait(timeout)
+
+    monkeypatch.setattr(threading, "Event", _Event)
+    eng = _core.Engine([2, 4, 1], ["tanh", "linear"], "square", np.float64, max_batch=4)
+    X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], float)
+    Y = np.array([[0.0], [1], [1], [0]])
+    n_epochs = 20_000_000
+    losses, t, diverged = eng.train_epochs(X, Y, 4, n_epochs, (0, 0.1, 0, False, 0, 0, 0, 0, 0),
+                                           interruptible=True)
+    assert _Event.waits >= 3
+    assert eng.interrupted and not diverged
+    assert 0 < len(losses) < n_epochs
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler   # put back
 
 
 def test_fit_returns_history_so_far_on_ctrl_c():
