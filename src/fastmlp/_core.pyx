@@ -28,6 +28,7 @@ C status codes become exceptions in ``_check_status``; FM_ERR_NONFINITE is a
 import numpy as np
 
 from . import _names
+from ._workers import StopOnCtrlC
 cimport numpy as cnp
 from libc.stdint cimport int64_t, uint64_t
 from libc.string cimport memcpy, memset

@@ -3,7 +3,6 @@
 # helper thread while the calling thread waits (and catches Ctrl-C). The helper threads are
 # made on demand and reused by later calls.
 import os
-import signal
 import threading
 
 
@@ -178,23 +177,15 @@ def _helper_task(_EpochRun run):
         run.finished.set()   # last: the waiting caller may return right after this
 
 
-cdef class _StopOnSigint:
-    """SIGINT's handler while the main thread waits for a run in a helper (in place of
-    Python's own, and only of that): it tells the run to stop and notes that it did, then
-    raises KeyboardInterrupt as Python's handler would. Python runs a signal's handler in
-    whatever Python code the main thread runs next; where that is a finalizer, the exception
-    is printed as "Exception ignored" and lost, but the run has been told to stop."""
+cdef class _StopRun:
+    """Tells a run to stop (its flag is read before every epoch): StopOnCtrlC's stop."""
     cdef _EpochRun run
-    cdef public bint hit
 
     def __init__(self, _EpochRun run):
         self.run = run
-        self.hit = False
 
-    def __call__(self, signum, frame):
-        self.hit = True
+    def __call__(self):
         self.run.stop[0] = 1
-        raise KeyboardInterrupt
 
 
 cdef bint _run_in_helper(_EpochRun run) except -1:
@@ -218,30 +209,23 @@ cdef bint _run_in_helper(_EpochRun run) except -1:
         run.go()
         return False
     cdef bint interrupted = False
-    cdef _StopOnSigint on_sigint = _StopOnSigint(run)
-    prev = None
-    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+    # a Ctrl-C that Python delivers inside a finalizer is lost as an exception, but the
+    # handler has told the run to stop (StopOnCtrlC)
+    with StopOnCtrlC(_StopRun(run)) as ctrl_c:
         try:
-            prev = signal.signal(signal.SIGINT, on_sigint)
-        except ValueError:        # not the main interpreter's main thread: Python's handler
-            prev = None
-    try:
-        while not run.finished.wait(0.05):
-            pass
-    except KeyboardInterrupt:
-        run.stop[0] = 1
-        interrupted = True
-        while not run.finished.is_set():
-            try:
-                run.finished.wait(0.05)
-            except KeyboardInterrupt:     # a second Ctrl-C: still wait for the epoch
+            while not run.finished.wait(0.05):
                 pass
-    except BaseException:         # e.g. SystemExit from a signal handler: stop, then raise
-        run.stop[0] = 1
-        run.finished.wait()
-        raise
-    finally:
-        if prev is not None:
-            signal.signal(signal.SIGINT, prev)
+        except KeyboardInterrupt:
+            run.stop[0] = 1
+            interrupted = True
+            while not run.finished.is_set():
+                try:
+                    run.finished.wait(0.05)
+                except KeyboardInterrupt:     # a second Ctrl-C: still wait for the epoch
+                    pass
+        except BaseException:         # e.g. SystemExit from a signal handler: stop, then raise
+            run.stop[0] = 1
+            run.finished.wait()
+            raise
     future.result()               # re-raises anything unexpected from the helper
-    return interrupted or on_sigint.hit
+    return interrupted or ctrl_c.hit

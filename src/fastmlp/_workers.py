@@ -4,15 +4,19 @@ sweeps, one-vs-all problems): :class:`concurrent.futures.ThreadPoolExecutor`'s `
 
 ``ThreadPoolExecutor``'s threads are joined at interpreter exit whatever their daemon flag, so
 a long fit with restarts in a daemon thread kept the process alive after its main thread had
-ended. These threads are joined only by ``shutdown`` (the ``with`` block's end)."""
+ended. These threads are joined only by ``shutdown`` (the ``with`` block's end).
+
+:class:`StopOnCtrlC` is how a main thread that waits for such runs (or for one run in a helper
+thread) makes sure that a Ctrl-C stops them."""
 from __future__ import annotations
 
 import collections
+import signal
 import threading
 from concurrent.futures import Future
 from typing import Any, Callable
 
-__all__ = ["Workers"]
+__all__ = ["StopOnCtrlC", "Workers"]
 
 _Item = tuple[Future, Callable[..., Any], tuple[Any, ...]]
 
@@ -88,3 +92,42 @@ class Workers:
 
     def __exit__(self, *exc: Any) -> None:
         self.shutdown(wait=True)
+
+
+class StopOnCtrlC:
+    """``with StopOnCtrlC(stop) as ctrl_c: <wait for runs>`` -- while the block runs in the
+    main thread, SIGINT's handler (in place of Python's own, and only of that) calls ``stop()``
+    (which tells the runs to stop; it must be quick and take no lock the main thread may hold)
+    and sets ``ctrl_c.hit``, then raises KeyboardInterrupt as Python's handler would.
+
+    Python runs a signal's handler in whatever Python code the main thread runs next. Where
+    that is a finalizer (a ``__del__`` run by a collection inside the wait), the
+    KeyboardInterrupt is printed as "Exception ignored" and lost; with Python's own handler
+    the runs then went on to their end -- seconds, or hours -- as if nobody had pressed Ctrl-C.
+    Here they have been told to stop all the same, and a wait that checks ``ctrl_c.hit``
+    between its timeouts sees the interrupt. In any other thread, or under a handler of the
+    user's own, the block changes nothing."""
+
+    def __init__(self, stop: Callable[[], Any]) -> None:
+        self._stop = stop
+        self._prev: Any = None
+        self.hit = False
+
+    def __call__(self, signum: int, frame: Any) -> None:
+        self.hit = True
+        self._stop()
+        raise KeyboardInterrupt
+
+    def __enter__(self) -> "StopOnCtrlC":
+        if (threading.current_thread() is threading.main_thread()
+                and signal.getsignal(signal.SIGINT) is signal.default_int_handler):
+            try:
+                self._prev = signal.signal(signal.SIGINT, self)
+            except ValueError:        # not the main interpreter's main thread
+                self._prev = None
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._prev is not None:
+            signal.signal(signal.SIGINT, self._prev)
+            self._prev = None

@@ -51,18 +51,22 @@ def test_engine_run_stops_between_epochs_on_ctrl_c():
 
 
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+class _Finalized:
+    """Dropped in the main thread: sends it Ctrl-C, which Python then handles inside this
+    ``__del__``, where the KeyboardInterrupt is printed and lost."""
+
+    def __del__(self):
+        _thread.interrupt_main()
+        for _ in range(10_000):      # the pending signal is handled here, inside __del__
+            pass
+
+
 def test_ctrl_c_that_python_delivers_inside_a_finalizer_still_stops_the_run(monkeypatch):
     """Python runs a pending Ctrl-C in whatever Python code the main thread runs next. When
     that is a finalizer (a ``__del__`` run by a collection in the wait loop), the
     KeyboardInterrupt it raises is printed as "Exception ignored" and lost. Before: the run
     then went on to its end (seconds, or hours) as if nobody had pressed Ctrl-C; the
     interrupt in this test lands that way on purpose."""
-    class _Finalized:
-        def __del__(self):
-            _thread.interrupt_main()
-            for _ in range(10_000):      # the pending signal is handled here, inside __del__
-                pass
-
     class _Event(threading.Event):
         waits = 0
 
@@ -143,6 +147,41 @@ def test_ctrl_c_during_restarts_keeps_the_finished_ones(monkeypatch, parallel):
     assert [h.params["restart"] for h in done] == list(range(len(done)))
     assert np.all(np.isfinite(net.theta))
     assert net.predict(X).shape == (64,)       # usable
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_ctrl_c_lost_in_a_finalizer_still_stops_parallel_restarts(monkeypatch):
+    """The same for runs side by side (restarts here; learning-rate sweeps and one-vs-all
+    problems wait the same way, in run_concurrently). Before: the lost Ctrl-C let all four
+    restarts run to their end (about 20 s each); now the running ones stop at their next
+    epoch boundary and fit returns promptly."""
+    import time
+    from concurrent.futures import Future
+    result = Future.result
+    waits = []
+
+    def result_then_drop(self, timeout=None):
+        if threading.current_thread() is threading.main_thread():
+            waits.append(1)
+            if len(waits) == 3:          # the restarts are under way
+                _Finalized()
+        return result(self, timeout)
+    monkeypatch.setattr(Future, "result", result_then_drop)
+    X, y = _restart_data()
+    net = fm.MLP([8, 16, 3], loss="cross_entropy", seed=0)
+    t0 = time.monotonic()
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always")
+        hist = net.fit(X, y, epochs=600_000, batch_size=16, restarts=4, n_threads=2)
+    took = time.monotonic() - t0
+    assert len(waits) >= 3
+    assert took < 8.0, took
+    assert hist.interrupted
+    assert any("interrupted" in str(r.message) for r in rec)
+    assert 1 <= len(hist.restarts) <= 2 and all(h.interrupted for h in hist.restarts)
+    assert 0 < len(hist) < 600_000
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler   # put back
+    assert net.predict(X).shape == (64,)
 
 
 class _Slow:

@@ -24,7 +24,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any, Callable, Optional, Sequence
 
 from .. import _core
-from .._workers import Workers
+from .._workers import StopOnCtrlC, Workers
 from ..optim import Optimizer
 from .history import History
 
@@ -138,7 +138,11 @@ def _as_worker(stop: Any, locks: Sequence[Any],
                train_one: Callable[[int, Optional[int]], tuple[History, Any]], i: int,
                threads: Optional[int]) -> tuple[History, Any]:
     """train_one(i, threads) in a pool thread, acting for the caller: it sees the caller's
-    StopFlag and counts as the writer of every model the caller is fitting (its ModelLocks)."""
+    StopFlag and counts as the writer of every model the caller is fitting (its ModelLocks).
+    A call that starts after the flag was set (a Ctrl-C between two calls, before the caller
+    cancelled those not started) does not run: CancelledError, as if cancelled."""
+    if stop.is_set():
+        raise CancelledError
     me = threading.get_ident()
     _worker.stop = stop
     for lock in locks:
@@ -182,7 +186,7 @@ def run_concurrently(n: int, train_one: Callable[[int, Optional[int]], tuple[His
         return done
     stop = _core.StopFlag()
     locks = _core.held_write_locks()
-    with Workers(workers, name) as ex:
+    with Workers(workers, name) as ex, StopOnCtrlC(stop.set) as ctrl_c:
         futures = [ex.submit(_as_worker, stop, locks, train_one, i, 1) for i in range(n)]
         interrupted = False
         try:
@@ -190,10 +194,14 @@ def run_concurrently(n: int, train_one: Callable[[int, Optional[int]], tuple[His
                 while True:
                     try:
                         # in short waits: a Ctrl-C that comes without a signal to interrupt
-                        # a blocking wait (_thread.interrupt_main) is seen within 50 ms
+                        # a blocking wait (_thread.interrupt_main) is seen within 50 ms, and
+                        # one whose KeyboardInterrupt a finalizer swallowed, by ctrl_c.hit
                         done.append(f.result(timeout=0.05))
                         break
                     except FutureTimeout:
+                        if ctrl_c.hit and not interrupted:
+                            interrupted = True
+                            ex.cancel_pending()
                         continue
                     except CancelledError:
                         break
