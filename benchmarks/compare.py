@@ -30,19 +30,25 @@ import time
 
 try:                                  # python -m benchmarks.compare / imported by asv
     from . import compare_workers as CW
+    from . import hide_avx512
     from . import workloads as W
 except ImportError:                   # python benchmarks/compare.py
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import compare_workers as CW  # noqa: E402
+    import hide_avx512  # noqa: E402
     import workloads as W  # noqa: E402
 
 THREADS = 2
 PEERS = ["fastmlp", "numpy", "reference", "torch", "sklearn"]
 PAUSE_S = 0.5
 # --isa NAME: fastmlp's kernel set (FASTMLP_ISA) and the OpenBLAS kernel the NumPy peers get
-# (OPENBLAS_CORETYPE), so that one machine measures a lower ISA against its OpenBLAS peer
+# (OPENBLAS_CORETYPE), so that one machine measures a lower ISA against its OpenBLAS peer. In
+# the avx2 mode every process also hides AVX-512 from CPUID where the CPU allows
+# (hide_avx512.py), so that fastmlp's element-wise loops run their AVX2 clones too, and
+# show_config() prints an AVX2-only host's cpu_features
 ISA_ENV = {
-    "avx2": {"FASTMLP_ISA": "avx2", "OPENBLAS_CORETYPE": "Haswell"},
+    "avx2": {"FASTMLP_ISA": "avx2", "OPENBLAS_CORETYPE": "Haswell", "ATEN_CPU_CAPABILITY": "avx2",
+             hide_avx512.ENV: "1"},
     "avx512": {"FASTMLP_ISA": "avx512"},        # OpenBLAS picks its own kernel for the CPU
     "portable": {"FASTMLP_ISA": "portable", "OPENBLAS_CORETYPE": "Prescott"},
 }
@@ -259,6 +265,7 @@ def main(argv=None):
     if a.isa:
         ISA = a.isa
         os.environ.update(ISA_ENV[a.isa])     # this process's show_config() reports it too
+    cpuid = hide_avx512.hide_if_asked()       # before fastmlp is imported (every process)
     THREADS = CW.THREADS = max(1, a.threads)
     repeats = max(1, a.repeats or 3)
     min_time = a.min_time or (0.1 if a.quick else 0.3)
@@ -293,6 +300,8 @@ def main(argv=None):
     t_start = time.perf_counter()
     header, cfg = show_config()
     print(header)
+    if cpuid:
+        print(f"CPUID: {cpuid} (in this process and in every worker)")
     print("load average at start: " + " ".join(f"{x:.2f}" for x in os.getloadavg())
           + f" (on {os.cpu_count()} CPUs: anything else running skews every number)")
     if missing:

@@ -2,9 +2,15 @@
 
 ``hide()`` compiles hide_avx512.c once (into a cache folder, with the C compiler on PATH),
 loads it and switches this thread to the masked CPUID; threads started afterwards inherit it.
-Call it before importing the library that should see an AVX2-only CPU. Returns None on
-success, else a sentence saying why it could not (no compiler, not x86-64 Linux, no CPUID
-faulting on this CPU or hypervisor): the caller reports that its peer kept its own kernels.
+Call it before importing the libraries that should see an AVX2-only CPU: fastmlp then
+reports ``cpu_features: sse4.2 avx avx2 fma`` and runs what an AVX2-only host runs (its GEMM
+and vector kernel sets, and the AVX2 clones of its element-wise loops, which FASTMLP_ISA does
+not reach), OpenBLAS picks its Haswell kernels, onnxruntime's MLAS its FMA3 ones. Returns
+None on success, else a sentence saying why it could not (no compiler, not x86-64 Linux, no
+CPUID faulting on this CPU or hypervisor).
+
+``hide_if_asked()`` does it when ``FASTMLP_BENCH_HIDE_AVX512=1`` (what the benchmarks'
+``--isa avx2`` sets for their workers: the mask ends at exec, so each process asks anew).
 """
 import ctypes
 import hashlib
@@ -15,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 
+ENV = "FASTMLP_BENCH_HIDE_AVX512"
 _SRC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "hide_avx512.c")
 _REASONS = {-1: "no SIGSEGV handler could be installed",
             -2: "this CPU or hypervisor has no CPUID faulting (arch_prctl ARCH_SET_CPUID)",
@@ -49,3 +56,14 @@ def hide():
     except (OSError, subprocess.CalledProcessError) as exc:
         return f"could not build the CPUID mask ({exc})"
     return None if rc == 0 else _REASONS.get(rc, f"error {rc}")
+
+
+def hide_if_asked():
+    """hide() if the environment asks for it (ENV=1): a sentence for the benchmark's header
+    saying whether CPUID hides AVX-512 in this process, or None when not asked."""
+    if os.environ.get(ENV) != "1":
+        return None
+    if "fastmlp._core" in sys.modules:
+        return "AVX-512 not hidden (fastmlp was imported first)"
+    why = hide()
+    return "AVX-512 hidden from CPUID" if why is None else f"AVX-512 not hidden ({why})"

@@ -51,10 +51,11 @@ MODELS = {
 BATCHES = (1, 64, 4096)
 THREADS = (1, 2)
 PEERS = ("fastmlp", "onnxruntime", "ort-spin", "torch", "numpy")
-# --isa NAME: fastmlp's kernel set, OpenBLAS's (numpy, torch) and PyTorch's own. onnxruntime's
-# MLAS picks its kernels from CPUID alone: in the avx2 mode its workers hide AVX-512 from CPUID
-# (hide_avx512.py: CPUID faulting), so that it runs the AVX2 kernels an AVX2-only host gets;
-# where that is not possible it keeps its AVX-512 ones (a harder peer), and the header says so
+# --isa NAME: fastmlp's kernel set, OpenBLAS's (numpy, torch) and PyTorch's own. In the avx2
+# mode every worker also hides AVX-512 from CPUID (hide_avx512.py: CPUID faulting), so that
+# each peer runs what an AVX2-only host runs: onnxruntime's MLAS, which picks its kernels from
+# CPUID alone, its AVX2 ones. Where that is not possible, onnxruntime keeps its AVX-512 kernels
+# (a harder peer), and the header says so
 ISA_ENV = {
     "avx2": {"FASTMLP_ISA": "avx2", "OPENBLAS_CORETYPE": "Haswell", "ATEN_CPU_CAPABILITY": "avx2",
              "FASTMLP_BENCH_HIDE_AVX512": "1"},
@@ -203,11 +204,9 @@ def worker(peer, name, threads, batches, min_time, repeats):
     clock = time.thread_time if threads == 1 else time.perf_counter
     res = {"peer": peer, "model": name, "threads": threads, "time": {}, "best": {},
            "clock": clock.__name__}
-    if os.environ.get("FASTMLP_BENCH_HIDE_AVX512") == "1" and peer in ("onnxruntime",
-                                                                          "ort-spin"):
-        why = _hide_avx512().hide()       # before onnxruntime is imported
-        res["cpuid"] = "AVX-512 hidden from CPUID" if why is None else \
-            f"AVX-512 not hidden ({why})"
+    cpuid = _hide_avx512().hide_if_asked()      # before fastmlp and onnxruntime load
+    if cpuid:
+        res["cpuid"] = cpuid
     f, net = predictor(peer, name, threads)
     X = rows(name)
     detail = {}
@@ -286,7 +285,8 @@ ISA = None
 def _show_config():
     """fastmlp's show_config() lines that name the machine and the kernels, as the
     workers see them (the --isa environment applies)."""
-    code = "import fastmlp; fastmlp.show_config()"
+    code = ("import sys; sys.path.insert(0, %r); import hide_avx512; hide_avx512.hide_if_asked(); "
+            "import fastmlp; fastmlp.show_config()" % os.path.dirname(os.path.abspath(__file__)))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          env=_env(1)).stdout
     keep = ("cpu_features", "gemm_kernels", "gemm_blocks", "vecmath_kernels")
@@ -338,7 +338,7 @@ def sweep(args):
     end = _uptime()
     cpuid = sorted({r["cpuid"] for runs in results.values() for r in runs if "cpuid" in r})
     if cpuid:
-        print("onnxruntime workers: " + "; ".join(cpuid))
+        print("CPUID in the workers: " + "; ".join(cpuid))
 
     def med(peer, name, threads, B, key="time", sub=None):
         runs = results.get((peer, name, threads))
