@@ -9,7 +9,9 @@
 /* Element-wise kernels are compiled for the baseline ISA and, where the toolchain can, also
    for x86-64-v3 (AVX2+FMA) and x86-64-v4 (AVX-512); the loader picks the best clone for the
    CPU at run time (GNU ifunc), never tuned to the build host. Element-wise results do not depend on the
-   clone: the engine is built with -ffp-contract=off, so no clone fuses a*b+c differently. */
+   clone: the engine is built with -ffp-contract=off, so no clone fuses a*b+c differently
+   (tests/engine/test_avx2_host.py compares the AVX2 clones with the AVX-512 ones bit for bit,
+   in a process whose CPUID hides AVX-512). */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__) && \
     !defined(FASTMLP_NO_X86) && !defined(FASTMLP_NO_CLONES) && __GNUC__ >= 12
 #define FM_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
