@@ -6,6 +6,7 @@ speed with 1 thread, medians of alternating runs.
     python benchmarks/threads_under_load.py --workloads mnist --busy 0,1,2 --rounds 9
     python benchmarks/threads_under_load.py --predict 64,4096     # predictions, too
     FASTMLP_ISA=avx2 python benchmarks/threads_under_load.py      # the AVX2 kernels
+    python benchmarks/threads_under_load.py --isa avx2            # as on an AVX2-only host
 
 With --predict, the rows also give predict_proba on batches of those sizes (the workload's
 model after one epoch): one short call each, where a helper's late wake-up is not amortised
@@ -23,9 +24,11 @@ import sys
 import time
 
 try:
+    from . import hide_avx512
     from . import workloads as W
 except ImportError:
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import hide_avx512  # noqa: E402
     import workloads as W  # noqa: E402
 
 
@@ -66,10 +69,18 @@ def main(argv=None):
     ap.add_argument("--rounds", type=int, default=7, help="alternating 1/2-thread runs")
     ap.add_argument("--min-time", type=float, default=0.3)
     ap.add_argument("--predict", default="", help="batch sizes of predictions to measure too")
+    ap.add_argument("--isa", choices=["avx2"],
+                    help="avx2: FASTMLP_ISA=avx2, and AVX-512 hidden from CPUID (hide_avx512.py)")
     a = ap.parse_args(argv)
     batches = [int(b) for b in a.predict.split(",") if b]
+    if a.isa:
+        os.environ["FASTMLP_ISA"] = a.isa
+        os.environ[hide_avx512.ENV] = "1"
+    cpuid = hide_avx512.hide_if_asked()     # before fastmlp is imported
     import fastmlp
     fastmlp.show_config()
+    if cpuid:
+        print(f"CPUID: {cpuid}")
     print("load average at start: " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
     print(f"\n{'workload':20s} {'busy':>4s} {'1 thread':>12s} {'2 threads':>12s} {'2t / 1t':>8s}")
     for name in a.workloads.split(","):
