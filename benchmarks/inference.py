@@ -289,7 +289,8 @@ def _show_config():
             "import fastmlp; fastmlp.show_config()" % os.path.dirname(os.path.abspath(__file__)))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          env=_env(1)).stdout
-    keep = ("cpu_features", "gemm_kernels", "gemm_blocks", "vecmath_kernels")
+    keep = ("cpu_features", "gemm_kernels", "gemm_blocks", "vecmath_kernels",
+            "elementwise_clones")
     return "\n".join(l for l in out.splitlines() if l.strip().startswith(keep))
 
 

@@ -150,6 +150,20 @@ const char *fm_cpu_features(void) {
     return buf;
 }
 
+/* The clone of the element-wise loops (FM_CLONES, fm_internal.h) that the loader picked: GCC's
+   resolver takes the first of x86-64-v4, x86-64-v3 the CPU supports, else the default one.
+   FASTMLP_ISA does not change it. */
+const char *fm_clones_level(void) {
+#if defined(FM_HAVE_CLONES)
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("x86-64-v4")) return "x86-64-v4";
+    if (__builtin_cpu_supports("x86-64-v3")) return "x86-64-v3";
+    return "baseline";
+#else
+    return "none (one build of each loop)";
+#endif
+}
+
 /* ---- kernel-set levels for the run-time dispatchers ---------------------------------------- */
 
 static const char *const fm_isa_names[FM_N_ISA] = {

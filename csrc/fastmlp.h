@@ -357,6 +357,9 @@ void fm_rounds_counts(long out[3]);
    program (and the tests) check that concurrent fits do not oversubscribe the machine. */
 int fm_widest_team(int reset);
 const char *fm_cpu_features(void); /* e.g. "avx512f avx512dq avx512vl avx512bw avx2 fma" */
+/* the clone of the element-wise loops the loader picked from CPUID: "x86-64-v4", "x86-64-v3",
+   "baseline", or "none (...)" in a build without clones */
+const char *fm_clones_level(void);
 
 /* Tunables (defaults measured; see config.c). Safe to set while other threads are inside the
    engine: each call reads each tunable once, so it runs wholly with the old or the new value.

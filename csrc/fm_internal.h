@@ -15,6 +15,7 @@
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__) && \
     !defined(FASTMLP_NO_X86) && !defined(FASTMLP_NO_CLONES) && __GNUC__ >= 12
 #define FM_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#define FM_HAVE_CLONES 1
 #else
 #define FM_CLONES
 #endif

@@ -82,7 +82,8 @@ def _blocks_line(b: Any) -> str:
 
 def show_config(print_: bool = True) -> dict[str, Any]:
     """Print and return how this build is configured: compiler, OpenMP, threads, CPU
-    features, GEMM kernel set, NumPy version."""
+    features, GEMM and vector kernel sets, the element-wise loops' clone (which the loader
+    picks from CPUID; FASTMLP_ISA caps the kernel sets only), NumPy version."""
     cfg = dict(_core.config())
     info = {
         "fastmlp": __version__,
@@ -96,6 +97,7 @@ def show_config(print_: bool = True) -> dict[str, Any]:
         "gemm_kernels": cfg.get("gemm_kernels"),
         "gemm_blocks": _blocks_line(cfg.get("gemm_blocking")),
         "vecmath_kernels": cfg.get("vecmath_kernels"),
+        "elementwise_clones": cfg.get("elementwise_clones"),
         "parallel_threshold": cfg.get("parallel_threshold"),
         "team_min_flops": cfg.get("team_min_flops"),
         "data_parallel": (f"steps of {cfg.get('dp_min_flops'):.3g} <= 6 x weights x rows < "

@@ -168,6 +168,7 @@ cdef extern from "fastmlp.h" nogil:
     void fm_rounds_counts(long out[3])
     int fm_widest_team(int reset)
     const char *fm_cpu_features()
+    const char *fm_clones_level()
     ptrdiff_t fm_get_parallel_threshold()
     void fm_set_parallel_threshold(ptrdiff_t n)
     int fm_get_fused_sgd_max_batch()

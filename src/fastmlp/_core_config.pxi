@@ -27,6 +27,7 @@ def config():
         "gemm_kernels": fm_gemm_isa().decode(),
         "gemm_blocking": gemm_blocking(),
         "vecmath_kernels": fm_vecmath_isa().decode(),
+        "elementwise_clones": fm_clones_level().decode(),
         "parallel_threshold": fm_get_parallel_threshold(),
         "fused_sgd_max_batch": fm_get_fused_sgd_max_batch(),
         "team_min_flops": fm_get_team_min_flops(),

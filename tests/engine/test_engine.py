@@ -487,6 +487,14 @@ def test_config_reports_build():
     cfg = _core.config()
     assert set(cfg) >= {"compiler", "openmp", "max_threads", "cpu_features", "gemm_kernels"}
     assert cfg["gemm_kernels"] in ("avx512", "avx2", "portable")
+    # the clone follows the CPU: v4 exactly with every AVX-512 feature the clone needs
+    feats = set(cfg["cpu_features"].split())
+    clones = cfg["elementwise_clones"]
+    assert clones in ("x86-64-v4", "x86-64-v3", "baseline") or clones.startswith("none")
+    if clones == "x86-64-v4":
+        assert {"avx512f", "avx512dq", "avx512vl", "avx512bw", "avx2", "fma"} <= feats
+    if clones == "x86-64-v3":
+        assert {"avx2", "fma"} <= feats and "avx512f" not in feats
 
 
 @pytest.fixture
