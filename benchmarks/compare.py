@@ -126,8 +126,59 @@ def _ratio(a, b):
 
 def _spread_mark(r):
     """'~' when the runs behind a median spread by more than 25 % (a noisy number)."""
-    rates = r.get("rates") or []
+    rates = r.get("rounds_rate") or r.get("rates") or []
     return "~" if len(rates) > 1 and max(rates) > 1.25 * min(rates) else ""
+
+
+def _rotated(items, r):
+    """items in round r's order: each round starts with the next one"""
+    k = r % len(items) if items else 0
+    return items[k:] + items[:k]
+
+
+def _paired(xs, ys):
+    """the median of the ratios x/y of the rounds that have both (None: none has)"""
+    ratios = [x / y for x, y in zip(xs, ys) if x and y and math.isfinite(x / y)]
+    return statistics.median(ratios) if ratios else None
+
+
+def _merge_rounds(results, pick):
+    """One result from the same worker's results of several rounds: each number that
+    ``pick(result)`` yields as (key, entry, field) becomes the median of its rounds' values
+    (entry[field]), with the per-round values in entry['rounds_' + field]; the other fields
+    are the first round's. Rounds that failed are left out."""
+    ok = [r for r in results if r and "error" not in r]
+    if not ok:
+        return results[0] if results else {"error": "no result"}
+    if len(ok) == 1:
+        return ok[0]
+    merged = json.loads(json.dumps(ok[0]))
+    values = {}
+    for r in ok:
+        for key, entry, field in pick(r):
+            values.setdefault((key, field), []).append(entry.get(field))
+    for key, entry, field in pick(merged):
+        xs = [x for x in values.get((key, field), []) if x is not None]
+        if xs:
+            entry[field] = statistics.median(xs)
+            entry["rounds_" + field] = xs
+    return merged
+
+
+def _train_numbers(res):
+    for name, per in res.items():
+        if name.startswith("_") or not isinstance(per, dict):
+            continue
+        for v, entry in per.items():
+            if isinstance(entry, dict) and "rate" in entry:
+                yield (name, v), entry, "rate"
+
+
+def _gemm_numbers(res):
+    for part, field in (("big", "gflops"), ("small", "us_per_call")):
+        for key, entry in (res.get(part) or {}).items():
+            if isinstance(entry, dict) and field in entry:
+                yield (part, key), entry, field
 
 
 def _table(header, rows, align=None):
@@ -242,6 +293,10 @@ def main(argv=None):
     ap.add_argument("--peers", default=",".join(PEERS), help="subset of " + ",".join(PEERS))
     ap.add_argument("--json", metavar="PATH", help="also write every number to PATH")
     ap.add_argument("--repeats", type=int, default=None, help="runs per number (default 3)")
+    ap.add_argument("--rounds", type=int, default=1,
+                    help="rounds of the training and GEMM workers, the peers in turn; with "
+                         "more than 1, every number is the median of the rounds' and each "
+                         "ratio the median of the rounds' ratios (for a noisy machine)")
     ap.add_argument("--min-time", type=float, default=None,
                     help="seconds per measured run (default 0.3, --quick 0.1)")
     ap.add_argument("--threads", type=int, default=2,
@@ -308,23 +363,29 @@ def main(argv=None):
         print("not installed, skipped: " + ", ".join(missing))
     mode = "quick" if a.quick else "full"
     print(f"mode {mode}: medians of {repeats} runs, each >= {min_time:g} s; "
-          f"one subprocess per peer\n", flush=True)
+          f"one subprocess per peer" + (f", {a.rounds} rounds of them in turn"
+                                        if a.rounds > 1 else "") + "\n", flush=True)
     result = {"mode": mode, "repeats": repeats, "min_time": min_time, "threads": THREADS,
               "config": cfg, "header": header, "workloads": {}, "gemm": {}, "memory": {},
               "restarts": None}
 
-    # ---- training throughput: one subprocess per peer --------------------------------
-    train = {}
+    # ---- training throughput: one subprocess per peer (and round) ----------------------
+    rounds = max(1, a.rounds)
+    train_rounds = {p: [] for p in peers}
     extra = ["--quick"] if a.quick else []
-    for p in peers:
-        t0 = time.perf_counter()
-        load = os.getloadavg()[0]
-        res = _run_worker(["train", p, ",".join(names), "--repeats", repeats,
-                           "--min-time", min_time] + extra)
-        res["_load"] = load
-        print(f"  [{p}: {time.perf_counter() - t0:.1f} s, load average before {load:.2f}]",
-              file=sys.stderr, flush=True)
-        train[p] = res
+    for r in range(rounds):
+        for p in _rotated(peers, r):
+            t0 = time.perf_counter()
+            load = os.getloadavg()[0]
+            res = _run_worker(["train", p, ",".join(names), "--repeats", repeats,
+                               "--min-time", min_time] + extra)
+            res["_load"] = load
+            print(f"  [{p}{f' round {r + 1}' if rounds > 1 else ''}: "
+                  f"{time.perf_counter() - t0:.1f} s, load average before {load:.2f}]",
+                  file=sys.stderr, flush=True)
+            train_rounds[p].append(res)
+    train = {p: _merge_rounds(train_rounds[p], _train_numbers) for p in peers}
+    result["rounds"] = rounds
     if a.baseline:
         result["baseline"] = baseline_section(a.baseline, names, train, repeats, min_time,
                                               extra, a.baseline_pairs)
@@ -345,7 +406,14 @@ def main(argv=None):
         fm = rate.get("fastmlp")
         n = next((rec[p]["n_samples"] for p in cols if "n_samples" in rec[p]), "-")
         row = [name, w.unit, n] + [_fmt(rate[p]) + _spread_mark(rec[p]) for p in cols]
-        row += [_ratio(fm, rate[p]) for p in cols if p not in ("fastmlp", "engine")]
+        for p in cols:
+            if p in ("fastmlp", "engine"):
+                continue
+            fr, pr = rec["fastmlp"].get("rounds_rate"), rec[p].get("rounds_rate")
+            paired = _paired(fr, pr) if fr and pr else None
+            if paired is not None:
+                rec[p]["fm_ratio_paired"] = paired
+            row.append(_ratio(paired, 1.0) if paired is not None else _ratio(fm, rate[p]))
         rows.append(row)
         lo = {p: rec[p].get("loss") for p in cols}
         gap = "-"
@@ -355,7 +423,10 @@ def main(argv=None):
                          + [gap])
     ratio_cols = [f"fm/{p[:5]}" for p in cols if p not in ("fastmlp", "engine")]
     print("Training throughput (median samples/s; xor: steps/s); fm/X = fastmlp / X, "
-          ">1 means fastmlp is faster; ~ = runs spread > 25 %")
+          ">1 means fastmlp is faster; ~ = runs spread > 25 %" +
+          (f"\n{rounds} rounds, the peers' processes in turn: each number is the median of "
+           "the rounds' medians, fm/X the median of the rounds' ratios, ~ the rounds' spread"
+           if rounds > 1 else ""))
     print(_table(["workload", "unit", "samples"] + cols + ratio_cols, rows))
     errors = [(n, p, result["workloads"][n][p]["error"]) for n in names for p in cols
               if "error" in result["workloads"][n][p]]
@@ -370,14 +441,16 @@ def main(argv=None):
     # ---- GEMM: one subprocess per runtime ---------------------------------------------
     numpy_sgemm = None
     if not a.no_gemm or "wide" in names:
-        g = {}
-        for rt in ("fastmlp", "numpy"):
-            t0 = time.perf_counter()
-            extra = ["--quick"] if a.quick else []
-            g[rt] = _run_worker(["gemm", rt, "--repeats", repeats, "--min-time", min_time]
-                                + extra)
-            print(f"  [gemm {rt}: {time.perf_counter() - t0:.1f} s]", file=sys.stderr,
-                  flush=True)
+        g_rounds = {"fastmlp": [], "numpy": []}
+        for r in range(rounds):
+            for rt in _rotated(["fastmlp", "numpy"], r):
+                t0 = time.perf_counter()
+                extra = ["--quick"] if a.quick else []
+                g_rounds[rt].append(_run_worker(["gemm", rt, "--repeats", repeats,
+                                                 "--min-time", min_time] + extra))
+                print(f"  [gemm {rt}{f' round {r + 1}' if rounds > 1 else ''}: "
+                      f"{time.perf_counter() - t0:.1f} s]", file=sys.stderr, flush=True)
+        g = {rt: _merge_rounds(v, _gemm_numbers) for rt, v in g_rounds.items()}
         result["gemm"] = g
         try:
             numpy_sgemm = g["numpy"]["big"]["square 2048 float32"]["gflops"]
@@ -408,8 +481,11 @@ def main(argv=None):
             for key, f in g["fastmlp"]["big"].items():
                 nmp = g["numpy"]["big"][key]
                 label, dt = key.rsplit(" ", 1)
+                paired = _paired(f.get("rounds_gflops") or [], nmp.get("rounds_gflops") or [])
                 rows.append([label, dt, f"{f['gflops']:.1f}", f"{nmp['gflops']:.1f}",
-                             _ratio(f["gflops"], nmp["gflops"]), _alone(f.get("rounds"))])
+                             _ratio(paired, 1.0) if paired else _ratio(f["gflops"],
+                                                                       nmp["gflops"]),
+                             _alone(f.get("rounds"))])
             print("\nGEMM GFLOP/s (median): fastmlp._core.gemm vs numpy.matmul; "
                   "wide's layers at batch 256 as NN (forward), TN (dW), NT (delta W^T). "
                   "fm alone: the share of fastmlp's rounds that a solo period ran on one "
@@ -421,8 +497,11 @@ def main(argv=None):
             for key, f in g["fastmlp"]["small"].items():
                 nmp = g["numpy"]["small"][key]
                 label, dt = key.rsplit(" ", 1)
+                paired = _paired(nmp.get("rounds_us_per_call") or [],
+                                 f.get("rounds_us_per_call") or [])
                 rows.append([label, dt, f"{f['us_per_call']:.2f}", f"{nmp['us_per_call']:.2f}",
-                             _ratio(nmp["us_per_call"], f["us_per_call"])])
+                             _ratio(paired, 1.0) if paired else _ratio(nmp["us_per_call"],
+                                                                       f["us_per_call"])])
             print("\nSmall GEMM, time per call in us (median, Python call included); "
                   "ratio = numpy time / fastmlp time, >1 means fastmlp is faster")
             print(_table(["shape (MxK.KxN)", "dtype", "fastmlp us", "numpy us", "speedup"],
