@@ -18,6 +18,7 @@ compare_workers.py and prints one JSON line.  (No function here is named like an
 benchmark.)
 """
 import argparse
+import copy
 import json
 import math
 import os
@@ -138,8 +139,15 @@ def _rotated(items, r):
 
 def _paired(xs, ys):
     """the median of the ratios x/y of the rounds that have both (None: none has)"""
-    ratios = [x / y for x, y in zip(xs, ys) if x and y and math.isfinite(x / y)]
+    ratios = [x / y for x, y in zip(xs or [], ys or []) if x and y and math.isfinite(x / y)]
     return statistics.median(ratios) if ratios else None
+
+
+def _round_ratio(a, b, field):
+    """a's number over b's (entries of a merged result) as a table cell: the median of the
+    rounds' paired ratios where there were rounds, else the ratio of the two numbers"""
+    paired = _paired(a.get("rounds_" + field), b.get("rounds_" + field))
+    return _ratio(paired, 1.0) if paired is not None else _ratio(a.get(field), b.get(field))
 
 
 def _merge_rounds(results, pick):
@@ -152,7 +160,7 @@ def _merge_rounds(results, pick):
         return results[0] if results else {"error": "no result"}
     if len(ok) == 1:
         return ok[0]
-    merged = json.loads(json.dumps(ok[0]))
+    merged = copy.deepcopy(ok[0])
     values = {}
     for r in ok:
         for key, entry, field in pick(r):
@@ -406,14 +414,8 @@ def main(argv=None):
         fm = rate.get("fastmlp")
         n = next((rec[p]["n_samples"] for p in cols if "n_samples" in rec[p]), "-")
         row = [name, w.unit, n] + [_fmt(rate[p]) + _spread_mark(rec[p]) for p in cols]
-        for p in cols:
-            if p in ("fastmlp", "engine"):
-                continue
-            fr, pr = rec["fastmlp"].get("rounds_rate"), rec[p].get("rounds_rate")
-            paired = _paired(fr, pr) if fr and pr else None
-            if paired is not None:
-                rec[p]["fm_ratio_paired"] = paired
-            row.append(_ratio(paired, 1.0) if paired is not None else _ratio(fm, rate[p]))
+        row += [_round_ratio(rec["fastmlp"], rec[p], "rate") for p in cols
+                if p not in ("fastmlp", "engine")]
         rows.append(row)
         lo = {p: rec[p].get("loss") for p in cols}
         gap = "-"
@@ -481,11 +483,8 @@ def main(argv=None):
             for key, f in g["fastmlp"]["big"].items():
                 nmp = g["numpy"]["big"][key]
                 label, dt = key.rsplit(" ", 1)
-                paired = _paired(f.get("rounds_gflops") or [], nmp.get("rounds_gflops") or [])
                 rows.append([label, dt, f"{f['gflops']:.1f}", f"{nmp['gflops']:.1f}",
-                             _ratio(paired, 1.0) if paired else _ratio(f["gflops"],
-                                                                       nmp["gflops"]),
-                             _alone(f.get("rounds"))])
+                             _round_ratio(f, nmp, "gflops"), _alone(f.get("rounds"))])
             print("\nGEMM GFLOP/s (median): fastmlp._core.gemm vs numpy.matmul; "
                   "wide's layers at batch 256 as NN (forward), TN (dW), NT (delta W^T). "
                   "fm alone: the share of fastmlp's rounds that a solo period ran on one "
@@ -497,11 +496,8 @@ def main(argv=None):
             for key, f in g["fastmlp"]["small"].items():
                 nmp = g["numpy"]["small"][key]
                 label, dt = key.rsplit(" ", 1)
-                paired = _paired(nmp.get("rounds_us_per_call") or [],
-                                 f.get("rounds_us_per_call") or [])
                 rows.append([label, dt, f"{f['us_per_call']:.2f}", f"{nmp['us_per_call']:.2f}",
-                             _ratio(paired, 1.0) if paired else _ratio(nmp["us_per_call"],
-                                                                       f["us_per_call"])])
+                             _round_ratio(nmp, f, "us_per_call")])
             print("\nSmall GEMM, time per call in us (median, Python call included); "
                   "ratio = numpy time / fastmlp time, >1 means fastmlp is faster")
             print(_table(["shape (MxK.KxN)", "dtype", "fastmlp us", "numpy us", "speedup"],

@@ -69,6 +69,10 @@ cdef class _EpochRun:
         self.stop = &(<StopFlag>stop).flag if stop is not None else &self.own_stop
         return 0
 
+    def request_stop(self):
+        """Stop at the next epoch boundary (the flag is read before every epoch)."""
+        self.stop[0] = 1
+
     def go(self):
         try:
             self._go()
@@ -177,17 +181,6 @@ def _helper_task(_EpochRun run):
         run.finished.set()   # last: the waiting caller may return right after this
 
 
-cdef class _StopRun:
-    """Tells a run to stop (its flag is read before every epoch): StopOnCtrlC's stop."""
-    cdef _EpochRun run
-
-    def __init__(self, _EpochRun run):
-        self.run = run
-
-    def __call__(self):
-        self.run.stop[0] = 1
-
-
 cdef bint _run_in_helper(_EpochRun run) except -1:
     """Run `run` in a helper thread while this thread waits; True if Ctrl-C (a
     KeyboardInterrupt here) stopped it. The engine then stops at the next epoch boundary,
@@ -211,12 +204,12 @@ cdef bint _run_in_helper(_EpochRun run) except -1:
     cdef bint interrupted = False
     # a Ctrl-C that Python delivers inside a finalizer is lost as an exception, but the
     # handler has told the run to stop (StopOnCtrlC)
-    with StopOnCtrlC(_StopRun(run)) as ctrl_c:
+    with StopOnCtrlC(run.request_stop) as ctrl_c:
         try:
             while not run.finished.wait(0.05):
                 pass
         except KeyboardInterrupt:
-            run.stop[0] = 1
+            run.request_stop()
             interrupted = True
             while not run.finished.is_set():
                 try:
@@ -224,7 +217,7 @@ cdef bint _run_in_helper(_EpochRun run) except -1:
                 except KeyboardInterrupt:     # a second Ctrl-C: still wait for the epoch
                     pass
         except BaseException:         # e.g. SystemExit from a signal handler: stop, then raise
-            run.stop[0] = 1
+            run.request_stop()
             run.finished.wait()
             raise
     future.result()               # re-raises anything unexpected from the helper
