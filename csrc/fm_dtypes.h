@@ -48,6 +48,7 @@
 #define SIGNBIT 0x80000000u
 #define GEMM fm_sgemm
 #define GEMM_NBLOCKS fm_sgemm_nblocks
+#define GEMM_NBLOCKS_PB fm_sgemm_nblocks_pb
 #define GEMM_BLOCK fm_sgemm_block
 #define GEMM_PB fm_sgemm_pb
 #define GEMM_BLOCK_PB fm_sgemm_block_pb
@@ -68,6 +69,7 @@
 #undef SIGNBIT
 #undef GEMM
 #undef GEMM_NBLOCKS
+#undef GEMM_NBLOCKS_PB
 #undef GEMM_BLOCK
 #undef GEMM_PB
 #undef GEMM_BLOCK_PB
@@ -88,6 +90,7 @@
 #define SIGNBIT 0x8000000000000000ull
 #define GEMM fm_dgemm
 #define GEMM_NBLOCKS fm_dgemm_nblocks
+#define GEMM_NBLOCKS_PB fm_dgemm_nblocks_pb
 #define GEMM_BLOCK fm_dgemm_block
 #define GEMM_PB fm_dgemm_pb
 #define GEMM_BLOCK_PB fm_dgemm_block_pb
@@ -108,6 +111,7 @@
 #undef SIGNBIT
 #undef GEMM
 #undef GEMM_NBLOCKS
+#undef GEMM_NBLOCKS_PB
 #undef GEMM_BLOCK
 #undef GEMM_PB
 #undef GEMM_BLOCK_PB

@@ -106,6 +106,12 @@ void fm_dgemm_pb(int transA, int transB, int M, int N, int K, double alpha, cons
                  ptrdiff_t lda, const double *B, ptrdiff_t ldb, const double *Bp,
                  const void *key, double beta, double *C, ptrdiff_t ldc, fm_epilogue_d epi,
                  const void *ctx, int nthreads);
+/* fm_?gemm_nblocks for blocks that fm_?gemm_block_pb computes with this Bp and key: with op(B)
+   packed already, more blocks are cheap, and fm_?gemm_block_pb cuts C the same way */
+int fm_sgemm_nblocks_pb(int p, int maxblocks, int transA, int transB, int M, int N, int K,
+                        float alpha, const float *Bp, const void *key);
+int fm_dgemm_nblocks_pb(int p, int maxblocks, int transA, int transB, int M, int N, int K,
+                        double alpha, const double *Bp, const void *key);
 void fm_sgemm_block_pb(int b, int p, int maxblocks, int transA, int transB, int M, int N, int K,
                        float alpha, const float *A, ptrdiff_t lda, const float *B,
                        ptrdiff_t ldb, const float *Bp, const void *key, float beta, float *C,
