@@ -23,6 +23,12 @@ machine's other load does not count; on two threads it is wall time, which on a 
 machine measures the scheduler as much as the code. ``uptime`` is printed at the start and
 the end.
 
+``--paired`` adds a table in which fastmlp and onnxruntime (non-spinning) share ONE process
+per (model, threads) and are timed in turn, pair after pair: on a host whose speed drifts
+over seconds (a shared VM), both runs of a pair see the same host, so the pairs' ratios
+scatter less than those of separate processes (non-spinning onnxruntime blocks its idle
+threads, as fastmlp does, so the two do not slow each other; spinning peers cannot be paired).
+
 Why fastmlp is slower or faster where it is: the fastmlp worker also times, on the same
 rows, ``Engine.predict`` (the C forward pass alone: ``predict_proba`` minus that is the
 per-call overhead of the Python layer), and the layers' products alone with
@@ -189,18 +195,52 @@ def per_call(f, x, min_time, repeats, clock=time.perf_counter):
 
 
 def _hide_avx512():
-    """benchmarks/hide_avx512.py, whether this file runs as a script or as a module"""
+    """benchmarks/hide_avx512.py, whether this file runs as a script, as a module or is loaded
+    from its path"""
     try:
         from . import hide_avx512
     except ImportError:
-        import hide_avx512
+        import importlib.util
+        path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "hide_avx512.py")
+        spec = importlib.util.spec_from_file_location("hide_avx512", path)
+        hide_avx512 = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(hide_avx512)
     return hide_avx512
+
+
+def paired_worker(name, threads, batches, min_time, repeats):
+    """fastmlp and onnxruntime (non-spinning: its idle threads block, as fastmlp's do, so
+    neither slows the other) in ONE process, timed in turn: ``repeats`` pairs of runs per
+    batch, which of the two goes first alternating. A host whose speed drifts over seconds
+    (a shared VM) moves both runs of a pair alike, so the ratio of a pair is steadier than
+    one of runs in separate processes seconds or minutes apart."""
+    clock = time.thread_time if threads == 1 else time.perf_counter
+    res = {"peer": "paired", "model": name, "threads": threads, "ratios": {},
+           "clock": clock.__name__}
+    cpuid = _hide_avx512().hide_if_asked()
+    if cpuid:
+        res["cpuid"] = cpuid
+    f_fm, _ = predictor("fastmlp", name, threads)
+    f_ort, _ = predictor("onnxruntime", name, threads)
+    X = rows(name)
+    for B in batches:
+        x = np.ascontiguousarray(X[:B])
+        ratios = []
+        for i in range(repeats):
+            pair = {}
+            for who in (("fm", "ort") if i % 2 == 0 else ("ort", "fm")):
+                pair[who] = per_call(f_fm if who == "fm" else f_ort, x, min_time, 1, clock)[0]
+            ratios.append(pair["ort"] / pair["fm"])
+        res["ratios"][B] = ratios
+    return res
 
 
 def worker(peer, name, threads, batches, min_time, repeats):
     """One peer's numbers for one model and thread count. On one thread every peer runs
     in the calling thread, so the clock is that thread's CPU time (time.thread_time): what
     else the machine runs does not count. On two threads it is wall time."""
+    if peer == "paired":
+        return paired_worker(name, threads, batches, min_time, repeats)
     clock = time.thread_time if threads == 1 else time.perf_counter
     res = {"peer": peer, "model": name, "threads": threads, "time": {}, "best": {},
            "clock": clock.__name__}
@@ -326,12 +366,13 @@ def sweep(args):
         print(f"--isa {ISA}: " + " ".join(f"{k}={v}" for k, v in ISA_ENV[ISA].items()))
     if missing:
         print(f"not installed, skipped: {', '.join(missing)}")
+    paired = args.paired and "fastmlp" in peers and "onnxruntime" in peers
     results = {}          # (peer, model, threads) -> list of worker results
     for r in range(args.rounds):
         order = peers[r % len(peers):] + peers[:r % len(peers)]
         for name in args.models:
             for threads in args.threads:
-                for peer in order:
+                for peer in order + (["paired"] if paired else []):
                     res = _run_worker(peer, name, threads, args)
                     if res is not None:
                         results.setdefault((peer, name, threads), []).append(res)
@@ -351,6 +392,8 @@ def sweep(args):
 
     _print_table(args, peers, med, "median")
     _print_table(args, peers, med, "best")
+    if paired:
+        _print_paired(args, results)
     print(f"end: {end}")
     if args.json:
         with open(args.json, "w") as f:
@@ -396,6 +439,23 @@ def _print_table(args, peers, med, which):
           f"of >= {args.min_time} s. The why-columns are medians.\n")
 
 
+def _print_paired(args, results):
+    """The --paired table: per cell, the median of every pair's ratio over the rounds."""
+    print("  model  thr  batch  fm/onnxr paired  pairs' range  pairs")
+    for name in args.models:
+        for threads in args.threads:
+            runs = results.get(("paired", name, threads), [])
+            for B in args.batches:
+                r = [q for run in runs for q in run["ratios"][str(B)]]
+                if not r:
+                    continue
+                print(f"{name:>7}  {threads:>3}  {B:>5}  {statistics.median(r):>15.2f}  "
+                      f"{min(r):>5.2f}-{max(r):<6.2f}  {len(r):>5}")
+    print("\npaired: fastmlp and onnxruntime (non-spinning) in one process per (model, "
+          "threads), runs in turn; ratio = onnxruntime's time / fastmlp's per pair of runs "
+          "(> 1: fastmlp faster), the median over every pair of every round.\n")
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--worker", nargs=3, metavar=("PEER", "MODEL", "THREADS"))
@@ -410,6 +470,9 @@ def main(argv=None):
     p.add_argument("--min-time", type=float, default=0.2)
     p.add_argument("--quick", action="store_true", help="one round, 3 runs of 0.05 s")
     p.add_argument("--json", default=None)
+    p.add_argument("--paired", action="store_true",
+                   help="also time fastmlp against non-spinning onnxruntime in one process, "
+                        "in turn, and print the pairs' ratios (steadier on a drifting host)")
     p.add_argument("--isa", choices=sorted(ISA_ENV),
                    help="fastmlp with FASTMLP_ISA=ISA, numpy/torch with the matching "
                         "OPENBLAS_CORETYPE (and ATEN_CPU_CAPABILITY); for avx2, onnxruntime "

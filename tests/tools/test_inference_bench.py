@@ -1,0 +1,56 @@
+"""benchmarks/inference.py's --paired mode: fastmlp and onnxruntime timed in turn in one
+process, and the table of the pairs' ratios."""
+import importlib.util
+import json
+import math
+import pathlib
+import subprocess
+import sys
+
+import pytest
+
+BENCHMARKS = pathlib.Path(__file__).resolve().parents[2] / "benchmarks"
+pytest.importorskip("onnxruntime")
+
+
+def _load(name):
+    spec = importlib.util.spec_from_file_location(name, BENCHMARKS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+inference = _load("inference")
+
+
+def test_paired_worker_times_both_peers_in_turn_for_every_batch():
+    res = inference.paired_worker("digits", 1, [1, 8], min_time=0.002, repeats=3)
+    assert res["peer"] == "paired" and res["model"] == "digits" and res["threads"] == 1
+    assert res["clock"] == "thread_time"
+    assert sorted(res["ratios"]) == [1, 8]
+    for ratios in res["ratios"].values():
+        assert len(ratios) == 3
+        assert all(math.isfinite(r) and r > 0 for r in ratios)
+
+
+def test_paired_worker_runs_as_a_subprocess_and_prints_one_json_line():
+    out = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "inference.py"), "--worker", "paired", "digits", "1",
+         "--batches", "4", "--min-time", "0.002", "--repeats", "2"],
+        capture_output=True, text=True, check=True)
+    res = json.loads(out.stdout.strip().splitlines()[-1])
+    assert res["peer"] == "paired" and len(res["ratios"]["4"]) == 2
+
+
+def test_paired_table_takes_the_median_over_every_pair_of_every_round(capsys):
+    class Args:
+        models, threads, batches = ["mnist"], [2], [64, 4096]
+    runs = [{"ratios": {"64": [1.0, 2.0, 9.0], "4096": [0.5]}},
+            {"ratios": {"64": [3.0, 4.0], "4096": [0.7, 0.9]}}]
+    inference._print_paired(Args, {("paired", "mnist", 2): runs})
+    rows = [line.split() for line in capsys.readouterr().out.splitlines()
+            if line.strip().startswith("mnist")]
+    assert rows[0][:4] == ["mnist", "2", "64", "3.00"]        # median of 1 2 3 4 9
+    assert rows[0][4] == "1.00-9.00" and rows[0][5] == "5"
+    assert rows[1][:4] == ["mnist", "2", "4096", "0.70"]
+    assert rows[1][5] == "3"
