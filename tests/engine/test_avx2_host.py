@@ -7,11 +7,11 @@ They must give the bits the AVX-512 clones give (fm_internal.h: -ffp-contract=of
 reassociation), and fastmlp must describe the machine as an AVX2 host."""
 import json
 import pathlib
-import platform
 import subprocess
 import sys
 
 import pytest
+from x86_linux import only_x86_64_linux
 
 BENCHMARKS = pathlib.Path(__file__).resolve().parents[2] / "benchmarks"
 
@@ -61,8 +61,7 @@ def _run(mode):
     return json.loads(p.stdout.strip().splitlines()[-1])
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux") or platform.machine() != "x86_64",
-                    reason="CPUID faulting is an x86-64 Linux feature")
+@only_x86_64_linux
 def test_an_avx2_only_cpu_gives_the_same_bits_and_says_what_it_is():
     full = _run("keep")
     if "avx512f" not in full["cpu_features"].split():

@@ -1,10 +1,10 @@
 """benchmarks/hide_avx512.py: the AVX2 mode's CPUID mask for onnxruntime's workers."""
 import pathlib
-import platform
 import subprocess
 import sys
 
 import pytest
+from x86_linux import only_x86_64_linux
 
 BENCHMARKS = pathlib.Path(__file__).resolve().parents[2] / "benchmarks"
 
@@ -34,8 +34,7 @@ def _run(*extra):
                           capture_output=True, text=True, timeout=120)
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux") or platform.machine() != "x86_64",
-                    reason="CPUID faulting is an x86-64 Linux feature")
+@only_x86_64_linux
 def test_hide_avx512_masks_cpuid_in_this_thread_and_later_ones():
     out = _run()
     assert out.returncode == 0, out.stderr
@@ -48,8 +47,7 @@ def test_hide_avx512_masks_cpuid_in_this_thread_and_later_ones():
     assert (now, thread.strip()) == ("0", "0")
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux") or platform.machine() != "x86_64",
-                    reason="CPUID faulting is an x86-64 Linux feature")
+@only_x86_64_linux
 def test_a_real_segfault_still_ends_the_process_under_the_mask():
     out = _run("crash")
     assert out.returncode == -11, (out.returncode, out.stderr[-500:])
