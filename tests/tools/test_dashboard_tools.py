@@ -1,22 +1,13 @@
 """The asv dashboard helpers in benchmarks/: the published-JSON check and the offline pages."""
-import importlib.util
 import json
-import pathlib
 
 import pytest
-
-BENCHMARKS = pathlib.Path(__file__).resolve().parents[2] / "benchmarks"
-
-
-def _load(name):
-    spec = importlib.util.spec_from_file_location(name, BENCHMARKS / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from benchmark_modules import load_benchmark
 
 
-check = _load("check_dashboard")
-offline = _load("offline_dashboard")
+
+check = load_benchmark("check_dashboard")
+offline = load_benchmark("offline_dashboard")
 
 HEAD = "78a5c273ea1882cab2ed73eb91d972ddc955439a"
 OLD = "0b90a59000000000000000000000000000000000"

@@ -1,26 +1,17 @@
 """benchmarks/inference.py's --paired mode: fastmlp and onnxruntime timed in turn in one
 process, and the table of the pairs' ratios."""
-import importlib.util
 import json
 import math
-import pathlib
 import subprocess
 import sys
 
 import pytest
+from benchmark_modules import BENCHMARKS, load_benchmark
 
-BENCHMARKS = pathlib.Path(__file__).resolve().parents[2] / "benchmarks"
 pytest.importorskip("onnxruntime")
 
 
-def _load(name):
-    spec = importlib.util.spec_from_file_location(name, BENCHMARKS / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-inference = _load("inference")
+inference = load_benchmark("inference")
 
 
 def test_paired_worker_times_both_peers_in_turn_for_every_batch():
