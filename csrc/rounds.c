@@ -52,6 +52,9 @@ struct fm_rounds_ {
     _Atomic int p;                        /* threads of the current round: owner + helpers */
     _Atomic int quit;                     /* the owner has exited: helpers end */
     struct { _Alignas(64) _Atomic uint64_t r; } taken[FM_TEAM_MAX];
+    /* the CPU each helper last went to wait on (a hint: -1 unknown); one whose every helper
+       waits on the owner's own CPU has none that can run while it does */
+    _Atomic int hcpu[FM_TEAM_MAX];
     /* the owner's alone: rounds alone until solo_until (ns, CLOCK_MONOTONIC); the next period's
        length; the current window's posted rounds and those the owner did alone */
     long long solo_until, solo_ns;
@@ -106,6 +109,7 @@ static void *fm_helper_main(void *arg_) {
             if (atomic_load_explicit(&ch->quit, memory_order_acquire)) return NULL;
             word = atomic_load_explicit(&ch->claim, memory_order_acquire);
             if (word >> 16 != seen) break;
+            atomic_store_explicit(&ch->hcpu[a.t], fm_this_cpu(), memory_order_relaxed);
             fm_event_wait(&ch->posted, ev);
         }
         seen = word >> 16;
@@ -153,7 +157,10 @@ static fm_rounds *fm_rounds_new(void) {
     fm_event_init(&ch->done, 0);
     atomic_init(&ch->p, 1);
     atomic_init(&ch->quit, 0);
-    for (int k = 0; k < FM_TEAM_MAX; ++k) atomic_init(&ch->taken[k].r, 0);
+    for (int k = 0; k < FM_TEAM_MAX; ++k) {
+        atomic_init(&ch->taken[k].r, 0);
+        atomic_init(&ch->hcpu[k], -1);
+    }
     ch->solo_ns = FM_SOLO_MIN_NS;
     ch->cap = FM_TEAM_MAX - 1;
     pthread_once(&fm_rounds_once, fm_rounds_key_init);
@@ -261,10 +268,16 @@ void fm_rounds_run(fm_rounds *ch, int helpers, int count, fm_item_fn item, const
        missing a round shorter than that says nothing about the machine's load; one awake
        that misses a round was descheduled */
     const int asleep = atomic_load_explicit(&ch->posted.sleepers, memory_order_seq_cst) > 0;
+    /* helpers that wait on this thread's own CPU (the process pinned to one core, or the
+       scheduler put them here): none can run while this thread does, so their missing the
+       round says the same as an awake helper's missing it, however short the round */
+    int here = fm_this_cpu();
+    for (int t = 1; t <= helpers && here >= 0; ++t)
+        if (atomic_load_explicit(&ch->hcpu[t], memory_order_relaxed) != here) here = -1;
     fm_event_wake(&ch->posted);
     const int did_all = fm_claim_run(ch, word, 0, helpers + 1) == count;
     const uint64_t t1 = fm_ticks_();
-    const int alone = did_all && (!asleep || t1 - t0 > FM_WAKE_TICKS);
+    const int alone = did_all && (!asleep || here >= 0 || t1 - t0 > FM_WAKE_TICKS);
     for (uint32_t d; (d = atomic_load_explicit(&ch->done.v, memory_order_acquire)) <
                      (uint32_t)count;)
         fm_event_wait(&ch->done, d);
