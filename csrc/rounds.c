@@ -244,6 +244,18 @@ static void fm_rounds_go_solo(fm_rounds *ch, long long ns) {
     ch->win_rounds = ch->win_absent = 0;
 }
 
+/* Every one of the first `helpers` helpers waits on this thread's own CPU (the process pinned
+   to one core, or the scheduler put them here): none can run while this thread does, so
+   their missing a round says what an awake helper's missing it says, however short the
+   round. Asked only of a round its helpers slept through. */
+static int fm_helpers_wait_here(fm_rounds *ch, int helpers) {
+    const int here = fm_this_cpu();
+    if (here < 0) return 0;
+    for (int t = 1; t <= helpers; ++t)
+        if (atomic_load_explicit(&ch->hcpu[t], memory_order_relaxed) != here) return 0;
+    return 1;
+}
+
 void fm_rounds_run(fm_rounds *ch, int helpers, int count, fm_item_fn item, const void *job) {
     if (ch && helpers > ch->n) helpers = ch->n;
     if (!ch || helpers <= 0 || count <= 1 || (ch->solo_until && fm_now_ns() < ch->solo_until)) {
@@ -268,16 +280,11 @@ void fm_rounds_run(fm_rounds *ch, int helpers, int count, fm_item_fn item, const
        missing a round shorter than that says nothing about the machine's load; one awake
        that misses a round was descheduled */
     const int asleep = atomic_load_explicit(&ch->posted.sleepers, memory_order_seq_cst) > 0;
-    /* helpers that wait on this thread's own CPU (the process pinned to one core, or the
-       scheduler put them here): none can run while this thread does, so their missing the
-       round says the same as an awake helper's missing it, however short the round */
-    int here = fm_this_cpu();
-    for (int t = 1; t <= helpers && here >= 0; ++t)
-        if (atomic_load_explicit(&ch->hcpu[t], memory_order_relaxed) != here) here = -1;
     fm_event_wake(&ch->posted);
     const int did_all = fm_claim_run(ch, word, 0, helpers + 1) == count;
     const uint64_t t1 = fm_ticks_();
-    const int alone = did_all && (!asleep || here >= 0 || t1 - t0 > FM_WAKE_TICKS);
+    const int alone = did_all && (!asleep || t1 - t0 > FM_WAKE_TICKS ||
+                                  fm_helpers_wait_here(ch, helpers));
     for (uint32_t d; (d = atomic_load_explicit(&ch->done.v, memory_order_acquire)) <
                      (uint32_t)count;)
         fm_event_wait(&ch->done, d);
