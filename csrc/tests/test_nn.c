@@ -471,6 +471,35 @@ static void test_divergence_guard(void) {
 /* ---- processes: fork, thread-start failure, the spin of a wait ------------------------------ */
 #include "test_nn_process.inc"
 
+/* fm_maxabs_?: max |x_i| (+inf where any x_i is NaN or infinite) for every length around its
+   lane blocks (32 / 64 lanes), the maximum in every position class */
+static void test_maxabs(void) {
+    enum { NMAX = 300 };
+    double x[NMAX];
+    float xf[NMAX];
+    for (int n = 0; n <= NMAX; ++n) {
+        fill(x, (size_t)n, 1.0);
+        for (int i = 0; i < n; ++i) xf[i] = (float)x[i];
+        const int at = n ? (int)((unsigned)(n * 7 + 3) % (unsigned)n) : 0;
+        if (n) { x[at] = -5.0 - n; xf[at] = (float)x[at]; }   /* the largest, negative */
+        double want = 0;
+        for (int i = 0; i < n; ++i) want = fabs(x[i]) > want ? fabs(x[i]) : want;
+        double wantf = 0;
+        for (int i = 0; i < n; ++i) wantf = fabsf(xf[i]) > wantf ? fabsf(xf[i]) : wantf;
+        CHECK(fm_maxabs_d(x, n) == want, "maxabs_d n=%d: %g vs %g", n, fm_maxabs_d(x, n), want);
+        CHECK(fm_maxabs_s(xf, n) == wantf, "maxabs_s n=%d: %g vs %g", n, fm_maxabs_s(xf, n),
+              wantf);
+        if (!n) continue;
+        const int bad = (int)((unsigned)(n * 13 + 1) % (unsigned)n);
+        x[bad] = (n & 1) ? NAN : -INFINITY;
+        xf[bad] = (float)x[bad];
+        CHECK(isinf(fm_maxabs_d(x, n)), "maxabs_d n=%d with a non-finite entry", n);
+        CHECK(isinf(fm_maxabs_s(xf, n)), "maxabs_s n=%d with a non-finite entry", n);
+    }
+    const double sub[3] = {-0.0, 4.9e-324, -0.0};
+    CHECK(fm_maxabs_d(sub, 3) == 4.9e-324 && fm_maxabs_d(sub, 1) == 0, "maxabs_d subnormal/-0");
+}
+
 int main(void) {
     test_thread_start_failure();   /* first: before this process opens a parallel region */
     test_activations();
@@ -482,6 +511,7 @@ int main(void) {
     test_act_rows();
     test_forward_fused();
     test_optim();
+    test_maxabs();
     test_divergence_guard();
     test_fork_after_openmp();
     test_event_spin();
