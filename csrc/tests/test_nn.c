@@ -471,6 +471,54 @@ static void test_divergence_guard(void) {
 /* ---- processes: fork, thread-start failure, the spin of a wait ------------------------------ */
 #include "test_nn_process.inc"
 
+/* Cross-entropy (softmax) rows: a row's cost is bitwise the same in any batch and at any place
+   in it (the exponentials of several rows are taken by one vector call), and delta is
+   (P - Y) / n exactly; every class count around the batched form's limit (128) */
+static void test_cross_entropy_rows(void) {
+    enum { N = 37, MMAX = 300 };
+    static const int ms[] = {1, 2, 3, 10, 17, 127, 128, 129, 300};
+    static double z[N * MMAX], a[N * MMAX], Y[N * MMAX], d[N * MMAX], rl[N], rlf[N], d1[MMAX];
+    static float zf[N * MMAX], af[N * MMAX], Yf[N * MMAX], df[N * MMAX], d1f[MMAX];
+    for (size_t t = 0; t < sizeof ms / sizeof ms[0]; ++t) {
+        const int m = ms[t];
+        fill(z, (size_t)N * m, 8.0);
+        for (int i = 0; i < N * m; ++i) { Y[i] = 0; zf[i] = (float)z[i]; }
+        for (int i = 0; i < N; ++i) Y[i * m + (i * 7) % m] = 1;
+        for (int i = 0; i < N * m; ++i) Yf[i] = (float)Y[i];
+        double v, v1, rl1;
+        CHECK(fm_act_forward_d(FM_ACT_SOFTMAX, N, m, z, m, a, m, 0, NULL, 1) == FM_OK, "sm");
+        CHECK(fm_act_forward_s(FM_ACT_SOFTMAX, N, m, zf, m, af, m, 0, NULL, 1) == FM_OK, "sm");
+        CHECK(fm_loss_d(FM_LOSS_CROSS_ENTROPY, FM_ACT_SOFTMAX, N, m, Y, z, a, d, 0, NULL, rl, &v,
+                        1) == FM_OK, "ce");
+        int same = 1;
+        for (int i = 0; i < N; ++i) {
+            CHECK(fm_loss_d(FM_LOSS_CROSS_ENTROPY, FM_ACT_SOFTMAX, 1, m, Y + i * m, z + i * m,
+                            a + i * m, d1, 0, NULL, &rl1, &v1, 1) == FM_OK, "ce row");
+            same &= memcmp(&rl1, &rl[i], sizeof rl1) == 0;
+            for (int j = 0; j < m; ++j)
+                same &= d[i * m + j] == (a[i * m + j] - Y[i * m + j]) * (1.0 / N);
+        }
+        CHECK(same, "cross-entropy m=%d: a row alone and in a batch differ", m);
+        CHECK(fm_loss_s(FM_LOSS_CROSS_ENTROPY, FM_ACT_SOFTMAX, N, m, Yf, zf, af, df, 0, NULL, rlf,
+                        &v, 1) == FM_OK, "ce f32");
+        same = 1;
+        for (int i = 0; i < N; ++i) {
+            CHECK(fm_loss_s(FM_LOSS_CROSS_ENTROPY, FM_ACT_SOFTMAX, 1, m, Yf + i * m, zf + i * m,
+                            af + i * m, d1f, 0, NULL, &rl1, &v1, 1) == FM_OK, "ce row f32");
+            same &= memcmp(&rl1, &rlf[i], sizeof rl1) == 0;
+            for (int j = 0; j < m; ++j)
+                same &= df[i * m + j] ==
+                        (float)(((double)af[i * m + j] - (double)Yf[i * m + j]) * (1.0 / N));
+        }
+        CHECK(same, "float cross-entropy m=%d: a row alone and in a batch differ", m);
+        /* against the definition: lse(z) - z_y */
+        double mx = z[0], s = 0;
+        for (int j = 1; j < m; ++j) mx = z[j] > mx ? z[j] : mx;
+        for (int j = 0; j < m; ++j) s += exp(z[j] - mx);
+        CHECK(close_rel(rl[0], mx + log(s) - z[0], 1e-13), "ce m=%d row 0: %.17g", m, rl[0]);
+    }
+}
+
 /* fm_maxabs_?: max |x_i| (+inf where any x_i is NaN or infinite) for every length around its
    lane blocks (32 / 64 lanes), the maximum in every position class */
 static void test_maxabs(void) {
@@ -505,6 +553,7 @@ int main(void) {
     test_activations();
     test_threads_elementwise();
     test_losses();
+    test_cross_entropy_rows();
     test_network();
     test_threads_network();
     test_packed_forward();
