@@ -472,10 +472,10 @@ static void test_divergence_guard(void) {
 #include "test_nn_process.inc"
 
 /* Cross-entropy (softmax) rows: a row's cost is bitwise the same in any batch and at any place
-   in it (the exponentials of several rows are taken by one vector call), and delta is
+   in it (the exponentials of up to 256 rows are taken by one vector call), and delta is
    (P - Y) / n exactly; every class count around the batched form's limit (128) */
 static void test_cross_entropy_rows(void) {
-    enum { N = 37, MMAX = 300 };
+    enum { N = 260, MMAX = 300 };   /* 260 rows: past a 256-row chunk of one class */
     static const int ms[] = {1, 2, 3, 10, 17, 127, 128, 129, 300};
     static double z[N * MMAX], a[N * MMAX], Y[N * MMAX], d[N * MMAX], rl[N], rlf[N], d1[MMAX];
     static float zf[N * MMAX], af[N * MMAX], Yf[N * MMAX], df[N * MMAX], d1f[MMAX];
