@@ -34,6 +34,7 @@ from libc.stdint cimport int64_t, uint64_t
 from libc.string cimport memcpy, memset
 from libc.float cimport DBL_MAX, DBL_EPSILON
 from libc.math cimport sqrt, fabs, isfinite
+from libc.limits cimport INT_MAX
 from cpython.exc cimport PyErr_CheckSignals
 
 cnp.import_array()

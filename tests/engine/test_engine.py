@@ -241,6 +241,16 @@ def test_gemm_bad_input():
         _core.gemm(A, np.zeros((4, 2), np.float32))
     with pytest.raises(ValueError, match="beta != 0 needs an input C"):
         _core.gemm(A, np.zeros((4, 2)), beta=1.0)
+    with pytest.raises(ValueError, match=r"inner dimensions differ: op\(A\) is 4x3, op\(B\) is 2x5"):
+        _core.gemm(A, np.zeros((5, 2)), True, True)
+    # C may not share memory with A or B, whichever of them it overlaps
+    buf = np.zeros((4, 4))
+    with pytest.raises(ValueError, match="the output C shares memory with the input A"):
+        _core.gemm(buf[:3], np.eye(4), False, False, 1.0, 0.0, buf[1:4])
+    with pytest.raises(ValueError, match="the output C shares memory with the input B"):
+        _core.gemm(np.eye(4), buf, False, False, 1.0, 0.0, buf)
+    out = np.zeros((3, 4))
+    assert _core.gemm(buf[:3], np.eye(4), False, False, 1.0, 0.0, out) is out
 
 
 # --------------------------------------------------------------------------------------
