@@ -490,6 +490,9 @@ def main(argv=None):
     for m in args.models:
         if m not in MODELS:
             p.error(f"unknown model {m!r}; choose from {list(MODELS)}")
+    for peer in args.peers:
+        if peer not in PEERS:
+            p.error(f"unknown peer {peer!r}; choose from {list(PEERS)}")
     sweep(args)
     return 0
 

@@ -45,3 +45,13 @@ def test_paired_table_takes_the_median_over_every_pair_of_every_round(capsys):
     assert rows[0][4] == "1.00-9.00" and rows[0][5] == "5"
     assert rows[1][:4] == ["mnist", "2", "4096", "0.70"]
     assert rows[1][5] == "3"
+
+
+def test_an_unknown_peer_or_model_is_a_usage_error_naming_the_choices():
+    for flag, bad, choices in (("--peers", "fastmlp,onnxruntime-spin", "'ort-spin'"),
+                               ("--models", "mnist,nope", "'digits'")):
+        out = subprocess.run([sys.executable, str(BENCHMARKS / "inference.py"), flag, bad],
+                             capture_output=True, text=True)
+        assert out.returncode == 2
+        assert f"unknown {flag[2:-1]} '{bad.split(',')[1]}'" in out.stderr
+        assert choices in out.stderr and "Traceback" not in out.stderr
