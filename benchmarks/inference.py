@@ -256,9 +256,15 @@ def worker(peer, name, threads, batches, min_time, repeats):
 
     for B in batches:
         x = np.ascontiguousarray(X[:B])
-        res["time"][B], res["best"][B] = timed(f, x)
         if peer == "fastmlp":
             from fastmlp import _core
+            c0 = _core.rounds_counts()
+        res["time"][B], res["best"][B] = timed(f, x)
+        if peer == "fastmlp":
+            c1 = _core.rounds_counts()
+            # the share of the timed rounds that a solo period ran on the calling thread alone
+            posted, solo = c1["posted"] - c0["posted"], c1["solo"] - c0["solo"]
+            alone = solo / (posted + solo) if posted + solo else None
             eng = net.engine
             fwd = timed(lambda v: eng.predict(v, n_threads=threads), x)
             A = [x] + [np.ones((B, W.shape[1]), net.dtype) for W in net.weights[:-1]]
@@ -268,7 +274,8 @@ def worker(peer, name, threads, batches, min_time, repeats):
             # the Python calls of those products, timed on 1x1 operands, are not the GEMM
             one = np.ones((1, 1), net.dtype)
             calls = timed(lambda v: [_core.gemm(one, one, n_threads=threads) for _ in Ws], x)
-            detail[B] = {"forward": fwd[0], "gemm": max(gemm[0] - calls[0], 0.0)}
+            detail[B] = {"forward": fwd[0], "gemm": max(gemm[0] - calls[0], 0.0),
+                         "alone": alone}
         elif peer == "onnxruntime":
             lin = ort_session(fastmlp_model(name, activation="linear"), threads)
             detail[B] = {"linear": timed(lambda v: lin.run(None, {"X": v}), x)[0]}
@@ -388,7 +395,9 @@ def sweep(args):
             return None
         if key in ("time", "best"):
             return statistics.median(r[key][str(B)] for r in runs)
-        return statistics.median(r["detail"][str(B)][sub] for r in runs)
+        vals = [r["detail"][str(B)].get(sub) for r in runs]
+        vals = [v for v in vals if v is not None]
+        return statistics.median(vals) if vals else None
 
     _print_table(args, peers, med, "median")
     _print_table(args, peers, med, "best")
@@ -406,7 +415,7 @@ def sweep(args):
 def _print_table(args, peers, med, which):
     key = "time" if which == "median" else "best"
     head = ["model", "thr", "batch"] + peers + [f"fm/{p[:5]}" for p in peers[1:]] + \
-        ["fm: overhead", "fm: gemm", "fm: epilogue", "ort: linear net"]
+        ["fm: overhead", "fm: gemm", "fm: epilogue", "fm alone", "ort: linear net"]
     table = []
     for name in args.models:
         for threads in args.threads:
@@ -418,10 +427,12 @@ def _print_table(args, peers, med, which):
                     tm = med("fastmlp", name, threads, B)
                     fwd = med("fastmlp", name, threads, B, "detail", "forward")
                     gemm = med("fastmlp", name, threads, B, "detail", "gemm")
+                    alone = med("fastmlp", name, threads, B, "detail", "alone")
                     row += [f"{(tm - fwd) * 1e6:.1f}us", f"{gemm * 1e6:.1f}us",
-                            f"{(fwd - gemm) * 1e6:.1f}us"]
+                            f"{(fwd - gemm) * 1e6:.1f}us",
+                            "-" if alone is None else f"{alone:.0%}"]
                 else:
-                    row += ["-"] * 3
+                    row += ["-"] * 4
                 lin = med("onnxruntime", name, threads, B, "detail", "linear") \
                     if "onnxruntime" in peers else None
                 row.append("-" if lin is None else f"{lin * 1e6:.1f}us")
@@ -436,7 +447,9 @@ def _print_table(args, peers, med, which):
           f". Batch 1: microseconds per call; 64 and 4096: samples per second. fm/X: X's "
           f"time / fastmlp's (> 1: fastmlp faster). 1 thread: CPU time of the calling "
           f"thread; 2 threads: wall time. Over {args.rounds} round(s) of {args.repeats} runs "
-          f"of >= {args.min_time} s. The why-columns are medians.\n")
+          f"of >= {args.min_time} s. The why-columns are medians; fm alone: the share of "
+          f"fastmlp's rounds of work that ran on the calling thread alone, in a solo period "
+          f"(its helpers kept arriving late: a busy machine).\n")
 
 
 def _print_paired(args, results):
