@@ -29,9 +29,10 @@
  *                                            store, on the tile still in registers).
  *
  * Determinism: every element of C is produced by the same sequence of operations whatever
- * the thread count: the K order and KC slicing are fixed, edge tiles run the full microkernel
- * on zero-padded panels and store a part, and the direct/packed choice depends on the shape
- * only. Threads change only which thread computes which tile.
+ * the thread count: the K order and KC slicing are fixed, edge tiles run the microkernel's
+ * own operations for each of their rows (on zero-padded panels; a tile of up to 4 rows
+ * computes only those rows) and store a part, and the direct/packed choice depends on the
+ * shape only. Threads change only which thread computes which tile.
  *
  * Threading: below fm_get_gemm_par_flops() (2*M*N*K; read once per call) no OpenMP region
  * is entered at all. Above it, at most one thread per half of that many flops.
