@@ -55,3 +55,21 @@ def test_an_unknown_peer_or_model_is_a_usage_error_naming_the_choices():
         assert out.returncode == 2
         assert f"unknown {flag[2:-1]} '{bad.split(',')[1]}'" in out.stderr
         assert choices in out.stderr and "Traceback" not in out.stderr
+
+
+def test_the_table_shows_the_share_of_rounds_fastmlp_ran_alone(capsys):
+    class Args:
+        models, threads, batches, rounds, repeats, min_time = ["mnist"], [1, 2], [64], 1, 1, 0.1
+    detail = {("mnist", 1): {"forward": 1e-4, "gemm": 5e-5},             # 1 thread: no rounds
+              ("mnist", 2): {"forward": 1e-4, "gemm": 5e-5, "alone": 0.25}}
+
+    def med(peer, name, threads, B, key="time", sub=None):
+        if key in ("time", "best"):
+            return 2e-4
+        return detail[(name, threads)].get(sub)
+    inference._print_table(Args, ["fastmlp"], med, "median")
+    out = capsys.readouterr().out
+    head = next(line for line in out.splitlines() if "fm alone" in line).split("  ")
+    rows = [line.split() for line in out.splitlines() if line.strip().startswith("mnist")]
+    assert len(rows) == 2 and [h.strip() for h in head if h.strip()][-2] == "fm alone"
+    assert rows[0][-2] == "-" and rows[1][-2] == "25%"
