@@ -373,7 +373,10 @@ const char *fm_clones_level(void);
                           ones on a team of threads in one parallel region (one per call of
                           fm_train_epochs)
      gemm_par_flops       products of fewer flops (2MNK) run on the calling thread alone; larger
-                          ones on at most one thread per half of this many flops
+                          ones on at most one thread per half of this many flops. Between 0.4x
+                          and 1x it, a product of prepacked weights with K >= 256 (a prediction
+                          of a few rows) takes 2 threads when its helpers are awake or in a
+                          stream of such calls, never by waking a sleeping helper (gemm.c)
      dp_chunks            a training step of dp_min_flops <= 6 x weights x rows < dp_max_flops
      dp_min_flops         is data parallel: the batch is cut into dp_chunks fixed chunks (fewer
      dp_max_flops         when a chunk would hold under 8 rows), each chunk's whole forward and

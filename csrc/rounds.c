@@ -220,6 +220,12 @@ fm_rounds *fm_rounds_get(int want, int *have) {
     return ch;
 }
 
+/* the calling thread has helpers and none of them sleeps: a round posted now needs no wake-up */
+int fm_rounds_awake(void) {
+    fm_rounds *ch = fm_my_rounds;
+    return ch && ch->n > 0 && atomic_load_explicit(&ch->posted.sleepers, memory_order_relaxed) == 0;
+}
+
 /* process-wide counts (relaxed: statistics): rounds posted to helpers, rounds run alone while
    helpers were there (a solo period), solo periods started */
 static _Atomic long fm_posted_rounds, fm_solo_rounds, fm_solo_periods;

@@ -190,6 +190,10 @@ fm_rounds *fm_rounds_get(int want, int *have);
    be NULL, or helpers 0: all on the calling thread, in order). Returns when all are done. */
 void fm_rounds_run(fm_rounds *ch, int helpers, int count, fm_item_fn item, const void *job);
 
+/* The calling thread has helper threads and every one is awake (spinning or running an item):
+   a round posted now reaches them without a wake-up. */
+int fm_rounds_awake(void);
+
 /* team.c, for rounds.c: the process has started threads of its own (p: a team's size, for
    fm_widest_team; a forked child runs single-threaded), a thread could not be started, and
    the stack size its threads get (OMP_STACKSIZE, as OpenMP's; 0: the system's default) */

@@ -203,6 +203,34 @@ def test_a_descheduled_helper_costs_a_prediction_about_nothing():
         assert r["ratio"] >= 0.6, (B, r)
 
 
+def test_a_prediction_of_a_few_rows_takes_a_helper_only_without_waking_it():
+    """Batches of 4 rows of a 784-128-10 net (0.8 Mflop products: under gemm_par_flops) on 2
+    threads: a lone call whose helper sleeps runs on its own thread (no round posted, no
+    wake-up), while a stream of such calls shares each product with the helper, which the
+    stream keeps awake. The same bits either way."""
+    out = _run(f"""
+        sizes, (X, y) = {PREDICT}
+        m = fm.MLP(sizes, loss="cross_entropy", seed=0, dtype=X.dtype)
+        m.fit(X[:256], y[:256], epochs=1)
+        x = X[:4]
+        m.predict_proba(X[:512], n_threads=2)            # the helper is started
+        ref = m.predict_proba(x, n_threads=1)
+        time.sleep(0.2)                                  # ... and asleep
+        c0 = _core.rounds_counts()
+        lone = m.predict_proba(x, n_threads=2)
+        c1 = _core.rounds_counts()
+        same = np.array_equal(lone, ref)
+        for _ in range(200):
+            same &= np.array_equal(m.predict_proba(x, n_threads=2), ref)
+        c2 = _core.rounds_counts()
+        print(json.dumps({{"lone": c1["posted"] - c0["posted"],
+                          "stream": c2["posted"] - c1["posted"], "same": bool(same)}}))
+    """)
+    assert out["same"], out
+    assert out["lone"] == 0, out
+    assert out["stream"] > 0, out          # before the band: 0
+
+
 def test_no_cpu_is_used_after_a_prediction_returns():
     _assert_idle_after(f"""
         sizes, (X, y) = {PREDICT}
