@@ -310,6 +310,10 @@ def main(argv=None):
     ap.add_argument("--threads", type=int, default=2,
                     help="threads for every runtime (default 2, the machine's cores)")
     ap.add_argument("--no-gemm", action="store_true", help="skip the GEMM section")
+    ap.add_argument("--gemm-paired", type=int, default=0, metavar="N",
+                    help="the GEMM section in one process: per shape, N runs of fastmlp and "
+                         "of NumPy in turn, each after 0.2 s idle (so neither library's "
+                         "idle threads take the other's core); ratios are the pairs' medians")
     ap.add_argument("--no-memory", action="store_true", help="skip the memory line")
     ap.add_argument("--baseline", metavar="PYTHON",
                     help="an interpreter with another fastmlp build (e.g. the previous "
@@ -339,6 +343,8 @@ def main(argv=None):
             res = CW.worker_train(rest[0], rest[1].split(","), a.quick, min_time, repeats)
         elif kind == "gemm":
             res = CW.worker_gemm(rest[0], a.quick, min_time / 2, repeats)
+        elif kind == "gemm-paired":
+            res = CW.worker_gemm_paired(a.quick, min_time / 2, int(rest[0]), 0.2)
         elif kind == "mkdata":
             res = CW.worker_mkdata(rest[0], rest[1])
         elif kind == "mem":
@@ -444,7 +450,11 @@ def main(argv=None):
     numpy_sgemm = None
     if not a.no_gemm or "wide" in names:
         g_rounds = {"fastmlp": [], "numpy": []}
-        for r in range(rounds):
+        if a.gemm_paired > 0:
+            both = _run_worker(["gemm-paired", a.gemm_paired, "--min-time", min_time]
+                               + (["--quick"] if a.quick else []))
+            g_rounds = {rt: [both.get(rt, both)] for rt in g_rounds}
+        for r in range(rounds if a.gemm_paired <= 0 else 0):
             for rt in _rotated(["fastmlp", "numpy"], r):
                 t0 = time.perf_counter()
                 extra = ["--quick"] if a.quick else []
@@ -485,6 +495,10 @@ def main(argv=None):
                 label, dt = key.rsplit(" ", 1)
                 rows.append([label, dt, f"{f['gflops']:.1f}", f"{nmp['gflops']:.1f}",
                              _round_ratio(f, nmp, "gflops"), _alone(f.get("rounds"))])
+            if a.gemm_paired > 0:
+                print(f"\nGEMM in one process: per shape, {a.gemm_paired} runs of each in "
+                      "turn, each after 0.2 s idle; fm/numpy and speedup are the medians "
+                      "of the pairs' ratios")
             print("\nGEMM GFLOP/s (median): fastmlp._core.gemm vs numpy.matmul; "
                   "wide's layers at batch 256 as NN (forward), TN (dW), NT (delta W^T). "
                   "fm alone: the share of fastmlp's rounds that a solo period ran on one "

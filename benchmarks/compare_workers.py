@@ -141,32 +141,78 @@ def gemm_cases(quick):
     return cases, small
 
 
-def worker_gemm(runtime, quick, min_time, repeats):
+def _gemm_calls():
+    """{runtime: call(A, B, transA, transB, C)}, and fastmlp's round counts (or None)"""
     import numpy as np
-    counts = None          # fastmlp's round counts (a build without them: none reported)
-    if runtime == "fastmlp":
-        from fastmlp import _core
-        call = lambda A, B, ta, tb, C: _core.gemm(A, B, ta, tb, 1.0, 0.0, C, THREADS)
-        counts = getattr(_core, "rounds_counts", None)
-    else:
-        call = lambda A, B, ta, tb, C: np.matmul(A.T if ta else A, B.T if tb else B, out=C)
+    from fastmlp import _core
+    return ({"fastmlp": lambda A, B, ta, tb, C: _core.gemm(A, B, ta, tb, 1.0, 0.0, C, THREADS),
+             "numpy": lambda A, B, ta, tb, C: np.matmul(A.T if ta else A, B.T if tb else B,
+                                                        out=C)},
+            getattr(_core, "rounds_counts", None))
+
+
+def _looped(call, A, B, ta, tb, C):
+    def fn(s):
+        for _ in range(s):
+            call(A, B, ta, tb, C)
+    return fn
+
+
+def _gemm_entry(M, N, K, times, scale):
+    return {"gflops": 2.0 * M * N * K * scale / statistics.median(times) / 1e9,
+            "us_per_call": 1e6 * statistics.median(times) / scale}
+
+
+def worker_gemm(runtime, quick, min_time, repeats):
+    calls, counts = _gemm_calls()
+    call = calls[runtime]
+    counts = counts if runtime == "fastmlp" else None   # a build without them: none reported
     big, small = gemm_cases(quick)
     out = {"big": {}, "small": {}}
     for kind, cases in (("big", big), ("small", small)):
         for label, M, N, K, ta, tb, dt in cases:
             A, B, C = W.gemm_operands(M, N, K, ta, tb, dt)
-
-            def fn(s, A=A, B=B, ta=ta, tb=tb, C=C):
-                for _ in range(s):
-                    call(A, B, ta, tb, C)
             c0 = counts() if counts else None
-            r = _median_rate(fn, lambda s, M=M, N=N, K=K: 2.0 * M * N * K * s,
+            r = _median_rate(_looped(call, A, B, ta, tb, C), lambda s, M=M, N=N, K=K: 2.0 * M * N * K * s,
                              min_time, repeats)
-            res = {"gflops": r["rate"] / 1e9,
-                   "us_per_call": 1e6 * statistics.median(r["times"]) / r["scale"]}
+            res = _gemm_entry(M, N, K, r["times"], r["scale"])
             if c0 is not None:
                 res["rounds"] = {k: v - c0[k] for k, v in counts().items()}
             out[kind][f"{label} {dt}"] = res
+    return out
+
+
+def worker_gemm_paired(quick, min_time, pairs, pause):
+    """Both runtimes in this one process, shape by shape: `pairs` timed runs of each (about
+    min_time s, the same calls per run), in turn, each after `pause` s idle, so that neither
+    library's idle threads (OpenBLAS's spin on for ~0.1 s after a call) take the other's
+    core. Every number carries its runs in rounds_<field>, so that compare.py's ratios are
+    the medians of the pairs' ratios."""
+    calls, counts = _gemm_calls()
+    big, small = gemm_cases(quick)
+    out = {rt: {"big": {}, "small": {}} for rt in calls}
+    for kind, cases in (("big", big), ("small", small)):
+        for label, M, N, K, ta, tb, dt in cases:
+            A, B, C = W.gemm_operands(M, N, K, ta, tb, dt)
+            fns = {rt: _looped(f, A, B, ta, tb, C) for rt, f in calls.items()}
+            scale = {rt: _median_rate(fn, lambda s: s, min_time, 1)["scale"]
+                     for rt, fn in fns.items()}
+            runs = {rt: [] for rt in calls}
+            c0 = counts() if counts else None
+            for i in range(pairs):
+                for rt in (list(calls) if i % 2 == 0 else list(calls)[::-1]):
+                    time.sleep(pause)
+                    t0 = time.perf_counter()
+                    fns[rt](scale[rt])
+                    runs[rt].append(time.perf_counter() - t0)
+            for rt, ts in runs.items():
+                e = _gemm_entry(M, N, K, ts, scale[rt])
+                e["rounds_gflops"] = [2.0 * M * N * K * scale[rt] / t / 1e9 for t in ts]
+                e["rounds_us_per_call"] = [1e6 * t / scale[rt] for t in ts]
+                out[rt][kind][f"{label} {dt}"] = e
+            if c0 is not None:   # fastmlp's share (numpy's runs post none)
+                out["fastmlp"][kind][f"{label} {dt}"]["rounds"] = {
+                    k: v - c0[k] for k, v in counts().items()}
     return out
 
 
