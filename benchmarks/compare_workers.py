@@ -141,14 +141,16 @@ def gemm_cases(quick):
     return cases, small
 
 
-def _gemm_calls():
-    """{runtime: call(A, B, transA, transB, C)}, and fastmlp's round counts (or None)"""
+def _gemm_call(runtime):
+    """call(A, B, transA, transB, C) of one runtime, and its round counts (fastmlp's; None
+    for NumPy, or a build without them). A NumPy worker never imports fastmlp."""
+    if runtime == "fastmlp":
+        from fastmlp import _core
+        return (lambda A, B, ta, tb, C: _core.gemm(A, B, ta, tb, 1.0, 0.0, C, THREADS),
+                getattr(_core, "rounds_counts", None))
     import numpy as np
-    from fastmlp import _core
-    return ({"fastmlp": lambda A, B, ta, tb, C: _core.gemm(A, B, ta, tb, 1.0, 0.0, C, THREADS),
-             "numpy": lambda A, B, ta, tb, C: np.matmul(A.T if ta else A, B.T if tb else B,
-                                                        out=C)},
-            getattr(_core, "rounds_counts", None))
+    return (lambda A, B, ta, tb, C: np.matmul(A.T if ta else A, B.T if tb else B, out=C),
+            None)
 
 
 def _looped(call, A, B, ta, tb, C):
@@ -164,17 +166,15 @@ def _gemm_entry(M, N, K, times, scale):
 
 
 def worker_gemm(runtime, quick, min_time, repeats):
-    calls, counts = _gemm_calls()
-    call = calls[runtime]
-    counts = counts if runtime == "fastmlp" else None   # a build without them: none reported
+    call, counts = _gemm_call(runtime)
     big, small = gemm_cases(quick)
     out = {"big": {}, "small": {}}
     for kind, cases in (("big", big), ("small", small)):
         for label, M, N, K, ta, tb, dt in cases:
             A, B, C = W.gemm_operands(M, N, K, ta, tb, dt)
             c0 = counts() if counts else None
-            r = _median_rate(_looped(call, A, B, ta, tb, C), lambda s, M=M, N=N, K=K: 2.0 * M * N * K * s,
-                             min_time, repeats)
+            r = _median_rate(_looped(call, A, B, ta, tb, C),
+                             lambda s, M=M, N=N, K=K: 2.0 * M * N * K * s, min_time, repeats)
             res = _gemm_entry(M, N, K, r["times"], r["scale"])
             if c0 is not None:
                 res["rounds"] = {k: v - c0[k] for k, v in counts().items()}
@@ -188,7 +188,8 @@ def worker_gemm_paired(quick, min_time, pairs, pause):
     library's idle threads (OpenBLAS's spin on for ~0.1 s after a call) take the other's
     core. Every number carries its runs in rounds_<field>, so that compare.py's ratios are
     the medians of the pairs' ratios."""
-    calls, counts = _gemm_calls()
+    (fm, counts), (nm, _) = _gemm_call("fastmlp"), _gemm_call("numpy")
+    calls = {"fastmlp": fm, "numpy": nm}
     big, small = gemm_cases(quick)
     out = {rt: {"big": {}, "small": {}} for rt in calls}
     for kind, cases in (("big", big), ("small", small)):

@@ -1,9 +1,11 @@
 """benchmarks/compare_workers.py's GEMM workers: one process per runtime, or both runtimes in
 one process in turn (compare.py --gemm-paired)."""
 import math
+import subprocess
+import sys
 
 import pytest
-from benchmark_modules import load_benchmark
+from benchmark_modules import BENCHMARKS, load_benchmark
 
 CASES = ([("sq 8", 8, 8, 8, False, False, "float64"), ("nt", 6, 5, 7, False, True, "float32")],
          [("2x3.3x4", 2, 4, 3, False, False, "float64")])
@@ -45,3 +47,18 @@ def test_per_runtime_worker_gives_the_same_entries(workers):
         for part in ("big", "small"):
             for e in out[part].values():
                 _check_entry(e, 0)
+
+
+def test_numpy_worker_does_not_import_fastmlp():
+    """The NumPy peer's process stays a NumPy process (no fastmlp, no OpenMP runtime of its)."""
+    code = f"""
+import sys
+sys.path.insert(0, {str(BENCHMARKS)!r})
+import compare_workers as cw
+cw.gemm_cases = lambda quick: {CASES!r}
+cw.worker_gemm("numpy", True, 0.002, 1)
+print("fastmlp" in sys.modules)
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out[-1] == "False"
