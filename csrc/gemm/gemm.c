@@ -29,13 +29,15 @@
  *                                            store, on the tile still in registers).
  *
  * Determinism: every element of C is produced by the same sequence of operations whatever
- * the thread count: the K order and slicing (fm_kslice) are fixed, edge tiles run the microkernel's
- * own operations for each of their rows (on zero-padded panels; a tile of up to 4 rows
- * computes only those rows) and store a part, and the direct/packed choice depends on the
- * shape only. Threads change only which thread computes which tile.
+ * the thread count: the K order and slicing (fm_kslice) are fixed, edge tiles run the
+ * microkernel's own operations for each of their rows (on zero-padded panels; a tile of up
+ * to 4 rows computes only those rows) and store a part, and the direct/packed choice
+ * depends on the shape only. Threads change only which thread computes which tile.
  *
- * Threading: below fm_get_gemm_par_flops() (2*M*N*K; read once per call) no OpenMP region
- * is entered at all. Above it, at most one thread per half of that many flops.
+ * Threading: below fm_get_gemm_par_flops() (2*M*N*K; read once per call) the product runs
+ * on the calling thread, except the band of fm_gemm_band_threads (prepacked B, K >= 256, an
+ * awake helper or a stream of calls: 2 threads). Above it, at most one thread per half of
+ * that many flops.
  *
  * Memory: each OS thread (caller threads and OpenMP workers alike) owns one thread-local,
  * 64-byte-aligned packing buffer (an fm_scratch, scratch.c), grown when a call needs more and
