@@ -12,9 +12,18 @@
  * computed the block, while the block is still hot in cache.
  *
  * nthreads <= 0 means the engine's default (fm_max_threads()); 1 means serial; products of
- * fewer than fm_get_gemm_par_flops() flops (2MNK, see fastmlp.h) always run on the calling
- * thread alone. Results are bitwise identical for every thread count (threads split M and N,
- * never K).
+ * fewer than fm_get_gemm_par_flops() flops (2MNK, see fastmlp.h) run on the calling thread
+ * alone, but for the band that gemm.c's fm_gemm_band_threads describes (a prepacked B and
+ * helpers already awake). Results are bitwise identical for every thread count (threads split
+ * M and N, never K).
+ *
+ * Summation order: each element's sum runs over k in increasing order, in slices of K: as
+ * few as the kernel set's KC allows, of equal length rounded up to 8 (the last one shorter),
+ * never longer than KC (gemm.c, fm_kslice). With the FMA kernel sets, a slice's sum starts
+ * from zero as fused multiply-adds, and is stored as alpha*acc on the first slice without
+ * beta, fma(alpha, acc, beta'*C) otherwise (beta' = beta on the first slice, 1 after). So an
+ * element's bits depend on K, the kernel set and its KC (the L1 size), never on M, N, the
+ * row's position or the thread count.
  *
  * Safe to call concurrently from several OS threads (packing buffers are thread-local).
  */

@@ -43,6 +43,33 @@ static double rnd(void) /* uniform in [-1, 1) */
         g_fail++;                                                              \
     } while (0)
 
+/* The length of the slices K is summed in (each but the last), as gemm.h's summation order
+   states it: as few slices as the kernel set's KC allows, of equal length rounded up to 8,
+   never longer than KC. Written here from that statement, so that the sequential-sum checks
+   hold the library to it on any cache sizes. */
+static int spec_kslice(int K, int kc)
+{
+    if (K <= kc) return kc;
+    const int n = (K + kc - 1) / kc;              /* the fewest slices of at most kc */
+    int len = (K + n - 1) / n;                    /* of equal length, */
+    len = (len + 7) / 8 * 8;                      /* rounded up to 8, */
+    return len < kc ? len : kc;                   /* never past KC */
+}
+
+/* the rule's own cases: 784 at KC 384 is 264 + 264 + 256; at 256, 200 + 200 + 200 + 184 */
+static void check_kslice_rule(void)
+{
+    const int cases[][3] = {{784, 384, 264}, {784, 256, 200}, {300, 256, 152}, {300, 384, 384},
+                            {384, 384, 384}, {385, 384, 200}, {1024, 256, 256},
+                            {1030, 256, 208}, {9, 8, 8}, {17, 16, 16}};
+    for (int i = 0; i < (int)(sizeof cases / sizeof cases[0]); i++) {
+        g_checks++;
+        if (spec_kslice(cases[i][0], cases[i][1]) != cases[i][2])
+            FAIL("K slices of %d at KC %d: %d, expected %d", cases[i][0], cases[i][1],
+                 spec_kslice(cases[i][0], cases[i][1]), cases[i][2]);
+    }
+}
+
 /* epilogue bookkeeping: counts calls per element and snapshots the block it is given */
 typedef struct {
     void *C0;             /* base of the full C */
@@ -76,6 +103,7 @@ int main(void)
     printf("default kernel set: %s\n", fm_gemm_isa());
     if (fm_gemm_set_isa("no-such-isa") != -1) FAIL("unknown ISA name accepted");
     if (fm_gemm_set_isa(NULL) != -1) FAIL("NULL ISA name accepted");
+    check_kslice_rule();
     for (int i = 0; i < 3; i++) {
         if (fm_gemm_set_isa(sets[i]) != 0) {
             printf("kernel set %s: not supported by this CPU, skipped\n", sets[i]);
