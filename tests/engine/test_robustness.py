@@ -138,6 +138,23 @@ def test_softmax_over_zero_columns_and_empty_kernels():
     assert np.array_equal(C, np.zeros((3, 2)))
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_gemm_refuses_a_dimension_past_a_c_int(dtype):
+    # zero-size operands with one dimension of 2**31: C-contiguous, no memory, and past the
+    # C engine's int dimensions -- refused with the limit named, never wrapped to negative
+    big = 2 ** 31
+    cases = [(np.empty((big, 0), dtype), np.empty((0, 2), dtype), False, False),
+             (np.empty((0, big), dtype), np.empty((0, 2), dtype), True, False),
+             (np.empty((2, 0), dtype), np.empty((0, big), dtype), False, False),
+             (np.empty((2, 0), dtype), np.empty((big, 0), dtype), False, True)]
+    for A, B, ta, tb in cases:
+        with pytest.raises(ValueError, match=f"dimensions up to {big - 1}"):
+            _core.gemm(A, B, ta, tb)
+    # one below the limit is taken: C (2**31 - 1) x 0 is empty, nothing is computed
+    C = _core.gemm(np.empty((big - 1, 0), dtype), np.empty((0, 0), dtype))
+    assert C.shape == (big - 1, 0) and C.dtype == dtype
+
+
 def test_core_refuses_aliased_outputs():
     A = np.arange(16.0).reshape(4, 4)
     with pytest.raises(ValueError, match="share"):
