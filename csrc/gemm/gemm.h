@@ -18,7 +18,7 @@
  * M and N, never K).
  *
  * Summation order: each element's sum runs over k in increasing order, in slices of K: as
- * few as the kernel set's KC allows, of equal length rounded up to 8 (the last one shorter),
+ * few as the kernel set's KC allows, of equal length rounded up to 8 (the last one no longer),
  * never longer than KC (gemm.c, fm_kslice). With the FMA kernel sets, a slice's sum starts
  * from zero as fused multiply-adds, and is stored as alpha*acc on the first slice without
  * beta, fma(alpha, acc, beta'*C) otherwise (beta' = beta on the first slice, 1 after). So an
