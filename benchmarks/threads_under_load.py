@@ -1,6 +1,7 @@
 """2 threads against 1, quiet and with busy processes beside the fit (a machine shared with a
 web server, a notebook or another BLAS): the fit's speed with 2 threads as a ratio of its
-speed with 1 thread, medians of alternating runs.
+speed with 1 thread -- the median over rounds of each round's ratio (a round runs both in
+turn, the order swapped every round), and the range of those ratios.
 
     python benchmarks/threads_under_load.py                       # digits, mnist; 0 and 1 busy
     python benchmarks/threads_under_load.py --workloads mnist --busy 0,1,2 --rounds 9
@@ -82,7 +83,8 @@ def main(argv=None):
     if cpuid:
         print(f"CPUID: {cpuid}")
     print("load average at start: " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
-    print(f"\n{'workload':20s} {'busy':>4s} {'1 thread':>12s} {'2 threads':>12s} {'2t / 1t':>8s}")
+    print(f"\n{'workload':20s} {'busy':>4s} {'1 thread':>12s} {'2 threads':>12s} {'2t / 1t':>8s}"
+          "  rounds' range")
     for name in a.workloads.split(","):
         w = W.WORKLOADS[name]
         X, y, Y = W.get_data(name)
@@ -100,9 +102,11 @@ def main(argv=None):
                                       if hasattr(model, "predict_proba") and B <= len(X)]
             r = {(k, nt): [] for k, _ in rows for nt in (1, 2)}
             try:
-                for _ in range(a.rounds):
+                for i in range(a.rounds):
                     for k, B in rows:
-                        for nt in (1, 2):
+                        # in turn, the order swapped every round: a drift of the host (or of
+                        # where the busy processes run) weighs on both thread counts alike
+                        for nt in ((1, 2) if i % 2 == 0 else (2, 1)):
                             r[k, nt].append(_rate(w, X, y, Y, nt, a.min_time) if B is None
                                             else _predict_rate(model, X[:B], nt, a.min_time))
             finally:
@@ -111,8 +115,12 @@ def main(argv=None):
                     p.join()
             for k, _ in rows:
                 m1, m2 = statistics.median(r[k, 1]), statistics.median(r[k, 2])
+                # each round's 2-thread run against its own 1-thread run: the median of those
+                # ratios, and their range
+                q = sorted(b / a for a, b in zip(r[k, 1], r[k, 2]))
                 label = name if k == "fit" else f"{name} {k}"
-                print(f"{label:20s} {busy:4d} {m1:12.0f} {m2:12.0f} {m2 / m1:8.2f}", flush=True)
+                print(f"{label:20s} {busy:4d} {m1:12.0f} {m2:12.0f} {statistics.median(q):8.2f}"
+                      f"  {q[0]:.2f}-{q[-1]:.2f}", flush=True)
     return 0
 
 
