@@ -73,6 +73,8 @@ def main(argv=None):
     ap.add_argument("--isa", choices=["avx2"],
                     help="avx2: FASTMLP_ISA=avx2, and AVX-512 hidden from CPUID (hide_avx512.py)")
     a = ap.parse_args(argv)
+    if a.rounds < 1:
+        ap.error("--rounds must be >= 1")
     batches = [int(b) for b in a.predict.split(",") if b]
     if a.isa:
         os.environ["FASTMLP_ISA"] = a.isa
