@@ -253,6 +253,20 @@ def test_gemm_bad_input():
     assert _core.gemm(buf[:3], np.eye(4), False, False, 1.0, 0.0, out) is out
 
 
+@pytest.mark.parametrize("a_shape, b_shape, ta, tb", [
+    ((2**31, 0), (0, 3), False, False),      # M too large
+    ((0, 2**31), (0, 3), True, False),       # M, through op(A) = A^T
+    ((2, 0), (2**31, 0), False, True),       # N, through op(B) = B^T
+    ((1, 0), (0, 2**31), False, False),      # N
+])
+def test_gemm_dimensions_past_int_max_are_refused(a_shape, b_shape, ta, tb):
+    # the C layer takes int dimensions: a larger one is a ValueError, not a wrapped int
+    # (empty arrays: no memory is needed to hold a dimension of 2**31)
+    for dt in (np.float32, np.float64):
+        with pytest.raises(ValueError, match="gemm takes dimensions up to 2147483647"):
+            _core.gemm(np.empty(a_shape, dt), np.empty(b_shape, dt), ta, tb)
+
+
 # --------------------------------------------------------------------------------------
 # the network: forward, backward, step, against the reference
 # --------------------------------------------------------------------------------------
