@@ -273,7 +273,7 @@ def _underscored_attributes():
     class-level names and ``self._x = ...`` assignments whose names start with one '_'."""
     owned = {}
     for path, _ in _module_files().values():
-        if path.name == "reference.py":
+        if path.parent.name == "reference":   # the oracle, plain NumPy
             continue
         for cls in (n for n in ast.walk(ast.parse(path.read_text()))
                     if isinstance(n, ast.ClassDef)):
@@ -300,7 +300,7 @@ def test_no_module_touches_another_class_s_private_attributes():
     owned = _underscored_attributes()
     seen, found = set(), []
     for path, _ in _module_files().values():
-        if path.name == "reference.py":
+        if path.parent.name == "reference":   # the oracle, plain NumPy
             continue
         rel = path.relative_to(PACKAGE).as_posix()
         for node in ast.walk(ast.parse(path.read_text())):
