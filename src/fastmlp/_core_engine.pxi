@@ -546,63 +546,8 @@ cdef class Engine:
         X may be sparse (a scipy.sparse matrix or a :class:`CSR`): the first layer then
         reads the batches' CSR rows (fastmlp/_core_sparse.pxi).
         """
-        cdef CSR Xc = None
-        if is_sparse(X) or isinstance(X, CSR):
-            Xc = csr_input(X, self.dtype, self.net.sizes[0])
-            X = Xc.data
-        else:
-            X = self._X(X)
-        cdef int64_t N = X.shape[0] if Xc is None else Xc.shape[0]
-        Y = self._Y(Y, N)
-        if N < 1:
-            raise ValueError("X must have at least one row")
-        sw = _sample_weight(sample_weight, N, self.dtype)
-        if batch_size < 1 or batch_size > N:
-            raise ValueError(f"batch_size must be in [1, {N}], got {batch_size}")
-        if (isinstance(n_epochs, bool) or not isinstance(n_epochs, (int, np.integer))
-                or not 0 <= n_epochs < 2 ** 62):
-            raise ValueError(f"n_epochs must be an int >= 0, got {n_epochs!r}")
-        if stop is not None and not isinstance(stop, StopFlag):
-            raise TypeError(f"stop must be a StopFlag or None, got {type(stop).__name__}")
-        cdef _EpochRun run = _EpochRun()
-        _opt_from_spec(spec, &run.opt)
-        state1 = self._state("state1", state1)
-        state2 = self._state("state2", state2)
-        _check_opt_state(&run.opt, state1, state2)
-        run.grad = self._grad_for(&run.opt, batch_size) if Xc is None else _ptr(self.grad)
-        grad = self._grad if run.grad != NULL else None
-        _disjoint("train_epochs", (("theta", self._theta), ("grad", grad), ("state1", state1),
-                                   ("state2", state2)),
-                  (("X", X), ("Y", Y), ("sample_weight", sw)))
-        self._guard.begin_exclusive("train_epochs")
-        try:
-            if Xc is None:
-                self._reserve(batch_size)
-            if self.perm.shape[0] != N:
-                self.perm = np.empty(N, dtype=np.int64)
-            run.bind(self, X, Y, sw, state1, state2, grad, stop, N, batch_size, drop_last,
-                     shuffle, seed, epoch0, n_epochs, _nt(n_threads))
-            if Xc is not None:   # CSR rows: X above is Xc.data, the engine reads run.csr
-                run.keep = run.keep + (Xc,)
-                run.csr = &Xc.c
-                run.w = _csr_workspace(self, batch_size)
-            if interruptible is None:
-                # worth a thread only when the run is long: ~6 flops per weight per sample
-                interruptible = 6.0 * self.net.n_weights * N * n_epochs > 2e9
-            interrupted = False
-            if interruptible:
-                interrupted = _run_in_helper(run)
-            else:
-                run.go()
-            self.last_n = -1
-        finally:
-            self._guard.end_exclusive()
-        if run.st == FM_ERR_INTERRUPT:
-            interrupted = True
-        elif run.st != FM_OK and run.st != FM_ERR_NONFINITE:
-            _check_status(run.st, "train_epochs")
-        self.interrupted = interrupted
-        return run.losses(), run.opt.t, run.st == FM_ERR_NONFINITE
+        return _train_epochs(self, X, Y, batch_size, n_epochs, spec, state1, state2, shuffle, seed,
+                             epoch0, drop_last, n_threads, interruptible, sample_weight, stop)
 
     def evaluate(self, X, Y, n_threads=None, int chunk=1024, sample_weight=None):
         """(mean loss, output a^L) of the engine's loss on (X, Y), in chunks, no gradients.

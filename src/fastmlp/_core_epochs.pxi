@@ -1,7 +1,7 @@
 # _core_epochs.pxi -- layer 3 of _core.pyx (included there, not compiled on its own).
-# _EpochRun: the arguments of one Engine.train_epochs call, so that the C call can run in a
-# helper thread while the calling thread waits (and catches Ctrl-C). The helper threads are
-# made on demand and reused by later calls.
+# Engine.train_epochs (_train_epochs, at the end). _EpochRun: the arguments of one call, so
+# that the C call can run in a helper thread while the calling thread waits (and catches
+# Ctrl-C). The helper threads are made on demand and reused by later calls.
 import os
 import threading
 
@@ -222,3 +222,68 @@ cdef bint _run_in_helper(_EpochRun run) except -1:
             raise
     future.result()               # re-raises anything unexpected from the helper
     return interrupted or ctrl_c.hit
+
+
+cdef object _train_epochs(Engine eng, object X, object Y, int batch_size, object n_epochs,
+                          object spec, object state1, object state2, bint shuffle, uint64_t seed,
+                          int64_t epoch0, bint drop_last, object n_threads, object interruptible,
+                          object sample_weight, object stop):
+    """Engine.train_epochs (an exclusive call: the training workspace, or a workspace of
+    its own for CSR rows, _core_sparse.pxi)."""
+    cdef CSR Xc = None
+    if is_sparse(X) or isinstance(X, CSR):
+        Xc = csr_input(X, eng.dtype, eng.net.sizes[0])
+        X = Xc.data
+    else:
+        X = eng._X(X)
+    cdef int64_t N = X.shape[0] if Xc is None else Xc.shape[0]
+    Y = eng._Y(Y, N)
+    if N < 1:
+        raise ValueError("X must have at least one row")
+    sw = _sample_weight(sample_weight, N, eng.dtype)
+    if batch_size < 1 or batch_size > N:
+        raise ValueError(f"batch_size must be in [1, {N}], got {batch_size}")
+    if (isinstance(n_epochs, bool) or not isinstance(n_epochs, (int, np.integer))
+            or not 0 <= n_epochs < 2 ** 62):
+        raise ValueError(f"n_epochs must be an int >= 0, got {n_epochs!r}")
+    if stop is not None and not isinstance(stop, StopFlag):
+        raise TypeError(f"stop must be a StopFlag or None, got {type(stop).__name__}")
+    cdef _EpochRun run = _EpochRun()
+    _opt_from_spec(spec, &run.opt)
+    state1 = eng._state("state1", state1)
+    state2 = eng._state("state2", state2)
+    _check_opt_state(&run.opt, state1, state2)
+    run.grad = eng._grad_for(&run.opt, batch_size) if Xc is None else _ptr(eng.grad)
+    grad = eng._grad if run.grad != NULL else None
+    _disjoint("train_epochs", (("theta", eng._theta), ("grad", grad), ("state1", state1),
+                               ("state2", state2)),
+              (("X", X), ("Y", Y), ("sample_weight", sw)))
+    eng._guard.begin_exclusive("train_epochs")
+    try:
+        if Xc is None:
+            eng._reserve(batch_size)
+        if eng.perm.shape[0] != N:
+            eng.perm = np.empty(N, dtype=np.int64)
+        run.bind(eng, X, Y, sw, state1, state2, grad, stop, N, batch_size, drop_last,
+                 shuffle, seed, epoch0, n_epochs, _nt(n_threads))
+        if Xc is not None:   # CSR rows: X above is Xc.data, the engine reads run.csr
+            run.keep = run.keep + (Xc,)
+            run.csr = &Xc.c
+            run.w = _csr_workspace(eng, batch_size)
+        if interruptible is None:
+            # worth a thread only when the run is long: ~6 flops per weight per sample
+            interruptible = 6.0 * eng.net.n_weights * N * n_epochs > 2e9
+        interrupted = False
+        if interruptible:
+            interrupted = _run_in_helper(run)
+        else:
+            run.go()
+        eng.last_n = -1
+    finally:
+        eng._guard.end_exclusive()
+    if run.st == FM_ERR_INTERRUPT:
+        interrupted = True
+    elif run.st != FM_OK and run.st != FM_ERR_NONFINITE:
+        _check_status(run.st, "train_epochs")
+    eng.interrupted = interrupted
+    return run.losses(), run.opt.t, run.st == FM_ERR_NONFINITE
