@@ -1,6 +1,6 @@
 """fastmlp.reference: activations sigma(z) and their derivatives sigma'(z) (chapter 4.1, 5).
-
-Part of the reference; its notation is in the package's docstring (fastmlp/reference/__init__.py)."""
+Part of the reference, whose notation and formulas are in the package's docstring
+(__init__.py)."""
 
 import numpy as np
 

@@ -1,6 +1,6 @@
-"""fastmlp.reference: the names tables and the checks of user input (kept apart so that the maths stays short).
-
-Part of the reference; its notation is in the package's docstring (fastmlp/reference/__init__.py)."""
+"""fastmlp.reference: the names tables and the checks of user input (kept apart so that the
+maths stays short). Part of the reference, whose notation and formulas are in the package's
+docstring (__init__.py)."""
 
 import functools
 

@@ -1,13 +1,13 @@
-"""fastmlp.reference: targets and losses (chapter 4.2).
-
-Part of the reference; its notation is in the package's docstring (fastmlp/reference/__init__.py)."""
+"""fastmlp.reference: targets and losses (chapter 4.2). Part of the reference, whose notation
+and formulas are in the package's docstring (__init__.py)."""
 
 import numpy as np
 
 from .._common import check_int
 from .._names import fused_output, output_mismatch
-from ._checks import _FLOATS, _as_real_array, _check_alpha, _quiet_underflow, canonical_activation, canonical_loss
 from ._activations import _act_derivative, _log_softmax, _sigmoid
+from ._checks import (_FLOATS, _as_real_array, _check_alpha, _quiet_underflow,
+                      canonical_activation, canonical_loss)
 
 
 # --------------------------------------------------------------------------

@@ -1,6 +1,5 @@
-"""fastmlp.reference: the network: forward and backward passes (chapter 4.1 and 5).
-
-Part of the reference; its notation is in the package's docstring (fastmlp/reference/__init__.py)."""
+"""fastmlp.reference: the network: forward and backward passes (chapter 4.1 and 5). Part of the
+reference, whose notation and formulas are in the package's docstring (__init__.py)."""
 
 import math
 
@@ -8,9 +7,11 @@ import numpy as np
 
 from .._common import Gradients, Trace, check_dtype, check_int, check_real
 from .._names import LEAKY_ALPHA, PRELU_INIT
-from ._checks import _FLOATS, _RELU_FAMILY, _as_real_array, _describe, _quiet_underflow, canonical_activation, canonical_loss
 from ._activations import _act, _act_derivative
-from ._losses import _check_Y_against, _check_loss_output, _check_target_values, _loss_gradient, _loss_value, _output_delta
+from ._checks import (_FLOATS, _RELU_FAMILY, _as_real_array, _describe, _quiet_underflow,
+                      canonical_activation, canonical_loss)
+from ._losses import (_check_Y_against, _check_loss_output, _check_target_values, _loss_gradient,
+                      _loss_value, _output_delta)
 
 
 # --------------------------------------------------------------------------

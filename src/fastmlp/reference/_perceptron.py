@@ -1,12 +1,11 @@
-"""fastmlp.reference: the perceptron (chapter 4.1).
-
-Part of the reference; its notation is in the package's docstring (fastmlp/reference/__init__.py)."""
+"""fastmlp.reference: the perceptron (chapter 4.1). Part of the reference, whose notation and
+formulas are in the package's docstring (__init__.py)."""
 
 import numpy as np
 
 from .._common import check_int, check_real
-from ._checks import _as_real_array
 from ._activations import _act
+from ._checks import _as_real_array
 from ._network import _check_X
 
 

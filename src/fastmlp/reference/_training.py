@@ -1,6 +1,6 @@
-"""fastmlp.reference: parameter updates and training: gradient descent, SGD and mini-batch SGD (chapter 4.3).
-
-Part of the reference; its notation is in the package's docstring (fastmlp/reference/__init__.py)."""
+"""fastmlp.reference: parameter updates and training: gradient descent, SGD and mini-batch SGD
+(chapter 4.3). Part of the reference, whose notation and formulas are in the package's
+docstring (__init__.py)."""
 
 import numpy as np
 
@@ -8,7 +8,8 @@ from .._common import check_dtype, check_int, check_real
 from .._names import LEAKY_ALPHA
 from ._checks import _FLOATS, _as_real_array, _describe, _quiet_underflow, canonical_loss
 from ._losses import _check_loss_output, _check_target_values
-from ._network import _backward, _check_X, _check_activations, _check_layer_sizes, _check_network, _forward, init_params, parameters
+from ._network import (_backward, _check_X, _check_activations, _check_layer_sizes,
+                       _check_network, _forward, init_params, parameters)
 
 
 # --------------------------------------------------------------------------
