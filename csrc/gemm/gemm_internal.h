@@ -43,6 +43,7 @@
 #define FASTMLP_GEMM_INTERNAL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "gemm.h"   /* FM_EPI_* */
 
