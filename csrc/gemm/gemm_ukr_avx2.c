@@ -86,6 +86,8 @@ static inline void transpose8_ps(__m256 r[8])
 }
 #define V_TRANSPOSE_s transpose8_ps
 #define UKR_VIA_TILE
+/* prefetch the next packed panel of B in the K loop (gemm_ukr_simd.inc) */
+#define UKR_PREFETCH_B
 
 #define FM_BODY "gemm/gemm_ukr_simd.inc"
 #include "fm_dtypes.h"
